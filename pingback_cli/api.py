@@ -1,0 +1,261 @@
+"""The local platform API, served by uvicorn inside the engine's event loop.
+
+Same routes and shapes as the hosted platform (``/api/v1/trigger``,
+``/api/v1/register``), plus read routes for functions and history.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import json
+import socket
+from collections.abc import Iterator
+from typing import Any, Protocol
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from pingback_cli.durations import DurationError, parse_delay
+from pingback_cli.errors import PingbackError
+from pingback_cli.models import Execution, FunctionSpec, iso
+
+MAX_BODY_BYTES = 10 * 1024 * 1024
+"""Largest request body the API accepts (413 beyond)."""
+
+
+class Platform(Protocol):
+    """What the API needs from the emulator that serves it."""
+
+    def functions(self) -> list[FunctionSpec]: ...
+
+    def trigger(self, name: str, payload: Any, has_payload: bool, delay: float) -> Execution: ...
+
+    def register(
+        self, functions: list[FunctionSpec], endpoint_url: str | None
+    ) -> list[dict[str, str]]: ...
+
+    def function_json(self, spec: FunctionSpec) -> dict[str, Any]: ...
+
+    def recent(
+        self, limit: int, function: str | None, status: str | None
+    ) -> list[dict[str, Any]]: ...
+
+    def tree(self, id_or_prefix: str) -> dict[str, Any]: ...
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+async def _json_body(request: Request) -> Any:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise ApiError(413, f"request body is larger than {MAX_BODY_BYTES} bytes")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY_BYTES:
+            raise ApiError(413, f"request body is larger than {MAX_BODY_BYTES} bytes")
+    try:
+        return json.loads(body or b"null")
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ApiError(400, f"request body is not valid JSON: {exc}") from None
+
+
+def _object(data: Any) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise ApiError(400, "request body must be a JSON object")
+    return data
+
+
+def create_app(platform: Platform, *, api_key: str | None = None) -> Starlette:
+    """``api_key`` set: every route requires ``Authorization: Bearer <api_key>``."""
+
+    def authorize(request: Request) -> None:
+        if api_key is None:
+            return
+        header = request.headers.get("authorization", "")
+        given = header[7:] if header.lower().startswith("bearer ") else ""
+        if not hmac.compare_digest(given.encode(), api_key.encode()):
+            raise ApiError(401, "invalid API key: send Authorization: Bearer <api key>")
+
+    async def trigger(request: Request) -> Response:
+        authorize(request)
+        data = _object(await _json_body(request))
+        name = data.get("task")
+        if not isinstance(name, str) or not name:
+            raise ApiError(400, 'missing "task": the name of the function to run')
+        delay: float = 0
+        if data.get("delay") is not None:
+            try:
+                delay = parse_delay(data["delay"])
+            except DurationError as exc:
+                raise ApiError(400, str(exc)) from None
+        known = {spec.name for spec in platform.functions()}
+        if name not in known:
+            raise ApiError(404, f'function "{name}" not found')
+        execution = platform.trigger(name, data.get("payload"), "payload" in data, delay)
+        return JSONResponse(
+            {"executionId": execution.id, "task": name, "scheduledAt": iso(execution.scheduled_at)}
+        )
+
+    async def register(request: Request) -> Response:
+        authorize(request)
+        from pingback_cli.functions import InvalidFunction, build_spec
+
+        data = _object(await _json_body(request))
+        entries = data.get("functions")
+        if not isinstance(entries, list):
+            raise ApiError(400, 'missing "functions": a list of {name, type, schedule?, options}')
+        specs: list[FunctionSpec] = []
+        for entry in entries:
+            if not isinstance(entry, dict):
+                raise ApiError(400, "each function must be an object")
+            options = entry.get("options") or {}
+            if not isinstance(options, dict):
+                raise ApiError(400, f'function "{entry.get("name")}": options must be an object')
+            raw = {
+                "name": entry.get("name"),
+                "type": entry.get("type"),
+                "schedule": entry.get("schedule"),
+                "retries": options.get("retries", 0),
+                "timeout": options.get("timeout"),
+                "concurrency": options.get("concurrency", 1),
+                "source": "registered",
+            }
+            try:
+                specs.append(build_spec(raw))
+            except InvalidFunction as exc:
+                raise ApiError(400, str(exc).replace(" (registered)", "")) from None
+        endpoint = data.get("endpoint_url")
+        jobs = platform.register(specs, endpoint if isinstance(endpoint, str) else None)
+        return JSONResponse({"jobs": jobs})
+
+    async def functions(request: Request) -> Response:
+        authorize(request)
+        return JSONResponse([platform.function_json(spec) for spec in platform.functions()])
+
+    async def executions(request: Request) -> Response:
+        authorize(request)
+        raw_limit = request.query_params.get("limit", "20")
+        if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= 1000:
+            raise ApiError(400, "limit must be a whole number from 1 to 1000")
+        status = request.query_params.get("status")
+        if status is not None and status not in (
+            "pending",
+            "running",
+            "success",
+            "failed",
+            "interrupted",
+        ):
+            raise ApiError(400, f'unknown status "{status}"')
+        return JSONResponse(
+            platform.recent(int(raw_limit), request.query_params.get("function"), status)
+        )
+
+    async def execution(request: Request) -> Response:
+        authorize(request)
+        return JSONResponse(platform.tree(request.path_params["execution_id"]))
+
+    async def on_api_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, ApiError)
+        return _error(exc.status, exc.message)
+
+    async def on_pingback_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, PingbackError)
+        status = 404 if "no execution matches" in exc.message else 400
+        return _error(status, exc.message)
+
+    async def on_http_error(request: Request, exc: Exception) -> Response:
+        status = getattr(exc, "status_code", 500)
+        detail = getattr(exc, "detail", "error")
+        return _error(status, str(detail))
+
+    from starlette.exceptions import HTTPException
+
+    return Starlette(
+        routes=[
+            Route("/api/v1/trigger", trigger, methods=["POST"]),
+            Route("/api/v1/register", register, methods=["POST"]),
+            Route("/api/v1/functions", functions, methods=["GET"]),
+            Route("/api/v1/executions", executions, methods=["GET"]),
+            Route("/api/v1/executions/{execution_id}", execution, methods=["GET"]),
+        ],
+        exception_handlers={
+            ApiError: on_api_error,
+            PingbackError: on_pingback_error,
+            HTTPException: on_http_error,
+        },
+    )
+
+
+class _QuietServer(uvicorn.Server):
+    """uvicorn without its own signal handlers: the emulator owns Ctrl-C."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+class ApiServer:
+    """The API on a loopback socket, served as a task of the running event loop."""
+
+    def __init__(self, app: Starlette, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.app = app
+        self.host = host
+        self.port = port
+        self._server: _QuietServer | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    async def start(self) -> None:
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((self.host, self.port))
+        except OSError as exc:
+            sock.close()
+            raise PingbackError(
+                f"cannot listen on {self.host}:{self.port}: {exc.strerror or exc}",
+                hint="is another `pingback dev` running? choose another --port",
+            ) from None
+        sock.listen(1024)
+        sock.setblocking(False)
+        self.port = sock.getsockname()[1]
+        config = uvicorn.Config(
+            self.app,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            timeout_graceful_shutdown=2,
+        )
+        self._server = _QuietServer(config)
+        self._task = asyncio.get_running_loop().create_task(self._server.serve(sockets=[sock]))
+        while not self._server.started:
+            if self._task.done():
+                self._task.result()
+            await asyncio.sleep(0.005)
+
+    async def stop(self) -> None:
+        if self._server is None or self._task is None:
+            return
+        self._server.should_exit = True
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await asyncio.wait_for(self._task, 5)

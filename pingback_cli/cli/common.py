@@ -1,0 +1,97 @@
+"""What every command shares: the --app and --json options, payload input, the error boundary."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+
+from pingback_cli.errors import ExitCode, PingbackError, UsageError
+
+EXIT_CODES = (
+    "Exit codes: 0 every execution succeeded; 1 an execution failed; "
+    "2 bad usage or input; 3 the project could not be loaded; 130 interrupted."
+)
+
+AppOption = Annotated[
+    str | None,
+    typer.Option(
+        "--app",
+        "-a",
+        help="Where the project's functions are: a module, module:attribute, a file or a folder. "
+        "Default: PINGBACK_APP, then [tool.pingback] app, then every file in the project "
+        "that uses pingback. Example: --app myapp.jobs:pb",
+        show_default=False,
+    ),
+]
+JsonOption = Annotated[
+    bool, typer.Option("--json", help="Print machine-readable JSON instead of tables and trees.")
+]
+PayloadOption = Annotated[
+    str | None,
+    typer.Option(
+        "--payload",
+        "-p",
+        help="The payload as JSON, @file.json to read a file, or - to read stdin. "
+        'Example: --payload \'{"id": "1"}\'',
+        show_default=False,
+    ),
+]
+
+
+def terminal() -> Any:
+    from pingback_cli.terminal import Terminal
+
+    return Terminal()
+
+
+def fail(error: PingbackError) -> NoReturn:
+    terminal().error(error.message, hint=error.hint, details=error.details)
+    raise typer.Exit(int(error.exit_code))
+
+
+@contextlib.contextmanager
+def boundary() -> Iterator[None]:
+    """Map our errors to one readable line and an exit code; never a traceback."""
+    try:
+        yield
+    except PingbackError as error:
+        fail(error)
+    except KeyboardInterrupt:
+        terminal().error("interrupted")
+        raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+
+
+def read_payload(value: str | None) -> tuple[Any, bool]:
+    """``--payload`` text -> (payload, has_payload); UsageError on unreadable or invalid JSON."""
+    if value is None:
+        return None, False
+    source = "--payload"
+    text = value
+    if value == "-":
+        source = "stdin"
+        text = sys.stdin.read()
+    elif value.startswith("@"):
+        path = Path(value[1:])
+        source = str(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = getattr(exc, "strerror", None) or str(exc)
+            raise UsageError(
+                f"cannot read payload file {path}: {reason}",
+                hint="pass @path/to/file.json with a file that exists",
+            ) from None
+    try:
+        return json.loads(text), True
+    except json.JSONDecodeError as exc:
+        raise UsageError(
+            f"payload from {source} is not valid JSON: {exc.msg} "
+            f"(line {exc.lineno}, column {exc.colno})",
+            hint='quote it for your shell, e.g. --payload \'{"id": "1"}\'',
+        ) from None

@@ -1,0 +1,71 @@
+"""`pingback runs` and `pingback show ID`: what ran, from the history file."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from pingback_cli.cli.common import AppOption, JsonOption, boundary, terminal
+
+
+def _open_store(app: str | None):  # type: ignore[no-untyped-def]
+    from pingback_cli.project import configure
+    from pingback_cli.store import Store, history_path
+
+    return Store(history_path(configure(app).root), readonly=True)
+
+
+def runs(
+    limit: Annotated[
+        int, typer.Option("--limit", "-n", min=1, max=1000, help="How many to show.")
+    ] = 20,
+    function: Annotated[
+        str | None, typer.Option("--function", "-f", help="Only this function's executions.")
+    ] = None,
+    status: Annotated[
+        str | None,
+        typer.Option("--status", help="Only this status: success, failed, interrupted, ..."),
+    ] = None,
+    app: AppOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """List recent root executions, newest first, with status, duration and child counts.
+
+    Example: pingback runs --limit 5 --status failed
+    """
+    with boundary():
+        from pingback_cli.emulator import summary_json
+        from pingback_cli.render import runs_table
+
+        with _open_store(app) as store:
+            summaries = store.recent_roots(limit, function=function, status=status)
+        out = terminal()
+        if json_output:
+            out.json([summary_json(summary) for summary in summaries])
+        else:
+            out.print(runs_table(summaries))
+
+
+def show(
+    execution_id: Annotated[
+        str, typer.Argument(help="An execution id, or an unambiguous prefix of one (like git).")
+    ],
+    app: AppOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Show one execution's whole tree from history, with attempts and logs.
+
+    Example: pingback show 3f2a
+    """
+    with boundary():
+        from pingback_cli.render import execution_tree, tree_summary
+
+        with _open_store(app) as store:
+            tree = store.tree(execution_id)
+        out = terminal()
+        if json_output:
+            out.json(tree.to_json())
+        else:
+            out.print(execution_tree(tree))
+            out.print(tree_summary(tree))

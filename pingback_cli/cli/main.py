@@ -1,0 +1,27 @@
+"""The `pingback` command: commands are listed in the order a newcomer needs them."""
+
+from __future__ import annotations
+
+import typer
+
+from pingback_cli.cli import history, ls, run
+from pingback_cli.cli.common import EXIT_CODES
+
+app = typer.Typer(
+    name="pingback",
+    help="Run Pingback crons and tasks on your machine: list them, run one now, "
+    "or emulate the whole platform with `pingback dev`.",
+    epilog=EXIT_CODES,
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.command("ls")(ls.ls)
+app.command("run", epilog=EXIT_CODES)(run.run)
+app.command("runs")(history.runs)
+app.command("show")(history.show)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,71 @@
+"""`pingback run NAME`: run one function now, as the platform would, and print its tree."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from pingback_cli.cli.common import (
+    AppOption,
+    JsonOption,
+    PayloadOption,
+    boundary,
+    read_payload,
+    terminal,
+)
+
+
+def run(
+    name: Annotated[str, typer.Argument(help="The cron or task to run, e.g. send-email.")],
+    payload: PayloadOption = None,
+    no_backoff: Annotated[
+        bool, typer.Option("--no-backoff", help="Retry at once instead of waiting 2s, 4s, 8s, ...")
+    ] = False,
+    app: AppOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Run one cron or task now with retries, timeout and fan-out, then print its execution tree.
+
+    Example: pingback run send-email --payload '{"id": "1"}'
+    """
+    with boundary():
+        from pingback_cli.project import configure, load_env
+        from pingback_cli.render import execution_tree, tree_summary
+        from pingback_cli.runner import run_function
+
+        body, has_payload = read_payload(payload)
+        config = configure(app)
+        load_env(config.root)
+        out = terminal()
+        result = run_function(
+            config,
+            name,
+            payload=body,
+            has_payload=has_payload,
+            backoff=not no_backoff,
+            on_event=None if json_output else _live(out),
+        )
+        if json_output:
+            data = result.root.to_json()
+            if result.triggered:
+                data["triggered"] = [tree.to_json() for tree in result.triggered]
+            out.json(data)
+        else:
+            for tree in (result.root, *result.triggered):
+                out.print(execution_tree(tree))
+                out.print(tree_summary(tree))
+        raise typer.Exit(int(result.exit_code))
+
+
+def _live(out: Any) -> Any:
+    """Stream logs, retries and failures while the run goes on."""
+    from pingback_cli.render import event_line, log_line
+
+    def show(event: Any) -> None:
+        if event.kind == "log" and event.log is not None:
+            out.print(log_line(event.execution, event.log))
+        elif event.kind in ("retrying", "failed"):
+            out.print(event_line(event.kind, event.execution, detail=event.detail, at=event.at))
+
+    return show

@@ -1,0 +1,226 @@
+"""The records every layer shares: a function's spec, an execution and its attempts.
+
+Times are float unix seconds internally and ISO-8601 UTC with milliseconds and a
+trailing ``Z`` on the wire and in JSON, as the platform writes them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Literal
+
+FunctionType = Literal["cron", "task"]
+Status = Literal["pending", "running", "success", "failed", "interrupted"]
+FINISHED: frozenset[str] = frozenset({"success", "failed", "interrupted"})
+
+JSON = Any
+"""A value that survives ``json.dumps``."""
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def iso(ts: float | None) -> str | None:
+    """Unix seconds -> ``2026-11-28T10:15:00.000Z`` (None stays None)."""
+    if ts is None:
+        return None
+    moment = datetime.fromtimestamp(ts, tz=timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def from_iso(text: str | None) -> float | None:
+    if text is None:
+        return None
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """One cron or task as a project declares it, validated."""
+
+    name: str
+    type: FunctionType
+    schedule: str | None
+    retries: int
+    timeout: str | None
+    """The timeout as declared ("30s"); None means the platform default."""
+    timeout_seconds: float
+    concurrency: int
+    source: str | None = None
+    """``file:line`` of the declaration, relative to the project root when inside it."""
+
+    def to_json(self) -> dict[str, JSON]:
+        return {
+            "name": self.name,
+            "type": self.type,
+            "schedule": self.schedule,
+            "retries": self.retries,
+            "timeout": self.timeout,
+            "timeoutSeconds": self.timeout_seconds,
+            "concurrency": self.concurrency,
+            "source": self.source,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, JSON]) -> FunctionSpec:
+        return cls(
+            name=data["name"],
+            type=data["type"],
+            schedule=data.get("schedule"),
+            retries=data["retries"],
+            timeout=data.get("timeout"),
+            timeout_seconds=data["timeoutSeconds"],
+            concurrency=data["concurrency"],
+            source=data.get("source"),
+        )
+
+
+@dataclass
+class LogEntry:
+    timestamp: int
+    """Unix milliseconds, as the SDK writes them."""
+    level: str
+    message: str
+    meta: dict[str, JSON] | None = None
+
+    def to_json(self) -> dict[str, JSON]:
+        entry: dict[str, JSON] = {
+            "timestamp": self.timestamp,
+            "level": self.level,
+            "message": self.message,
+        }
+        if self.meta:
+            entry["meta"] = self.meta
+        return entry
+
+    @classmethod
+    def from_json(cls, data: dict[str, JSON]) -> LogEntry:
+        return cls(
+            timestamp=int(data.get("timestamp") or 0),
+            level=str(data.get("level") or "info"),
+            message=str(data.get("message", "")),
+            meta=data.get("meta") or None,
+        )
+
+
+@dataclass
+class Attempt:
+    number: int
+    status: Status
+    started_at: float
+    completed_at: float | None = None
+    duration_ms: int | None = None
+    http_status: int | None = None
+    error: str | None = None
+    traceback: str | None = None
+    """The user's handler traceback, when it raised."""
+    logs: list[LogEntry] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, JSON]:
+        return {
+            "attempt": self.number,
+            "status": self.status,
+            "startedAt": iso(self.started_at),
+            "completedAt": iso(self.completed_at),
+            "durationMs": self.duration_ms,
+            "httpStatus": self.http_status,
+            "error": self.error,
+            "traceback": self.traceback,
+            "logs": [log.to_json() for log in self.logs],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, JSON]) -> Attempt:
+        return cls(
+            number=data["attempt"],
+            status=data["status"],
+            started_at=from_iso(data["startedAt"]) or 0.0,
+            completed_at=from_iso(data.get("completedAt")),
+            duration_ms=data.get("durationMs"),
+            http_status=data.get("httpStatus"),
+            error=data.get("error"),
+            traceback=data.get("traceback"),
+            logs=[LogEntry.from_json(log) for log in data.get("logs") or []],
+        )
+
+
+@dataclass
+class TaskRequest:
+    """A child that a handler asked for with ``ctx.task(name, payload)``."""
+
+    name: str
+    payload: JSON = None
+
+
+@dataclass
+class Execution:
+    """One run of a function: the unit the dashboard shows, with every attempt."""
+
+    id: str
+    function: str
+    type: FunctionType | None
+    """None when the function is not registered (an unknown fan-out child)."""
+    scheduled_at: float
+    payload: JSON = None
+    has_payload: bool = False
+    parent_id: str | None = None
+    root_id: str = ""
+    depth: int = 0
+    status: Status = "pending"
+    attempt: int = 0
+    attempts: list[Attempt] = field(default_factory=list)
+    result: JSON = None
+    error: str | None = None
+    logs: list[LogEntry] = field(default_factory=list)
+    started_at: float | None = None
+    completed_at: float | None = None
+    duration_ms: int | None = None
+    http_status: int | None = None
+    trigger: str = "run"
+    """What created it: run, cron, fanout, trigger, replay."""
+    replay_of: str | None = None
+    children: list[Execution] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.root_id:
+            self.root_id = self.id
+
+    @property
+    def finished(self) -> bool:
+        return self.status in FINISHED
+
+    def to_json(self, *, children: bool = True) -> dict[str, JSON]:
+        data: dict[str, JSON] = {
+            "executionId": self.id,
+            "function": self.function,
+            "type": self.type,
+            "status": self.status,
+            "attempt": self.attempt,
+            "attempts": [attempt.to_json() for attempt in self.attempts],
+            "payload": self.payload,
+            "result": self.result,
+            "error": self.error,
+            "logs": [log.to_json() for log in self.logs],
+            "parentId": self.parent_id,
+            "rootId": self.root_id,
+            "trigger": self.trigger,
+            "replayOf": self.replay_of,
+            "scheduledAt": iso(self.scheduled_at),
+            "startedAt": iso(self.started_at),
+            "completedAt": iso(self.completed_at),
+            "durationMs": self.duration_ms,
+            "httpStatus": self.http_status,
+        }
+        if children:
+            data["children"] = [child.to_json() for child in self.children]
+        return data
+
+    def walk(self) -> list[Execution]:
+        """This execution and all its descendants, depth first."""
+        found = [self]
+        for child in self.children:
+            found.extend(child.walk())
+        return found

@@ -1,0 +1,430 @@
+"""Find a project, load its environment, import it, and collect every Pingback function.
+
+Runs in the CLI process (``pingback ls``) and in the worker subprocess, so it
+imports nothing heavy: no Rich, no Typer, no croniter.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import importlib.util
+import os
+import re
+import sys
+import traceback
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pingback_cli.errors import ProjectError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+DEV_API_KEY = "pb_local_dev_api_key"
+DEV_CRON_SECRET = "pb_local_dev_cron_secret"
+UNREACHABLE_PLATFORM = "http://127.0.0.1:9"
+"""Where SDK calls go when no local API is running: refused at once, never the internet."""
+
+SKIPPED_DIRS = frozenset(
+    {
+        "node_modules",
+        "venv",
+        "env",
+        "__pycache__",
+        "build",
+        "dist",
+        "site-packages",
+        "tests",
+        "test",
+    }
+)
+USES_PINGBACK = re.compile(
+    r"^\s*(?:from\s+pingback(?:\.\w+)*\s+import\b|import\s+pingback\b)"
+    r"|^\s*@\s*[\w.]+\.(?:cron|task)\(",
+    re.MULTILINE,
+)
+
+
+@dataclass
+class ProjectConfig:
+    """Where the project is and how to load it."""
+
+    root: Path
+    app: str | None = None
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def state_dir(self) -> Path:
+        return self.root / ".pingback"
+
+
+@dataclass
+class RawFunction:
+    """A function as read from an SDK instance, before validation."""
+
+    name: str
+    definition: dict[str, Any]
+    source: str | None
+    instance: Any
+
+    def to_json(self) -> dict[str, Any]:
+        definition = self.definition
+        return {
+            "name": self.name,
+            "type": definition.get("type"),
+            "schedule": definition.get("schedule"),
+            "retries": definition.get("retries", 0),
+            "timeout": definition.get("timeout"),
+            "concurrency": definition.get("concurrency", 1),
+            "source": self.source,
+        }
+
+
+def find_root(start: Path) -> Path:
+    """The nearest folder holding a pyproject.toml, else ``start`` itself."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        if (folder / "pyproject.toml").is_file():
+            return folder
+    return start
+
+
+def read_settings(root: Path) -> dict[str, Any]:
+    pyproject = root / "pyproject.toml"
+    if not pyproject.is_file():
+        return {}
+    try:
+        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ProjectError(f"cannot read {pyproject}: {exc}") from None
+    settings = data.get("tool", {}).get("pingback", {})
+    return settings if isinstance(settings, dict) else {}
+
+
+def configure(app: str | None = None, cwd: Path | None = None) -> ProjectConfig:
+    """Resolve the project root and target from the option, the environment and pyproject."""
+    root = find_root(cwd or Path.cwd())
+    settings = read_settings(root)
+    target = app or os.environ.get("PINGBACK_APP") or settings.get("app")
+    return ProjectConfig(root=root, app=str(target) if target else None, settings=settings)
+
+
+def load_env(root: Path) -> None:
+    """Load .env then .env.local (real environment wins), then default the two secrets."""
+    from dotenv import dotenv_values
+
+    merged: dict[str, str | None] = {}
+    for name in (".env", ".env.local"):
+        path = root / name
+        if path.is_file():
+            merged.update(dotenv_values(path))
+    for key, value in merged.items():
+        if value is not None and key not in os.environ:
+            os.environ[key] = value
+    os.environ.setdefault("PINGBACK_API_KEY", DEV_API_KEY)
+    os.environ.setdefault("PINGBACK_CRON_SECRET", DEV_CRON_SECRET)
+
+
+# --- watching the SDK while the user's code imports --------------------------------
+
+
+@dataclass
+class _Capture:
+    platform_url: str
+    instances: list[Any] = field(default_factory=list)
+    sources: dict[tuple[int, str], str] = field(default_factory=dict)
+    duplicates: list[tuple[str, str | None, str | None]] = field(default_factory=list)
+
+
+_capture: _Capture | None = None
+_hooked = False
+
+
+def _install_hooks() -> None:
+    """Patch the SDK class once so every instance and declaration is seen."""
+    global _hooked
+    if _hooked:
+        return
+    from pingback.client import Pingback
+
+    original_init = Pingback.__init__
+
+    def init(self: Any, *args: Any, **kwargs: Any) -> None:
+        original_init(self, *args, **kwargs)
+        if _capture is not None:
+            self.platform_url = _capture.platform_url
+            _capture.instances.append(self)
+
+    def declaration(original: Any) -> Any:
+        def declare(self: Any, name: str, *args: Any, **kwargs: Any) -> Any:
+            caller = sys._getframe(1)
+            where = f"{caller.f_code.co_filename}:{caller.f_lineno}"
+            decorate = original(self, name, *args, **kwargs)
+
+            def register(fn: Any) -> Any:
+                if _capture is not None:
+                    key = (id(self), name)
+                    if name in self._functions:
+                        _capture.duplicates.append((name, _capture.sources.get(key), where))
+                    _capture.sources[key] = where
+                return decorate(fn)
+
+            return register
+
+        return declare
+
+    Pingback.__init__ = init  # type: ignore[method-assign]
+    Pingback.cron = declaration(Pingback.cron)  # type: ignore[method-assign]
+    Pingback.task = declaration(Pingback.task)  # type: ignore[method-assign]
+    _hooked = True
+
+
+def _relative(location: str, root: Path) -> str:
+    path, _, line = location.rpartition(":")
+    with contextlib.suppress(ValueError):
+        path = str(Path(path).resolve().relative_to(root))
+    return f"{path}:{line}"
+
+
+def _handler_location(definition: dict[str, Any]) -> str | None:
+    handler = definition.get("handler")
+    code = getattr(handler, "__code__", None)
+    if code is None:
+        return None
+    return f"{code.co_filename}:{code.co_firstlineno}"
+
+
+# --- importing ---------------------------------------------------------------------
+
+
+def project_files(folder: Path) -> list[Path]:
+    """Python files under ``folder`` that use pingback, skipping envs, tests and build output."""
+    found: list[Path] = []
+    for current, dirs, files in os.walk(folder):
+        here = Path(current)
+        dirs[:] = sorted(
+            d
+            for d in dirs
+            if not d.startswith(".")
+            and d not in SKIPPED_DIRS
+            and not d.endswith(".egg-info")
+            and not (here / d / "pyvenv.cfg").exists()
+        )
+        for name in sorted(files):
+            if not name.endswith(".py") or _is_test_file(name):
+                continue
+            path = here / name
+            with contextlib.suppress(OSError, UnicodeDecodeError):
+                if path.stat().st_size < 1_000_000 and USES_PINGBACK.search(
+                    path.read_text(encoding="utf-8")
+                ):
+                    found.append(path)
+    return found
+
+
+def _is_test_file(name: str) -> bool:
+    return (
+        name.startswith("test_")
+        or name.endswith("_test.py")
+        or name in {"conftest.py", "setup.py", "noxfile.py"}
+    )
+
+
+def _module_name(path: Path, search_roots: list[Path]) -> str | None:
+    for base in search_roots:
+        try:
+            relative = path.resolve().relative_to(base)
+        except ValueError:
+            continue
+        parts = list(relative.with_suffix("").parts)
+        if parts and parts[-1] == "__init__":
+            parts.pop()
+        if parts and all(part.isidentifier() for part in parts):
+            return ".".join(parts)
+    return None
+
+
+def _brief_traceback(exc: BaseException) -> str:
+    """The user's frames only: ours and importlib's are noise to them."""
+    ours = str(Path(__file__).resolve().parent)
+    summary = traceback.TracebackException.from_exception(exc)
+    kept = [
+        frame
+        for frame in summary.stack
+        if not frame.filename.startswith(ours) and "importlib" not in frame.filename
+    ]
+    summary.stack = traceback.StackSummary.from_list(kept[-6:])
+    return "".join(summary.format()).rstrip()
+
+
+def _import_path(path: Path, search_roots: list[Path]) -> Any:
+    name = _module_name(path, search_roots)
+    if name is not None:
+        return importlib.import_module(name)
+    unique = "pingback_project_" + re.sub(r"\W", "_", str(path.resolve()))
+    spec = importlib.util.spec_from_file_location(unique, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot import {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[unique] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@contextlib.contextmanager
+def _stdout_to_stderr() -> Iterator[None]:
+    """User code printing at import time must not corrupt ``--json`` output."""
+    with contextlib.redirect_stdout(sys.stderr):
+        yield
+
+
+def _import_all(config: ProjectConfig) -> Any:
+    """Import the target; returns the selected attribute for ``module:attribute`` targets."""
+    root = config.root
+    search_roots = [root / "src", root] if (root / "src").is_dir() else [root]
+    for base in reversed(search_roots):
+        if str(base) not in sys.path:
+            sys.path.insert(0, str(base))
+    target = config.app
+    attribute: str | None = None
+    if target and ":" in target and not re.match(r"^[A-Za-z]:[\\/]", target):
+        target, attribute = target.rsplit(":", 1)
+
+    if target is None:
+        files = project_files(root)
+        if not files:
+            raise ProjectError(
+                f"no Python file in {root} uses pingback",
+                hint="run this in your project folder, or point at it with --app MODULE|FILE|DIR",
+            )
+        for path in files:
+            _import_one(lambda path=path: _import_path(path, search_roots), str(path), root)
+        return None
+
+    path = Path(target) if Path(target).is_absolute() else root / target
+    if path.is_dir():
+        files = project_files(path)
+        if not files:
+            raise ProjectError(f"no Python file in {path} uses pingback")
+        for file in files:
+            _import_one(lambda file=file: _import_path(file, search_roots), str(file), root)
+        return None
+    if target.endswith(".py") or path.is_file():
+        if not path.is_file():
+            raise ProjectError(f"--app file {target} does not exist")
+        module = _import_one(lambda: _import_path(path, search_roots), target, root)
+    else:
+        module = _import_one(lambda: importlib.import_module(target), target, root)
+    if attribute is None:
+        return None
+    try:
+        return getattr(module, attribute)
+    except AttributeError:
+        raise ProjectError(f"{target} has no attribute {attribute!r}") from None
+
+
+def _import_one(load: Any, label: str, root: Path) -> Any:
+    with _stdout_to_stderr():
+        try:
+            return load()
+        except ModuleNotFoundError as exc:
+            if exc.name and label.replace("/", ".").startswith(exc.name):
+                raise ProjectError(
+                    f"cannot find module {label}",
+                    hint="check --app, PINGBACK_APP or [tool.pingback] app",
+                ) from None
+            raise ProjectError(
+                f"importing {_display(label, root)} failed: {type(exc).__name__}: {exc}",
+                hint="fix the error in your code (traceback above), or install what it needs",
+                details=_brief_traceback(exc),
+            ) from None
+        except BaseException as exc:
+            if isinstance(exc, KeyboardInterrupt):
+                raise
+            raise ProjectError(
+                f"importing {_display(label, root)} failed: {type(exc).__name__}: {exc}",
+                hint="fix the error in your code (traceback above)",
+                details=_brief_traceback(exc),
+            ) from None
+
+
+def _display(label: str, root: Path) -> str:
+    with contextlib.suppress(ValueError):
+        return str(Path(label).resolve().relative_to(root))
+    return label
+
+
+def load_project(
+    config: ProjectConfig, *, platform_url: str = UNREACHABLE_PLATFORM
+) -> list[RawFunction]:
+    """Import the project and return every function of every Pingback instance it made.
+
+    Every instance's ``platform_url`` is pointed at ``platform_url`` so that the
+    SDK's registration and ``trigger()`` calls stay on this machine.
+    """
+    global _capture
+    try:
+        _install_hooks()
+    except ImportError:
+        raise ProjectError(
+            "pingback-py is not installed in this Python environment",
+            hint="pip install pingback-py (and install pingback-cli into the same environment)",
+        ) from None
+    from pingback.client import Pingback
+
+    _capture = _Capture(platform_url=platform_url)
+    try:
+        selected = _import_all(config)
+        capture = _capture
+    finally:
+        _capture = None
+
+    if selected is not None:
+        if not isinstance(selected, Pingback):
+            raise ProjectError(f"--app {config.app} is a {type(selected).__name__}, not a Pingback")
+        selected.platform_url = platform_url
+        instances = [selected]
+    else:
+        instances = capture.instances
+    if not instances:
+        raise ProjectError(
+            f"the project imported, but created no Pingback instance ({config.app or config.root})",
+            hint="create one with Pingback(api_key=..., cron_secret=...) at module level",
+        )
+    if capture.duplicates:
+        name, first, second = capture.duplicates[0]
+        raise ProjectError(
+            f'function "{name}" is defined twice: at {_relative(first or "?:?", config.root)} '
+            f"and at {_relative(second or '?:?', config.root)}",
+            hint="give each cron and task a unique name",
+        )
+    return _collect(instances, capture, config.root)
+
+
+def _collect(instances: list[Any], capture: _Capture, root: Path) -> list[RawFunction]:
+    functions: dict[str, RawFunction] = {}
+    for instance in instances:
+        registry = getattr(instance, "_functions", None)
+        if not isinstance(registry, dict):
+            raise ProjectError(
+                "this pingback-py version keeps no function registry we can read",
+                hint="install a supported SDK: pip install 'pingback-py>=0.3,<0.4'",
+            )
+        for name, definition in registry.items():
+            if not isinstance(definition, dict):
+                continue
+            where = capture.sources.get((id(instance), name)) or _handler_location(definition)
+            source = _relative(where, root) if where else None
+            if name in functions:
+                raise ProjectError(
+                    f'function "{name}" is defined by two Pingback instances: at '
+                    f"{functions[name].source} and at {source}",
+                    hint="give each cron and task a unique name",
+                )
+            functions[name] = RawFunction(name, definition, source, instance)
+    return list(functions.values())

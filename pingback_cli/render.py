@@ -1,0 +1,414 @@
+"""Renderables for what the CLI shows: function tables, execution trees, runs, live lines.
+
+Every function here builds and returns a Rich object and never prints. User text
+(names, payloads, messages, tracebacks) only ever goes into :class:`~rich.text.Text`
+spans, so it is never parsed as markup or emoji.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timezone
+from typing import Any, Protocol
+
+from rich.table import Table
+from rich.text import Text
+from rich.tree import Tree
+
+from pingback_cli.durations import format_duration
+from pingback_cli.models import Execution, FunctionSpec, LogEntry, iso
+from pingback_cli.terminal import printable
+
+STATUS_STYLES: dict[str, tuple[str, str]] = {
+    "success": ("✓", "green"),
+    "failed": ("✗", "red"),
+    "interrupted": ("⚠", "yellow"),
+    "running": ("●", "cyan"),
+    "pending": ("○", "dim"),
+}
+"""Status -> (icon, style); the order is the order counts are listed in."""
+
+LEVEL_STYLES: dict[str, str] = {
+    "debug": "dim",
+    "warn": "yellow",
+    "warning": "yellow",
+    "error": "red",
+}
+EVENT_STYLES: dict[str, str] = {
+    "fired": "magenta",
+    "started": "cyan",
+    "retrying": "yellow",
+    "succeeded": "green",
+    "failed": "red",
+    "interrupted": "yellow",
+    "skipped": "dim",
+}
+
+HEAD_CHILDREN = 20
+"""How many children a crowded node shows before summarising the rest."""
+HIDDEN_FAILED = 20
+"""How many failed children of a crowded node are listed after the summary."""
+TRACEBACK_LINES = 8
+META_VALUE_LIMIT = 60
+NONE = "—"
+
+
+class RunSummary(Protocol):
+    """What :func:`runs_table` needs of one row (the history's run summary)."""
+
+    @property
+    def execution(self) -> Execution: ...
+    @property
+    def descendants(self) -> int: ...
+    @property
+    def failed_descendants(self) -> int: ...
+    @property
+    def unfinished_descendants(self) -> int: ...
+
+
+# --- small formatters -------------------------------------------------------------------
+
+
+def short_id(execution_id: str) -> str:
+    return execution_id[:8]
+
+
+def compact_json(value: Any, limit: int | None = None) -> str:
+    """One-line JSON, cut to ``limit`` characters with a trailing ``…``."""
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
+    if limit is not None and len(text) > limit:
+        return text[: max(limit - 1, 0)] + "…"
+    return text
+
+
+def _utc(ts: float) -> str:
+    """``2026-11-28 10:15:02`` in UTC."""
+    return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _clock(ts: float) -> str:
+    """``10:15:00.123`` in UTC."""
+    moment = datetime.fromtimestamp(ts, tz=timezone.utc)
+    return moment.strftime("%H:%M:%S.") + f"{moment.microsecond // 1000:03d}"
+
+
+def _relative(seconds: float) -> str:
+    """How far ahead a moment is: ``in 45s``, ``in 7m``, ``in 2h05m``, ``in 3d4h``."""
+    total = max(0, round(seconds))
+    if total < 60:
+        return f"in {total}s"
+    minutes = (total + 30) // 60
+    if minutes < 60:
+        return f"in {minutes}m"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return f"in {hours}h{minutes:02d}m" if minutes else f"in {hours}h"
+    days, hours = divmod(hours, 24)
+    return f"in {days}d{hours}h" if hours else f"in {days}d"
+
+
+def _duration(ms: int | float | None) -> str | None:
+    return None if ms is None else format_duration(ms / 1000)
+
+
+def _first_line(text: str) -> str:
+    return printable(text.strip().split("\n", 1)[0])
+
+
+def _status_counts(statuses: Iterable[str]) -> list[tuple[int, str]]:
+    counts = Counter(statuses)
+    known = [(counts.pop(status), status) for status in STATUS_STYLES if status in counts]
+    return known + [(count, status) for status, count in counts.items()]
+
+
+def _walk(root: Execution) -> list[Execution]:
+    """Like ``Execution.walk`` without recursion, so deep chains cannot overflow."""
+    found: list[Execution] = []
+    stack = [root]
+    while stack:
+        execution = stack.pop()
+        found.append(execution)
+        stack.extend(reversed(execution.children))
+    return found
+
+
+def _meta_value(value: Any) -> str:
+    if isinstance(value, str) and value and not any(c.isspace() or c in "\"'=" for c in value):
+        return printable(value)
+    return compact_json(value, META_VALUE_LIMIT)
+
+
+def _log_entry(entry: LogEntry) -> Text:
+    """``info  Sent email  to=a@b.c``: level and message coloured by level, meta dim."""
+    style = LEVEL_STYLES.get(entry.level)
+    text = Text()
+    text.append(f"{printable(entry.level):<5} ", style=style)
+    text.append(printable(entry.message), style=style)
+    if entry.meta:
+        pairs = " ".join(f"{printable(str(k))}={_meta_value(v)}" for k, v in entry.meta.items())
+        text.append(f"  {pairs}", style="dim")
+    return text
+
+
+def status_text(status: str) -> Text:
+    """``✓ success`` in the status colour."""
+    icon, style = STATUS_STYLES.get(status, ("?", ""))
+    return Text(f"{icon} {status}", style=style)
+
+
+def _table() -> Table:
+    """A borderless table: bold headers, columns two spaces apart, easy to grep."""
+    return Table(box=None, header_style="bold", pad_edge=False, padding=(0, 1))
+
+
+# --- functions --------------------------------------------------------------------------
+
+
+def function_table(specs: list[FunctionSpec], now: float) -> Table:
+    """Every cron and task: crons first, then tasks, each by name."""
+    from pingback_cli.schedule import describe, next_fire
+
+    table = _table()
+    table.add_column("Name", no_wrap=True)
+    table.add_column("Type", no_wrap=True)
+    table.add_column("Schedule")
+    table.add_column("Next run", no_wrap=True)
+    table.add_column("Retries", justify="right", no_wrap=True)
+    table.add_column("Timeout", no_wrap=True)
+    table.add_column("Concurrency", justify="right", no_wrap=True)
+    table.add_column("Source", overflow="fold")
+    for spec in sorted(specs, key=lambda spec: (spec.type != "cron", spec.name)):
+        if spec.schedule:
+            upcoming = next_fire(spec.schedule, now)
+            schedule = Text.assemble(
+                printable(spec.schedule), "\n", (printable(describe(spec.schedule)), "dim")
+            )
+            next_run = Text.assemble(
+                f"{_utc(upcoming)} UTC", "\n", (_relative(upcoming - now), "dim")
+            )
+        else:
+            schedule = next_run = Text(NONE, style="dim")
+        timeout = (
+            Text(printable(spec.timeout))
+            if spec.timeout
+            else Text(format_duration(spec.timeout_seconds), style="dim")
+        )
+        table.add_row(
+            Text(printable(spec.name), style="bold"),
+            Text(spec.type),
+            schedule,
+            next_run,
+            Text(str(spec.retries)),
+            timeout,
+            Text(str(spec.concurrency)),
+            Text(printable(spec.source)) if spec.source else Text(NONE, style="dim"),
+        )
+    return table
+
+
+def function_json(spec: FunctionSpec, now: float) -> dict[str, Any]:
+    """``spec.to_json()`` plus the schedule's ``description`` and ``nextRunAt``."""
+    data = spec.to_json()
+    data["description"] = None
+    data["nextRunAt"] = None
+    if spec.schedule:
+        from pingback_cli.schedule import describe, next_fire
+
+        data["description"] = describe(spec.schedule)
+        data["nextRunAt"] = iso(next_fire(spec.schedule, now))
+    return data
+
+
+# --- execution trees --------------------------------------------------------------------
+
+
+def _node_label(execution: Execution, max_payload: int) -> Text:
+    icon, style = STATUS_STYLES.get(execution.status, ("?", ""))
+    label = Text()
+    label.append(icon, style=style)
+    label.append(" ")
+    label.append(printable(execution.function), style="bold")
+    if execution.type:
+        label.append(f" {execution.type}", style="dim")
+    if len(execution.attempts) > 1:
+        label.append(f"  attempts: {len(execution.attempts)}", style="yellow")
+    duration = _duration(execution.duration_ms)
+    if duration:
+        label.append(f"  {duration}")
+    label.append(f"  {short_id(execution.id)}", style="dim")
+    if execution.has_payload or execution.payload is not None:
+        label.append("  payload ", style="dim")
+        label.append(compact_json(execution.payload, max_payload))
+    if execution.status == "success" and execution.result is not None:
+        label.append(f"  → {compact_json(execution.result, max_payload)}")
+    elif execution.error:
+        error_style = "yellow" if execution.status == "interrupted" else "red"
+        label.append(f"  {_first_line(execution.error)}", style=error_style)
+    return label
+
+
+def _node_details(execution: Execution, show_logs: bool) -> list[Text]:
+    """The lines under a node: earlier failed attempts, logs, the last traceback."""
+    lines: list[Text] = []
+    for attempt in execution.attempts[:-1]:
+        if attempt.status == "success":
+            continue
+        line = f"attempt {attempt.number} {attempt.status}: {_first_line(attempt.error or '?')}"
+        duration = _duration(attempt.duration_ms)
+        lines.append(Text(f"{line} ({duration})" if duration else line, style="dim"))
+    if show_logs:
+        lines.extend(_log_entry(entry) for entry in execution.logs)
+    if execution.attempts and execution.attempts[-1].traceback:
+        tb = printable(execution.attempts[-1].traceback).rstrip().splitlines()
+        shown = tb[-TRACEBACK_LINES:]
+        if len(tb) > TRACEBACK_LINES:
+            shown.insert(0, "…")
+        lines.append(Text("\n".join(shown), style="dim"))
+    return lines
+
+
+def _hidden_summary(hidden: list[Execution]) -> Text:
+    """``… 9,980 more children: 9,975 success, 5 failed``."""
+    text = Text(f"… {len(hidden):,} more children: ", style="dim")
+    for index, (count, status) in enumerate(_status_counts(c.status for c in hidden)):
+        if index:
+            text.append(", ")
+        text.append(f"{count:,} {status}", style="red" if status == "failed" else None)
+    return text
+
+
+def _add_children(
+    node: Tree, children: list[Execution], max_children: int, max_payload: int
+) -> list[tuple[Execution, Tree]]:
+    """Add children's labels under ``node``, summarising a crowd; returns those added."""
+    added: list[tuple[Execution, Tree]] = []
+
+    def add(child: Execution) -> None:
+        added.append((child, node.add(_node_label(child, max_payload))))
+
+    if len(children) <= max_children:
+        for child in children:
+            add(child)
+        return added
+    head = min(HEAD_CHILDREN, max_children)
+    for child in children[:head]:
+        add(child)
+    hidden = children[head:]
+    node.add(_hidden_summary(hidden))
+    failed = [child for child in hidden if child.status == "failed"]
+    for child in failed[:HIDDEN_FAILED]:
+        add(child)
+    if len(failed) > HIDDEN_FAILED:
+        node.add(Text(f"… {len(failed) - HIDDEN_FAILED:,} more failed not shown", style="dim"))
+    return added
+
+
+def execution_tree(
+    root: Execution,
+    *,
+    max_payload: int = 60,
+    show_logs: bool = True,
+    max_children: int = 50,
+) -> Tree:
+    """One node per execution, fan-out children nested under their parent.
+
+    A node with more than ``max_children`` children shows the first few, a count of
+    the rest by status, and then the failed ones among the rest.
+    """
+    tree = Tree(_node_label(root, max_payload), guide_style="dim")
+    stack: list[tuple[Execution, Tree]] = [(root, tree)]
+    while stack:
+        execution, node = stack.pop()
+        for line in _node_details(execution, show_logs):
+            node.add(line)
+        stack.extend(_add_children(node, execution.children, max_children, max_payload))
+    return tree
+
+
+def tree_summary(root: Execution) -> Text:
+    """``10,001 executions · 10,000 success · 1 failed · 2.3s``."""
+    executions = _walk(root)
+    total = len(executions)
+    text = Text(f"{total:,} execution{'' if total == 1 else 's'}")
+    for count, status in _status_counts(e.status for e in executions):
+        text.append(" · ")
+        text.append(f"{count:,} {status}", style=STATUS_STYLES.get(status, ("", ""))[1])
+    ends = [e.completed_at for e in executions if e.completed_at is not None]
+    if root.started_at is not None and len(ends) == total:
+        text.append(f" · {format_duration(max(ends) - root.started_at)}")
+    return text
+
+
+# --- runs and live lines ----------------------------------------------------------------
+
+
+def runs_table(summaries: Sequence[RunSummary]) -> Table:
+    """Recent runs, one row per root execution."""
+    table = _table()
+    for header in ("ID", "Function", "Status", "Started", "Duration"):
+        table.add_column(header, no_wrap=header != "Function")
+    table.add_column("Children", justify="right")
+    table.add_column("Trigger")
+    for summary in summaries:
+        execution = summary.execution
+        notes = [
+            (f"{count:,} {word}", style)
+            for count, word, style in (
+                (summary.failed_descendants, "failed", "red"),
+                (summary.unfinished_descendants, "unfinished", "cyan"),
+            )
+            if count
+        ]
+        children = Text(f"{summary.descendants:,}")
+        if notes:
+            children.append(" (")
+            children.append(Text(", ").join(Text(note, style=style) for note, style in notes))
+            children.append(")")
+        started = execution.started_at
+        duration = _duration(execution.duration_ms)
+        table.add_row(
+            Text(short_id(execution.id), style="dim"),
+            Text(printable(execution.function), style="bold"),
+            status_text(execution.status),
+            Text(NONE, style="dim") if started is None else Text(_utc(started)),
+            Text(duration) if duration else Text(NONE, style="dim"),
+            children if summary.descendants else Text(NONE, style="dim"),
+            Text(printable(execution.trigger)),
+        )
+    return table
+
+
+def event_line(
+    kind: str, execution: Execution, *, detail: str | None = None, at: float | None = None
+) -> Text:
+    """``10:15:00.123  fired     send-emails  a1b2c3d4`` for live views.
+
+    Without ``detail``, ``succeeded`` shows the duration and ``failed``/``interrupted``
+    the error's first line.
+    """
+    if detail is None:
+        if kind == "succeeded":
+            detail = _duration(execution.duration_ms)
+        elif kind in ("failed", "interrupted") and execution.error:
+            detail = execution.error
+    style = EVENT_STYLES.get(kind)
+    line = Text()
+    line.append(_clock(time.time() if at is None else at), style="dim")
+    line.append(f"  {kind:<9} ", style=style)
+    line.append(printable(execution.function), style="bold")
+    line.append(f"  {short_id(execution.id)}", style="dim")
+    if detail:
+        line.append(f"  {_first_line(detail)}", style=style if kind == "failed" else None)
+    return line
+
+
+def log_line(execution: Execution, entry: LogEntry) -> Text:
+    """``  send-email a1b2c3d4  info  Sent email  to=a@b.c`` while a run streams logs."""
+    line = Text("  ")
+    line.append(printable(execution.function), style="bold")
+    line.append(f" {short_id(execution.id)}  ", style="dim")
+    line.append_text(_log_entry(entry))
+    return line

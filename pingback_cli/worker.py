@@ -1,0 +1,272 @@
+"""The worker subprocess: import the user's project, then run attempts through ``pb.handle()``.
+
+It talks to the engine over two pipes of newline-delimited JSON (never stdout,
+which belongs to the user's prints). Engine -> worker::
+
+    {"op": "exec", "requests": [{"seq": 1, "body": {...wire body...}}, ...]}
+
+Worker -> engine::
+
+    {"op": "ready", "pid": 123, "functions": [...]}
+    {"op": "error", "message": "...", "hint": "...", "details": "traceback"}
+    {"op": "log", "id": "<executionId>", "attempt": 1, "entry": {...}}
+    {"op": "result", "seq": 1, "httpStatus": 200, "response": {...}, "traceback": null}
+
+Each request is signed with its instance's cron secret and passed to the SDK's
+own ``handle()``, the code path a deployed app runs. Imports stay light: this
+process's start-up time is the reload latency.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import json
+import os
+import queue
+import signal
+import sys
+import threading
+import time
+import traceback
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from pingback_cli.errors import ProjectError
+from pingback_cli.project import ProjectConfig, RawFunction, load_project
+from pingback_cli.protocol import signed_headers
+
+FDS_ENV = "PINGBACK_WORKER_FDS"
+ROOT_ENV = "PINGBACK_WORKER_ROOT"
+APP_ENV = "PINGBACK_WORKER_APP"
+API_ENV = "PINGBACK_WORKER_API"
+THREADS_ENV = "PINGBACK_WORKER_THREADS"
+GRACE_ENV = "PINGBACK_WORKER_GRACE"
+
+_local = threading.local()
+
+
+def _dumps(message: dict[str, Any]) -> bytes:
+    return json.dumps(message, separators=(",", ":"), ensure_ascii=False).encode() + b"\n"
+
+
+class Outbox:
+    """Messages from any thread, written to the pipe in batches by one writer thread."""
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+        self._queue: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._write_forever, name="outbox", daemon=True)
+        self._thread.start()
+
+    def send(self, message: dict[str, Any]) -> None:
+        self._queue.put(_dumps(message))
+
+    def send_raw(self, line: bytes) -> None:
+        self._queue.put(line)
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join(timeout=5)
+
+    def _write_forever(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            chunks = [first]
+            closing = False
+            while len(chunks) < 4096:
+                try:
+                    more = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    closing = True
+                    break
+                chunks.append(more)
+            self._write(b"".join(chunks))
+            if closing:
+                return
+
+    def _write(self, data: bytes) -> None:
+        view = memoryview(data)
+        try:
+            while view:
+                written = os.write(self._fd, view)
+                view = view[written:]
+        except OSError:
+            os._exit(0)  # the engine is gone; nobody is left to answer
+
+
+def _brief(exc: BaseException, skip_frames: int = 1) -> str:
+    """The traceback of the user's exception, without our wrapper frame, cut to its tail."""
+    summary = traceback.TracebackException.from_exception(exc)
+    summary.stack = traceback.StackSummary.from_list(list(summary.stack)[skip_frames:][-8:])
+    return "".join(summary.format()).rstrip()
+
+
+def _traced(handler: Any) -> Any:
+    """Wrap a handler to keep its traceback; the SDK only returns ``str(exc)``."""
+
+    @functools.wraps(handler)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return handler(*args, **kwargs)
+        except BaseException as exc:
+            _local.traceback = _brief(exc)
+            raise
+
+    return call
+
+
+def _stream_logs(outbox: Outbox) -> None:
+    """Send each ``ctx.log()`` to the engine as it happens, so logs show while a handler runs."""
+    from pingback.context import Context
+
+    original = Context._add_log
+
+    def add_log(self: Any, level: str, message: str, **meta: Any) -> None:
+        original(self, level, message, **meta)
+        entry = self._logs[-1]
+        try:
+            line = _dumps(
+                {"op": "log", "id": self.execution_id, "attempt": self.attempt, "entry": entry}
+            )
+        except (TypeError, ValueError):
+            safe = dict(entry, meta={key: repr(value) for key, value in (meta or {}).items()})
+            line = _dumps(
+                {"op": "log", "id": self.execution_id, "attempt": self.attempt, "entry": safe}
+            )
+        outbox.send_raw(line)
+
+    Context._add_log = add_log  # type: ignore[method-assign]
+
+
+class Runner:
+    """Executes requests on a thread pool; the engine enforces timeouts and concurrency."""
+
+    def __init__(self, functions: list[RawFunction], outbox: Outbox, threads: int) -> None:
+        self._instances = {function.name: function.instance for function in functions}
+        self._fallback = functions[0].instance if functions else None
+        for function in functions:
+            handler = function.definition.get("handler")
+            if callable(handler):
+                function.definition["handler"] = _traced(handler)
+        self._outbox = outbox
+        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="handler")
+        self._lock = threading.Lock()
+        self._in_flight = 0
+        self._idle = threading.Event()
+        self._idle.set()
+
+    def submit(self, request: dict[str, Any]) -> None:
+        with self._lock:
+            self._in_flight += 1
+            self._idle.clear()
+        self._pool.submit(self._run, request)
+
+    def wait_idle(self, timeout: float) -> bool:
+        return self._idle.wait(timeout)
+
+    def _run(self, request: dict[str, Any]) -> None:
+        try:
+            self._outbox.send_raw(self._execute(request))
+        finally:
+            with self._lock:
+                self._in_flight -= 1
+                if self._in_flight == 0:
+                    self._idle.set()
+
+    def _execute(self, request: dict[str, Any]) -> bytes:
+        body = request["body"]
+        instance = self._instances.get(body.get("function"), self._fallback)
+        raw = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+        _local.traceback = None
+        try:
+            response = instance.handle(raw, signed_headers(instance.cron_secret, raw))
+        except BaseException as exc:  # SystemExit, KeyboardInterrupt, SDK payload errors
+            response = {"_status": 500, "status": "error", "error": f"{type(exc).__name__}: {exc}"}
+            if _local.traceback is None:
+                _local.traceback = _brief(exc, skip_frames=0)
+        status = response.pop("_status", 200)
+        message = {
+            "op": "result",
+            "seq": request["seq"],
+            "httpStatus": status,
+            "response": response,
+            "traceback": _local.traceback if status >= 300 else None,
+        }
+        try:
+            return _dumps(message)
+        except (TypeError, ValueError) as exc:
+            return _dumps(_unserializable(message, exc))
+
+
+def _unserializable(message: dict[str, Any], exc: Exception) -> dict[str, Any]:
+    """A response the platform could not read: fail the attempt, keep what can be kept."""
+    response = message["response"]
+    try:
+        json.dumps(response.get("result"))
+        problem = "its logs or fan-out tasks are"
+    except (TypeError, ValueError):
+        problem = f"it returned a {type(response.get('result')).__name__}, which is"
+    logs = json.loads(json.dumps(response.get("logs") or [], default=repr))
+    return {
+        "op": "result",
+        "seq": message["seq"],
+        "httpStatus": 500,
+        "response": {
+            "status": "error",
+            "error": f"the handler's response is not JSON: {problem} not JSON-serializable ({exc})",
+            "logs": logs,
+            "durationMs": response.get("durationMs"),
+        },
+        "traceback": None,
+    }
+
+
+def _serve(read_fd: int, runner: Runner) -> None:
+    with os.fdopen(read_fd, "rb", buffering=1 << 16) as stream:
+        for line in stream:
+            message = json.loads(line)
+            if message.get("op") == "exec":
+                for request in message["requests"]:
+                    runner.submit(request)
+
+
+def main() -> None:
+    read_fd, write_fd = (int(fd) for fd in os.environ[FDS_ENV].split(","))
+    signal.signal(signal.SIGINT, lambda *_: os._exit(130))
+    signal.signal(signal.SIGTERM, lambda *_: os._exit(143))
+    outbox = Outbox(write_fd)
+    config = ProjectConfig(root=Path(os.environ[ROOT_ENV]), app=os.environ.get(APP_ENV) or None)
+    try:
+        functions = load_project(config, platform_url=os.environ[API_ENV])
+    except ProjectError as exc:
+        outbox.send(
+            {"op": "error", "message": exc.message, "hint": exc.hint, "details": exc.details}
+        )
+        outbox.close()
+        os._exit(3)
+    except BaseException as exc:
+        message = f"loading the project failed: {type(exc).__name__}: {exc}"
+        outbox.send({"op": "error", "message": message, "hint": None, "details": _brief(exc, 0)})
+        outbox.close()
+        os._exit(3)
+    _stream_logs(outbox)
+    runner = Runner(functions, outbox, int(os.environ.get(THREADS_ENV, "64")))
+    outbox.send({"op": "ready", "pid": os.getpid(), "functions": [f.to_json() for f in functions]})
+    with contextlib.suppress(OSError, ValueError):
+        _serve(read_fd, runner)
+    # The engine closed the pipe: finish what is running, then leave without joining hung threads.
+    runner.wait_idle(float(os.environ.get(GRACE_ENV, "5")))
+    outbox.close()
+    sys.stderr.flush()
+    time.sleep(0)
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main()
