@@ -35,15 +35,11 @@ class Platform(Protocol):
 
     def trigger(self, name: str, payload: Any, has_payload: bool, delay: float) -> Execution: ...
 
-    def register(
-        self, functions: list[FunctionSpec], endpoint_url: str | None
-    ) -> list[dict[str, str]]: ...
+    def register(self, functions: list[FunctionSpec], endpoint_url: str | None) -> list[dict[str, str]]: ...
 
     def function_json(self, spec: FunctionSpec) -> dict[str, Any]: ...
 
-    def recent(
-        self, limit: int, function: str | None, status: str | None
-    ) -> list[dict[str, Any]]: ...
+    def recent(self, limit: int, function: str | None, status: str | None) -> list[dict[str, Any]]: ...
 
     def tree(self, id_or_prefix: str) -> dict[str, Any]: ...
 
@@ -161,9 +157,7 @@ def create_app(platform: Platform, *, api_key: str | None = None) -> Starlette:
             "interrupted",
         ):
             raise ApiError(400, f'unknown status "{status}"')
-        return JSONResponse(
-            platform.recent(int(raw_limit), request.query_params.get("function"), status)
-        )
+        return JSONResponse(platform.recent(int(raw_limit), request.query_params.get("function"), status))
 
     async def execution(request: Request) -> Response:
         authorize(request)

@@ -27,8 +27,7 @@ def parse_timeout(value: str) -> int:
     """
     if not isinstance(value, str):
         raise DurationError(
-            f'timeout must be a string like "30s", "5m" or "1h", not {type(value).__name__} '
-            f"{value!r}"
+            f'timeout must be a string like "30s", "5m" or "1h", not {type(value).__name__} {value!r}'
         )
     match = _TIMEOUT_RE.fullmatch(value.strip())
     if not match:

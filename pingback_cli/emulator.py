@@ -143,9 +143,7 @@ class Emulator:
             name, payload=payload, has_payload=has_payload, delay=delay, trigger="trigger"
         )
 
-    def register(
-        self, functions: list[FunctionSpec], endpoint_url: str | None
-    ) -> list[dict[str, str]]:
+    def register(self, functions: list[FunctionSpec], endpoint_url: str | None) -> list[dict[str, str]]:
         known = {spec.name for spec in self.functions()}
         jobs = []
         for spec in functions:
@@ -162,10 +160,7 @@ class Emulator:
     def recent(self, limit: int, function: str | None, status: str | None) -> list[dict[str, Any]]:
         assert self.store is not None
         self.store.flush()
-        return [
-            summary_json(s)
-            for s in self.store.recent_roots(limit, function=function, status=status)
-        ]
+        return [summary_json(s) for s in self.store.recent_roots(limit, function=function, status=status)]
 
     def tree(self, id_or_prefix: str) -> dict[str, Any]:
         assert self.store is not None

@@ -382,9 +382,7 @@ class Engine:
             return f"ctx.task() was given {name!r} as the task name; it must be a non-empty string"
         if name not in self.functions:
             known = ", ".join(sorted(self.functions)) or "none"
-            return (
-                f'task "{name}" is not registered: no cron or task has that name (known: {known})'
-            )
+            return f'task "{name}" is not registered: no cron or task has that name (known: {known})'
         if child.depth > self.limits.max_depth:
             return (
                 f"fan-out depth limit reached: this child would be {child.depth} levels deep "

@@ -46,9 +46,7 @@ def build_spec(raw: dict[str, Any]) -> FunctionSpec:
         schedule = None
     retries = raw.get("retries", 0)
     if not _whole(retries) or retries not in RETRIES_RANGE:
-        raise InvalidFunction(
-            f"{label}: retries must be a whole number from 0 to 10, got {retries!r}"
-        )
+        raise InvalidFunction(f"{label}: retries must be a whole number from 0 to 10, got {retries!r}")
     concurrency = raw.get("concurrency", 1)
     if not _whole(concurrency) or concurrency not in CONCURRENCY_RANGE:
         raise InvalidFunction(

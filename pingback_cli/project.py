@@ -220,9 +220,7 @@ def project_files(folder: Path) -> list[Path]:
                 continue
             path = here / name
             with contextlib.suppress(OSError, UnicodeDecodeError):
-                if path.stat().st_size < 1_000_000 and USES_PINGBACK.search(
-                    path.read_text(encoding="utf-8")
-                ):
+                if path.stat().st_size < 1_000_000 and USES_PINGBACK.search(path.read_text(encoding="utf-8")):
                     found.append(path)
     return found
 
@@ -340,7 +338,7 @@ def _import_one(load: Any, label: str, root: Path) -> Any:
                 ) from None
             raise ProjectError(
                 f"importing {_display(label, root)} failed: {type(exc).__name__}: {exc}",
-                hint="fix the error in your code (traceback above), or install what it needs",
+                hint="fix the error in your code (traceback below), or install what it needs",
                 details=_brief_traceback(exc),
             ) from None
         except BaseException as exc:
@@ -348,7 +346,7 @@ def _import_one(load: Any, label: str, root: Path) -> Any:
                 raise
             raise ProjectError(
                 f"importing {_display(label, root)} failed: {type(exc).__name__}: {exc}",
-                hint="fix the error in your code (traceback above)",
+                hint="fix the error in your code (traceback below)",
                 details=_brief_traceback(exc),
             ) from None
 
@@ -359,9 +357,7 @@ def _display(label: str, root: Path) -> str:
     return label
 
 
-def load_project(
-    config: ProjectConfig, *, platform_url: str = UNREACHABLE_PLATFORM
-) -> list[RawFunction]:
+def load_project(config: ProjectConfig, *, platform_url: str = UNREACHABLE_PLATFORM) -> list[RawFunction]:
     """Import the project and return every function of every Pingback instance it made.
 
     Every instance's ``platform_url`` is pointed at ``platform_url`` so that the

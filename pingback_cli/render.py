@@ -186,9 +186,7 @@ def function_table(specs: list[FunctionSpec], now: float) -> Table:
             schedule = Text.assemble(
                 printable(spec.schedule), "\n", (printable(describe(spec.schedule)), "dim")
             )
-            next_run = Text.assemble(
-                f"{_utc(upcoming)} UTC", "\n", (_relative(upcoming - now), "dim")
-            )
+            next_run = Text.assemble(f"{_utc(upcoming)} UTC", "\n", (_relative(upcoming - now), "dim"))
         else:
             schedule = next_run = Text(NONE, style="dim")
         timeout = (
@@ -397,7 +395,7 @@ def event_line(
     style = EVENT_STYLES.get(kind)
     line = Text()
     line.append(_clock(time.time() if at is None else at), style="dim")
-    line.append(f"  {kind:<9} ", style=style)
+    line.append(f"  {kind:<10}", style=style)
     line.append(printable(execution.function), style="bold")
     line.append(f"  {short_id(execution.id)}", style="dim")
     if detail:

@@ -102,8 +102,7 @@ def _compile_str(expr: str) -> croniter:
     if len(fields) != len(FIELD_NAMES):
         noun = "field" if len(fields) == 1 else "fields"
         raise ScheduleError(
-            f'"{expr}" has {len(fields)} {noun}; Pingback schedules have 5 '
-            f"({' '.join(FIELD_NAMES)})"
+            f'"{expr}" has {len(fields)} {noun}; Pingback schedules have 5 ({" ".join(FIELD_NAMES)})'
         )
     for index, field in enumerate(fields):
         _check_steps(expr, index, field)
@@ -113,9 +112,7 @@ def _compile_str(expr: str) -> croniter:
     except CroniterError as exc:
         raise ScheduleError(_explain(expr, fields, exc)) from exc
     try:
-        croniter(normalized, time.time(), max_years_between_matches=_FIRES_WITHIN_YEARS).get_next(
-            float
-        )
+        croniter(normalized, time.time(), max_years_between_matches=_FIRES_WITHIN_YEARS).get_next(float)
     except CroniterBadDateError as exc:
         raise ScheduleError(
             f'cron expression "{expr}" never fires: no date matches it in the next '

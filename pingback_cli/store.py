@@ -158,9 +158,7 @@ class Store:
                 conn.execute("PRAGMA journal_mode = WAL")
                 conn.execute("PRAGMA synchronous = NORMAL")
                 self._migrate(conn)
-                self._last_seq = conn.execute(
-                    "SELECT COALESCE(MAX(seq), 0) FROM executions"
-                ).fetchone()[0]
+                self._last_seq = conn.execute("SELECT COALESCE(MAX(seq), 0) FROM executions").fetchone()[0]
         except BaseException:
             conn.close()
             raise
@@ -249,8 +247,7 @@ class Store:
             updates: list[tuple[Any, ...]] = []
             with self._guard("write"), _transaction(self._conn):
                 rows = self._conn.execute(
-                    "SELECT id, started_at, attempts FROM executions"
-                    " WHERE status IN ('pending', 'running')"
+                    "SELECT id, started_at, attempts FROM executions WHERE status IN ('pending', 'running')"
                 ).fetchall()
                 for execution_id, started_at, attempts_text in rows:
                     if wanted is not None and execution_id not in wanted:

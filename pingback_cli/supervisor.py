@@ -70,12 +70,15 @@ class WorkerProcess:
         on_log: LogCallback | None = None,
         threads: int = 64,
         grace: float = 5.0,
+        on_exit: Callable[[WorkerProcess], None] | None = None,
     ) -> None:
         self.config = config
         self.api_url = api_url
         self.on_log = on_log
+        self.on_exit = on_exit
         self.threads = threads
         self.grace = grace
+        self.stopping = False
         self.functions: list[dict[str, Any]] = []
         self.process: subprocess.Popen[bytes] | None = None
         self.alive = False
@@ -130,9 +133,7 @@ class WorkerProcess:
         self._reader, _ = await loop.connect_read_pipe(
             lambda: _Lines(self._on_message, self._on_eof), os.fdopen(from_worker_read, "rb", 0)
         )
-        self._writer, _ = await loop.connect_write_pipe(
-            asyncio.Protocol, os.fdopen(to_worker_write, "wb", 0)
-        )
+        self._writer, _ = await loop.connect_write_pipe(asyncio.Protocol, os.fdopen(to_worker_write, "wb", 0))
         try:
             message = await asyncio.wait_for(asyncio.shield(self._ready), timeout)
         except asyncio.TimeoutError:
@@ -143,9 +144,7 @@ class WorkerProcess:
             ) from None
         if message["op"] == "error":
             await self.exited
-            raise ProjectError(
-                message["message"], hint=message.get("hint"), details=message.get("details")
-            )
+            raise ProjectError(message["message"], hint=message.get("hint"), details=message.get("details"))
         self.functions = message["functions"]
         return self.functions
 
@@ -174,9 +173,7 @@ class WorkerProcess:
         if self._writer is None or self._writer.is_closing():
             return
         self._writer.write(
-            json.dumps(
-                {"op": "exec", "requests": batch}, separators=(",", ":"), ensure_ascii=False
-            ).encode()
+            json.dumps({"op": "exec", "requests": batch}, separators=(",", ":"), ensure_ascii=False).encode()
             + b"\n"
         )
 
@@ -217,8 +214,7 @@ class WorkerProcess:
             self._ready.set_result(
                 {
                     "op": "error",
-                    "message": f"the worker process {describe_exit(returncode)} "
-                    "while importing the project",
+                    "message": f"the worker process {describe_exit(returncode)} while importing the project",
                     "hint": "run your module with python directly to see why",
                 }
             )
@@ -237,6 +233,8 @@ class WorkerProcess:
             self._writer.close()
         if not self.exited.done():
             self.exited.set_result(returncode)
+        if self.on_exit is not None and not self.stopping:
+            self.on_exit(self)
 
     def _wait(self) -> int | None:
         assert self.process is not None
@@ -254,6 +252,7 @@ class WorkerProcess:
 
     async def stop(self, grace: float = 5.0) -> None:
         """Close the pipe (finish running work), then SIGINT, then SIGKILL, whole process group."""
+        self.stopping = True
         if self.process is None:
             return
         if self._writer is not None and not self._writer.is_closing():
@@ -308,6 +307,7 @@ class Supervisor:
         self.grace = grace
         self.threads = threads
         self.current: WorkerProcess | None = None
+        self.closing = False
         self.functions: list[dict[str, Any]] = []
         self._starting: asyncio.Task[WorkerProcess] | None = None
         self._retiring: set[asyncio.Task[None]] = set()
@@ -319,7 +319,12 @@ class Supervisor:
 
     async def _spawn(self) -> WorkerProcess:
         worker = WorkerProcess(
-            self.config, self.api_url, on_log=self.on_log, threads=self.threads, grace=self.grace
+            self.config,
+            self.api_url,
+            on_log=self.on_log,
+            threads=self.threads,
+            grace=self.grace,
+            on_exit=self._worker_exited,
         )
         await worker.start()
         return worker
@@ -339,9 +344,7 @@ class Supervisor:
             worker = await self._replacement()
         except ProjectError as exc:
             if not outer.done():
-                outer.set_result(
-                    AttemptOutcome(None, error=f"the worker could not restart: {exc.message}")
-                )
+                outer.set_result(AttemptOutcome(None, error=f"the worker could not restart: {exc.message}"))
             return
         if outer.done():
             return
@@ -349,15 +352,24 @@ class Supervisor:
         inner.add_done_callback(lambda done: outer.done() or outer.set_result(done.result()))
         outer.add_done_callback(lambda _: inner.done() or inner.cancel())
 
+    def _worker_exited(self, worker: WorkerProcess) -> None:
+        """A worker died on its own (a handler crashed it): start the next one now."""
+        if worker is not self.current or self.closing:
+            return
+        task = asyncio.get_running_loop().create_task(self._replacement())
+        task.add_done_callback(lambda done: done.cancelled() or done.exception())
+
     async def _replacement(self) -> WorkerProcess:
         if self._starting is None or self._starting.done():
             dead = self.current
             self._starting = asyncio.get_running_loop().create_task(self._spawn())
+            worker = await self._starting
+            self.current = worker
             if self.on_restart is not None and dead is not None:
-                self.on_restart(describe_exit(dead.exited.result() if dead.exited.done() else None))
-        worker = await self._starting
-        self.current = worker
-        return worker
+                how = describe_exit(dead.exited.result() if dead.exited.done() else None)
+                self.on_restart(f"the worker process {how}; a new worker (pid {worker.pid}) took over")
+            return worker
+        return await self._starting
 
     async def reload(self) -> ReloadResult:
         """Start a fresh worker; switch to it only once it has reported its functions."""
@@ -389,6 +401,7 @@ class Supervisor:
         await worker.stop(grace=1.0)
 
     async def aclose(self) -> None:
+        self.closing = True
         if self._starting is not None and not self._starting.done():
             with contextlib.suppress(BaseException):
                 await self._starting

@@ -21,9 +21,7 @@ PIPE_WIDTH = 200
 
 
 _CONTROL_ESCAPES: dict[int, str | None] = {
-    code: f"\\x{code:02x}"
-    for code in (*range(0x20), 0x7F, *range(0x80, 0xA0))
-    if code not in (0x09, 0x0A)
+    code: f"\\x{code:02x}" for code in (*range(0x20), 0x7F, *range(0x80, 0xA0)) if code not in (0x09, 0x0A)
 }
 _CONTROL_ESCAPES[0x0D] = None
 

@@ -131,14 +131,10 @@ def _stream_logs(outbox: Outbox) -> None:
         original(self, level, message, **meta)
         entry = self._logs[-1]
         try:
-            line = _dumps(
-                {"op": "log", "id": self.execution_id, "attempt": self.attempt, "entry": entry}
-            )
+            line = _dumps({"op": "log", "id": self.execution_id, "attempt": self.attempt, "entry": entry})
         except (TypeError, ValueError):
             safe = dict(entry, meta={key: repr(value) for key, value in (meta or {}).items()})
-            line = _dumps(
-                {"op": "log", "id": self.execution_id, "attempt": self.attempt, "entry": safe}
-            )
+            line = _dumps({"op": "log", "id": self.execution_id, "attempt": self.attempt, "entry": safe})
         outbox.send_raw(line)
 
     Context._add_log = add_log  # type: ignore[method-assign]
@@ -245,9 +241,7 @@ def main() -> None:
     try:
         functions = load_project(config, platform_url=os.environ[API_ENV])
     except ProjectError as exc:
-        outbox.send(
-            {"op": "error", "message": exc.message, "hint": exc.hint, "details": exc.details}
-        )
+        outbox.send({"op": "error", "message": exc.message, "hint": exc.hint, "details": exc.details})
         outbox.close()
         os._exit(3)
     except BaseException as exc:

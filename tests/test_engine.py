@@ -19,9 +19,7 @@ def spec(name: str, *, retries: int = 0, timeout: float = 30, concurrency: int =
 
 
 def ok(result: Any = None, tasks: list[dict[str, Any]] | None = None) -> AttemptOutcome:
-    return AttemptOutcome(
-        200, {"status": "success", "result": result, "logs": [], "tasks": tasks or []}
-    )
+    return AttemptOutcome(200, {"status": "success", "result": result, "logs": [], "tasks": tasks or []})
 
 
 def error(message: str, tasks: list[dict[str, Any]] | None = None) -> AttemptOutcome:
@@ -196,9 +194,7 @@ async def test_children_fan_out_recursively_with_their_own_options() -> None:
 async def test_unregistered_child_is_a_failed_child() -> None:
     engine, _, _, _ = make(
         lambda r: (
-            ok(tasks=[{"name": "ghost", "payload": {}}, {"name": "real"}])
-            if r.function == "p"
-            else ok()
+            ok(tasks=[{"name": "ghost", "payload": {}}, {"name": "real"}]) if r.function == "p" else ok()
         ),
         spec("p"),
         spec("real"),
@@ -252,9 +248,7 @@ async def test_delayed_root_waits_for_its_delay() -> None:
 
 
 async def test_fan_out_limits_stop_runaway_recursion() -> None:
-    engine, _, _, _ = make(
-        lambda r: ok(tasks=[{"name": "loop"}]), spec("loop"), limits=Limits(max_depth=3)
-    )
+    engine, _, _, _ = make(lambda r: ok(tasks=[{"name": "loop"}]), spec("loop"), limits=Limits(max_depth=3))
     root = engine.submit("loop")
     await engine.drain()
     deepest = root.walk()[-1]

@@ -111,10 +111,7 @@ def test_tree_nests_children_with_attempts_logs_and_tracebacks() -> None:
     lines = out.splitlines()
     assert lines[0] == "✗ send-emails cron  900ms  a1b2c3d4  1 child failed"
     assert "├── debug batch  size=2" in out
-    assert (
-        '└── ✓ send-email task  attempts: 2  12ms  b2c3d4e5  payload {"id":"e1"}  → {"ok":true}'
-        in out
-    )
+    assert '└── ✓ send-email task  attempts: 2  12ms  b2c3d4e5  payload {"id":"e1"}  → {"ok":true}' in out
     assert "    ├── attempt 1 failed: TimeoutError: smtp (1.2s)" in out
     assert "    ├── info  Sent email  to=a@b.c tries=2" in out
     assert '    ├── warn  slow relay  note="took a while"' in out
@@ -245,9 +242,7 @@ def test_function_table_lists_crons_then_tasks_with_schedule_details() -> None:
     assert names == ["cleanup", "daily-report", "send-email"]
     assert re.search(r"cleanup +cron +\*/5 \* \* \* \* +2026-11-28 10:10:00 UTC +0 +5m", out)
     assert re.search(r"Every 5 minutes +in 2m", out)
-    assert re.search(
-        r"daily-report +cron +15 10 \* \* \* +2026-11-28 10:15:00 UTC +2 +30s +1 +—", out
-    )
+    assert re.search(r"daily-report +cron +15 10 \* \* \* +2026-11-28 10:15:00 UTC +2 +30s +1 +—", out)
     assert re.search(r"At 10:15 +in 7m", out)
     assert re.search(r"send-email +task +— +— +3 +30s +10 +app/tasks\.py:12", out)
     assert "app/crons.py:3" in out
@@ -324,9 +319,7 @@ def test_event_lines() -> None:
         event_line("retrying", run, at=at, detail="in 2s: boom").plain
         == "10:08:00.123  retrying  send-emails  a1b2c3d4  in 2s: boom"
     )
-    assert event_line("succeeded", run, at=at).plain.endswith(
-        "succeeded send-emails  a1b2c3d4  12ms"
-    )
+    assert event_line("succeeded", run, at=at).plain.endswith("succeeded send-emails  a1b2c3d4  12ms")
     assert event_line("failed", run, at=at).plain.endswith("a1b2c3d4  boom")
     assert event_line("skipped", run, at=at, detail="already running").plain.endswith(
         "skipped   send-emails  a1b2c3d4  already running"

@@ -248,8 +248,7 @@ def test_recent_roots_order_limit_filters_and_counts(store: Store) -> None:
     summaries = store.recent_roots()
     assert [s.execution.id for s in summaries] == ["3000", "2000", "1000"]
     counts = {
-        s.execution.id: (s.descendants, s.failed_descendants, s.unfinished_descendants)
-        for s in summaries
+        s.execution.id: (s.descendants, s.failed_descendants, s.unfinished_descendants) for s in summaries
     }
     assert counts == {"3000": (0, 0, 0), "2000": (3, 1, 2), "1000": (2, 1, 0)}
     assert all(s.execution.children == [] for s in summaries)

@@ -91,7 +91,6 @@ def read_payload(value: str | None) -> tuple[Any, bool]:
         return json.loads(text), True
     except json.JSONDecodeError as exc:
         raise UsageError(
-            f"payload from {source} is not valid JSON: {exc.msg} "
-            f"(line {exc.lineno}, column {exc.colno})",
+            f"payload from {source} is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})",
             hint='quote it for your shell, e.g. --payload \'{"id": "1"}\'',
         ) from None

@@ -17,9 +17,7 @@ def _open_store(app: str | None):  # type: ignore[no-untyped-def]
 
 
 def runs(
-    limit: Annotated[
-        int, typer.Option("--limit", "-n", min=1, max=1000, help="How many to show.")
-    ] = 20,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=1000, help="How many to show.")] = 20,
     function: Annotated[
         str | None, typer.Option("--function", "-f", help="Only this function's executions.")
     ] = None,

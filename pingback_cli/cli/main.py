@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from pingback_cli.cli import history, ls, run
+from pingback_cli.cli import dev, history, ls, run, trigger
 from pingback_cli.cli.common import EXIT_CODES
 
 app = typer.Typer(
@@ -19,6 +19,8 @@ app = typer.Typer(
 )
 app.command("ls")(ls.ls)
 app.command("run", epilog=EXIT_CODES)(run.run)
+app.command("dev")(dev.dev)
+app.command("trigger")(trigger.trigger)
 app.command("runs")(history.runs)
 app.command("show")(history.show)
 

@@ -1,0 +1,133 @@
+"""`pingback dev`: the local platform, with a live view of everything it does."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from pingback_cli.cli.common import AppOption, boundary, terminal
+
+
+def dev(
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="API port.")] = 8765,
+    host: Annotated[
+        str,
+        typer.Option("--host", help="API address. Beyond 127.0.0.1 a secret PINGBACK_API_KEY is required."),
+    ] = "127.0.0.1",
+    no_reload: Annotated[
+        bool, typer.Option("--no-reload", help="Do not restart the worker when files change.")
+    ] = False,
+    no_backoff: Annotated[
+        bool, typer.Option("--no-backoff", help="Retry at once instead of waiting 2s, 4s, 8s, ...")
+    ] = False,
+    app: AppOption = None,
+) -> None:
+    """Emulate the platform: fire crons on schedule, queue and run tasks, reload on save.
+
+    Serves the platform API (trigger, register, functions, executions) so that
+    `pingback trigger` and the SDK's own pb.trigger() land here. Ctrl-C stops it.
+
+    Example: pingback dev --port 8765
+    """
+    with boundary():
+        from pingback_cli.devserver import DevOptions, serve
+        from pingback_cli.project import configure, load_env
+
+        config = configure(app)
+        load_env(config.root)
+        serve(
+            config,
+            DevOptions(host=host, port=port, reload=not no_reload, backoff=not no_backoff),
+            LiveView(terminal()),
+        )
+
+
+class LiveView:
+    """Event lines as they happen, and each root's tree when it finishes."""
+
+    def __init__(self, out: Any) -> None:
+        self.out = out
+
+    def ready(self, info: Any) -> None:
+        from rich.text import Text
+
+        from pingback_cli.render import function_table
+
+        crons = sum(1 for f in info.functions if f.type == "cron")
+        header = Text()
+        header.append("pingback dev", style="bold")
+        header.append(f"  {info.root}\n", style="dim")
+        header.append(f"  {len(info.functions)} functions ({crons} crons, ")
+        header.append(f"{len(info.functions) - crons} tasks)\n")
+        header.append("  API      ")
+        header.append(info.api_url, style="cyan")
+        header.append("\n  reload   ")
+        header.append("on" if info.reload else "off", style="green" if info.reload else "yellow")
+        header.append(f"\n  history  {info.history}\n", style=None)
+        self.out.print(header)
+        self.out.print(function_table(info.functions, _now()))
+        self.out.print(Text("Waiting for crons and triggers. Ctrl-C to stop.", style="dim"))
+
+    def event(self, event: Any) -> None:
+        from pingback_cli.render import event_line, execution_tree, log_line, tree_summary
+
+        execution = event.execution
+        if event.kind == "log" and event.log is not None:
+            self.out.print(log_line(execution, event.log))
+        elif event.kind == "finished":
+            if execution.children or execution.status != "success" or execution.logs:
+                self.out.print(execution_tree(execution))
+            self.out.print(tree_summary(execution))
+        elif event.kind in ("started", "succeeded") and execution.parent_id is not None:
+            return
+        else:
+            self.out.print(event_line(event.kind, execution, detail=event.detail, at=event.at))
+
+    def reloading(self, paths: list[str]) -> None:
+        from rich.text import Text
+
+        shown = ", ".join(paths[:5]) + (f" and {len(paths) - 5} more" if len(paths) > 5 else "")
+        self.out.print(Text(f"{_clock()}  reloading  {shown} changed", style="cyan"))
+
+    def reloaded(self, result: Any, seconds: float) -> None:
+        from rich.text import Text
+
+        if not result.ok:
+            error = result.error
+            self.out.error(
+                f"reload failed: {error.message if error else 'unknown error'}",
+                hint="still serving the last good code; save again to retry",
+                details=error.details if error else None,
+            )
+            return
+        line = Text(f"{_clock()}  reloaded   in {seconds * 1000:.0f}ms", style="green")
+        for label, names in (
+            ("added", result.added),
+            ("removed", result.removed),
+            ("changed", result.changed),
+        ):
+            if names:
+                line.append(f"  {label}: {', '.join(names)}", style=None)
+        self.out.print(line)
+
+    def worker_restarted(self, message: str) -> None:
+        self.out.warn(message)
+
+    def stopped(self, interrupted: int) -> None:
+        from rich.text import Text
+
+        note = f", {interrupted} unfinished marked interrupted" if interrupted else ""
+        self.out.print(Text(f"{_clock()}  stopped{note}", style="dim"))
+
+
+def _now() -> float:
+    import time
+
+    return time.time()
+
+
+def _clock() -> str:
+    import time
+
+    return time.strftime("%H:%M:%S", time.gmtime())

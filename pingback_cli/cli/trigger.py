@@ -1,0 +1,64 @@
+"""`pingback trigger NAME`: the dashboard's Run button, from the terminal."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+
+from pingback_cli.cli.common import JsonOption, PayloadOption, boundary, read_payload, terminal
+from pingback_cli.platform_client import DEFAULT_LOCAL_URL
+
+
+def trigger(
+    name: Annotated[str, typer.Argument(help="The task (or cron) to run, e.g. send-email.")],
+    payload: PayloadOption = None,
+    delay: Annotated[
+        str | None,
+        typer.Option("--delay", "-d", help='Start later: seconds or units, e.g. 90, "15m", "1h30m".'),
+    ] = None,
+    platform_url: Annotated[
+        str | None,
+        typer.Option(
+            "--platform-url",
+            envvar="PINGBACK_PLATFORM_URL",
+            help=f"The platform API to send it to. Default: the local emulator, {DEFAULT_LOCAL_URL}.",
+            show_default=False,
+        ),
+    ] = None,
+    api_key: Annotated[
+        str | None,
+        typer.Option(
+            "--api-key",
+            help="Bearer key for the platform. Default: PINGBACK_API_KEY (from the environment or .env).",
+            show_default=False,
+        ),
+    ] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Trigger a function on a running `pingback dev` (or any platform) and print its execution id.
+
+    Example: pingback trigger send-email --payload '{"id": "1"}' --delay 15m
+    """
+    with boundary():
+        from pingback_cli import platform_client
+        from pingback_cli.project import configure, load_env
+
+        body, has_payload = read_payload(payload)
+        load_env(configure(None).root)
+        answer = platform_client.trigger(
+            platform_url or DEFAULT_LOCAL_URL,
+            api_key or os.environ.get("PINGBACK_API_KEY", ""),
+            name,
+            payload=body,
+            has_payload=has_payload,
+            delay=delay,
+        )
+        out = terminal()
+        if json_output:
+            out.json(answer)
+        else:
+            from rich.text import Text
+
+            out.print(Text(str(answer.get("executionId", ""))))

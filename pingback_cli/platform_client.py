@@ -1,0 +1,55 @@
+"""Client for a platform API (the local emulator or the hosted service): trigger, register."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from pingback_cli.errors import PlatformError
+
+DEFAULT_LOCAL_URL = "http://127.0.0.1:8765"
+
+
+def _post(platform_url: str, path: str, api_key: str, body: dict[str, Any]) -> dict[str, Any]:
+    url = platform_url.rstrip("/") + path
+    try:
+        response = httpx.post(url, json=body, headers={"Authorization": f"Bearer {api_key}"}, timeout=30)
+    except httpx.ConnectError:
+        raise PlatformError(
+            f"nothing is listening at {platform_url}",
+            hint="start the emulator with `pingback dev`, or pass --platform-url",
+        ) from None
+    except httpx.HTTPError as exc:
+        raise PlatformError(f"request to {url} failed: {exc}") from None
+    try:
+        data = response.json()
+    except ValueError:
+        data = None
+    if response.status_code >= 400:
+        message = data.get("error") if isinstance(data, dict) else None
+        raise PlatformError(
+            f"the platform refused ({response.status_code}): "
+            f"{message or response.text[:200] or response.reason_phrase}"
+        )
+    if not isinstance(data, dict):
+        raise PlatformError(f"{url} answered {response.status_code} without a JSON object")
+    return data
+
+
+def trigger(
+    platform_url: str,
+    api_key: str,
+    name: str,
+    *,
+    payload: Any = None,
+    has_payload: bool = False,
+    delay: str | int | None = None,
+) -> dict[str, Any]:
+    """POST /api/v1/trigger; returns ``{"executionId", "task", "scheduledAt"}``."""
+    body: dict[str, Any] = {"task": name}
+    if has_payload:
+        body["payload"] = payload
+    if delay is not None:
+        body["delay"] = int(delay) if isinstance(delay, str) and delay.isdigit() else delay
+    return _post(platform_url, "/api/v1/trigger", api_key, body)
