@@ -119,7 +119,9 @@ def create_app(platform: Platform, *, api_key: str | None = None) -> Starlette:
         for entry in entries:
             if not isinstance(entry, dict):
                 raise ApiError(400, "each function must be an object")
-            options = entry.get("options") or {}
+            options = entry.get("options")
+            if options is None:
+                options = {}
             if not isinstance(options, dict):
                 raise ApiError(400, f'function "{entry.get("name")}": options must be an object')
             raw = {
@@ -175,7 +177,9 @@ def create_app(platform: Platform, *, api_key: str | None = None) -> Starlette:
     async def on_http_error(request: Request, exc: Exception) -> Response:
         status = getattr(exc, "status_code", 500)
         detail = getattr(exc, "detail", "error")
-        return _error(status, str(detail))
+        response = _error(status, str(detail))
+        response.headers.update(getattr(exc, "headers", None) or {})  # e.g. Allow on a 405
+        return response
 
     from starlette.exceptions import HTTPException
 

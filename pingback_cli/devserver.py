@@ -9,6 +9,7 @@ import contextlib
 import os
 import signal
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -25,7 +26,9 @@ from pingback_cli.supervisor import ReloadResult
 STOPPED = "interrupted: pingback dev stopped before this finished"
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 WATCHED_NAMES = frozenset({".env", ".env.local", "pyproject.toml"})
-IGNORED_DIRS = (".pingback", "venv", "env", "build", "dist", "site-packages", ".ruff_cache")
+IGNORED_DIRS = (".pingback", "venv", "env", "build", "dist", "site-packages", ".ruff_cache", ".next")
+JS_EXTENSIONS = (".ts", ".tsx", ".js", ".mjs", ".cjs", ".mts", ".cts")
+"""Watched too in endpoint mode, where a JS/TS project's functions come from a scan."""
 
 
 @dataclass
@@ -35,6 +38,9 @@ class DevOptions:
     reload: bool = True
     backoff: bool = True
     limits: Limits = field(default_factory=Limits)
+    endpoint: str | None = None
+    """Send executions to this running app instead of a worker (``--endpoint``)."""
+    secret: str | None = None
 
 
 @dataclass
@@ -45,6 +51,8 @@ class DevInfo:
     reload: bool
     history: Path
     next_runs: dict[str, float]
+    endpoint: str | None = None
+    warnings: list[str] = field(default_factory=list)
 
 
 class DevView(Protocol):
@@ -96,13 +104,31 @@ async def _serve(config: ProjectConfig, options: DevOptions, view: DevView) -> N
             api_key=_api_key_for(options.host),
             limits=options.limits,
             grace=2.0,
+            endpoint=options.endpoint,
+            secret=options.secret,
         ),
         on_event=view.event,
         on_restart=view.worker_restarted,
     )
     watcher: asyncio.Task[None] | None = None
     scheduler: CronScheduler | None = None
+    serving = asyncio.Event()
+
+    async def reload(paths: list[str]) -> None:
+        assert scheduler is not None
+        view.reloading(paths)
+        started = time.perf_counter()
+        result = await emulator.reload()
+        if result.ok:
+            scheduler.schedule(emulator.functions())
+        view.reloaded(result, time.perf_counter() - started)
+
     try:
+        if options.reload:
+            # Watch from the start: a save while the project imports (or right after the API
+            # answers) is reloaded once serving, not missed.
+            js = options.endpoint is not None
+            watcher = loop.create_task(_watch(config.root, serving, stop, reload, js=js))
         starting = asyncio.ensure_future(emulator.start())
         stopping = asyncio.ensure_future(stop.wait())
         await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)
@@ -115,6 +141,7 @@ async def _serve(config: ProjectConfig, options: DevOptions, view: DevView) -> N
         assert emulator.engine is not None and emulator.api is not None
         scheduler = CronScheduler(emulator.engine, emulator.clock, on_event=view.event)
         scheduler.schedule(emulator.functions())
+        emulator.on_functions = scheduler.schedule  # endpoint mode: the app registered
         view.ready(
             DevInfo(
                 root=config.root,
@@ -123,10 +150,11 @@ async def _serve(config: ProjectConfig, options: DevOptions, view: DevView) -> N
                 reload=options.reload,
                 history=history_path(config.root),
                 next_runs=scheduler.next_runs(),
+                endpoint=options.endpoint,
+                warnings=list(emulator.warnings),
             )
         )
-        if options.reload:
-            watcher = loop.create_task(_watch(config.root, emulator, scheduler, view, stop))
+        serving.set()
         await stopping
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -141,7 +169,7 @@ async def _serve(config: ProjectConfig, options: DevOptions, view: DevView) -> N
         view.stopped(sum(1 for root in interrupted for e in root.walk() if e.status == "interrupted"))
 
 
-def watch_filter(root: Path):  # type: ignore[no-untyped-def]
+def watch_filter(root: Path, *, js: bool = False):  # type: ignore[no-untyped-def]
     """Project sources, .env files and pyproject.toml; never history, caches or virtualenvs."""
     from watchfiles import DefaultFilter
 
@@ -152,11 +180,17 @@ def watch_filter(root: Path):  # type: ignore[no-untyped-def]
 
         def __call__(self, change: object, path: str) -> bool:
             name = os.path.basename(path)
-            if not (name.endswith(".py") or name in WATCHED_NAMES):
+            if not (name.endswith(".py") or name in WATCHED_NAMES or (js and name.endswith(JS_EXTENSIONS))):
                 return False
-            if not super().__call__(change, path):  # type: ignore[arg-type]
+            # Judge only the part inside the project: a project that lives under a folder
+            # named build/, env/ or dist/ (or inside a virtualenv) still reloads.
+            try:
+                inside = Path(path).relative_to(root)
+            except ValueError:
                 return False
-            return not any(self._is_venv(parent) for parent in Path(path).parents if parent != root)
+            if not super().__call__(change, str(inside)):  # type: ignore[arg-type]
+                return False
+            return not any(self._is_venv(root / parent) for parent in inside.parents if parent != Path("."))
 
         def _is_venv(self, folder: Path) -> bool:
             if folder not in self._venvs:
@@ -167,18 +201,19 @@ def watch_filter(root: Path):  # type: ignore[no-untyped-def]
 
 
 async def _watch(
-    root: Path, emulator: Emulator, scheduler: CronScheduler, view: DevView, stop: asyncio.Event
+    root: Path,
+    serving: asyncio.Event,
+    stop: asyncio.Event,
+    reload: Callable[[list[str]], Awaitable[None]],
+    *,
+    js: bool = False,
 ) -> None:
+    """Reload on each batch of changes; changes seen before ``serving`` wait for it."""
     from watchfiles import awatch
 
-    async for changes in awatch(root, watch_filter=watch_filter(root), step=20, stop_event=stop):
-        paths = sorted({_relative(path, root) for _, path in changes})
-        view.reloading(paths)
-        started = time.perf_counter()
-        result = await emulator.reload()
-        if result.ok:
-            scheduler.schedule(emulator.functions())
-        view.reloaded(result, time.perf_counter() - started)
+    async for changes in awatch(root, watch_filter=watch_filter(root, js=js), step=20, stop_event=stop):
+        await serving.wait()
+        await reload(sorted({_relative(path, root) for _, path in changes}))
 
 
 def _relative(path: str, root: Path) -> str:

@@ -8,18 +8,25 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pingback_cli.api import ApiServer, create_app
 from pingback_cli.clock import Clock, SystemClock
+from pingback_cli.durations import DEFAULT_TIMEOUT_SECONDS
 from pingback_cli.engine import Engine, Event, Limits
 from pingback_cli.functions import build_specs
+from pingback_cli.manifest import write_manifest
 from pingback_cli.models import Execution, FunctionSpec
-from pingback_cli.project import ProjectConfig
+from pingback_cli.project import DEV_CRON_SECRET, ProjectConfig
 from pingback_cli.store import Store, history_path
 from pingback_cli.supervisor import ReloadResult, Supervisor
+
+if TYPE_CHECKING:
+    from pingback_cli.executors import HttpExecutor
 
 FLUSH_INTERVAL = 0.1
 
@@ -33,6 +40,11 @@ class EmulatorOptions:
     """Required from clients when set (always set when binding beyond loopback)."""
     limits: Limits = field(default_factory=Limits)
     grace: float = 5.0
+    endpoint: str | None = None
+    """Endpoint mode: attempts are signed POSTs to this URL (the user's running app), no worker."""
+    secret: str | None = None
+    """The cron secret requests to ``endpoint`` are signed with; default PINGBACK_CRON_SECRET."""
+    on_warning: Callable[[str], None] | None = None
 
 
 class Emulator:
@@ -56,6 +68,16 @@ class Emulator:
         self.supervisor: Supervisor | None = None
         self.engine: Engine | None = None
         self._flusher: asyncio.Task[None] | None = None
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="history")
+        self._writing: asyncio.Future[None] | None = None
+        self.http: HttpExecutor | None = None
+        """Endpoint mode's executor (None in worker mode)."""
+        self.discovered: list[FunctionSpec] = []
+        self.language = "python"
+        self.forwarded: dict[str, FunctionSpec] = {}
+        self.warnings: list[str] = []
+        self.on_functions: Callable[[list[FunctionSpec]], None] | None = None
+        """Called when endpoint mode's function list changes (the cron clock re-arms)."""
 
     # --- lifecycle ----------------------------------------------------------------
 
@@ -74,16 +96,25 @@ class Emulator:
             create_app(self, api_key=self.options.api_key), self.options.host, self.options.port
         )
         await self.api.start()
-        self.supervisor = Supervisor(
-            self.config,
-            self._worker_api_url(),
-            on_log=self.engine.on_worker_log,
-            on_restart=self.on_restart,
-            grace=self.options.grace,
-        )
-        raw = await self.supervisor.start()
-        self.engine.set_functions(build_specs(raw))
+        if self.options.endpoint is not None:
+            self._start_endpoint(self.options.endpoint)
+        else:
+            self.supervisor = Supervisor(
+                self.config,
+                self._worker_api_url(),
+                on_log=self.engine.on_worker_log,
+                on_restart=self.on_restart,
+                grace=self.options.grace,
+            )
+            raw = await self.supervisor.start()
+            self._set_functions(build_specs(raw))
         self._flusher = asyncio.get_running_loop().create_task(self._flush_forever())
+
+    def _set_functions(self, specs: list[FunctionSpec]) -> None:
+        """Use a successful load's functions, and refresh the completion manifest."""
+        assert self.engine is not None
+        self.engine.set_functions(specs)
+        write_manifest(self.config.root, specs)
 
     def _worker_api_url(self) -> str:
         assert self.api is not None
@@ -92,15 +123,19 @@ class Emulator:
         return self.api.url
 
     def start_attempt(self, request: Any) -> asyncio.Future[Any]:
+        if self.http is not None:
+            return self.http.start_attempt(request)
         assert self.supervisor is not None
         return self.supervisor.start_attempt(request)
 
     async def reload(self) -> ReloadResult:
+        if self.http is not None:
+            return self._rediscover()
         assert self.supervisor is not None and self.engine is not None
         result = await self.supervisor.reload()
         if result.ok:
             try:
-                self.engine.set_functions(build_specs(result.functions))
+                self._set_functions(build_specs(result.functions))
             except Exception as exc:  # invalid options after a save: keep the old ones
                 from pingback_cli.errors import ProjectError
 
@@ -109,10 +144,15 @@ class Emulator:
         return result
 
     async def _flush_forever(self) -> None:
+        """Rows are taken on the loop (where executions change), written on a thread."""
+        assert self.store is not None
+        loop = asyncio.get_running_loop()
         while True:
             await asyncio.sleep(FLUSH_INTERVAL)
-            if self.store is not None:
-                self.store.flush()
+            rows = self.store.take_rows()
+            if rows:
+                self._writing = loop.run_in_executor(self._writer, self.store.write, rows)
+                await asyncio.shield(self._writing)
 
     async def stop(self, reason: str = "interrupted: the emulator stopped") -> list[Execution]:
         """Interrupt what is unfinished, stop the worker and the API, flush history."""
@@ -123,13 +163,87 @@ class Emulator:
             self._flusher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._flusher
+        if self._writing is not None:
+            await self._writing  # older rows must land before close() writes the newest
+        self._writer.shutdown(wait=True)
         if self.supervisor is not None:
             await self.supervisor.aclose()
+        if self.http is not None:
+            await self.http.aclose()
         if self.api is not None:
             await self.api.stop()
         if self.store is not None:
             self.store.close()
         return interrupted
+
+    # --- endpoint mode --------------------------------------------------------------
+
+    def _start_endpoint(self, endpoint: str) -> None:
+        from pingback_cli.discovery import discover_project
+        from pingback_cli.executors import HttpExecutor
+
+        secret = self.options.secret or os.environ.get("PINGBACK_CRON_SECRET") or DEV_CRON_SECRET
+        self.http = HttpExecutor(endpoint, secret)
+        found = discover_project(self.config, lenient=True)
+        self.discovered, self.language = found.specs, found.language
+        for warning in found.warnings:
+            self._warn(warning)
+        self._publish()
+
+    def _warn(self, message: str) -> None:
+        self.warnings.append(message)
+        if self.options.on_warning is not None:
+            self.options.on_warning(message)
+
+    def _publish(self) -> None:
+        """Endpoint mode's functions: those found in the project, then those the app
+        registered (which win), then names forwarded without being known."""
+        merged = {spec.name: spec for spec in self.discovered}
+        merged.update(self.registered)
+        for name, spec in self.forwarded.items():
+            merged.setdefault(name, spec)
+        self._set_functions(list(merged.values()))
+        if self.on_functions is not None:
+            self.on_functions(list(merged.values()))
+
+    def forward(self, name: str) -> FunctionSpec:
+        """Endpoint mode: accept a name the project does not declare, with the platform's
+        default options; the app answers 404 if it has no such function either."""
+        spec = FunctionSpec(
+            name=name,
+            type="task",
+            schedule=None,
+            retries=0,
+            timeout=None,
+            timeout_seconds=DEFAULT_TIMEOUT_SECONDS,
+            concurrency=1,
+        )
+        self.forwarded[name] = spec
+        self._warn(
+            f'"{name}" is not among the functions found in the project; sending it to the app '
+            "with default options (retries 0, timeout 30s, concurrency 1)"
+        )
+        self._publish()
+        return spec
+
+    def _rediscover(self) -> ReloadResult:
+        """A file changed in endpoint mode: scan the JS/TS sources again. A Python project is
+        not re-imported in this process; the app registers again when it restarts."""
+        from pingback_cli.discovery import discover_project
+
+        before = {spec.name: spec for spec in self.discovered}
+        if self.language != "python":
+            found = discover_project(self.config, lenient=True)
+            self.discovered, self.language = found.specs, found.language
+            self._publish()
+        after = {spec.name: spec for spec in self.discovered}
+        return ReloadResult(
+            True,
+            added=sorted(after.keys() - before.keys()),
+            removed=sorted(before.keys() - after.keys()),
+            changed=sorted(n for n in after.keys() & before.keys() if after[n] != before[n]),
+            functions=[spec.to_json() for spec in self.discovered],
+        )
 
     # --- Platform (what the API calls) --------------------------------------------
 
@@ -150,6 +264,8 @@ class Emulator:
             status = "updated" if spec.name in self.registered or spec.name in known else "created"
             self.registered[spec.name] = spec
             jobs.append({"name": spec.name, "status": status})
+        if self.http is not None:  # endpoint mode: the app says what it runs
+            self._publish()
         return jobs
 
     def function_json(self, spec: FunctionSpec) -> dict[str, Any]:

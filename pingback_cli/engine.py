@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from pingback_cli.clock import AttemptTimeout, Clock, TimerHandle, wait_for
+from pingback_cli.clock import AttemptTimeout, Clock, TimerHandle
 from pingback_cli.models import Attempt, Execution, FunctionSpec, LogEntry, new_id
 from pingback_cli.protocol import AttemptOutcome, AttemptRequest
 
@@ -93,7 +93,7 @@ class Engine:
         self._unfinished: dict[str, Execution] = {}
         self._attempts: dict[tuple[str, int], Attempt] = {}
         self._timers: dict[str, TimerHandle] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._inflight: dict[str, asyncio.Future[AttemptOutcome]] = {}
         self._waiters: dict[str, list[asyncio.Future[Execution]]] = {}
         self._idle = asyncio.Event()
         self._idle.set()
@@ -161,13 +161,12 @@ class Engine:
 
     def interrupt(self, reason: str) -> list[Execution]:
         """Stop everything: unfinished executions end as ``interrupted``. Returns the roots."""
-        for task in list(self._tasks):
-            task.cancel()
         for handle in self._timers.values():
             handle.cancel()
         self._timers.clear()
         now = self.clock.now()
         roots = [tree.root for tree in self._trees.values()]
+        inflight, self._inflight = list(self._inflight.values()), {}
         for execution in list(self._unfinished.values()):
             for attempt in execution.attempts:
                 if attempt.status == "running":
@@ -181,6 +180,8 @@ class Engine:
             self._finish(execution)
         for queue in self._ready.values():
             queue.clear()
+        for future in inflight:
+            future.cancel()
         return roots
 
     def on_worker_log(self, execution_id: str, attempt: int, entry: dict[str, Any]) -> None:
@@ -229,47 +230,72 @@ class Engine:
             if execution.finished:
                 continue
             self._active[function] = self._active.get(function, 0) + 1
-            task = asyncio.get_running_loop().create_task(self._run_attempt(execution))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self._start_attempt(execution, spec)
 
     # --- one attempt --------------------------------------------------------------
+    # Attempts are futures with callbacks, not tasks: at thousands per second the
+    # cost of a task and a coroutine per attempt shows.
 
-    async def _run_attempt(self, execution: Execution) -> None:
-        try:
-            spec = self.functions.get(execution.function)
-            if spec is None:
-                self._fail_without_attempt(
-                    execution, f'"{execution.function}" is no longer defined by the project'
-                )
-                return
-            attempt = self._begin_attempt(execution)
-            request = AttemptRequest(
-                execution_id=execution.id,
-                function=execution.function,
-                attempt=attempt.number,
-                scheduled_at=execution.scheduled_at,
-                payload=execution.payload,
-                has_payload=execution.has_payload,
+    def _start_attempt(self, execution: Execution, spec: FunctionSpec | None) -> None:
+        if spec is None:
+            self._fail_without_attempt(
+                execution, f'"{execution.function}" is no longer defined by the project'
             )
+            self._release_slot(execution.function)
+            return
+        attempt = self._begin_attempt(execution)
+        request = AttemptRequest(
+            execution_id=execution.id,
+            function=execution.function,
+            attempt=attempt.number,
+            scheduled_at=execution.scheduled_at,
+            payload=execution.payload,
+            has_payload=execution.has_payload,
+        )
+        try:
             future = self.executor.start_attempt(request)
-            try:
-                outcome = await wait_for(self.clock, future, spec.timeout_seconds)
-            except AttemptTimeout:
+        except Exception as exc:  # a bug of ours must not lose the record
+            logger.exception("executor error")
+            future = asyncio.get_running_loop().create_future()
+            future.set_result(AttemptOutcome(None, error=f"internal error in pingback: {exc!r}"))
+        timer = self.clock.call_later(spec.timeout_seconds, _expire, future)
+        self._inflight[execution.id] = future
+        future.add_done_callback(lambda done: self._attempt_done(done, execution, attempt, spec, timer))
+
+    def _attempt_done(
+        self,
+        future: asyncio.Future[AttemptOutcome],
+        execution: Execution,
+        attempt: Attempt,
+        spec: FunctionSpec,
+        timer: TimerHandle,
+    ) -> None:
+        timer.cancel()
+        self._inflight.pop(execution.id, None)
+        try:
+            if execution.finished or future.cancelled():
+                return  # interrupted meanwhile
+            error = future.exception()
+            if isinstance(error, AttemptTimeout):
                 outcome = AttemptOutcome(
                     None,
                     error=f"timed out after {_seconds(spec.timeout_seconds)}: the handler was "
                     f"still running (timeout {spec.timeout or '30s'})",
                 )
+            elif error is not None:
+                outcome = AttemptOutcome(None, error=f"internal error in pingback: {error!r}")
+            else:
+                outcome = future.result()
             self._end_attempt(execution, attempt, outcome, spec)
-        except asyncio.CancelledError:
-            raise
         except Exception as exc:  # a bug of ours must not lose the record
             logger.exception("engine error")
             self._fail_without_attempt(execution, f"internal error in pingback: {exc!r}")
         finally:
-            self._active[execution.function] = self._active.get(execution.function, 1) - 1
-            self._pump(execution.function)
+            self._release_slot(execution.function)
+
+    def _release_slot(self, function: str) -> None:
+        self._active[function] = self._active.get(function, 1) - 1
+        self._pump(function)
 
     def _begin_attempt(self, execution: Execution) -> Attempt:
         now = self.clock.now()
@@ -433,6 +459,11 @@ class Engine:
             return
         with contextlib.suppress(Exception):
             self.on_event(Event(kind, execution, self.clock.now(), detail, log))
+
+
+def _expire(future: asyncio.Future[AttemptOutcome]) -> None:
+    if not future.done():
+        future.set_exception(AttemptTimeout())
 
 
 def _seconds(value: float) -> str:

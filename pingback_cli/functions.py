@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from pingback_cli.durations import DEFAULT_TIMEOUT_SECONDS, DurationError, parse_timeout
@@ -101,10 +101,21 @@ def suggest(name: str, known: Iterable[str]) -> list[str]:
     return close + prefixed[: 3 - len(close)]
 
 
-def discover(app: str | None = None) -> list[FunctionSpec]:
-    """Import the project in this process and return its validated functions (``pingback ls``)."""
-    from pingback_cli.project import configure, load_env, load_project
+def discover(
+    app: str | None = None, *, on_warning: Callable[[str], None] | None = None
+) -> list[FunctionSpec]:
+    """The project's validated functions (``pingback ls``): a Python project imported in this
+    process, else its JS/TS sources scanned; ``on_warning`` hears about calls the scan skipped."""
+    from pingback_cli.discovery import discover_project
+    from pingback_cli.manifest import write_manifest
+    from pingback_cli.project import configure, load_env
 
     config = configure(app)
     load_env(config.root)
-    return build_specs(raw.to_json() for raw in load_project(config))
+    found = discover_project(config)
+    if on_warning is not None:
+        for warning in found.warnings:
+            on_warning(warning)
+    specs = found.specs
+    write_manifest(config.root, specs)
+    return specs

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Literal
+
+from pingback_cli.protocol import iso_z
 
 FunctionType = Literal["cron", "task"]
 Status = Literal["pending", "running", "success", "failed", "interrupted"]
@@ -25,10 +27,7 @@ def new_id() -> str:
 
 def iso(ts: float | None) -> str | None:
     """Unix seconds -> ``2026-11-28T10:15:00.000Z`` (None stays None)."""
-    if ts is None:
-        return None
-    moment = datetime.fromtimestamp(ts, tz=timezone.utc)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    return None if ts is None else iso_z(ts)
 
 
 def from_iso(text: str | None) -> float | None:

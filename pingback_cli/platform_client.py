@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
-import httpx
-
 from pingback_cli.errors import PlatformError
+from pingback_cli.models import FunctionSpec
 
 DEFAULT_LOCAL_URL = "http://127.0.0.1:8765"
 
 
 def _post(platform_url: str, path: str, api_key: str, body: dict[str, Any]) -> dict[str, Any]:
+    import httpx
+
     url = platform_url.rstrip("/") + path
     try:
         response = httpx.post(url, json=body, headers={"Authorization": f"Bearer {api_key}"}, timeout=30)
@@ -53,3 +55,33 @@ def trigger(
     if delay is not None:
         body["delay"] = int(delay) if isinstance(delay, str) and delay.isdigit() else delay
     return _post(platform_url, "/api/v1/trigger", api_key, body)
+
+
+def registration_body(functions: Iterable[FunctionSpec], endpoint_url: str | None = None) -> dict[str, Any]:
+    """What the SDKs send to /api/v1/register: name, type, a cron's schedule, and the options
+    that are neither None nor 0."""
+    entries: list[dict[str, Any]] = []
+    for spec in functions:
+        declared = {"retries": spec.retries, "timeout": spec.timeout, "concurrency": spec.concurrency}
+        entry: dict[str, Any] = {
+            "name": spec.name,
+            "type": spec.type,
+            "options": {key: value for key, value in declared.items() if value is not None and value != 0},
+        }
+        if spec.type == "cron":
+            entry["schedule"] = spec.schedule
+        entries.append(entry)
+    body: dict[str, Any] = {"functions": entries}
+    if endpoint_url:
+        body["endpoint_url"] = endpoint_url
+    return body
+
+
+def register(platform_url: str, api_key: str, body: dict[str, Any]) -> list[dict[str, Any]]:
+    """POST /api/v1/register with a ``registration_body``; returns the platform's
+    ``jobs``: ``[{"name", "status": "created" | "updated"}]``."""
+    answer = _post(platform_url, "/api/v1/register", api_key, body)
+    jobs = answer.get("jobs")
+    if not isinstance(jobs, list) or not all(isinstance(job, dict) for job in jobs):
+        raise PlatformError(f"{platform_url} answered the registration without a list of jobs")
+    return jobs

@@ -86,11 +86,13 @@ class RawFunction:
 
 
 def find_root(start: Path) -> Path:
-    """The nearest folder holding a pyproject.toml, else ``start`` itself."""
+    """The nearest folder holding a pyproject.toml; without one anywhere up, the nearest
+    holding a package.json (a JavaScript project); else ``start`` itself."""
     start = start.resolve()
-    for folder in (start, *start.parents):
-        if (folder / "pyproject.toml").is_file():
-            return folder
+    for marker in ("pyproject.toml", "package.json"):
+        for folder in (start, *start.parents):
+            if (folder / marker).is_file():
+                return folder
     return start
 
 

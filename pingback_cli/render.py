@@ -237,6 +237,8 @@ def _node_label(execution: Execution, max_payload: int) -> Text:
     if duration:
         label.append(f"  {duration}")
     label.append(f"  {short_id(execution.id)}", style="dim")
+    if execution.replay_of:
+        label.append(f"  replay of {short_id(execution.replay_of)}", style="magenta")
     if execution.has_payload or execution.payload is not None:
         label.append("  payload ", style="dim")
         label.append(compact_json(execution.payload, max_payload))

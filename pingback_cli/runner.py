@@ -45,10 +45,12 @@ def run_function(
     backoff: bool = True,
     options: EmulatorOptions | None = None,
     on_event: Callable[[Event], None] | None = None,
+    replay_of: str | None = None,
 ) -> RunResult:
+    """Run ``name`` as a new root; with ``replay_of`` (an execution id) it is a replay of it."""
     options = options or EmulatorOptions(backoff=backoff)
     options.backoff = backoff
-    return asyncio.run(_run(config, name, payload, has_payload, options, on_event))
+    return asyncio.run(_run(config, name, payload, has_payload, options, on_event, replay_of))
 
 
 async def _run(
@@ -58,6 +60,7 @@ async def _run(
     has_payload: bool,
     options: EmulatorOptions,
     on_event: Callable[[Event], None] | None,
+    replay_of: str | None = None,
 ) -> RunResult:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -80,8 +83,16 @@ async def _run(
         assert emulator.engine is not None
         functions = emulator.engine.functions
         if name not in functions:
-            raise _unknown(name, list(functions))
-        root = emulator.engine.submit(name, payload=payload, has_payload=has_payload, trigger="run")
+            if emulator.http is None:
+                raise _unknown(name, list(functions))
+            emulator.forward(name)  # endpoint mode: the app may know it; its 404 says if not
+        root = emulator.engine.submit(
+            name,
+            payload=payload,
+            has_payload=has_payload,
+            trigger="replay" if replay_of else "run",
+            replay_of=replay_of,
+        )
         draining = asyncio.ensure_future(emulator.engine.drain())
         await _until(draining, stop)
         interrupted = stop.is_set() and emulator.engine.busy
@@ -91,9 +102,17 @@ async def _run(
                     triggered.append(other)
         return RunResult(root, triggered, interrupted=interrupted)
     finally:
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(sig)
-        await emulator.stop(INTERRUPTED)
+        if stop.is_set() and emulator.supervisor is not None:
+            # Everything unfinished is already recorded as interrupted: stop the worker
+            # now instead of giving its handlers the grace period first.
+            emulator.supervisor.grace = 0
+        try:
+            await emulator.stop(INTERRUPTED)
+        finally:
+            # Removed only now: a second Ctrl-C during the cleanup would otherwise raise
+            # KeyboardInterrupt in it, leaving history "running" and the worker alive.
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(sig)
 
 
 async def _until(work: asyncio.Future[Any], stop: asyncio.Event) -> None:

@@ -49,7 +49,9 @@ class CronScheduler:
         self._timers[spec.name] = self.clock.call_later(due - self.clock.now(), self._fire, spec, due)
 
     def _fire(self, spec: FunctionSpec, due: float) -> None:
-        self._arm(spec, due)
+        # Arm from now when the timer fired late (the machine slept, the wall clock jumped):
+        # occurrences missed meanwhile are not replayed in a burst, as the platform would not.
+        self._arm(spec, max(due, self.clock.now()))
         current = self.engine.functions.get(spec.name)
         if current is None:
             return

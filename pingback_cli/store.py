@@ -217,12 +217,21 @@ class Store:
     def flush(self) -> None:
         """Write every buffered execution in one transaction."""
         with self._lock:
-            if not self._buffer:
-                return
+            self.write(self.take_rows())
+
+    def take_rows(self) -> list[tuple[Any, ...]]:
+        """Snapshot the buffer as rows (cheap, in the thread that mutates executions)."""
+        with self._lock:
             rows = [_row(seq, execution) for seq, execution in self._buffer.values()]
-            with self._guard("write"), _transaction(self._conn):
-                self._conn.executemany(_UPSERT, rows)
             self._buffer.clear()
+            return rows
+
+    def write(self, rows: list[tuple[Any, ...]]) -> None:
+        """Write rows from ``take_rows`` in one transaction; safe to call from another thread."""
+        if not rows:
+            return
+        with self._lock, self._guard("write"), _transaction(self._conn):
+            self._conn.executemany(_UPSERT, rows)
 
     def close(self) -> None:
         with self._lock:

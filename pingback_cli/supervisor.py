@@ -49,11 +49,11 @@ class _Lines(asyncio.Protocol):
         end = self._buffer.rfind(b"\n")
         if end < 0:
             return
-        complete = bytes(self._buffer[: end + 1])
+        complete = bytes(self._buffer[:end])
         del self._buffer[: end + 1]
-        for line in complete.splitlines():
-            if line:
-                self._on_message(json.loads(line))
+        # One decode for the whole burst: results arrive in batches of many lines.
+        for message in json.loads(b"[" + complete.replace(b"\n", b",") + b"]"):
+            self._on_message(message)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._on_eof()

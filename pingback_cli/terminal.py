@@ -87,5 +87,6 @@ class Terminal:
 
     def json(self, data: Any) -> None:
         """Machine-readable output: exactly ``json.dumps`` plus a newline, no Rich at all."""
-        sys.stdout.write(jsonlib.dumps(data, indent=2, ensure_ascii=False) + "\n")
+        indent = 2 if _is_tty(sys.stdout) else None  # the C encoder only runs without indent
+        sys.stdout.write(jsonlib.dumps(data, indent=indent, ensure_ascii=False) + "\n")
         sys.stdout.flush()

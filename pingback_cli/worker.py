@@ -23,17 +23,16 @@ import contextlib
 import functools
 import json
 import os
-import queue
 import signal
 import sys
 import threading
 import time
 import traceback
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from pingback_cli.errors import ProjectError
+from pingback_cli.handler_pool import HandlerPool
 from pingback_cli.project import ProjectConfig, RawFunction, load_project
 from pingback_cli.protocol import signed_headers
 
@@ -52,43 +51,37 @@ def _dumps(message: dict[str, Any]) -> bytes:
 
 
 class Outbox:
-    """Messages from any thread, written to the pipe in batches by one writer thread."""
+    """Messages to the engine, buffered and written in batches.
+
+    Results are added by handler threads and flushed when the pool's queue runs
+    dry (or the buffer is large), so a burst of results is one write.
+    """
+
+    MAX_BUFFERED = 64
 
     def __init__(self, fd: int) -> None:
         self._fd = fd
-        self._queue: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._write_forever, name="outbox", daemon=True)
-        self._thread.start()
+        self._buffer: list[bytes] = []
+        self._buffer_lock = threading.Lock()
+        self._write_lock = threading.Lock()
 
     def send(self, message: dict[str, Any]) -> None:
-        self._queue.put(_dumps(message))
+        self.add(_dumps(message))
+        self.flush()
 
-    def send_raw(self, line: bytes) -> None:
-        self._queue.put(line)
+    def add(self, line: bytes) -> None:
+        with self._buffer_lock:
+            self._buffer.append(line)
+            full = len(self._buffer) >= self.MAX_BUFFERED
+        if full:
+            self.flush()
 
-    def close(self) -> None:
-        self._queue.put(None)
-        self._thread.join(timeout=5)
-
-    def _write_forever(self) -> None:
-        while True:
-            first = self._queue.get()
-            if first is None:
-                return
-            chunks = [first]
-            closing = False
-            while len(chunks) < 4096:
-                try:
-                    more = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if more is None:
-                    closing = True
-                    break
-                chunks.append(more)
-            self._write(b"".join(chunks))
-            if closing:
-                return
+    def flush(self) -> None:
+        with self._write_lock:
+            with self._buffer_lock:
+                chunks, self._buffer = self._buffer, []
+            if chunks:
+                self._write(b"".join(chunks))
 
     def _write(self, data: bytes) -> None:
         view = memoryview(data)
@@ -135,7 +128,8 @@ def _stream_logs(outbox: Outbox) -> None:
         except (TypeError, ValueError):
             safe = dict(entry, meta={key: repr(value) for key, value in (meta or {}).items()})
             line = _dumps({"op": "log", "id": self.execution_id, "attempt": self.attempt, "entry": safe})
-        outbox.send_raw(line)
+        outbox.add(line)
+        outbox.flush()
 
     Context._add_log = add_log  # type: ignore[method-assign]
 
@@ -151,29 +145,18 @@ class Runner:
             if callable(handler):
                 function.definition["handler"] = _traced(handler)
         self._outbox = outbox
-        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="handler")
-        self._lock = threading.Lock()
-        self._in_flight = 0
-        self._idle = threading.Event()
-        self._idle.set()
+        self._pool: HandlerPool[dict[str, Any]] = HandlerPool(
+            self._run, on_drained=outbox.flush, max_threads=threads
+        )
 
-    def submit(self, request: dict[str, Any]) -> None:
-        with self._lock:
-            self._in_flight += 1
-            self._idle.clear()
-        self._pool.submit(self._run, request)
+    def submit(self, requests: list[dict[str, Any]]) -> None:
+        self._pool.submit(requests)
 
     def wait_idle(self, timeout: float) -> bool:
-        return self._idle.wait(timeout)
+        return self._pool.wait_idle(timeout)
 
     def _run(self, request: dict[str, Any]) -> None:
-        try:
-            self._outbox.send_raw(self._execute(request))
-        finally:
-            with self._lock:
-                self._in_flight -= 1
-                if self._in_flight == 0:
-                    self._idle.set()
+        self._outbox.add(self._execute(request))
 
     def _execute(self, request: dict[str, Any]) -> bytes:
         body = request["body"]
@@ -228,8 +211,7 @@ def _serve(read_fd: int, runner: Runner) -> None:
         for line in stream:
             message = json.loads(line)
             if message.get("op") == "exec":
-                for request in message["requests"]:
-                    runner.submit(request)
+                runner.submit(message["requests"])
 
 
 def main() -> None:
@@ -242,12 +224,10 @@ def main() -> None:
         functions = load_project(config, platform_url=os.environ[API_ENV])
     except ProjectError as exc:
         outbox.send({"op": "error", "message": exc.message, "hint": exc.hint, "details": exc.details})
-        outbox.close()
         os._exit(3)
     except BaseException as exc:
         message = f"loading the project failed: {type(exc).__name__}: {exc}"
         outbox.send({"op": "error", "message": message, "hint": None, "details": _brief(exc, 0)})
-        outbox.close()
         os._exit(3)
     _stream_logs(outbox)
     runner = Runner(functions, outbox, int(os.environ.get(THREADS_ENV, "64")))
@@ -256,7 +236,7 @@ def main() -> None:
         _serve(read_fd, runner)
     # The engine closed the pipe: finish what is running, then leave without joining hung threads.
     runner.wait_idle(float(os.environ.get(GRACE_ENV, "5")))
-    outbox.close()
+    outbox.flush()
     sys.stderr.flush()
     time.sleep(0)
     os._exit(0)

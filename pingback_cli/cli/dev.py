@@ -7,6 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from pingback_cli.cli.common import AppOption, boundary, terminal
+from pingback_cli.cli.endpoint import EndpointOption, SecretOption
 
 
 def dev(
@@ -22,8 +23,13 @@ def dev(
         bool, typer.Option("--no-backoff", help="Retry at once instead of waiting 2s, 4s, 8s, ...")
     ] = False,
     app: AppOption = None,
+    endpoint: EndpointOption = None,
+    secret: SecretOption = None,
 ) -> None:
     """Emulate the platform: fire crons on schedule, queue and run tasks, reload on save.
+
+    With --endpoint, executions are signed POSTs to your running app (a Flask or
+    FastAPI app using pingback-py, a Next.js dev server, ...) instead of a worker.
 
     Serves the platform API (trigger, register, functions, executions) so that
     `pingback trigger` and the SDK's own pb.trigger() land here. Ctrl-C stops it.
@@ -38,7 +44,14 @@ def dev(
         load_env(config.root)
         serve(
             config,
-            DevOptions(host=host, port=port, reload=not no_reload, backoff=not no_backoff),
+            DevOptions(
+                host=host,
+                port=port,
+                reload=not no_reload,
+                backoff=not no_backoff,
+                endpoint=endpoint,
+                secret=secret,
+            ),
             LiveView(terminal()),
         )
 
@@ -53,6 +66,7 @@ class LiveView:
         from rich.text import Text
 
         from pingback_cli.render import function_table
+        from pingback_cli.terminal import printable
 
         crons = sum(1 for f in info.functions if f.type == "cron")
         header = Text()
@@ -62,10 +76,15 @@ class LiveView:
         header.append(f"{len(info.functions) - crons} tasks)\n")
         header.append("  API      ")
         header.append(info.api_url, style="cyan")
+        if info.endpoint:
+            header.append("\n  endpoint ")
+            header.append(printable(info.endpoint), style="cyan")
         header.append("\n  reload   ")
         header.append("on" if info.reload else "off", style="green" if info.reload else "yellow")
         header.append(f"\n  history  {info.history}\n", style=None)
         self.out.print(header)
+        for warning in info.warnings:
+            self.out.warn(warning)
         self.out.print(function_table(info.functions, _now()))
         self.out.print(Text("Waiting for crons and triggers. Ctrl-C to stop.", style="dim"))
 

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from pingback_cli.cli.common import AppOption, JsonOption, boundary, terminal
+from pingback_cli.cli.completion import complete_execution_id
 
 
 def _open_store(app: str | None):  # type: ignore[no-untyped-def]
@@ -47,7 +48,11 @@ def runs(
 
 def show(
     execution_id: Annotated[
-        str, typer.Argument(help="An execution id, or an unambiguous prefix of one (like git).")
+        str,
+        typer.Argument(
+            help="An execution id, or an unambiguous prefix of one (like git). Example: 3f2a",
+            autocompletion=complete_execution_id,
+        ),
     ],
     app: AppOption = None,
     json_output: JsonOption = False,

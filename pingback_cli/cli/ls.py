@@ -10,15 +10,19 @@ from pingback_cli.cli.common import AppOption, JsonOption, boundary, terminal
 def ls(app: AppOption = None, json_output: JsonOption = False) -> None:
     """List the project's crons and tasks with schedules, next runs and options.
 
+    In a JavaScript/TypeScript project (no Python file uses pingback) it lists the
+    cron(...) and task(...) calls found in files that import @usepingback/next, under
+    lib/pingback/ by default or the folders in [tool.pingback] js-paths.
+
     Example: pingback ls --json
     """
     with boundary():
         from pingback_cli.functions import discover
         from pingback_cli.render import function_json, function_table
 
-        specs = discover(app)
-        now = time.time()
         out = terminal()
+        specs = discover(app, on_warning=out.warn)
+        now = time.time()
         if json_output:
             out.json([function_json(spec, now) for spec in specs])
         else:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from pingback_cli.cli import dev, history, ls, run, trigger
+from pingback_cli.cli import check, completion, dev, history, init, ls, register, replay, run, trigger
 from pingback_cli.cli.common import EXIT_CODES
 
 app = typer.Typer(
@@ -17,12 +17,18 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+# The order `pingback --help` lists them in: start, look, run, emulate, inspect, ship.
+app.command("init")(init.init)
 app.command("ls")(ls.ls)
 app.command("run", epilog=EXIT_CODES)(run.run)
 app.command("dev")(dev.dev)
 app.command("trigger")(trigger.trigger)
 app.command("runs")(history.runs)
 app.command("show")(history.show)
+app.command("replay", epilog=EXIT_CODES)(replay.replay)
+app.command("check")(check.check)
+app.command("register")(register.register)
+app.command("completion")(completion.completion)
 
 
 def main() -> None:

@@ -14,22 +14,35 @@ from pingback_cli.cli.common import (
     read_payload,
     terminal,
 )
+from pingback_cli.cli.completion import complete_function
+from pingback_cli.cli.endpoint import EndpointOption, SecretOption
 
 
 def run(
-    name: Annotated[str, typer.Argument(help="The cron or task to run, e.g. send-email.")],
+    name: Annotated[
+        str,
+        typer.Argument(
+            help="The cron or task to run. Example: send-email", autocompletion=complete_function
+        ),
+    ],
     payload: PayloadOption = None,
     no_backoff: Annotated[
         bool, typer.Option("--no-backoff", help="Retry at once instead of waiting 2s, 4s, 8s, ...")
     ] = False,
     app: AppOption = None,
     json_output: JsonOption = False,
+    endpoint: EndpointOption = None,
+    secret: SecretOption = None,
 ) -> None:
     """Run one cron or task now with retries, timeout and fan-out, then print its execution tree.
+
+    With --endpoint, the attempts are signed POSTs to your running app (any language)
+    instead of a worker importing the project.
 
     Example: pingback run send-email --payload '{"id": "1"}'
     """
     with boundary():
+        from pingback_cli.emulator import EmulatorOptions
         from pingback_cli.project import configure, load_env
         from pingback_cli.render import execution_tree, tree_summary
         from pingback_cli.runner import run_function
@@ -44,6 +57,9 @@ def run(
             payload=body,
             has_payload=has_payload,
             backoff=not no_backoff,
+            options=EmulatorOptions(endpoint=endpoint, secret=secret, on_warning=out.warn)
+            if endpoint is not None
+            else None,
             on_event=None if json_output else _live(out),
         )
         if json_output:

@@ -8,11 +8,17 @@ from typing import Annotated
 import typer
 
 from pingback_cli.cli.common import JsonOption, PayloadOption, boundary, read_payload, terminal
+from pingback_cli.cli.completion import complete_function
 from pingback_cli.platform_client import DEFAULT_LOCAL_URL
 
 
 def trigger(
-    name: Annotated[str, typer.Argument(help="The task (or cron) to run, e.g. send-email.")],
+    name: Annotated[
+        str,
+        typer.Argument(
+            help="The task (or cron) to run. Example: send-email", autocompletion=complete_function
+        ),
+    ],
     payload: PayloadOption = None,
     delay: Annotated[
         str | None,

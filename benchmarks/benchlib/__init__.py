@@ -1,0 +1,1 @@
+"""Helpers of ``benchmarks/run.py``: statistics, temp projects, processes and the measures."""

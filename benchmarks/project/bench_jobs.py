@@ -1,0 +1,25 @@
+"""The benchmark workload: a cron fanning out N trivial tasks (N from BENCH_FANOUT)."""
+
+import os
+
+from pingback import Pingback
+
+pb = Pingback(api_key=os.environ["PINGBACK_API_KEY"], cron_secret=os.environ["PINGBACK_CRON_SECRET"])
+
+
+@pb.cron("fanout", "0 0 * * *", timeout="5m")
+def fanout(ctx):
+    count = int(os.environ.get("BENCH_FANOUT", "10000"))
+    for i in range(count):
+        ctx.task("leaf", {"i": i})
+    return {"children": count}
+
+
+@pb.task("leaf", concurrency=10)
+def leaf(ctx, payload):
+    return payload["i"]
+
+
+@pb.task("noop")
+def noop(ctx):
+    return None

@@ -1,0 +1,1 @@
+complete --command pingback --no-files --arguments "(env _PINGBACK_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=get-args _TYPER_COMPLETE_ARGS=(commandline -cp) pingback)" --condition "env _PINGBACK_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=is-args _TYPER_COMPLETE_ARGS=(commandline -cp) pingback"

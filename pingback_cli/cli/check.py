@@ -1,0 +1,72 @@
+"""`pingback check`: lint the project before deploying it."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import typer
+
+from pingback_cli.cli.common import AppOption, JsonOption, boundary, terminal
+
+if TYPE_CHECKING:
+    from rich.text import Text
+
+    from pingback_cli.checker import CheckReport
+
+_SEVERITY_STYLES = {"error": "bold red", "warning": "yellow"}
+
+
+def check(app: AppOption = None, json_output: JsonOption = False) -> None:
+    """Lint the project before deploying: schedules, options, names, handler signatures.
+
+    Each finding has file:line, a severity (error or warning), a message and a fix.
+    Finds schedules that are invalid or never fire, timeouts longer than a cron's
+    interval, crons firing faster than their runs finish under their concurrency,
+    options outside the platform's ranges, ctx.task("name") calls naming no function,
+    duplicate names, and handlers the SDK cannot call with a payload.
+    Exit codes: 0 no errors (warnings allowed); 1 errors found; 3 the project
+    could not be loaded.
+
+    Example: pingback check --json
+    """
+    with boundary():
+        from pingback_cli.checker import check_project
+        from pingback_cli.project import configure
+
+        report = check_project(configure(app))
+        out = terminal()
+        if json_output:
+            out.json(report.to_json())
+        else:
+            out.print(_report(report))
+        raise typer.Exit(int(report.exit_code))
+
+
+def _report(report: CheckReport) -> Text:
+    from rich.text import Text
+
+    from pingback_cli.terminal import printable
+
+    text = Text()
+    for finding in report.findings:
+        text.append(printable(finding.location), style="bold")
+        text.append("  ")
+        text.append(finding.severity, style=_SEVERITY_STYLES[finding.severity])
+        text.append(f"  {finding.rule}\n", style="dim")
+        text.append(f"  {printable(finding.message)}\n")
+        text.append("  fix: ", style="green")
+        text.append(f"{printable(finding.fix)}\n\n")
+    if report.skipped:
+        text.append(f"note: {printable(report.skipped)}\n", style="yellow")
+    errors, warnings = len(report.errors), len(report.warnings)
+    scope = f"({_plural(report.functions, 'function')} in {_plural(report.files, 'file')} checked)"
+    if not report.findings:
+        text.append(f"✓ no problems found {scope}", style="green")
+        return text
+    counts = f"{_plural(errors, 'error')}, {_plural(warnings, 'warning')}"
+    text.append(f"{'✗' if errors else '⚠'} {counts} {scope}", style="red" if errors else "yellow")
+    return text
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"

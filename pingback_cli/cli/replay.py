@@ -1,0 +1,77 @@
+"""`pingback replay ID`: run an execution's function again, as a new root linked to it."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from pingback_cli.cli.common import (
+    AppOption,
+    JsonOption,
+    PayloadOption,
+    boundary,
+    read_payload,
+    terminal,
+)
+from pingback_cli.cli.completion import complete_execution_id
+
+
+def replay(
+    execution_id: Annotated[
+        str,
+        typer.Argument(
+            help="The execution to run again: an id or an unambiguous prefix of one, "
+            "from `pingback runs`. Example: 3f2a",
+            autocompletion=complete_execution_id,
+            show_default=False,
+        ),
+    ],
+    payload: PayloadOption = None,
+    no_backoff: Annotated[
+        bool,
+        typer.Option(
+            "--no-backoff",
+            help="Retry at once instead of waiting 2s, 4s, 8s, ... Example: --no-backoff",
+        ),
+    ] = False,
+    app: AppOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Run a past execution again, with its payload or a new one.
+
+    Runs the execution's function now with the same payload (or --payload). The
+    replay is a new root execution in history, marked "replay of <id>", with retries,
+    timeout and fan-out as in `pingback run`, and the same output and exit codes.
+    Any execution can be replayed, a fan-out child too.
+
+    Example: pingback replay 3f2a --payload '{"id": "e2"}'
+    """
+    with boundary():
+        from pingback_cli.cli.run import _live
+        from pingback_cli.project import configure, load_env
+        from pingback_cli.render import execution_tree, tree_summary
+        from pingback_cli.replay import replay_execution
+
+        body, has_payload = read_payload(payload)
+        config = configure(app)
+        load_env(config.root)
+        out = terminal()
+        result = replay_execution(
+            config,
+            execution_id,
+            payload=body,
+            has_payload=has_payload,
+            backoff=not no_backoff,
+            on_event=None if json_output else _live(out),
+        )
+        if json_output:
+            data = result.root.to_json()
+            if result.triggered:
+                data["triggered"] = [tree.to_json() for tree in result.triggered]
+            out.json(data)
+        else:
+            for tree in (result.root, *result.triggered):
+                out.print(execution_tree(tree))
+                out.print(tree_summary(tree))
+        raise typer.Exit(int(result.exit_code))
