@@ -276,17 +276,9 @@ class Emulator:
     def recent(self, limit: int, function: str | None, status: str | None) -> list[dict[str, Any]]:
         assert self.store is not None
         self.store.flush()
-        return [summary_json(s) for s in self.store.recent_roots(limit, function=function, status=status)]
+        return [s.to_json() for s in self.store.recent_roots(limit, function=function, status=status)]
 
     def tree(self, id_or_prefix: str) -> dict[str, Any]:
         assert self.store is not None
         self.store.flush()
         return self.store.tree(id_or_prefix).to_json()
-
-
-def summary_json(summary: Any) -> dict[str, Any]:
-    data = summary.execution.to_json(children=False)
-    data["descendants"] = summary.descendants
-    data["failedDescendants"] = summary.failed_descendants
-    data["unfinishedDescendants"] = summary.unfinished_descendants
-    return data

@@ -172,7 +172,10 @@ class Engine:
                 if attempt.status == "running":
                     attempt.status = "interrupted"
                     attempt.completed_at = now
+                    attempt.duration_ms = round((now - attempt.started_at) * 1000)
                     attempt.error = reason
+                    execution.logs = attempt.logs
+                    execution.duration_ms = attempt.duration_ms
             execution.status = "interrupted"
             execution.error = reason
             execution.completed_at = now

@@ -102,9 +102,9 @@ async def _run(
                     triggered.append(other)
         return RunResult(root, triggered, interrupted=interrupted)
     finally:
-        if stop.is_set() and emulator.supervisor is not None:
-            # Everything unfinished is already recorded as interrupted: stop the worker
-            # now instead of giving its handlers the grace period first.
+        if emulator.supervisor is not None:
+            # Every execution is recorded by now (finished or interrupted); what still runs
+            # in the worker is a handler past its timeout, so it gets no grace period.
             emulator.supervisor.grace = 0
         try:
             await emulator.stop(INTERRUPTED)

@@ -115,6 +115,14 @@ class RootSummary:
     failed_descendants: int
     unfinished_descendants: int
 
+    def to_json(self) -> dict[str, Any]:
+        """The root as ``run --json`` prints it, minus children, plus the counts."""
+        data = self.execution.to_json(children=False)
+        data["descendants"] = self.descendants
+        data["failedDescendants"] = self.failed_descendants
+        data["unfinishedDescendants"] = self.unfinished_descendants
+        return data
+
 
 class Store:
     """The history file. Not shared between processes as an object, only as a file."""

@@ -120,7 +120,7 @@ def _stream_logs(outbox: Outbox) -> None:
 
     original = Context._add_log
 
-    def add_log(self: Any, level: str, message: str, **meta: Any) -> None:
+    def add_log(self: Any, level: str, message: str, /, **meta: Any) -> None:
         original(self, level, message, **meta)
         entry = self._logs[-1]
         try:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -108,6 +108,72 @@ def completion_script(shell: str) -> str:
     if shell == "zsh" and script.endswith(_ZSH_REGISTER):
         script = script[: -len(_ZSH_REGISTER)] + _ZSH_AUTOLOAD
     return script + "\n"
+
+
+def answer_tab(app: typer.Typer) -> bool:
+    """Answer a TAB (``_PINGBACK_COMPLETE=complete_SHELL``) as Typer would, only faster.
+
+    Typer finds the parameter to complete by parsing the command line, which converts
+    every option value through a pydantic adapter: importing pydantic and building the
+    adapters is most of a TAB's time. This walks the same command tree with the bare
+    option parser instead (which values the line gives, nothing converted), then lets
+    Typer's own completion classes format the answer. False, having printed nothing, when
+    this Typer lacks what it relies on; the caller then falls back to Typer's path.
+    """
+    action, _, shell = os.environ.get(COMPLETE_VAR, "").partition("_")
+    if action != "complete":
+        return False
+    try:
+        from typer.completion import completion_init, shell_completion
+        from typer.core import TyperGroup
+        from typer.main import get_command
+
+        resolve_incomplete = shell_completion._resolve_incomplete
+        commandline = shell_completion.ParameterSource.COMMANDLINE
+        completion_init()
+        base = shell_completion.get_completion_class(shell)
+    except (ImportError, AttributeError):
+        return False
+    if base is None:
+        return False
+
+    def parse_without_values(ctx: typer.Context, args: list[str]) -> list[str]:
+        """Record which parameters ``args`` gives (as the completion logic reads them)."""
+        parser = ctx.command.make_parser(ctx)
+        opts, rest, _ = parser.parse_args(args=list(args))
+        ctx._opt_prefixes.update(parser._opt_prefixes)  # what tells "-x" from a value
+        for param in ctx.command.get_params(ctx):
+            if param.name is None:
+                continue
+            ctx.params[param.name] = opts.get(param.name)
+            if opts.get(param.name) is not None:
+                ctx.set_parameter_source(param.name, commandline)
+        return rest
+
+    def light_context(cli: typer.core.TyperCommand, prog_name: str, args: list[str]) -> typer.Context:
+        ctx = cli.context_class(cli, info_name=prog_name, resilient_parsing=True)
+        rest = parse_without_values(ctx, args)
+        while rest and isinstance(ctx.command, TyperGroup):
+            name, command, rest = ctx.command.resolve_command(ctx, rest)
+            if command is None:
+                break
+            ctx = command.context_class(command, info_name=name, parent=ctx, resilient_parsing=True)
+            rest = parse_without_values(ctx, rest)
+        return ctx
+
+    class LightComplete(base):  # type: ignore[misc, valid-type]
+        def get_completions(self, args: list[str], incomplete: str) -> list[Any]:
+            ctx = light_context(self.cli, self.prog_name, args)
+            target, incomplete = resolve_incomplete(ctx, args, incomplete)
+            return target.shell_complete(ctx, incomplete)
+
+    completer = LightComplete(get_command(app), {}, PROG_NAME, COMPLETE_VAR)
+    try:
+        answer = completer.complete()
+    except (AttributeError, TypeError):  # Typer's internals changed: use its own path
+        return False
+    typer.echo(answer)
+    return True
 
 
 def _complete_shell(incomplete: str) -> list[str]:

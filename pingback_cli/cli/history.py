@@ -10,6 +10,13 @@ from pingback_cli.cli.common import AppOption, JsonOption, boundary, terminal
 from pingback_cli.cli.completion import complete_execution_id
 
 
+def _history_exists(app: str | None) -> bool:
+    from pingback_cli.project import configure
+    from pingback_cli.store import history_path
+
+    return history_path(configure(app).root).is_file()
+
+
 def _open_store(app: str | None):  # type: ignore[no-untyped-def]
     from pingback_cli.project import configure
     from pingback_cli.store import Store, history_path
@@ -34,14 +41,20 @@ def runs(
     Example: pingback runs --limit 5 --status failed
     """
     with boundary():
-        from pingback_cli.emulator import summary_json
         from pingback_cli.render import runs_table
 
-        with _open_store(app) as store:
-            summaries = store.recent_roots(limit, function=function, status=status)
+        if not _history_exists(app):
+            summaries = []
+        else:
+            with _open_store(app) as store:
+                summaries = store.recent_roots(limit, function=function, status=status)
         out = terminal()
         if json_output:
-            out.json([summary_json(summary) for summary in summaries])
+            out.json([summary.to_json() for summary in summaries])
+        elif not summaries:
+            from rich.text import Text
+
+            out.print(Text("No executions yet: try `pingback run NAME` or `pingback dev`.", style="dim"))
         else:
             out.print(runs_table(summaries))
 
@@ -64,6 +77,13 @@ def show(
     with boundary():
         from pingback_cli.render import execution_tree, tree_summary
 
+        if not _history_exists(app):
+            from pingback_cli.errors import UsageError
+
+            raise UsageError(
+                f'no execution matches "{execution_id}": there is no history yet',
+                hint="run `pingback run NAME` or `pingback dev` first",
+            )
         with _open_store(app) as store:
             tree = store.tree(execution_id)
         out = terminal()

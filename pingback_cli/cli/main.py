@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import typer
 
 from pingback_cli.cli import check, completion, dev, history, init, ls, register, replay, run, trigger
@@ -32,4 +34,6 @@ app.command("completion")(completion.completion)
 
 
 def main() -> None:
+    if os.environ.get(completion.COMPLETE_VAR) and completion.answer_tab(app):
+        return  # a TAB, answered without Typer's slow value conversion
     app()

@@ -593,12 +593,22 @@ def test_show_unknown_id(
     assert result.stdout == ""
 
 
-@pytest.mark.parametrize("args", [("runs",), ("runs", "--json"), ("show", "abc")])
-def test_history_commands_without_history(lab: Path, args: tuple[str, ...]) -> None:
-    result = run_cli(lab, *args)
+def test_runs_without_history_is_empty(lab: Path) -> None:
+    table = run_cli(lab, "runs")
+    listing = run_cli(lab, "runs", "--json")
 
-    assert_clean_exit(result, 3)
-    assert "error: no history yet" in result.stderr
+    assert_clean_exit(table, 0)
+    assert "No executions yet" in table.stdout
+    assert_clean_exit(listing, 0)
+    assert listing.json() == []
+    assert not (lab / ".pingback" / "history.sqlite3").exists()
+
+
+def test_show_without_history(lab: Path) -> None:
+    result = run_cli(lab, "show", "abc")
+
+    assert_clean_exit(result, 2)
+    assert 'error: no execution matches "abc": there is no history yet' in result.stderr
     assert "hint: run `pingback run NAME`" in result.stderr
     assert result.stdout == ""
     assert not (lab / ".pingback" / "history.sqlite3").exists()
