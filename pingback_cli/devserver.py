@@ -108,7 +108,7 @@ async def _serve(config: ProjectConfig, options: DevOptions, view: DevView) -> N
             secret=options.secret,
         ),
         on_event=view.event,
-        on_restart=view.worker_restarted,
+        on_notice=view.worker_restarted,
     )
     watcher: asyncio.Task[None] | None = None
     scheduler: CronScheduler | None = None

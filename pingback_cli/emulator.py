@@ -54,14 +54,14 @@ class Emulator:
         options: EmulatorOptions | None = None,
         *,
         on_event: Callable[[Event], None] | None = None,
-        on_restart: Callable[[str], None] | None = None,
+        on_notice: Callable[[str], None] | None = None,
         clock: Clock | None = None,
     ) -> None:
         self.config = config
         self.options = options or EmulatorOptions()
         self.clock = clock or SystemClock()
         self.on_event = on_event
-        self.on_restart = on_restart
+        self.on_notice = on_notice
         self.registered: dict[str, FunctionSpec] = {}
         self.store: Store | None = None
         self.api: ApiServer | None = None
@@ -83,6 +83,14 @@ class Emulator:
 
     async def start(self) -> None:
         self.store = Store(history_path(self.config.root))
+        if self.store.moved_aside is not None:
+            self._notice(f"the history file was corrupt: moved it to {self.store.moved_aside}")
+        recovered = self.store.recover()
+        if recovered:
+            self._notice(
+                f"{recovered} execution{'s' if recovered != 1 else ''} left unfinished by a pingback "
+                "process that was killed are now marked interrupted"
+            )
         self.engine = Engine(
             self,  # attempts go through start_attempt below, to whichever worker is current
             functions=[],
@@ -103,12 +111,16 @@ class Emulator:
                 self.config,
                 self._worker_api_url(),
                 on_log=self.engine.on_worker_log,
-                on_restart=self.on_restart,
+                on_restart=self.on_notice,
                 grace=self.options.grace,
             )
             raw = await self.supervisor.start()
             self._set_functions(build_specs(raw))
         self._flusher = asyncio.get_running_loop().create_task(self._flush_forever())
+
+    def _notice(self, message: str) -> None:
+        if self.on_notice is not None:
+            self.on_notice(message)
 
     def _set_functions(self, specs: list[FunctionSpec]) -> None:
         """Use a successful load's functions, and refresh the completion manifest."""

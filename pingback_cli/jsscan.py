@@ -196,7 +196,7 @@ class _Tokenizer:
         parts: list[str] = []
         while True:
             if self.pos >= len(src) or src[self.pos] == "\n":
-                raise JsSyntaxError(line, f"unterminated string {src[start : start + 30]!r}")
+                raise JsSyntaxError(line, f"unterminated string {src[start : self.pos][:30]!r}")
             char = src[self.pos]
             if char == quote:
                 self.pos += 1

@@ -45,12 +45,13 @@ def run_function(
     backoff: bool = True,
     options: EmulatorOptions | None = None,
     on_event: Callable[[Event], None] | None = None,
+    on_notice: Callable[[str], None] | None = None,
     replay_of: str | None = None,
 ) -> RunResult:
     """Run ``name`` as a new root; with ``replay_of`` (an execution id) it is a replay of it."""
     options = options or EmulatorOptions(backoff=backoff)
     options.backoff = backoff
-    return asyncio.run(_run(config, name, payload, has_payload, options, on_event, replay_of))
+    return asyncio.run(_run(config, name, payload, has_payload, options, on_event, on_notice, replay_of))
 
 
 async def _run(
@@ -60,6 +61,7 @@ async def _run(
     has_payload: bool,
     options: EmulatorOptions,
     on_event: Callable[[Event], None] | None,
+    on_notice: Callable[[str], None] | None,
     replay_of: str | None = None,
 ) -> RunResult:
     stop = asyncio.Event()
@@ -74,7 +76,7 @@ async def _run(
         if on_event is not None:
             on_event(event)
 
-    emulator = Emulator(config, options, on_event=collect)
+    emulator = Emulator(config, options, on_event=collect, on_notice=on_notice)
     try:
         starting = asyncio.ensure_future(emulator.start())
         await _until(starting, stop)

@@ -8,6 +8,7 @@ number of other processes may read at the same time (WAL mode). Rows hold every
 from __future__ import annotations
 
 import json
+import os
 import re
 import sqlite3
 import threading
@@ -51,7 +52,8 @@ _MIGRATIONS: list[str] = [
         duration_ms INTEGER,
         http_status INTEGER,
         "trigger" TEXT NOT NULL DEFAULT 'run',
-        replay_of TEXT
+        replay_of TEXT,
+        owner TEXT
     );
     CREATE INDEX executions_tree ON executions (root_id, status);
     CREATE INDEX executions_roots ON executions (seq) WHERE parent_id IS NULL;
@@ -87,9 +89,10 @@ _COLUMNS = (
     "http_status",
     "trigger",
     "replay_of",
+    "owner",
 )
 _QUOTED = [f'"{name}"' for name in _COLUMNS]
-_READ_COLUMNS = [name for name in _QUOTED if name != '"seq"']
+_READ_COLUMNS = [name for name in _QUOTED if name not in ('"seq"', '"owner"')]
 _SELECT = ", ".join(_READ_COLUMNS)
 _SELECT_ROOT = ", ".join(f"r.{name}" for name in _READ_COLUMNS)
 _UPSERT = (
@@ -137,8 +140,20 @@ class Store:
         # id -> (seq, execution); rows are built from the object's state at flush time.
         self._buffer: dict[str, tuple[int, Execution]] = {}
         self._last_seq = 0
+        self.owner = process_identity(os.getpid())
+        """Stamped on every row written, so a later process can tell whose runs died with it."""
+        self.moved_aside: Path | None = None
+        """Where a corrupt history file was moved before a fresh one was started."""
         try:
             self._conn = self._open()
+        except sqlite3.DatabaseError as exc:
+            if readonly or not _is_corrupt(exc):
+                raise self._error(exc, "open") from exc
+            self.moved_aside = _move_aside(self.path)
+            try:
+                self._conn = self._open()
+            except sqlite3.Error as again:
+                raise self._error(again, "open") from again
         except sqlite3.Error as exc:
             raise self._error(exc, "open") from exc
 
@@ -212,6 +227,35 @@ class Store:
 
     # -- writing -------------------------------------------------------------------
 
+    def recover(self) -> int:
+        """Mark ``interrupted`` what a pingback process that no longer exists left unfinished
+        (one killed with ``kill -9``, or a machine that lost power). Returns how many."""
+        self._require_writable()
+        with self._lock, self._guard("read"):
+            owners = [
+                row[0]
+                for row in self._conn.execute(
+                    "SELECT DISTINCT owner FROM executions WHERE status IN ('pending', 'running')"
+                )
+            ]
+        orphans: list[str] = []
+        for owner in owners:
+            if owner == self.owner or _is_alive(owner):
+                continue
+            with self._lock, self._guard("read"):
+                orphans.extend(
+                    row[0]
+                    for row in self._conn.execute(
+                        "SELECT id FROM executions WHERE status IN ('pending', 'running') AND owner IS ?",
+                        (owner,),
+                    )
+                )
+        if not orphans:
+            return 0
+        return self.mark_interrupted(
+            orphans, reason="interrupted: the pingback process running this stopped unexpectedly"
+        )
+
     def save(self, execution: Execution) -> None:
         """Buffer an upsert of ``execution``; the latest save of an id wins."""
         self._require_writable()
@@ -230,7 +274,7 @@ class Store:
     def take_rows(self) -> list[tuple[Any, ...]]:
         """Snapshot the buffer as rows (cheap, in the thread that mutates executions)."""
         with self._lock:
-            rows = [_row(seq, execution) for seq, execution in self._buffer.values()]
+            rows = [_row(seq, execution, self.owner) for seq, execution in self._buffer.values()]
             self._buffer.clear()
             return rows
 
@@ -550,7 +594,7 @@ def _load_attempts(text: str | None) -> list[Attempt]:
     ]
 
 
-def _row(seq: int, e: Execution) -> tuple[Any, ...]:
+def _row(seq: int, e: Execution, owner: str) -> tuple[Any, ...]:
     return (
         e.id,
         seq,
@@ -574,6 +618,7 @@ def _row(seq: int, e: Execution) -> tuple[Any, ...]:
         e.http_status,
         e.trigger,
         e.replay_of,
+        owner,
     )
 
 
@@ -624,3 +669,56 @@ def _execution(row: tuple[Any, ...]) -> Execution:
         trigger=trigger,
         replay_of=replay_of,
     )
+
+
+def process_identity(pid: int) -> str:
+    """``pid:start-time``: a pid alone may be reused by an unrelated process."""
+    return f"{pid}:{_start_time(pid) or ''}"
+
+
+def _start_time(pid: int) -> str | None:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
+            # Field 22 (start time), counted after the parenthesised command name.
+            return stat.read().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
+
+
+def _is_alive(owner: str | None) -> bool:
+    if not owner:
+        return False
+    pid_text, _, started = owner.partition(":")
+    try:
+        pid = int(pid_text)
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except (ValueError, OSError):
+        return False
+    return not started or _start_time(pid) in (None, started)
+
+
+def _is_corrupt(exc: sqlite3.Error) -> bool:
+    text = str(exc).lower()
+    return "not a database" in text or "malformed" in text
+
+
+def _move_aside(path: Path) -> Path:
+    """Keep a corrupt history file (never delete it) and make room for a fresh one."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    target = path.with_name(f"{path.name}.corrupt-{stamp}")
+    try:
+        path.rename(target)
+        for suffix in ("-wal", "-shm"):
+            side = path.with_name(path.name + suffix)
+            if side.exists():
+                side.rename(target.with_name(target.name + suffix))
+    except OSError as exc:
+        raise HistoryError(
+            f"history file {path} is corrupt and could not be moved aside: {exc.strerror or exc}",
+            hint=f"move {path} away yourself; pingback will start a new one",
+        ) from exc
+    return target

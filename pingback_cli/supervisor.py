@@ -21,7 +21,7 @@ from typing import Any
 from pingback_cli import worker as worker_module
 from pingback_cli.errors import ProjectError
 from pingback_cli.project import ProjectConfig
-from pingback_cli.protocol import AttemptOutcome, AttemptRequest
+from pingback_cli.protocol import AttemptOutcome, AttemptRequest, signed_headers
 
 LogCallback = Callable[[str, int, dict[str, Any]], None]
 
@@ -87,6 +87,8 @@ class WorkerProcess:
         self._pending: dict[int, tuple[AttemptRequest, asyncio.Future[AttemptOutcome]]] = {}
         self._streamed: dict[tuple[str, int], list[dict[str, Any]]] = {}
         self._seq = 0
+        self._secrets: dict[str, str] = {}
+        self._fallback_secret = ""
         self._outgoing: list[dict[str, Any]] = []
         self._writer: asyncio.WriteTransport | None = None
         self._reader: asyncio.ReadTransport | None = None
@@ -146,6 +148,8 @@ class WorkerProcess:
             await self.exited
             raise ProjectError(message["message"], hint=message.get("hint"), details=message.get("details"))
         self.functions = message["functions"]
+        self._secrets = message.get("secrets") or {}
+        self._fallback_secret = next(iter(self._secrets.values()), "")
         return self.functions
 
     def execute(self, request: AttemptRequest) -> asyncio.Future[AttemptOutcome]:
@@ -159,7 +163,16 @@ class WorkerProcess:
         future.add_done_callback(lambda _: self._forget(seq))
         if not self._outgoing:
             asyncio.get_running_loop().call_soon(self._send_batch)
-        self._outgoing.append({"seq": seq, "body": request.body()})
+        body = request.encode()
+        secret = self._secrets.get(request.function, self._fallback_secret)
+        self._outgoing.append(
+            {
+                "seq": seq,
+                "function": request.function,
+                "body": body.decode(),
+                "headers": signed_headers(secret, body),
+            }
+        )
         return future
 
     def _forget(self, seq: int) -> None:

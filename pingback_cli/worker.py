@@ -3,7 +3,8 @@
 It talks to the engine over two pipes of newline-delimited JSON (never stdout,
 which belongs to the user's prints). Engine -> worker::
 
-    {"op": "exec", "requests": [{"seq": 1, "body": {...wire body...}}, ...]}
+    {"op": "exec", "requests": [{"seq": 1, "function": "f", "body": "<wire body>",
+                                 "headers": {"X-Pingback-Signature": ...}}, ...]}
 
 Worker -> engine::
 
@@ -12,8 +13,9 @@ Worker -> engine::
     {"op": "log", "id": "<executionId>", "attempt": 1, "entry": {...}}
     {"op": "result", "seq": 1, "httpStatus": 200, "response": {...}, "traceback": null}
 
-Each request is signed with its instance's cron secret and passed to the SDK's
-own ``handle()``, the code path a deployed app runs. Imports stay light: this
+Each request is signed by the engine with its instance's cron secret and
+verified by the SDK's own ``handle()``, the code path a deployed app runs: a
+request that is unsigned, stale or forged gets the SDK's 401. Imports stay light: this
 process's start-up time is the reload latency.
 """
 
@@ -34,7 +36,6 @@ from typing import Any
 from pingback_cli.errors import ProjectError
 from pingback_cli.handler_pool import HandlerPool
 from pingback_cli.project import ProjectConfig, RawFunction, load_project
-from pingback_cli.protocol import signed_headers
 
 FDS_ENV = "PINGBACK_WORKER_FDS"
 ROOT_ENV = "PINGBACK_WORKER_ROOT"
@@ -159,12 +160,11 @@ class Runner:
         self._outbox.add(self._execute(request))
 
     def _execute(self, request: dict[str, Any]) -> bytes:
-        body = request["body"]
-        instance = self._instances.get(body.get("function"), self._fallback)
-        raw = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+        instance = self._instances.get(request.get("function"), self._fallback)
         _local.traceback = None
         try:
-            response = instance.handle(raw, signed_headers(instance.cron_secret, raw))
+            # Signed by the engine, verified by the SDK: as between the platform and an app.
+            response = instance.handle(request["body"].encode(), request["headers"])
         except BaseException as exc:  # SystemExit, KeyboardInterrupt, SDK payload errors
             response = {"_status": 500, "status": "error", "error": f"{type(exc).__name__}: {exc}"}
             if _local.traceback is None:
@@ -231,9 +231,22 @@ def main() -> None:
         os._exit(3)
     _stream_logs(outbox)
     runner = Runner(functions, outbox, int(os.environ.get(THREADS_ENV, "64")))
-    outbox.send({"op": "ready", "pid": os.getpid(), "functions": [f.to_json() for f in functions]})
+    outbox.send(
+        {
+            "op": "ready",
+            "pid": os.getpid(),
+            "functions": [f.to_json() for f in functions],
+            # The engine signs each request with its function's own instance secret.
+            "secrets": {f.name: str(f.instance.cron_secret or "") for f in functions},
+        }
+    )
+    parent = os.getppid()
     with contextlib.suppress(OSError, ValueError):
         _serve(read_fd, runner)
+    if os.getppid() != parent:
+        # The engine was killed (kill -9): nobody is left to take results, and nothing the
+        # user's handlers started in this process group may outlive it.
+        os.killpg(os.getpgrp(), signal.SIGKILL)
     # The engine closed the pipe: finish what is running, then leave without joining hung threads.
     runner.wait_idle(float(os.environ.get(GRACE_ENV, "5")))
     outbox.flush()

@@ -334,15 +334,54 @@ def test_empty_file_in_readonly_mode(path: Path) -> None:
         Store(path, readonly=True)
 
 
-@pytest.mark.parametrize("readonly", [False, True])
-def test_corrupt_file(path: Path, readonly: bool) -> None:
+def test_corrupt_file_is_reported_to_readers(path: Path) -> None:
     path.parent.mkdir()
     path.write_bytes(b"this is not a database at all\x00\xff" * 200)
     with pytest.raises(HistoryError) as raised:
-        Store(path, readonly=readonly)
+        Store(path, readonly=True)
     assert str(path) in raised.value.message
     assert "corrupt" in raised.value.message
     assert raised.value.hint
+
+
+def test_corrupt_file_is_moved_aside_never_deleted(path: Path) -> None:
+    garbage = b"this is not a database at all\x00\xff" * 200
+    path.parent.mkdir()
+    path.write_bytes(garbage)
+    store = Store(path)
+    try:
+        assert store.moved_aside is not None
+        assert store.moved_aside.read_bytes() == garbage
+        assert store.moved_aside.name.startswith("history.sqlite3.corrupt-")
+        store.save(make("a1"))
+        store.flush()
+        assert store.count() == 1
+    finally:
+        store.close()
+
+
+def test_recover_marks_only_executions_of_dead_processes(path: Path) -> None:
+    import subprocess
+    import sys
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True)
+    dead_pid = int(dead.stdout)
+    crashed = Store(path)
+    crashed.owner = f"{dead_pid}:1"
+    orphan = make("d1", status="running")
+    crashed.save(orphan)
+    crashed.close()
+    alive = Store(path)
+    mine = make("a2", status="running")
+    alive.save(mine)
+    alive.flush()
+    try:
+        assert alive.recover() == 1
+        assert alive.get(orphan.id).status == "interrupted"
+        assert "stopped unexpectedly" in (alive.get(orphan.id).error or "")
+        assert alive.get(mine.id).status == "running"
+    finally:
+        alive.close()
 
 
 def test_newer_schema_is_refused(path: Path) -> None:

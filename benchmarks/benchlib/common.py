@@ -29,7 +29,9 @@ LIB_DIR = Path(__file__).resolve().parent
 VENV_BIN = Path(sys.executable).parent
 """The interpreter's own bin folder (not resolved: a venv's python is a symlink)."""
 PYTHON = str(VENV_BIN / Path(sys.executable).name)
-PINGBACK = str(VENV_BIN / "pingback") if (VENV_BIN / "pingback").exists() else (shutil.which("pingback") or "")
+PINGBACK = (
+    str(VENV_BIN / "pingback") if (VENV_BIN / "pingback").exists() else (shutil.which("pingback") or "")
+)
 
 API_KEY = "pb_bench_api_key"
 CRON_SECRET = "pb_bench_cron_secret"
@@ -221,10 +223,8 @@ def stop_process(process: subprocess.Popen[Any], grace: float = 10.0) -> None:
     if process.poll() is None:
         with contextlib.suppress(ProcessLookupError):
             process.send_signal(signal.SIGINT)
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             process.wait(grace)
-        except subprocess.TimeoutExpired:
-            pass
     # The process was started in its own session: its group id is its pid. Reap leftovers
     # (a worker that outlived its parent) of that group only.
     with contextlib.suppress(ProcessLookupError, PermissionError):
@@ -331,10 +331,19 @@ class History:
 class DevServer:
     """``pingback dev`` as a subprocess on a free loopback port, with an httpx client to it."""
 
-    def __init__(self, project: Path, env: dict[str, str], *, reload: bool = False) -> None:
+    def __init__(
+        self,
+        project: Path,
+        env: dict[str, str],
+        *,
+        reload: bool = False,
+        expect: frozenset[str] = frozenset({"fanout", "leaf", "noop"}),
+    ) -> None:
         self.project = project
         self.env = env
         self.reload = reload
+        self.expect = expect
+        """Functions the API must list before the server counts as started."""
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = project.parent / f"dev-{self.port}.log"
@@ -366,9 +375,11 @@ class DevServer:
             if self.process.poll() is not None:
                 raise MeasureError(f"pingback dev exited with {self.process.returncode}:\n{tail(self.log)}")
             try:
-                return self.client.get("/api/v1/functions").status_code == 200
+                response = self.client.get("/api/v1/functions")
             except httpx.TransportError:
                 return False
+            # The API answers before the worker has reported the project's functions.
+            return response.status_code == 200 and self.expect <= {f["name"] for f in response.json()}
 
         wait_until(ready, timeout=timeout, interval=0.02, what="pingback dev to answer")
         return time.perf_counter() - started
@@ -382,8 +393,9 @@ class DevServer:
         body: dict[str, Any] = {"task": task}
         if payload is not None:
             body["payload"] = payload
-        return self.client.post("/api/v1/trigger", content=json.dumps(body).encode(),
-                                headers={"Content-Type": "application/json"})
+        return self.client.post(
+            "/api/v1/trigger", content=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+        )
 
     def trigger_id(self, task: str) -> str:
         response = self.trigger(task)
@@ -404,7 +416,7 @@ class DevServer:
             return counts[1] >= expected
 
         seen = wait_until(done, timeout=timeout, interval=interval, what=f"{expected} executions recorded")
-        total, finished, succeeded = counts
+        total, _finished, succeeded = counts
         if total != expected or succeeded != expected:
             raise MeasureError(
                 f"expected {expected} successful executions, history has {total} ({succeeded} succeeded)"

@@ -232,7 +232,9 @@ def _shared_run_fanout(settings: Settings, shared: Shared) -> list[float]:
 
 
 def dev_fanout(settings: Settings, shared: Shared) -> MeasureResult:
-    result = MeasureResult("dev-fanout", "The same cron triggered through the API of a running `pingback dev`")
+    result = MeasureResult(
+        "dev-fanout", "The same cron triggered through the API of a running `pingback dev`"
+    )
     n = settings.fanout
     samples: list[float] = []
     for rep in range(settings.repeat):
@@ -323,7 +325,12 @@ def endpoint_fanout(settings: Settings, shared: Shared) -> MeasureResult:
     metric = f"children/s, `pingback run fanout --endpoint URL --json`, N = {_n(n)}"
     if not _endpoint_available():
         result.rows.append(
-            Row(metric, "/s", status="unavailable", message="not available yet (`pingback run` has no --endpoint)")
+            Row(
+                metric,
+                "/s",
+                status="unavailable",
+                message="not available yet (`pingback run` has no --endpoint)",
+            )
         )
         return result
     ours: list[float] = []
@@ -388,7 +395,9 @@ def trigger_latency(settings: Settings, shared: Shared) -> MeasureResult:
                 if response.status_code == 200 and response.json().get("status") == "success":
                     return time.perf_counter() - started
                 if time.perf_counter() - started > 30:
-                    raise MeasureError(f"noop {execution_id} not successful after 30 s: {response.text[:200]}")
+                    raise MeasureError(
+                        f"noop {execution_id} not successful after 30 s: {response.text[:200]}"
+                    )
                 time.sleep(0.0002)
 
         def through_file() -> float:
@@ -554,7 +563,9 @@ def reload_time(settings: Settings, shared: Shared) -> MeasureResult:
                 body = dev.client.get(f"/api/v1/executions/{execution_id}").json()
                 if body.get("status") == "success":
                     if body.get("result") != token:
-                        raise MeasureError(f"{name} answered {body.get('result')!r}, not the new code's token")
+                        raise MeasureError(
+                            f"{name} answered {body.get('result')!r}, not the new code's token"
+                        )
                     break
                 if body.get("status") in ("failed", "interrupted"):
                     raise MeasureError(f"{name} {body.get('status')}: {body.get('error')}")
@@ -564,7 +575,9 @@ def reload_time(settings: Settings, shared: Shared) -> MeasureResult:
             done = time.perf_counter()
             serving.append((accepted - saved) * 1000)
             succeeded.append((done - saved) * 1000)
-            settings.log(f"  save {i + 1}: serving after {serving[-1]:.0f} ms, succeeded after {succeeded[-1]:.0f} ms")
+            settings.log(
+                f"  save {i + 1}: serving after {serving[-1]:.0f} ms, succeeded after {succeeded[-1]:.0f} ms"
+            )
             time.sleep(0.5)  # the old worker stops in the background; do not overlap saves
     result.rows.append(
         Row(
@@ -592,12 +605,12 @@ def reload_time(settings: Settings, shared: Shared) -> MeasureResult:
 
 # --- 8. cron-lateness -------------------------------------------------------------------
 
-MINUTE_CRON = '''
+MINUTE_CRON = """
 
 @pb.cron("every-minute", "* * * * *")
 def every_minute(ctx):
     return None
-'''
+"""
 
 
 def cron_lateness(settings: Settings, shared: Shared) -> MeasureResult:
@@ -794,7 +807,9 @@ def dev_memory(settings: Settings, shared: Shared) -> MeasureResult:
                 settings.log(f"  after {executions:,}: dev {points[-1][1]:.1f} MB, worker {workers:.1f} MB")
         total, succeeded = dev.history.all_counts()
         if total != executions or succeeded != executions:
-            raise MeasureError(f"history has {total} executions ({succeeded} succeeded), expected {executions}")
+            raise MeasureError(
+                f"history has {total} executions ({succeeded} succeeded), expected {executions}"
+            )
     for executions, rss, _ in points:
         result.rows.append(
             Row(
@@ -860,8 +875,10 @@ def _huey_once(settings: Settings, fsync: bool) -> float:
         os.environ.update(extra)
         if str(LIB_DIR) not in sys.path:
             sys.path.insert(0, str(LIB_DIR))
-        app: Any = importlib.reload(sys.modules["huey_app"]) if "huey_app" in sys.modules else (
-            importlib.import_module("huey_app")
+        app: Any = (
+            importlib.reload(sys.modules["huey_app"])
+            if "huey_app" in sys.modules
+            else (importlib.import_module("huey_app"))
         )
         with _huey_consumer(folder, env) as (process, log):
             pong = app.ping()
@@ -937,7 +954,9 @@ def peer_huey(settings: Settings, shared: Shared) -> MeasureResult:
 def _celery_row(n: int) -> Row:
     metric = f"children/s, Celery + Redis, N = {_n(n)}"
     if shutil.which("redis-server") is None:
-        return Row(metric, "/s", status="unavailable", message="redis-server is not installed on this machine")
+        return Row(
+            metric, "/s", status="unavailable", message="redis-server is not installed on this machine"
+        )
     return Row(metric, "/s", status="skipped", message="not measured yet (Huey is the required peer)")
 
 

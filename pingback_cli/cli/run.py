@@ -21,9 +21,7 @@ from pingback_cli.cli.endpoint import EndpointOption, SecretOption
 def run(
     name: Annotated[
         str,
-        typer.Argument(
-            help="The cron or task to run. Example: send-email", autocompletion=complete_function
-        ),
+        typer.Argument(help="The cron or task to run. Example: send-email", autocompletion=complete_function),
     ],
     payload: PayloadOption = None,
     no_backoff: Annotated[
@@ -61,6 +59,7 @@ def run(
             if endpoint is not None
             else None,
             on_event=None if json_output else _live(out),
+            on_notice=out.warn,
         )
         if json_output:
             data = result.root.to_json()

@@ -610,16 +610,5 @@ def test_sigint_stops_everything_and_interrupts_what_runs(dev_factory: Callable[
     tree = json.loads(shown.stdout)
     assert [a["status"] for a in tree["attempts"]] == ["interrupted"]
     assert [log["message"] for log in tree["attempts"][0]["logs"]] == ["going to sleep"]
-    assert tree["completedAt"] is not None
-
-
-@pytest.mark.xfail(strict=True, reason="engine.interrupt() leaves execution.logs empty (see report)")
-def test_an_interrupted_execution_keeps_its_streamed_logs(dev_factory: Callable[..., DevServer]) -> None:
-    server = dev_factory()
-    sleepy = server.trigger("sleepy")
-    poll("sleepy's first log line", lambda: "going to sleep" in server.output(), RUN_TIMEOUT)
-    server.stop(signal.SIGINT)
-    tree = json.loads(run_cli(server.project, "show", sleepy, "--json").stdout)
-    assert tree["status"] == "interrupted"
-    assert [log["message"] for log in tree["logs"]] == ["going to sleep"]
-    assert tree["completedAt"] is not None
+    assert [log["message"] for log in tree["logs"]] == ["going to sleep"], "streamed logs are kept"
+    assert tree["completedAt"] is not None and tree["durationMs"] is not None
