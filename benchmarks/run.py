@@ -138,7 +138,7 @@ def render(results: list[MeasureResult], context: dict[str, object], notes: str)
         "",
         "## Summary",
         "",
-        "| measure | figure | median | ratio to floor | target | verdict |",
+        "| measure | figure | median | ratio | target | verdict |",
         "|---|---|---|---|---|---|",
     ]
     for result in results:
@@ -221,7 +221,11 @@ def _ratio(row: Row) -> str:
     ratio = row.ratio
     if ratio is None:
         return "—"
-    return f"{ratio * 100:.0f}% of floor" if row.ratio_style == "percent" else f"{ratio:.1f}× baseline"
+    if row.ratio_style == "percent":
+        return f"{ratio * 100:.0f}% of floor"
+    if row.ratio_style == "peer":
+        return f"{ratio:.2f}× ours"
+    return f"{ratio:.1f}× baseline"
 
 
 def _verdict(row: Row) -> str:

@@ -37,7 +37,7 @@ class DevOptions:
     port: int = 8765
     reload: bool = True
     backoff: bool = True
-    limits: Limits = field(default_factory=Limits)
+    limits: Limits | None = None
     endpoint: str | None = None
     """Send executions to this running app instead of a worker (``--endpoint``)."""
     secret: str | None = None

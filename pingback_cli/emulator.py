@@ -11,7 +11,7 @@ import contextlib
 import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pingback_cli.api import ApiServer, create_app
@@ -38,7 +38,8 @@ class EmulatorOptions:
     port: int = 0
     api_key: str | None = None
     """Required from clients when set (always set when binding beyond loopback)."""
-    limits: Limits = field(default_factory=Limits)
+    limits: Limits | None = None
+    """None: from ``[tool.pingback]`` (max-depth, max-executions-per-root), else the defaults."""
     grace: float = 5.0
     endpoint: str | None = None
     """Endpoint mode: attempts are signed POSTs to this URL (the user's running app), no worker."""
@@ -97,7 +98,7 @@ class Emulator:
             clock=self.clock,
             store=self.store,
             backoff=self.options.backoff,
-            limits=self.options.limits,
+            limits=self.options.limits or Limits.from_settings(self.config.settings),
             on_event=self.on_event,
         )
         self.api = ApiServer(

@@ -48,6 +48,26 @@ class Limits:
     max_depth: int = 25
     max_executions_per_root: int = 50_000
 
+    @classmethod
+    def from_settings(cls, settings: dict[str, Any]) -> Limits:
+        """``max-depth`` and ``max-executions-per-root`` from ``[tool.pingback]``."""
+        values: dict[str, int] = {}
+        for key, attribute in (
+            ("max-depth", "max_depth"),
+            ("max-executions-per-root", "max_executions_per_root"),
+        ):
+            if key not in settings:
+                continue
+            value = settings[key]
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                from pingback_cli.errors import ProjectError
+
+                raise ProjectError(
+                    f"[tool.pingback] {key} must be a whole number of at least 1, got {value!r}"
+                )
+            values[attribute] = value
+        return cls(**values)
+
 
 @dataclass
 class Event:

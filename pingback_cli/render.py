@@ -250,6 +250,10 @@ def _node_label(execution: Execution, max_payload: int) -> Text:
     return label
 
 
+MAX_LOGS_PER_NODE = 50
+"""A handler that logs 100,000 lines still makes a readable tree; JSON has them all."""
+
+
 def _node_details(execution: Execution, show_logs: bool) -> list[Text]:
     """The lines under a node: earlier failed attempts, logs, the last traceback."""
     lines: list[Text] = []
@@ -260,7 +264,16 @@ def _node_details(execution: Execution, show_logs: bool) -> list[Text]:
         duration = _duration(attempt.duration_ms)
         lines.append(Text(f"{line} ({duration})" if duration else line, style="dim"))
     if show_logs:
-        lines.extend(_log_entry(entry) for entry in execution.logs)
+        shown = execution.logs[:MAX_LOGS_PER_NODE]
+        lines.extend(_log_entry(entry) for entry in shown)
+        hidden = len(execution.logs) - len(shown)
+        if hidden > 0:
+            lines.append(
+                Text(
+                    f"… {hidden:,} more log entries: pingback show {short_id(execution.id)} --json",
+                    style="dim",
+                )
+            )
     if execution.attempts and execution.attempts[-1].traceback:
         tb = printable(execution.attempts[-1].traceback).rstrip().splitlines()
         shown = tb[-TRACEBACK_LINES:]
@@ -397,7 +410,7 @@ def event_line(
     style = EVENT_STYLES.get(kind)
     line = Text()
     line.append(_clock(time.time() if at is None else at), style="dim")
-    line.append(f"  {kind:<10}", style=style)
+    line.append(f"  {kind:<11} ", style=style)
     line.append(printable(execution.function), style="bold")
     line.append(f"  {short_id(execution.id)}", style="dim")
     if detail:

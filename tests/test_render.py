@@ -313,17 +313,19 @@ def test_runs_table() -> None:
 def test_event_lines() -> None:
     at = NOW + 0.123
     run = execution("a1b2c3d4-0000", "send-emails", "cron", duration_ms=12, error="boom\nmore")
-    assert event_line("fired", run, at=at).plain == "10:08:00.123  fired     send-emails  a1b2c3d4"
-    assert event_line("started", run, at=at).plain.startswith("10:08:00.123  started   send")
+    # Kinds are padded to the longest ("interrupted") so function names line up.
+    assert event_line("fired", run, at=at).plain == "10:08:00.123  fired       send-emails  a1b2c3d4"
+    assert event_line("started", run, at=at).plain.startswith("10:08:00.123  started     send")
     assert (
         event_line("retrying", run, at=at, detail="in 2s: boom").plain
-        == "10:08:00.123  retrying  send-emails  a1b2c3d4  in 2s: boom"
+        == "10:08:00.123  retrying    send-emails  a1b2c3d4  in 2s: boom"
     )
-    assert event_line("succeeded", run, at=at).plain.endswith("succeeded send-emails  a1b2c3d4  12ms")
+    assert event_line("succeeded", run, at=at).plain.endswith("succeeded   send-emails  a1b2c3d4  12ms")
     assert event_line("failed", run, at=at).plain.endswith("a1b2c3d4  boom")
     assert event_line("skipped", run, at=at, detail="already running").plain.endswith(
-        "skipped   send-emails  a1b2c3d4  already running"
+        "skipped     send-emails  a1b2c3d4  already running"
     )
+    assert event_line("interrupted", run, at=at).plain.startswith("10:08:00.123  interrupted send")
     assert isinstance(event_line("fired", run), Text)
 
 

@@ -94,3 +94,32 @@ def read_payload(value: str | None) -> tuple[Any, bool]:
             f"payload from {source} is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})",
             hint='quote it for your shell, e.g. --payload \'{"id": "1"}\'',
         ) from None
+
+
+class LogStream:
+    """Live log lines, at most ``limit`` per execution, then one note saying the rest is kept."""
+
+    def __init__(self, limit: int = 200) -> None:
+        self.limit = limit
+        self._counts: dict[str, int] = {}
+
+    def line(self, event: Any) -> Any:
+        from rich.text import Text
+
+        from pingback_cli.render import log_line, short_id
+
+        execution = event.execution
+        seen = self._counts.get(execution.id, 0) + 1
+        if seen > self.limit + 1:
+            return None
+        self._counts[execution.id] = seen
+        if seen == self.limit + 1:
+            return Text(
+                f"  {execution.function} {short_id(execution.id)}  … more logs are recorded but not "
+                f"shown live (pingback show {short_id(execution.id)})",
+                style="dim",
+            )
+        return log_line(execution, event.log)
+
+    def forget(self, execution_id: str) -> None:
+        self._counts.pop(execution_id, None)

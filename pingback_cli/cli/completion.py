@@ -124,6 +124,7 @@ def answer_tab(app: typer.Typer) -> bool:
     if action != "complete":
         return False
     try:
+        from typer import _completion_classes
         from typer.completion import completion_init, shell_completion
         from typer.core import TyperGroup
         from typer.main import get_command
@@ -136,6 +137,11 @@ def answer_tab(app: typer.Typer) -> bool:
         return False
     if base is None:
         return False
+    if hasattr(_completion_classes, "_sanitize_help_text"):
+        # Typer renders zsh and fish help through Rich to strip markup (Rich's import is
+        # most of a TAB, and it wraps long help into lines fish reads as extra candidates).
+        # Our help is plain text: the app sets rich_markup_mode=None.
+        _completion_classes._sanitize_help_text = str
 
     def parse_without_values(ctx: typer.Context, args: list[str]) -> list[str]:
         """Record which parameters ``args`` gives (as the completion logic reads them)."""

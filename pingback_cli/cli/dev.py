@@ -60,7 +60,10 @@ class LiveView:
     """Event lines as they happen, and each root's tree when it finishes."""
 
     def __init__(self, out: Any) -> None:
+        from pingback_cli.cli.common import LogStream
+
         self.out = out
+        self.logs = LogStream()
 
     def ready(self, info: Any) -> None:
         from rich.text import Text
@@ -89,12 +92,16 @@ class LiveView:
         self.out.print(Text("Waiting for crons and triggers. Ctrl-C to stop.", style="dim"))
 
     def event(self, event: Any) -> None:
-        from pingback_cli.render import event_line, execution_tree, log_line, tree_summary
+        from pingback_cli.render import event_line, execution_tree, tree_summary
 
         execution = event.execution
         if event.kind == "log" and event.log is not None:
-            self.out.print(log_line(execution, event.log))
+            line = self.logs.line(event)
+            if line is not None:
+                self.out.print(line)
         elif event.kind == "finished":
+            for done in execution.walk():
+                self.logs.forget(done.id)
             if execution.children or execution.status != "success" or execution.logs:
                 self.out.print(execution_tree(execution))
             self.out.print(tree_summary(execution))

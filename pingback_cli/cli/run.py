@@ -75,11 +75,16 @@ def run(
 
 def _live(out: Any) -> Any:
     """Stream logs, retries and failures while the run goes on."""
-    from pingback_cli.render import event_line, log_line
+    from pingback_cli.cli.common import LogStream
+    from pingback_cli.render import event_line
+
+    logs = LogStream()
 
     def show(event: Any) -> None:
         if event.kind == "log" and event.log is not None:
-            out.print(log_line(event.execution, event.log))
+            line = logs.line(event)
+            if line is not None:
+                out.print(line)
         elif event.kind in ("retrying", "failed"):
             out.print(event_line(event.kind, event.execution, detail=event.detail, at=event.at))
 

@@ -259,7 +259,7 @@ def test_run_retried_success_human(shared_lab: Path) -> None:
     result = run_cli(shared_lab, "run", "flaky", "--no-backoff")
 
     assert_clean_exit(result, 0)
-    assert "retrying  flaky" in result.stdout
+    assert "retrying    flaky" in result.stdout
     assert "in 0s: first attempt always fails" in result.stdout
     assert "✓ flaky task  attempts: 2" in result.stdout
     assert "attempt 1 failed: first attempt always fails" in result.stdout

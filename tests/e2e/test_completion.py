@@ -164,6 +164,57 @@ def test_bash_completes_execution_ids_for_show_and_replay(shop: Path) -> None:
     assert bash_complete(shop, "pingback", "show", "not-hex") == []
 
 
+@pytest.mark.skipif(shutil.which("fish") is None, reason="fish is not installed")
+def test_fish_completes_names_and_ids(shop: Path) -> None:
+    first = run_cli(shop, "run", "send-emails", "--no-backoff", "--json")
+    root = first.json()["executionId"]
+    program = (
+        f"source {shlex.quote(str(COMPLETIONS / 'pingback.fish'))}; "
+        "complete -C 'pingback run send-'; complete -C 'pingback show '; complete -C 'pingback run --p'"
+    )
+    done = subprocess.run(
+        ["fish", "--no-config", "-c", program],
+        cwd=shop,
+        env=cli_env({"PATH": bin_path()}),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[:3] == ["send-email\ttask", "send-emails\tcron */15 * * * *", "send-receipt\ttask"]
+    assert lines[3] == root
+    # option help stays on one line, however long
+    assert lines[4].startswith("--payload\tThe payload as JSON") and len(lines) == 5
+
+
+@pytest.mark.skipif(shutil.which("zsh") is None, reason="zsh is not installed")
+def test_zsh_script_passes_the_words_and_offers_names(shop: Path) -> None:
+    program = textwrap.dedent(
+        f"""\
+        compdef() {{ print -r -- "compdef $*" }}
+        _arguments() {{ print -r -- "$@" }}
+        source {shlex.quote(str(COMPLETIONS / "_pingback"))}
+        words=(pingback run send-e); CURRENT=3
+        _pingback_completion
+        """
+    )
+    done = subprocess.run(
+        ["zsh", "-f", "-c", program],
+        cwd=shop,
+        env=cli_env({"PATH": bin_path()}),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    registered, offered = done.stdout.splitlines()
+    assert registered == "compdef _pingback_completion pingback"
+    assert offered == '*: :(("send-email":"task" "send-emails":"cron */15 * * * *"))'
+
+
 # --- what a TAB may not do -------------------------------------------------------------------
 
 

@@ -32,6 +32,10 @@ RUN_TIMEOUT = 15.0
 STOP_TIMEOUT = 5.0
 WORKER_MODULE = "pingback_cli.worker"
 
+pytestmark = pytest.mark.skipif(
+    not Path("/proc/self/cwd").exists(), reason="finds leftover worker processes through /proc"
+)
+
 
 # --- helpers ------------------------------------------------------------------------------
 
@@ -74,8 +78,15 @@ def copy_devproj(into: Path) -> Path:
     return target
 
 
-def poll(what: str, probe: Callable[[], Any], timeout: float, interval: float = 0.05) -> Any:
-    """``probe()`` until it returns something truthy; fails the test after ``timeout`` seconds."""
+def poll(
+    what: str,
+    probe: Callable[[], Any],
+    timeout: float,
+    interval: float = 0.05,
+    explain: Callable[[], str] | None = None,
+) -> Any:
+    """``probe()`` until it returns something truthy; fails the test after ``timeout`` seconds
+    (with ``explain()`` appended, e.g. the server's output)."""
     deadline = time.monotonic() + timeout
     last: Any = None
     while time.monotonic() < deadline:
@@ -83,7 +94,8 @@ def poll(what: str, probe: Callable[[], Any], timeout: float, interval: float = 
         if last:
             return last
         time.sleep(interval)
-    pytest.fail(f"timed out after {timeout:g}s waiting for {what}; last saw {last!r}")
+    extra = f"\n{explain()}" if explain is not None else ""
+    pytest.fail(f"timed out after {timeout:g}s waiting for {what}; last saw {last!r}{extra}")
 
 
 def walk(tree: dict[str, Any]) -> list[dict[str, Any]]:
@@ -147,7 +159,12 @@ class DevServer:
             )
 
     def wait_ready(self) -> DevServer:
-        poll(f"pingback dev to serve its functions on {self.url}", self._serving, READY_TIMEOUT)
+        poll(
+            f"pingback dev to serve its functions on {self.url}",
+            self._serving,
+            READY_TIMEOUT,
+            explain=self.output,
+        )
         self.ready_at = time.time()
         return self
 
@@ -222,11 +239,7 @@ class DevServer:
             done = all(node["status"] in ("success", "failed", "interrupted") for node in walk(tree))
             return tree if done else None
 
-        try:
-            return dict(poll(f"execution {execution_id} to finish", finished, timeout))
-        except pytest.fail.Exception:
-            print(self.output())
-            raise
+        return dict(poll(f"execution {execution_id} to finish", finished, timeout, explain=self.output))
 
     def run(self, task: str, payload: Any = None, **extra: Any) -> dict[str, Any]:
         return self.wait_finished(self.trigger(task, payload, **extra))
@@ -359,7 +372,7 @@ def test_a_handler_calling_pb_trigger_creates_a_new_root(dev: DevServer) -> None
         roots = dev.http.get("/api/v1/executions", params={"function": "leaf", "limit": 100}).json()
         return next((r for r in roots if r["executionId"] == triggered), None)
 
-    root = poll("the handler's trigger to show up", landed, RUN_TIMEOUT)
+    root = poll("the handler's trigger to show up", landed, RUN_TIMEOUT, explain=dev.output)
     assert (root["parentId"], root["trigger"], root["payload"]) == (None, "trigger", {"from": "handler"})
     assert dev.wait_finished(triggered)["status"] == "success"
 
@@ -412,7 +425,7 @@ def test_a_delayed_task_waits_for_its_delay(dev: DevServer) -> None:
     execution_id = response.json()["executionId"]
     dev.triggered.append(execution_id)
     scheduled = parse_iso(response.json()["scheduledAt"])
-    assert 1.5 < scheduled - time.time() <= 2.1
+    assert 1.0 < scheduled - time.time() <= 2.1
 
     assert dev.execution(execution_id)["status"] == "pending"
     time.sleep(max(0.0, 1.0 - (time.monotonic() - started)))
@@ -513,7 +526,7 @@ def test_hot_reload_adds_functions_and_survives_a_broken_save(dev_factory: Calla
         response = server.trigger_response({"task": "added-later", "payload": {"k": "v"}})
         return response if response.status_code != 404 else None
 
-    response = poll("the reload to pick up added-later", accepted, 10, interval=0.1)
+    response = poll("the reload to pick up added-later", accepted, 10, interval=0.1, explain=server.output)
     assert response.status_code == 200, response.text
     tree = server.wait_finished(response.json()["executionId"])
     assert tree["status"] == "success" and tree["result"] == {"added": True, "payload": {"k": "v"}}
@@ -521,7 +534,13 @@ def test_hot_reload_adds_functions_and_survives_a_broken_save(dev_factory: Calla
 
     good = original + ADDED_LATER
     jobs.write_text(good + "\n\ndef broken(:\n    pass\n", encoding="utf-8")
-    poll("reload failed in the output", lambda: "reload failed" in server.output(), 10, interval=0.1)
+    poll(
+        "reload failed in the output",
+        lambda: "reload failed" in server.output(),
+        10,
+        interval=0.1,
+        explain=server.output,
+    )
     time.sleep(0.2)
     assert server.process is not None and server.process.poll() is None
     assert server.run("leaf", {"during": "broken"})["status"] == "success"
@@ -534,7 +553,7 @@ def test_hot_reload_adds_functions_and_survives_a_broken_save(dev_factory: Calla
         response = server.trigger_response({"task": "added-after-fix"})
         return response if response.status_code != 404 else None
 
-    response = poll("the next reload to recover", recovered, 10, interval=0.1)
+    response = poll("the next reload to recover", recovered, 10, interval=0.1, explain=server.output)
     assert response.status_code == 200
     tree = server.wait_finished(response.json()["executionId"])
     assert tree["status"] == "success" and tree["result"] == "recovered"
@@ -557,7 +576,9 @@ def test_a_save_while_the_project_imports_is_reloaded_once_serving(
         response = server.trigger_response({"task": "added-later"})
         return response if response.status_code != 404 else None
 
-    response = poll("the save made during start-up to be reloaded", accepted, 10, interval=0.1)
+    response = poll(
+        "the save made during start-up to be reloaded", accepted, 10, interval=0.1, explain=server.output
+    )
     assert response.status_code == 200
     assert server.wait_finished(response.json()["executionId"])["status"] == "success"
 
