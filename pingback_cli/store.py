@@ -23,7 +23,7 @@ from typing import Any
 from .errors import HistoryError, UsageError
 from .models import JSON, Attempt, Execution, LogEntry
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 BUSY_TIMEOUT = 5.0
 """Seconds to wait for another process's lock before giving up."""
 
@@ -52,8 +52,7 @@ _MIGRATIONS: list[str] = [
         duration_ms INTEGER,
         http_status INTEGER,
         "trigger" TEXT NOT NULL DEFAULT 'run',
-        replay_of TEXT,
-        owner TEXT
+        replay_of TEXT
     );
     CREATE INDEX executions_tree ON executions (root_id, status);
     CREATE INDEX executions_roots ON executions (seq) WHERE parent_id IS NULL;
@@ -61,6 +60,10 @@ _MIGRATIONS: list[str] = [
     CREATE INDEX executions_roots_status ON executions (status, seq) WHERE parent_id IS NULL;
     CREATE INDEX executions_unfinished ON executions (status)
         WHERE status IN ('pending', 'running');
+    """,
+    # 2: the process that wrote each row (pid:start-time), to recover after a kill -9.
+    """
+    ALTER TABLE executions ADD COLUMN owner TEXT;
     """,
 ]
 assert len(_MIGRATIONS) == SCHEMA_VERSION
@@ -206,11 +209,7 @@ class Store:
             raise _no_history(self.path)
         if version > SCHEMA_VERSION:
             raise _newer_version(self.path, version)
-        if version < SCHEMA_VERSION:
-            raise HistoryError(
-                f"history file {self.path} uses an older format (version {version})",
-                hint="run `pingback run NAME` or `pingback dev` once to upgrade it",
-            )
+        # Older versions read fine: migrations only add columns that readers don't need.
 
     def _migrate(self, conn: sqlite3.Connection) -> None:
         if _user_version(conn) == SCHEMA_VERSION:

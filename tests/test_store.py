@@ -426,3 +426,25 @@ def test_twenty_thousand_executions(store: Store) -> None:
     assert len(tree.children) == 20_000
     assert tree.children[0].id == "c0000000"
     assert tree.children[-1].payload == {"n": 19_999}
+
+
+def test_a_version_1_history_is_migrated_and_keeps_its_rows(path: Path) -> None:
+    from pingback_cli.store import _MIGRATIONS
+
+    path.parent.mkdir()
+    conn = sqlite3.connect(path)
+    conn.executescript(_MIGRATIONS[0])
+    conn.execute(
+        "INSERT INTO executions (id, seq, root_id, function, status, scheduled_at)"
+        " VALUES ('old1', 1, 'old1', 'job', 'success', 0)"
+    )
+    conn.execute("PRAGMA user_version = 1")
+    conn.commit()
+    conn.close()
+    with Store(path, readonly=True) as reader:
+        assert reader.get("old1").status == "success"
+    with Store(path) as store:
+        assert store.get("old1").function == "job"
+        columns = [row[1] for row in store._conn.execute("PRAGMA table_info(executions)")]
+        assert "owner" in columns
+        assert store._conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2

@@ -366,9 +366,13 @@ class DevServer:
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = project.parent / f"dev-{self.port}.log"
         self.process: subprocess.Popen[bytes] | None = None
-        self.client = httpx.Client(
-            base_url=self.url, headers={"Authorization": f"Bearer {API_KEY}"}, timeout=30
+        headers = {"Authorization": f"Bearer {API_KEY}"}
+        self.client = httpx.Client(base_url=self.url, headers=headers, timeout=30)
+        """Keep-alive, as an app's long-lived HTTP client."""
+        self.fresh = httpx.Client(
+            base_url=self.url, headers=headers, timeout=30, limits=httpx.Limits(max_keepalive_connections=0)
         )
+        """A new connection per request, as the SDK's urllib and `pingback trigger` do."""
         self.history = History(history_db(project))
 
     def start(self, timeout: float = 60) -> float:
@@ -407,16 +411,16 @@ class DevServer:
         assert self.process is not None
         return self.process.pid
 
-    def trigger(self, task: str, payload: Any = None) -> httpx.Response:
+    def trigger(self, task: str, payload: Any = None, *, fresh: bool = False) -> httpx.Response:
         body: dict[str, Any] = {"task": task}
         if payload is not None:
             body["payload"] = payload
-        return self.client.post(
+        return (self.fresh if fresh else self.client).post(
             "/api/v1/trigger", content=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
         )
 
-    def trigger_id(self, task: str) -> str:
-        response = self.trigger(task)
+    def trigger_id(self, task: str, *, fresh: bool = False) -> str:
+        response = self.trigger(task, fresh=fresh)
         if response.status_code != 200:
             raise MeasureError(f"trigger {task}: HTTP {response.status_code} {response.text[:200]}")
         return str(response.json()["executionId"])
@@ -448,6 +452,7 @@ class DevServer:
 
     def close(self) -> None:
         self.client.close()
+        self.fresh.close()
         self.history.close()
         if self.process is not None:
             stop_process(self.process)
