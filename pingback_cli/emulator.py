@@ -10,7 +10,6 @@ import asyncio
 import contextlib
 import os
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -69,8 +68,6 @@ class Emulator:
         self.supervisor: Supervisor | None = None
         self.engine: Engine | None = None
         self._flusher: asyncio.Task[None] | None = None
-        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="history")
-        self._writing: asyncio.Future[None] | None = None
         self.http: HttpExecutor | None = None
         """Endpoint mode's executor (None in worker mode)."""
         self.discovered: list[FunctionSpec] = []
@@ -157,15 +154,15 @@ class Emulator:
         return result
 
     async def _flush_forever(self) -> None:
-        """Rows are taken on the loop (where executions change), written on a thread."""
+        """Write buffered executions on the loop, where they change.
+
+        Not on a thread: the sqlite module takes the GIL back for every row it binds,
+        and the loop then waits up to a switch interval after each of its own syscalls.
+        """
         assert self.store is not None
-        loop = asyncio.get_running_loop()
         while True:
             await asyncio.sleep(FLUSH_INTERVAL)
-            rows = self.store.take_rows()
-            if rows:
-                self._writing = loop.run_in_executor(self._writer, self.store.write, rows)
-                await asyncio.shield(self._writing)
+            self.store.flush()
 
     async def stop(self, reason: str = "interrupted: the emulator stopped") -> list[Execution]:
         """Interrupt what is unfinished, stop the worker and the API, flush history."""
@@ -176,9 +173,6 @@ class Emulator:
             self._flusher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._flusher
-        if self._writing is not None:
-            await self._writing  # older rows must land before close() writes the newest
-        self._writer.shutdown(wait=True)
         if self.supervisor is not None:
             await self.supervisor.aclose()
         if self.http is not None:
