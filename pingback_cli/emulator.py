@@ -68,6 +68,7 @@ class Emulator:
         self.supervisor: Supervisor | None = None
         self.engine: Engine | None = None
         self._flusher: asyncio.Task[None] | None = None
+        self._flush_scheduled = False
         self.http: HttpExecutor | None = None
         """Endpoint mode's executor (None in worker mode)."""
         self.discovered: list[FunctionSpec] = []
@@ -96,7 +97,7 @@ class Emulator:
             store=self.store,
             backoff=self.options.backoff,
             limits=self.options.limits or Limits.from_settings(self.config.settings),
-            on_event=self.on_event,
+            on_event=self._on_event,
         )
         self.api = ApiServer(
             create_app(self, api_key=self.options.api_key), self.options.host, self.options.port
@@ -115,6 +116,23 @@ class Emulator:
             raw = await self.supervisor.start()
             self._set_functions(build_specs(raw))
         self._flusher = asyncio.get_running_loop().create_task(self._flush_forever())
+
+    def _on_event(self, event: Event) -> None:
+        if event.kind == "finished":
+            self._flush_soon()
+        if self.on_event is not None:
+            self.on_event(event)
+
+    def _flush_soon(self) -> None:
+        """A finished tree is in history within a loop turn, not at the next periodic flush."""
+        if not self._flush_scheduled and self.store is not None:
+            self._flush_scheduled = True
+            asyncio.get_running_loop().call_soon(self._flush_now)
+
+    def _flush_now(self) -> None:
+        self._flush_scheduled = False
+        if self.store is not None:
+            self.store.flush()
 
     def _notice(self, message: str) -> None:
         if self.on_notice is not None:
@@ -180,7 +198,8 @@ class Emulator:
         if self.api is not None:
             await self.api.stop()
         if self.store is not None:
-            self.store.close()
+            store, self.store = self.store, None  # a flush scheduled meanwhile finds no store
+            store.close()
         return interrupted
 
     # --- endpoint mode --------------------------------------------------------------
