@@ -31,6 +31,9 @@ MAX_BODY_BYTES = 10 * 1024 * 1024
 class Platform(Protocol):
     """What the API needs from the emulator that serves it."""
 
+    ready: bool
+    """False while the project is still loading: triggers get 503, not a false 404."""
+
     def functions(self) -> list[FunctionSpec]: ...
 
     def trigger(self, name: str, payload: Any, has_payload: bool, delay: float) -> Execution: ...
@@ -87,6 +90,10 @@ def create_app(platform: Platform, *, api_key: str | None = None) -> Starlette:
         if not hmac.compare_digest(given.encode(), api_key.encode()):
             raise ApiError(401, "invalid API key: send Authorization: Bearer <api key>")
 
+    def loading() -> None:
+        if not platform.ready:
+            raise ApiError(503, "the project is still loading; try again in a moment")
+
     async def trigger(request: Request) -> Response:
         authorize(request)
         data = _object(await _json_body(request))
@@ -99,6 +106,7 @@ def create_app(platform: Platform, *, api_key: str | None = None) -> Starlette:
                 delay = parse_delay(data["delay"])
             except DurationError as exc:
                 raise ApiError(400, str(exc)) from None
+        loading()
         known = {spec.name for spec in platform.functions()}
         if name not in known:
             raise ApiError(404, f'function "{name}" not found')
@@ -143,6 +151,7 @@ def create_app(platform: Platform, *, api_key: str | None = None) -> Starlette:
 
     async def functions(request: Request) -> Response:
         authorize(request)
+        loading()
         return JSONResponse([platform.function_json(spec) for spec in platform.functions()])
 
     async def executions(request: Request) -> Response:

@@ -128,7 +128,9 @@ async def _serve(config: ProjectConfig, options: DevOptions, view: DevView) -> N
             # Watch from the start: a save while the project imports (or right after the API
             # answers) is reloaded once serving, not missed.
             js = options.endpoint is not None
-            watcher = loop.create_task(_watch(config.root, serving, stop, reload, js=js))
+            watcher = loop.create_task(
+                _watch(config.root, serving, stop, reload, js=js, on_failure=view.worker_restarted)
+            )
         starting = asyncio.ensure_future(emulator.start())
         stopping = asyncio.ensure_future(stop.wait())
         await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)
@@ -207,13 +209,21 @@ async def _watch(
     reload: Callable[[list[str]], Awaitable[None]],
     *,
     js: bool = False,
+    on_failure: Callable[[str], None] | None = None,
 ) -> None:
     """Reload on each batch of changes; changes seen before ``serving`` wait for it."""
     from watchfiles import awatch
 
-    async for changes in awatch(root, watch_filter=watch_filter(root, js=js), step=20, stop_event=stop):
-        await serving.wait()
-        await reload(sorted({_relative(path, root) for _, path in changes}))
+    try:
+        async for changes in awatch(root, watch_filter=watch_filter(root, js=js), step=20, stop_event=stop):
+            await serving.wait()
+            await reload(sorted({_relative(path, root) for _, path in changes}))
+    except Exception as exc:  # e.g. the system's limit on watched files: say so, keep serving
+        if on_failure is not None:
+            on_failure(
+                f"watching files stopped ({type(exc).__name__}: {exc}); saves no longer reload, "
+                "restart `pingback dev` to watch again"
+            )
 
 
 def _relative(path: str, root: Path) -> str:

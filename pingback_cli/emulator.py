@@ -69,6 +69,7 @@ class Emulator:
         self.engine: Engine | None = None
         self._flusher: asyncio.Task[None] | None = None
         self._flush_scheduled = False
+        self.ready = False
         self.http: HttpExecutor | None = None
         """Endpoint mode's executor (None in worker mode)."""
         self.discovered: list[FunctionSpec] = []
@@ -115,6 +116,7 @@ class Emulator:
             )
             raw = await self.supervisor.start()
             self._set_functions(build_specs(raw))
+        self.ready = True
         self._flusher = asyncio.get_running_loop().create_task(self._flush_forever())
 
     def _on_event(self, event: Event) -> None:
@@ -131,6 +133,7 @@ class Emulator:
 
     def _flush_now(self) -> None:
         self._flush_scheduled = False
+        self.ready = False
         if self.store is not None:
             self.store.flush()
 

@@ -26,6 +26,8 @@ KNOWN_ID = "3f2a9c1e-0000-4000-8000-000000000001"
 class FakePlatform:
     """Records what the API asked of it and answers with canned data."""
 
+    ready: bool = True
+
     specs: list[FunctionSpec] = field(
         default_factory=lambda: [
             FunctionSpec("send-emails", "cron", "*/15 * * * *", 1, "60s", 60, 1),
@@ -484,3 +486,14 @@ async def test_the_key_is_checked_before_the_body(keyed: httpx.AsyncClient) -> N
 async def test_without_a_configured_key_any_header_is_fine(client: httpx.AsyncClient) -> None:
     response = await client.post(TRIGGER, json={"task": "send-email"}, headers={"authorization": "Bearer x"})
     assert response.status_code == 200
+
+
+async def test_a_trigger_while_the_project_loads_is_503_not_404(
+    client: httpx.AsyncClient, platform: FakePlatform
+) -> None:
+    platform.ready = False
+    response = await client.post("/api/v1/trigger", json={"task": "send-email"})
+    assert response.status_code == 503
+    assert "still loading" in response.json()["error"]
+    assert (await client.get("/api/v1/functions")).status_code == 503
+    assert platform.triggered == []

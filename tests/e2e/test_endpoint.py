@@ -154,11 +154,19 @@ class Dev:
         return self.process.output()
 
 
-def start_dev(start: Callable[..., Process], project: Path, endpoint: str, secret: str, log: Path) -> Dev:
+def start_dev(
+    start: Callable[..., Process],
+    project: Path,
+    endpoint: str,
+    secret: str,
+    log: Path,
+    *,
+    reload: bool = False,
+) -> Dev:
     port = free_port()
     env = cli_env({"PINGBACK_CRON_SECRET": secret, "COLUMNS": "200"})
-    args = [pingback_command(), "dev", "--endpoint", endpoint, "--port", str(port), "--no-reload"]
-    process = start([*args, "--no-backoff"], project, env, log)
+    args = [pingback_command(), "dev", "--endpoint", endpoint, "--port", str(port), "--no-backoff"]
+    process = start(args if reload else [*args, "--no-reload"], project, env, log)
     dev = Dev(f"http://127.0.0.1:{port}", process)
     wait_until(lambda: httpx.get(dev.api + "/api/v1/functions", timeout=1).status_code == 200, process, "dev")
     return dev
@@ -359,17 +367,23 @@ def test_ls_lists_what_the_js_scan_found(nextapp: Path) -> None:
     assert_clean_exit(table, 0)
     assert "lib/pingback/emails.ts:" in table.stdout and "helper-only" not in table.stdout
 
+    # With no pyproject.toml anywhere up, package.json marks the project root.
+    nested = run_cli(nextapp / "lib" / "pingback", "ls", "--json")
+    assert_clean_exit(nested, 0)
+    assert [f["source"] for f in nested.json()] == [entry[-1] for entry in expected]
 
-def test_dev_drives_a_node_app(nextapp: Path, processes: Callable[..., Process], tmp_path: Path) -> None:
+
+def test_dev_drives_a_node_app(processes: Callable[..., Process], tmp_path: Path) -> None:
     node = shutil.which("node")
     if node is None:
         pytest.skip("node is not installed: the Node.js fixture app cannot run")
+    nextapp = copy_project("nextapp", tmp_path)
     port = free_port()
     env = cli_env({"PINGBACK_CRON_SECRET": NODE_SECRET})
     app = processes([node, "server.mjs", str(port)], nextapp, env, tmp_path / "node.log")
     wait_until(lambda: listening(port), app, "the Node.js app")
     url = f"http://127.0.0.1:{port}/api/pingback"
-    dev = start_dev(processes, nextapp, url, NODE_SECRET, tmp_path / "dev.log")
+    dev = start_dev(processes, nextapp, url, NODE_SECRET, tmp_path / "dev.log", reload=True)
 
     functions = {f["name"]: f for f in dev.get("/api/v1/functions")}
     assert functions["send-email"]["source"] == source_of(nextapp, "lib/pingback/emails.ts", "task<{")
@@ -390,7 +404,16 @@ def test_dev_drives_a_node_app(nextapp: Path, processes: Callable[..., Process],
 
     report = dev.finished_tree(dev.trigger("weekly-report"))
     assert report["status"] == "success"
-    dev.stop()
+
+    # Saving a scanned file scans again: the new task is known, with its options.
+    with (nextapp / "lib/pingback/reports.ts").open("a", encoding="utf-8") as source:
+        source.write('\nexport const later = pingback.task("added-later", async () => 1, { retries: 4 });\n')
+    wait_until(
+        lambda: "added-later" in {f["name"] for f in dev.get("/api/v1/functions")}, dev.process, "rescan"
+    )
+    added = {f["name"]: f for f in dev.get("/api/v1/functions")}["added-later"]
+    assert (added["retries"], added["source"]) == (4, "lib/pingback/reports.ts:14")
+    assert "added: added-later" in dev.stop()
 
 
 # --- pingback register ------------------------------------------------------------------
