@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from pingback_cli import devstate
 from pingback_cli.emulator import Emulator, EmulatorOptions
 from pingback_cli.engine import Event, Limits
 from pingback_cli.errors import UsageError
@@ -156,6 +157,7 @@ async def _serve(config: ProjectConfig, options: DevOptions, view: DevView) -> N
                 warnings=list(emulator.warnings),
             )
         )
+        devstate.announce(config.root, emulator.api.url)
         serving.set()
         await stopping
     finally:
@@ -167,6 +169,7 @@ async def _serve(config: ProjectConfig, options: DevOptions, view: DevView) -> N
             watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await watcher
+        devstate.withdraw(config.root)
         interrupted = await emulator.stop(STOPPED)
         view.stopped(sum(1 for root in interrupted for e in root.walk() if e.status == "interrupted"))
 

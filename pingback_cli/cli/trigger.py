@@ -29,7 +29,8 @@ def trigger(
         typer.Option(
             "--platform-url",
             envvar="PINGBACK_PLATFORM_URL",
-            help=f"The platform API to send it to. Default: the local emulator, {DEFAULT_LOCAL_URL}.",
+            help="The platform API to send it to. Default: the `pingback dev` running in this project, "
+            f"else {DEFAULT_LOCAL_URL}.",
             show_default=False,
         ),
     ] = None,
@@ -52,9 +53,12 @@ def trigger(
         from pingback_cli.project import configure, load_env
 
         body, has_payload = read_payload(payload)
-        load_env(configure(None).root)
+        from pingback_cli.devstate import running_api_url
+
+        root = configure(None).root
+        load_env(root)
         answer = platform_client.trigger(
-            platform_url or DEFAULT_LOCAL_URL,
+            platform_url or running_api_url(root) or DEFAULT_LOCAL_URL,
             api_key or os.environ.get("PINGBACK_API_KEY", ""),
             name,
             payload=body,

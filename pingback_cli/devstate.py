@@ -1,0 +1,41 @@
+"""Where a running `pingback dev` serves its API, so `pingback trigger` finds it on any --port."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from pathlib import Path
+
+FILE_NAME = "dev.json"
+
+
+def _path(root: Path) -> Path:
+    return root / ".pingback" / FILE_NAME
+
+
+def announce(root: Path, api_url: str) -> None:
+    path = _path(root)
+    with contextlib.suppress(OSError):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(".tmp")
+        temporary.write_text(json.dumps({"pid": os.getpid(), "apiUrl": api_url}), encoding="utf-8")
+        temporary.replace(path)
+
+
+def withdraw(root: Path) -> None:
+    with contextlib.suppress(OSError):
+        path = _path(root)
+        if json.loads(path.read_text(encoding="utf-8")).get("pid") == os.getpid():
+            path.unlink()
+
+
+def running_api_url(root: Path) -> str | None:
+    """The API of the `pingback dev` running in this project, if there is one."""
+    try:
+        state = json.loads(_path(root).read_text(encoding="utf-8"))
+        os.kill(int(state["pid"]), 0)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    url = state.get("apiUrl")
+    return url if isinstance(url, str) else None
