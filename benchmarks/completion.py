@@ -10,6 +10,8 @@ in the same run (the floor any Python CLI pays).
 
 The project is a temporary copy of examples/shop; ``pingback ls`` and ``pingback run``
 write its manifest and history first, so the TABs complete real names and ids.
+Bytecode caching is on for the measured processes, as in any install, even when
+PYTHONDONTWRITEBYTECODE is set for the benchmark itself.
 """
 
 from __future__ import annotations
@@ -38,6 +40,9 @@ def pingback() -> str:
 
 def environment(extra: dict[str, str] | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PINGBACK_", "_PINGBACK"))}
+    # Bytecode caching on, as in any install: without it every process recompiles
+    # pingback's modules, which is not what a user's TAB pays.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     env["NO_COLOR"] = "1"
     env.update(extra or {})
     return env

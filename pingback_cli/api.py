@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hmac
 import json
+import logging
 import socket
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any, Protocol
 
 import uvicorn
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -23,6 +26,8 @@ from starlette.routing import Route
 from pingback_cli.durations import DurationError, parse_delay
 from pingback_cli.errors import PingbackError
 from pingback_cli.models import Execution, FunctionSpec, iso
+
+logger = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 10 * 1024 * 1024
 """Largest request body the API accepts (413 beyond)."""
@@ -71,12 +76,31 @@ async def _json_body(request: Request) -> Any:
         return json.loads(body or b"null")
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ApiError(400, f"request body is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise ApiError(400, "request body is nested too deeply to decode") from None
 
 
 def _object(data: Any) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ApiError(400, "request body must be a JSON object")
     return data
+
+
+def _guarded(endpoint: Callable[[Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
+    """A bug of ours answers JSON 500 like every other error (never text, never a dropped
+    connection), and the traceback goes to the server's log, not to the client."""
+
+    @functools.wraps(endpoint)
+    async def call(request: Request) -> Response:
+        try:
+            return await endpoint(request)
+        except (ApiError, PingbackError, HTTPException):
+            raise
+        except Exception as exc:
+            logger.error("internal error serving %s %s", request.method, request.url.path, exc_info=True)
+            return _error(500, f"internal error in pingback ({type(exc).__name__}); see its log")
+
+    return call
 
 
 def create_app(platform: Platform, *, api_key: str | None = None) -> Starlette:
@@ -190,15 +214,13 @@ def create_app(platform: Platform, *, api_key: str | None = None) -> Starlette:
         response.headers.update(getattr(exc, "headers", None) or {})  # e.g. Allow on a 405
         return response
 
-    from starlette.exceptions import HTTPException
-
     return Starlette(
         routes=[
-            Route("/api/v1/trigger", trigger, methods=["POST"]),
-            Route("/api/v1/register", register, methods=["POST"]),
-            Route("/api/v1/functions", functions, methods=["GET"]),
-            Route("/api/v1/executions", executions, methods=["GET"]),
-            Route("/api/v1/executions/{execution_id}", execution, methods=["GET"]),
+            Route("/api/v1/trigger", _guarded(trigger), methods=["POST"]),
+            Route("/api/v1/register", _guarded(register), methods=["POST"]),
+            Route("/api/v1/functions", _guarded(functions), methods=["GET"]),
+            Route("/api/v1/executions", _guarded(executions), methods=["GET"]),
+            Route("/api/v1/executions/{execution_id}", _guarded(execution), methods=["GET"]),
         ],
         exception_handlers={
             ApiError: on_api_error,

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from pingback_cli.discovery import quiet_sdk_log
 from pingback_cli.errors import ExitCode, ProjectError
 from pingback_cli.project import ProjectConfig, RawFunction, load_env, load_project, project_files
 
@@ -300,16 +301,18 @@ def check_project(config: ProjectConfig, *, now: float | None = None) -> CheckRe
     duplicates = duplicate_findings(scan)
     load_env(config.root)
     try:
-        raws = load_project(config)
-    except ProjectError:
+        with quiet_sdk_log():
+            raws = load_project(config)
+    except ProjectError as exc:
         if not duplicates:
             raise
+        # Duplicates alone stop the project from loading; report them as findings.
         return CheckReport(
             config.root,
             _sorted(duplicates),
             functions=len({d.name for d in scan.declarations}),
             files=len(files),
-            skipped="the other rules need the project to load, which it cannot with duplicate names",
+            skipped=f"the other rules need the project to load, and it does not: {exc.message}",
         )
     findings: list[Finding] = []
     for raw in raws:
@@ -428,14 +431,16 @@ def _check_overlap(schedule: str, seconds: float, concurrency: int, now: float, 
     if seconds <= interval * concurrency:
         return
     every, limit = format_duration(interval), format_duration(seconds)
+    needed = -(-int(seconds) // int(interval))
+    more = f"raise concurrency to {needed}" if needed <= 10 else "split the work into tasks"
     if concurrency == 1:
         add(
             "timeout-over-interval",
             "warning",
             f"it fires every {every} but its timeout is {limit}: while a slow run is still going, "
             "the next fire is skipped (concurrency 1)",
-            f'lower the timeout to at most "{int(interval)}s", fire less often, or raise concurrency '
-            f"to {-(-int(seconds) // int(interval))} to let runs overlap",
+            f'lower the timeout to at most "{int(interval)}s", fire less often, or {more} '
+            "to let runs overlap",
         )
     else:
         add(
@@ -443,8 +448,7 @@ def _check_overlap(schedule: str, seconds: float, concurrency: int, now: float, 
             "warning",
             f"it fires every {every} and each run may take up to {limit}, so more than "
             f"{concurrency} runs (its concurrency) can be due at once and the extra fires are skipped",
-            f"raise concurrency to {min(10, -(-int(seconds) // int(interval)))}, lower the timeout to "
-            f'"{int(interval * concurrency)}s", or fire less often',
+            f'{more}, lower the timeout to "{int(interval * concurrency)}s", or fire less often',
         )
 
 
@@ -519,6 +523,18 @@ def _signature_findings(raw: RawFunction, file: str | None, line: int | None) ->
     except (TypeError, ValueError):
         return found
     shown = f"{getattr(fn, '__name__', 'handler')}{signature}"
+    if inspect.iscoroutinefunction(fn) or inspect.isasyncgenfunction(fn):
+        add(
+            f"{shown} is async, but the SDK calls handlers without awaiting them: the run "
+            "returns an un-awaited coroutine and its body never executes",
+            "make it a plain def (call async code with asyncio.run inside it)",
+        )
+    elif inspect.isgeneratorfunction(fn):
+        add(
+            f"{shown} is a generator (it yields), so the SDK gets a generator object back "
+            "and the body never runs",
+            "return the result instead of yielding it",
+        )
     if unpacked:
         _check_unpacked(fn, signature, shown, add)
     else:

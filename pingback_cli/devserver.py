@@ -10,7 +10,7 @@ import os
 import signal
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -53,7 +53,6 @@ class DevInfo:
     history: Path
     next_runs: dict[str, float]
     endpoint: str | None = None
-    warnings: list[str] = field(default_factory=list)
 
 
 class DevView(Protocol):
@@ -154,7 +153,6 @@ async def _serve(config: ProjectConfig, options: DevOptions, view: DevView) -> N
                 history=history_path(config.root),
                 next_runs=scheduler.next_runs(),
                 endpoint=options.endpoint,
-                warnings=list(emulator.warnings),
             )
         )
         devstate.announce(config.root, emulator.api.url)

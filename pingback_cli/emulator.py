@@ -44,7 +44,6 @@ class EmulatorOptions:
     """Endpoint mode: attempts are signed POSTs to this URL (the user's running app), no worker."""
     secret: str | None = None
     """The cron secret requests to ``endpoint`` are signed with; default PINGBACK_CRON_SECRET."""
-    on_warning: Callable[[str], None] | None = None
 
 
 class Emulator:
@@ -133,7 +132,6 @@ class Emulator:
 
     def _flush_now(self) -> None:
         self._flush_scheduled = False
-        self.ready = False
         if self.store is not None:
             self.store.flush()
 
@@ -220,9 +218,10 @@ class Emulator:
         self._publish()
 
     def _warn(self, message: str) -> None:
-        self.warnings.append(message)
-        if self.options.on_warning is not None:
-            self.options.on_warning(message)
+        """Endpoint mode's discovery notes (skipped calls, forwarded names), said once each."""
+        if message not in self.warnings:
+            self.warnings.append(message)
+            self._notice(message)
 
     def _publish(self) -> None:
         """Endpoint mode's functions: those found in the project, then those the app
@@ -264,6 +263,8 @@ class Emulator:
         if self.language != "python":
             found = discover_project(self.config, lenient=True)
             self.discovered, self.language = found.specs, found.language
+            for warning in found.warnings:
+                self._warn(warning)
             self._publish()
         after = {spec.name: spec for spec in self.discovered}
         return ReloadResult(

@@ -145,6 +145,8 @@ class _Capture:
 
 _capture: _Capture | None = None
 _hooked = False
+imported_user_code = False
+"""Set once this process has imported the user's project (its threads may outlive our work)."""
 
 
 def _install_hooks() -> None:
@@ -375,6 +377,8 @@ def load_project(config: ProjectConfig, *, platform_url: str = UNREACHABLE_PLATF
         ) from None
     from pingback.client import Pingback
 
+    global imported_user_code
+    imported_user_code = True
     _capture = _Capture(platform_url=platform_url)
     try:
         selected = _import_all(config)

@@ -120,8 +120,13 @@ def answer_tab(app: typer.Typer) -> bool:
     Typer's own completion classes format the answer. False, having printed nothing, when
     this Typer lacks what it relies on; the caller then falls back to Typer's path.
     """
-    action, _, shell = os.environ.get(COMPLETE_VAR, "").partition("_")
-    if action != "complete":
+    first, _, second = os.environ.get(COMPLETE_VAR, "").partition("_")
+    # Typer's scripts send complete_bash; Click's style, bash_complete, is answered too.
+    if first == "complete":
+        shell = second
+    elif second == "complete":
+        shell = first
+    else:
         return False
     try:
         from typer import _completion_classes

@@ -86,8 +86,6 @@ class LiveView:
         header.append("on" if info.reload else "off", style="green" if info.reload else "yellow")
         header.append(f"\n  history  {info.history}\n", style=None)
         self.out.print(header)
-        for warning in info.warnings:
-            self.out.warn(warning)
         self.out.print(function_table(info.functions, _now()))
         self.out.print(Text("Waiting for crons and triggers. Ctrl-C to stop.", style="dim"))
 

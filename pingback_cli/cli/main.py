@@ -12,7 +12,10 @@ from pingback_cli.cli.common import EXIT_CODES
 app = typer.Typer(
     name="pingback",
     help="Run Pingback crons and tasks on your machine: list them, run one now, "
-    "or emulate the whole platform with `pingback dev`.",
+    "or emulate the whole platform with `pingback dev`.\n\n"
+    "New here? `pingback init` sets up a project; then `pingback ls` lists its functions "
+    "and `pingback run NAME` runs one. `pingback COMMAND --help` explains each command.\n\n"
+    "Example: pingback run send-emails",
     epilog=EXIT_CODES,
     no_args_is_help=True,
     rich_markup_mode=None,
@@ -36,4 +39,33 @@ app.command("completion")(completion.completion)
 def main() -> None:
     if os.environ.get(completion.COMPLETE_VAR) and completion.answer_tab(app):
         return  # a TAB, answered without Typer's slow value conversion
-    app()
+    try:
+        app()
+    except SystemExit as done:
+        _leave_past_user_threads(done.code)
+        raise
+    _leave_past_user_threads(0)
+
+
+def _leave_past_user_threads(code: int | str | None) -> None:
+    """Exit now if the user's code, imported into this process (``ls``, ``check``, ...), left
+    a non-daemon thread running: Python would otherwise wait for it forever after our work
+    is done. Everything of ours has been written and closed by this point."""
+    import contextlib
+    import sys
+    import threading
+
+    from pingback_cli import project
+
+    if not project.imported_user_code:
+        return
+    main_thread = threading.main_thread()
+    if not any(t.is_alive() and not t.daemon and t is not main_thread for t in threading.enumerate()):
+        return
+    if isinstance(code, str):
+        print(code, file=sys.stderr)
+        code = 1
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(code or 0)

@@ -16,8 +16,8 @@ def register(
         str | None,
         typer.Option(
             "--platform-url",
-            help="The platform API to register with. Default: PINGBACK_PLATFORM_URL, then the local "
-            f"emulator, {DEFAULT_LOCAL_URL}.",
+            help="The platform API to register with. Default: PINGBACK_PLATFORM_URL, then the "
+            f"`pingback dev` running in this project, else {DEFAULT_LOCAL_URL}.",
             show_default=False,
         ),
     ] = None,
@@ -53,6 +53,7 @@ def register(
     """
     with boundary():
         from pingback_cli import platform_client
+        from pingback_cli.devstate import running_api_url
         from pingback_cli.functions import discover
         from pingback_cli.project import configure, load_env
 
@@ -62,8 +63,14 @@ def register(
         if dry_run:
             out.json(body)
             return
-        load_env(configure(app).root)
-        url = platform_url or os.environ.get("PINGBACK_PLATFORM_URL") or DEFAULT_LOCAL_URL
+        root = configure(app).root
+        load_env(root)
+        url = (
+            platform_url
+            or os.environ.get("PINGBACK_PLATFORM_URL")
+            or running_api_url(root)
+            or DEFAULT_LOCAL_URL
+        )
         key = api_key or os.environ.get("PINGBACK_API_KEY", "")
         jobs = platform_client.register(url, key, body)
         if json_output:

@@ -55,9 +55,7 @@ def run(
             payload=body,
             has_payload=has_payload,
             backoff=not no_backoff,
-            options=EmulatorOptions(endpoint=endpoint, secret=secret, on_warning=out.warn)
-            if endpoint is not None
-            else None,
+            options=EmulatorOptions(endpoint=endpoint, secret=secret) if endpoint is not None else None,
             on_event=None if json_output else _live(out),
             on_notice=out.warn,
         )

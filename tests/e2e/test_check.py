@@ -12,9 +12,12 @@ from typing import Any
 
 import pytest
 
-from .conftest import assert_clean_exit, copy_project, run_cli, source_of
+from pingback_cli.checker import RULES
+
+from .conftest import FIXTURES, assert_clean_exit, copy_project, run_cli, source_of
 
 REPO = Path(__file__).resolve().parents[2]
+CHECK_FIXTURES = FIXTURES / "check"
 
 # rule -> (severity, [(file, text on the flagged line, text in the message)])
 CASES: dict[str, tuple[str, list[tuple[str, str, str]]]] = {
@@ -52,6 +55,7 @@ CASES: dict[str, tuple[str, list[tuple[str, str, str]]]] = {
             ("jobs.py", '@pb.cron("cron-extra-params"', "missing a required argument: 'shard'"),
             ("jobs.py", '@pb.task("payload-and-more")', 'payload gets payload["payload"]'),
             ("jobs.py", '@pb.task("context-misnamed")', "only to a parameter named ctx"),
+            ("jobs.py", '@pb.task("async-handler")', "is async, but the SDK calls handlers without"),
         ],
     ),
     "payload-keys": (
@@ -62,6 +66,11 @@ CASES: dict[str, tuple[str, list[tuple[str, str, str]]]] = {
         ],
     ),
 }
+
+
+def test_every_rule_has_a_fixture() -> None:
+    assert set(CASES) == set(RULES)
+    assert sorted(path.name for path in CHECK_FIXTURES.iterdir()) == sorted([*RULES, "clean"])
 
 
 def check(project: Path, *args: str) -> tuple[int, dict[str, Any]]:

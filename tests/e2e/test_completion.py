@@ -215,6 +215,16 @@ def test_zsh_script_passes_the_words_and_offers_names(shop: Path) -> None:
     assert offered == '*: :(("send-email":"task" "send-emails":"cron */15 * * * *"))'
 
 
+def test_clicks_instruction_style_and_typers_source_instruction_work_too(shop: Path) -> None:
+    env = {"_PINGBACK_COMPLETE": "bash_complete", "COMP_WORDS": "pingback run send-r", "COMP_CWORD": "2"}
+    clicks = run_cli(shop, env=env)
+    assert_clean_exit(clicks, 0)
+    assert clicks.stdout.split() == ["send-receipt"]
+    source = run_cli(shop, env={"_PINGBACK_COMPLETE": "source_bash"})
+    assert_clean_exit(source, 0)
+    assert source.stdout.strip() == (COMPLETIONS / "pingback.bash").read_text(encoding="utf-8").strip()
+
+
 # --- what a TAB may not do -------------------------------------------------------------------
 
 

@@ -397,8 +397,10 @@ def test_dev_drives_a_node_app(processes: Callable[..., Process], tmp_path: Path
         assert child["attempts"][0]["error"] == f'SMTP said no to {child["payload"]["id"]}, "try again"'
 
     # The emulator plays the platform for `pingback register` too: known functions update.
-    registered = run_cli(nextapp, "register", "--platform-url", dev.api, "--json")
+    # (found without --platform-url: the running dev announces its API in the project)
+    registered = run_cli(nextapp, "register", "--json")
     assert_clean_exit(registered, 0)
+    assert registered.json()["platformUrl"] == dev.api
     jobs = registered.json()["jobs"]
     assert {job["name"]: job["status"] for job in jobs} == {name: "updated" for name, *_ in NEXT_FUNCTIONS}
 

@@ -1,0 +1,369 @@
+"""Helpers for the fault-injection suite: the installed ``pingback`` command on copies of
+``tests/fixtures/misbehave``, a ``pingback dev`` of our own, history read straight from SQLite,
+and the worker processes found through ``/proc``."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+MISBEHAVE = FIXTURES / "misbehave"
+WORKER_MODULE = "pingback_cli.worker"
+COMMAND_TIMEOUT = 90.0
+READY_TIMEOUT = 20.0
+FINISHED = ("success", "failed", "interrupted")
+HAS_PROC = Path("/proc/self/cwd").exists()
+
+
+def pingback_command() -> str:
+    found = shutil.which("pingback", path=os.path.dirname(sys.executable))
+    if found is None:
+        pytest.fail(f"the pingback command is not installed next to {sys.executable}")
+    return found
+
+
+def cli_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The test's environment without anything that changes pingback's output."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("PINGBACK_") and key not in ("FORCE_COLOR", "COLUMNS")
+    }
+    env.update({"NO_COLOR": "1", "PYTHONDONTWRITEBYTECODE": "1"})
+    env.update(extra or {})
+    return env
+
+
+@dataclass
+class Result:
+    args: tuple[str, ...]
+    returncode: int
+    stdout: str
+    stderr: str
+    seconds: float
+
+    def json(self) -> Any:
+        try:
+            return json.loads(self.stdout)
+        except json.JSONDecodeError:
+            pytest.fail(f"pingback {' '.join(self.args)} did not print JSON:\n{self.brief()}")
+
+    def brief(self, limit: int = 3000) -> str:
+        """The invocation and the ends of its output (some cases print megabytes)."""
+
+        def cut(text: str) -> str:
+            return text if len(text) <= limit else f"{text[: limit // 2]}\n[...]\n{text[-limit // 2 :]}"
+
+        return (
+            f"$ pingback {' '.join(self.args)}  -> exit {self.returncode} in {self.seconds:.1f}s\n"
+            f"--- stdout ---\n{cut(self.stdout)}\n--- stderr ---\n{cut(self.stderr)}"
+        )
+
+    def __str__(self) -> str:
+        return self.brief()
+
+
+def run_cli(
+    project: Path,
+    *args: str,
+    env: dict[str, str] | None = None,
+    input: str | None = None,
+    timeout: float = COMMAND_TIMEOUT,
+    prefix: tuple[str, ...] = (),
+) -> Result:
+    """``pingback ARGS`` in ``project``; ``prefix`` wraps it (e.g. setpriv)."""
+    started = time.monotonic()
+    completed = subprocess.run(
+        [*prefix, pingback_command(), *args],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        errors="replace",
+        timeout=timeout,
+        env=cli_env(env),
+        input=input,
+        stdin=None if input is not None else subprocess.DEVNULL,
+    )
+    return Result(args, completed.returncode, completed.stdout, completed.stderr, time.monotonic() - started)
+
+
+def copy_misbehave(into: Path, *, settings: dict[str, int] | None = None, name: str = "misbehave") -> Path:
+    """A fresh copy of the fixture; ``settings`` replaces values under ``[tool.pingback]``."""
+    target = into / name
+    shutil.copytree(MISBEHAVE, target, ignore=shutil.ignore_patterns(".pingback", "__pycache__", "*.pyc"))
+    if settings:
+        pyproject = target / "pyproject.toml"
+        text = pyproject.read_text(encoding="utf-8")
+        for key, value in settings.items():
+            text, found = re.subn(rf"(?m)^{re.escape(key)} = .*$", f"{key} = {value}", text)
+            if not found:
+                text += f"{key} = {value}\n"
+        pyproject.write_text(text, encoding="utf-8")
+    return target
+
+
+def walk(tree: dict[str, Any]) -> list[dict[str, Any]]:
+    found = [tree]
+    for child in tree.get("children", []):
+        found.extend(walk(child))
+    return found
+
+
+def poll(
+    what: str,
+    probe: Callable[[], Any],
+    timeout: float,
+    interval: float = 0.05,
+    explain: Callable[[], str] | None = None,
+) -> Any:
+    """``probe()`` until it is truthy; fails the test after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while True:
+        last = probe()
+        if last:
+            return last
+        if time.monotonic() >= deadline:
+            break
+        time.sleep(interval)
+    extra = f"\n{explain()}" if explain is not None else ""
+    pytest.fail(f"timed out after {timeout:g}s waiting for {what}; last saw {last!r}{extra}")
+
+
+def eventually(probe: Callable[[], Any], timeout: float, interval: float = 0.05) -> bool:
+    deadline = time.monotonic() + timeout
+    while not probe():
+        if time.monotonic() >= deadline:
+            return bool(probe())
+        time.sleep(interval)
+    return True
+
+
+def worker_pids(project: Path) -> list[int]:
+    """Live ``pingback_cli.worker`` processes whose working directory is ``project``."""
+    wanted = project.resolve()
+    found: list[int] = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
+            cwd = Path(os.readlink(entry / "cwd"))
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue
+        if WORKER_MODULE.encode() in cmdline and cwd == wanted and state != "Z":
+            found.append(int(entry.name))
+    return found
+
+
+def kill_workers(project: Path) -> None:
+    """Teardown's last resort: a worker a failed test left behind."""
+    for pid in worker_pids(project):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pid, signal.SIGKILL)
+
+
+def history_db(project: Path) -> Path:
+    return project / ".pingback" / "history.sqlite3"
+
+
+def history_rows(project: Path) -> list[dict[str, Any]]:
+    """Every execution row, read-only and straight from SQLite (no pingback code involved)."""
+    path = history_db(project)
+    if not path.exists():
+        return []
+    conn = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True, timeout=10)
+    try:
+        conn.row_factory = sqlite3.Row
+        rows = conn.execute(
+            "SELECT id, root_id, parent_id, function, status, error, owner FROM executions ORDER BY seq"
+        ).fetchall()
+    finally:
+        conn.close()
+    return [dict(row) for row in rows]
+
+
+def statuses(project: Path) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for row in history_rows(project):
+        counts[row["status"]] = counts.get(row["status"], 0) + 1
+    return counts
+
+
+def assert_history_settled(project: Path) -> list[dict[str, Any]]:
+    """Every execution ended as success, failed or interrupted: none pending or running."""
+    rows = history_rows(project)
+    unsettled = [row for row in rows if row["status"] not in FINISHED]
+    assert not unsettled, f"{len(unsettled)} executions left unfinished: {unsettled[:5]}"
+    return rows
+
+
+def assert_one_error_line(result: Result, code: int, needle: str = "") -> str:
+    """Exit ``code``; nothing on stdout; stderr has exactly one ``error:`` line (plus maybe a
+    hint, or click's usage lines), which contains ``needle``; no traceback."""
+    shown = result.brief()
+    assert result.returncode == code, shown
+    assert "Traceback" not in result.stdout + result.stderr, shown
+    assert result.stdout == "", shown
+    errors = [line for line in result.stderr.splitlines() if line.lower().startswith("error:")]
+    assert len(errors) == 1, shown
+    assert needle in errors[0], shown
+    return errors[0]
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class DevServer:
+    """One ``pingback dev`` process on a free port, its output in files."""
+
+    def __init__(
+        self,
+        project: Path,
+        *,
+        args: tuple[str, ...] = (),
+        env: dict[str, str] | None = None,
+        reload: bool = False,
+    ) -> None:
+        self.project = project
+        self.reload = reload
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.args = args
+        self.env = env or {}
+        self.stdout_path = project.parent / f"dev-{self.port}.stdout"
+        self.stderr_path = project.parent / f"dev-{self.port}.stderr"
+        self.process: subprocess.Popen[bytes] | None = None
+        self.http = httpx.Client(base_url=self.url, timeout=30, headers=self._auth())
+
+    def _auth(self) -> dict[str, str]:
+        key = self.env.get("PINGBACK_API_KEY")
+        return {"Authorization": f"Bearer {key}"} if key else {}
+
+    def launch(self) -> DevServer:
+        with self.stdout_path.open("wb") as stdout, self.stderr_path.open("wb") as stderr:
+            self.process = subprocess.Popen(
+                [
+                    pingback_command(),
+                    "dev",
+                    "--port",
+                    str(self.port),
+                    *(() if self.reload else ("--no-reload",)),
+                    *self.args,
+                ],
+                cwd=self.project,
+                env=cli_env(self.env),
+                stdin=subprocess.DEVNULL,
+                stdout=stdout,
+                stderr=stderr,
+                start_new_session=True,
+            )
+        return self
+
+    def start(self) -> DevServer:
+        self.launch()
+        poll(f"pingback dev on {self.url}", self._serving, READY_TIMEOUT, explain=self.output)
+        return self
+
+    def _serving(self) -> bool:
+        assert self.process is not None
+        if self.process.poll() is not None:
+            pytest.fail(f"pingback dev exited with {self.process.returncode}:\n{self.output()}")
+        try:
+            response = self.http.get("/api/v1/functions")
+        except httpx.TransportError:
+            return False
+        return response.status_code == 200 and bool(response.json())
+
+    def stop(self, sig: signal.Signals = signal.SIGINT, timeout: float = 15) -> int:
+        assert self.process is not None
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+        try:
+            return self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            pytest.fail(f"pingback dev did not exit within {timeout:g}s of {sig.name}:\n{self.output()}")
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+        kill_workers(self.project)
+        self.http.close()
+
+    def output(self, limit: int = 4000) -> str:
+        def read(path: Path) -> str:
+            text = path.read_text(encoding="utf-8", errors="replace") if path.exists() else ""
+            return text if len(text) <= limit else f"[...]\n{text[-limit:]}"
+
+        return f"--- stdout ---\n{read(self.stdout_path)}\n--- stderr ---\n{read(self.stderr_path)}"
+
+    def trigger(self, task: str, payload: Any = None, **extra: Any) -> str:
+        body: dict[str, Any] = {"task": task, **extra}
+        if payload is not None:
+            body["payload"] = payload
+        response = self.http.post("/api/v1/trigger", json=body)
+        assert response.status_code == 200, f"{response.status_code} {response.text}\n{self.output()}"
+        return str(response.json()["executionId"])
+
+    def summary(self, execution_id: str, function: str) -> dict[str, Any] | None:
+        """The root's row from GET /api/v1/executions (cheap: no tree, counts only)."""
+        response = self.http.get("/api/v1/executions", params={"function": function, "limit": 1000})
+        assert response.status_code == 200, response.text
+        return next((row for row in response.json() if row["executionId"] == execution_id), None)
+
+    def wait_root(self, execution_id: str, function: str, timeout: float = 60) -> dict[str, Any]:
+        """Until the root and everything under it has finished; returns its summary row."""
+
+        def done() -> dict[str, Any] | None:
+            row = self.summary(execution_id, function)
+            if row and row["status"] in FINISHED and row["unfinishedDescendants"] == 0:
+                return row
+            return None
+
+        return dict(poll(f"{function} {execution_id} to finish", done, timeout, 0.2, self.output))
+
+    def tree(self, execution_id: str) -> dict[str, Any]:
+        response = self.http.get(f"/api/v1/executions/{execution_id}")
+        assert response.status_code == 200, response.text
+        return dict(response.json())
+
+    def run(self, task: str, payload: Any = None, timeout: float = 60, **extra: Any) -> dict[str, Any]:
+        """Trigger ``task``, wait for its whole tree, return the tree."""
+        execution_id = self.trigger(task, payload, **extra)
+        self.wait_root(execution_id, task, timeout)
+        return self.tree(execution_id)
+
+
+@contextlib.contextmanager
+def dev_server(
+    project: Path, *, args: tuple[str, ...] = (), env: dict[str, str] | None = None
+) -> Iterator[DevServer]:
+    server = DevServer(project, args=args, env=env)
+    try:
+        yield server.start()
+    finally:
+        server.kill()
