@@ -24,6 +24,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from pingback_cli.durations import DurationError, parse_delay
+from pingback_cli.engine import UnknownFunction
 from pingback_cli.errors import PingbackError
 from pingback_cli.models import Execution, FunctionSpec, iso
 
@@ -131,10 +132,10 @@ def create_app(platform: Platform, *, api_key: str | None = None) -> Starlette:
             except DurationError as exc:
                 raise ApiError(400, str(exc)) from None
         loading()
-        known = {spec.name for spec in platform.functions()}
-        if name not in known:
-            raise ApiError(404, f'function "{name}" not found')
-        execution = platform.trigger(name, data.get("payload"), "payload" in data, delay)
+        try:
+            execution = platform.trigger(name, data.get("payload"), "payload" in data, delay)
+        except UnknownFunction:
+            raise ApiError(404, f'function "{name}" not found') from None
         return JSONResponse(
             {"executionId": execution.id, "task": name, "scheduledAt": iso(execution.scheduled_at)}
         )

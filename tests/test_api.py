@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from pingback_cli.api import MAX_BODY_BYTES, create_app
+from pingback_cli.engine import UnknownFunction
 from pingback_cli.errors import UsageError
 from pingback_cli.models import Execution, FunctionSpec, iso
 
@@ -42,6 +43,8 @@ class FakePlatform:
         return list(self.specs)
 
     def trigger(self, name: str, payload: Any, has_payload: bool, delay: float) -> Execution:
+        if name not in {spec.name for spec in self.specs}:
+            raise UnknownFunction(name)
         self.triggered.append((name, payload, has_payload, delay))
         spec = next(s for s in self.specs if s.name == name)
         return Execution(
