@@ -53,6 +53,10 @@ class Platform(Protocol):
     def tree(self, id_or_prefix: str) -> dict[str, Any]: ...
 
 
+class Unavailable(Exception):
+    """Raised by a platform that takes no new work now (it is stopping): 503."""
+
+
 class ApiError(Exception):
     def __init__(self, status: int, message: str):
         super().__init__(message)
@@ -136,6 +140,8 @@ def create_app(platform: Platform, *, api_key: str | None = None) -> Starlette:
             execution = platform.trigger(name, data.get("payload"), "payload" in data, delay)
         except UnknownFunction:
             raise ApiError(404, f'function "{name}" not found') from None
+        except Unavailable as exc:
+            raise ApiError(503, str(exc)) from None
         return JSONResponse(
             {"executionId": execution.id, "task": name, "scheduledAt": iso(execution.scheduled_at)}
         )

@@ -8,6 +8,8 @@ import os
 from pathlib import Path
 
 FILE_NAME = "dev.json"
+DEFAULT_LOCAL_URL = "http://127.0.0.1:8765"
+"""Where `pingback dev` listens unless told otherwise."""
 
 
 def _path(root: Path) -> Path:

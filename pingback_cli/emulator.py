@@ -13,10 +13,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from pingback_cli.api import ApiServer, create_app
+from pingback_cli.api import ApiServer, Unavailable, create_app
 from pingback_cli.clock import Clock, SystemClock
 from pingback_cli.durations import DEFAULT_TIMEOUT_SECONDS
 from pingback_cli.engine import Engine, Event, Limits
+from pingback_cli.errors import HistoryError
 from pingback_cli.functions import build_specs
 from pingback_cli.manifest import write_manifest
 from pingback_cli.models import Execution, FunctionSpec
@@ -69,6 +70,10 @@ class Emulator:
         self._flusher: asyncio.Task[None] | None = None
         self._flush_scheduled = False
         self.ready = False
+        self.stopping = False
+        """Set by ``stop()``: the API refuses new triggers (503)."""
+        self.history_error: HistoryError | None = None
+        """The first failure to write history; ``stop()`` raises it."""
         self.http: HttpExecutor | None = None
         """Endpoint mode's executor (None in worker mode)."""
         self.discovered: list[FunctionSpec] = []
@@ -132,8 +137,20 @@ class Emulator:
 
     def _flush_now(self) -> None:
         self._flush_scheduled = False
-        if self.store is not None:
+        self._flush()
+
+    def _flush(self) -> None:
+        """Write what is buffered. A history that cannot be written (locked past the busy
+        timeout, read-only) is said once and kept: ``stop()`` raises it, so the command ends
+        with that error instead of a traceback in a loop callback and a quiet exit 0."""
+        if self.store is None:
+            return
+        try:
             self.store.flush()
+        except HistoryError as exc:
+            if self.history_error is None:
+                self.history_error = exc
+                self._notice(f"history is not being saved: {exc.message}")
 
     def _notice(self, message: str) -> None:
         if self.on_notice is not None:
@@ -181,11 +198,12 @@ class Emulator:
         assert self.store is not None
         while True:
             await asyncio.sleep(FLUSH_INTERVAL)
-            self.store.flush()
+            self._flush()
 
     async def stop(self, reason: str = "interrupted: the emulator stopped") -> list[Execution]:
         """Interrupt what is unfinished, stop the worker and the API, flush history."""
         interrupted: list[Execution] = []
+        self.stopping = True  # triggers arriving from now on are refused (503), not lost
         if self.engine is not None and self.engine.busy:
             interrupted = self.engine.interrupt(reason)
         if self._flusher is not None:
@@ -198,9 +216,16 @@ class Emulator:
             await self.http.aclose()
         if self.api is not None:
             await self.api.stop()
+        if self.engine is not None and self.engine.busy:  # started while the worker stopped
+            interrupted += self.engine.interrupt(reason)
         if self.store is not None:
             store, self.store = self.store, None  # a flush scheduled meanwhile finds no store
-            store.close()
+            try:
+                store.close()
+            except HistoryError as exc:
+                self.history_error = self.history_error or exc
+        if self.history_error is not None:
+            raise self.history_error
         return interrupted
 
     # --- endpoint mode --------------------------------------------------------------
@@ -285,6 +310,8 @@ class Emulator:
         """Raises UnknownFunction for a name nobody defines, except in endpoint mode, where
         the app may know it (its own 404 then says so)."""
         assert self.engine is not None
+        if self.stopping:
+            raise Unavailable("the emulator is stopping; nothing new is accepted")
         if self.options.endpoint is not None and name not in self.engine.functions:
             self.forward(name)
         return self.engine.submit(

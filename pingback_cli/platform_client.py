@@ -8,8 +8,6 @@ from typing import Any
 from pingback_cli.errors import PlatformError
 from pingback_cli.models import FunctionSpec
 
-DEFAULT_LOCAL_URL = "http://127.0.0.1:8765"
-
 
 def _post(platform_url: str, path: str, api_key: str, body: dict[str, Any]) -> dict[str, Any]:
     import httpx

@@ -24,6 +24,8 @@ from pingback_cli.project import ProjectConfig
 from pingback_cli.protocol import AttemptOutcome, AttemptRequest, signed_headers
 
 LogCallback = Callable[[str, int, dict[str, Any]], None]
+MAX_ABANDONED = 16
+"""Handlers past their timeout that a worker may carry before a fresh one replaces it."""
 
 
 def describe_exit(returncode: int | None) -> str:
@@ -68,7 +70,7 @@ class WorkerProcess:
         api_url: str,
         *,
         on_log: LogCallback | None = None,
-        threads: int = 64,
+        threads: int = 256,
         grace: float = 5.0,
         on_exit: Callable[[WorkerProcess], None] | None = None,
     ) -> None:
@@ -88,6 +90,7 @@ class WorkerProcess:
         self._streamed: dict[tuple[str, int], list[dict[str, Any]]] = {}
         self._seq = 0
         self._secrets: dict[str, str] = {}
+        self.abandoned: set[int] = set()
         self._fallback_secret = ""
         self._outgoing: list[dict[str, Any]] = []
         self._writer: asyncio.WriteTransport | None = None
@@ -176,10 +179,17 @@ class WorkerProcess:
         return future
 
     def _forget(self, seq: int) -> None:
+        """The attempt ended without an answer (timeout, interrupt): its handler may still run."""
         entry = self._pending.pop(seq, None)
         if entry is not None:
             request = entry[0]
             self._streamed.pop((request.execution_id, request.attempt), None)
+            self.abandoned.add(seq)
+
+    @property
+    def busy_abandoned(self) -> int:
+        """Handlers still running past their timeout, each holding a thread of this worker."""
+        return len(self.abandoned)
 
     def _send_batch(self) -> None:
         batch, self._outgoing = self._outgoing, []
@@ -193,9 +203,11 @@ class WorkerProcess:
     def _on_message(self, message: dict[str, Any]) -> None:
         op = message.get("op")
         if op == "result":
-            entry = self._pending.get(message["seq"])
+            entry = self._pending.pop(message["seq"], None)
             if entry is None:
-                return  # timed out already; the late answer is dropped
+                self.abandoned.discard(message["seq"])  # timed out already; the late answer is dropped
+                return
+            self._streamed.pop((entry[0].execution_id, entry[0].attempt), None)
             future = entry[1]
             response = message.get("response")
             duration = response.get("durationMs") if isinstance(response, dict) else None
@@ -311,7 +323,7 @@ class Supervisor:
         on_log: LogCallback | None = None,
         on_restart: Callable[[str], None] | None = None,
         grace: float = 5.0,
-        threads: int = 64,
+        threads: int = 256,
     ) -> None:
         self.config = config
         self.api_url = api_url
@@ -323,6 +335,7 @@ class Supervisor:
         self.closing = False
         self.functions: list[dict[str, Any]] = []
         self._starting: asyncio.Task[WorkerProcess] | None = None
+        self._recycling = False
         self._retiring: set[asyncio.Task[None]] = set()
 
     async def start(self) -> list[dict[str, Any]]:
@@ -345,6 +358,8 @@ class Supervisor:
     def start_attempt(self, request: AttemptRequest) -> asyncio.Future[AttemptOutcome]:
         worker = self.current
         if worker is not None and worker.alive:
+            if worker.busy_abandoned >= MAX_ABANDONED and not self._recycling:
+                self._recycle(worker)
             return worker.execute(request)
         outer: asyncio.Future[AttemptOutcome] = asyncio.get_running_loop().create_future()
         asyncio.get_running_loop().create_task(self._execute_after_restart(request, outer))
@@ -384,6 +399,38 @@ class Supervisor:
             return worker
         return await self._starting
 
+    def _recycle(self, worker: WorkerProcess) -> None:
+        """Too many handlers hang past their timeouts: a fresh worker takes new work, the old
+        one finishes what still has a chance, then goes (with the hung threads)."""
+        self._recycling = True
+
+        async def swap() -> None:
+            try:
+                fresh = await self._spawn()
+            except ProjectError:
+                return
+            finally:
+                self._recycling = False
+            if self.current is worker:
+                self.current = fresh
+                self._retire_later(worker)
+                if self.on_restart is not None:
+                    self.on_restart(
+                        f"{worker.busy_abandoned} handlers are still running past their timeouts; "
+                        f"a fresh worker (pid {fresh.pid}) takes new work"
+                    )
+            else:
+                await fresh.stop(grace=0)
+
+        task = asyncio.get_running_loop().create_task(swap())
+        self._retiring.add(task)
+        task.add_done_callback(self._retiring.discard)
+
+    def _retire_later(self, worker: WorkerProcess) -> None:
+        task = asyncio.get_running_loop().create_task(self._retire(worker))
+        self._retiring.add(task)
+        task.add_done_callback(self._retiring.discard)
+
     async def reload(self) -> ReloadResult:
         """Start a fresh worker; switch to it only once it has reported its functions."""
         try:
@@ -395,9 +442,7 @@ class Supervisor:
         old, self.current = self.current, fresh
         self.functions = fresh.functions
         if old is not None:
-            task = asyncio.get_running_loop().create_task(self._retire(old))
-            self._retiring.add(task)
-            task.add_done_callback(self._retiring.discard)
+            self._retire_later(old)
         return ReloadResult(
             True,
             added=sorted(after.keys() - before.keys()),

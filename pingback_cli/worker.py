@@ -230,7 +230,7 @@ def main() -> None:
         outbox.send({"op": "error", "message": message, "hint": None, "details": _brief(exc, 0)})
         os._exit(3)
     _stream_logs(outbox)
-    runner = Runner(functions, outbox, int(os.environ.get(THREADS_ENV, "64")))
+    runner = Runner(functions, outbox, int(os.environ.get(THREADS_ENV, "256")))
     outbox.send(
         {
             "op": "ready",

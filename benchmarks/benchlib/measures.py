@@ -18,7 +18,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -285,7 +285,7 @@ def _endpoint_available() -> bool:
 
 
 @contextlib.contextmanager
-def _endpoint_app(project: Path, fanout: int) -> Any:
+def _endpoint_app(project: Path, fanout: int) -> Iterator[str]:
     port = free_port()
     log = project.parent / f"app-{port}.log"
     with log.open("wb") as out:
@@ -880,7 +880,7 @@ def dev_memory(settings: Settings, shared: Shared) -> MeasureResult:
 
 
 @contextlib.contextmanager
-def _huey_consumer(folder: Path, env: dict[str, str]) -> Any:
+def _huey_consumer(folder: Path, env: dict[str, str]) -> Iterator[tuple[subprocess.Popen[bytes], Path]]:
     consumer = shutil.which("huey_consumer", path=str(VENV_BIN)) or shutil.which("huey_consumer")
     if consumer is None:
         raise Unavailable("huey_consumer not found")

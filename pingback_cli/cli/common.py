@@ -94,6 +94,8 @@ def read_payload(value: str | None) -> tuple[Any, bool]:
             f"payload from {source} is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})",
             hint='quote it for your shell, e.g. --payload \'{"id": "1"}\'',
         ) from None
+    except RecursionError:
+        raise UsageError(f"payload from {source} is nested too deeply to read") from None
 
 
 class LogStream:

@@ -9,6 +9,8 @@ import typer
 from pingback_cli.cli.common import AppOption, JsonOption, boundary, terminal
 from pingback_cli.cli.completion import complete_execution_id
 
+STATUSES = ("pending", "running", "success", "failed", "interrupted")
+
 
 def _history_exists(app: str | None) -> bool:
     from pingback_cli.project import configure
@@ -43,6 +45,10 @@ def runs(
     with boundary():
         from pingback_cli.render import runs_table
 
+        if status is not None and status not in STATUSES:
+            from pingback_cli.errors import UsageError
+
+            raise UsageError(f'unknown status "{status}"', hint=f"use one of: {', '.join(STATUSES)}")
         if not _history_exists(app):
             summaries = []
         else:

@@ -55,9 +55,8 @@ def _leave_past_user_threads(code: int | str | None) -> None:
     import sys
     import threading
 
-    from pingback_cli import project
-
-    if not project.imported_user_code:
+    project = sys.modules.get("pingback_cli.project")
+    if project is None or not project.imported_user_code:
         return
     main_thread = threading.main_thread()
     if not any(t.is_alive() and not t.daemon and t is not main_thread for t in threading.enumerate()):

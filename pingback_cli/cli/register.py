@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from pingback_cli.cli.common import AppOption, JsonOption, boundary, terminal
-from pingback_cli.platform_client import DEFAULT_LOCAL_URL
+from pingback_cli.devstate import DEFAULT_LOCAL_URL
 
 
 def register(

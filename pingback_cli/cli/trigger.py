@@ -9,7 +9,7 @@ import typer
 
 from pingback_cli.cli.common import JsonOption, PayloadOption, boundary, read_payload, terminal
 from pingback_cli.cli.completion import complete_function
-from pingback_cli.platform_client import DEFAULT_LOCAL_URL
+from pingback_cli.devstate import DEFAULT_LOCAL_URL
 
 
 def trigger(

@@ -105,8 +105,11 @@ def run_cli(
     return Result(args, completed.returncode, completed.stdout, completed.stderr, time.monotonic() - started)
 
 
-def copy_misbehave(into: Path, *, settings: dict[str, int] | None = None, name: str = "misbehave") -> Path:
-    """A fresh copy of the fixture; ``settings`` replaces values under ``[tool.pingback]``."""
+def copy_misbehave(
+    into: Path, *, settings: dict[str, int | str] | None = None, name: str = "misbehave"
+) -> Path:
+    """A fresh copy of the fixture; ``settings`` replaces values under ``[tool.pingback]``
+    (a str is written as TOML source, e.g. ``'"many"'``)."""
     target = into / name
     shutil.copytree(MISBEHAVE, target, ignore=shutil.ignore_patterns(".pingback", "__pycache__", "*.pyc"))
     if settings:

@@ -12,7 +12,7 @@ class Charge:
     amount: int
 
 
-@pb.cron("settle-orders", "0 2 * * *", timeout="5m")
+@pb.cron("settle-orders", "0 2 * * *", timeout="300s")
 def settle_orders(ctx):
     for order in OPEN_ORDERS:
         ctx.task("charge-card", order)

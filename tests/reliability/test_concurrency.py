@@ -1,0 +1,351 @@
+"""Concurrent use of one history file: readers while ``dev`` writes, two ``run``s at once, and a
+history file that is locked, read-only or corrupt."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from pingback_cli import store as store_module
+from pingback_cli.store import Store
+
+from .helpers import (
+    FINISHED,
+    HAS_PROC,
+    Result,
+    assert_history_settled,
+    assert_one_error_line,
+    cli_env,
+    copy_misbehave,
+    dev_server,
+    eventually,
+    history_db,
+    history_rows,
+    kill_workers,
+    pingback_command,
+    poll,
+    run_cli,
+    walk,
+    worker_pids,
+)
+
+pytestmark = pytest.mark.skipif(not HAS_PROC, reason="finds leftover worker processes through /proc")
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Iterator[Path]:
+    copy = copy_misbehave(tmp_path)
+    yield copy
+    kill_workers(copy)
+
+
+# --- readers while dev writes ----------------------------------------------------------------
+
+
+def test_runs_and_show_in_a_loop_while_dev_writes_thousands(project: Path) -> None:
+    with dev_server(project) as dev:
+        roots = [dev.trigger("fan-out-10k", {"count": 2500}) for _ in range(2)]
+        readings: list[Result] = []
+        stop = threading.Event()
+
+        def read_forever() -> None:
+            while not stop.is_set():
+                readings.append(run_cli(project, "runs", "--json", "--limit", "50"))
+                readings.append(run_cli(project, "show", roots[len(readings) // 2 % 2][:8], "--json"))
+
+        readers = [threading.Thread(target=read_forever) for _ in range(2)]
+        for reader in readers:
+            reader.start()
+        try:
+            for root in roots:
+                dev.wait_root(root, "fan-out-10k", timeout=90)
+            # Keep reading a little after the writes: a reader must also see the final state.
+            time.sleep(0.5)
+        finally:
+            stop.set()
+            for reader in readers:
+                reader.join(60)
+        assert dev.stop() == 0
+
+    assert len(readings) >= 8, f"only {len(readings)} readings"
+    seen_children = set()
+    for reading in readings:
+        assert reading.returncode == 0, reading.brief()
+        assert reading.stderr == "", reading.brief()
+        data = reading.json()
+        if reading.args[0] == "show":
+            assert data["executionId"] in roots
+            seen_children.add(len(data["children"]))
+            for node in walk(data):
+                assert node["status"] in ("pending", "running", *FINISHED)
+        else:
+            assert isinstance(data, list)
+    assert max(seen_children) == 2500
+    rows = assert_history_settled(project)
+    assert len(rows) == 2 * 2501
+    assert {row["status"] for row in rows} == {"success"}
+
+
+# --- two runs at once ------------------------------------------------------------------------
+
+
+def test_two_runs_at_once_in_one_project(project: Path) -> None:
+    def start() -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            [pingback_command(), "run", "workflow", "--json"],
+            cwd=project,
+            env=cli_env(),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    first = start()
+    try:
+        # The second starts while the first has rows running: its start-up recovery must
+        # leave them alone (their owner is alive).
+        poll(
+            "the first run's slow step to be running",
+            lambda: any(
+                row["function"] == "slow-step" and row["status"] == "running" for row in history_rows(project)
+            ),
+            20,
+            0.05,
+        )
+        second = start()
+        out_second, err_second = second.communicate(timeout=60)
+        out_first, err_first = first.communicate(timeout=60)
+    finally:
+        for process in (first,):
+            if process.poll() is None:
+                process.kill()
+    assert (first.returncode, second.returncode) == (0, 0), (err_first, err_second)
+    assert "marked interrupted" not in err_first + err_second
+    trees = [json.loads(out_first), json.loads(out_second)]
+    rows = assert_history_settled(project)
+    assert {row["status"] for row in rows} == {"success"}
+    for tree in trees:
+        nodes = walk(tree)
+        assert len(nodes) == 10 and {node["status"] for node in nodes} == {"success"}
+        recorded = [row for row in rows if row["root_id"] == tree["executionId"]]
+        assert len(recorded) == 10
+    owners = {row["owner"] for row in rows}
+    assert len(owners) == 2, "each run stamps its own rows"
+    assert eventually(lambda: not worker_pids(project), 5)
+
+
+# --- a locked history ------------------------------------------------------------------------
+
+
+LOCKER = """
+import sqlite3, sys, time
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+conn.execute("BEGIN EXCLUSIVE")
+print("locked", flush=True)
+time.sleep(float(sys.argv[2]))
+conn.execute("ROLLBACK")
+"""
+
+
+@contextlib.contextmanager
+def hold_lock(path: Path, seconds: float) -> Iterator[subprocess.Popen[str]]:
+    """Another process holding an exclusive transaction on the history file for ``seconds``
+    (or until the block ends)."""
+    with subprocess.Popen(
+        [sys.executable, "-c", LOCKER, str(path), str(seconds)], stdout=subprocess.PIPE, text=True
+    ) as process:
+        try:
+            assert process.stdout is not None and process.stdout.readline().strip() == "locked"
+            yield process
+        finally:
+            process.kill()
+
+
+def test_a_lock_shorter_than_the_busy_timeout_is_waited_out(project: Path) -> None:
+    assert run_cli(project, "run", "ok").returncode == 0
+    with hold_lock(history_db(project), 2):
+        result = run_cli(project, "run", "ok", "--json")
+    assert result.returncode == 0, result.brief()
+    assert "Traceback" not in result.stderr, result.brief()
+    recorded = {row["id"]: row["status"] for row in history_rows(project)}
+    assert recorded[result.json()["executionId"]] == "success"
+
+
+def test_readers_are_not_blocked_by_a_writer_lock(project: Path) -> None:
+    """WAL: ``runs`` and ``show`` read while another process holds the write lock."""
+    first = run_cli(project, "run", "ok", "--json")
+    with hold_lock(history_db(project), 10):
+        listed = run_cli(project, "runs", "--json")
+        shown = run_cli(project, "show", first.json()["executionId"], "--json")
+    assert listed.returncode == 0 and listed.seconds < 4, listed.brief()
+    assert [row["executionId"] for row in listed.json()] == [first.json()["executionId"]]
+    assert shown.returncode == 0 and shown.json()["status"] == "success", shown.brief()
+
+
+def test_a_lock_held_past_the_busy_timeout_is_a_clear_error(project: Path) -> None:
+    """The run's rows cannot be written: it says so and exits 3 (it used to exit 0 with a
+    traceback from a loop callback, the run silently missing from history)."""
+    assert run_cli(project, "run", "ok").returncode == 0
+    with hold_lock(history_db(project), store_module.BUSY_TIMEOUT + 8):
+        result = run_cli(project, "run", "ok", "--json")
+    assert_one_error_line(result, 3, "it is locked by another process")
+    assert "warning: history is not being saved" in result.stderr
+    assert eventually(lambda: not worker_pids(project), 5)
+
+
+# --- a read-only history ---------------------------------------------------------------------
+
+
+def without_root_privileges() -> tuple[str, ...]:
+    """A prefix that makes a root process obey file permissions (drops CAP_DAC_OVERRIDE);
+    nothing for other users. Skips when running as root without ``setpriv``."""
+    if os.geteuid() != 0:
+        return ()
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("running as root, which ignores file permissions, and setpriv is missing")
+    prefix = (setpriv, "--bounding-set=-dac_override,-dac_read_search")
+    probe = subprocess.run([*prefix, "true"], capture_output=True)
+    if probe.returncode != 0:
+        pytest.skip(f"running as root and cannot drop CAP_DAC_OVERRIDE: {probe.stderr!r}")
+    return prefix
+
+
+@pytest.mark.parametrize("scope", ["file", "file-and-directory"])
+def test_a_read_only_history_gives_a_clear_message(project: Path, scope: str) -> None:
+    prefix = without_root_privileges()
+    first = run_cli(project, "run", "ok", "--json")
+    assert first.returncode == 0
+    state = project / ".pingback"
+    before = history_db(project).read_bytes()
+    targets = sorted(state.glob("history.sqlite3*"))
+    for path in targets:
+        path.chmod(0o444)
+    if scope == "file-and-directory":
+        state.chmod(0o555)
+    try:
+        ran = run_cli(project, "run", "ok", "--json", prefix=prefix)
+        listed = run_cli(project, "runs", "--json", prefix=prefix)
+    finally:
+        state.chmod(0o755)
+        for path in targets:
+            path.chmod(0o644)
+    assert_one_error_line(ran, 3, "readonly database")
+    assert "writable" in ran.stderr
+    if scope == "file-and-directory":
+        # Reading a WAL database needs its -shm file, which a read-only folder cannot hold.
+        assert_one_error_line(listed, 3, "history file")
+    else:
+        assert listed.returncode == 0, listed.brief()
+        assert [row["executionId"] for row in listed.json()] == [first.json()["executionId"]]
+    assert assert_history_settled(project)
+    assert history_db(project).read_bytes() == before
+
+
+# --- a corrupt history -----------------------------------------------------------------------
+
+
+def corrupt(path: Path) -> bytes:
+    garbage = b"this is not a database\n" * 2000
+    for side in path.parent.glob(path.name + "-*"):
+        side.unlink()
+    path.write_bytes(garbage)
+    return garbage
+
+
+@pytest.mark.parametrize("command", [("runs",), ("runs", "--json"), ("show", "abc")])
+def test_readers_of_a_corrupt_history_say_so_and_touch_nothing(
+    project: Path, command: tuple[str, ...]
+) -> None:
+    assert run_cli(project, "run", "ok").returncode == 0
+    garbage = corrupt(history_db(project))
+    result = run_cli(project, *command)
+    assert_one_error_line(result, 3, "it is corrupt")
+    assert "move it aside" in result.stderr
+    assert history_db(project).read_bytes() == garbage
+    assert not list((project / ".pingback").glob("*.corrupt-*"))
+
+
+def test_a_writer_moves_a_corrupt_history_aside_and_starts_afresh(project: Path) -> None:
+    assert run_cli(project, "run", "ok").returncode == 0
+    garbage = corrupt(history_db(project))
+    result = run_cli(project, "run", "ok", "--json")
+    assert result.returncode == 0, result.brief()
+    [kept] = list((project / ".pingback").glob("history.sqlite3.corrupt-*"))
+    assert kept.read_bytes() == garbage, "the corrupt file is kept as it was"
+    assert f"the history file was corrupt: moved it to {kept}" in result.stderr
+    assert [row["id"] for row in history_rows(project)] == [result.json()["executionId"]]
+    listed = run_cli(project, "runs", "--json")
+    assert listed.returncode == 0 and len(listed.json()) == 1
+
+
+def test_dev_moves_a_corrupt_history_aside_too(project: Path) -> None:
+    assert run_cli(project, "run", "ok").returncode == 0
+    garbage = corrupt(history_db(project))
+    with dev_server(project) as dev:
+        assert dev.run("ok")["status"] == "success"
+        assert dev.stop() == 0
+        assert "the history file was corrupt: moved it to" in dev.output()
+    [kept] = list((project / ".pingback").glob("history.sqlite3.corrupt-*"))
+    assert kept.read_bytes() == garbage
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="store.py _move_aside names the copy with a one-second stamp and Path.rename replaces an "
+    "existing file: a second corrupt history within the same second overwrites the first copy",
+)
+def test_two_corrupt_histories_in_one_second_are_both_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(store_module.time, "strftime", lambda *_: "20261128-101500")
+    path = tmp_path / ".pingback" / "history.sqlite3"
+    path.parent.mkdir()
+    kept: list[bytes] = []
+    for number in range(2):
+        garbage = f"corrupt history number {number}\n".encode() * 500
+        path.write_bytes(garbage)
+        kept.append(garbage)
+        Store(path).close()
+        for side in path.parent.glob("history.sqlite3-*"):
+            side.unlink()
+    copies = sorted(p.read_bytes() for p in path.parent.glob("history.sqlite3.corrupt-*"))
+    assert copies == sorted(kept)
+
+
+def test_a_history_corrupted_behind_a_running_reader_is_reported(project: Path) -> None:
+    """A reader that opened fine but meets a damaged page still answers with one line."""
+    assert run_cli(project, "run", "fan-out-10k", "--payload", '{"count": 300}').returncode == 0
+    path = history_db(project)
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+    data = bytearray(path.read_bytes())
+    for offset in range(page_size * 2, len(data), page_size * 3):  # header kept, pages broken
+        data[offset : offset + 64] = b"\xff" * 64
+    path.write_bytes(bytes(data))
+    result = run_cli(project, "show", history_rows_first_id(project) or "0", "--json")
+    assert result.returncode in (0, 2, 3), result.brief()
+    assert "Traceback" not in result.stderr, result.brief()
+    if result.returncode == 3:
+        assert_one_error_line(result, 3, "history file")
+
+
+def history_rows_first_id(project: Path) -> str | None:
+    try:
+        rows = history_rows(project)
+    except sqlite3.DatabaseError:
+        return None
+    return rows[0]["id"] if rows else None

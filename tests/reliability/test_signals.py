@@ -1,0 +1,315 @@
+"""SIGINT and SIGTERM at random moments, and kill -9, against the installed command.
+
+Whenever the signal lands (while Python starts, while the worker imports, while children
+run, while the tree is printed), afterwards every execution in history is success, failed or
+interrupted, no worker process is left, and the next start works. The delays come from a
+seeded generator, so a failure can be replayed; ``-m soak`` runs 100 repetitions.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import random
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+
+from .helpers import (
+    FINISHED,
+    HAS_PROC,
+    DevServer,
+    assert_history_settled,
+    cli_env,
+    copy_misbehave,
+    eventually,
+    history_rows,
+    kill_workers,
+    pingback_command,
+    poll,
+    run_cli,
+    worker_pids,
+)
+
+pytestmark = pytest.mark.skipif(not HAS_PROC, reason="finds leftover worker processes through /proc")
+
+REPETITIONS = 10
+LANES = 3
+"""Repetitions run in this many projects side by side (mostly waiting, so it fits 2 cores)."""
+SOAK_REPETITIONS = 100
+SEED = 20261128
+WORKER_GONE_SECONDS = 5.0
+RUN_EXIT = {0, 1, 130}
+"""0 or 1: the run ended before the signal did anything; 130: interrupted."""
+DEV_EXIT = {0, 130}
+"""0: stopped; 130: the signal landed while the project was still being set up."""
+EARLY_EXIT = {-signal.SIGINT, -signal.SIGTERM}
+"""The signal landed while the interpreter was still starting, before any handler was set."""
+
+
+def deliver(process: subprocess.Popen[bytes], sig: signal.Signals) -> None:
+    """SIGINT as a terminal's Ctrl-C does (the whole foreground group), SIGTERM as ``kill``."""
+    with contextlib.suppress(ProcessLookupError):
+        if sig == signal.SIGINT:
+            os.killpg(process.pid, sig)
+        else:
+            process.send_signal(sig)
+
+
+KNOWN_RACE = "asyncio.exceptions.InvalidStateError: invalid state"
+"""supervisor.py ``WorkerProcess._on_message`` sets the result of an attempt the engine has just
+cancelled (interrupt) or timed out, in the same loop turn; asyncio logs it. Harmless at a stop,
+but not ours to fix here: ``test_security.py::test_a_result_for_a_cancelled_attempt_is_dropped``
+is its strict xfail. Only that traceback is tolerated."""
+
+
+def unexpected_tracebacks(output: str) -> int:
+    return output.count("Traceback (most recent call last)") - output.count(KNOWN_RACE)
+
+
+def check_aftermath(project: Path, code: int, allowed: set[int], output: str, rows_before: int) -> None:
+    """No worker left, nothing pending or running, an expected exit code and no traceback.
+
+    A signal that lands before pingback recorded anything may have hit the interpreter while
+    it was still starting (site, or importing our modules, before any handler is set): Python
+    then prints its own KeyboardInterrupt traceback or dies of the signal. That is tolerated,
+    and only that.
+    """
+    assert eventually(lambda: not worker_pids(project), WORKER_GONE_SECONDS), (
+        f"worker left behind: {worker_pids(project)}\n{output}"
+    )
+    rows = history_rows(project)
+    unsettled = [row for row in rows if row["status"] not in FINISHED]
+    assert not unsettled, f"{len(unsettled)} executions left unfinished: {unsettled[:3]}\n{output}"
+    if len(rows) == rows_before and (code in EARLY_EXIT or output.rstrip().endswith("KeyboardInterrupt")):
+        return  # the interpreter was still starting
+    assert code in allowed, f"exit {code}\n{output}"
+    assert unexpected_tracebacks(output) == 0, output
+
+
+def interrupt_runs(project: Path, sig: signal.Signals, repetitions: int, lane: int = 0) -> None:
+    rng = random.Random(f"{SEED}-run-{sig.name}-{lane}")
+    for _ in range(repetitions):
+        delay = rng.uniform(0.0, 2.5)
+        rows_before = len(history_rows(project))
+        process = subprocess.Popen(
+            [pingback_command(), "run", "workflow", "--json"],
+            cwd=project,
+            env=cli_env(),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+        try:
+            time.sleep(delay)
+            deliver(process, sig)
+            stdout, stderr = process.communicate(timeout=30)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.communicate()
+        output = (
+            f"delay {delay:.3f}s\n--- stdout ---\n{stdout.decode()[-2000:]}\n"
+            f"--- stderr ---\n{stderr.decode()}"
+        )
+        check_aftermath(project, process.returncode, RUN_EXIT, output, rows_before)
+
+
+def fire_triggers(url: str, stop: threading.Event) -> None:
+    """Triggers in flight the whole time: workflows, slow steps and quick tasks."""
+    tasks = [("workflow", None), ("slow-step", {"seconds": 2}), ("ok", None)]
+    with httpx.Client(base_url=url, timeout=5) as client:
+        number = 0
+        while not stop.is_set():
+            task, payload = tasks[number % len(tasks)]
+            number += 1
+            body = {"task": task} if payload is None else {"task": task, "payload": payload}
+            try:
+                client.post("/api/v1/trigger", json=body)
+            except httpx.HTTPError:
+                stop.wait(0.05)
+            stop.wait(0.02)
+
+
+def interrupt_devs(project: Path, sig: signal.Signals, repetitions: int, lane: int = 0) -> None:
+    rng = random.Random(f"{SEED}-dev-{sig.name}-{lane}")
+    for _ in range(repetitions):
+        delay = rng.uniform(0.0, 3.0)
+        rows_before = len(history_rows(project))
+        server = DevServer(project, reload=True).launch()
+        stop = threading.Event()
+        firing = threading.Thread(target=fire_triggers, args=(server.url, stop), daemon=True)
+        firing.start()
+        try:
+            time.sleep(delay)
+            assert server.process is not None
+            deliver(server.process, sig)
+            try:
+                code = server.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                pytest.fail(f"pingback dev did not stop within 20s of {sig.name}:\n{server.output()}")
+        finally:
+            stop.set()
+            firing.join(10)
+            server.kill()
+        check_aftermath(project, code, DEV_EXIT, f"delay {delay:.3f}s\n{server.output()}", rows_before)
+
+
+def next_start_works(project: Path) -> None:
+    result = run_cli(project, "run", "ok", "--json")
+    assert result.returncode == 0, result.brief()
+    assert result.json()["status"] == "success"
+    assert_history_settled(project)
+
+
+# --- random moments ------------------------------------------------------------------------
+
+
+def in_lanes(
+    tmp_path: Path,
+    interrupt: Callable[[Path, signal.Signals, int, int], None],
+    sig: signal.Signals,
+    repetitions: int,
+) -> list[Path]:
+    """``repetitions`` spread over LANES projects that run side by side (each lane's next
+    repetition is the next start after the previous one); returns the projects."""
+    projects = [copy_misbehave(tmp_path / f"lane{lane}") for lane in range(LANES)]
+    shares = [repetitions // LANES + (lane < repetitions % LANES) for lane in range(LANES)]
+    try:
+        with ThreadPoolExecutor(max_workers=LANES) as pool:
+            futures = [
+                pool.submit(interrupt, project, sig, share, lane)
+                for lane, (project, share) in enumerate(zip(projects, shares, strict=True))
+            ]
+            for future in futures:
+                future.result()
+        interrupted = {row["status"] for project in projects for row in history_rows(project)}
+        assert "interrupted" in interrupted, "no signal hit a running execution"
+        for project in projects:
+            next_start_works(project)
+    finally:
+        for project in projects:
+            kill_workers(project)
+    return projects
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=lambda s: s.name)
+def test_signals_at_random_moments_during_run(tmp_path: Path, sig: signal.Signals) -> None:
+    in_lanes(tmp_path, interrupt_runs, sig, REPETITIONS)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=lambda s: s.name)
+def test_signals_at_random_moments_during_dev(tmp_path: Path, sig: signal.Signals) -> None:
+    in_lanes(tmp_path, interrupt_devs, sig, REPETITIONS)
+
+
+@pytest.mark.soak
+@pytest.mark.timeout(3600)
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=lambda s: s.name)
+def test_soak_signals_during_run(tmp_path: Path, sig: signal.Signals) -> None:
+    in_lanes(tmp_path, interrupt_runs, sig, SOAK_REPETITIONS)
+
+
+@pytest.mark.soak
+@pytest.mark.timeout(3600)
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=lambda s: s.name)
+def test_soak_signals_during_dev(tmp_path: Path, sig: signal.Signals) -> None:
+    in_lanes(tmp_path, interrupt_devs, sig, SOAK_REPETITIONS)
+
+
+# --- kill -9 -------------------------------------------------------------------------------
+
+
+def _recorded(server: DevServer, running: list[str], pending: str) -> bool:
+    rows = {row["id"]: row for row in history_rows(server.project)}
+    return (
+        all(rows.get(i, {}).get("status") == "running" for i in running)
+        and rows.get(pending, {}).get("status") == "pending"
+    )
+
+
+@pytest.mark.parametrize("next_command", ["dev", "run"])
+def test_kill_9_of_dev_then_the_next_start_marks_its_executions_interrupted(
+    tmp_path: Path, next_command: str
+) -> None:
+    project = copy_misbehave(tmp_path)
+    server = DevServer(project).start()
+    try:
+        slow = [server.trigger("slow-step", {"seconds": 60}) for _ in range(2)]
+        delayed = server.trigger("ok", delay="1h")
+        poll(
+            "the slow steps running and the delayed task pending in history",
+            lambda: _recorded(server, slow, delayed),
+            15,
+            0.1,
+            server.output,
+        )
+        assert server.process is not None and len(worker_pids(project)) == 1
+        server.process.kill()
+        server.process.wait(10)
+        assert eventually(lambda: not worker_pids(project), WORKER_GONE_SECONDS), (
+            "the worker outlived its killed engine"
+        )
+        left = {row["id"]: row["status"] for row in history_rows(project)}
+        assert [left[i] for i in slow] == ["running", "running"] and left[delayed] == "pending"
+    finally:
+        server.kill()
+
+    if next_command == "run":
+        result = run_cli(project, "run", "ok")
+        assert result.returncode == 0, result.brief()
+        notice = result.stderr
+    else:
+        with contextlib.ExitStack() as stack:
+            again = DevServer(project).start()
+            stack.callback(again.kill)
+            assert again.stop() == 0
+            notice = again.output()
+    recovered = "3 executions left unfinished by a pingback process that was killed are now marked"
+    assert recovered in notice, notice
+    rows = {row["id"]: row for row in assert_history_settled(project)}
+    for execution_id in [*slow, delayed]:
+        assert rows[execution_id]["status"] == "interrupted"
+        assert "stopped unexpectedly" in rows[execution_id]["error"]
+    assert not worker_pids(project)
+
+
+def test_kill_9_of_run_then_the_next_run_marks_its_executions_interrupted(tmp_path: Path) -> None:
+    project = copy_misbehave(tmp_path)
+    process = subprocess.Popen(
+        [pingback_command(), "run", "slow-step", "--payload", '{"seconds": 60}'],
+        cwd=project,
+        env=cli_env(),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        poll(
+            "slow-step to be recorded running",
+            lambda: [row["status"] for row in history_rows(project)] == ["running"],
+            15,
+            0.1,
+        )
+        process.kill()
+        process.wait(10)
+        assert eventually(lambda: not worker_pids(project), WORKER_GONE_SECONDS)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        kill_workers(project)
+    result = run_cli(project, "run", "ok", "--json")
+    assert result.returncode == 0, result.brief()
+    assert "1 execution left unfinished by a pingback process that was killed" in result.stderr
+    [slow, ok] = assert_history_settled(project)
+    assert (slow["function"], slow["status"]) == ("slow-step", "interrupted")
+    assert ok["status"] == "success"
