@@ -6,17 +6,13 @@ Same routes and shapes as the hosted platform (``/api/v1/trigger``,
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import functools
 import hmac
 import json
 import logging
-import socket
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -24,7 +20,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from pingback_cli.durations import DurationError, parse_delay
-from pingback_cli.engine import UnknownFunction
+from pingback_cli.engine import Unavailable, UnknownFunction
 from pingback_cli.errors import PingbackError
 from pingback_cli.models import Execution, FunctionSpec, iso
 
@@ -51,10 +47,6 @@ class Platform(Protocol):
     def recent(self, limit: int, function: str | None, status: str | None) -> list[dict[str, Any]]: ...
 
     def tree(self, id_or_prefix: str) -> dict[str, Any]: ...
-
-
-class Unavailable(Exception):
-    """Raised by a platform that takes no new work now (it is stopping): 503."""
 
 
 class ApiError(Exception):
@@ -235,63 +227,3 @@ def create_app(platform: Platform, *, api_key: str | None = None) -> Starlette:
             HTTPException: on_http_error,
         },
     )
-
-
-class _QuietServer(uvicorn.Server):
-    """uvicorn without its own signal handlers: the emulator owns Ctrl-C."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-
-class ApiServer:
-    """The API on a loopback socket, served as a task of the running event loop."""
-
-    def __init__(self, app: Starlette, host: str = "127.0.0.1", port: int = 0) -> None:
-        self.app = app
-        self.host = host
-        self.port = port
-        self._server: _QuietServer | None = None
-        self._task: asyncio.Task[None] | None = None
-
-    @property
-    def url(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
-
-    async def start(self) -> None:
-        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((self.host, self.port))
-        except OSError as exc:
-            sock.close()
-            raise PingbackError(
-                f"cannot listen on {self.host}:{self.port}: {exc.strerror or exc}",
-                hint="is another `pingback dev` running? choose another --port",
-            ) from None
-        sock.listen(1024)
-        sock.setblocking(False)
-        self.port = sock.getsockname()[1]
-        config = uvicorn.Config(
-            self.app,
-            log_level="warning",
-            access_log=False,
-            lifespan="off",
-            timeout_graceful_shutdown=2,
-        )
-        self._server = _QuietServer(config)
-        self._task = asyncio.get_running_loop().create_task(self._server.serve(sockets=[sock]))
-        while not self._server.started:
-            if self._task.done():
-                self._task.result()
-            await asyncio.sleep(0.005)
-
-    async def stop(self) -> None:
-        if self._server is None or self._task is None:
-            return
-        self._server.should_exit = True
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await asyncio.wait_for(self._task, 5)

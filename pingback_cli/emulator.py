@@ -13,10 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from pingback_cli.api import ApiServer, Unavailable, create_app
+from pingback_cli.apiserver import ApiServer
 from pingback_cli.clock import Clock, SystemClock
 from pingback_cli.durations import DEFAULT_TIMEOUT_SECONDS
-from pingback_cli.engine import Engine, Event, Limits
+from pingback_cli.engine import Engine, Event, Limits, Unavailable
 from pingback_cli.errors import HistoryError
 from pingback_cli.functions import build_specs
 from pingback_cli.manifest import write_manifest
@@ -104,13 +104,12 @@ class Emulator:
             limits=self.options.limits or Limits.from_settings(self.config.settings),
             on_event=self._on_event,
         )
-        self.api = ApiServer(
-            create_app(self, api_key=self.options.api_key), self.options.host, self.options.port
-        )
-        await self.api.start()
-        if self.options.endpoint is not None:
-            self._start_endpoint(self.options.endpoint)
-        else:
+        # Bind first, so the worker knows the API's address and imports the project
+        # while this process imports and starts the web stack.
+        self.api = ApiServer(self.options.host, self.options.port)
+        self.api.bind()
+        loading: asyncio.Future[list[dict[str, Any]]] | None = None
+        if self.options.endpoint is None:
             self.supervisor = Supervisor(
                 self.config,
                 self._worker_api_url(),
@@ -118,8 +117,20 @@ class Emulator:
                 on_restart=self.on_notice,
                 grace=self.options.grace,
             )
-            raw = await self.supervisor.start()
-            self._set_functions(build_specs(raw))
+            loading = asyncio.ensure_future(self.supervisor.start())
+        try:
+            from pingback_cli.api import create_app
+
+            await self.api.serve(create_app(self, api_key=self.options.api_key))
+        except BaseException:
+            if loading is not None:
+                loading.cancel()
+            raise
+        if loading is None:
+            assert self.options.endpoint is not None
+            self._start_endpoint(self.options.endpoint)
+        else:
+            self._set_functions(build_specs(await loading))
         self.ready = True
         self._flusher = asyncio.get_running_loop().create_task(self._flush_forever())
 

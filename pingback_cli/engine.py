@@ -41,6 +41,10 @@ class UnknownFunction(LookupError):
     pass
 
 
+class Unavailable(Exception):
+    """New work is refused (the emulator is stopping); the API answers 503."""
+
+
 @dataclass(frozen=True)
 class Limits:
     """Guards against runaway fan-out (a task that dispatches itself forever)."""

@@ -1,0 +1,77 @@
+"""Serve an ASGI app with uvicorn on a socket bound up front, inside the running event loop.
+
+Binding comes first and is cheap, so the worker can be told the API's address and
+start importing the project while uvicorn itself is still being imported.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from typing import Any
+
+from pingback_cli.errors import PingbackError
+
+
+class ApiServer:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.host = host
+        self.port = port
+        self._socket: socket.socket | None = None
+        self._server: Any = None
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    def bind(self) -> None:
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((self.host, self.port))
+        except OSError as exc:
+            sock.close()
+            raise PingbackError(
+                f"cannot listen on {self.host}:{self.port}: {exc.strerror or exc}",
+                hint="is another `pingback dev` running? choose another --port",
+            ) from None
+        sock.listen(1024)
+        sock.setblocking(False)
+        self.port = sock.getsockname()[1]
+        self._socket = sock
+
+    async def serve(self, app: Any) -> None:
+        """Start serving ``app`` on the bound socket; returns once it accepts requests."""
+        import uvicorn
+
+        class QuietServer(uvicorn.Server):
+            """uvicorn without its own signal handlers: the emulator owns Ctrl-C."""
+
+            @contextlib.contextmanager
+            def capture_signals(self):  # type: ignore[no-untyped-def]
+                yield
+
+        if self._socket is None:
+            self.bind()
+        config = uvicorn.Config(
+            app, log_level="warning", access_log=False, lifespan="off", timeout_graceful_shutdown=2
+        )
+        self._server = QuietServer(config)
+        self._task = asyncio.get_running_loop().create_task(self._server.serve(sockets=[self._socket]))
+        while not self._server.started:
+            if self._task.done():
+                self._task.result()
+            await asyncio.sleep(0.002)
+
+    async def stop(self) -> None:
+        if self._server is None or self._task is None:
+            if self._socket is not None:
+                self._socket.close()
+            return
+        self._server.should_exit = True
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await asyncio.wait_for(self._task, 5)
