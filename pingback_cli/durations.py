@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import re
 
@@ -14,6 +15,9 @@ _NUMBER_RE = re.compile(r"(-?[0-9]+)(?:\.[0-9]+)?")
 _DELAY_RE = re.compile(r"(?:([0-9]+)d)?(?:([0-9]+)h)?(?:([0-9]+)m)?(?:([0-9]+)(?:\.[0-9]+)?s)?")
 _DELAY_UNITS = (86400, 3600, 60, 1)
 _DELAY_FORMS = '"90", "30s", "15m", "2h" or "1d2h30m"'
+_MAX_DIGITS = 12
+"""Longer amounts are out of any range; int() of thousands of digits raises ValueError."""
+_MAX_SHOWN_SECONDS = 1e15
 
 
 class DurationError(ValueError):
@@ -31,11 +35,19 @@ def parse_timeout(value: str) -> int:
         )
     match = _TIMEOUT_RE.fullmatch(value.strip())
     if not match:
-        raise DurationError(f'timeout "{value}" is not like "30s", "5m" or "1h"')
+        raise DurationError(f'timeout {_quoted(value)} is not like "30s", "5m" or "1h"')
     amount, unit = match.groups()
+    if len(amount.lstrip("0")) > _MAX_DIGITS:
+        raise DurationError(f"timeout {_quoted(value)} is too long to be a timeout")
     if int(amount) == 0:
-        raise DurationError(f'timeout "{value}" must be longer than zero')
+        raise DurationError(f"timeout {_quoted(value)} must be longer than zero")
     return int(amount) * _TIMEOUT_UNITS[unit]
+
+
+def _quoted(text: str) -> str:
+    """``text`` in double quotes, with a newline or other control character escaped, so an
+    error that repeats the user's input stays one line."""
+    return json.dumps(text, ensure_ascii=False)
 
 
 def parse_delay(value: int | float | str) -> int:
@@ -58,7 +70,7 @@ def parse_delay(value: int | float | str) -> int:
     else:
         seconds = value
     if not 1 <= seconds <= MAX_DELAY_SECONDS:
-        shown = f'"{value}"' if isinstance(value, str) else repr(value)
+        shown = _quoted(value) if isinstance(value, str) else repr(value)
         raise DurationError(
             f"delay {shown} is out of range: it must be between 1 second and 30 days "
             f"({MAX_DELAY_SECONDS} seconds)"
@@ -75,7 +87,7 @@ def _delay_from_text(value: str) -> int:
         return _whole(number.group(1))
     units = _DELAY_RE.fullmatch(text)
     if not text or not units:
-        raise DurationError(f'delay "{value}" is not like {_DELAY_FORMS}')
+        raise DurationError(f"delay {_quoted(value)} is not like {_DELAY_FORMS}")
     return sum(
         _whole(amount) * scale
         for amount, scale in zip(units.groups(), _DELAY_UNITS, strict=True)
@@ -86,7 +98,7 @@ def _delay_from_text(value: str) -> int:
 def _whole(digits: str) -> int:
     # Anything this long is out of range; this also keeps int() clear of
     # Python's limit on the length of integer strings.
-    if len(digits.lstrip("-0")) > 12:
+    if len(digits.lstrip("-0")) > _MAX_DIGITS:
         return MAX_DELAY_SECONDS + 1
     return int(digits)
 
@@ -95,7 +107,7 @@ def format_duration(seconds: float) -> str:
     """Compact text for display: ``850ms``, ``1.2s``, ``45s``, ``2m05s``, ``1h02m``."""
     if not math.isfinite(seconds):
         return "?"
-    seconds = max(0.0, float(seconds))
+    seconds = min(max(0.0, float(seconds)), _MAX_SHOWN_SECONDS)
     millis = round(seconds * 1000)
     if millis < 1000:
         return f"{millis}ms"

@@ -11,7 +11,6 @@ import sqlite3
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -70,8 +69,8 @@ def test_runs_and_show_in_a_loop_while_dev_writes_thousands(project: Path) -> No
         try:
             for root in roots:
                 dev.wait_root(root, "fan-out-10k", timeout=90)
-            # Keep reading a little after the writes: a reader must also see the final state.
-            time.sleep(0.5)
+            # Keep reading after the writes too: a reader must also see the final state.
+            poll("a few more readings", lambda: len(readings) >= 12, 60, 0.1)
         finally:
             stop.set()
             for reader in readers:
