@@ -402,7 +402,8 @@ class Engine:
             tasks = [tasks]
         tree = self._trees[parent.root_id]
         now = self.clock.now()
-        for request in tasks:
+        limit = self.limits.max_executions_per_root
+        for index, request in enumerate(tasks):
             name = request.get("name") if isinstance(request, dict) else None
             payload = request.get("payload") if isinstance(request, dict) else None
             child = Execution(
@@ -418,19 +419,33 @@ class Engine:
                 trigger="fanout",
             )
             parent.children.append(child)
-            problem = self._refusal(name, child, tree)
+            if tree.size >= limit:
+                # One record says what was dropped; a runaway must not write 10,000 refusals.
+                dropped = len(tasks) - index
+                self._refuse(
+                    child,
+                    now,
+                    f"fan-out limit reached: this run already has {tree.size} executions "
+                    f"(max-executions-per-root = {limit}); {dropped} task request"
+                    f"{'s' if dropped != 1 else ''} from this execution were dropped",
+                )
+                return
+            problem = self._refusal(name, child)
             if problem is not None:
-                child.status = "failed"
-                child.error = problem
-                child.started_at = child.completed_at = now
-                self._admit(child)
-                self._emit("failed", child, problem)
+                self._refuse(child, now, problem)
                 continue
             child.type = self.functions[child.function].type
             self._admit(child)
             self._enqueue(child)
 
-    def _refusal(self, name: Any, child: Execution, tree: _Tree) -> str | None:
+    def _refuse(self, child: Execution, now: float, problem: str) -> None:
+        child.status = "failed"
+        child.error = problem
+        child.started_at = child.completed_at = now
+        self._admit(child)
+        self._emit("failed", child, problem)
+
+    def _refusal(self, name: Any, child: Execution) -> str | None:
         if not isinstance(name, str) or not name:
             return f"ctx.task() was given {name!r} as the task name; it must be a non-empty string"
         if name not in self.functions:
@@ -440,11 +455,6 @@ class Engine:
             return (
                 f"fan-out depth limit reached: this child would be {child.depth} levels deep "
                 f"(max-depth = {self.limits.max_depth}); does a task dispatch itself?"
-            )
-        if tree.size >= self.limits.max_executions_per_root:
-            return (
-                f"fan-out limit reached: this run already has {tree.size} executions "
-                f"(max-executions-per-root = {self.limits.max_executions_per_root})"
             )
         return None
 

@@ -7,6 +7,7 @@ this module stays cheap.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from functools import lru_cache
@@ -55,7 +56,7 @@ def next_fires(expr: str, after: float, count: int) -> list[float]:
         try:
             return [cron.get_next(float) for _ in range(count)]
         except CroniterBadDateError as exc:
-            raise ScheduleError(f'cron expression "{expr}" does not fire again') from exc
+            raise ScheduleError(f"cron expression {_quoted(expr)} does not fire again") from exc
 
 
 def typical_interval(expr: str, after: float) -> float:
@@ -102,7 +103,7 @@ def _compile_str(expr: str) -> croniter:
     if len(fields) != len(FIELD_NAMES):
         noun = "field" if len(fields) == 1 else "fields"
         raise ScheduleError(
-            f'"{expr}" has {len(fields)} {noun}; Pingback schedules have 5 ({" ".join(FIELD_NAMES)})'
+            f"{_quoted(expr)} has {len(fields)} {noun}; Pingback schedules have 5 ({' '.join(FIELD_NAMES)})"
         )
     for index, field in enumerate(fields):
         _check_steps(expr, index, field)
@@ -115,7 +116,7 @@ def _compile_str(expr: str) -> croniter:
         croniter(normalized, time.time(), max_years_between_matches=_FIRES_WITHIN_YEARS).get_next(float)
     except CroniterBadDateError as exc:
         raise ScheduleError(
-            f'cron expression "{expr}" never fires: no date matches it in the next '
+            f"cron expression {_quoted(expr)} never fires: no date matches it in the next "
             f"{_FIRES_WITHIN_YEARS} years"
         ) from exc
     return cron
@@ -127,7 +128,7 @@ def _check_steps(expr: str, index: int, field: str) -> None:
         _, slash, step = part.partition("/")
         if slash and step.isdecimal() and int(step) > _SPANS[index]:
             raise ScheduleError(
-                f'invalid cron expression "{expr}": {FIELD_NAMES[index]} field "{field}" '
+                f"invalid cron expression {_quoted(expr)}: {FIELD_NAMES[index]} field {_quoted(field)} "
                 f"has step {int(step)}, more than its {_SPANS[index]} possible values"
             )
 
@@ -143,7 +144,12 @@ def _explain(expr: str, fields: list[str], error: Exception) -> str:
             croniter.expand(" ".join(probe))
         except CroniterError:
             return (
-                f'invalid cron expression "{expr}": {FIELD_NAMES[index]} field "{field}" '
+                f"invalid cron expression {_quoted(expr)}: {FIELD_NAMES[index]} field {_quoted(field)} "
                 f"is not valid (allowed values {_ALLOWED[index]})"
             )
-    return f'invalid cron expression "{expr}": {error}'
+    return f"invalid cron expression {_quoted(expr)}: {error}"
+
+
+def _quoted(text: str) -> str:
+    """Quoted for a one-line message: a newline or tab in a schedule shows as an escape."""
+    return json.dumps(text, ensure_ascii=False)

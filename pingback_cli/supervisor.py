@@ -208,6 +208,8 @@ class WorkerProcess:
                 self.abandoned.discard(message["seq"])  # timed out already; the late answer is dropped
                 return
             self._streamed.pop((entry[0].execution_id, entry[0].attempt), None)
+            if entry[1].done():
+                return  # timed out or interrupted in this same loop turn: the answer is late
             future = entry[1]
             response = message.get("response")
             duration = response.get("durationMs") if isinstance(response, dict) else None

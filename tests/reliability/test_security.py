@@ -277,13 +277,6 @@ async def test_the_worker_rejects_unsigned_stale_and_forged_requests(
     assert control.response is not None and control.response["result"] == {"ok": True}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=asyncio.InvalidStateError,
-    reason="supervisor.py WorkerProcess._on_message calls set_result on a future the engine has "
-    "already cancelled (interrupt) or failed (timeout) in the same loop turn; _forget only runs "
-    "as a later done-callback",
-)
 async def test_a_result_for_a_cancelled_attempt_is_dropped(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
