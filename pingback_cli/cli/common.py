@@ -32,6 +32,14 @@ AppOption = Annotated[
 JsonOption = Annotated[
     bool, typer.Option("--json", help="Print machine-readable JSON instead of tables and trees.")
 ]
+ApiKeyOption = Annotated[
+    str | None,
+    typer.Option(
+        "--api-key",
+        help="Bearer key for the platform. Default: PINGBACK_API_KEY (from the environment or .env).",
+        show_default=False,
+    ),
+]
 PayloadOption = Annotated[
     str | None,
     typer.Option(

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from pingback_cli.cli.common import AppOption, JsonOption, boundary, terminal
+from pingback_cli.cli.common import ApiKeyOption, AppOption, JsonOption, boundary, terminal
 from pingback_cli.devstate import DEFAULT_LOCAL_URL
 
 
@@ -21,14 +21,7 @@ def register(
             show_default=False,
         ),
     ] = None,
-    api_key: Annotated[
-        str | None,
-        typer.Option(
-            "--api-key",
-            help="Bearer key for the platform. Default: PINGBACK_API_KEY (from the environment or .env).",
-            show_default=False,
-        ),
-    ] = None,
+    api_key: ApiKeyOption = None,
     endpoint_url: Annotated[
         str | None,
         typer.Option(

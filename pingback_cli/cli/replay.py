@@ -48,9 +48,8 @@ def replay(
     Example: pingback replay 3f2a --payload '{"id": "e2"}'
     """
     with boundary():
-        from pingback_cli.cli.run import _live
+        from pingback_cli.cli.run import _live, show_result
         from pingback_cli.project import configure, load_env
-        from pingback_cli.render import execution_tree, tree_summary
         from pingback_cli.replay import replay_execution
 
         body, has_payload = read_payload(payload)
@@ -65,13 +64,4 @@ def replay(
             backoff=not no_backoff,
             on_event=None if json_output else _live(out),
         )
-        if json_output:
-            data = result.root.to_json()
-            if result.triggered:
-                data["triggered"] = [tree.to_json() for tree in result.triggered]
-            out.json(data)
-        else:
-            for tree in (result.root, *result.triggered):
-                out.print(execution_tree(tree))
-                out.print(tree_summary(tree))
-        raise typer.Exit(int(result.exit_code))
+        show_result(out, result, json_output=json_output)

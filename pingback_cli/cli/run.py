@@ -42,7 +42,6 @@ def run(
     with boundary():
         from pingback_cli.emulator import EmulatorOptions
         from pingback_cli.project import configure, load_env
-        from pingback_cli.render import execution_tree, tree_summary
         from pingback_cli.runner import run_function
 
         body, has_payload = read_payload(payload)
@@ -59,16 +58,23 @@ def run(
             on_event=None if json_output else _live(out),
             on_notice=out.warn,
         )
-        if json_output:
-            data = result.root.to_json()
-            if result.triggered:
-                data["triggered"] = [tree.to_json() for tree in result.triggered]
-            out.json(data)
-        else:
-            for tree in (result.root, *result.triggered):
-                out.print(execution_tree(tree))
-                out.print(tree_summary(tree))
-        raise typer.Exit(int(result.exit_code))
+        show_result(out, result, json_output=json_output)
+
+
+def show_result(out: Any, result: Any, *, json_output: bool) -> None:
+    """The root's tree (and any a handler triggered), then exit with the run's code."""
+    from pingback_cli.render import execution_tree, tree_summary
+
+    if json_output:
+        data = result.root.to_json()
+        if result.triggered:
+            data["triggered"] = [tree.to_json() for tree in result.triggered]
+        out.json(data)
+    else:
+        for tree in (result.root, *result.triggered):
+            out.print(execution_tree(tree))
+            out.print(tree_summary(tree))
+    raise typer.Exit(int(result.exit_code))
 
 
 def _live(out: Any) -> Any:

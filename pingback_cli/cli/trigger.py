@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from pingback_cli.cli.common import JsonOption, PayloadOption, boundary, read_payload, terminal
+from pingback_cli.cli.common import ApiKeyOption, JsonOption, PayloadOption, boundary, read_payload, terminal
 from pingback_cli.cli.completion import complete_function
 from pingback_cli.devstate import DEFAULT_LOCAL_URL
 
@@ -34,14 +34,7 @@ def trigger(
             show_default=False,
         ),
     ] = None,
-    api_key: Annotated[
-        str | None,
-        typer.Option(
-            "--api-key",
-            help="Bearer key for the platform. Default: PINGBACK_API_KEY (from the environment or .env).",
-            show_default=False,
-        ),
-    ] = None,
+    api_key: ApiKeyOption = None,
     json_output: JsonOption = False,
 ) -> None:
     """Trigger a function on a running `pingback dev` (or any platform) and print its execution id.
