@@ -320,9 +320,9 @@ class Emulator:
     def trigger(self, name: str, payload: Any, has_payload: bool, delay: float) -> Execution:
         """Raises UnknownFunction for a name nobody defines, except in endpoint mode, where
         the app may know it (its own 404 then says so)."""
-        assert self.engine is not None
         if self.stopping:
             raise Unavailable("the emulator is stopping; nothing new is accepted")
+        assert self.engine is not None
         if self.options.endpoint is not None and name not in self.engine.functions:
             self.forward(name)
         return self.engine.submit(

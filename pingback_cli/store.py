@@ -709,6 +709,10 @@ def _move_aside(path: Path) -> Path:
     """Keep a corrupt history file (never delete it) and make room for a fresh one."""
     stamp = time.strftime("%Y%m%d-%H%M%S")
     target = path.with_name(f"{path.name}.corrupt-{stamp}")
+    number = 1
+    while target.exists():  # rename() would replace an earlier copy from the same second
+        number += 1
+        target = path.with_name(f"{path.name}.corrupt-{stamp}-{number}")
     try:
         path.rename(target)
         for suffix in ("-wal", "-shm"):

@@ -200,6 +200,10 @@ def history_rows(project: Path) -> list[dict[str, Any]]:
         rows = conn.execute(
             "SELECT id, root_id, parent_id, function, status, error, owner FROM executions ORDER BY seq"
         ).fetchall()
+    except sqlite3.OperationalError as exc:
+        if "no such table" in str(exc):
+            return []  # a pingback process has just created the file and not the schema yet
+        raise
     finally:
         conn.close()
     return [dict(row) for row in rows]

@@ -320,3 +320,33 @@ def test_the_server_is_healthy_after_all_that(dev: DevServer) -> None:
     output = dev.output(limit=10**9)
     for sign in ("Traceback", "Exception in ASGI application", "internal error in pingback"):
         assert sign not in output, output[-3000:]
+
+
+async def test_a_trigger_while_the_emulator_stops_is_503_not_lost(tmp_path: Path) -> None:
+    """``Emulator.stop()`` refuses new work first, so nothing is accepted that could be left
+    pending; the API says 503 (the random-signal tests in test_signals.py check the history)."""
+    from pingback_cli.emulator import Emulator
+    from pingback_cli.engine import Unavailable
+    from pingback_cli.project import ProjectConfig
+
+    emulator = Emulator(ProjectConfig(root=tmp_path))
+    emulator.stopping = True
+    with pytest.raises(Unavailable, match="stopping"):
+        emulator.trigger("ok", None, False, 0)
+
+    class Stopping:
+        ready = True
+
+        def functions(self) -> list[Any]:
+            return []
+
+        def trigger(self, name: str, payload: Any, has_payload: bool, delay: float) -> Any:
+            raise Unavailable("the emulator is stopping; nothing new is accepted")
+
+    from pingback_cli.api import create_app
+
+    transport = httpx.ASGITransport(app=create_app(Stopping()))  # type: ignore[arg-type]
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        response = await client.post(TRIGGER, json={"task": "ok"})
+    assert response.status_code == 503
+    assert response.json() == {"error": "the emulator is stopping; nothing new is accepted"}

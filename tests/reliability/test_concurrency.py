@@ -111,27 +111,30 @@ def test_two_runs_at_once_in_one_project(project: Path) -> None:
             text=True,
         )
 
-    first = start()
-    try:
-        # The second starts while the first has rows running: its start-up recovery must
-        # leave them alone (their owner is alive).
-        poll(
-            "the first run's slow step to be running",
-            lambda: any(
-                row["function"] == "slow-step" and row["status"] == "running" for row in history_rows(project)
-            ),
-            20,
-            0.05,
-        )
-        second = start()
-        out_second, err_second = second.communicate(timeout=60)
-        out_first, err_first = first.communicate(timeout=60)
-    finally:
-        for process in (first,):
-            if process.poll() is None:
-                process.kill()
-    assert (first.returncode, second.returncode) == (0, 0), (err_first, err_second)
-    assert "marked interrupted" not in err_first + err_second
+    with start() as first:
+        try:
+            # The second starts while the first has rows running: its start-up recovery must
+            # leave them alone (their owner is alive).
+            poll(
+                "the first run's slow step to be running",
+                lambda: any(
+                    row["function"] == "slow-step" and row["status"] == "running"
+                    for row in history_rows(project)
+                ),
+                30,
+                0.05,
+            )
+            with start() as second:
+                try:
+                    out_second, err_second = second.communicate(timeout=60)
+                finally:
+                    second.kill()
+            out_first, err_first = first.communicate(timeout=60)
+        finally:
+            first.kill()
+    shown = f"--- first ---\n{err_first}\n--- second ---\n{err_second}"
+    assert (first.returncode, second.returncode) == (0, 0), shown
+    assert "marked interrupted" not in err_first + err_second, shown
     trees = [json.loads(out_first), json.loads(out_second)]
     rows = assert_history_settled(project)
     assert {row["status"] for row in rows} == {"success"}
@@ -301,11 +304,6 @@ def test_dev_moves_a_corrupt_history_aside_too(project: Path) -> None:
     assert kept.read_bytes() == garbage
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="store.py _move_aside names the copy with a one-second stamp and Path.rename replaces an "
-    "existing file: a second corrupt history within the same second overwrites the first copy",
-)
 def test_two_corrupt_histories_in_one_second_are_both_kept(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
