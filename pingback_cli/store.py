@@ -163,13 +163,22 @@ class Store:
     # -- opening -------------------------------------------------------------------
 
     def _open(self) -> sqlite3.Connection:
-        if self.readonly:
-            if not self.path.exists():
-                raise _no_history(self.path)
-            target, uri = f"{self.path.absolute().as_uri()}?mode=ro", True
-        else:
+        if not self.readonly:
             self._prepare_directory()
-            target, uri = str(self.path), False
+            return self._connect(str(self.path), uri=False)
+        if not self.path.exists():
+            raise _no_history(self.path)
+        location = self.path.absolute().as_uri()
+        try:
+            return self._connect(f"{location}?mode=ro", uri=True)
+        except sqlite3.OperationalError:
+            if os.access(self.path.parent, os.W_OK) and not _in_read_only_folder(self.path):
+                raise
+            # A folder we cannot write: SQLite cannot create its WAL index there, and
+            # nobody can be writing the file either, so it can be read as immutable.
+            return self._connect(f"{location}?mode=ro&immutable=1", uri=True)
+
+    def _connect(self, target: str, *, uri: bool) -> sqlite3.Connection:
         conn = sqlite3.connect(
             target,
             uri=uri,
@@ -725,3 +734,14 @@ def _move_aside(path: Path) -> Path:
             hint=f"move {path} away yourself; pingback will start a new one",
         ) from exc
     return target
+
+
+def _in_read_only_folder(path: Path) -> bool:
+    """True when the folder refuses a new file (root ignores permission bits, not this)."""
+    probe = path.with_name(f".pingback-probe-{os.getpid()}")
+    try:
+        probe.touch()
+    except OSError:
+        return True
+    probe.unlink(missing_ok=True)
+    return False

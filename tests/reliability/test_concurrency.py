@@ -246,12 +246,9 @@ def test_a_read_only_history_gives_a_clear_message(project: Path, scope: str) ->
             path.chmod(0o644)
     assert_one_error_line(ran, 3, "readonly database")
     assert "writable" in ran.stderr
-    if scope == "file-and-directory":
-        # Reading a WAL database needs its -shm file, which a read-only folder cannot hold.
-        assert_one_error_line(listed, 3, "history file")
-    else:
-        assert listed.returncode == 0, listed.brief()
-        assert [row["executionId"] for row in listed.json()] == [first.json()["executionId"]]
+    # In a read-only folder SQLite cannot create the WAL index; history is read as immutable.
+    assert listed.returncode == 0, listed.brief()
+    assert [row["executionId"] for row in listed.json()] == [first.json()["executionId"]]
     assert assert_history_settled(project)
     assert history_db(project).read_bytes() == before
 
