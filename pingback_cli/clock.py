@@ -11,13 +11,11 @@ import heapq
 import itertools
 import time
 from collections.abc import Callable
-from typing import Any, Protocol, TypeVar
-
-T = TypeVar("T")
+from typing import Any, Protocol
 
 
 class AttemptTimeout(Exception):
-    """Raised by ``Clock.wait_for`` when the deadline passes first."""
+    """Set on an attempt's future when its timeout passes first."""
 
 
 class TimerHandle(Protocol):
@@ -32,27 +30,10 @@ class Clock(Protocol):
     def call_later(self, delay: float, callback: Callable[..., Any], *args: Any) -> TimerHandle: ...
 
 
-def _expire(future: asyncio.Future[Any]) -> None:
+def expire(future: asyncio.Future[Any]) -> None:
+    """A timer callback: fail ``future`` with AttemptTimeout unless it is already settled."""
     if not future.done():
         future.set_exception(AttemptTimeout())
-
-
-async def wait_for(clock: Clock, future: asyncio.Future[T], timeout: float) -> T:
-    """Await ``future``; after ``timeout`` clock seconds it fails with AttemptTimeout."""
-    handle = clock.call_later(timeout, _expire, future)
-    try:
-        return await future
-    finally:
-        handle.cancel()
-
-
-async def sleep(clock: Clock, delay: float) -> None:
-    done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-    handle = clock.call_later(delay, lambda: done.done() or done.set_result(None))
-    try:
-        await done
-    finally:
-        handle.cancel()
 
 
 class SystemClock:

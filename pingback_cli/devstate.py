@@ -7,19 +7,21 @@ import json
 import os
 from pathlib import Path
 
+from pingback_cli import statedir
+
 FILE_NAME = "dev.json"
 DEFAULT_LOCAL_URL = "http://127.0.0.1:8765"
 """Where `pingback dev` listens unless told otherwise."""
 
 
 def _path(root: Path) -> Path:
-    return root / ".pingback" / FILE_NAME
+    return statedir.state_dir(root) / FILE_NAME
 
 
 def announce(root: Path, api_url: str) -> None:
     path = _path(root)
     with contextlib.suppress(OSError):
-        path.parent.mkdir(parents=True, exist_ok=True)
+        statedir.ensure(path.parent)
         temporary = path.with_suffix(".tmp")
         temporary.write_text(json.dumps({"pid": os.getpid(), "apiUrl": api_url}), encoding="utf-8")
         temporary.replace(path)

@@ -188,17 +188,9 @@ class Emulator:
     async def reload(self) -> ReloadResult:
         if self.http is not None:
             return self._rediscover()
-        assert self.supervisor is not None and self.engine is not None
-        result = await self.supervisor.reload()
-        if result.ok:
-            try:
-                self._set_functions(build_specs(result.functions))
-            except Exception as exc:  # invalid options after a save: keep the old ones
-                from pingback_cli.errors import ProjectError
-
-                result.ok = False
-                result.error = exc if isinstance(exc, ProjectError) else ProjectError(str(exc))
-        return result
+        assert self.supervisor is not None
+        # Invalid options after a save refuse the new worker; the old one keeps serving.
+        return await self.supervisor.reload(accept=lambda raw: self._set_functions(build_specs(raw)))
 
     async def _flush_forever(self) -> None:
         """Write buffered executions on the loop, where they change.
@@ -211,8 +203,12 @@ class Emulator:
             await asyncio.sleep(FLUSH_INTERVAL)
             self._flush()
 
-    async def stop(self, reason: str = "interrupted: the emulator stopped") -> list[Execution]:
-        """Interrupt what is unfinished, stop the worker and the API, flush history."""
+    async def stop(
+        self, reason: str = "interrupted: the emulator stopped", *, grace: float | None = None
+    ) -> list[Execution]:
+        """Interrupt what is unfinished, stop the worker and the API, flush history.
+
+        ``grace`` overrides how long handlers still running in the worker may finish."""
         interrupted: list[Execution] = []
         self.stopping = True  # triggers arriving from now on are refused (503), not lost
         if self.engine is not None and self.engine.busy:
@@ -222,7 +218,7 @@ class Emulator:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._flusher
         if self.supervisor is not None:
-            await self.supervisor.aclose()
+            await self.supervisor.aclose(grace)
         if self.http is not None:
             await self.http.aclose()
         if self.api is not None:
@@ -346,11 +342,9 @@ class Emulator:
         return function_json(spec, self.clock.now())
 
     def recent(self, limit: int, function: str | None, status: str | None) -> list[dict[str, Any]]:
-        assert self.store is not None
-        self.store.flush()
+        assert self.store is not None  # its reads flush what is buffered first
         return [s.to_json() for s in self.store.recent_roots(limit, function=function, status=status)]
 
     def tree(self, id_or_prefix: str) -> dict[str, Any]:
         assert self.store is not None
-        self.store.flush()
         return self.store.tree(id_or_prefix).to_json()

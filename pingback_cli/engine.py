@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from pingback_cli.clock import AttemptTimeout, Clock, TimerHandle
+from pingback_cli.clock import AttemptTimeout, Clock, TimerHandle, expire
 from pingback_cli.models import Attempt, Execution, FunctionSpec, LogEntry, new_id
 from pingback_cli.protocol import AttemptOutcome, AttemptRequest
 
@@ -285,7 +285,7 @@ class Engine:
             logger.exception("executor error")
             future = asyncio.get_running_loop().create_future()
             future.set_result(AttemptOutcome(None, error=f"internal error in pingback: {exc!r}"))
-        timer = self.clock.call_later(spec.timeout_seconds, _expire, future)
+        timer = self.clock.call_later(spec.timeout_seconds, expire, future)
         self._inflight[execution.id] = future
         future.add_done_callback(lambda done: self._attempt_done(done, execution, attempt, spec, timer))
 
@@ -496,11 +496,6 @@ class Engine:
             return
         with contextlib.suppress(Exception):
             self.on_event(Event(kind, execution, self.clock.now(), detail, log))
-
-
-def _expire(future: asyncio.Future[AttemptOutcome]) -> None:
-    if not future.done():
-        future.set_exception(AttemptTimeout())
 
 
 def _seconds(value: float) -> str:

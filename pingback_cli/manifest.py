@@ -16,8 +16,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Protocol
 
+from pingback_cli import statedir
+
 MANIFEST_VERSION = 1
-STATE_DIR = ".pingback"
 MANIFEST_NAME = "manifest.json"
 
 
@@ -33,7 +34,7 @@ class _Declared(Protocol):
 
 
 def manifest_path(root: Path) -> Path:
-    return root / STATE_DIR / MANIFEST_NAME
+    return statedir.state_dir(root) / MANIFEST_NAME
 
 
 def manifest_data(functions: Iterable[_Declared]) -> dict[str, Any]:
@@ -52,7 +53,8 @@ def write_manifest(root: Path, functions: Iterable[_Declared]) -> bool:
     path = manifest_path(root)
     text = json.dumps(manifest_data(functions), indent=2, ensure_ascii=False) + "\n"
     try:
-        _prepare_state_dir(path.parent)
+        if not path.parent.is_dir():
+            statedir.ensure(path.parent)
         with contextlib.suppress(OSError):
             if path.read_text(encoding="utf-8") == text:
                 return True
@@ -69,16 +71,6 @@ def write_manifest(root: Path, functions: Iterable[_Declared]) -> bool:
     except OSError:
         return False
     return True
-
-
-def _prepare_state_dir(directory: Path) -> None:
-    """Create ``.pingback/`` ignoring itself, as the history store does."""
-    if directory.is_dir():
-        return
-    directory.mkdir(parents=True, exist_ok=True)
-    gitignore = directory / ".gitignore"
-    if not gitignore.exists():
-        gitignore.write_text("*\n", encoding="utf-8")
 
 
 def read_manifest(root: Path) -> list[dict[str, Any]]:

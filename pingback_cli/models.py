@@ -147,14 +147,6 @@ class Attempt:
 
 
 @dataclass
-class TaskRequest:
-    """A child that a handler asked for with ``ctx.task(name, payload)``."""
-
-    name: str
-    payload: JSON = None
-
-
-@dataclass
 class Execution:
     """One run of a function: the unit the dashboard shows, with every attempt."""
 

@@ -58,10 +58,6 @@ class ProjectConfig:
     app: str | None = None
     settings: dict[str, Any] = field(default_factory=dict)
 
-    @property
-    def state_dir(self) -> Path:
-        return self.root / ".pingback"
-
 
 @dataclass
 class RawFunction:

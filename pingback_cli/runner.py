@@ -104,12 +104,10 @@ async def _run(
                     triggered.append(other)
         return RunResult(root, triggered, interrupted=interrupted)
     finally:
-        if emulator.supervisor is not None:
+        try:
             # Every execution is recorded by now (finished or interrupted); what still runs
             # in the worker is a handler past its timeout, so it gets no grace period.
-            emulator.supervisor.grace = 0
-        try:
-            await emulator.stop(INTERRUPTED)
+            await emulator.stop(INTERRUPTED, grace=0)
         finally:
             # Removed only now: a second Ctrl-C during the cleanup would otherwise raise
             # KeyboardInterrupt in it, leaving history "running" and the worker alive.

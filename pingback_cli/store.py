@@ -20,6 +20,7 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
+from . import statedir
 from .errors import HistoryError, UsageError
 from .models import JSON, Attempt, Execution, LogEntry
 
@@ -109,7 +110,7 @@ _AMBIGUOUS_SHOWN = 5
 
 
 def history_path(project_root: Path) -> Path:
-    return project_root / ".pingback" / "history.sqlite3"
+    return statedir.state_dir(project_root) / statedir.HISTORY
 
 
 @dataclass
@@ -202,10 +203,7 @@ class Store:
     def _prepare_directory(self) -> None:
         directory = self.path.parent
         try:
-            directory.mkdir(parents=True, exist_ok=True)
-            gitignore = directory / ".gitignore"
-            if not gitignore.exists():
-                gitignore.write_text("*\n", encoding="utf-8")
+            statedir.ensure(directory)
         except OSError as exc:
             raise HistoryError(
                 f"cannot create the history directory {directory}: {exc.strerror or exc}",

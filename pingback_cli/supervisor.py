@@ -433,12 +433,19 @@ class Supervisor:
         self._retiring.add(task)
         task.add_done_callback(self._retiring.discard)
 
-    async def reload(self) -> ReloadResult:
-        """Start a fresh worker; switch to it only once it has reported its functions."""
+    async def reload(self, accept: Callable[[list[dict[str, Any]]], object] | None = None) -> ReloadResult:
+        """Start a fresh worker; switch to it only once it has reported its functions and
+        ``accept`` (which raises ProjectError for functions it refuses) took them."""
         try:
             fresh = await self._spawn()
         except ProjectError as exc:
             return ReloadResult(False, [], [], [], self.functions, error=exc)
+        if accept is not None:
+            try:
+                accept(fresh.functions)
+            except ProjectError as exc:
+                await fresh.stop(grace=0)
+                return ReloadResult(False, [], [], [], self.functions, error=exc)
         before = {f["name"]: f for f in self.functions}
         after = {f["name"]: f for f in fresh.functions}
         old, self.current = self.current, fresh
@@ -460,7 +467,8 @@ class Supervisor:
             await asyncio.sleep(0.05)
         await worker.stop(grace=1.0)
 
-    async def aclose(self) -> None:
+    async def aclose(self, grace: float | None = None) -> None:
+        """Stop every worker; ``grace`` overrides how long running handlers may finish."""
         self.closing = True
         if self._starting is not None and not self._starting.done():
             with contextlib.suppress(BaseException):
@@ -468,4 +476,4 @@ class Supervisor:
         workers = [self.current] if self.current is not None else []
         await asyncio.gather(*(task for task in self._retiring), return_exceptions=True)
         for worker in workers:
-            await worker.stop(grace=self.grace)
+            await worker.stop(grace=self.grace if grace is None else grace)

@@ -59,7 +59,9 @@ def history_ids(root: Path, prefix: str, limit: int = MATCHING_IDS) -> list[str]
     """
     import sqlite3
 
-    path = root / ".pingback" / "history.sqlite3"
+    from pingback_cli import statedir
+
+    path = statedir.state_dir(root) / statedir.HISTORY
     if not path.is_file():
         return []
     wanted = prefix.strip().lower()

@@ -11,10 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_support import FIXTURES, run_cli
 
 from pingback_cli.checker import RULES
 
-from .conftest import FIXTURES, assert_clean_exit, copy_project, run_cli, source_of
+from .conftest import assert_clean_exit, copy_project, source_of
 
 REPO = Path(__file__).resolve().parents[2]
 CHECK_FIXTURES = FIXTURES / "check"

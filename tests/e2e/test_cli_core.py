@@ -6,26 +6,16 @@ under ``tests/fixtures/``, and checks exit codes, exact output and ``--json`` st
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_support import Result, cli_env, eventually, pingback_command, run_cli, walk, worker_pids
 
-from .conftest import (
-    Result,
-    assert_clean_exit,
-    cli_env,
-    copy_project,
-    pingback_command,
-    run_cli,
-    source_of,
-    walk,
-)
+from .conftest import assert_clean_exit, copy_project, source_of
 
 LAB_FUNCTIONS = {
     "ok",
@@ -737,32 +727,6 @@ def test_broken_project(tmp_path: Path, name: str, command: tuple[str, ...]) -> 
 # --- Ctrl-C ---------------------------------------------------------------------------
 
 
-def worker_pids(project: Path) -> list[int]:
-    """Live ``pingback_cli.worker`` processes whose working directory is ``project``."""
-    found: list[int] = []
-    wanted = project.resolve()
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            if b"pingback_cli.worker" not in (entry / "cmdline").read_bytes():
-                continue
-            if Path(os.readlink(entry / "cwd")) == wanted:
-                found.append(int(entry.name))
-        except OSError:
-            continue
-    return found
-
-
-def wait_until(check: Callable[[], bool], timeout: float, interval: float = 0.1) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(interval)
-    return check()
-
-
 def running_root(project: Path) -> dict[str, Any] | None:
     """The newest root in history while it runs, read through ``pingback runs --json``."""
     result = run_cli(project, "runs", "--json", "--limit", "1")
@@ -794,7 +758,7 @@ def interrupt_run(project: Path, signals: int) -> tuple[Result, dict[str, Any], 
     ) as process:
         try:
             seen: list[dict[str, Any]] = []
-            wait_until(lambda: bool(seen.append(running_root(project)) or seen[-1]), 10, 0.05)
+            eventually(lambda: bool(seen.append(running_root(project)) or seen[-1]), 10, 0.05)
             root = seen[-1]
             assert root is not None, "history never showed slow-ish running"
             assert process.poll() is None
@@ -822,7 +786,7 @@ def test_ctrl_c_interrupts_the_run(lab: Path) -> None:
     assert "⚠ slow-ish task" in result.stdout
     assert "interrupted: pingback run was stopped before this finished" in result.stdout
     assert "1 execution · 1 interrupted" in result.stdout
-    assert wait_until(lambda: not worker_pids(lab), 2), f"worker left: {worker_pids(lab)}"
+    assert eventually(lambda: not worker_pids(lab), 2), f"worker left: {worker_pids(lab)}"
 
     shown = run_cli(lab, "show", root["executionId"], "--json")
     assert_clean_exit(shown, 0)
@@ -844,7 +808,7 @@ def test_second_ctrl_c_still_cleans_up(lab: Path) -> None:
 
     assert result.returncode in (130, -signal.SIGINT), str(result)
     assert "Traceback" not in result.stderr, str(result)
-    assert wait_until(lambda: not worker_pids(lab), 2), f"worker left: {worker_pids(lab)}"
+    assert eventually(lambda: not worker_pids(lab), 2), f"worker left: {worker_pids(lab)}"
     shown = run_cli(lab, "show", root["executionId"], "--json")
     assert_clean_exit(shown, 0)
     assert shown.json()["status"] == "interrupted"

@@ -19,8 +19,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from cli_support import cli_env, pingback_command, run_cli
 
-from .conftest import assert_clean_exit, cli_env, pingback_command, run_cli
+from .conftest import assert_clean_exit
 
 REPO = Path(__file__).resolve().parents[2]
 COMPLETIONS = REPO / "completions"

@@ -22,6 +22,7 @@ from typing import Any
 
 import httpx
 import pytest
+from cli_support import free_port, poll, walk, worker_pids
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "devproj"
 JOBS = Path("devapp") / "jobs.py"
@@ -30,7 +31,6 @@ CRON_SECRET = "pb_e2e_cron_secret"
 READY_TIMEOUT = 15.0
 RUN_TIMEOUT = 15.0
 STOP_TIMEOUT = 5.0
-WORKER_MODULE = "pingback_cli.worker"
 
 pytestmark = pytest.mark.skipif(
     not Path("/proc/self/cwd").exists(), reason="finds leftover worker processes through /proc"
@@ -64,67 +64,14 @@ def child_env() -> dict[str, str]:
     return env
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def copy_devproj(into: Path) -> Path:
     target = into / "devproj"
     shutil.copytree(FIXTURE, target, ignore=shutil.ignore_patterns(".pingback", "__pycache__", "*.pyc"))
     return target
 
 
-def poll(
-    what: str,
-    probe: Callable[[], Any],
-    timeout: float,
-    interval: float = 0.05,
-    explain: Callable[[], str] | None = None,
-) -> Any:
-    """``probe()`` until it returns something truthy; fails the test after ``timeout`` seconds
-    (with ``explain()`` appended, e.g. the server's output)."""
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = probe()
-        if last:
-            return last
-        time.sleep(interval)
-    extra = f"\n{explain()}" if explain is not None else ""
-    pytest.fail(f"timed out after {timeout:g}s waiting for {what}; last saw {last!r}{extra}")
-
-
-def walk(tree: dict[str, Any]) -> list[dict[str, Any]]:
-    found = [tree]
-    for child in tree.get("children", []):
-        found.extend(walk(child))
-    return found
-
-
 def parse_iso(text: str) -> float:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
-
-
-def worker_pids(project: Path) -> list[int]:
-    """Live ``pingback_cli.worker`` processes whose working directory is ``project``."""
-    wanted = project.resolve()
-    found: list[int] = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
-            cwd = Path(os.readlink(entry / "cwd"))
-            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
-        except (OSError, IndexError):
-            continue
-        if WORKER_MODULE.encode() in cmdline and cwd == wanted and state != "Z":
-            found.append(int(entry.name))
-    return found
 
 
 class DevServer:

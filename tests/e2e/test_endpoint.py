@@ -21,18 +21,13 @@ from typing import Any
 
 import httpx
 import pytest
+from cli_support import cli_env, free_port, pingback_command, run_cli, walk
 
-from .conftest import assert_clean_exit, cli_env, copy_project, pingback_command, run_cli, source_of, walk
+from .conftest import assert_clean_exit, copy_project, source_of
 
 FLASK_SECRET = "flask-fixture-secret"
 NODE_SECRET = "node-fixture-secret"
 STARTUP_TIMEOUT = 30.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass

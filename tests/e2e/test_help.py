@@ -6,10 +6,11 @@ from pathlib import Path
 
 import pytest
 import typer.main
+from cli_support import run_cli
 
 from pingback_cli.cli.main import app
 
-from .conftest import assert_clean_exit, run_cli
+from .conftest import assert_clean_exit
 
 REPO = Path(__file__).resolve().parents[2]
 NEWCOMER_ORDER = ["init", "ls", "run", "dev", "trigger", "runs", "show", "replay", "check"]

@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from cli_support import run_cli, walk
 
-from .conftest import assert_clean_exit, run_cli, walk
+from .conftest import assert_clean_exit
 
 
 def test_init_creates_a_project_that_ls_and_run_accept(tmp_path: Path) -> None:

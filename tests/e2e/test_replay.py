@@ -7,8 +7,9 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from cli_support import run_cli, walk
 
-from .conftest import assert_clean_exit, run_cli, walk
+from .conftest import assert_clean_exit
 
 REPO = Path(__file__).resolve().parents[2]
 

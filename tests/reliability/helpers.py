@@ -5,104 +5,32 @@ and the worker processes found through ``/proc``."""
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import re
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
-import sys
-import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from cli_support import (
+    FIXTURES,
+    Result,
+    cli_env,
+    free_port,
+    pingback_command,
+    poll,
+    worker_pids,
+)
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 MISBEHAVE = FIXTURES / "misbehave"
-WORKER_MODULE = "pingback_cli.worker"
-COMMAND_TIMEOUT = 90.0
 READY_TIMEOUT = 20.0
 FINISHED = ("success", "failed", "interrupted")
 HAS_PROC = Path("/proc/self/cwd").exists()
-
-
-def pingback_command() -> str:
-    found = shutil.which("pingback", path=os.path.dirname(sys.executable))
-    if found is None:
-        pytest.fail(f"the pingback command is not installed next to {sys.executable}")
-    return found
-
-
-def cli_env(extra: dict[str, str] | None = None) -> dict[str, str]:
-    """The test's environment without anything that changes pingback's output."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith("PINGBACK_") and key not in ("FORCE_COLOR", "COLUMNS")
-    }
-    env.update({"NO_COLOR": "1", "PYTHONDONTWRITEBYTECODE": "1"})
-    env.update(extra or {})
-    return env
-
-
-@dataclass
-class Result:
-    args: tuple[str, ...]
-    returncode: int
-    stdout: str
-    stderr: str
-    seconds: float
-
-    def json(self) -> Any:
-        try:
-            return json.loads(self.stdout)
-        except json.JSONDecodeError:
-            pytest.fail(f"pingback {' '.join(self.args)} did not print JSON:\n{self.brief()}")
-
-    def brief(self, limit: int = 3000) -> str:
-        """The invocation and the ends of its output (some cases print megabytes)."""
-
-        def cut(text: str) -> str:
-            return text if len(text) <= limit else f"{text[: limit // 2]}\n[...]\n{text[-limit // 2 :]}"
-
-        return (
-            f"$ pingback {' '.join(self.args)}  -> exit {self.returncode} in {self.seconds:.1f}s\n"
-            f"--- stdout ---\n{cut(self.stdout)}\n--- stderr ---\n{cut(self.stderr)}"
-        )
-
-    def __str__(self) -> str:
-        return self.brief()
-
-
-def run_cli(
-    project: Path,
-    *args: str,
-    env: dict[str, str] | None = None,
-    input: str | None = None,
-    timeout: float = COMMAND_TIMEOUT,
-    prefix: tuple[str, ...] = (),
-) -> Result:
-    """``pingback ARGS`` in ``project``; ``prefix`` wraps it (e.g. setpriv)."""
-    started = time.monotonic()
-    completed = subprocess.run(
-        [*prefix, pingback_command(), *args],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        errors="replace",
-        timeout=timeout,
-        env=cli_env(env),
-        input=input,
-        stdin=None if input is not None else subprocess.DEVNULL,
-    )
-    return Result(args, completed.returncode, completed.stdout, completed.stderr, time.monotonic() - started)
 
 
 def copy_misbehave(
@@ -121,61 +49,6 @@ def copy_misbehave(
                 text += f"{key} = {value}\n"
         pyproject.write_text(text, encoding="utf-8")
     return target
-
-
-def walk(tree: dict[str, Any]) -> list[dict[str, Any]]:
-    found = [tree]
-    for child in tree.get("children", []):
-        found.extend(walk(child))
-    return found
-
-
-def poll(
-    what: str,
-    probe: Callable[[], Any],
-    timeout: float,
-    interval: float = 0.05,
-    explain: Callable[[], str] | None = None,
-) -> Any:
-    """``probe()`` until it is truthy; fails the test after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while True:
-        last = probe()
-        if last:
-            return last
-        if time.monotonic() >= deadline:
-            break
-        time.sleep(interval)
-    extra = f"\n{explain()}" if explain is not None else ""
-    pytest.fail(f"timed out after {timeout:g}s waiting for {what}; last saw {last!r}{extra}")
-
-
-def eventually(probe: Callable[[], Any], timeout: float, interval: float = 0.05) -> bool:
-    deadline = time.monotonic() + timeout
-    while not probe():
-        if time.monotonic() >= deadline:
-            return bool(probe())
-        time.sleep(interval)
-    return True
-
-
-def worker_pids(project: Path) -> list[int]:
-    """Live ``pingback_cli.worker`` processes whose working directory is ``project``."""
-    wanted = project.resolve()
-    found: list[int] = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
-            cwd = Path(os.readlink(entry / "cwd"))
-            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
-        except (OSError, IndexError):
-            continue
-        if WORKER_MODULE.encode() in cmdline and cwd == wanted and state != "Z":
-            found.append(int(entry.name))
-    return found
 
 
 def kill_workers(project: Path) -> None:
@@ -235,12 +108,6 @@ def assert_one_error_line(result: Result, code: int, needle: str = "") -> str:
     assert len(errors) == 1, shown
     assert needle in errors[0], shown
     return errors[0]
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class DevServer:

@@ -17,18 +17,11 @@ from typing import Any
 
 import httpx
 import pytest
+from cli_support import Result, run_cli
 
 from pingback_cli.api import MAX_BODY_BYTES
 
-from .helpers import (
-    HAS_PROC,
-    DevServer,
-    Result,
-    assert_one_error_line,
-    copy_misbehave,
-    dev_server,
-    run_cli,
-)
+from .helpers import HAS_PROC, DevServer, assert_one_error_line, copy_misbehave, dev_server
 
 pytestmark = pytest.mark.skipif(not HAS_PROC, reason="finds leftover worker processes through /proc")
 

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cli_support import Result, cli_env, eventually, pingback_command, poll, run_cli, walk, worker_pids
 
 from pingback_cli import store as store_module
 from pingback_cli.store import Store
@@ -22,21 +23,13 @@ from pingback_cli.store import Store
 from .helpers import (
     FINISHED,
     HAS_PROC,
-    Result,
     assert_history_settled,
     assert_one_error_line,
-    cli_env,
     copy_misbehave,
     dev_server,
-    eventually,
     history_db,
     history_rows,
     kill_workers,
-    pingback_command,
-    poll,
-    run_cli,
-    walk,
-    worker_pids,
 )
 
 pytestmark = pytest.mark.skipif(not HAS_PROC, reason="finds leftover worker processes through /proc")

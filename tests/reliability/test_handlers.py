@@ -16,21 +16,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_support import Result, eventually, run_cli, walk, worker_pids
 
 from .helpers import (
     HAS_PROC,
     DevServer,
-    Result,
     assert_history_settled,
     assert_one_error_line,
     copy_misbehave,
     dev_server,
-    eventually,
     history_rows,
     kill_workers,
-    run_cli,
-    walk,
-    worker_pids,
 )
 
 pytestmark = pytest.mark.skipif(not HAS_PROC, reason="finds leftover worker processes through /proc")

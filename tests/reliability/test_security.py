@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
+from cli_support import Result, eventually, run_cli, worker_pids
 
 from pingback_cli import protocol
 from pingback_cli import supervisor as supervisor_module
@@ -24,18 +25,7 @@ from pingback_cli.project import ProjectConfig
 from pingback_cli.protocol import AttemptOutcome, AttemptRequest
 from pingback_cli.supervisor import WorkerProcess
 
-from .helpers import (
-    HAS_PROC,
-    DevServer,
-    Result,
-    assert_one_error_line,
-    copy_misbehave,
-    dev_server,
-    eventually,
-    kill_workers,
-    run_cli,
-    worker_pids,
-)
+from .helpers import HAS_PROC, DevServer, assert_one_error_line, copy_misbehave, dev_server, kill_workers
 
 pytestmark = pytest.mark.skipif(not HAS_PROC, reason="finds leftover worker processes through /proc")
 

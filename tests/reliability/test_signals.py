@@ -21,21 +21,16 @@ from pathlib import Path
 
 import httpx
 import pytest
+from cli_support import cli_env, eventually, pingback_command, poll, run_cli, worker_pids
 
 from .helpers import (
     FINISHED,
     HAS_PROC,
     DevServer,
     assert_history_settled,
-    cli_env,
     copy_misbehave,
-    eventually,
     history_rows,
     kill_workers,
-    pingback_command,
-    poll,
-    run_cli,
-    worker_pids,
 )
 
 pytestmark = pytest.mark.skipif(not HAS_PROC, reason="finds leftover worker processes through /proc")
