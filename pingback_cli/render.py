@@ -18,8 +18,8 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
-from pingback_cli.durations import format_duration
 from pingback_cli.models import Execution, FunctionSpec, LogEntry, iso
+from pingback_cli.project.durations import format_duration
 from pingback_cli.terminal import printable
 
 STATUS_STYLES: dict[str, tuple[str, str]] = {
@@ -169,7 +169,7 @@ def _table() -> Table:
 
 def function_table(specs: list[FunctionSpec], now: float) -> Table:
     """Every cron and task: crons first, then tasks, each by name."""
-    from pingback_cli.schedule import describe, next_fire
+    from pingback_cli.project.cron import describe, next_fire
 
     table = _table()
     table.add_column("Name", no_wrap=True)
@@ -213,7 +213,7 @@ def function_json(spec: FunctionSpec, now: float) -> dict[str, Any]:
     data["description"] = None
     data["nextRunAt"] = None
     if spec.schedule:
-        from pingback_cli.schedule import describe, next_fire
+        from pingback_cli.project.cron import describe, next_fire
 
         data["description"] = describe(spec.schedule)
         data["nextRunAt"] = iso(next_fire(spec.schedule, now))

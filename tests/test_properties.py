@@ -19,15 +19,15 @@ from hypothesis import strategies as st
 
 from pingback_cli import protocol
 from pingback_cli.cli.common import read_payload
-from pingback_cli.durations import (
+from pingback_cli.errors import UsageError
+from pingback_cli.project.cron import ScheduleError, next_fire, next_fires, validate_schedule
+from pingback_cli.project.durations import (
     MAX_DELAY_SECONDS,
     DurationError,
     format_duration,
     parse_delay,
     parse_timeout,
 )
-from pingback_cli.errors import UsageError
-from pingback_cli.schedule import ScheduleError, next_fire, next_fires, validate_schedule
 
 PROPERTY = settings(deadline=None, max_examples=200, suppress_health_check=[HealthCheck.too_slow])
 

@@ -16,9 +16,9 @@ import math
 import sys
 from typing import Any
 
-import pingback_cli.scheduler as scheduler_module
-from pingback_cli.clock import SystemClock
-from pingback_cli.engine import Engine, Event
+import pingback_cli.engine.cron_timer as scheduler_module
+from pingback_cli.engine.clock import SystemClock
+from pingback_cli.engine.engine import Engine, Event
 from pingback_cli.models import FunctionSpec
 from pingback_cli.protocol import AttemptOutcome, AttemptRequest
 

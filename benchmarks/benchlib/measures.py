@@ -691,7 +691,7 @@ def cron_lateness(settings: Settings, shared: Shared) -> MeasureResult:
     else:
         result.rows.append(Row(metric, "ms", status="skipped", message="run with --full (takes 2–3 minutes)"))
     result.notes.append(
-        "In-process: `pingback_cli.scheduler.next_fire` patched to return the next whole second, "
+        "In-process: `pingback_cli.engine.cron_timer.next_fire` patched to return the next whole second, "
         "an executor whose attempts succeed at once, lateness of each `started` event."
     )
     return result
@@ -704,8 +704,8 @@ def _build_history(project: Path, rows: int) -> tuple[str, str, int]:
     """About ``rows`` executions through the real Store: one big fan-out tree (a tenth of
     the rows) among many small ones (a root and 3 children). Returns (small root id, big
     root id, executions written)."""
+    from pingback_cli.history.store import Store
     from pingback_cli.models import Attempt, Execution, new_id
-    from pingback_cli.store import Store
 
     big_children = max(rows // 10, 10)
     small_trees = max((rows - big_children - 1) // 4, 1)
@@ -813,7 +813,7 @@ def history_commands(settings: Settings, shared: Shared) -> MeasureResult:
         ),
     ]
     result.notes += [
-        f"History written through `pingback_cli.store.Store` in {built:.1f} s: one fan-out of "
+        f"History written through `pingback_cli.history.store.Store` in {built:.1f} s: one fan-out of "
         f"{_n(big)} children (among the 20 newest roots) and roots with 3 children each.",
         "`show` is given an 8-character id prefix, as a user copies it from `runs`; output to a file "
         "(plain, not a terminal).",

@@ -11,7 +11,7 @@ from pingback_cli.cli.common import AppOption, JsonOption, boundary, terminal
 if TYPE_CHECKING:
     from rich.text import Text
 
-    from pingback_cli.checker import CheckReport
+    from pingback_cli.check.rules import CheckReport
 
 _SEVERITY_STYLES = {"error": "bold red", "warning": "yellow"}
 
@@ -30,8 +30,8 @@ def check(app: AppOption = None, json_output: JsonOption = False) -> None:
     Example: pingback check --json
     """
     with boundary():
-        from pingback_cli.checker import check_project
-        from pingback_cli.project import configure
+        from pingback_cli.check.rules import check_project
+        from pingback_cli.project.loader import configure
 
         report = check_project(configure(app))
         out = terminal()

@@ -26,14 +26,14 @@ MATCHING_IDS = 50
 
 
 def _root() -> Path:
-    from pingback_cli.manifest import project_root
+    from pingback_cli.project.manifest import project_root
 
     return project_root(Path(os.getcwd()))
 
 
 def complete_function(incomplete: str) -> list[tuple[str, str]]:
     """Function names from ``.pingback/manifest.json`` that start with ``incomplete``."""
-    from pingback_cli.manifest import read_manifest
+    from pingback_cli.project.manifest import read_manifest
 
     found: list[tuple[str, str]] = []
     for entry in read_manifest(_root()):
@@ -59,7 +59,7 @@ def history_ids(root: Path, prefix: str, limit: int = MATCHING_IDS) -> list[str]
     """
     import sqlite3
 
-    from pingback_cli import statedir
+    from pingback_cli import state as statedir
 
     path = statedir.state_dir(root) / statedir.HISTORY
     if not path.is_file():

@@ -37,8 +37,8 @@ def dev(
     Example: pingback dev --port 8765
     """
     with boundary():
-        from pingback_cli.devserver import DevOptions, serve
-        from pingback_cli.project import configure, load_env
+        from pingback_cli.emulator.dev import DevOptions, serve
+        from pingback_cli.project.loader import configure, load_env
 
         config = configure(app)
         load_env(config.root)

@@ -11,7 +11,7 @@ from pingback_cli.cli.common import JsonOption, boundary, terminal
 if TYPE_CHECKING:
     from rich.text import Text
 
-    from pingback_cli.scaffold import InitResult
+    from pingback_cli.project.scaffold import InitResult
 
 
 def init(
@@ -35,7 +35,7 @@ def init(
     with boundary():
         from pathlib import Path
 
-        from pingback_cli.scaffold import init_project
+        from pingback_cli.project.scaffold import init_project
 
         result = init_project(Path.cwd(), module)
         out = terminal()

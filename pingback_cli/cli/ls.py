@@ -17,7 +17,7 @@ def ls(app: AppOption = None, json_output: JsonOption = False) -> None:
     Example: pingback ls --json
     """
     with boundary():
-        from pingback_cli.functions import discover
+        from pingback_cli.project.discovery import discover
         from pingback_cli.render import function_json, function_table
 
         out = terminal()

@@ -55,7 +55,7 @@ def _leave_past_user_threads(code: int | str | None) -> None:
     import sys
     import threading
 
-    project = sys.modules.get("pingback_cli.project")
+    project = sys.modules.get("pingback_cli.project.loader")
     if project is None or not project.imported_user_code:
         return
     main_thread = threading.main_thread()

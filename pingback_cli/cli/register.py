@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from pingback_cli.cli.common import ApiKeyOption, AppOption, JsonOption, boundary, terminal
-from pingback_cli.devstate import DEFAULT_LOCAL_URL
+from pingback_cli.state import DEFAULT_LOCAL_URL
 
 
 def register(
@@ -45,10 +45,10 @@ def register(
     Example: pingback register --platform-url https://api.pingback.lol --dry-run
     """
     with boundary():
-        from pingback_cli import platform_client
-        from pingback_cli.devstate import running_api_url
-        from pingback_cli.functions import discover
-        from pingback_cli.project import configure, load_env
+        from pingback_cli import client as platform_client
+        from pingback_cli.project.discovery import discover
+        from pingback_cli.project.loader import configure, load_env
+        from pingback_cli.state import running_api_url
 
         out = terminal()
         specs = discover(app, on_warning=out.warn)  # also loads .env

@@ -40,9 +40,9 @@ def run(
     Example: pingback run send-email --payload '{"id": "1"}'
     """
     with boundary():
-        from pingback_cli.emulator import EmulatorOptions
-        from pingback_cli.project import configure, load_env
-        from pingback_cli.runner import run_function
+        from pingback_cli.emulator.host import EmulatorOptions
+        from pingback_cli.emulator.run import run_function
+        from pingback_cli.project.loader import configure, load_env
 
         body, has_payload = read_payload(payload)
         config = configure(app)

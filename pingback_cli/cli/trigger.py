@@ -9,7 +9,7 @@ import typer
 
 from pingback_cli.cli.common import ApiKeyOption, JsonOption, PayloadOption, boundary, read_payload, terminal
 from pingback_cli.cli.completion import complete_function
-from pingback_cli.devstate import DEFAULT_LOCAL_URL
+from pingback_cli.state import DEFAULT_LOCAL_URL
 
 
 def trigger(
@@ -42,11 +42,11 @@ def trigger(
     Example: pingback trigger send-email --payload '{"id": "1"}' --delay 15m
     """
     with boundary():
-        from pingback_cli import platform_client
-        from pingback_cli.project import configure, load_env
+        from pingback_cli import client as platform_client
+        from pingback_cli.project.loader import configure, load_env
 
         body, has_payload = read_payload(payload)
-        from pingback_cli.devstate import running_api_url
+        from pingback_cli.state import running_api_url
 
         root = configure(None).root
         load_env(root)

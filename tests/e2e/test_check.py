@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from cli_support import FIXTURES, run_cli
 
-from pingback_cli.checker import RULES
+from pingback_cli.check.rules import RULES
 
 from .conftest import assert_clean_exit, copy_project, source_of
 

@@ -19,7 +19,7 @@ import httpx
 import pytest
 from cli_support import Result, run_cli
 
-from pingback_cli.api import MAX_BODY_BYTES
+from pingback_cli.emulator.api import MAX_BODY_BYTES
 
 from .helpers import HAS_PROC, DevServer, assert_one_error_line, copy_misbehave, dev_server
 
@@ -318,9 +318,9 @@ def test_the_server_is_healthy_after_all_that(dev: DevServer) -> None:
 async def test_a_trigger_while_the_emulator_stops_is_503_not_lost(tmp_path: Path) -> None:
     """``Emulator.stop()`` refuses new work first, so nothing is accepted that could be left
     pending; the API says 503 (the random-signal tests in test_signals.py check the history)."""
-    from pingback_cli.emulator import Emulator
-    from pingback_cli.engine import Unavailable
-    from pingback_cli.project import ProjectConfig
+    from pingback_cli.emulator.host import Emulator
+    from pingback_cli.engine.engine import Unavailable
+    from pingback_cli.project.loader import ProjectConfig
 
     emulator = Emulator(ProjectConfig(root=tmp_path))
     emulator.stopping = True
@@ -336,7 +336,7 @@ async def test_a_trigger_while_the_emulator_stops_is_503_not_lost(tmp_path: Path
         def trigger(self, name: str, payload: Any, has_payload: bool, delay: float) -> Any:
             raise Unavailable("the emulator is stopping; nothing new is accepted")
 
-    from pingback_cli.api import create_app
+    from pingback_cli.emulator.api import create_app
 
     transport = httpx.ASGITransport(app=create_app(Stopping()))  # type: ignore[arg-type]
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:

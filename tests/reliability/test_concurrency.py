@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from cli_support import Result, cli_env, eventually, pingback_command, poll, run_cli, walk, worker_pids
 
-from pingback_cli import store as store_module
-from pingback_cli.store import Store
+from pingback_cli.history import store as store_module
+from pingback_cli.history.store import Store
 
 from .helpers import (
     FINISHED,

@@ -18,12 +18,12 @@ import pytest
 from cli_support import Result, eventually, run_cli, worker_pids
 
 from pingback_cli import protocol
-from pingback_cli import supervisor as supervisor_module
-from pingback_cli.api import create_app
+from pingback_cli.emulator.api import create_app
+from pingback_cli.executors import worker as supervisor_module
+from pingback_cli.executors.worker import WorkerProcess
 from pingback_cli.models import Execution, FunctionSpec
-from pingback_cli.project import ProjectConfig
+from pingback_cli.project.loader import ProjectConfig
 from pingback_cli.protocol import AttemptOutcome, AttemptRequest
-from pingback_cli.supervisor import WorkerProcess
 
 from .helpers import HAS_PROC, DevServer, assert_one_error_line, copy_misbehave, dev_server, kill_workers
 
@@ -176,7 +176,7 @@ async def test_the_key_is_compared_in_constant_time(monkeypatch: pytest.MonkeyPa
         calls.append((given, expected))
         return real(given, expected)
 
-    monkeypatch.setattr("pingback_cli.api.hmac.compare_digest", spy)
+    monkeypatch.setattr("pingback_cli.emulator.api.hmac.compare_digest", spy)
     app = create_app(_Platform(), api_key=API_SECRET)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:

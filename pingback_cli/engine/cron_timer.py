@@ -1,0 +1,72 @@
+"""The cron clock: fire each cron at its occurrences, skipping one while the cron is at
+its concurrency limit, as the platform does.
+
+Every occurrence is a timer on the injected clock, so firing is exact (not a
+tick) and tests move time by hand.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from pingback_cli.engine.clock import Clock, TimerHandle
+from pingback_cli.engine.engine import Engine, Event
+from pingback_cli.models import Execution, FunctionSpec
+from pingback_cli.project.cron import next_fire
+
+
+class CronScheduler:
+    def __init__(
+        self, engine: Engine, clock: Clock, *, on_event: Callable[[Event], None] | None = None
+    ) -> None:
+        self.engine = engine
+        self.clock = clock
+        self.on_event = on_event
+        self._timers: dict[str, TimerHandle] = {}
+        self._next: dict[str, float] = {}
+
+    def schedule(self, specs: Iterable[FunctionSpec]) -> None:
+        """(Re)arm a timer per cron; a reload calls this with the new specs."""
+        self.stop()
+        now = self.clock.now()
+        for spec in specs:
+            if spec.type == "cron" and spec.schedule:
+                self._arm(spec, now)
+
+    def next_runs(self) -> dict[str, float]:
+        return dict(self._next)
+
+    def stop(self) -> None:
+        for handle in self._timers.values():
+            handle.cancel()
+        self._timers.clear()
+        self._next.clear()
+
+    def _arm(self, spec: FunctionSpec, after: float) -> None:
+        assert spec.schedule is not None
+        due = next_fire(spec.schedule, after)
+        self._next[spec.name] = due
+        self._timers[spec.name] = self.clock.call_later(due - self.clock.now(), self._fire, spec, due)
+
+    def _fire(self, spec: FunctionSpec, due: float) -> None:
+        # Arm from now when the timer fired late (the machine slept, the wall clock jumped):
+        # occurrences missed meanwhile are not replayed in a burst, as the platform would not.
+        self._arm(spec, max(due, self.clock.now()))
+        current = self.engine.functions.get(spec.name)
+        if current is None:
+            return
+        active = self.engine.unfinished_count(spec.name)
+        if active >= current.concurrency:
+            skipped = Execution(id="-" * 8, function=spec.name, type="cron", scheduled_at=due)
+            self._emit(
+                "skipped",
+                skipped,
+                f"{active} still active (concurrency {current.concurrency})",
+            )
+            return
+        execution = self.engine.submit(spec.name, scheduled_at=due, trigger="cron")
+        self._emit("fired", execution, None)
+
+    def _emit(self, kind: str, execution: Execution, detail: str | None) -> None:
+        if self.on_event is not None:
+            self.on_event(Event(kind, execution, self.clock.now(), detail))

@@ -1,0 +1,502 @@
+"""The platform's semantics: queue, per-function concurrency, timeouts, retries with
+backoff, fan-out after success, and execution trees.
+
+The engine owns no process and no wall clock: attempts go to an injected
+executor, time comes from an injected clock, records go to an injected store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from pingback_cli.engine.clock import AttemptTimeout, Clock, TimerHandle, expire
+from pingback_cli.models import Attempt, Execution, FunctionSpec, LogEntry, new_id
+from pingback_cli.protocol import AttemptOutcome, AttemptRequest
+
+logger = logging.getLogger(__name__)
+
+MAX_BACKOFF_SECONDS = 60
+
+
+def backoff_seconds(failed_attempt: int) -> int:
+    """The platform's wait before the next attempt after attempt ``failed_attempt`` failed."""
+    return min(2**failed_attempt, MAX_BACKOFF_SECONDS)
+
+
+class Executor(Protocol):
+    def start_attempt(self, request: AttemptRequest) -> asyncio.Future[AttemptOutcome]: ...
+
+
+class Recorder(Protocol):
+    def save(self, execution: Execution) -> None: ...
+
+
+class UnknownFunction(LookupError):
+    pass
+
+
+class Unavailable(Exception):
+    """New work is refused (the emulator is stopping); the API answers 503."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Guards against runaway fan-out (a task that dispatches itself forever)."""
+
+    max_depth: int = 25
+    max_executions_per_root: int = 50_000
+
+    @classmethod
+    def from_settings(cls, settings: dict[str, Any]) -> Limits:
+        """``max-depth`` and ``max-executions-per-root`` from ``[tool.pingback]``."""
+        values: dict[str, int] = {}
+        for key, attribute in (
+            ("max-depth", "max_depth"),
+            ("max-executions-per-root", "max_executions_per_root"),
+        ):
+            if key not in settings:
+                continue
+            value = settings[key]
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                from pingback_cli.errors import ProjectError
+
+                raise ProjectError(
+                    f"[tool.pingback] {key} must be a whole number of at least 1, got {value!r}"
+                )
+            values[attribute] = value
+        return cls(**values)
+
+
+@dataclass
+class Event:
+    kind: str
+    """started, log, retrying, succeeded, failed, interrupted, finished (a whole tree)."""
+    execution: Execution
+    at: float
+    detail: str | None = None
+    log: LogEntry | None = None
+
+
+@dataclass
+class _Tree:
+    root: Execution
+    unfinished: int = 0
+    size: int = 0
+
+
+class Engine:
+    def __init__(
+        self,
+        executor: Executor,
+        *,
+        functions: Iterable[FunctionSpec],
+        clock: Clock,
+        store: Recorder | None = None,
+        backoff: bool = True,
+        limits: Limits | None = None,
+        on_event: Callable[[Event], None] | None = None,
+    ) -> None:
+        self.executor = executor
+        self.clock = clock
+        self.store = store
+        self.backoff = backoff
+        self.limits = limits or Limits()
+        self.on_event = on_event
+        self.functions: dict[str, FunctionSpec] = {}
+        self.set_functions(functions)
+        self._ready: dict[str, deque[Execution]] = {}
+        self._active: dict[str, int] = {}
+        self._unfinished_by_function: dict[str, int] = {}
+        self._trees: dict[str, _Tree] = {}
+        self._unfinished: dict[str, Execution] = {}
+        self._attempts: dict[tuple[str, int], Attempt] = {}
+        self._timers: dict[str, TimerHandle] = {}
+        self._inflight: dict[str, asyncio.Future[AttemptOutcome]] = {}
+        self._waiters: dict[str, list[asyncio.Future[Execution]]] = {}
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    # --- public -------------------------------------------------------------------
+
+    def set_functions(self, functions: Iterable[FunctionSpec]) -> None:
+        self.functions = {spec.name: spec for spec in functions}
+        for name in list(getattr(self, "_ready", {})):
+            self._pump(name)
+
+    def submit(
+        self,
+        function: str,
+        *,
+        payload: Any = None,
+        has_payload: bool = False,
+        delay: float = 0.0,
+        scheduled_at: float | None = None,
+        trigger: str = "run",
+        replay_of: str | None = None,
+    ) -> Execution:
+        """Queue a new root execution; it starts after ``delay`` seconds."""
+        spec = self.functions.get(function)
+        if spec is None:
+            raise UnknownFunction(function)
+        now = self.clock.now()
+        execution = Execution(
+            id=new_id(),
+            function=function,
+            type=spec.type,
+            scheduled_at=scheduled_at if scheduled_at is not None else now + delay,
+            payload=payload,
+            has_payload=has_payload,
+            trigger=trigger,
+            replay_of=replay_of,
+        )
+        self._trees[execution.id] = _Tree(execution)
+        self._admit(execution)
+        if delay > 0:
+            self._later(execution, delay)
+        else:
+            self._enqueue(execution)
+        return execution
+
+    def unfinished_count(self, function: str) -> int:
+        return self._unfinished_by_function.get(function, 0)
+
+    @property
+    def busy(self) -> bool:
+        return bool(self._unfinished)
+
+    async def wait(self, root_id: str) -> Execution:
+        """Until the whole tree under ``root_id`` has finished."""
+        tree = self._trees.get(root_id)
+        if tree is None:
+            raise KeyError(root_id)
+        future: asyncio.Future[Execution] = asyncio.get_running_loop().create_future()
+        self._waiters.setdefault(root_id, []).append(future)
+        return await future
+
+    async def drain(self) -> None:
+        """Until nothing is queued, delayed or running."""
+        await self._idle.wait()
+
+    def interrupt(self, reason: str) -> list[Execution]:
+        """Stop everything: unfinished executions end as ``interrupted``. Returns the roots."""
+        for handle in self._timers.values():
+            handle.cancel()
+        self._timers.clear()
+        now = self.clock.now()
+        roots = [tree.root for tree in self._trees.values()]
+        inflight, self._inflight = list(self._inflight.values()), {}
+        for execution in list(self._unfinished.values()):
+            for attempt in execution.attempts:
+                if attempt.status == "running":
+                    attempt.status = "interrupted"
+                    attempt.completed_at = now
+                    attempt.duration_ms = round((now - attempt.started_at) * 1000)
+                    attempt.error = reason
+                    execution.logs = attempt.logs
+                    execution.duration_ms = attempt.duration_ms
+            execution.status = "interrupted"
+            execution.error = reason
+            execution.completed_at = now
+            self._emit("interrupted", execution, reason)
+            self._finish(execution)
+        for queue in self._ready.values():
+            queue.clear()
+        for future in inflight:
+            future.cancel()
+        return roots
+
+    def on_worker_log(self, execution_id: str, attempt: int, entry: dict[str, Any]) -> None:
+        """Executor callback: a log line the handler wrote while still running."""
+        current = self._attempts.get((execution_id, attempt))
+        execution = self._unfinished.get(execution_id)
+        if current is None or execution is None:
+            return
+        log = LogEntry.from_json(entry)
+        current.logs.append(log)
+        self._emit("log", execution, log=log)
+
+    # --- queue --------------------------------------------------------------------
+
+    def _admit(self, execution: Execution) -> None:
+        tree = self._trees[execution.root_id]
+        tree.size += 1
+        if not execution.finished:
+            tree.unfinished += 1
+            self._unfinished[execution.id] = execution
+            counts = self._unfinished_by_function
+            counts[execution.function] = counts.get(execution.function, 0) + 1
+            self._idle.clear()
+        self._save(execution)
+
+    def _later(self, execution: Execution, delay: float) -> None:
+        self._timers[execution.id] = self.clock.call_later(delay, self._release, execution)
+
+    def _release(self, execution: Execution) -> None:
+        self._timers.pop(execution.id, None)
+        if not execution.finished:
+            self._enqueue(execution)
+
+    def _enqueue(self, execution: Execution) -> None:
+        self._ready.setdefault(execution.function, deque()).append(execution)
+        self._pump(execution.function)
+
+    def _pump(self, function: str) -> None:
+        queue = self._ready.get(function)
+        if not queue:
+            return
+        spec = self.functions.get(function)
+        limit = spec.concurrency if spec else 1
+        while queue and self._active.get(function, 0) < limit:
+            execution = queue.popleft()
+            if execution.finished:
+                continue
+            self._active[function] = self._active.get(function, 0) + 1
+            self._start_attempt(execution, spec)
+
+    # --- one attempt --------------------------------------------------------------
+    # Attempts are futures with callbacks, not tasks: at thousands per second the
+    # cost of a task and a coroutine per attempt shows.
+
+    def _start_attempt(self, execution: Execution, spec: FunctionSpec | None) -> None:
+        if spec is None:
+            self._fail_without_attempt(
+                execution, f'"{execution.function}" is no longer defined by the project'
+            )
+            self._release_slot(execution.function)
+            return
+        attempt = self._begin_attempt(execution)
+        request = AttemptRequest(
+            execution_id=execution.id,
+            function=execution.function,
+            attempt=attempt.number,
+            scheduled_at=execution.scheduled_at,
+            payload=execution.payload,
+            has_payload=execution.has_payload,
+        )
+        try:
+            future = self.executor.start_attempt(request)
+        except Exception as exc:  # a bug of ours must not lose the record
+            logger.exception("executor error")
+            future = asyncio.get_running_loop().create_future()
+            future.set_result(AttemptOutcome(None, error=f"internal error in pingback: {exc!r}"))
+        timer = self.clock.call_later(spec.timeout_seconds, expire, future)
+        self._inflight[execution.id] = future
+        future.add_done_callback(lambda done: self._attempt_done(done, execution, attempt, spec, timer))
+
+    def _attempt_done(
+        self,
+        future: asyncio.Future[AttemptOutcome],
+        execution: Execution,
+        attempt: Attempt,
+        spec: FunctionSpec,
+        timer: TimerHandle,
+    ) -> None:
+        timer.cancel()
+        self._inflight.pop(execution.id, None)
+        try:
+            if execution.finished or future.cancelled():
+                return  # interrupted meanwhile
+            error = future.exception()
+            if isinstance(error, AttemptTimeout):
+                outcome = AttemptOutcome(
+                    None,
+                    error=f"timed out after {_seconds(spec.timeout_seconds)}: the handler was "
+                    f"still running (timeout {spec.timeout or '30s'})",
+                )
+            elif error is not None:
+                outcome = AttemptOutcome(None, error=f"internal error in pingback: {error!r}")
+            else:
+                outcome = future.result()
+            self._end_attempt(execution, attempt, outcome, spec)
+        except Exception as exc:  # a bug of ours must not lose the record
+            logger.exception("engine error")
+            self._fail_without_attempt(execution, f"internal error in pingback: {exc!r}")
+        finally:
+            self._release_slot(execution.function)
+
+    def _release_slot(self, function: str) -> None:
+        self._active[function] = self._active.get(function, 1) - 1
+        self._pump(function)
+
+    def _begin_attempt(self, execution: Execution) -> Attempt:
+        now = self.clock.now()
+        execution.attempt += 1
+        attempt = Attempt(number=execution.attempt, status="running", started_at=now)
+        execution.attempts.append(attempt)
+        execution.status = "running"
+        if execution.started_at is None:
+            execution.started_at = now
+        self._attempts[(execution.id, attempt.number)] = attempt
+        self._save(execution)
+        self._emit("started", execution)
+        return attempt
+
+    def _end_attempt(
+        self, execution: Execution, attempt: Attempt, outcome: AttemptOutcome, spec: FunctionSpec
+    ) -> None:
+        now = self.clock.now()
+        self._attempts.pop((execution.id, attempt.number), None)
+        response = outcome.response or {}
+        raw_logs = response.get("logs")
+        if isinstance(raw_logs, list) and raw_logs:
+            attempt.logs = [LogEntry.from_json(e) for e in raw_logs if isinstance(e, dict)]
+        elif outcome.logs and not attempt.logs:
+            attempt.logs = [LogEntry.from_json(e) for e in outcome.logs]
+        attempt.completed_at = now
+        attempt.duration_ms = round((now - attempt.started_at) * 1000)
+        attempt.http_status = outcome.http_status
+        execution.logs = attempt.logs
+        execution.http_status = outcome.http_status
+        execution.duration_ms = attempt.duration_ms
+        if outcome.succeeded:
+            attempt.status = "success"
+            execution.status = "success"
+            execution.result = response.get("result")
+            execution.error = None
+            execution.completed_at = now
+            self._emit("succeeded", execution)
+            self._fan_out(execution, response.get("tasks"))
+            self._finish(execution)
+            return
+        error = outcome.error_message()
+        attempt.status = "failed"
+        attempt.error = error
+        attempt.traceback = outcome.traceback
+        execution.error = error
+        if execution.attempt <= spec.retries:
+            wait = backoff_seconds(execution.attempt) if self.backoff else 0
+            execution.status = "pending"
+            self._save(execution)
+            self._emit("retrying", execution, f"in {_seconds(wait)}: {error}")
+            if wait:
+                self._later(execution, wait)
+            else:
+                self.clock.call_later(0, self._release, execution)
+            return
+        execution.status = "failed"
+        execution.completed_at = now
+        self._emit("failed", execution, error)
+        self._finish(execution)
+
+    def _fail_without_attempt(self, execution: Execution, error: str) -> None:
+        if execution.finished:
+            return
+        execution.status = "failed"
+        execution.error = error
+        execution.completed_at = self.clock.now()
+        self._emit("failed", execution, error)
+        self._finish(execution)
+
+    # --- fan-out ------------------------------------------------------------------
+
+    def _fan_out(self, parent: Execution, tasks: Any) -> None:
+        if not tasks:
+            return
+        if not isinstance(tasks, list):
+            tasks = [tasks]
+        tree = self._trees[parent.root_id]
+        now = self.clock.now()
+        limit = self.limits.max_executions_per_root
+        for index, request in enumerate(tasks):
+            name = request.get("name") if isinstance(request, dict) else None
+            payload = request.get("payload") if isinstance(request, dict) else None
+            child = Execution(
+                id=new_id(),
+                function=str(name),
+                type=None,
+                scheduled_at=now,
+                payload=payload,
+                has_payload=payload is not None,
+                parent_id=parent.id,
+                root_id=parent.root_id,
+                depth=parent.depth + 1,
+                trigger="fanout",
+            )
+            parent.children.append(child)
+            if tree.size >= limit:
+                # One record says what was dropped; a runaway must not write 10,000 refusals.
+                dropped = len(tasks) - index
+                self._refuse(
+                    child,
+                    now,
+                    f"fan-out limit reached: this run already has {tree.size} executions "
+                    f"(max-executions-per-root = {limit}); {dropped} task request"
+                    f"{'s' if dropped != 1 else ''} from this execution were dropped",
+                )
+                return
+            problem = self._refusal(name, child)
+            if problem is not None:
+                self._refuse(child, now, problem)
+                continue
+            child.type = self.functions[child.function].type
+            self._admit(child)
+            self._enqueue(child)
+
+    def _refuse(self, child: Execution, now: float, problem: str) -> None:
+        child.status = "failed"
+        child.error = problem
+        child.started_at = child.completed_at = now
+        self._admit(child)
+        self._emit("failed", child, problem)
+
+    def _refusal(self, name: Any, child: Execution) -> str | None:
+        if not isinstance(name, str) or not name:
+            return f"ctx.task() was given {name!r} as the task name; it must be a non-empty string"
+        if name not in self.functions:
+            known = ", ".join(sorted(self.functions)) or "none"
+            return f'task "{name}" is not registered: no cron or task has that name (known: {known})'
+        if child.depth > self.limits.max_depth:
+            return (
+                f"fan-out depth limit reached: this child would be {child.depth} levels deep "
+                f"(max-depth = {self.limits.max_depth}); does a task dispatch itself?"
+            )
+        return None
+
+    # --- bookkeeping --------------------------------------------------------------
+
+    def _finish(self, execution: Execution) -> None:
+        if self._unfinished.pop(execution.id, None) is None:
+            self._save(execution)
+            return
+        counts = self._unfinished_by_function
+        counts[execution.function] = counts.get(execution.function, 1) - 1
+        self._save(execution)
+        tree = self._trees.get(execution.root_id)
+        if tree is None:
+            return
+        tree.unfinished -= 1
+        if tree.unfinished == 0:
+            del self._trees[execution.root_id]
+            self._emit("finished", tree.root)
+            for waiter in self._waiters.pop(tree.root.id, []):
+                if not waiter.done():
+                    waiter.set_result(tree.root)
+        if not self._unfinished:
+            self._idle.set()
+
+    def _save(self, execution: Execution) -> None:
+        if self.store is not None:
+            self.store.save(execution)
+
+    def _emit(
+        self,
+        kind: str,
+        execution: Execution,
+        detail: str | None = None,
+        *,
+        log: LogEntry | None = None,
+    ) -> None:
+        if self.on_event is None:
+            return
+        with contextlib.suppress(Exception):
+            self.on_event(Event(kind, execution, self.clock.now(), detail, log))
+
+
+def _seconds(value: float) -> str:
+    return f"{value:g}s"

@@ -1,0 +1,3 @@
+"""History: SQLite (WAL) under ``.pingback/``: executions, attempts, owners and liveness,
+corrupt-file rescue. Knows no scheduling: never imports the engine.
+"""

@@ -1,0 +1,125 @@
+"""Which functions a project declares, whatever its language.
+
+A Python project is imported in this process (for its SDK registry only; no handler
+runs); otherwise the JS/TS sources that import ``@usepingback/next`` are scanned.
+``pingback ls``, ``pingback register`` and endpoint mode all start here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Literal
+
+from pingback_cli.errors import ProjectError
+from pingback_cli.models import FunctionSpec
+from pingback_cli.project.js.scan import ScanResult, scan_project
+from pingback_cli.project.loader import ProjectConfig, load_project, project_files
+from pingback_cli.project.specs import InvalidFunction, build_spec, build_specs
+
+Language = Literal["python", "js", "none"]
+
+
+@dataclass
+class Discovered:
+    specs: list[FunctionSpec]
+    language: Language
+    warnings: list[str] = field(default_factory=list)
+
+
+@contextlib.contextmanager
+def quiet_sdk_log() -> Iterator[None]:
+    """The SDK logs "[pingback] Registration failed" when an import-time registration
+    cannot reach a platform; during a metadata-only import that is expected noise."""
+    sdk = logging.getLogger("pingback")
+    before = sdk.disabled
+    sdk.disabled = True
+    try:
+        yield
+    finally:
+        sdk.disabled = before
+
+
+def has_python_project(config: ProjectConfig) -> bool:
+    return config.app is not None or bool(project_files(config.root))
+
+
+def _python(config: ProjectConfig) -> list[FunctionSpec]:
+    with quiet_sdk_log():
+        raws = load_project(config)
+    return build_specs(raw.to_json() for raw in raws)
+
+
+def _js_specs(scan: ScanResult, *, lenient: bool) -> tuple[list[FunctionSpec], list[str]]:
+    warnings = [str(skipped) for skipped in scan.skipped]
+    if not lenient:
+        return build_specs(function.raw() for function in scan.functions), warnings
+    specs: list[FunctionSpec] = []
+    for function in scan.functions:
+        try:
+            specs.append(build_spec(function.raw()))
+        except InvalidFunction as exc:
+            warnings.append(f"skipped {exc}")
+    return specs, warnings
+
+
+def discover_project(config: ProjectConfig, *, lenient: bool = False) -> Discovered:
+    """The project's functions: Python first, else the JS/TS scan.
+
+    Strict (``ls``, ``register``): any problem is a ProjectError, and so is finding
+    nothing. Lenient (endpoint mode, where the app is the one that runs the code): a
+    Python project that cannot be imported here becomes a warning, and finding nothing
+    is an empty list, since the app may register its functions itself.
+    """
+    warnings: list[str] = []
+    python_error: ProjectError | None = None
+    if has_python_project(config):
+        try:
+            return Discovered(_python(config), "python")
+        except ProjectError as exc:
+            if not lenient:
+                raise
+            warnings.append(
+                f"cannot read the functions of the Python project here ({exc.message}); "
+                "relying on what the app registers"
+            )
+    else:
+        python_error = ProjectError(
+            f"no Python file in {config.root} uses pingback, and no JS/TS file imports @usepingback/next",
+            hint="run this in your project folder, point at it with --app, or list your JS/TS "
+            "folders in [tool.pingback] js-paths",
+        )
+    scan = scan_project(config.root, config.settings)
+    specs, notes = _js_specs(scan, lenient=lenient)
+    warnings.extend(notes)
+    if scan.files:
+        return Discovered(specs, "js", warnings)
+    if not lenient:
+        assert python_error is not None
+        raise python_error
+    warnings.append(
+        "found no functions in the project; any name is forwarded to the app as given, "
+        "and functions it registers (POST /api/v1/register) are added"
+    )
+    return Discovered([], "none", warnings)
+
+
+def discover(
+    app: str | None = None, *, on_warning: Callable[[str], None] | None = None
+) -> list[FunctionSpec]:
+    """The project's validated functions (``pingback ls``): a Python project imported in this
+    process, else its JS/TS sources scanned; ``on_warning`` hears about calls the scan skipped."""
+    from pingback_cli.project.loader import configure, load_env
+    from pingback_cli.project.manifest import write_manifest
+
+    config = configure(app)
+    load_env(config.root)
+    found = discover_project(config)
+    if on_warning is not None:
+        for warning in found.warnings:
+            on_warning(warning)
+    specs = found.specs
+    write_manifest(config.root, specs)
+    return specs

@@ -1,0 +1,5 @@
+"""``python -m pingback_cli.worker``."""
+
+from pingback_cli.worker.main import main
+
+main()

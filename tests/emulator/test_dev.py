@@ -1,0 +1,117 @@
+"""``pingback dev`` without a process: which saves reload, and how events are shown."""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import pytest
+from watchfiles import Change
+
+from pingback_cli.cli.dev import LiveView
+from pingback_cli.emulator.dev import watch_filter
+from pingback_cli.engine.engine import Event
+from pingback_cli.models import Execution
+from pingback_cli.terminal import Terminal, make_console
+
+
+def accepts(root: Path, relative: str) -> bool:
+    return bool(watch_filter(root)(Change.modified, str(root / relative)))
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    project = tmp_path / "shop"
+    project.mkdir()
+    return project
+
+
+@pytest.mark.parametrize(
+    "relative", ["app.py", "shop/jobs.py", "deep/er/still.py", ".env", ".env.local", "pyproject.toml"]
+)
+def test_sources_env_files_and_pyproject_reload(root: Path, relative: str) -> None:
+    assert accepts(root, relative)
+
+
+@pytest.mark.parametrize(
+    "relative",
+    [
+        "README.md",
+        "data.json",
+        "shop/__pycache__/jobs.cpython-311.pyc",
+        "shop/__pycache__/jobs.py",
+        ".pingback/history.sqlite3",
+        ".pingback/x.py",
+        ".venv/lib/site.py",
+        "venv/lib/site.py",
+        "env/lib/site.py",
+        "build/lib/shop/jobs.py",
+        "dist/x.py",
+        "node_modules/x.py",
+        ".git/hooks/pre-commit.py",
+        "jobs.py~",
+        ".#jobs.py",
+    ],
+)
+def test_history_caches_builds_and_editor_files_do_not(root: Path, relative: str) -> None:
+    assert not accepts(root, relative)
+
+
+def test_a_virtualenv_with_any_name_is_ignored(root: Path) -> None:
+    (root / "myenv").mkdir()
+    (root / "myenv" / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    assert not accepts(root, "myenv/lib/python3.12/site-packages/pkg/mod.py")
+    assert accepts(root, "myenvironment.py")
+
+
+@pytest.mark.parametrize("parent", ["build", "dist", "env", "venv", "site-packages", "node_modules"])
+def test_a_project_inside_a_folder_with_an_ignored_name_still_reloads(tmp_path: Path, parent: str) -> None:
+    root = tmp_path / parent / "shop"
+    root.mkdir(parents=True)
+    assert accepts(root, "jobs.py")
+    assert not accepts(root, "build/jobs.py")
+
+
+def test_a_project_inside_a_virtualenv_still_reloads(tmp_path: Path) -> None:
+    (tmp_path / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    root = tmp_path / "src" / "shop"
+    root.mkdir(parents=True)
+    assert accepts(root, "jobs.py")
+
+
+def test_paths_outside_the_project_are_ignored(root: Path) -> None:
+    assert not watch_filter(root)(Change.modified, str(root.parent / "elsewhere.py"))
+
+
+# --- the live view's event lines ---------------------------------------------------------
+
+
+def live_lines(*events: Event) -> list[str]:
+    buffer = io.StringIO()
+    console = make_console(file=buffer)
+    view = LiveView(Terminal(out=console, err=console))
+    for event in events:
+        view.event(event)
+    return buffer.getvalue().splitlines()
+
+
+def sleepy(status: str = "running") -> Execution:
+    execution = Execution(
+        id="3f2a9c1e-aaaa-4000-8000-000000000001", function="sleepy", type="task", scheduled_at=0
+    )
+    execution.status = status  # type: ignore[assignment]
+    return execution
+
+
+@pytest.mark.parametrize("kind", ["started", "retrying", "failed", "fired", "skipped", "interrupted"])
+def test_every_event_line_separates_the_kind_from_the_function(kind: str) -> None:
+    [line] = live_lines(Event(kind, sleepy(), 1_764_324_900.0, "detail"))
+    assert re.search(rf"\b{kind}\s+sleepy\s+3f2a9c1e\b", line), line
+
+
+def test_a_skipped_cron_occurrence_is_shown_with_its_reason() -> None:
+    skipped = Execution(id="-" * 8, function="send-emails", type="cron", scheduled_at=1_764_324_900.0)
+    [line] = live_lines(Event("skipped", skipped, 1_764_324_900.0, "1 still active (concurrency 1)"))
+    assert line.startswith("10:15:00.000  skipped")
+    assert "send-emails" in line and "1 still active (concurrency 1)" in line
