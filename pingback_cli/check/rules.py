@@ -21,8 +21,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pingback_cli.errors import ExitCode, ProjectError
+from pingback_cli.project.config import ProjectConfig, load_env
 from pingback_cli.project.discovery import quiet_sdk_log
-from pingback_cli.project.loader import ProjectConfig, RawFunction, load_env, load_project, project_files
+from pingback_cli.project.files import project_files
+from pingback_cli.project.loader import RawFunction, load_project
 
 Severity = Literal["error", "warning"]
 

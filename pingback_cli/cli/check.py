@@ -31,7 +31,7 @@ def check(app: AppOption = None, json_output: JsonOption = False) -> None:
     """
     with boundary():
         from pingback_cli.check.rules import check_project
-        from pingback_cli.project.loader import configure
+        from pingback_cli.project.config import configure
 
         report = check_project(configure(app))
         out = terminal()

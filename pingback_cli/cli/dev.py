@@ -38,7 +38,7 @@ def dev(
     """
     with boundary():
         from pingback_cli.emulator.dev import DevOptions, serve
-        from pingback_cli.project.loader import configure, load_env
+        from pingback_cli.project.config import configure, load_env
 
         config = configure(app)
         load_env(config.root)

@@ -14,14 +14,14 @@ STATUSES = ("pending", "running", "success", "failed", "interrupted")
 
 def _history_exists(app: str | None) -> bool:
     from pingback_cli.history.store import history_path
-    from pingback_cli.project.loader import configure
+    from pingback_cli.project.config import configure
 
     return history_path(configure(app).root).is_file()
 
 
 def _open_store(app: str | None):  # type: ignore[no-untyped-def]
     from pingback_cli.history.store import Store, history_path
-    from pingback_cli.project.loader import configure
+    from pingback_cli.project.config import configure
 
     return Store(history_path(configure(app).root), readonly=True)
 

@@ -46,8 +46,8 @@ def register(
     """
     with boundary():
         from pingback_cli import client as platform_client
+        from pingback_cli.project.config import configure, load_env
         from pingback_cli.project.discovery import discover
-        from pingback_cli.project.loader import configure, load_env
         from pingback_cli.state import running_api_url
 
         out = terminal()

@@ -50,7 +50,7 @@ def replay(
     with boundary():
         from pingback_cli.cli.run import _live, show_result
         from pingback_cli.emulator.replay import replay_execution
-        from pingback_cli.project.loader import configure, load_env
+        from pingback_cli.project.config import configure, load_env
 
         body, has_payload = read_payload(payload)
         config = configure(app)

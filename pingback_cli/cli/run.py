@@ -42,7 +42,7 @@ def run(
     with boundary():
         from pingback_cli.emulator.host import EmulatorOptions
         from pingback_cli.emulator.run import run_function
-        from pingback_cli.project.loader import configure, load_env
+        from pingback_cli.project.config import configure, load_env
 
         body, has_payload = read_payload(payload)
         config = configure(app)

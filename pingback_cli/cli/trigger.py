@@ -43,7 +43,7 @@ def trigger(
     """
     with boundary():
         from pingback_cli import client as platform_client
-        from pingback_cli.project.loader import configure, load_env
+        from pingback_cli.project.config import configure, load_env
 
         body, has_payload = read_payload(payload)
         from pingback_cli.state import running_api_url

@@ -22,7 +22,7 @@ from pingback_cli.errors import UsageError
 from pingback_cli.executors.worker import ReloadResult
 from pingback_cli.history.store import history_path
 from pingback_cli.models import FunctionSpec
-from pingback_cli.project.loader import DEV_API_KEY, ProjectConfig
+from pingback_cli.project.config import DEV_API_KEY, ProjectConfig
 
 STOPPED = "interrupted: pingback dev stopped before this finished"
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})

@@ -20,8 +20,8 @@ from pingback_cli.errors import HistoryError
 from pingback_cli.executors.worker import ReloadResult, Supervisor
 from pingback_cli.history.store import Store, history_path
 from pingback_cli.models import Execution, FunctionSpec
+from pingback_cli.project.config import DEV_CRON_SECRET, ProjectConfig
 from pingback_cli.project.durations import DEFAULT_TIMEOUT_SECONDS
-from pingback_cli.project.loader import DEV_CRON_SECRET, ProjectConfig
 from pingback_cli.project.manifest import write_manifest
 from pingback_cli.project.specs import build_specs
 

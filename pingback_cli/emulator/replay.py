@@ -8,7 +8,7 @@ from typing import Any
 from pingback_cli.emulator.run import RunResult, run_function
 from pingback_cli.engine.engine import Event
 from pingback_cli.models import Execution
-from pingback_cli.project.loader import ProjectConfig
+from pingback_cli.project.config import ProjectConfig
 
 
 def find_original(config: ProjectConfig, id_or_prefix: str) -> Execution:

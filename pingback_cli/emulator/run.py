@@ -13,7 +13,7 @@ from pingback_cli.emulator.host import Emulator, EmulatorOptions
 from pingback_cli.engine.engine import Event
 from pingback_cli.errors import ExitCode, UsageError
 from pingback_cli.models import Execution
-from pingback_cli.project.loader import ProjectConfig
+from pingback_cli.project.config import ProjectConfig
 from pingback_cli.project.specs import suggest
 
 INTERRUPTED = "interrupted: pingback run was stopped before this finished"

@@ -7,7 +7,6 @@ number of other processes may read at the same time (WAL mode). Rows hold every
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import sqlite3
@@ -22,88 +21,25 @@ from typing import Any
 
 from pingback_cli import state as statedir
 from pingback_cli.errors import HistoryError, UsageError
-from pingback_cli.models import JSON, Attempt, Execution, LogEntry
+from pingback_cli.history.codec import (
+    SELECT,
+    SELECT_ROOT,
+    UPSERT,
+    decode_row,
+    dump_attempts,
+    encode_row,
+    load_attempts,
+)
+from pingback_cli.history.owner import is_alive, process_identity
+from pingback_cli.history.rescue import in_read_only_folder, is_corrupt, move_aside
+from pingback_cli.history.schema import MIGRATIONS, SCHEMA_VERSION
+from pingback_cli.models import Execution
 
-SCHEMA_VERSION = 2
 BUSY_TIMEOUT = 5.0
 """Seconds to wait for another process's lock before giving up."""
 
-_MIGRATIONS: list[str] = [
-    # 1: the executions table. Roots are rows with parent_id NULL; seq is creation order.
-    """
-    CREATE TABLE executions (
-        id TEXT PRIMARY KEY,
-        seq INTEGER NOT NULL,
-        root_id TEXT NOT NULL,
-        parent_id TEXT,
-        depth INTEGER NOT NULL DEFAULT 0,
-        function TEXT NOT NULL,
-        type TEXT,
-        status TEXT NOT NULL,
-        attempt INTEGER NOT NULL DEFAULT 0,
-        has_payload INTEGER NOT NULL DEFAULT 0,
-        payload TEXT,
-        result TEXT,
-        error TEXT,
-        logs TEXT NOT NULL DEFAULT '[]',
-        attempts TEXT NOT NULL DEFAULT '[]',
-        scheduled_at REAL NOT NULL,
-        started_at REAL,
-        completed_at REAL,
-        duration_ms INTEGER,
-        http_status INTEGER,
-        "trigger" TEXT NOT NULL DEFAULT 'run',
-        replay_of TEXT
-    );
-    CREATE INDEX executions_tree ON executions (root_id, status);
-    CREATE INDEX executions_roots ON executions (seq) WHERE parent_id IS NULL;
-    CREATE INDEX executions_roots_function ON executions (function, seq) WHERE parent_id IS NULL;
-    CREATE INDEX executions_roots_status ON executions (status, seq) WHERE parent_id IS NULL;
-    CREATE INDEX executions_unfinished ON executions (status)
-        WHERE status IN ('pending', 'running');
-    """,
-    # 2: the process that wrote each row (pid:start-time), to recover after a kill -9.
-    """
-    ALTER TABLE executions ADD COLUMN owner TEXT;
-    """,
-]
-assert len(_MIGRATIONS) == SCHEMA_VERSION
+assert len(MIGRATIONS) == SCHEMA_VERSION
 
-# Column order of a row as written; reads use the same order without seq.
-_COLUMNS = (
-    "id",
-    "seq",
-    "root_id",
-    "parent_id",
-    "depth",
-    "function",
-    "type",
-    "status",
-    "attempt",
-    "has_payload",
-    "payload",
-    "result",
-    "error",
-    "logs",
-    "attempts",
-    "scheduled_at",
-    "started_at",
-    "completed_at",
-    "duration_ms",
-    "http_status",
-    "trigger",
-    "replay_of",
-    "owner",
-)
-_QUOTED = [f'"{name}"' for name in _COLUMNS]
-_READ_COLUMNS = [name for name in _QUOTED if name not in ('"seq"', '"owner"')]
-_SELECT = ", ".join(_READ_COLUMNS)
-_SELECT_ROOT = ", ".join(f"r.{name}" for name in _READ_COLUMNS)
-_UPSERT = (
-    f"INSERT INTO executions ({', '.join(_QUOTED)}) VALUES ({', '.join('?' for _ in _QUOTED)})"
-    " ON CONFLICT (id) DO UPDATE SET "
-    + ", ".join(f"{name} = excluded.{name}" for name in _QUOTED if name not in ('"id"', '"seq"'))
-)
 _UNFINISHED = ("pending", "running")
 _PREFIX = re.compile(r"[0-9a-f-]+")
 _AMBIGUOUS_SHOWN = 5
@@ -151,9 +87,9 @@ class Store:
         try:
             self._conn = self._open()
         except sqlite3.DatabaseError as exc:
-            if readonly or not _is_corrupt(exc):
+            if readonly or not is_corrupt(exc):
                 raise self._error(exc, "open") from exc
-            self.moved_aside = _move_aside(self.path)
+            self.moved_aside = move_aside(self.path)
             try:
                 self._conn = self._open()
             except sqlite3.Error as again:
@@ -173,7 +109,7 @@ class Store:
         try:
             return self._connect(f"{location}?mode=ro", uri=True)
         except sqlite3.OperationalError:
-            if os.access(self.path.parent, os.W_OK) and not _in_read_only_folder(self.path):
+            if os.access(self.path.parent, os.W_OK) and not in_read_only_folder(self.path):
                 raise
             # A folder we cannot write: SQLite cannot create its WAL index there, and
             # nobody can be writing the file either, so it can be read as immutable.
@@ -226,7 +162,7 @@ class Store:
             version = _user_version(conn)
             if version > SCHEMA_VERSION:
                 raise _newer_version(self.path, version)
-            for script in _MIGRATIONS[version:]:
+            for script in MIGRATIONS[version:]:
                 for statement in _statements(script):
                     conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
@@ -246,7 +182,7 @@ class Store:
             ]
         orphans: list[str] = []
         for owner in owners:
-            if owner == self.owner or _is_alive(owner):
+            if owner == self.owner or is_alive(owner):
                 continue
             with self._lock, self._guard("read"):
                 orphans.extend(
@@ -280,7 +216,7 @@ class Store:
     def take_rows(self) -> list[tuple[Any, ...]]:
         """Snapshot the buffer as rows (cheap, in the thread that mutates executions)."""
         with self._lock:
-            rows = [_row(seq, execution, self.owner) for seq, execution in self._buffer.values()]
+            rows = [encode_row(seq, execution, self.owner) for seq, execution in self._buffer.values()]
             self._buffer.clear()
             return rows
 
@@ -289,7 +225,7 @@ class Store:
         if not rows:
             return
         with self._lock, self._guard("write"), _transaction(self._conn):
-            self._conn.executemany(_UPSERT, rows)
+            self._conn.executemany(UPSERT, rows)
 
     def close(self) -> None:
         with self._lock:
@@ -319,7 +255,7 @@ class Store:
                 for execution_id, started_at, attempts_text in rows:
                     if wanted is not None and execution_id not in wanted:
                         continue
-                    attempts = _load_attempts(attempts_text)
+                    attempts = load_attempts(attempts_text)
                     for attempt in attempts:
                         if attempt.status in _UNFINISHED:
                             attempt.status = "interrupted"
@@ -327,7 +263,7 @@ class Store:
                             attempt.completed_at = now
                             attempt.duration_ms = _elapsed_ms(attempt.started_at, now)
                     elapsed = _elapsed_ms(started_at, now)
-                    updates.append((reason, now, elapsed, _dump_attempts(attempts), execution_id))
+                    updates.append((reason, now, elapsed, dump_attempts(attempts), execution_id))
                 self._conn.executemany(
                     "UPDATE executions SET status = 'interrupted', error = ?, completed_at = ?,"
                     " duration_ms = COALESCE(duration_ms, ?), attempts = ? WHERE id = ?",
@@ -339,10 +275,10 @@ class Store:
 
     def get(self, execution_id: str) -> Execution:
         """The execution with exactly this id, without children."""
-        rows = self._query(f"SELECT {_SELECT} FROM executions WHERE id = ?", (execution_id,))
+        rows = self._query(f"SELECT {SELECT} FROM executions WHERE id = ?", (execution_id,))
         if not rows:
             raise UsageError(f'no execution "{execution_id}"', hint=_RUNS_HINT)
-        return _execution(rows[0])
+        return decode_row(rows[0])
 
     def resolve(self, prefix: str) -> str:
         """The one id starting with ``prefix``, like git's short hashes."""
@@ -375,12 +311,12 @@ class Store:
         execution_id = self.resolve(id_or_prefix)
         # Sorting in Python is much cheaper than SQLite sorting whole rows in a temp b-tree.
         rows = self._query(
-            f"SELECT seq, {_SELECT} FROM executions"
+            f"SELECT seq, {SELECT} FROM executions"
             " WHERE root_id = (SELECT root_id FROM executions WHERE id = ?)",
             (execution_id,),
         )
         rows.sort(key=itemgetter(0))
-        nodes = {row[1]: _execution(row[1:]) for row in rows}
+        nodes = {row[1]: decode_row(row[1:]) for row in rows}
         for node in nodes.values():
             parent = nodes.get(node.parent_id) if node.parent_id else None
             if parent is not None:
@@ -403,14 +339,14 @@ class Store:
             params.append(status)
         below = "SELECT COUNT(*) FROM executions d WHERE d.root_id = r.id AND d.rowid != r.rowid"
         rows = self._query(
-            f"SELECT {_SELECT_ROOT},"
+            f"SELECT {SELECT_ROOT},"
             f" ({below}),"
             f" ({below} AND d.status = 'failed'),"
             f" ({below} AND d.status IN ('pending', 'running'))"
             f" FROM executions r WHERE {' AND '.join(where)} ORDER BY r.seq DESC LIMIT ?",
             (*params, max(limit, 0)),
         )
-        return [RootSummary(_execution(row[:-3]), row[-3], row[-2], row[-1]) for row in rows]
+        return [RootSummary(decode_row(row[:-3]), row[-3], row[-2], row[-1]) for row in rows]
 
     def count(self) -> int:
         [(total,)] = self._query("SELECT COUNT(*) FROM executions", ())
@@ -511,235 +447,3 @@ def _elapsed_ms(started_at: float | None, now: float) -> int | None:
 
 
 # -- (de)serialisation ---------------------------------------------------------------
-
-
-# Encoders are built once: json.dumps with options builds a new one per call.
-_STRICT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
-_LENIENT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=repr)
-_DECODER = json.JSONDecoder()
-
-
-def _loads(text: str) -> JSON:
-    """``json.loads`` for text we wrote: no surrounding whitespace to skip."""
-    return _DECODER.raw_decode(text)[0]
-
-
-def _dump_value(value: JSON) -> str:
-    """JSON text; a value JSON cannot hold is stored as its repr string instead."""
-    try:
-        return _STRICT.encode(value)
-    except (TypeError, ValueError, RecursionError):
-        try:
-            text = repr(value)
-        except Exception:
-            text = f"<{type(value).__name__}>"
-        return _STRICT.encode(text)
-
-
-def _dump_list(items: list[dict[str, JSON]]) -> str:
-    """Logs and attempts; a value inside that JSON cannot hold becomes its repr."""
-    if not items:
-        return "[]"
-    try:
-        return _LENIENT.encode(items)
-    except (ValueError, RecursionError):  # a circular log meta
-        return "[]"
-
-
-def _load_list(text: str | None) -> list[Any]:
-    if not text or text == "[]":
-        return []
-    loaded = _loads(text)
-    return loaded if isinstance(loaded, list) else []
-
-
-def _dump_logs(logs: list[LogEntry]) -> str:
-    return _dump_list([log.to_json() for log in logs]) if logs else "[]"
-
-
-def _load_logs(text: str | None) -> list[LogEntry]:
-    return [LogEntry.from_json(item) for item in _load_list(text)]
-
-
-def _dump_attempts(attempts: list[Attempt]) -> str:
-    """Like ``Attempt.to_json`` but with unix-second times: ISO formatting dominated flushes."""
-    if not attempts:
-        return "[]"
-    return _dump_list(
-        [
-            {
-                "attempt": attempt.number,
-                "status": attempt.status,
-                "startedAt": attempt.started_at,
-                "completedAt": attempt.completed_at,
-                "durationMs": attempt.duration_ms,
-                "httpStatus": attempt.http_status,
-                "error": attempt.error,
-                "traceback": attempt.traceback,
-                "logs": [log.to_json() for log in attempt.logs],
-            }
-            for attempt in attempts
-        ]
-    )
-
-
-def _load_attempts(text: str | None) -> list[Attempt]:
-    return [
-        Attempt(
-            number=item["attempt"],
-            status=item["status"],
-            started_at=item["startedAt"],
-            completed_at=item.get("completedAt"),
-            duration_ms=item.get("durationMs"),
-            http_status=item.get("httpStatus"),
-            error=item.get("error"),
-            traceback=item.get("traceback"),
-            logs=[LogEntry.from_json(log) for log in item.get("logs") or ()],
-        )
-        for item in _load_list(text)
-    ]
-
-
-def _row(seq: int, e: Execution, owner: str) -> tuple[Any, ...]:
-    return (
-        e.id,
-        seq,
-        e.root_id or e.id,
-        e.parent_id,
-        e.depth,
-        e.function,
-        e.type,
-        e.status,
-        e.attempt,
-        int(e.has_payload),
-        _dump_value(e.payload) if e.has_payload else None,
-        None if e.result is None else _dump_value(e.result),
-        e.error,
-        _dump_logs(e.logs),
-        _dump_attempts(e.attempts),
-        e.scheduled_at,
-        e.started_at,
-        e.completed_at,
-        e.duration_ms,
-        e.http_status,
-        e.trigger,
-        e.replay_of,
-        owner,
-    )
-
-
-def _execution(row: tuple[Any, ...]) -> Execution:
-    (
-        execution_id,
-        root_id,
-        parent_id,
-        depth,
-        function,
-        type_,
-        status,
-        attempt,
-        has_payload,
-        payload,
-        result,
-        error,
-        logs,
-        attempts,
-        scheduled_at,
-        started_at,
-        completed_at,
-        duration_ms,
-        http_status,
-        trigger,
-        replay_of,
-    ) = row
-    return Execution(
-        id=execution_id,
-        function=function,
-        type=type_,
-        scheduled_at=scheduled_at,
-        payload=_loads(payload) if has_payload and payload is not None else None,
-        has_payload=bool(has_payload),
-        parent_id=parent_id,
-        root_id=root_id,
-        depth=depth,
-        status=status,
-        attempt=attempt,
-        attempts=_load_attempts(attempts),
-        result=None if result is None else _loads(result),
-        error=error,
-        logs=_load_logs(logs),
-        started_at=started_at,
-        completed_at=completed_at,
-        duration_ms=duration_ms,
-        http_status=http_status,
-        trigger=trigger,
-        replay_of=replay_of,
-    )
-
-
-def process_identity(pid: int) -> str:
-    """``pid:start-time``: a pid alone may be reused by an unrelated process."""
-    return f"{pid}:{_start_time(pid) or ''}"
-
-
-def _start_time(pid: int) -> str | None:
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
-            # Field 22 (start time), counted after the parenthesised command name.
-            return stat.read().rsplit(")", 1)[1].split()[19]
-    except (OSError, IndexError):
-        return None
-
-
-def _is_alive(owner: str | None) -> bool:
-    if not owner:
-        return False
-    pid_text, _, started = owner.partition(":")
-    try:
-        pid = int(pid_text)
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    except (ValueError, OSError):
-        return False
-    return not started or _start_time(pid) in (None, started)
-
-
-def _is_corrupt(exc: sqlite3.Error) -> bool:
-    text = str(exc).lower()
-    return "not a database" in text or "malformed" in text
-
-
-def _move_aside(path: Path) -> Path:
-    """Keep a corrupt history file (never delete it) and make room for a fresh one."""
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    target = path.with_name(f"{path.name}.corrupt-{stamp}")
-    number = 1
-    while target.exists():  # rename() would replace an earlier copy from the same second
-        number += 1
-        target = path.with_name(f"{path.name}.corrupt-{stamp}-{number}")
-    try:
-        path.rename(target)
-        for suffix in ("-wal", "-shm"):
-            side = path.with_name(path.name + suffix)
-            if side.exists():
-                side.rename(target.with_name(target.name + suffix))
-    except OSError as exc:
-        raise HistoryError(
-            f"history file {path} is corrupt and could not be moved aside: {exc.strerror or exc}",
-            hint=f"move {path} away yourself; pingback will start a new one",
-        ) from exc
-    return target
-
-
-def _in_read_only_folder(path: Path) -> bool:
-    """True when the folder refuses a new file (root ignores permission bits, not this)."""
-    probe = path.with_name(f".pingback-probe-{os.getpid()}")
-    try:
-        probe.touch()
-    except OSError:
-        return True
-    probe.unlink(missing_ok=True)
-    return False

@@ -15,8 +15,10 @@ from typing import Literal
 
 from pingback_cli.errors import ProjectError
 from pingback_cli.models import FunctionSpec
+from pingback_cli.project.config import ProjectConfig
+from pingback_cli.project.files import project_files
 from pingback_cli.project.js.scan import ScanResult, scan_project
-from pingback_cli.project.loader import ProjectConfig, load_project, project_files
+from pingback_cli.project.loader import load_project
 from pingback_cli.project.specs import InvalidFunction, build_spec, build_specs
 
 Language = Literal["python", "js", "none"]
@@ -111,7 +113,7 @@ def discover(
 ) -> list[FunctionSpec]:
     """The project's validated functions (``pingback ls``): a Python project imported in this
     process, else its JS/TS sources scanned; ``on_warning`` hears about calls the scan skipped."""
-    from pingback_cli.project.loader import configure, load_env
+    from pingback_cli.project.config import configure, load_env
     from pingback_cli.project.manifest import write_manifest
 
     config = configure(app)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import importlib
 import importlib.util
-import os
 import re
 import sys
 import traceback
@@ -19,44 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from pingback_cli.errors import ProjectError
+from pingback_cli.project.config import UNREACHABLE_PLATFORM, ProjectConfig
+from pingback_cli.project.files import project_files
 
 if sys.version_info >= (3, 11):
-    import tomllib
+    pass
 else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib
-
-DEV_API_KEY = "pb_local_dev_api_key"
-DEV_CRON_SECRET = "pb_local_dev_cron_secret"
-UNREACHABLE_PLATFORM = "http://127.0.0.1:9"
-"""Where SDK calls go when no local API is running: refused at once, never the internet."""
-
-SKIPPED_DIRS = frozenset(
-    {
-        "node_modules",
-        "venv",
-        "env",
-        "__pycache__",
-        "build",
-        "dist",
-        "site-packages",
-        "tests",
-        "test",
-    }
-)
-USES_PINGBACK = re.compile(
-    r"^\s*(?:from\s+pingback(?:\.\w+)*\s+import\b|import\s+pingback\b)"
-    r"|^\s*@\s*[\w.]+\.(?:cron|task)\(",
-    re.MULTILINE,
-)
-
-
-@dataclass
-class ProjectConfig:
-    """Where the project is and how to load it."""
-
-    root: Path
-    app: str | None = None
-    settings: dict[str, Any] = field(default_factory=dict)
+    pass
 
 
 @dataclass
@@ -79,53 +47,6 @@ class RawFunction:
             "concurrency": definition.get("concurrency", 1),
             "source": self.source,
         }
-
-
-def find_root(start: Path) -> Path:
-    """The nearest folder holding a pyproject.toml; without one anywhere up, the nearest
-    holding a package.json (a JavaScript project); else ``start`` itself."""
-    start = start.resolve()
-    for marker in ("pyproject.toml", "package.json"):
-        for folder in (start, *start.parents):
-            if (folder / marker).is_file():
-                return folder
-    return start
-
-
-def read_settings(root: Path) -> dict[str, Any]:
-    pyproject = root / "pyproject.toml"
-    if not pyproject.is_file():
-        return {}
-    try:
-        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ProjectError(f"cannot read {pyproject}: {exc}") from None
-    settings = data.get("tool", {}).get("pingback", {})
-    return settings if isinstance(settings, dict) else {}
-
-
-def configure(app: str | None = None, cwd: Path | None = None) -> ProjectConfig:
-    """Resolve the project root and target from the option, the environment and pyproject."""
-    root = find_root(cwd or Path.cwd())
-    settings = read_settings(root)
-    target = app or os.environ.get("PINGBACK_APP") or settings.get("app")
-    return ProjectConfig(root=root, app=str(target) if target else None, settings=settings)
-
-
-def load_env(root: Path) -> None:
-    """Load .env then .env.local (real environment wins), then default the two secrets."""
-    from dotenv import dotenv_values
-
-    merged: dict[str, str | None] = {}
-    for name in (".env", ".env.local"):
-        path = root / name
-        if path.is_file():
-            merged.update(dotenv_values(path))
-    for key, value in merged.items():
-        if value is not None and key not in os.environ:
-            os.environ[key] = value
-    os.environ.setdefault("PINGBACK_API_KEY", DEV_API_KEY)
-    os.environ.setdefault("PINGBACK_CRON_SECRET", DEV_CRON_SECRET)
 
 
 # --- watching the SDK while the user's code imports --------------------------------
@@ -200,37 +121,6 @@ def _handler_location(definition: dict[str, Any]) -> str | None:
 
 
 # --- importing ---------------------------------------------------------------------
-
-
-def project_files(folder: Path) -> list[Path]:
-    """Python files under ``folder`` that use pingback, skipping envs, tests and build output."""
-    found: list[Path] = []
-    for current, dirs, files in os.walk(folder):
-        here = Path(current)
-        dirs[:] = sorted(
-            d
-            for d in dirs
-            if not d.startswith(".")
-            and d not in SKIPPED_DIRS
-            and not d.endswith(".egg-info")
-            and not (here / d / "pyvenv.cfg").exists()
-        )
-        for name in sorted(files):
-            if not name.endswith(".py") or _is_test_file(name):
-                continue
-            path = here / name
-            with contextlib.suppress(OSError, UnicodeDecodeError):
-                if path.stat().st_size < 1_000_000 and USES_PINGBACK.search(path.read_text(encoding="utf-8")):
-                    found.append(path)
-    return found
-
-
-def _is_test_file(name: str) -> bool:
-    return (
-        name.startswith("test_")
-        or name.endswith("_test.py")
-        or name in {"conftest.py", "setup.py", "noxfile.py"}
-    )
 
 
 def _module_name(path: Path, search_roots: list[Path]) -> str | None:

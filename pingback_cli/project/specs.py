@@ -99,4 +99,3 @@ def suggest(name: str, known: Iterable[str]) -> list[str]:
     close = difflib.get_close_matches(name, candidates, n=3, cutoff=0.5)
     prefixed = [c for c in candidates if c.startswith(name) and c not in close]
     return close + prefixed[: 3 - len(close)]
-

@@ -34,7 +34,8 @@ from pathlib import Path
 from typing import Any
 
 from pingback_cli.errors import ProjectError
-from pingback_cli.project.loader import ProjectConfig, RawFunction, load_project
+from pingback_cli.project.config import ProjectConfig
+from pingback_cli.project.loader import RawFunction, load_project
 from pingback_cli.worker.handler_pool import HandlerPool
 
 FDS_ENV = "PINGBACK_WORKER_FDS"

@@ -429,11 +429,11 @@ def test_twenty_thousand_executions(store: Store) -> None:
 
 
 def test_a_version_1_history_is_migrated_and_keeps_its_rows(path: Path) -> None:
-    from pingback_cli.history.store import _MIGRATIONS
+    from pingback_cli.history.schema import MIGRATIONS
 
     path.parent.mkdir()
     conn = sqlite3.connect(path)
-    conn.executescript(_MIGRATIONS[0])
+    conn.executescript(MIGRATIONS[0])
     conn.execute(
         "INSERT INTO executions (id, seq, root_id, function, status, scheduled_at)"
         " VALUES ('old1', 1, 'old1', 'job', 'success', 0)"

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from cli_support import Result, cli_env, eventually, pingback_command, poll, run_cli, walk, worker_pids
 
+from pingback_cli.history import rescue as rescue_module
 from pingback_cli.history import store as store_module
 from pingback_cli.history.store import Store
 
@@ -297,7 +298,7 @@ def test_dev_moves_a_corrupt_history_aside_too(project: Path) -> None:
 def test_two_corrupt_histories_in_one_second_are_both_kept(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(store_module.time, "strftime", lambda *_: "20261128-101500")
+    monkeypatch.setattr(rescue_module.time, "strftime", lambda *_: "20261128-101500")
     path = tmp_path / ".pingback" / "history.sqlite3"
     path.parent.mkdir()
     kept: list[bytes] = []

@@ -19,10 +19,10 @@ from cli_support import Result, eventually, run_cli, worker_pids
 
 from pingback_cli import protocol
 from pingback_cli.emulator.api import create_app
-from pingback_cli.executors import worker as supervisor_module
-from pingback_cli.executors.worker import WorkerProcess
+from pingback_cli.executors import process as process_module
+from pingback_cli.executors.process import WorkerProcess
 from pingback_cli.models import Execution, FunctionSpec
-from pingback_cli.project.loader import ProjectConfig
+from pingback_cli.project.config import ProjectConfig
 from pingback_cli.protocol import AttemptOutcome, AttemptRequest
 
 from .helpers import HAS_PROC, DevServer, assert_one_error_line, copy_misbehave, dev_server, kill_workers
@@ -252,9 +252,9 @@ async def test_the_worker_rejects_unsigned_stale_and_forged_requests(
     try:
         outcomes: dict[str, AttemptOutcome] = {}
         for name, signer in TAMPERED.items():
-            monkeypatch.setattr(supervisor_module, "signed_headers", signer)
+            monkeypatch.setattr(process_module, "signed_headers", signer)
             outcomes[name] = await asyncio.wait_for(worker.execute(_request()), 20)
-        monkeypatch.setattr(supervisor_module, "signed_headers", protocol.signed_headers)
+        monkeypatch.setattr(process_module, "signed_headers", protocol.signed_headers)
         control = await asyncio.wait_for(worker.execute(_request()), 20)
     finally:
         await worker.stop(grace=0)

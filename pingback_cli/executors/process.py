@@ -1,0 +1,303 @@
+"""One worker subprocess: start it (its own session), send it signed attempts over a pipe in
+batched JSON lines, read its results and log lines, and stop it (SIGINT, a grace period,
+SIGKILL, to the whole process group).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from pingback_cli.errors import ProjectError
+from pingback_cli.project.config import ProjectConfig
+from pingback_cli.protocol import AttemptOutcome, AttemptRequest, signed_headers
+from pingback_cli.worker import main as worker_module
+
+LogCallback = Callable[[str, int, dict[str, Any]], None]
+
+
+MAX_ABANDONED = 16
+"""Handlers past their timeout that a worker may carry before a fresh one replaces it."""
+
+
+def describe_exit(returncode: int | None) -> str:
+    if returncode is None:
+        return "it stopped answering"
+    if returncode < 0:
+        try:
+            name = signal.Signals(-returncode).name
+        except ValueError:
+            name = f"signal {-returncode}"
+        return f"killed by {name}"
+    return f"exited with code {returncode}"
+
+
+class _Lines(asyncio.Protocol):
+    def __init__(self, on_message: Callable[[dict[str, Any]], None], on_eof: Callable[[], None]):
+        self._buffer = bytearray()
+        self._on_message = on_message
+        self._on_eof = on_eof
+
+    def data_received(self, data: bytes) -> None:
+        self._buffer += data
+        end = self._buffer.rfind(b"\n")
+        if end < 0:
+            return
+        complete = bytes(self._buffer[:end])
+        del self._buffer[: end + 1]
+        # One decode for the whole burst: results arrive in batches of many lines.
+        for message in json.loads(b"[" + complete.replace(b"\n", b",") + b"]"):
+            self._on_message(message)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._on_eof()
+
+
+class WorkerProcess:
+    """One worker subprocess and the attempts in flight on it."""
+
+    def __init__(
+        self,
+        config: ProjectConfig,
+        api_url: str,
+        *,
+        on_log: LogCallback | None = None,
+        threads: int = 256,
+        grace: float = 5.0,
+        on_exit: Callable[[WorkerProcess], None] | None = None,
+    ) -> None:
+        self.config = config
+        self.api_url = api_url
+        self.on_log = on_log
+        self.on_exit = on_exit
+        self.threads = threads
+        self.grace = grace
+        self.stopping = False
+        self.functions: list[dict[str, Any]] = []
+        self.process: subprocess.Popen[bytes] | None = None
+        self.alive = False
+        self.exited = asyncio.get_running_loop().create_future()
+        self._ready: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._pending: dict[int, tuple[AttemptRequest, asyncio.Future[AttemptOutcome]]] = {}
+        self._streamed: dict[tuple[str, int], list[dict[str, Any]]] = {}
+        self._seq = 0
+        self._secrets: dict[str, str] = {}
+        self.abandoned: set[int] = set()
+        self._fallback_secret = ""
+        self._outgoing: list[dict[str, Any]] = []
+        self._writer: asyncio.WriteTransport | None = None
+        self._reader: asyncio.ReadTransport | None = None
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process else None
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._pending)
+
+    async def start(self, timeout: float = 60.0) -> list[dict[str, Any]]:
+        """Spawn the worker and wait until it reports its functions (ProjectError if it cannot)."""
+        loop = asyncio.get_running_loop()
+        to_worker_read, to_worker_write = os.pipe()
+        from_worker_read, from_worker_write = os.pipe()
+        env = dict(os.environ)
+        env.update(
+            {
+                worker_module.FDS_ENV: f"{to_worker_read},{from_worker_write}",
+                worker_module.ROOT_ENV: str(self.config.root),
+                worker_module.APP_ENV: self.config.app or "",
+                worker_module.API_ENV: self.api_url,
+                worker_module.THREADS_ENV: str(self.threads),
+                worker_module.GRACE_ENV: str(self.grace),
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "pingback_cli.worker"],
+                cwd=self.config.root,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=sys.stderr.fileno() if _has_fileno(sys.stderr) else None,
+                pass_fds=(to_worker_read, from_worker_write),
+                start_new_session=True,
+            )
+        finally:
+            os.close(to_worker_read)
+            os.close(from_worker_write)
+        self.alive = True
+        self._reader, _ = await loop.connect_read_pipe(
+            lambda: _Lines(self._on_message, self._on_eof), os.fdopen(from_worker_read, "rb", 0)
+        )
+        self._writer, _ = await loop.connect_write_pipe(asyncio.Protocol, os.fdopen(to_worker_write, "wb", 0))
+        try:
+            message = await asyncio.wait_for(asyncio.shield(self._ready), timeout)
+        except asyncio.TimeoutError:
+            await self.stop(grace=0)
+            raise ProjectError(
+                f"the project did not finish importing within {timeout:.0f}s",
+                hint="does importing your code wait on a server or on input?",
+            ) from None
+        if message["op"] == "error":
+            await self.exited
+            raise ProjectError(message["message"], hint=message.get("hint"), details=message.get("details"))
+        self.functions = message["functions"]
+        self._secrets = message.get("secrets") or {}
+        self._fallback_secret = next(iter(self._secrets.values()), "")
+        return self.functions
+
+    def execute(self, request: AttemptRequest) -> asyncio.Future[AttemptOutcome]:
+        future: asyncio.Future[AttemptOutcome] = asyncio.get_running_loop().create_future()
+        if not self.alive:
+            future.set_result(AttemptOutcome(None, error="the worker process is not running"))
+            return future
+        self._seq += 1
+        seq = self._seq
+        self._pending[seq] = (request, future)
+        future.add_done_callback(lambda _: self._forget(seq))
+        if not self._outgoing:
+            asyncio.get_running_loop().call_soon(self._send_batch)
+        body = request.encode()
+        secret = self._secrets.get(request.function, self._fallback_secret)
+        self._outgoing.append(
+            {
+                "seq": seq,
+                "function": request.function,
+                "body": body.decode(),
+                "headers": signed_headers(secret, body),
+            }
+        )
+        return future
+
+    def _forget(self, seq: int) -> None:
+        """The attempt ended without an answer (timeout, interrupt): its handler may still run."""
+        entry = self._pending.pop(seq, None)
+        if entry is not None:
+            request = entry[0]
+            self._streamed.pop((request.execution_id, request.attempt), None)
+            self.abandoned.add(seq)
+
+    @property
+    def busy_abandoned(self) -> int:
+        """Handlers still running past their timeout, each holding a thread of this worker."""
+        return len(self.abandoned)
+
+    def _send_batch(self) -> None:
+        batch, self._outgoing = self._outgoing, []
+        if self._writer is None or self._writer.is_closing():
+            return
+        self._writer.write(
+            json.dumps({"op": "exec", "requests": batch}, separators=(",", ":"), ensure_ascii=False).encode()
+            + b"\n"
+        )
+
+    def _on_message(self, message: dict[str, Any]) -> None:
+        op = message.get("op")
+        if op == "result":
+            entry = self._pending.pop(message["seq"], None)
+            if entry is None:
+                self.abandoned.discard(message["seq"])  # timed out already; the late answer is dropped
+                return
+            self._streamed.pop((entry[0].execution_id, entry[0].attempt), None)
+            if entry[1].done():
+                return  # timed out or interrupted in this same loop turn: the answer is late
+            future = entry[1]
+            response = message.get("response")
+            duration = response.get("durationMs") if isinstance(response, dict) else None
+            future.set_result(
+                AttemptOutcome(
+                    http_status=message.get("httpStatus"),
+                    response=response if isinstance(response, dict) else None,
+                    traceback=message.get("traceback"),
+                    duration_ms=duration if isinstance(duration, int) else None,
+                )
+            )
+        elif op == "log":
+            key = (message["id"], message["attempt"])
+            self._streamed.setdefault(key, []).append(message["entry"])
+            if self.on_log is not None:
+                self.on_log(message["id"], message["attempt"], message["entry"])
+        elif op in ("ready", "error") and not self._ready.done():
+            self._ready.set_result(message)
+
+    def _on_eof(self) -> None:
+        if not self.alive:
+            return
+        self.alive = False
+        asyncio.get_running_loop().create_task(self._reap())
+
+    async def _reap(self) -> None:
+        returncode = await asyncio.get_running_loop().run_in_executor(None, self._wait)
+        if not self._ready.done():
+            self._ready.set_result(
+                {
+                    "op": "error",
+                    "message": f"the worker process {describe_exit(returncode)} while importing the project",
+                    "hint": "run your module with python directly to see why",
+                }
+            )
+        how = describe_exit(returncode)
+        for request, future in list(self._pending.values()):
+            if not future.done():
+                future.set_result(
+                    AttemptOutcome(
+                        None,
+                        error=f"the worker process died while this attempt was running ({how}); "
+                        "did the handler call os._exit() or crash the interpreter?",
+                        logs=self._streamed.get((request.execution_id, request.attempt), []),
+                    )
+                )
+        if self._writer is not None:
+            self._writer.close()
+        if not self.exited.done():
+            self.exited.set_result(returncode)
+        if self.on_exit is not None and not self.stopping:
+            self.on_exit(self)
+
+    def _wait(self) -> int | None:
+        assert self.process is not None
+        try:
+            return self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self._signal_group(signal.SIGKILL)
+            return self.process.wait()
+
+    def _signal_group(self, sig: signal.Signals) -> None:
+        if self.process is None:
+            return
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.process.pid, sig)
+
+    async def stop(self, grace: float = 5.0) -> None:
+        """Close the pipe (finish running work), then SIGINT, then SIGKILL, whole process group."""
+        self.stopping = True
+        if self.process is None:
+            return
+        if self._writer is not None and not self._writer.is_closing():
+            self._writer.close()
+        for sig, wait in ((None, grace), (signal.SIGINT, 1.0), (signal.SIGKILL, 5.0)):
+            if sig is not None:
+                self._signal_group(sig)
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(asyncio.shield(self.exited), wait)
+                break
+        # Whatever the user's handlers spawned into the group goes with the worker.
+        self._signal_group(signal.SIGKILL)
+        if self._reader is not None:
+            self._reader.close()
+
+
+def _has_fileno(stream: Any) -> bool:
+    try:
+        stream.fileno()
+    except (AttributeError, OSError, ValueError):
+        return False
+    return True

@@ -1,0 +1,226 @@
+"""How an execution is stored: the table's columns, and a row from and to an Execution.
+
+JSON columns are written strictly where the value is JSON and leniently (repr) where a
+handler returned something JSON cannot hold, so a row can always be written and read back.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pingback_cli.models import JSON, Attempt, Execution, LogEntry
+
+# Column order of a row as written; reads use the same order without seq.
+COLUMNS = (
+    "id",
+    "seq",
+    "root_id",
+    "parent_id",
+    "depth",
+    "function",
+    "type",
+    "status",
+    "attempt",
+    "has_payload",
+    "payload",
+    "result",
+    "error",
+    "logs",
+    "attempts",
+    "scheduled_at",
+    "started_at",
+    "completed_at",
+    "duration_ms",
+    "http_status",
+    "trigger",
+    "replay_of",
+    "owner",
+)
+
+
+QUOTED = [f'"{name}"' for name in COLUMNS]
+
+
+READ_COLUMNS = [name for name in QUOTED if name not in ('"seq"', '"owner"')]
+
+
+SELECT = ", ".join(READ_COLUMNS)
+
+
+SELECT_ROOT = ", ".join(f"r.{name}" for name in READ_COLUMNS)
+
+
+UPSERT = (
+    f"INSERT INTO executions ({', '.join(QUOTED)}) VALUES ({', '.join('?' for _ in QUOTED)})"
+    " ON CONFLICT (id) DO UPDATE SET "
+    + ", ".join(f"{name} = excluded.{name}" for name in QUOTED if name not in ('"id"', '"seq"'))
+)
+
+
+# Encoders are built once: json.dumps with options builds a new one per call.
+_STRICT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
+
+_LENIENT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=repr)
+
+
+_DECODER = json.JSONDecoder()
+
+
+def loads(text: str) -> JSON:
+    """``json.loads`` for text we wrote: no surrounding whitespace to skip."""
+    return _DECODER.raw_decode(text)[0]
+
+
+def dump_value(value: JSON) -> str:
+    """JSON text; a value JSON cannot hold is stored as its repr string instead."""
+    try:
+        return _STRICT.encode(value)
+    except (TypeError, ValueError, RecursionError):
+        try:
+            text = repr(value)
+        except Exception:
+            text = f"<{type(value).__name__}>"
+        return _STRICT.encode(text)
+
+
+def _dump_list(items: list[dict[str, JSON]]) -> str:
+    """Logs and attempts; a value inside that JSON cannot hold becomes its repr."""
+    if not items:
+        return "[]"
+    try:
+        return _LENIENT.encode(items)
+    except (ValueError, RecursionError):  # a circular log meta
+        return "[]"
+
+
+def _load_list(text: str | None) -> list[Any]:
+    if not text or text == "[]":
+        return []
+    loaded = loads(text)
+    return loaded if isinstance(loaded, list) else []
+
+
+def _dump_logs(logs: list[LogEntry]) -> str:
+    return _dump_list([log.to_json() for log in logs]) if logs else "[]"
+
+
+def _load_logs(text: str | None) -> list[LogEntry]:
+    return [LogEntry.from_json(item) for item in _load_list(text)]
+
+
+def dump_attempts(attempts: list[Attempt]) -> str:
+    """Like ``Attempt.to_json`` but with unix-second times: ISO formatting dominated flushes."""
+    if not attempts:
+        return "[]"
+    return _dump_list(
+        [
+            {
+                "attempt": attempt.number,
+                "status": attempt.status,
+                "startedAt": attempt.started_at,
+                "completedAt": attempt.completed_at,
+                "durationMs": attempt.duration_ms,
+                "httpStatus": attempt.http_status,
+                "error": attempt.error,
+                "traceback": attempt.traceback,
+                "logs": [log.to_json() for log in attempt.logs],
+            }
+            for attempt in attempts
+        ]
+    )
+
+
+def load_attempts(text: str | None) -> list[Attempt]:
+    return [
+        Attempt(
+            number=item["attempt"],
+            status=item["status"],
+            started_at=item["startedAt"],
+            completed_at=item.get("completedAt"),
+            duration_ms=item.get("durationMs"),
+            http_status=item.get("httpStatus"),
+            error=item.get("error"),
+            traceback=item.get("traceback"),
+            logs=[LogEntry.from_json(log) for log in item.get("logs") or ()],
+        )
+        for item in _load_list(text)
+    ]
+
+
+def encode_row(seq: int, e: Execution, owner: str) -> tuple[Any, ...]:
+    return (
+        e.id,
+        seq,
+        e.root_id or e.id,
+        e.parent_id,
+        e.depth,
+        e.function,
+        e.type,
+        e.status,
+        e.attempt,
+        int(e.has_payload),
+        dump_value(e.payload) if e.has_payload else None,
+        None if e.result is None else dump_value(e.result),
+        e.error,
+        _dump_logs(e.logs),
+        dump_attempts(e.attempts),
+        e.scheduled_at,
+        e.started_at,
+        e.completed_at,
+        e.duration_ms,
+        e.http_status,
+        e.trigger,
+        e.replay_of,
+        owner,
+    )
+
+
+def decode_row(row: tuple[Any, ...]) -> Execution:
+    (
+        execution_id,
+        root_id,
+        parent_id,
+        depth,
+        function,
+        type_,
+        status,
+        attempt,
+        has_payload,
+        payload,
+        result,
+        error,
+        logs,
+        attempts,
+        scheduled_at,
+        started_at,
+        completed_at,
+        duration_ms,
+        http_status,
+        trigger,
+        replay_of,
+    ) = row
+    return Execution(
+        id=execution_id,
+        function=function,
+        type=type_,
+        scheduled_at=scheduled_at,
+        payload=loads(payload) if has_payload and payload is not None else None,
+        has_payload=bool(has_payload),
+        parent_id=parent_id,
+        root_id=root_id,
+        depth=depth,
+        status=status,
+        attempt=attempt,
+        attempts=load_attempts(attempts),
+        result=None if result is None else loads(result),
+        error=error,
+        logs=_load_logs(logs),
+        started_at=started_at,
+        completed_at=completed_at,
+        duration_ms=duration_ms,
+        http_status=http_status,
+        trigger=trigger,
+        replay_of=replay_of,
+    )

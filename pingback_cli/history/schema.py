@@ -1,0 +1,49 @@
+"""The history database's schema: one migration per version, applied in order on open.
+
+Append a migration to add a table or column; never edit one that has shipped.
+"""
+
+from __future__ import annotations
+
+SCHEMA_VERSION = 2
+
+
+MIGRATIONS: list[str] = [
+    # 1: the executions table. Roots are rows with parent_id NULL; seq is creation order.
+    """
+    CREATE TABLE executions (
+        id TEXT PRIMARY KEY,
+        seq INTEGER NOT NULL,
+        root_id TEXT NOT NULL,
+        parent_id TEXT,
+        depth INTEGER NOT NULL DEFAULT 0,
+        function TEXT NOT NULL,
+        type TEXT,
+        status TEXT NOT NULL,
+        attempt INTEGER NOT NULL DEFAULT 0,
+        has_payload INTEGER NOT NULL DEFAULT 0,
+        payload TEXT,
+        result TEXT,
+        error TEXT,
+        logs TEXT NOT NULL DEFAULT '[]',
+        attempts TEXT NOT NULL DEFAULT '[]',
+        scheduled_at REAL NOT NULL,
+        started_at REAL,
+        completed_at REAL,
+        duration_ms INTEGER,
+        http_status INTEGER,
+        "trigger" TEXT NOT NULL DEFAULT 'run',
+        replay_of TEXT
+    );
+    CREATE INDEX executions_tree ON executions (root_id, status);
+    CREATE INDEX executions_roots ON executions (seq) WHERE parent_id IS NULL;
+    CREATE INDEX executions_roots_function ON executions (function, seq) WHERE parent_id IS NULL;
+    CREATE INDEX executions_roots_status ON executions (status, seq) WHERE parent_id IS NULL;
+    CREATE INDEX executions_unfinished ON executions (status)
+        WHERE status IN ('pending', 'running');
+    """,
+    # 2: the process that wrote each row (pid:start-time), to recover after a kill -9.
+    """
+    ALTER TABLE executions ADD COLUMN owner TEXT;
+    """,
+]
