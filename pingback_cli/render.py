@@ -7,6 +7,7 @@ spans, so it is never parsed as markup or emoji.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections import Counter
@@ -169,8 +170,6 @@ def _table() -> Table:
 
 def function_table(specs: list[FunctionSpec], now: float) -> Table:
     """Every cron and task: crons first, then tasks, each by name."""
-    from pingback_cli.project.cron import describe, next_fire
-
     table = _table()
     table.add_column("Name", no_wrap=True)
     table.add_column("Type", no_wrap=True)
@@ -182,11 +181,7 @@ def function_table(specs: list[FunctionSpec], now: float) -> Table:
     table.add_column("Source", overflow="fold")
     for spec in sorted(specs, key=lambda spec: (spec.type != "cron", spec.name)):
         if spec.schedule:
-            upcoming = next_fire(spec.schedule, now)
-            schedule = Text.assemble(
-                printable(spec.schedule), "\n", (printable(describe(spec.schedule)), "dim")
-            )
-            next_run = Text.assemble(f"{_utc(upcoming)} UTC", "\n", (_relative(upcoming - now), "dim"))
+            schedule, next_run = _schedule_cells(spec.schedule, now)
         else:
             schedule = next_run = Text(NONE, style="dim")
         timeout = (
@@ -207,16 +202,36 @@ def function_table(specs: list[FunctionSpec], now: float) -> Table:
     return table
 
 
+def _schedule_cells(schedule: str, now: float) -> tuple[Text, Text]:
+    """The schedule with its description (and its real rhythm when that is uneven), and the
+    next run; the rhythm is ``project.cron.intervals``, the same one ``pingback check`` uses."""
+    from pingback_cli.project.cron import NeverFires, describe, intervals, next_fire
+
+    described = Text.assemble(printable(schedule), "\n", (printable(describe(schedule)), "dim"))
+    try:
+        upcoming = next_fire(schedule, now)
+    except NeverFires:
+        return described, Text("never", style="dim")
+    try:
+        cadence = intervals(schedule, now)
+    except NeverFires:
+        cadence = None
+    if cadence is not None and cadence.across is not None:
+        described.append_text(Text.assemble("\n", (cadence.phrase(), "dim")))
+    return described, Text.assemble(f"{_utc(upcoming)} UTC", "\n", (_relative(upcoming - now), "dim"))
+
+
 def function_json(spec: FunctionSpec, now: float) -> dict[str, Any]:
     """``spec.to_json()`` plus the schedule's ``description`` and ``nextRunAt``."""
     data = spec.to_json()
     data["description"] = None
     data["nextRunAt"] = None
     if spec.schedule:
-        from pingback_cli.project.cron import describe, next_fire
+        from pingback_cli.project.cron import NeverFires, describe, next_fire
 
         data["description"] = describe(spec.schedule)
-        data["nextRunAt"] = iso(next_fire(spec.schedule, now))
+        with contextlib.suppress(NeverFires):
+            data["nextRunAt"] = iso(next_fire(spec.schedule, now))
     return data
 
 

@@ -337,7 +337,7 @@ def check_function(raw: RawFunction, now: float) -> list[Finding]:
     def add(rule: str, severity: Severity, message: str, fix: str) -> None:
         found.append(Finding(rule, severity, file, line, f'{data["type"]} "{name}": {message}', fix, name))
 
-    schedule_ok = data["type"] == "cron" and _check_schedule(data["schedule"], add)
+    schedule_ok = data["type"] == "cron" and _check_schedule(data["schedule"], now, add)
     retries = data["retries"]
     if not _whole(retries) or not 0 <= retries <= 10:
         add(
@@ -369,29 +369,18 @@ def _whole(value: Any) -> bool:
 Add = Callable[[str, Severity, str, str], None]
 
 
-def _check_schedule(schedule: Any, add: Add) -> bool:
-    from croniter import CroniterBadDateError
-
-    from pingback_cli.project.cron import ScheduleError, validate_schedule
+def _check_schedule(schedule: Any, now: float, add: Add) -> bool:
+    """The platform refuses it (invalid-schedule), or accepts it and never fires it (never-fires)."""
+    from pingback_cli.project.cron import GENERIC_FIX, NeverFires, ScheduleError, next_fire, validate_schedule
 
     try:
         validate_schedule(schedule)
+        next_fire(schedule, now)
+    except NeverFires as exc:
+        add("never-fires", "error", str(exc), exc.fix or GENERIC_FIX)
+        return False
     except ScheduleError as exc:
-        if isinstance(exc.__cause__, CroniterBadDateError):
-            add(
-                "never-fires",
-                "error",
-                str(exc),
-                "pick a day that exists in that month (February has no 30th), or a weekday "
-                'instead, e.g. "0 0 28 2 *"',
-            )
-        else:
-            add(
-                "invalid-schedule",
-                "error",
-                str(exc),
-                'write 5 fields, minute hour day-of-month month day-of-week, in UTC, e.g. "*/15 * * * *"',
-            )
+        add("invalid-schedule", "error", str(exc), exc.fix or GENERIC_FIX)
         return False
     return True
 
@@ -423,34 +412,35 @@ def _seconds(count: int) -> str:
 
 
 def _check_overlap(schedule: str, seconds: float, concurrency: int, now: float, add: Add) -> None:
-    from pingback_cli.project.cron import ScheduleError, typical_interval
+    """Compares the timeout with the shortest real gap between fires (``project.cron.intervals``)."""
+    from pingback_cli.project.cron import ScheduleError, intervals
     from pingback_cli.project.durations import format_duration
 
     try:
-        interval = typical_interval(schedule, now)
+        cadence = intervals(schedule, now)
     except ScheduleError:
         return
-    if seconds <= interval * concurrency:
+    gap = cadence.shortest
+    if seconds <= gap * concurrency:
         return
-    every, limit = format_duration(interval), format_duration(seconds)
-    needed = -(-int(seconds) // int(interval))
+    limit = format_duration(seconds)
+    needed = -(-int(seconds) // int(gap))
     more = f"raise concurrency to {needed}" if needed <= 10 else "split the work into tasks"
     if concurrency == 1:
         add(
             "timeout-over-interval",
             "warning",
-            f"it fires every {every} but its timeout is {limit}: while a slow run is still going, "
+            f"it fires {cadence.phrase()}, but its timeout is {limit}: while a slow run is still going, "
             "the next fire is skipped (concurrency 1)",
-            f'lower the timeout to at most "{int(interval)}s", fire less often, or {more} '
-            "to let runs overlap",
+            f'lower the timeout to at most "{int(gap)}s", fire less often, or {more} to let runs overlap',
         )
     else:
         add(
             "runs-outpace-concurrency",
             "warning",
-            f"it fires every {every} and each run may take up to {limit}, so more than "
+            f"it fires {cadence.phrase()}, and each run may take up to {limit}, so more than "
             f"{concurrency} runs (its concurrency) can be due at once and the extra fires are skipped",
-            f'{more}, lower the timeout to "{int(interval * concurrency)}s", or fire less often',
+            f'{more}, lower the timeout to "{int(gap * concurrency)}s", or fire less often',
         )
 
 

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from pingback_cli.engine.clock import Clock, TimerHandle
 from pingback_cli.engine.engine import Engine, Event
 from pingback_cli.models import Execution, FunctionSpec
-from pingback_cli.project.cron import next_fire
+from pingback_cli.project.cron import NeverFires, next_fire
 
 
 class CronScheduler:
@@ -44,7 +44,12 @@ class CronScheduler:
 
     def _arm(self, spec: FunctionSpec, after: float) -> None:
         assert spec.schedule is not None
-        due = next_fire(spec.schedule, after)
+        try:
+            due = next_fire(spec.schedule, after)
+        except NeverFires:
+            # The platform registers such a schedule and never fires it; `pingback check` says why.
+            self._next.pop(spec.name, None)
+            return
         self._next[spec.name] = due
         self._timers[spec.name] = self.clock.call_later(due - self.clock.now(), self._fire, spec, due)
 

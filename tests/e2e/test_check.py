@@ -22,11 +22,17 @@ CHECK_FIXTURES = FIXTURES / "check"
 
 # rule -> (severity, [(file, text on the flagged line, text in the message)])
 CASES: dict[str, tuple[str, list[tuple[str, str, str]]]] = {
-    "invalid-schedule": ("error", [("jobs.py", '@pb.cron("bad-schedule"', "has 4 fields")]),
-    "never-fires": ("error", [("jobs.py", '@pb.cron("leap-day"', "never fires")]),
+    "invalid-schedule": (
+        "error",
+        [("jobs.py", '@pb.cron("bad-schedule"', "the platform does not wrap ranges")],
+    ),
+    "never-fires": (
+        "error",
+        [("jobs.py", '@pb.cron("short-months"', "day 31 never occurs in April, June, September or November")],
+    ),
     "timeout-over-interval": (
         "warning",
-        [("jobs.py", '@pb.cron("slow-every-minute"', "fires every 1m00s but its timeout is 2m00s")],
+        [("jobs.py", '@pb.cron("slow-every-minute"', "fires every minute, but its timeout is 2m00s")],
     ),
     "runs-outpace-concurrency": (
         "warning",

@@ -6,8 +6,10 @@ from hypothesis import strategies as st
 
 from pingback_cli.models import from_iso, iso
 from pingback_cli.project.cron import (
+    NeverFires,
     ScheduleError,
     describe,
+    intervals,
     next_fire,
     next_fires,
     typical_interval,
@@ -31,6 +33,7 @@ def at(text: str) -> float:
         "* * * * *",
         "*/15 * * * *",
         "*/60 * * * *",
+        "*/61 * * * *",  # cron-parser reads a step past the range as "the first value only"
         "0 0 * * *",
         "30 14 * * 1-5",
         "0 9 1 * *",
@@ -41,7 +44,18 @@ def at(text: str) -> float:
         "0 0 29 2 *",
         "0 0 L * *",
         "0 0 * * 1#2",
+        "0 0 * * 5L",
+        "0 0 ? * MON",
         "  0   0\t* * *  ",
+        "@yearly",
+        "@monthly",
+        "@weekly",
+        "@daily",
+        "@hourly",
+        "*/5 * * * * *",
+        "0 0 31 4,6,9,11 *",  # accepted, never fires: see test_never_fires
+        "",  # cron-parser fills missing leading fields: "" is every minute
+        "0 9 * *",
     ],
 )
 def test_valid_schedules(expr: str) -> None:
@@ -51,32 +65,70 @@ def test_valid_schedules(expr: str) -> None:
 @pytest.mark.parametrize(
     ("expr", "message"),
     [
-        ("*/61 * * * *", 'invalid cron expression "*/61 * * * *": minute field "*/61" has step 61'),
-        ("0 */25 * * *", 'hour field "*/25" has step 25'),
-        ("60 * * * *", 'minute field "60" is not valid (allowed values 0-59)'),
-        ("0 24 * * *", 'hour field "24" is not valid'),
-        ("0 0 0 * *", 'day-of-month field "0" is not valid'),
-        ("0 0 * 13 *", 'month field "13" is not valid'),
-        ("0 0 * * 8", 'day-of-week field "8" is not valid'),
-        ("*/0 * * * *", 'minute field "*/0" is not valid'),
-        ("H * * * *", 'minute field "H" is not valid'),
-        ("a b c d e", 'minute field "a" is not valid'),
+        ("60 * * * *", 'minute field "60" has "60", outside 0-59; allowed: 0-59'),
+        ("0 24 * * *", 'hour field "24" has "24", outside 0-23'),
+        ("0 0 0 * *", 'day-of-month field "0" has "0", outside 1-31'),
+        ("0 0 * 13 *", 'month field "13" has "13", outside 1-12'),
+        ("0 0 * * 8", 'day-of-week field "8" has "8", outside 0-7'),
+        ("*/0 * * * *", 'minute field "*/0" has the step "0"; a step must be a number of 1 or more'),
+        ("H * * * *", 'minute field "H" has "H", which the platform does not accept here'),
+        ("22-2 * * * *", 'the platform does not wrap ranges, write "22-59,0-2"'),
+        ("0 0 * * FRI-MON", 'does not wrap ranges, write "5-6,0-1"'),
+        ("0 0 15W * *", "uses W (nearest weekday), which the platform does not support"),
+        ("0 0 * * MONDAY", 'has "DAY", which is not a day name (SUN-SAT)'),
+        ("0 0 * * 1#6", 'has an occurrence after "#" outside 1-5'),
+        ("0 0 * * 1,2#2", 'combines "#" with a list, step or range'),
+        ("0 0 * * * * *", "it has 7 fields; the platform reads at most 6"),
         (
-            "0 0 * * * *",
-            '"0 0 * * * *" has 6 fields; Pingback schedules have 5 '
-            "(minute hour day-of-month month day-of-week)",
+            "@annually",
+            "the platform knows only the aliases @yearly, @monthly, @weekly, @daily, @hourly (write @yearly)",
         ),
-        ("0 0 * *", '"0 0 * *" has 4 fields'),
-        ("@daily", '"@daily" has 1 field;'),
-        ("", '"" has 0 fields'),
-        ("0 0 30 2 *", 'cron expression "0 0 30 2 *" never fires'),
-        ("0 0 31 4,6,9,11 *", "never fires"),
+        ("@daily ", "write the alias @daily alone, without spaces"),
+        ("0 0 30 2 *", "day-of-month 30 never occurs in February, which has 29 days"),
+        ("0 0 31 11 *", "day-of-month 31 never occurs in November, which has 30 days"),
     ],
 )
 def test_invalid_schedules(expr: str, message: str) -> None:
     with pytest.raises(ScheduleError) as caught:
         validate_schedule(expr)
     assert message in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_a_day_missing_from_its_only_month_proposes_its_last_day() -> None:
+    with pytest.raises(ScheduleError) as caught:
+        validate_schedule("0 0 31 11 *")
+    assert caught.value.fix == 'fire on its last day instead: "0 0 L 11 *"'
+
+
+@pytest.mark.parametrize(
+    ("expr", "message", "fix"),
+    [
+        (
+            "0 0 31 4,6,9,11 *",
+            "never fires: day 31 never occurs in April, June, September or November",
+            'fire on the last day of each of those months instead: "0 0 L 4,6,9,11 *"',
+        ),
+        (
+            "0 0 * * L5",
+            'its scheduler fails on day-of-week "L5": the last weekday of the month is written day first',
+            'write "0 0 * * 5L"',
+        ),
+        (
+            "0 0 * * L",
+            'fails on day-of-week "L"',
+            'write "0 0 * * 5L", or L in day-of-month for the last day',
+        ),
+        ("0 0 * * 1#2.5", "finds no date for it within its 10,000-step search", None),
+    ],
+)
+def test_never_fires(expr: str, message: str, fix: str | None) -> None:
+    validate_schedule(expr)  # the platform registers it...
+    with pytest.raises(NeverFires) as caught:  # ...and its scheduler never finds a time
+        next_fire(expr, at("2026-11-28T10:07:00Z"))
+    assert message in str(caught.value)
+    if fix is not None:
+        assert caught.value.fix == fix
 
 
 @pytest.mark.parametrize("value", [None, 15, 1.5, ["*", "*", "*", "*", "*"], b"* * * * *"])
@@ -119,6 +171,26 @@ def test_next_fire(expr: str, after: str, expected: str) -> None:
 
 def test_next_fire_returns_float() -> None:
     assert isinstance(next_fire("*/15 * * * *", at("2026-11-28T10:07:00Z")), float)
+
+
+@pytest.mark.parametrize(
+    ("expr", "after", "expected"),
+    [
+        ("*/5 * * * * *", "2026-11-28T10:07:00Z", "2026-11-28T10:07:05Z"),
+        ("30 * * * * *", "2026-11-28T10:07:30Z", "2026-11-28T10:08:30Z"),
+        ("@hourly", "2026-11-28T10:07:00Z", "2026-11-28T11:00:00Z"),
+        ("@weekly", "2026-11-28T10:07:00Z", "2026-11-29T00:00:00Z"),
+        ("@yearly", "2026-11-28T10:07:00Z", "2027-01-01T00:00:00Z"),
+        ("0 0 * * 5L", "2026-11-28T10:07:00Z", "2026-12-25T00:00:00Z"),
+        ("0 0 5L * *", "2026-11-28T10:07:00Z", "2026-11-30T00:00:00Z"),  # any L text: last day
+        ("0 0 * * 2-7/2", "2026-11-28T10:07:00Z", "2026-11-29T00:00:00Z"),  # a range to 7 adds Sunday
+        ("0 0 1 * 0-6", "2026-11-28T10:07:00Z", "2026-11-29T00:00:00Z"),  # 0-6 is not "*": any day
+        ("0 9 * *", "2026-11-28T10:07:00Z", "2026-12-09T00:00:00Z"),  # right-aligned: hour 0, day 9
+        ("*/61 * * * *", "2026-11-28T10:07:00Z", "2026-11-28T11:00:00Z"),
+    ],
+)
+def test_next_fire_platform_forms(expr: str, after: str, expected: str) -> None:
+    assert iso(next_fire(expr, at(after))) == iso(at(expected))
 
 
 def test_next_fire_rejects_invalid() -> None:
@@ -180,7 +252,35 @@ def test_describe(expr: str, expected: str) -> None:
     assert describe(expr) == expected
 
 
-@pytest.mark.parametrize("expr", ["nonsense", "", "1 2 3"])
+@pytest.mark.parametrize(
+    ("expr", "expected"),
+    [
+        ("@yearly", "At 00:00, on day 1 of the month, only in January"),
+        ("@monthly", "At 00:00, on day 1 of the month"),
+        ("@weekly", "At 00:00, only on Sunday"),
+        ("@daily", "At 00:00"),
+        ("@hourly", "Every hour"),
+        ("*/5 * * * * *", "Every 5 seconds"),
+        ("30 0 9 * * 1-5", "At 09:00:30, Monday through Friday"),
+        ("0 0 L * *", "At 00:00, on the last day of the month"),
+        ("0 0 5L * *", "At 00:00, on the last day of the month"),
+        ("0 0 * * 5L", "At 00:00, on the last Friday of the month"),
+        ("0 0 * * 1#2", "At 00:00, on the second Monday of the month"),
+        ("0 0 ? * MON", "At 00:00, only on Monday"),
+        ("*/61 * * * *", "Every hour"),
+        ("5/15 * * * *", "Every 15 minutes, starting at 5 minutes past the hour"),
+        ("10-50/20 * * * *", "Every 20 minutes, starting at 10 minutes past the hour"),
+        ("5-35/10 * * * *", "Every 10 minutes, minutes 5 through 35 past the hour"),
+        ("0 0 1 JAN-MAR *", "At 00:00, on day 1 of the month, January through March"),
+        ("0 0 * * 7", "At 00:00, only on Sunday"),
+        ("", "Every minute"),
+    ],
+)
+def test_describe_platform_forms(expr: str, expected: str) -> None:
+    assert describe(expr) == expected
+
+
+@pytest.mark.parametrize("expr", ["nonsense", "0 0 15W * *", "0 0 * * L5"])
 def test_describe_falls_back_to_expression(expr: str) -> None:
     assert describe(expr) == expr
 
@@ -206,6 +306,23 @@ def test_describe_never_raises_on_non_string() -> None:
 )
 def test_typical_interval(expr: str, expected: float) -> None:
     assert typical_interval(expr, at("2026-11-28T10:07:00Z")) == expected
+
+
+@pytest.mark.parametrize(
+    ("expr", "phrase", "shortest"),
+    [
+        ("*/7 * * * *", "every 7 minutes within the hour; the gap across the hour is 4 minutes", 4 * MINUTE),
+        ("*/15 * * * *", "every 15 minutes", 15 * MINUTE),
+        ("0 */7 * * *", "every 7 hours within the day; the gap across the day is 3 hours", 3 * HOUR),
+        ("*/45 * * * * *", "every 45 seconds within the minute; the gap across the minute is 15 seconds", 15),
+        ("0 9 * * 1-5", "every 1 to 3 days, most often 1 day", DAY),
+        ("@daily", "every day", DAY),
+    ],
+)
+def test_intervals(expr: str, phrase: str, shortest: float) -> None:
+    cadence = intervals(expr, at("2026-11-28T10:07:00Z"))
+    assert cadence.phrase() == phrase
+    assert cadence.shortest == shortest
 
 
 @settings(deadline=None)

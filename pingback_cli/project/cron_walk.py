@@ -1,0 +1,162 @@
+"""Next fire times exactly as ``cron-parser`` 4.9.0 computes them in UTC.
+
+Our own walk after ``CronExpression.prototype._findSchedule`` (``lib/expression.js``) and the
+``CronDate`` steps it takes (``lib/date.js``): test the day, then the month, hour, minute and
+second, and on a mismatch step that unit forward to the start of the next one. It gives up
+after 10,000 steps (``LOOP_LIMIT``), which is how the platform fails on a schedule that never
+fires; we count the same steps so we fail on the same ones. Times are integer UTC
+milliseconds. Pure: standard library only.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from pingback_cli.project.cron_grammar import (
+    DAY_OF_MONTH,
+    DAY_OF_WEEK,
+    DAYS_IN_MONTH,
+    HOUR,
+    MINUTE,
+    MONTH,
+    SECOND,
+    CronFields,
+)
+
+LOOP_LIMIT = 10_000
+SECOND_MS = 1000
+MINUTE_MS = 60 * SECOND_MS
+HOUR_MS = 60 * MINUTE_MS
+DAY_MS = 24 * HOUR_MS
+_EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
+
+
+class WalkError(ValueError):
+    """``cron-parser`` throws while looking for the next fire; ``kind`` is "limit" or "last-weekday"."""
+
+    def __init__(self, kind: str, detail: str) -> None:
+        super().__init__(detail)
+        self.kind = kind
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What the walk tests, precomputed from :class:`CronFields`."""
+
+    seconds: frozenset[int]
+    minutes: frozenset[int]
+    hours: frozenset[int]
+    days: frozenset[int]
+    months: frozenset[int]
+    weekdays: frozenset[int]
+    day_count: int
+    last_day: bool
+    last_weekdays: tuple[str, ...]
+    any_weekday: bool
+    nth: float
+
+
+def _plan(fields: CronFields) -> _Plan:
+    def numbers(index: int) -> frozenset[int]:
+        return frozenset(value for value in fields.values[index] if isinstance(value, int))
+
+    days, weekdays = fields.values[DAY_OF_MONTH], fields.values[DAY_OF_WEEK]
+    return _Plan(
+        seconds=numbers(SECOND),
+        minutes=numbers(MINUTE),
+        hours=numbers(HOUR),
+        days=numbers(DAY_OF_MONTH),
+        months=numbers(MONTH),
+        weekdays=numbers(DAY_OF_WEEK),
+        day_count=len(days),
+        last_day=any(isinstance(day, str) for day in days),
+        last_weekdays=tuple(day for day in weekdays if isinstance(day, str)),
+        any_weekday=len(weekdays) == 8,
+        nth=fields.nth,
+    )
+
+
+def fires(fields: CronFields, after_ms: int) -> Iterator[int]:
+    """Fire times strictly after ``after_ms``, each found from the one before (``next()``).
+
+    Raises WalkError where ``cron-parser``'s ``next()`` throws: on the 10,000th step of one
+    search, or on a day-of-week L text that does not start with a digit.
+    """
+    plan = _plan(fields)
+    current = after_ms
+    while True:
+        current = _find(plan, current)
+        yield current
+
+
+def _find(plan: _Plan, start: int) -> int:
+    now = start
+    for step in range(1, LOOP_LIMIT + 1):
+        moved = _step(plan, now)
+        if moved is None:
+            if now != start:
+                if step >= LOOP_LIMIT:
+                    break
+                return now
+            moved = (now // SECOND_MS + 1) * SECOND_MS
+        now = moved
+    raise WalkError("limit", "no fire time found within cron-parser's 10,000-step search")
+
+
+def _step(plan: _Plan, now: int) -> int | None:
+    """The next instant to test when ``now`` does not match, or None when it does."""
+    days, rest = divmod(now, DAY_MS)
+    date = dt.date.fromordinal(_EPOCH_ORDINAL + days)
+    if not _day_matches(plan, date, (days + 4) % 7):
+        return (days + 1) * DAY_MS
+    if date.month not in plan.months:
+        following = dt.date(date.year + date.month // 12, date.month % 12 + 1, 1)
+        return (following.toordinal() - _EPOCH_ORDINAL) * DAY_MS
+    hour, rest = divmod(rest, HOUR_MS)
+    if hour not in plan.hours:
+        return (now // HOUR_MS + 1) * HOUR_MS
+    minute, rest = divmod(rest, MINUTE_MS)
+    if minute not in plan.minutes:
+        return (now // MINUTE_MS + 1) * MINUTE_MS
+    if rest // SECOND_MS not in plan.seconds:
+        return (now // SECOND_MS + 1) * SECOND_MS
+    return None
+
+
+def _day_matches(plan: _Plan, date: dt.date, weekday: int) -> bool:
+    """The day tests of ``_findSchedule``: day-of-month OR day-of-week when both are
+    restricted, where "restricted" counts values: a day-of-month list as long as the month
+    (``1-30`` in April) is unrestricted, and a day-of-week list is unless it has 8 entries."""
+    month_length = calendar.monthrange(date.year, date.month)[1]
+    day_match = date.day in plan.days or (plan.last_day and date.day == month_length)
+    weekday_match = weekday in plan.weekdays or (
+        bool(plan.last_weekdays) and _last_weekday(plan, date, weekday, month_length)
+    )
+    any_day = plan.day_count >= DAYS_IN_MONTH[date.month - 1]
+    if not day_match and (not weekday_match or plan.any_weekday):
+        return False
+    if any_day and not plan.any_weekday and not weekday_match:
+        return False
+    return not plan.nth or _nth_matches(date.day, plan.nth)
+
+
+def _last_weekday(plan: _Plan, date: dt.date, weekday: int, month_length: int) -> bool:
+    """``isLastWeekdayOfMonthMatch``: ``5L`` is the last Friday; only the first character
+    names the weekday (modulo 7), and one that is not a digit throws."""
+    for text in plan.last_weekdays:
+        if not text[0].isdigit() or not text[0].isascii():
+            raise WalkError("last-weekday", f"the platform cannot read the last-weekday value {text!r}")
+        if weekday == int(text[0]) % 7 and date.day + 7 > month_length:
+            return True
+    return False
+
+
+def _nth_matches(day: int, nth: float) -> bool:
+    """``isNthDayMatch``: the ``#n`` occurrence is the n-th block of 7 days of the month."""
+    if day < 8 and nth == 1:
+        return True
+    occurrence = (day - day % 7) // 7 + (1 if day % 7 else 0)
+    return occurrence == nth
