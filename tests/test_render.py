@@ -248,6 +248,14 @@ def test_function_table_lists_crons_then_tasks_with_schedule_details() -> None:
     assert "app/crons.py:3" in out
 
 
+def test_function_table_says_the_real_gaps_of_an_uneven_schedule() -> None:
+    uneven = FunctionSpec("uneven", "cron", "*/7 * * * *", 0, None, 30, 1)
+    never = FunctionSpec("never", "cron", "0 0 31 4,6,9,11 *", 0, None, 30, 1)
+    out = " ".join(render(function_table([uneven, never], NOW), width=200).split())
+    assert "every 7 minutes within the hour; the gap across the hour is 4 minutes" in out
+    assert re.search(r"never +cron +0 0 31 4,6,9,11 \* +never", out)
+
+
 def test_function_json_adds_description_and_next_run() -> None:
     task, _, cron = specs()
     assert function_json(cron, NOW) == {

@@ -166,6 +166,19 @@ async def test_tasks_are_not_scheduled_and_each_cron_has_its_own_timer() -> None
     assert r.started("t") == []
 
 
+async def test_seconds_field_fires_every_five_seconds() -> None:
+    r = rig(cron("fast", "*/5 * * * * *"))
+    r.scheduler.schedule(r.engine.functions.values())
+    await r.clock.advance(20)
+    assert r.started("fast") == [MIDNIGHT + 5 * n for n in range(1, 5)]
+
+
+async def test_a_schedule_the_platform_accepts_but_never_fires_is_not_armed() -> None:
+    r = rig(cron("never", "0 0 31 4,6,9,11 *"), cron("q", "*/15 * * * *"))
+    r.scheduler.schedule(r.engine.functions.values())
+    assert r.scheduler.next_runs() == {"q": MIDNIGHT + QUARTER}
+
+
 async def test_next_runs_is_a_copy() -> None:
     r = rig(cron("q", "*/15 * * * *"))
     r.scheduler.schedule(r.engine.functions.values())
