@@ -14,8 +14,10 @@ from typing import Any, Literal
 from pingback_cli.protocol import iso_z
 
 FunctionType = Literal["cron", "task"]
-Status = Literal["pending", "running", "success", "failed", "interrupted"]
-FINISHED: frozenset[str] = frozenset({"success", "failed", "interrupted"})
+Status = Literal["pending", "running", "success", "failed", "interrupted", "cancelled"]
+FINISHED: frozenset[str] = frozenset({"success", "failed", "interrupted", "cancelled"})
+JobStatus = Literal["active", "paused", "inactive"]
+"""A job's state on the platform (apps/platform/src/modules/jobs/job.entity.ts:30-31)."""
 
 JSON = Any
 """A value that survives ``json.dumps``."""
@@ -75,6 +77,25 @@ class FunctionSpec:
             concurrency=data["concurrency"],
             source=data.get("source"),
         )
+
+
+@dataclass
+class Job:
+    """A function as the platform stores it: its state and the options it runs with, as last
+    registered or patched (runpingback/pingback apps/platform/src/modules/jobs/job.entity.ts)."""
+
+    id: str
+    name: str
+    type: FunctionType
+    schedule: str | None
+    status: JobStatus = "active"
+    retries: int = 0
+    timeout_seconds: int = 30
+    concurrency: int = 1
+    source: str = "sdk"
+    """"sdk" (registered) or "manual" (created in the dashboard)."""
+    created_at: float = 0.0
+    updated_at: float = 0.0
 
 
 @dataclass

@@ -27,6 +27,7 @@ STATUS_STYLES: dict[str, tuple[str, str]] = {
     "success": ("✓", "green"),
     "failed": ("✗", "red"),
     "interrupted": ("⚠", "yellow"),
+    "cancelled": ("⊘", "magenta"),
     "running": ("●", "cyan"),
     "pending": ("○", "dim"),
 }
@@ -45,7 +46,9 @@ EVENT_STYLES: dict[str, str] = {
     "succeeded": "green",
     "failed": "red",
     "interrupted": "yellow",
+    "cancelled": "magenta",
     "skipped": "dim",
+    "paused": "dim",
 }
 
 HEAD_CHILDREN = 20

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import math
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -22,10 +21,8 @@ from pingback_cli.cli.common import read_payload
 from pingback_cli.errors import UsageError
 from pingback_cli.project.cron import ScheduleError, next_fire, next_fires, validate_schedule
 from pingback_cli.project.durations import (
-    MAX_DELAY_SECONDS,
     DurationError,
     format_duration,
-    parse_delay,
     parse_timeout,
 )
 
@@ -77,77 +74,6 @@ def test_parse_timeout_answers_or_raises_duration_error(value: Any) -> None:
 )
 def test_parse_timeout_reads_every_well_formed_timeout(amount: int, unit: str, pad: str) -> None:
     assert parse_timeout(f"{pad}{amount}{unit}{pad}") == amount * {"s": 1, "m": 60, "h": 3600}[unit]
-
-
-# --- durations: delays ------------------------------------------------------------------------
-
-
-@PROPERTY
-@given(
-    st.one_of(
-        st.text(max_size=30), st.from_regex(r"-?[0-9]{0,20}(\.[0-9]{0,5})?[dhms]?", fullmatch=True), anything
-    )
-)
-@example(float("nan"))
-@example(float("inf"))
-@example(True)
-@example("1d2h30m")
-@example("1e3")
-@example("0x10")
-@example("١٢")
-@example("9" * 10_000)
-@example("-" + "9" * 10_000)
-def test_parse_delay_answers_in_range_or_raises_duration_error(value: Any) -> None:
-    try:
-        seconds = parse_delay(value)
-    except DurationError as exc:
-        assert str(exc) and "\n" not in str(exc)
-        return
-    assert isinstance(seconds, int) and not isinstance(seconds, bool)
-    assert 1 <= seconds <= MAX_DELAY_SECONDS
-
-
-@PROPERTY
-@given(
-    days=st.none() | st.integers(0, 30),
-    hours=st.none() | st.integers(0, 99),
-    minutes=st.none() | st.integers(0, 999),
-    seconds=st.none() | st.integers(0, 9999),
-)
-def test_parse_delay_sums_units(
-    days: int | None, hours: int | None, minutes: int | None, seconds: int | None
-) -> None:
-    parts = [(days, "d"), (hours, "h"), (minutes, "m"), (seconds, "s")]
-    text = "".join(f"{amount}{unit}" for amount, unit in parts if amount is not None)
-    assume(text)
-    total = sum((amount or 0) * scale for (amount, _), scale in zip(parts, (86400, 3600, 60, 1), strict=True))
-    if 1 <= total <= MAX_DELAY_SECONDS:
-        assert parse_delay(text) == total
-    else:
-        with pytest.raises(DurationError, match="out of range"):
-            parse_delay(text)
-
-
-@PROPERTY
-@given(st.floats(min_value=-1e12, max_value=1e12, allow_nan=False))
-def test_parse_delay_floors_fractional_seconds(value: float) -> None:
-    expected = math.floor(value)
-    if 1 <= expected <= MAX_DELAY_SECONDS:
-        assert parse_delay(value) == expected
-    else:
-        with pytest.raises(DurationError, match="out of range"):
-            parse_delay(value)
-
-
-@PROPERTY
-@given(st.integers(0, 10**15), st.text("0123456789", max_size=6), st.sampled_from(["", "s"]))
-def test_parse_delay_drops_the_fraction_of_a_digit_string(whole: int, fraction: str, unit: str) -> None:
-    text = f"{whole}.{fraction}{unit}" if fraction else f"{whole}{unit}"
-    if 1 <= whole <= MAX_DELAY_SECONDS:
-        assert parse_delay(text) == whole
-    else:
-        with pytest.raises(DurationError, match="out of range"):
-            parse_delay(text)
 
 
 @PROPERTY

@@ -9,7 +9,7 @@ import typer
 from pingback_cli.cli.common import AppOption, JsonOption, boundary, terminal
 from pingback_cli.cli.completion import complete_execution_id
 
-STATUSES = ("pending", "running", "success", "failed", "interrupted")
+STATUSES = ("pending", "running", "success", "failed", "interrupted", "cancelled")
 
 
 def _history_exists(app: str | None) -> bool:

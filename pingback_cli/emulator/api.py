@@ -22,7 +22,7 @@ from starlette.routing import Route
 from pingback_cli.engine.engine import Unavailable, UnknownFunction
 from pingback_cli.errors import PingbackError
 from pingback_cli.models import Execution, FunctionSpec, iso
-from pingback_cli.project.durations import DurationError, parse_delay
+from pingback_cli.project.delay import DelayError, parse_delay
 
 logger = logging.getLogger(__name__)
 
@@ -125,7 +125,7 @@ def create_app(platform: Platform, *, api_key: str | None = None) -> Starlette:
         if data.get("delay") is not None:
             try:
                 delay = parse_delay(data["delay"])
-            except DurationError as exc:
+            except DelayError as exc:
                 raise ApiError(400, str(exc)) from None
         loading()
         try:
@@ -189,6 +189,7 @@ def create_app(platform: Platform, *, api_key: str | None = None) -> Starlette:
             "success",
             "failed",
             "interrupted",
+            "cancelled",
         ):
             raise ApiError(400, f'unknown status "{status}"')
         return JSONResponse(platform.recent(int(raw_limit), request.query_params.get("function"), status))

@@ -5,7 +5,7 @@ Append a migration to add a table or column; never edit one that has shipped.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 MIGRATIONS: list[str] = [
@@ -45,5 +45,22 @@ MIGRATIONS: list[str] = [
     # 2: the process that wrote each row (pid:start-time), to recover after a kill -9.
     """
     ALTER TABLE executions ADD COLUMN owner TEXT;
+    """,
+    # 3: jobs: each function's state and options as last registered or patched, as the
+    # platform's jobs table keeps them (apps/platform/src/modules/jobs/job.entity.ts).
+    """
+    CREATE TABLE jobs (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        type TEXT NOT NULL,
+        schedule TEXT,
+        status TEXT NOT NULL DEFAULT 'active',
+        retries INTEGER NOT NULL DEFAULT 0,
+        timeout_seconds INTEGER NOT NULL DEFAULT 30,
+        concurrency INTEGER NOT NULL DEFAULT 1,
+        source TEXT NOT NULL DEFAULT 'sdk',
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL
+    );
     """,
 ]

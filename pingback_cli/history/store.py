@@ -354,6 +354,22 @@ class Store:
 
     # -- helpers -------------------------------------------------------------------
 
+    @contextmanager
+    def connection(self, action: str, *, write: bool = False) -> Iterator[sqlite3.Connection]:
+        """The open connection, buffered executions flushed first, under the store's lock;
+        ``write`` wraps it in one transaction. sqlite errors become HistoryError."""
+        if write:
+            self._require_writable()
+        with self._lock:
+            if not self.readonly:
+                self.flush()
+            with self._guard(action):
+                if not write:
+                    yield self._conn
+                    return
+                with _transaction(self._conn):
+                    yield self._conn
+
     def _query(self, sql: str, params: Iterable[Any]) -> list[tuple[Any, ...]]:
         with self._lock:
             self.flush()

@@ -1,0 +1,73 @@
+"""Job state in the history file: survives a reopen, reads pages of a function's executions."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import replace
+from pathlib import Path
+
+from pingback_cli.history.jobs import JobStore
+from pingback_cli.history.store import Store, history_path
+from pingback_cli.models import Execution, Job
+
+T0 = 1_700_000_000.0
+
+
+def job(name: str, **fields: object) -> Job:
+    values: dict[str, object] = {"id": f"id-{name}", "name": name, "type": "cron", "schedule": "* * * * *"}
+    values.update(fields)
+    return Job(**values)  # type: ignore[arg-type]
+
+
+def test_a_pause_survives_closing_and_reopening(tmp_path: Path) -> None:
+    path = history_path(tmp_path)
+    with Store(path) as store:
+        jobs = JobStore(store)
+        jobs.save([job("a", created_at=T0), job("b", created_at=T0 + 1)])
+        jobs.save([replace(jobs.by_name()["a"], status="paused", updated_at=T0 + 5)])
+    with Store(path, readonly=True) as store:
+        jobs = JobStore(store)
+        assert [j.name for j in jobs.all()] == ["b", "a"]  # newest first
+        paused = jobs.get("id-a")
+        assert paused is not None and paused.status == "paused" and paused.updated_at == T0 + 5
+        assert jobs.get("nope") is None
+
+
+def test_delete(tmp_path: Path) -> None:
+    with Store(history_path(tmp_path)) as store:
+        jobs = JobStore(store)
+        jobs.save([job("a")])
+        jobs.delete("id-a")
+        assert jobs.all() == []
+
+
+def test_executions_page_by_function_newest_first_with_total(tmp_path: Path) -> None:
+    with Store(history_path(tmp_path)) as store:
+        parent = Execution(id="p", function="other", type="task", scheduled_at=T0, status="success")
+        store.save(parent)
+        for index in range(5):
+            child = Execution(
+                id=f"c{index}", function="a", type="task", scheduled_at=T0 + index,
+                parent_id="p", root_id="p", status="success", trigger="cron",
+            )  # fmt: skip
+            store.save(child)
+        jobs = JobStore(store)
+        first, total = jobs.executions("a", page=1, limit=2)
+        second, _ = jobs.executions("a", page=3, limit=2)
+        assert total == 5
+        assert [e.id for e in first] == ["c4", "c3"]
+        assert [e.id for e in second] == ["c0"]
+        assert jobs.child_count("p") == 5 and jobs.child_count("c0") == 0
+        assert jobs.last_runs() == {"a": T0 + 4}
+
+
+def test_a_read_only_history_from_before_jobs_reads_as_no_jobs(tmp_path: Path) -> None:
+    path = history_path(tmp_path)
+    with Store(path):
+        pass
+    conn = sqlite3.connect(path)
+    conn.execute("DROP TABLE jobs")
+    conn.execute("PRAGMA user_version = 2")
+    conn.close()
+    with Store(path, readonly=True) as store:
+        assert JobStore(store).all() == []
