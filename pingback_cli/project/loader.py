@@ -12,7 +12,7 @@ import importlib.util
 import re
 import sys
 import traceback
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -247,11 +247,15 @@ def _display(label: str, root: Path) -> str:
     return label
 
 
-def load_project(config: ProjectConfig, *, platform_url: str = UNREACHABLE_PLATFORM) -> list[RawFunction]:
+def load_project(
+    config: ProjectConfig, *, platform_url: str = UNREACHABLE_PLATFORM, adopt: Sequence[Any] = ()
+) -> list[RawFunction]:
     """Import the project and return every function of every Pingback instance it made.
 
     Every instance's ``platform_url`` is pointed at ``platform_url`` so that the
-    SDK's registration and ``trigger()`` calls stay on this machine.
+    SDK's registration and ``trigger()`` calls stay on this machine. ``adopt``: instances
+    made before this call (a test process that imported the project itself); modules
+    already imported do not run again, so they would not be seen otherwise.
     """
     global _capture
     try:
@@ -278,7 +282,9 @@ def load_project(config: ProjectConfig, *, platform_url: str = UNREACHABLE_PLATF
         selected.platform_url = platform_url
         instances = [selected]
     else:
-        instances = capture.instances
+        instances = [*adopt, *(found for found in capture.instances if found not in adopt)]
+        for instance in adopt:
+            instance.platform_url = platform_url
     if not instances:
         raise ProjectError(
             f"the project imported, but created no Pingback instance ({config.app or config.root})",
