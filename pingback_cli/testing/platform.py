@@ -17,7 +17,7 @@ from pingback_cli.engine.engine import Engine, Event, Limits
 from pingback_cli.models import Execution as Record
 from pingback_cli.models import FunctionSpec
 from pingback_cli.project.config import ProjectConfig, configure
-from pingback_cli.project.durations import parse_delay
+from pingback_cli.project.delay import parse_delay
 from pingback_cli.testing.clock import VirtualClock
 from pingback_cli.testing.driver import Driver
 from pingback_cli.testing.execution import Execution

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pingback_cli.project.durations import DurationError
+from pingback_cli.project.delay import DelayError
 from pingback_cli.testing.platform import VirtualPlatform
 
 
@@ -165,8 +165,8 @@ def test_trigger_stays_pending_until_time_reaches_it(pingback: VirtualPlatform) 
 
 def test_trigger_reads_delays_as_the_platform_does(pingback: VirtualPlatform) -> None:
     assert pingback.trigger("follow-up", {"user": "u"}, delay=90).scheduled_at == utc("2026-01-01T00:01:30Z")
-    for refused in ("1 h", "31d", 0, "soon"):
-        with pytest.raises(DurationError):
+    for refused in ("1 h", "1.5s", "31d", 0, "soon"):
+        with pytest.raises(DelayError):
             pingback.trigger("follow-up", {"user": "u"}, delay=refused)
 
 
