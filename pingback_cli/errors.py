@@ -32,6 +32,10 @@ class UsageError(PingbackError):
     exit_code = ExitCode.USAGE
 
 
+class EmulatorRunning(UsageError):
+    """Another `pingback dev` holds this project's emulator lock (``state.DevLock``)."""
+
+
 class ProjectError(PingbackError):
     """The project could not be loaded: import failure, invalid options, duplicates."""
 

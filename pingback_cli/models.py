@@ -194,6 +194,9 @@ class Execution:
     trigger: str = "run"
     """What created it: run, cron, fanout, trigger, replay."""
     replay_of: str | None = None
+    due_at: float | None = None
+    """When it may next start: its delay's end, a retry's backoff end, or when it was queued.
+    Kept after it finishes (the last time it was due); unix seconds."""
     children: list[Execution] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -221,6 +224,7 @@ class Execution:
             "trigger": self.trigger,
             "replayOf": self.replay_of,
             "scheduledAt": iso(self.scheduled_at),
+            "dueAt": iso(self.due_at),
             "startedAt": iso(self.started_at),
             "completedAt": iso(self.completed_at),
             "durationMs": self.duration_ms,

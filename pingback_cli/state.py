@@ -1,5 +1,6 @@
-"""``.pingback/`` in the project root: history, the completion manifest, and where a running
-`pingback dev` serves its API (``dev.json``), so `pingback trigger` finds it on any --port."""
+"""``.pingback/`` in the project root: history, the completion manifest, the lock that keeps
+one `pingback dev` per project (``dev.lock``), and where that dev serves its API
+(``dev.json``), so `pingback trigger` finds it on any --port."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 
 NAME = ".pingback"
 HISTORY = "history.sqlite3"
+LOCK = "dev.lock"
 
 
 def state_dir(root: Path) -> Path:
@@ -58,3 +60,62 @@ def running_api_url(root: Path) -> str | None:
         return None
     url = state.get("apiUrl")
     return url if isinstance(url, str) else None
+
+
+class DevLock:
+    """One `pingback dev` per project: an exclusive ``flock`` on ``.pingback/dev.lock``.
+
+    The kernel drops the lock when the holder dies, ``kill -9`` included, so a stale lock
+    cannot outlive its process. The file is never deleted (deleting it would let a second
+    process lock a new file while the first still holds the old one); it holds the
+    holder's pid. The descriptor is not inherited by the worker subprocess.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.path = state_dir(root) / LOCK
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        """Take the lock or raise EmulatorRunning naming the holder (pid, API URL). Raises
+        OSError when ``.pingback/`` cannot be created."""
+        try:
+            import fcntl
+        except ImportError:  # not a POSIX system: no lock, as before
+            return
+        ensure(self.path.parent)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            raise self._held_elsewhere() from None
+        os.ftruncate(fd, 0)
+        os.write(fd, json.dumps({"pid": os.getpid()}).encode())
+        self._fd = fd
+
+    def release(self) -> None:
+        if self._fd is not None:
+            fd, self._fd = self._fd, None
+            os.close(fd)  # closing the only descriptor releases the flock
+
+    def __enter__(self) -> DevLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.release()
+
+    def _held_elsewhere(self) -> Exception:
+        from pingback_cli.errors import EmulatorRunning
+
+        pid: object = "?"
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            pid = json.loads(self.path.read_text(encoding="utf-8")).get("pid", "?")
+        url = running_api_url(self.root)
+        where = f"pid {pid}, API {url}" if url else f"pid {pid}, still starting"
+        return EmulatorRunning(
+            f"pingback dev is already running in this project ({where})",
+            hint="`pingback trigger NAME` and the SDK reach the running one; stop it "
+            f"(Ctrl-C in its terminal, or kill {pid}) to start another here",
+        )

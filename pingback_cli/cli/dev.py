@@ -138,10 +138,12 @@ class LiveView:
     def worker_restarted(self, message: str) -> None:
         self.out.warn(message)
 
-    def stopped(self, interrupted: int) -> None:
+    def stopped(self, interrupted: int, kept: int = 0) -> None:
         from rich.text import Text
 
         note = f", {interrupted} unfinished marked interrupted" if interrupted else ""
+        if kept:
+            note += f", {kept} queued execution{'s' if kept != 1 else ''} kept for the next `pingback dev`"
         self.out.print(Text(f"{_clock()}  stopped{note}", style="dim"))
 
 

@@ -68,7 +68,9 @@ class DevView(Protocol):
 
     def worker_restarted(self, message: str) -> None: ...
 
-    def stopped(self, interrupted: int) -> None: ...
+    def stopped(self, interrupted: int, kept: int = 0) -> None:
+        """``kept``: executions left in the durable queue for the next dev."""
+        ...
 
 
 def serve(config: ProjectConfig, options: DevOptions, view: DevView) -> None:
@@ -91,6 +93,23 @@ def _api_key_for(host: str) -> str | None:
 
 
 async def _serve(config: ProjectConfig, options: DevOptions, view: DevView) -> None:
+    """One dev per project: the lock is held from before the queue is taken over until the
+    emulator has stopped (EmulatorRunning when another dev holds it)."""
+    lock = devstate.DevLock(config.root)
+    try:
+        lock.acquire()
+    except OSError as exc:
+        raise UsageError(
+            f"cannot create {lock.path.parent}: {exc.strerror or exc}",
+            hint="check that the project directory is writable",
+        ) from exc
+    try:
+        await _serve_locked(config, options, view)
+    finally:
+        lock.release()
+
+
+async def _serve_locked(config: ProjectConfig, options: DevOptions, view: DevView) -> None:
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -106,6 +125,7 @@ async def _serve(config: ProjectConfig, options: DevOptions, view: DevView) -> N
             grace=2.0,
             endpoint=options.endpoint,
             secret=options.secret,
+            durable=True,
         ),
         on_event=view.event,
         on_notice=view.worker_restarted,
@@ -168,8 +188,8 @@ async def _serve(config: ProjectConfig, options: DevOptions, view: DevView) -> N
             with contextlib.suppress(asyncio.CancelledError):
                 await watcher
         devstate.withdraw(config.root)
-        interrupted = await emulator.stop(STOPPED)
-        view.stopped(sum(1 for root in interrupted for e in root.walk() if e.status == "interrupted"))
+        await emulator.stop(STOPPED)
+        view.stopped(emulator.interrupted_at_stop, emulator.kept)
 
 
 def watch_filter(root: Path, *, js: bool = False):  # type: ignore[no-untyped-def]

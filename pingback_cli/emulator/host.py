@@ -18,6 +18,7 @@ from pingback_cli.engine.clock import Clock, SystemClock
 from pingback_cli.engine.engine import Engine, Event, Limits, Unavailable
 from pingback_cli.errors import HistoryError
 from pingback_cli.executors.worker import ReloadResult, Supervisor
+from pingback_cli.history.queue import DEV_QUEUE, take_over
 from pingback_cli.history.store import Store, history_path
 from pingback_cli.models import Execution, FunctionSpec
 from pingback_cli.project.config import DEV_CRON_SECRET, ProjectConfig
@@ -45,6 +46,12 @@ class EmulatorOptions:
     """Endpoint mode: attempts are signed POSTs to this URL (the user's running app), no worker."""
     secret: str | None = None
     """The cron secret requests to ``endpoint`` are signed with; default PINGBACK_CRON_SECRET."""
+    durable: bool = False
+    """Keep unfinished work in history's durable queue (``pingback dev``): take over what a
+    stopped dev left at start, keep what is unfinished at stop (``history.queue``)."""
+
+
+STOPPED_DURING_ATTEMPT = "pingback dev stopped during this attempt"
 
 
 class Emulator:
@@ -80,13 +87,17 @@ class Emulator:
         self.language = "python"
         self.forwarded: dict[str, FunctionSpec] = {}
         self.warnings: list[str] = []
+        self.kept = 0
+        """Durable mode: how many executions ``stop()`` left queued for the next dev."""
+        self.interrupted_at_stop = 0
+        """Durable mode: how many ``stop()`` ended ``interrupted`` (a running attempt, no retries left)."""
         self.on_functions: Callable[[list[FunctionSpec]], None] | None = None
         """Called when endpoint mode's function list changes (the cron clock re-arms)."""
 
     # --- lifecycle ----------------------------------------------------------------
 
     async def start(self) -> None:
-        self.store = Store(history_path(self.config.root))
+        self.store = Store(history_path(self.config.root), queue=DEV_QUEUE if self.options.durable else None)
         if self.store.moved_aside is not None:
             self._notice(f"the history file was corrupt: moved it to {self.store.moved_aside}")
         recovered = self.store.recover()
@@ -131,8 +142,29 @@ class Emulator:
             self._start_endpoint(self.options.endpoint)
         else:
             self._set_functions(build_specs(await loading))
+        if self.options.durable:
+            self._take_over_queue()
         self.ready = True
         self._flusher = asyncio.get_running_loop().create_task(self._flush_forever())
+
+    def _take_over_queue(self) -> None:
+        """Resume what a stopped (or killed) dev left in the durable queue, and say so."""
+        assert self.engine is not None and self.store is not None
+        trees = take_over(self.store)
+        if not trees:
+            return
+        taken = self.engine.resume(trees, reason=STOPPED_DURING_ATTEMPT)
+        now = self.clock.now()
+        waiting = [e for e in taken if not e.finished]
+        overdue = sum(1 for e in waiting if (e.due_at or now) <= now)
+        ended = len(taken) - len(waiting)
+        parts = [f"{len(waiting)} queued execution{'s' if len(waiting) != 1 else ''} taken over"]
+        if waiting:
+            parts[0] += f" ({overdue} due now, {len(waiting) - overdue} later)"
+        if ended:
+            parts.append(f"{ended} interrupted (no retries left)")
+        self._notice("from the last `pingback dev`: " + "; ".join(parts))
+        self._flush()
 
     def _on_event(self, event: Event) -> None:
         if event.kind == "finished":
@@ -211,8 +243,7 @@ class Emulator:
         ``grace`` overrides how long handlers still running in the worker may finish."""
         interrupted: list[Execution] = []
         self.stopping = True  # triggers arriving from now on are refused (503), not lost
-        if self.engine is not None and self.engine.busy:
-            interrupted = self.engine.interrupt(reason)
+        interrupted = self._halt(reason)
         if self._flusher is not None:
             self._flusher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -223,8 +254,7 @@ class Emulator:
             await self.http.aclose()
         if self.api is not None:
             await self.api.stop()
-        if self.engine is not None and self.engine.busy:  # started while the worker stopped
-            interrupted += self.engine.interrupt(reason)
+        interrupted += self._halt(reason)  # what started while the worker stopped
         if self.store is not None:
             store, self.store = self.store, None  # a flush scheduled meanwhile finds no store
             try:
@@ -234,6 +264,18 @@ class Emulator:
         if self.history_error is not None:
             raise self.history_error
         return interrupted
+
+    def _halt(self, reason: str) -> list[Execution]:
+        """Stop the engine: durable mode keeps the queue (counted in ``kept`` and
+        ``interrupted_at_stop``); otherwise unfinished work ends ``interrupted`` (its roots)."""
+        if self.engine is None:
+            return []
+        if self.options.durable:
+            kept, ended = self.engine.suspend(STOPPED_DURING_ATTEMPT)
+            self.kept += kept
+            self.interrupted_at_stop += ended
+            return []
+        return self.engine.interrupt(reason) if self.engine.busy else []
 
     # --- endpoint mode --------------------------------------------------------------
 
@@ -321,9 +363,12 @@ class Emulator:
         assert self.engine is not None
         if self.options.endpoint is not None and name not in self.engine.functions:
             self.forward(name)
-        return self.engine.submit(
+        execution = self.engine.submit(
             name, payload=payload, has_payload=has_payload, delay=delay, trigger="trigger"
         )
+        if self.options.durable:
+            self._flush()  # the trigger is answered once its execution is in the queue on disk
+        return execution
 
     def register(self, functions: list[FunctionSpec], endpoint_url: str | None) -> list[dict[str, str]]:
         known = {spec.name for spec in self.functions()}

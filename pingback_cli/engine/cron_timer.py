@@ -69,8 +69,12 @@ class CronScheduler:
                 f"{active} still active (concurrency {current.concurrency})",
             )
             return
-        execution = self.engine.submit(spec.name, scheduled_at=due, trigger="cron")
-        self._emit("fired", execution, None)
+        self.engine.submit(
+            spec.name,
+            scheduled_at=due,
+            trigger="cron",
+            announce=lambda execution: self._emit("fired", execution, None),
+        )
 
     def _emit(self, kind: str, execution: Execution, detail: str | None) -> None:
         if self.on_event is not None:

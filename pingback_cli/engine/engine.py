@@ -76,7 +76,9 @@ class Limits:
 @dataclass
 class Event:
     kind: str
-    """started, log, retrying, succeeded, failed, interrupted, finished (a whole tree)."""
+    """scheduled (a delayed root, due at ``execution.due_at``), started, log, retrying (due
+    at ``execution.due_at``; detail: the error), succeeded, failed, interrupted, resumed
+    (taken over from the durable queue), finished (a whole tree)."""
     execution: Execution
     at: float
     detail: str | None = None
@@ -139,8 +141,12 @@ class Engine:
         scheduled_at: float | None = None,
         trigger: str = "run",
         replay_of: str | None = None,
+        announce: Callable[[Execution], None] | None = None,
     ) -> Execution:
-        """Queue a new root execution; it starts after ``delay`` seconds."""
+        """Queue a new root execution; it starts after ``delay`` seconds.
+
+        ``announce`` is called with the recorded execution before it can start (the cron
+        clock's "fired" comes before "started"). A delayed one emits ``scheduled``."""
         spec = self.functions.get(function)
         if spec is None:
             raise UnknownFunction(function)
@@ -155,9 +161,13 @@ class Engine:
             trigger=trigger,
             replay_of=replay_of,
         )
+        execution.due_at = execution.scheduled_at if delay > 0 else now
         self._trees[execution.id] = _Tree(execution)
         self._admit(execution)
+        if announce is not None:
+            announce(execution)
         if delay > 0:
+            self._emit("scheduled", execution)
             self._later(execution, delay)
         else:
             self._enqueue(execution)
@@ -210,6 +220,89 @@ class Engine:
         for future in inflight:
             future.cancel()
         return roots
+
+    def suspend(self, reason: str) -> tuple[int, int]:
+        """Stop, keeping the queue (``pingback dev``'s Ctrl-C): nothing more starts, what waits
+        stays ``pending`` with its ``due_at``, and an attempt still running ends ``failed`` with
+        ``reason``, its execution waiting out the backoff when retries remain, else
+        ``interrupted``. Returns (executions kept pending, executions interrupted)."""
+        for handle in self._timers.values():
+            handle.cancel()
+        self._timers.clear()
+        for queue in self._ready.values():
+            queue.clear()
+        inflight, self._inflight = list(self._inflight.values()), {}
+        now = self.clock.now()
+        kept = ended = 0
+        for execution in self._unfinished.values():
+            if execution.status == "running":
+                self._stop_attempt(execution, now, reason)
+            if execution.finished:
+                ended += 1
+                self._emit("interrupted", execution, execution.error)
+            else:
+                kept += 1
+            self._save(execution)
+        self._unfinished.clear()
+        self._unfinished_by_function.clear()
+        self._trees.clear()
+        self._idle.set()
+        for future in inflight:
+            future.cancel()
+        return kept, ended
+
+    def resume(self, roots: Iterable[Execution], *, reason: str) -> list[Execution]:
+        """Take over trees another process left in the durable queue (loaded with children).
+
+        Pending executions start at their ``due_at`` (at once when overdue); one whose attempt
+        was running when that process died has the attempt recorded ``failed`` with
+        ``reason`` and is retried after the backoff if retries remain, else ends
+        ``interrupted``. Call after ``set_functions``. Returns the executions taken over."""
+        now = self.clock.now()
+        taken: list[Execution] = []
+        for root in roots:
+            nodes = root.walk()
+            tree = self._trees[root.id] = _Tree(root, size=sum(1 for node in nodes if node.finished))
+            for execution in nodes:
+                if execution.finished:
+                    continue
+                taken.append(execution)
+                if execution.status == "running":
+                    self._stop_attempt(execution, now, reason)
+                if execution.finished:
+                    tree.size += 1
+                    self._save(execution)
+                    self._emit("interrupted", execution, execution.error)
+                else:
+                    self._admit(execution)
+            if tree.unfinished == 0:
+                del self._trees[root.id]
+                self._emit("finished", root)
+        for execution in taken:
+            if not execution.finished:
+                self._emit("resumed", execution)
+                self._later(execution, max(0.0, (execution.due_at or now) - now))
+        return taken
+
+    def _stop_attempt(self, execution: Execution, now: float, reason: str) -> None:
+        """The running attempt failed because pingback stopped: retry later or interrupt."""
+        for attempt in execution.attempts:
+            if attempt.status == "running":
+                attempt.status = "failed"
+                attempt.error = reason
+                attempt.completed_at = now
+                attempt.duration_ms = max(0, round((now - attempt.started_at) * 1000))
+                execution.logs = attempt.logs
+                execution.duration_ms = attempt.duration_ms
+        self._attempts.pop((execution.id, execution.attempt), None)
+        spec = self.functions.get(execution.function)
+        execution.error = reason
+        if spec is not None and execution.attempt <= spec.retries:
+            execution.status = "pending"
+            execution.due_at = now + (backoff_seconds(execution.attempt) if self.backoff else 0)
+        else:
+            execution.status = "interrupted"
+            execution.completed_at = now
 
     def on_worker_log(self, execution_id: str, attempt: int, entry: dict[str, Any]) -> None:
         """Executor callback: a log line the handler wrote while still running."""
@@ -372,8 +465,9 @@ class Engine:
         if execution.attempt <= spec.retries:
             wait = backoff_seconds(execution.attempt) if self.backoff else 0
             execution.status = "pending"
+            execution.due_at = now + wait
             self._save(execution)
-            self._emit("retrying", execution, f"in {_seconds(wait)}: {error}")
+            self._emit("retrying", execution, error)
             if wait:
                 self._later(execution, wait)
             else:
@@ -417,6 +511,7 @@ class Engine:
                 root_id=parent.root_id,
                 depth=parent.depth + 1,
                 trigger="fanout",
+                due_at=now,
             )
             parent.children.append(child)
             if tree.size >= limit:

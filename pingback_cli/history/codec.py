@@ -35,14 +35,16 @@ COLUMNS = (
     "http_status",
     "trigger",
     "replay_of",
+    "due_at",
     "owner",
+    "queue",
 )
 
 
 QUOTED = [f'"{name}"' for name in COLUMNS]
 
 
-READ_COLUMNS = [name for name in QUOTED if name not in ('"seq"', '"owner"')]
+READ_COLUMNS = [name for name in QUOTED if name not in ('"seq"', '"owner"', '"queue"')]
 
 
 SELECT = ", ".join(READ_COLUMNS)
@@ -149,7 +151,8 @@ def load_attempts(text: str | None) -> list[Attempt]:
     ]
 
 
-def encode_row(seq: int, e: Execution, owner: str) -> tuple[Any, ...]:
+def encode_row(seq: int, e: Execution, owner: str, queue: str | None = None) -> tuple[Any, ...]:
+    """One row in ``COLUMNS`` order; ``queue`` names the durable queue holding it (or None)."""
     return (
         e.id,
         seq,
@@ -173,7 +176,9 @@ def encode_row(seq: int, e: Execution, owner: str) -> tuple[Any, ...]:
         e.http_status,
         e.trigger,
         e.replay_of,
+        e.due_at,
         owner,
+        queue,
     )
 
 
@@ -200,6 +205,7 @@ def decode_row(row: tuple[Any, ...]) -> Execution:
         http_status,
         trigger,
         replay_of,
+        due_at,
     ) = row
     return Execution(
         id=execution_id,
@@ -223,4 +229,5 @@ def decode_row(row: tuple[Any, ...]) -> Execution:
         http_status=http_status,
         trigger=trigger,
         replay_of=replay_of,
+        due_at=due_at,
     )

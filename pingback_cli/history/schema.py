@@ -5,7 +5,7 @@ Append a migration to add a table or column; never edit one that has shipped.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 MIGRATIONS: list[str] = [
@@ -62,5 +62,14 @@ MIGRATIONS: list[str] = [
         created_at REAL NOT NULL,
         updated_at REAL NOT NULL
     );
+    """,
+    # 4: the durable queue. due_at: when an unfinished execution may next start (a delay, a
+    # retry's backoff; now for work queued behind a limit). queue: 'dev' for rows held by
+    # `pingback dev`'s durable queue, which a restarted dev takes over; NULL for `run`'s.
+    """
+    ALTER TABLE executions ADD COLUMN due_at REAL;
+    ALTER TABLE executions ADD COLUMN queue TEXT;
+    CREATE INDEX executions_queue ON executions (queue, due_at)
+        WHERE status IN ('pending', 'running');
     """,
 ]

@@ -7,6 +7,7 @@ number of other processes may read at the same time (WAL mode). Rows hold every
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import sqlite3
@@ -73,9 +74,12 @@ class Store:
     auto_flush_at = 10_000
     """Buffered executions that trigger a flush from ``save``, bounding memory."""
 
-    def __init__(self, path: Path, *, readonly: bool = False) -> None:
+    def __init__(self, path: Path, *, readonly: bool = False, queue: str | None = None) -> None:
         self.path = path
         self.readonly = readonly
+        self.queue = queue
+        """Stamped on every row written: the durable queue (``"dev"``) that holds this
+        process's unfinished work for whoever takes the queue over next; None for ``run``."""
         self._lock = threading.RLock()
         # id -> (seq, execution); rows are built from the object's state at flush time.
         self._buffer: dict[str, tuple[int, Execution]] = {}
@@ -152,7 +156,17 @@ class Store:
             raise _no_history(self.path)
         if version > SCHEMA_VERSION:
             raise _newer_version(self.path, version)
-        # Older versions read fine: migrations only add columns that readers don't need.
+        if version < SCHEMA_VERSION:  # reads name columns a later migration added
+            try:
+                with contextlib.closing(sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT)) as writer:
+                    writer.isolation_level = None
+                    self._migrate(writer)
+            except sqlite3.Error as exc:
+                raise HistoryError(
+                    f"history file {self.path} is in an older format ({version}) and cannot be "
+                    f"upgraded here: {exc}",
+                    hint="run `pingback run NAME` once where the file is writable",
+                ) from exc
 
     def _migrate(self, conn: sqlite3.Connection) -> None:
         if _user_version(conn) == SCHEMA_VERSION:
@@ -171,13 +185,17 @@ class Store:
 
     def recover(self) -> int:
         """Mark ``interrupted`` what a pingback process that no longer exists left unfinished
-        (one killed with ``kill -9``, or a machine that lost power). Returns how many."""
+        (one killed with ``kill -9``, or a machine that lost power). Returns how many.
+
+        Rows in a durable queue are left alone: the next ``pingback dev`` takes them over
+        (``history.queue.take_over``)."""
         self._require_writable()
         with self._lock, self._guard("read"):
             owners = [
                 row[0]
                 for row in self._conn.execute(
-                    "SELECT DISTINCT owner FROM executions WHERE status IN ('pending', 'running')"
+                    "SELECT DISTINCT owner FROM executions"
+                    " WHERE status IN ('pending', 'running') AND queue IS NULL"
                 )
             ]
         orphans: list[str] = []
@@ -188,7 +206,8 @@ class Store:
                 orphans.extend(
                     row[0]
                     for row in self._conn.execute(
-                        "SELECT id FROM executions WHERE status IN ('pending', 'running') AND owner IS ?",
+                        "SELECT id FROM executions"
+                        " WHERE status IN ('pending', 'running') AND owner IS ? AND queue IS NULL",
                         (owner,),
                     )
                 )
@@ -216,7 +235,8 @@ class Store:
     def take_rows(self) -> list[tuple[Any, ...]]:
         """Snapshot the buffer as rows (cheap, in the thread that mutates executions)."""
         with self._lock:
-            rows = [encode_row(seq, execution, self.owner) for seq, execution in self._buffer.values()]
+            owner, queue = self.owner, self.queue
+            rows = [encode_row(seq, execution, owner, queue) for seq, execution in self._buffer.values()]
             self._buffer.clear()
             return rows
 

@@ -1,0 +1,105 @@
+"""The durable queue in history: rows stamped with their queue and due time, taken over only
+from owners that are gone, never by `run`'s recovery, listed soonest due first."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from history.test_store import T0, make
+from pingback_cli.history.owner import process_identity
+from pingback_cli.history.queue import DEV_QUEUE, orphaned_roots, pending, take_over
+from pingback_cli.history.store import Store, history_path
+
+
+def dead_owner() -> str:
+    """The identity of a process that has exited."""
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    identity = process_identity(child.pid)
+    child.wait()
+    return identity
+
+
+def write_as(path: Path, owner: str, queue: str | None, *executions: object) -> None:
+    with Store(path, queue=queue) as store:
+        store.owner = owner
+        for execution in executions:
+            store.save(execution)  # type: ignore[arg-type]
+
+
+def test_rows_carry_due_time_and_queue(tmp_path: Path) -> None:
+    path = history_path(tmp_path)
+    waiting = make("a", status="pending", due_at=T0 + 30)
+    write_as(path, dead_owner(), DEV_QUEUE, waiting)
+    with Store(path, readonly=True) as reader:
+        assert reader.get("a").due_at == T0 + 30
+        with reader.connection("read") as conn:
+            assert conn.execute("SELECT queue FROM executions").fetchall() == [("dev",)]
+    assert waiting.to_json()["dueAt"] == "2023-11-14T22:13:50.000Z"
+
+
+def test_take_over_returns_whole_trees_of_dead_owners_oldest_first(tmp_path: Path) -> None:
+    path = history_path(tmp_path)
+    gone = dead_owner()
+    old = make("f1", status="success")
+    child = make("a2", parent=old, status="pending", due_at=T0)
+    done = make("a3", parent=old, status="success")
+    newer = make("b1", status="running")
+    write_as(path, gone, DEV_QUEUE, old, child, done, newer)
+    write_as(path, gone, DEV_QUEUE, make("c1", status="success"))
+    with Store(path, queue=DEV_QUEUE) as store:
+        trees = take_over(store)
+    assert [tree.id for tree in trees] == ["f1", "b1"]
+    assert [c.id for c in trees[0].children] == ["a2", "a3"]
+
+
+def test_a_live_owner_and_our_own_rows_are_not_taken(tmp_path: Path) -> None:
+    path = history_path(tmp_path)
+    write_as(path, process_identity(1), DEV_QUEUE, make("init-owned", status="pending"))
+    with Store(path, queue=DEV_QUEUE) as store:
+        store.save(make("ours", status="pending"))
+        assert orphaned_roots(store) == []
+
+
+def test_run_recovery_leaves_the_dev_queue_alone(tmp_path: Path) -> None:
+    path = history_path(tmp_path)
+    gone = dead_owner()
+    write_as(path, gone, DEV_QUEUE, make("queued", status="pending"))
+    write_as(path, gone, None, make("run-row", status="running"))
+    with Store(path) as store:  # as `pingback run` opens it
+        assert store.recover() == 1
+        assert store.get("queued").status == "pending"
+        assert store.get("run-row").status == "interrupted"
+
+
+def test_pending_lists_every_depth_soonest_due_first(tmp_path: Path) -> None:
+    path = history_path(tmp_path)
+    root = make("root", status="success")
+    late = make("late", "other", status="pending", due_at=T0 + 900)
+    child = make("child", parent=root, status="pending", due_at=T0 + 5)
+    write_as(path, dead_owner(), DEV_QUEUE, root, late, child, make("ran", status="success"))
+    with Store(path, readonly=True) as reader:
+        assert [e.id for e in pending(reader)] == ["child", "late"]
+        assert [e.id for e in pending(reader, function="other")] == ["late"]
+
+
+def test_a_reader_upgrades_an_older_history_before_reading(tmp_path: Path) -> None:
+    import sqlite3
+
+    from pingback_cli.history.schema import MIGRATIONS
+
+    path = history_path(tmp_path)
+    path.parent.mkdir()
+    conn = sqlite3.connect(path)
+    for script in MIGRATIONS[:3]:
+        conn.executescript(script)
+    conn.execute(
+        "INSERT INTO executions (id, seq, root_id, function, status, scheduled_at)"
+        " VALUES ('old1', 1, 'old1', 'job', 'success', 0)"
+    )
+    conn.execute("PRAGMA user_version = 3")
+    conn.commit()
+    conn.close()
+    with Store(path, readonly=True) as reader:
+        assert reader.get("old1").due_at is None

@@ -1,0 +1,172 @@
+"""The durable queue and the single emulator, through the installed command.
+
+Delayed, queued and backoff-waiting work survives Ctrl-C and ``kill -9`` of `pingback dev`
+and runs after the restart at its time; an attempt running when dev stopped is a failed
+attempt that is retried if it may be; `pingback run` does not take dev's queue; a second
+dev in the project is refused while the first runs and allowed once it is gone.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cli_support import FIXTURES, eventually, poll, run_cli, worker_pids
+
+from .helpers import HAS_PROC, DevServer, assert_one_error_line, history_db, kill_workers
+
+pytestmark = pytest.mark.skipif(not HAS_PROC, reason="finds leftover worker processes through /proc")
+
+STOPPED_DURING = "pingback dev stopped during this attempt"
+DELAY = 12
+"""Long enough to stop and restart dev before the delayed task is due."""
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Iterator[Path]:
+    import shutil
+
+    target = tmp_path / "durable"
+    shutil.copytree(FIXTURES / "durable", target, ignore=shutil.ignore_patterns(".pingback", "__pycache__"))
+    yield target
+    kill_workers(target)
+
+
+def rows(project: Path) -> dict[str, dict[str, Any]]:
+    """Every execution straight from SQLite, by id (with its attempts decoded)."""
+    import json
+
+    conn = sqlite3.connect(f"{history_db(project).absolute().as_uri()}?mode=ro", uri=True, timeout=10)
+    try:
+        conn.row_factory = sqlite3.Row
+        found = conn.execute("SELECT * FROM executions ORDER BY seq").fetchall()
+    finally:
+        conn.close()
+    result = {}
+    for row in found:
+        data = dict(row)
+        data["attempts"] = json.loads(data["attempts"])
+        result[data["id"]] = data
+    return result
+
+
+@contextlib.contextmanager
+def dev(project: Path) -> Iterator[DevServer]:
+    server = DevServer(project)
+    try:
+        yield server.start()
+    finally:
+        server.kill()
+
+
+def waiting_work(server: DevServer) -> dict[str, str]:
+    """A delayed task, a parent whose children queue one at a time, a retry in backoff."""
+    ids = {
+        "later": server.trigger("later", delay=f"{DELAY}s"),
+        "parent": server.trigger("parent", {"children": 3, "seconds": 4}),
+        "flaky": server.trigger("flaky"),
+    }
+
+    def ready() -> bool:
+        found = rows(server.project)
+        children = [r for r in found.values() if r["function"] == "child"]
+        flaky = found.get(ids["flaky"])
+        return (
+            found.get(ids["later"], {}).get("status") == "pending"
+            and [c["status"] for c in children].count("pending") == 2
+            and flaky is not None
+            and flaky["status"] == "pending"
+            and flaky["attempt"] >= 1
+        )
+
+    poll("delayed, queued and backoff-waiting work in history", ready, 20, 0.05, server.output)
+    return ids
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["ctrl-c", "kill-9"])
+def test_waiting_work_survives_a_stop_and_runs_after_the_restart(project: Path, sig: signal.Signals) -> None:
+    with dev(project) as first:
+        ids = waiting_work(first)
+        first.stop(sig)
+    assert eventually(lambda: not worker_pids(project), 10)
+    left = rows(project)
+    assert all(left[i]["queue"] == "dev" for i in ids.values())
+    assert left[ids["later"]]["status"] == "pending"
+    due = left[ids["later"]]["due_at"]
+    (project / "fixed").touch()
+
+    with dev(project) as second:
+        notice = poll("the take-over notice", lambda: "taken over" in second.output(), 10, 0.1)
+        assert notice
+        for name, execution_id in ids.items():
+            second.wait_root(execution_id, name, timeout=60)
+        done = rows(project)
+        output = second.output()
+
+    later = done[ids["later"]]
+    assert later["status"] == "success", output
+    started = later["attempts"][0]["startedAt"]
+    assert due - 0.05 <= started <= due + 3, (due, started)  # at its time, not at the restart
+    children = [r for r in done.values() if r["parent_id"] == ids["parent"]]
+    assert [c["status"] for c in children] == ["success"] * 3, output
+    flaky = done[ids["flaky"]]
+    assert flaky["status"] == "success" and flaky["attempt"] >= 2, flaky
+    if sig == signal.SIGINT:
+        assert "kept for the next `pingback dev`" in first.output()
+
+
+def test_an_attempt_running_at_kill_9_is_a_failed_attempt_then_retried(project: Path) -> None:
+    with dev(project) as first:
+        retried = first.trigger("slow")
+        lost = first.trigger("slow-once")
+        poll(
+            "both attempts running",
+            lambda: [rows(project).get(i, {}).get("status") for i in (retried, lost)] == ["running"] * 2,
+            20,
+            0.05,
+            first.output,
+        )
+        first.stop(signal.SIGKILL)
+    (project / "fixed").touch()
+    with dev(project) as second:
+        second.wait_root(retried, "slow", timeout=30)
+        second.wait_root(lost, "slow-once", timeout=30)
+        done = rows(project)
+    attempts = done[retried]["attempts"]
+    assert [(a["status"], a["error"]) for a in attempts] == [("failed", STOPPED_DURING), ("success", None)]
+    assert done[retried]["status"] == "success"
+    assert (done[lost]["status"], done[lost]["error"]) == ("interrupted", STOPPED_DURING)
+
+
+def test_pingback_run_does_not_take_devs_queue(project: Path) -> None:
+    with dev(project) as first:
+        delayed = first.trigger("later", delay="1h")
+        poll("the delayed task in history", lambda: delayed in rows(project), 10, 0.05, first.output)
+        first.stop(signal.SIGKILL)
+    result = run_cli(project, "run", "later")
+    assert result.returncode == 0, result.brief()
+    assert "interrupted" not in result.stderr
+    assert rows(project)[delayed]["status"] == "pending"
+    with dev(project) as second:
+        poll("the take-over notice", lambda: "1 queued execution taken over" in second.output(), 10, 0.1)
+    assert rows(project)[delayed]["status"] == "pending"  # still due in an hour, still queued
+
+
+def test_a_second_dev_is_refused_while_the_first_runs_and_allowed_after_kill_9(project: Path) -> None:
+    with dev(project) as first:
+        assert first.process is not None
+        second = run_cli(project, "dev", "--no-reload", "--port", "0", timeout=30)
+        line = assert_one_error_line(second, 2, "pingback dev is already running in this project")
+        assert f"pid {first.process.pid}" in line and first.url in line, line
+        assert "kill" in second.stderr  # the hint says how to stop it
+        # The refused dev neither took over nor removed the first one's dev.json.
+        found = run_cli(project, "trigger", "later")
+        assert found.returncode == 0, found.brief()
+        first.stop(signal.SIGKILL)
+    with dev(project) as again:
+        assert again.trigger("later")
