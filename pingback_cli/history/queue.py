@@ -55,8 +55,10 @@ def pending(store: Store, limit: int = 20, *, function: str | None = None) -> li
     soonest due first, without children."""
     where = "status = 'pending'" + (" AND function = ?" if function is not None else "")
     params: tuple[object, ...] = (function,) if function is not None else ()
-    rows = store.query(
-        f"SELECT {SELECT} FROM executions WHERE {where} ORDER BY COALESCE(due_at, scheduled_at), seq LIMIT ?",
-        (*params, max(limit, 0)),
-    )
+    with store.connection("read") as conn:
+        rows = conn.execute(
+            f"SELECT {SELECT} FROM executions WHERE {where}"
+            " ORDER BY COALESCE(due_at, scheduled_at), seq LIMIT ?",
+            (*params, max(limit, 0)),
+        ).fetchall()
     return [decode_row(row) for row in rows]

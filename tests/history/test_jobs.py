@@ -62,12 +62,15 @@ def test_executions_page_by_function_newest_first_with_total(tmp_path: Path) -> 
 
 
 def test_a_read_only_history_from_before_jobs_reads_as_no_jobs(tmp_path: Path) -> None:
+    from pingback_cli.history.schema import MIGRATIONS
+
     path = history_path(tmp_path)
-    with Store(path):
-        pass
+    path.parent.mkdir()
     conn = sqlite3.connect(path)
-    conn.execute("DROP TABLE jobs")
+    for script in MIGRATIONS[:2]:  # a history written before the jobs table existed
+        conn.executescript(script)
     conn.execute("PRAGMA user_version = 2")
+    conn.commit()
     conn.close()
     with Store(path, readonly=True) as store:
         assert JobStore(store).all() == []
