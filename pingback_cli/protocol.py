@@ -33,6 +33,81 @@ def iso_z(ts: float) -> str:
     return f"{_whole_second(whole)}.{micros // 1000:03d}Z"
 
 
+# --- JSON as JSON allows it ----------------------------------------------------------
+#
+# Python's json writes NaN, Infinity and -Infinity for non-finite floats and reads them
+# back; JSON has no such values and every other reader (JSON.parse, Go's encoding/json)
+# rejects the whole document. The SDK's FastAPI adapter (Starlette's JSONResponse,
+# allow_nan=False) answers 500 when a handler's response holds one; nothing we write
+# may hold one either.
+
+NON_FINITE_TEXT = {"NaN": "NaN", "Infinity": "Infinity", "-Infinity": "-Infinity"}
+
+
+def _non_finite_name(value: float) -> str:
+    return "NaN" if value != value else ("Infinity" if value > 0 else "-Infinity")
+
+
+def non_finite_path(value: Any, path: str = "") -> str | None:
+    """Where the first NaN or infinity inside ``value`` is (``result.ratio``, ``tasks[2]``,
+    ``""`` for the value itself), or None when there is none."""
+    if isinstance(value, float):
+        return None if math.isfinite(value) else path
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found = non_finite_path(item, f"{path}.{key}" if path else str(key))
+            if found is not None:
+                return found
+    elif isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            found = non_finite_path(item, f"{path}[{index}]")
+            if found is not None:
+                return found
+    return None
+
+
+def json_safe(value: Any) -> Any:
+    """``value`` with each NaN and infinity replaced by the string ``"NaN"``, ``"Infinity"`` or
+    ``"-Infinity"``: for data already recorded (rows written before these checks), so that a
+    reader can always show it. Containers are copied only along the way to a replacement."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else _non_finite_name(value)
+    if isinstance(value, dict):
+        changed = {key: json_safe(item) for key, item in value.items()}
+        return value if all(changed[key] is value[key] for key in value) else changed
+    if isinstance(value, (list, tuple)):
+        items = [json_safe(item) for item in value]
+        return value if all(a is b for a, b in zip(items, value, strict=True)) else items
+    return value
+
+
+def strict_dumps(value: Any, **options: Any) -> str:
+    """``json.dumps`` that never writes NaN or Infinity: a value holding one is written through
+    :func:`json_safe`. Other errors (a type JSON cannot hold, a cycle) propagate."""
+    try:
+        return json.dumps(value, allow_nan=False, **options)
+    except ValueError:
+        if non_finite_path(value) is None:
+            raise
+        return json.dumps(json_safe(value), allow_nan=False, **options)
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON (JSON has no NaN or Infinity)")
+
+
+def strict_loads(text: str | bytes) -> Any:
+    """``json.loads`` as every non-Python reader does it: ``NaN``, ``Infinity`` and
+    ``-Infinity`` are refused with a ValueError (``json.JSONDecodeError`` is one too)."""
+    return json.loads(text, parse_constant=_refuse_constant)
+
+
+def lenient_loads(text: str | bytes) -> Any:
+    """``json.loads`` for what we recorded ourselves, where an older row may hold ``NaN``:
+    such a constant reads as the string ``"NaN"`` (``"Infinity"``, ``"-Infinity"``)."""
+    return json.loads(text, parse_constant=NON_FINITE_TEXT.__getitem__)
+
+
 @dataclass
 class AttemptRequest:
     """One attempt of one execution, as the platform sends it to an app."""
@@ -56,7 +131,8 @@ class AttemptRequest:
         return data
 
     def encode(self) -> bytes:
-        return json.dumps(self.body(), separators=(",", ":"), ensure_ascii=False).encode()
+        """The wire body; a payload holding NaN or Infinity is sent as :func:`json_safe` makes it."""
+        return strict_dumps(self.body(), separators=(",", ":"), ensure_ascii=False).encode()
 
 
 @dataclass

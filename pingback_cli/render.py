@@ -21,17 +21,25 @@ from rich.tree import Tree
 
 from pingback_cli.models import Execution, FunctionSpec, LogEntry, iso
 from pingback_cli.project.durations import format_duration
-from pingback_cli.terminal import printable
+from pingback_cli.terminal import glyph, printable
 
-STATUS_STYLES: dict[str, tuple[str, str]] = {
-    "success": ("✓", "green"),
-    "failed": ("✗", "red"),
-    "interrupted": ("⚠", "yellow"),
-    "cancelled": ("⊘", "magenta"),
-    "running": ("●", "cyan"),
-    "pending": ("○", "dim"),
+STATUS_STYLES: dict[str, str] = {
+    "success": "green",
+    "failed": "red",
+    "interrupted": "yellow",
+    "cancelled": "magenta",
+    "running": "cyan",
+    "pending": "dim",
 }
-"""Status -> (icon, style); the order is the order counts are listed in."""
+"""Status -> style; the order is the order counts are listed in. Icons: :func:`status_icon`."""
+
+
+def status_icon(status: str) -> tuple[str, str]:
+    """(icon, style) of a status; the icon is ASCII where the terminal cannot show ``✓``."""
+    if status not in STATUS_STYLES:
+        return "?", ""
+    return glyph(status), STATUS_STYLES[status]
+
 
 LEVEL_STYLES: dict[str, str] = {
     "debug": "dim",
@@ -57,7 +65,11 @@ HIDDEN_FAILED = 20
 """How many failed children of a crowded node are listed after the summary."""
 TRACEBACK_LINES = 8
 META_VALUE_LIMIT = 60
-NONE = "—"
+
+
+def _none() -> Text:
+    """The dash of an empty cell."""
+    return Text(glyph("none"), style="dim")
 
 
 class RunSummary(Protocol):
@@ -84,7 +96,8 @@ def compact_json(value: Any, limit: int | None = None) -> str:
     """One-line JSON, cut to ``limit`` characters with a trailing ``…``."""
     text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
     if limit is not None and len(text) > limit:
-        return text[: max(limit - 1, 0)] + "…"
+        more = glyph("more")
+        return text[: max(limit - len(more), 0)] + more
     return text
 
 
@@ -159,7 +172,7 @@ def _log_entry(entry: LogEntry) -> Text:
 
 def status_text(status: str) -> Text:
     """``✓ success`` in the status colour."""
-    icon, style = STATUS_STYLES.get(status, ("?", ""))
+    icon, style = status_icon(status)
     return Text(f"{icon} {status}", style=style)
 
 
@@ -186,7 +199,7 @@ def function_table(specs: list[FunctionSpec], now: float) -> Table:
         if spec.schedule:
             schedule, next_run = _schedule_cells(spec.schedule, now)
         else:
-            schedule = next_run = Text(NONE, style="dim")
+            schedule = next_run = _none()
         timeout = (
             Text(printable(spec.timeout))
             if spec.timeout
@@ -200,7 +213,7 @@ def function_table(specs: list[FunctionSpec], now: float) -> Table:
             Text(str(spec.retries)),
             timeout,
             Text(str(spec.concurrency)),
-            Text(printable(spec.source)) if spec.source else Text(NONE, style="dim"),
+            Text(printable(spec.source)) if spec.source else _none(),
         )
     return table
 
@@ -242,7 +255,7 @@ def function_json(spec: FunctionSpec, now: float) -> dict[str, Any]:
 
 
 def _node_label(execution: Execution, max_payload: int) -> Text:
-    icon, style = STATUS_STYLES.get(execution.status, ("?", ""))
+    icon, style = status_icon(execution.status)
     label = Text()
     label.append(icon, style=style)
     label.append(" ")
@@ -261,7 +274,7 @@ def _node_label(execution: Execution, max_payload: int) -> Text:
         label.append("  payload ", style="dim")
         label.append(compact_json(execution.payload, max_payload))
     if execution.status == "success" and execution.result is not None:
-        label.append(f"  → {compact_json(execution.result, max_payload)}")
+        label.append(f"  {glyph('arrow')} {compact_json(execution.result, max_payload)}")
     elif execution.error:
         error_style = "yellow" if execution.status == "interrupted" else "red"
         label.append(f"  {_first_line(execution.error)}", style=error_style)
@@ -288,7 +301,8 @@ def _node_details(execution: Execution, show_logs: bool) -> list[Text]:
         if hidden > 0:
             lines.append(
                 Text(
-                    f"… {hidden:,} more log entries: pingback show {short_id(execution.id)} --json",
+                    f"{glyph('more')} {hidden:,} more log entries: "
+                    f"pingback show {short_id(execution.id)} --json",
                     style="dim",
                 )
             )
@@ -296,14 +310,14 @@ def _node_details(execution: Execution, show_logs: bool) -> list[Text]:
         tb = printable(execution.attempts[-1].traceback).rstrip().splitlines()
         shown = tb[-TRACEBACK_LINES:]
         if len(tb) > TRACEBACK_LINES:
-            shown.insert(0, "…")
+            shown.insert(0, glyph("more"))
         lines.append(Text("\n".join(shown), style="dim"))
     return lines
 
 
 def _hidden_summary(hidden: list[Execution]) -> Text:
     """``… 9,980 more children: 9,975 success, 5 failed``."""
-    text = Text(f"… {len(hidden):,} more children: ", style="dim")
+    text = Text(f"{glyph('more')} {len(hidden):,} more children: ", style="dim")
     for index, (count, status) in enumerate(_status_counts(c.status for c in hidden)):
         if index:
             text.append(", ")
@@ -333,7 +347,7 @@ def _add_children(
     for child in failed[:HIDDEN_FAILED]:
         add(child)
     if len(failed) > HIDDEN_FAILED:
-        node.add(Text(f"… {len(failed) - HIDDEN_FAILED:,} more failed not shown", style="dim"))
+        node.add(Text(f"{glyph('more')} {len(failed) - HIDDEN_FAILED:,} more failed not shown", style="dim"))
     return added
 
 
@@ -365,11 +379,11 @@ def tree_summary(root: Execution) -> Text:
     total = len(executions)
     text = Text(f"{total:,} execution{'' if total == 1 else 's'}")
     for count, status in _status_counts(e.status for e in executions):
-        text.append(" · ")
-        text.append(f"{count:,} {status}", style=STATUS_STYLES.get(status, ("", ""))[1])
+        text.append(f" {glyph('dot')} ")
+        text.append(f"{count:,} {status}", style=STATUS_STYLES.get(status, ""))
     ends = [e.completed_at for e in executions if e.completed_at is not None]
     if root.started_at is not None and len(ends) == total:
-        text.append(f" · {format_duration(max(ends) - root.started_at)}")
+        text.append(f" {glyph('dot')} {format_duration(max(ends) - root.started_at)}")
     return text
 
 
@@ -404,9 +418,9 @@ def runs_table(summaries: Sequence[RunSummary]) -> Table:
             Text(short_id(execution.id), style="dim"),
             Text(printable(execution.function), style="bold"),
             status_text(execution.status),
-            Text(NONE, style="dim") if started is None else Text(_utc(started)),
-            Text(duration) if duration else Text(NONE, style="dim"),
-            children if summary.descendants else Text(NONE, style="dim"),
+            _none() if started is None else Text(_utc(started)),
+            Text(duration) if duration else _none(),
+            children if summary.descendants else _none(),
             Text(printable(execution.trigger)),
         )
     return table

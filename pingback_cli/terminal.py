@@ -8,7 +8,9 @@ a path like ``app/[id].py`` or a message like ``[Errno 2]`` prints exactly as wr
 
 from __future__ import annotations
 
-import json as jsonlib
+import codecs
+import contextlib
+import io
 import os
 import sys
 from typing import Any, TextIO
@@ -33,6 +35,80 @@ def printable(text: str) -> str:
     return text.translate(_CONTROL_ESCAPES)
 
 
+GLYPHS: dict[str, tuple[str, str]] = {
+    "success": ("\u2713", "+"),
+    "failed": ("\u2717", "x"),
+    "interrupted": ("\u26a0", "!"),
+    "cancelled": ("\u2298", "/"),
+    "running": ("\u25cf", "*"),
+    "pending": ("\u25cb", "o"),
+    "none": ("\u2014", "-"),
+    "arrow": ("\u2192", "->"),
+    "more": ("\u2026", "..."),
+    "dot": ("\u00b7", "|"),
+}
+"""Each glyph we print: (Unicode, ASCII). The ASCII one is used when stdout is not UTF
+(``PYTHONIOENCODING=cp1252``, a C locale); Rich picks ASCII tree and table lines itself."""
+
+_ascii_glyphs = False
+
+
+def glyph(name: str) -> str:
+    """The glyph ``name`` (a key of :data:`GLYPHS`) as the output can show it."""
+    return GLYPHS[name][_ascii_glyphs]
+
+
+def use_ascii_glyphs(on: bool) -> None:
+    """Switch :func:`glyph` to ASCII (``on``) or back to Unicode."""
+    global _ascii_glyphs
+    _ascii_glyphs = on
+
+
+ERRORS = "pingback-escape"
+"""The codec error handler of our output streams: what the encoding lacks is escaped."""
+
+
+def _escape(error: UnicodeError) -> tuple[str, int]:
+    """Each unencodable character as a ``\\xe9`` / ``\\u2603`` escape: user text stays
+    readable and nothing is lost (backslashreplace, registered for streams under our name)."""
+    if not isinstance(error, UnicodeEncodeError):
+        raise error
+    bad = error.object[error.start : error.end]
+    return bad.encode("ascii", "backslashreplace").decode("ascii"), error.end
+
+
+codecs.register_error(ERRORS, _escape)
+
+
+def _is_unicode(encoding: str | None) -> bool:
+    return (encoding or "").lower().replace("-", "").replace("_", "").startswith("utf")
+
+
+def protect(stream: TextIO) -> TextIO:
+    """``stream`` made unable to fail on a character its encoding lacks (cp1252, ascii, ...).
+
+    A text stream still on strict errors is switched to :data:`ERRORS` in place, so
+    everything written to it later (Rich, JSON, Typer's help) is escaped instead of
+    raising UnicodeEncodeError. UTF streams and streams that chose a handler are left alone.
+    """
+    if (
+        isinstance(stream, io.TextIOWrapper)
+        and not _is_unicode(stream.encoding)
+        and stream.errors == "strict"
+    ):
+        with contextlib.suppress(ValueError, OSError):  # closed, or detached
+            stream.reconfigure(errors=ERRORS)
+    return stream
+
+
+def protect_std_streams() -> None:
+    """:func:`protect` stdout and stderr, and pick ASCII glyphs when stdout is not UTF; the
+    CLI calls this once before any output."""
+    protect(sys.stdout)
+    protect(sys.stderr)
+    use_ascii_glyphs(not _is_unicode(getattr(sys.stdout, "encoding", "utf-8")))
+
+
 def _is_tty(stream: TextIO) -> bool:
     try:
         return stream.isatty()
@@ -49,7 +125,7 @@ def make_console(*, stderr: bool = False, file: TextIO | None = None) -> Console
     ``FORCE_COLOR`` are honoured as Rich honours them. ``file`` overrides the stream,
     for tests.
     """
-    stream = file or (sys.stderr if stderr else sys.stdout)
+    stream = protect(file or (sys.stderr if stderr else sys.stdout))
     terminal = _is_tty(stream)
     width = None if terminal or os.environ.get("COLUMNS", "").isdigit() else PIPE_WIDTH
     return Console(
@@ -86,7 +162,17 @@ class Terminal:
         self.err.print(Text(f"warning: {printable(message)}", style="yellow"))
 
     def json(self, data: Any) -> None:
-        """Machine-readable output: exactly ``json.dumps`` plus a newline, no Rich at all."""
-        indent = 2 if _is_tty(sys.stdout) else None  # the C encoder only runs without indent
-        sys.stdout.write(jsonlib.dumps(data, indent=indent, ensure_ascii=False) + "\n")
-        sys.stdout.flush()
+        """Machine-readable output: strict JSON plus a newline, no Rich at all.
+
+        Never ``NaN`` or ``Infinity`` (see :func:`pingback_cli.protocol.json_safe`); on a
+        stream that is not UTF, non-ASCII text is written as ``\\u00e9`` escapes, which
+        JSON reads back exactly.
+        """
+        from pingback_cli.protocol import strict_dumps
+
+        stream = protect(sys.stdout)
+        indent = 2 if _is_tty(stream) else None  # the C encoder only runs without indent
+        ascii_only = not _is_unicode(getattr(stream, "encoding", "utf-8"))
+        text = strict_dumps(data, indent=indent, ensure_ascii=ascii_only)
+        stream.write(text + "\n")
+        stream.flush()

@@ -45,7 +45,7 @@ def check(app: AppOption = None, json_output: JsonOption = False) -> None:
 def _report(report: CheckReport) -> Text:
     from rich.text import Text
 
-    from pingback_cli.terminal import printable
+    from pingback_cli.terminal import glyph, printable
 
     text = Text()
     for finding in report.findings:
@@ -61,10 +61,11 @@ def _report(report: CheckReport) -> Text:
     errors, warnings = len(report.errors), len(report.warnings)
     scope = f"({_plural(report.functions, 'function')} in {_plural(report.files, 'file')} checked)"
     if not report.findings:
-        text.append(f"✓ no problems found {scope}", style="green")
+        text.append(f"{glyph('success')} no problems found {scope}", style="green")
         return text
     counts = f"{_plural(errors, 'error')}, {_plural(warnings, 'warning')}"
-    text.append(f"{'✗' if errors else '⚠'} {counts} {scope}", style="red" if errors else "yellow")
+    mark = glyph("failed" if errors else "interrupted")
+    text.append(f"{mark} {counts} {scope}", style="red" if errors else "yellow")
     return text
 
 

@@ -95,12 +95,19 @@ def read_payload(value: str | None) -> tuple[Any, bool]:
                 f"cannot read payload file {path}: {reason}",
                 hint="pass @path/to/file.json with a file that exists",
             ) from None
+    from pingback_cli.protocol import strict_loads
+
     try:
-        return json.loads(text), True
+        return strict_loads(text), True
     except json.JSONDecodeError as exc:
         raise UsageError(
             f"payload from {source} is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})",
             hint='quote it for your shell, e.g. --payload \'{"id": "1"}\'',
+        ) from None
+    except ValueError as exc:  # NaN or Infinity, which only Python's json reads
+        raise UsageError(
+            f"payload from {source} is not valid JSON: {exc}",
+            hint="send null or a string for a value that is not a finite number",
         ) from None
     except RecursionError:
         raise UsageError(f"payload from {source} is nested too deeply to read") from None
@@ -117,6 +124,7 @@ class LogStream:
         from rich.text import Text
 
         from pingback_cli.render import log_line, short_id
+        from pingback_cli.terminal import glyph, printable
 
         execution = event.execution
         seen = self._counts.get(execution.id, 0) + 1
@@ -125,8 +133,8 @@ class LogStream:
         self._counts[execution.id] = seen
         if seen == self.limit + 1:
             return Text(
-                f"  {execution.function} {short_id(execution.id)}  … more logs are recorded but not "
-                f"shown live (pingback show {short_id(execution.id)})",
+                f"  {printable(execution.function)} {short_id(execution.id)}  {glyph('more')} more logs "
+                f"are recorded but not shown live (pingback show {short_id(execution.id)})",
                 style="dim",
             )
         return log_line(execution, event.log)

@@ -37,6 +37,9 @@ app.command("completion")(completion.completion)
 
 
 def main() -> None:
+    from pingback_cli.terminal import protect_std_streams
+
+    protect_std_streams()  # a cp1252 or ascii terminal gets ASCII glyphs, never a traceback
     if os.environ.get(completion.COMPLETE_VAR) and completion.answer_tab(app):
         return  # a TAB, answered without Typer's slow value conversion
     try:

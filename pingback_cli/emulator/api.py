@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import hmac
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
@@ -23,6 +22,7 @@ from pingback_cli.engine.engine import Unavailable, UnknownFunction
 from pingback_cli.errors import PingbackError
 from pingback_cli.models import Execution, FunctionSpec, iso
 from pingback_cli.project.delay import DelayError, parse_delay
+from pingback_cli.protocol import strict_dumps, strict_loads
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +49,14 @@ class Platform(Protocol):
     def tree(self, id_or_prefix: str) -> dict[str, Any]: ...
 
 
+class StrictJSONResponse(JSONResponse):
+    """Starlette's JSONResponse, but a NaN or Infinity in recorded data is written as a string
+    (``protocol.json_safe``) instead of failing the whole response with a 500."""
+
+    def render(self, content: Any) -> bytes:
+        return strict_dumps(content, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
 class ApiError(Exception):
     def __init__(self, status: int, message: str):
         super().__init__(message)
@@ -57,7 +65,7 @@ class ApiError(Exception):
 
 
 def _error(status: int, message: str) -> JSONResponse:
-    return JSONResponse({"error": message}, status_code=status)
+    return StrictJSONResponse({"error": message}, status_code=status)
 
 
 async def _json_body(request: Request) -> Any:
@@ -70,8 +78,9 @@ async def _json_body(request: Request) -> Any:
         if len(body) > MAX_BODY_BYTES:
             raise ApiError(413, f"request body is larger than {MAX_BODY_BYTES} bytes")
     try:
-        return json.loads(body or b"null")
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        # Strict as the platform's JSON.parse: NaN and Infinity are refused, not stored.
+        return strict_loads(body or b"null")
+    except (UnicodeDecodeError, ValueError) as exc:
         raise ApiError(400, f"request body is not valid JSON: {exc}") from None
     except RecursionError:
         raise ApiError(400, "request body is nested too deeply to decode") from None
@@ -134,7 +143,7 @@ def create_app(platform: Platform, *, api_key: str | None = None) -> Starlette:
             raise ApiError(404, f'function "{name}" not found') from None
         except Unavailable as exc:
             raise ApiError(503, str(exc)) from None
-        return JSONResponse(
+        return StrictJSONResponse(
             {"executionId": execution.id, "task": name, "scheduledAt": iso(execution.scheduled_at)}
         )
 
@@ -170,12 +179,12 @@ def create_app(platform: Platform, *, api_key: str | None = None) -> Starlette:
                 raise ApiError(400, str(exc).replace(" (registered)", "")) from None
         endpoint = data.get("endpoint_url")
         jobs = platform.register(specs, endpoint if isinstance(endpoint, str) else None)
-        return JSONResponse({"jobs": jobs})
+        return StrictJSONResponse({"jobs": jobs})
 
     async def functions(request: Request) -> Response:
         authorize(request)
         loading()
-        return JSONResponse([platform.function_json(spec) for spec in platform.functions()])
+        return StrictJSONResponse([platform.function_json(spec) for spec in platform.functions()])
 
     async def executions(request: Request) -> Response:
         authorize(request)
@@ -192,11 +201,12 @@ def create_app(platform: Platform, *, api_key: str | None = None) -> Starlette:
             "cancelled",
         ):
             raise ApiError(400, f'unknown status "{status}"')
-        return JSONResponse(platform.recent(int(raw_limit), request.query_params.get("function"), status))
+        recent = platform.recent(int(raw_limit), request.query_params.get("function"), status)
+        return StrictJSONResponse(recent)
 
     async def execution(request: Request) -> Response:
         authorize(request)
-        return JSONResponse(platform.tree(request.path_params["execution_id"]))
+        return StrictJSONResponse(platform.tree(request.path_params["execution_id"]))
 
     async def on_api_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, ApiError)

@@ -9,7 +9,6 @@ up on an attempt (cancels the future or fails it), the request is cancelled too.
 from __future__ import annotations
 
 import asyncio
-import json
 import socket
 from collections.abc import Generator
 from typing import Any
@@ -17,7 +16,7 @@ from typing import Any
 import httpx
 
 from pingback_cli.errors import UsageError
-from pingback_cli.protocol import AttemptOutcome, AttemptRequest, signed_headers
+from pingback_cli.protocol import AttemptOutcome, AttemptRequest, signed_headers, strict_loads
 
 BODY_EXCERPT_CHARS = 200
 MAX_REDIRECTS = 5
@@ -192,8 +191,10 @@ def excerpt(text: str, limit: int = BODY_EXCERPT_CHARS) -> str:
 def _protocol_json(response: httpx.Response) -> dict[str, Any] | None:
     """The body as the protocol's JSON object, or None when it is something else."""
     try:
-        data = json.loads(response.content)
-    except (ValueError, UnicodeDecodeError):
+        # Strict as the platform's reader: a body with NaN or Infinity (Flask's jsonify
+        # writes them) is not JSON to it, so not the protocol's answer here either.
+        data = strict_loads(response.content)
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return None
     if not isinstance(data, dict):
         return None
@@ -203,6 +204,21 @@ def _protocol_json(response: httpx.Response) -> dict[str, Any] | None:
         return None
     # Refusals (401, 404, 400) carry only {"error": "..."}.
     return data if isinstance(data.get("error"), str) else None
+
+
+def _non_finite_note(response: httpx.Response) -> str:
+    """Why a body that Python's json reads is still not JSON: it holds NaN or Infinity."""
+    import json
+
+    from pingback_cli.protocol import non_finite_path
+
+    try:
+        where = non_finite_path(json.loads(response.content))  # Python's json reads NaN
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return ""
+    if where is None:
+        return ""
+    return f" (its {where or 'value'} is NaN or Infinity, which JSON does not allow: return null or a string)"
 
 
 def read_outcome(response: httpx.Response, function: str, url: httpx.URL) -> AttemptOutcome:
@@ -229,8 +245,8 @@ def read_outcome(response: httpx.Response, function: str, url: httpx.URL) -> Att
     if data is None:
         return AttemptOutcome(
             status,
-            error=f"{url} answered HTTP {status} with a body that is not the Pingback protocol's JSON: "
-            f"{excerpt(response.text)}",
+            error=f"{url} answered HTTP {status} with a body that is not the Pingback protocol's JSON"
+            f"{_non_finite_note(response)}: {excerpt(response.text)}",
         )
     duration = data.get("durationMs")
     return AttemptOutcome(

@@ -2,6 +2,10 @@
 
 JSON columns are written strictly where the value is JSON and leniently (repr) where a
 handler returned something JSON cannot hold, so a row can always be written and read back.
+Nothing written holds NaN or Infinity (JSON has neither; see ``protocol.json_safe``), and
+reading is forgiving: a row written by an older version (a ``NaN`` inside) or damaged by
+hand still reads, its bad column shown as text or left empty, so one row can never make a
+listing fail.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ import json
 from typing import Any
 
 from pingback_cli.models import JSON, Attempt, Execution, LogEntry
+from pingback_cli.protocol import NON_FINITE_TEXT, json_safe, non_finite_path
 
 # Column order of a row as written; reads use the same order without seq.
 COLUMNS = (
@@ -61,13 +66,14 @@ UPSERT = (
 
 
 # Encoders are built once: json.dumps with options builds a new one per call.
-_STRICT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+_STRICT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
-_LENIENT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=repr)
+_LENIENT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=repr)
 
 
-_DECODER = json.JSONDecoder()
+# NaN / Infinity in an older row read as the strings "NaN" / "Infinity".
+_DECODER = json.JSONDecoder(parse_constant=NON_FINITE_TEXT.__getitem__)
 
 
 def loads(text: str) -> JSON:
@@ -75,16 +81,32 @@ def loads(text: str) -> JSON:
     return _DECODER.raw_decode(text)[0]
 
 
+def _load_value(text: str) -> JSON:
+    """A payload or result column; text that is not JSON (a damaged row) reads as itself."""
+    try:
+        return loads(text)
+    except (ValueError, RecursionError):
+        return text
+
+
 def dump_value(value: JSON) -> str:
-    """JSON text; a value JSON cannot hold is stored as its repr string instead."""
+    """JSON text; NaN and Infinity are stored as strings, and a value JSON cannot hold at
+    all as its repr string."""
     try:
         return _STRICT.encode(value)
-    except (TypeError, ValueError, RecursionError):
-        try:
-            text = repr(value)
-        except Exception:
-            text = f"<{type(value).__name__}>"
-        return _STRICT.encode(text)
+    except ValueError:
+        if non_finite_path(value) is not None:
+            return dump_value(json_safe(value))
+        return _STRICT.encode(_repr(value))
+    except (TypeError, RecursionError):
+        return _STRICT.encode(_repr(value))
+
+
+def _repr(value: Any) -> str:
+    try:
+        return repr(value)
+    except Exception:
+        return f"<{type(value).__name__}>"
 
 
 def _dump_list(items: list[dict[str, JSON]]) -> str:
@@ -93,14 +115,21 @@ def _dump_list(items: list[dict[str, JSON]]) -> str:
         return "[]"
     try:
         return _LENIENT.encode(items)
-    except (ValueError, RecursionError):  # a circular log meta
+    except ValueError:  # NaN or Infinity inside, or a circular log meta
+        if non_finite_path(items) is not None:
+            return _dump_list(json_safe(items))
+        return "[]"
+    except RecursionError:
         return "[]"
 
 
 def _load_list(text: str | None) -> list[Any]:
     if not text or text == "[]":
         return []
-    loaded = loads(text)
+    try:
+        loaded = loads(text)
+    except (ValueError, RecursionError):  # a damaged row: its list reads as empty
+        return []
     return loaded if isinstance(loaded, list) else []
 
 
@@ -109,7 +138,18 @@ def _dump_logs(logs: list[LogEntry]) -> str:
 
 
 def _load_logs(text: str | None) -> list[LogEntry]:
-    return [LogEntry.from_json(item) for item in _load_list(text)]
+    return _log_entries(_load_list(text))
+
+
+def _log_entries(items: Any) -> list[LogEntry]:
+    """Log entries from stored JSON, skipping any that is not a readable entry."""
+    entries: list[LogEntry] = []
+    for item in items if isinstance(items, list) else ():
+        try:
+            entries.append(LogEntry.from_json(item))
+        except (AttributeError, TypeError, ValueError):
+            continue
+    return entries
 
 
 def dump_attempts(attempts: list[Attempt]) -> str:
@@ -135,20 +175,26 @@ def dump_attempts(attempts: list[Attempt]) -> str:
 
 
 def load_attempts(text: str | None) -> list[Attempt]:
-    return [
-        Attempt(
-            number=item["attempt"],
-            status=item["status"],
-            started_at=item["startedAt"],
-            completed_at=item.get("completedAt"),
-            duration_ms=item.get("durationMs"),
-            http_status=item.get("httpStatus"),
-            error=item.get("error"),
-            traceback=item.get("traceback"),
-            logs=[LogEntry.from_json(log) for log in item.get("logs") or ()],
-        )
-        for item in _load_list(text)
-    ]
+    """Attempts as ``dump_attempts`` wrote them; an entry missing its number or status is skipped."""
+    attempts: list[Attempt] = []
+    for item in _load_list(text):
+        try:
+            attempts.append(
+                Attempt(
+                    number=item["attempt"],
+                    status=item["status"],
+                    started_at=item["startedAt"],
+                    completed_at=item.get("completedAt"),
+                    duration_ms=item.get("durationMs"),
+                    http_status=item.get("httpStatus"),
+                    error=item.get("error"),
+                    traceback=item.get("traceback"),
+                    logs=_log_entries(item.get("logs") or []),
+                )
+            )
+        except (KeyError, TypeError, AttributeError):
+            continue
+    return attempts
 
 
 def encode_row(seq: int, e: Execution, owner: str, queue: str | None = None) -> tuple[Any, ...]:
@@ -212,7 +258,7 @@ def decode_row(row: tuple[Any, ...]) -> Execution:
         function=function,
         type=type_,
         scheduled_at=scheduled_at,
-        payload=loads(payload) if has_payload and payload is not None else None,
+        payload=_load_value(payload) if has_payload and payload is not None else None,
         has_payload=bool(has_payload),
         parent_id=parent_id,
         root_id=root_id,
@@ -220,7 +266,7 @@ def decode_row(row: tuple[Any, ...]) -> Execution:
         status=status,
         attempt=attempt,
         attempts=load_attempts(attempts),
-        result=None if result is None else loads(result),
+        result=None if result is None else _load_value(result),
         error=error,
         logs=_load_logs(logs),
         started_at=started_at,

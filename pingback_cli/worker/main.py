@@ -36,6 +36,7 @@ from typing import Any
 from pingback_cli.errors import ProjectError
 from pingback_cli.project.config import ProjectConfig
 from pingback_cli.project.loader import RawFunction, load_project
+from pingback_cli.protocol import json_safe, non_finite_path
 from pingback_cli.worker.handler_pool import HandlerPool
 
 FDS_ENV = "PINGBACK_WORKER_FDS"
@@ -49,7 +50,8 @@ _local = threading.local()
 
 
 def _dumps(message: dict[str, Any]) -> bytes:
-    return json.dumps(message, separators=(",", ":"), ensure_ascii=False).encode() + b"\n"
+    """One pipe line; ValueError for NaN or Infinity, which JSON cannot hold."""
+    return json.dumps(message, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode() + b"\n"
 
 
 class Outbox:
@@ -129,7 +131,7 @@ def _stream_logs(outbox: Outbox) -> None:
         entry = self._logs[-1]
         try:
             line = _dumps({"op": "log", "id": self.execution_id, "attempt": self.attempt, "entry": entry})
-        except (TypeError, ValueError):
+        except (TypeError, ValueError):  # shown live as text; the response itself is refused
             safe = dict(entry, meta={key: repr(value) for key, value in (meta or {}).items()})
             line = _dumps({"op": "log", "id": self.execution_id, "attempt": self.attempt, "entry": safe})
         outbox.add(line)
@@ -187,26 +189,47 @@ class Runner:
 
 
 def _unserializable(message: dict[str, Any], exc: Exception) -> dict[str, Any]:
-    """A response the platform could not read: fail the attempt, keep what can be kept."""
+    """A response the platform could not read: fail the attempt, keep what can be kept.
+
+    As the SDK's FastAPI adapter does (Starlette's JSONResponse refuses NaN, Infinity and
+    types JSON lacks, and the app answers 500): the attempt fails, and the error says which
+    part of the response is not JSON.
+    """
     response = message["response"]
-    try:
-        json.dumps(response.get("result"))
-        problem = "its logs or fan-out tasks are"
-    except (TypeError, ValueError):
-        problem = f"it returned a {type(response.get('result')).__name__}, which is"
-    logs = json.loads(json.dumps(response.get("logs") or [], default=repr))
+    logs = _plain(response.get("logs") or [])
     return {
         "op": "result",
         "seq": message["seq"],
         "httpStatus": 500,
         "response": {
             "status": "error",
-            "error": f"the handler's response is not JSON: {problem} not JSON-serializable ({exc})",
+            "error": f"the handler's response is not JSON: {_not_json(response, exc)}",
             "logs": logs,
             "durationMs": response.get("durationMs"),
         },
         "traceback": None,
     }
+
+
+def _not_json(response: dict[str, Any], exc: Exception) -> str:
+    """What in ``response`` JSON cannot hold, in the user's terms."""
+    for part in ("result", "tasks", "logs"):
+        where = non_finite_path(response.get(part), part)
+        if where is not None:
+            if part == "tasks":
+                where = f"fan-out {where}"
+            return f"{where} is NaN or Infinity, which JSON cannot hold (return a number, a string or None)"
+    try:
+        json.dumps(response.get("result"))
+    except (TypeError, ValueError):
+        kind = type(response.get("result")).__name__
+        return f"it returned a {kind}, which is not JSON-serializable ({exc})"
+    return f"its logs or fan-out tasks are not JSON-serializable ({exc})"
+
+
+def _plain(value: Any) -> Any:
+    """``value`` as JSON can carry it: NaN and Infinity as strings, other types as their repr."""
+    return json.loads(json.dumps(json_safe(value), default=repr))
 
 
 def _serve(read_fd: int, runner: Runner) -> None:
@@ -238,7 +261,9 @@ def main() -> None:
         {
             "op": "ready",
             "pid": os.getpid(),
-            "functions": [f.to_json() for f in functions],
+            # Options as declared (a NaN retries, a timedelta timeout) must reach the engine,
+            # whose validation names them, rather than break this message.
+            "functions": [_plain(f.to_json()) for f in functions],
             # The engine signs each request with its function's own instance secret.
             "secrets": {f.name: str(f.instance.cron_secret or "") for f in functions},
         }

@@ -500,3 +500,61 @@ async def test_a_trigger_while_the_project_loads_is_503_not_404(
     assert "still loading" in response.json()["error"]
     assert (await client.get("/api/v1/functions")).status_code == 503
     assert platform.triggered == []
+
+
+# --- non-finite floats ----------------------------------------------------------------------
+
+
+async def test_trigger_refuses_nan_as_the_platforms_json_parse_does(
+    client: httpx.AsyncClient, platform: FakePlatform
+) -> None:
+    """pb.trigger() writes NaN with Python's json; the platform's JSON.parse refuses it."""
+    body = b'{"task": "send-email", "payload": {"ratio": NaN}}'
+    response = await client.post(TRIGGER, content=body, headers={"content-type": "application/json"})
+    assert "NaN is not JSON" in error_of(response, 400)
+    assert platform.triggered == []
+
+
+class StorePlatform(FakePlatform):
+    """Reads executions from a real history file, as the emulator does."""
+
+    def __init__(self, store: Any) -> None:
+        super().__init__()
+        self.store = store
+
+    def recent(self, limit: int, function: str | None, status: str | None) -> list[dict[str, Any]]:
+        return [summary.to_json() for summary in self.store.recent_roots(limit)]
+
+    def tree(self, id_or_prefix: str) -> dict[str, Any]:
+        return self.store.tree(id_or_prefix).to_json()
+
+
+async def test_a_row_with_nan_never_fails_a_read_route(tmp_path: Any) -> None:
+    import sqlite3
+
+    from pingback_cli.history.store import Store, history_path
+
+    path = history_path(tmp_path)
+    with Store(path) as store:
+        store.save(Execution(id="aaaa0001", function="f", type="task", scheduled_at=NOW, status="success"))
+        store.flush()
+        with sqlite3.connect(path) as conn:  # as an older version recorded it
+            conn.execute('UPDATE executions SET result = \'{"ratio":NaN,"big":-Infinity}\'')
+        transport = httpx.ASGITransport(app=create_app(StorePlatform(store)))
+        async with httpx.AsyncClient(transport=transport, base_url="http://pingback.test") as http:
+            listing = await http.get(EXECUTIONS)
+            one = await http.get(f"{EXECUTIONS}/aaaa0001")
+    for response in (listing, one):
+        assert response.status_code == 200, response.text
+        assert "NaN," not in response.text and "Infinity}" not in response.text.replace('"-Infinity"', "")
+    assert listing.json()[0]["result"] == {"ratio": "NaN", "big": "-Infinity"}
+
+
+async def test_recorded_nan_in_memory_is_written_as_text(platform: FakePlatform) -> None:
+    """Whatever a reader hands the API, its answer is JSON (never a 500 for a float)."""
+    platform.recent = lambda *args: [{"executionId": KNOWN_ID, "result": float("nan")}]  # type: ignore[method-assign]
+    transport = httpx.ASGITransport(app=create_app(platform))
+    async with httpx.AsyncClient(transport=transport, base_url="http://pingback.test") as http:
+        response = await http.get(EXECUTIONS)
+    assert response.status_code == 200
+    assert response.json() == [{"executionId": KNOWN_ID, "result": "NaN"}]

@@ -434,3 +434,12 @@ async def test_against_a_real_loopback_server(loopback_app: str) -> None:
         await wrong.aclose()
     assert refused.http_status == 401
     assert refused.error is not None and "secret does not match" in refused.error
+
+
+async def test_a_body_with_nan_is_not_the_protocols_json(mock: Callable[[Handler], HttpExecutor]) -> None:
+    """Flask's jsonify writes NaN; the platform's JSON reader (Go's encoding/json) rejects it."""
+    body = b'{"status":"success","result":{"ratio":NaN},"logs":[],"tasks":[]}'
+    outcome = await run_one(mock(lambda request: httpx.Response(200, content=body)))
+    assert not outcome.succeeded
+    assert outcome.error is not None
+    assert "result.ratio is NaN or Infinity, which JSON does not allow" in outcome.error, outcome.error

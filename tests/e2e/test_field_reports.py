@@ -1,0 +1,196 @@
+"""End-to-end replays of issue 14's field reports through the installed ``pingback`` command:
+non-finite floats, terminals that are not UTF-8, layered ``.env`` interpolation, symlinked
+folders, duplicate registrations from a factory."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cli_support import Result, run_cli
+from reliability.helpers import dev_server
+
+HEADER = """\
+import os
+from pingback import Pingback
+
+pb = Pingback(
+    api_key=os.environ.get("PINGBACK_API_KEY", ""),
+    cron_secret=os.environ.get("PINGBACK_CRON_SECRET", "dev"),
+)
+"""
+
+
+def project(root: Path, files: dict[str, str]) -> Path:
+    """A project at ``root``: a pyproject.toml plus ``files`` (Python sources get HEADER)."""
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "pyproject.toml").write_text('[project]\nname = "field"\nversion = "0"\n', encoding="utf-8")
+    for name, body in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        text = textwrap.dedent(body)
+        path.write_text(HEADER + text if name.endswith(".py") and "Pingback(" not in text else text, "utf-8")
+    return root
+
+
+def strict_json(result: Result) -> Any:
+    """stdout as JSON.parse would read it: NaN or Infinity fails the test."""
+
+    def refuse(name: str) -> None:
+        pytest.fail(f"pingback {' '.join(result.args)} printed {name}, which is not JSON:\n{result}")
+
+    return json.loads(result.stdout, parse_constant=refuse)
+
+
+def no_traceback(result: Result) -> None:
+    """No traceback of ours (a handler's own shows in its tree, on stdout)."""
+    assert "Traceback" not in result.stderr, str(result)
+    assert "UnicodeEncodeError" not in result.stdout + result.stderr, str(result)
+
+
+# --- 1. non-finite floats ----------------------------------------------------------------------
+
+NAN_JOBS = """
+@pb.task("ratio")
+def ratio(ctx):
+    return {"ratio": float("nan"), "big": float("inf")}
+
+@pb.task("fan")
+def fan(ctx):
+    ctx.task("ok", {"score": float("-inf")})
+
+@pb.task("ok")
+def ok(ctx, payload=None):
+    return payload
+"""
+
+
+def test_nan_result_fails_the_attempt_and_json_stays_json(tmp_path: Path) -> None:
+    root = project(tmp_path / "p", {"jobs.py": NAN_JOBS})
+    result = run_cli(root, "run", "ratio", "--json")
+    no_traceback(result)
+    assert result.returncode == 1, str(result)
+    tree = strict_json(result)
+    assert tree["status"] == "failed" and tree["attempts"][0]["httpStatus"] == 500
+    assert "result.ratio is NaN or Infinity" in tree["error"]
+    fan = strict_json(run_cli(root, "run", "fan", "--json"))
+    assert "fan-out tasks[0].payload.score is NaN or Infinity" in fan["error"]
+    listing = run_cli(root, "runs", "--json")
+    assert {row["function"] for row in strict_json(listing)} == {"ratio", "fan"}
+
+
+def test_nan_in_a_payload_is_refused_at_the_door(tmp_path: Path) -> None:
+    root = project(tmp_path / "p", {"jobs.py": NAN_JOBS})
+    result = run_cli(root, "run", "ok", "--payload", '{"x": NaN}')
+    no_traceback(result)
+    assert result.returncode == 2, str(result)
+    assert "NaN is not JSON" in result.stderr
+
+
+def test_dev_keeps_answering_with_a_nan_row_in_history(tmp_path: Path) -> None:
+    """An older row holding NaN (and one damaged by hand) never makes GET /executions fail."""
+    import sqlite3
+
+    root = project(tmp_path / "p", {"jobs.py": NAN_JOBS})
+    assert run_cli(root, "run", "ok", "--payload", '{"x": 1}').returncode == 0
+    with sqlite3.connect(root / ".pingback" / "history.sqlite3") as conn:
+        conn.execute("UPDATE executions SET result = '{\"ratio\":NaN}', logs = '[{broken'")
+    with dev_server(root) as server:
+        response = server.http.get("/api/v1/executions")
+        assert response.status_code == 200, response.text
+        rows = json.loads(response.text, parse_constant=lambda name: pytest.fail(f"{name} in the API"))
+        assert rows[0]["result"] == {"ratio": "NaN"}
+        trigger = server.http.post(
+            "/api/v1/trigger",
+            content=b'{"task": "ok", "payload": NaN}',
+            headers={"content-type": "application/json"},
+        )
+        assert trigger.status_code == 400 and "NaN" in trigger.json()["error"]
+
+
+# --- 2. terminals that are not UTF-8 --------------------------------------------------------
+
+ENCODING_JOBS = """
+@pb.task("plain")
+def plain(ctx):
+    ctx.log("hello", where="caf\\u00e9")
+    return {"ok": 1}
+
+@pb.task("caf\\u00e9-\\u00f1")
+def cafe(ctx):
+    ctx.log("\\u2603 snow")
+    ctx.task("plain")
+    return "na\\u00efve \\u2192 ok"
+
+@pb.task("broken")
+def broken(ctx):
+    raise RuntimeError("\\u2717 nope")
+
+@pb.cron("nightly", "0 3 * * *", timeout="30s")
+def nightly(ctx):
+    pass
+"""
+
+
+@pytest.fixture(scope="module")
+def encoding_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = project(tmp_path_factory.mktemp("enc") / "p", {"jobs.py": ENCODING_JOBS})
+    ran = run_cli(root, "run", "café-ñ", "--json")
+    assert ran.returncode == 0, str(ran)
+    (root / "last-id").write_text(ran.json()["executionId"][:8], encoding="utf-8")
+    return root
+
+
+COMMANDS = [
+    ("run", "plain"),
+    ("run", "café-ñ"),
+    ("run", "broken"),
+    ("ls",),
+    ("check",),
+    ("runs",),
+    ("show", "{id}"),
+    ("replay", "{id}"),
+    ("--help",),
+    ("run", "--help"),
+    ("trigger", "plain"),
+    ("run", "no-such-ƒunction"),
+]
+
+
+@pytest.mark.parametrize("encoding", ["cp1252", "ascii"])
+@pytest.mark.parametrize("args", COMMANDS, ids=" ".join)
+def test_every_command_prints_on_a_terminal_that_is_not_utf8(
+    encoding_project: Path, encoding: str, args: tuple[str, ...]
+) -> None:
+    last = (encoding_project / "last-id").read_text(encoding="utf-8")
+    args = tuple(arg.replace("{id}", last) for arg in args)
+    result = run_cli(encoding_project, *args, env={"PYTHONIOENCODING": encoding})
+    no_traceback(result)
+    assert result.returncode in (0, 1, 2), str(result)
+    assert result.stdout or result.stderr
+    if encoding == "ascii":
+        assert (result.stdout + result.stderr).isascii(), str(result)
+
+
+@pytest.mark.parametrize("encoding", ["cp1252", "ascii"])
+def test_glyphs_fall_back_and_user_text_is_escaped(encoding_project: Path, encoding: str) -> None:
+    result = run_cli(encoding_project, "run", "café-ñ", env={"PYTHONIOENCODING": encoding})
+    no_traceback(result)
+    assert result.returncode == 0, str(result)
+    first = result.stdout.splitlines()
+    assert any(line.startswith("+ caf") for line in first), str(result)
+    assert "-> " in result.stdout
+    assert "\\u2603 snow" in result.stdout
+    if encoding == "ascii":
+        assert "caf\\xe9-\\xf1" in result.stdout
+        listing = run_cli(encoding_project, "ls", env={"PYTHONIOENCODING": "ascii"})
+        assert "caf\\xe9-\\xf1" in listing.stdout, str(listing)
+
+
+def test_json_on_an_ascii_terminal_is_json(encoding_project: Path) -> None:
+    result = run_cli(encoding_project, "run", "café-ñ", "--json", env={"PYTHONIOENCODING": "ascii"})
+    assert result.stdout.isascii()
+    assert strict_json(result)["function"] == "café-ñ"

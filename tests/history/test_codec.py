@@ -1,0 +1,83 @@
+"""How rows are written and read back: never NaN or Infinity on disk, and no stored row
+(written by an older version, or damaged by hand) can make a read fail."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from pingback_cli.history.store import Store, history_path
+from pingback_cli.models import Execution, LogEntry
+
+T0 = 1_700_000_000.0
+
+
+@pytest.fixture
+def path(tmp_path: Path) -> Path:
+    return history_path(tmp_path)
+
+
+@pytest.fixture
+def store(path: Path) -> Iterator[Store]:
+    with Store(path) as opened:
+        yield opened
+
+
+def make(execution_id: str, **fields: object) -> Execution:
+    return Execution(
+        id=execution_id,
+        function="job",
+        type="task",
+        scheduled_at=T0,
+        status="success",
+        **fields,  # type: ignore[arg-type]
+    )
+
+
+def test_non_finite_floats_are_never_written(store: Store, path: Path) -> None:
+    log = LogEntry(1, "info", "m", meta={"x": float("nan")})
+    store.save(make("dddd0001", result={"ratio": float("nan"), "big": float("inf")}, logs=[log]))
+    store.save(make("dddd0002", has_payload=True, payload=[float("-inf")]))
+    store.flush()
+    with sqlite3.connect(path) as conn:
+        for column in ("result", "logs", "payload"):
+            for (text,) in conn.execute(f'SELECT "{column}" FROM executions WHERE {column} IS NOT NULL'):
+                assert "NaN" not in text.replace('"NaN"', "") and "Infinity" not in text.replace(
+                    '"Infinity"', ""
+                ).replace('"-Infinity"', ""), text
+    assert store.get("dddd0001").result == {"ratio": "NaN", "big": "Infinity"}
+    assert store.get("dddd0001").logs[0].meta == {"x": "NaN"}
+    assert store.get("dddd0002").payload == ["-Infinity"]
+
+
+def test_one_bad_row_never_breaks_a_listing(store: Store, path: Path) -> None:
+    """Rows written by an older version (NaN inside) or damaged by hand still read."""
+    store.save(make("eeee0001"))
+    store.save(make("eeee0002"))
+    store.save(make("eeee0003"))
+    store.flush()
+    with sqlite3.connect(path) as conn:
+        conn.execute(
+            "UPDATE executions SET result = ?, logs = ? WHERE id = 'eeee0001'",
+            (
+                '{"ratio":NaN,"big":Infinity}',
+                '[{"timestamp":1,"level":"info","message":"m","meta":{"x":NaN}}]',
+            ),
+        )
+        conn.execute(
+            "UPDATE executions SET result = ?, logs = ?, attempts = ? WHERE id = 'eeee0002'",
+            ('{"cut', "[{not json", '[{"attempt":1}, "junk"]'),
+        )
+        conn.execute("UPDATE executions SET logs = ? WHERE id = 'eeee0003'", ('["junk", 3, null]',))
+    roots = {summary.execution.id: summary.execution for summary in store.recent_roots(10)}
+    assert roots["eeee0001"].result == {"ratio": "NaN", "big": "Infinity"}
+    assert roots["eeee0001"].logs[0].meta == {"x": "NaN"}
+    assert roots["eeee0002"].result == '{"cut'
+    assert roots["eeee0002"].logs == [] and roots["eeee0002"].attempts == []
+    assert roots["eeee0003"].logs == []
+    for execution in roots.values():
+        json.dumps(execution.to_json(), allow_nan=False)

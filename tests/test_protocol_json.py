@@ -1,0 +1,74 @@
+"""JSON as JSON allows it: no NaN or Infinity is ever written, strict reading refuses them,
+and data already recorded with them stays readable."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from pingback_cli.protocol import (
+    AttemptRequest,
+    json_safe,
+    lenient_loads,
+    non_finite_path,
+    strict_dumps,
+    strict_loads,
+)
+
+
+def _fail_on_constant(name: str) -> None:
+    raise AssertionError(f"{name} written: not JSON")
+
+
+def parse_as_javascript_would(text: str) -> object:
+    return json.loads(text, parse_constant=_fail_on_constant)
+
+
+@pytest.mark.parametrize(
+    ("value", "path"),
+    [
+        ({"ratio": math.nan}, "ratio"),
+        ({"a": [1, {"b": -math.inf}]}, "a[1].b"),
+        (math.inf, ""),
+        ({"fine": 1.5, "text": "NaN"}, None),
+    ],
+)
+def test_non_finite_path_names_where(value: object, path: str | None) -> None:
+    assert non_finite_path(value) == path
+
+
+def test_strict_dumps_never_writes_nan_or_infinity() -> None:
+    text = strict_dumps({"ratio": math.nan, "big": math.inf, "small": -math.inf, "ok": [1.5]})
+    assert parse_as_javascript_would(text) == {
+        "ratio": "NaN",
+        "big": "Infinity",
+        "small": "-Infinity",
+        "ok": [1.5],
+    }
+
+
+def test_json_safe_copies_only_what_changes() -> None:
+    clean = {"a": [1, 2], "b": "x"}
+    assert json_safe(clean) is clean
+    assert json_safe([{"x": math.nan}]) == [{"x": "NaN"}]
+
+
+def test_strict_loads_refuses_what_only_python_reads() -> None:
+    for text in ('{"x": NaN}', "[Infinity]", "-Infinity"):
+        with pytest.raises(ValueError, match="not JSON"):
+            strict_loads(text)
+    assert strict_loads('{"x": 1}') == {"x": 1}
+
+
+def test_lenient_loads_reads_recorded_constants_as_text() -> None:
+    assert lenient_loads('{"x": NaN, "y": [Infinity, -Infinity]}') == {
+        "x": "NaN",
+        "y": ["Infinity", "-Infinity"],
+    }
+
+
+def test_a_payload_with_nan_goes_on_the_wire_as_json() -> None:
+    request = AttemptRequest("e1", "f", 1, 0.0, payload={"x": math.nan}, has_payload=True)
+    assert parse_as_javascript_would(request.encode().decode())["payload"] == {"x": "NaN"}

@@ -1,0 +1,104 @@
+"""Output on terminals that are not UTF-8: glyphs fall back to ASCII, user text is escaped,
+nothing raises."""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+
+import pytest
+
+from pingback_cli.models import Execution
+from pingback_cli.render import execution_tree, tree_summary
+from pingback_cli.terminal import Terminal, make_console, protect, use_ascii_glyphs
+
+
+@pytest.fixture
+def ascii_glyphs() -> object:
+    use_ascii_glyphs(True)
+    yield
+    use_ascii_glyphs(False)
+
+
+def stream(encoding: str) -> io.TextIOWrapper:
+    return io.TextIOWrapper(io.BytesIO(), encoding=encoding, write_through=True)
+
+
+def written(text_stream: io.TextIOWrapper) -> str:
+    buffer = text_stream.buffer
+    assert isinstance(buffer, io.BytesIO)
+    return buffer.getvalue().decode(text_stream.encoding)
+
+
+def tree() -> Execution:
+    root = Execution(id="a" * 8 + "-0", function="café-ñ 日本", type="task", scheduled_at=0.0)
+    root.status, root.started_at, root.completed_at, root.result = "success", 0.0, 0.5, {"x": "☃"}
+    child = Execution(id="b" * 8 + "-1", function="child", type="task", scheduled_at=0.0, parent_id=root.id)
+    child.status, child.error = "failed", "boom"
+    root.children.append(child)
+    return root
+
+
+@pytest.mark.parametrize("encoding", ["cp1252", "ascii", "latin-1"])
+def test_a_tree_prints_on_any_encoding(encoding: str, ascii_glyphs: object) -> None:
+    out = stream(encoding)
+    terminal = Terminal(out=make_console(file=out), err=make_console(file=stream(encoding)))
+    terminal.print(execution_tree(tree()))
+    terminal.print(tree_summary(tree()))
+    text = written(out)
+    assert text.startswith("+ ")  # the success mark, in ASCII
+    assert "x child" in text  # the failed mark
+    assert "->" in text and "`--" in text
+    assert "\\u65e5\\u672c" in text  # user text escaped, not dropped
+    if encoding == "ascii":
+        assert "caf\\xe9-\\xf1" in text
+
+
+def test_utf8_streams_are_left_alone() -> None:
+    out = stream("utf-8")
+    make_console(file=out).print(execution_tree(tree()))
+    assert written(out).startswith("✓ café-ñ 日本")
+    assert out.errors == "strict"
+
+
+def test_a_chosen_error_handler_is_kept() -> None:
+    out = io.TextIOWrapper(io.BytesIO(), encoding="ascii", errors="replace")
+    assert protect(out).errors == "replace"
+
+
+def test_user_text_is_escaped_never_replaced(ascii_glyphs: object) -> None:
+    err = stream("ascii")
+    terminal = Terminal(out=make_console(file=stream("ascii")), err=make_console(file=err))
+    terminal.error("no function “ünï” → check", hint="did you mean ✓?")
+    terminal.warn("⚠ careful")
+    assert written(err).splitlines() == [
+        "error: no function \\u201c\\xfcn\\xef\\u201d \\u2192 check",
+        "hint: did you mean \\u2713?",
+        "warning: \\u26a0 careful",
+    ]
+
+
+def test_the_cli_picks_ascii_glyphs_for_a_stdout_that_is_not_utf(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pingback_cli.terminal import glyph, protect_std_streams
+
+    monkeypatch.setattr(sys, "stdout", stream("cp1252"))
+    monkeypatch.setattr(sys, "stderr", stream("cp1252"))
+    try:
+        protect_std_streams()
+        assert (glyph("success"), glyph("arrow")) == ("+", "->")
+        sys.stdout.write("\u2603")
+        assert written(sys.stdout) == "\\u2603"  # type: ignore[arg-type]
+    finally:
+        use_ascii_glyphs(False)
+
+
+def test_json_on_an_ascii_stdout_is_escaped_json(monkeypatch: pytest.MonkeyPatch) -> None:
+    out = stream("ascii")
+    monkeypatch.setattr(sys, "stdout", out)
+    Terminal(out=make_console(file=stream("ascii")), err=make_console(file=stream("ascii"))).json(
+        {"function": "café ✓", "ratio": float("nan")}
+    )
+    text = written(out)
+    assert text.isascii()
+    assert json.loads(text) == {"function": "café ✓", "ratio": "NaN"}

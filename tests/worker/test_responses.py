@@ -1,0 +1,78 @@
+"""The worker's answers through the real SDK's ``pb.handle()``: always JSON on the pipe, and a
+response JSON cannot hold fails the attempt as the SDK's FastAPI adapter does (HTTP 500)."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from pingback import Pingback
+
+from pingback_cli.project.loader import RawFunction
+from pingback_cli.protocol import AttemptRequest, signed_headers
+from pingback_cli.worker.main import Outbox, Runner
+
+SECRET = "test-secret"
+
+
+def _strict(text: bytes) -> Any:
+    def refuse(name: str) -> None:
+        raise AssertionError(f"{name} on the pipe: not JSON")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def answer(handler: Callable[..., Any], payload: Any = None) -> dict[str, Any]:
+    """The result message the worker writes for one attempt of ``handler``."""
+    pb = Pingback(api_key="", cron_secret=SECRET)
+    pb.task("job")(handler)
+    read_fd, write_fd = os.pipe()
+    try:
+        runner = Runner([RawFunction("job", pb._functions["job"], None, pb)], Outbox(write_fd), threads=1)
+        body = AttemptRequest("e1", "job", 1, 0.0, payload=payload, has_payload=payload is not None).encode()
+        request = {
+            "seq": 1,
+            "function": "job",
+            "body": body.decode(),
+            "headers": signed_headers(SECRET, body),
+        }
+        return _strict(runner._execute(request))
+    finally:
+        os.close(read_fd)
+        os.close(write_fd)
+
+
+def test_a_finite_result_succeeds() -> None:
+    message = answer(lambda ctx: {"ratio": 0.5})
+    assert message["httpStatus"] == 200 and message["response"]["result"] == {"ratio": 0.5}
+
+
+@pytest.mark.parametrize(
+    ("handler", "where"),
+    [
+        (lambda ctx: {"ratio": math.nan, "big": math.inf}, "result.ratio"),
+        (lambda ctx: [1, -math.inf], "result[1]"),
+        (lambda ctx: ctx.task("child", {"score": math.nan}), "fan-out tasks[0].payload.score"),
+        (lambda ctx: ctx.log("m", value=math.inf), "logs[0].meta.value"),
+    ],
+    ids=["result", "list", "fan-out", "log-meta"],
+)
+def test_nan_or_infinity_anywhere_fails_the_attempt_naming_where(handler: Any, where: str) -> None:
+    message = answer(handler)
+    assert message["httpStatus"] == 500
+    response = message["response"]
+    assert response["status"] == "error"
+    assert f"{where} is NaN or Infinity" in response["error"], response["error"]
+
+
+def test_logs_survive_a_refused_response_as_json() -> None:
+    def handler(ctx: Any) -> Any:
+        ctx.log("before", ratio=math.nan)
+        return math.nan
+
+    [log] = answer(handler)["response"]["logs"]
+    assert log["message"] == "before" and log["meta"] == {"ratio": "NaN"}
