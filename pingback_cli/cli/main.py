@@ -6,7 +6,7 @@ import os
 
 import typer
 
-from pingback_cli.cli import check, completion, dev, history, init, ls, register, replay, run, trigger
+from pingback_cli.cli import check, completion, dev, history, init, ls, register, replay, run, trigger, ui
 from pingback_cli.cli.common import EXIT_CODES
 
 app = typer.Typer(
@@ -31,6 +31,7 @@ app.command("trigger")(trigger.trigger)
 app.command("runs")(history.runs)
 app.command("show")(history.show)
 app.command("replay", epilog=EXIT_CODES)(replay.replay)
+app.command("ui")(ui.ui)
 app.command("check")(check.check)
 app.command("register")(register.register)
 app.command("completion")(completion.completion)

@@ -16,7 +16,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from pingback_cli.engine.engine import Unavailable, UnknownFunction
 from pingback_cli.errors import PingbackError
@@ -109,8 +109,11 @@ def _guarded(endpoint: Callable[[Request], Awaitable[Response]]) -> Callable[[Re
     return call
 
 
-def create_app(platform: Platform, *, api_key: str | None = None) -> Starlette:
-    """``api_key`` set: every route requires ``Authorization: Bearer <api_key>``."""
+def create_app(
+    platform: Platform, *, api_key: str | None = None, extra: list[BaseRoute] | None = None
+) -> Starlette:
+    """``api_key`` set: every route requires ``Authorization: Bearer <api_key>``. ``extra``: more
+    routes on the same port after the API's (the dashboard's)."""
 
     def authorize(request: Request) -> None:
         if api_key is None:
@@ -231,6 +234,7 @@ def create_app(platform: Platform, *, api_key: str | None = None) -> Starlette:
             Route("/api/v1/functions", _guarded(functions), methods=["GET"]),
             Route("/api/v1/executions", _guarded(executions), methods=["GET"]),
             Route("/api/v1/executions/{execution_id}", _guarded(execution), methods=["GET"]),
+            *(extra or []),
         ],
         exception_handlers={
             ApiError: on_api_error,

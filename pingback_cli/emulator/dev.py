@@ -126,6 +126,7 @@ async def _serve_locked(config: ProjectConfig, options: DevOptions, view: DevVie
             endpoint=options.endpoint,
             secret=options.secret,
             durable=True,
+            dashboard=True,
         ),
         on_event=view.event,
         on_notice=view.worker_restarted,

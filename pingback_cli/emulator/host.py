@@ -49,9 +49,20 @@ class EmulatorOptions:
     durable: bool = False
     """Keep unfinished work in history's durable queue (``pingback dev``): take over what a
     stopped dev left at start, keep what is unfinished at stop (``history.queue``)."""
+    dashboard: bool = False
+    """Serve the web dashboard on the API's port (`pingback dev`); `run` does not."""
 
 
 STOPPED_DURING_ATTEMPT = "pingback dev stopped during this attempt"
+
+
+@dataclass
+class ReloadRecord:
+    """The last reload, as the dashboard's header shows it."""
+
+    at: float
+    changes: str | None
+    error: str | None
 
 
 class Emulator:
@@ -93,6 +104,10 @@ class Emulator:
         """Durable mode: how many ``stop()`` ended ``interrupted`` (a running attempt, no retries left)."""
         self.on_functions: Callable[[list[FunctionSpec]], None] | None = None
         """Called when endpoint mode's function list changes (the cron clock re-arms)."""
+        self.listeners: list[Callable[[Event], None]] = []
+        """Also told every engine event (the dashboard's live updates), after ``on_event``."""
+        self.reloading = False
+        self.last_reload: ReloadRecord | None = None
 
     # --- lifecycle ----------------------------------------------------------------
 
@@ -132,7 +147,7 @@ class Emulator:
         try:
             from pingback_cli.emulator.api import create_app
 
-            await self.api.serve(create_app(self, api_key=self.options.api_key))
+            await self.api.serve(create_app(self, api_key=self.options.api_key, extra=self._dashboard()))
         except BaseException:
             if loading is not None:
                 loading.cancel()
@@ -166,11 +181,23 @@ class Emulator:
         self._notice("from the last `pingback dev`: " + "; ".join(parts))
         self._flush()
 
+    def _dashboard(self) -> list[Any]:
+        """The dashboard's routes when it is served (imported only then: `run` stays light)."""
+        if not self.options.dashboard:
+            return []
+        from pingback_cli.dashboard.app import dashboard_routes
+        from pingback_cli.dashboard.source import EmulatorSource
+
+        return dashboard_routes(EmulatorSource(self), host=self.options.host, api_key=self.options.api_key)
+
     def _on_event(self, event: Event) -> None:
         if event.kind == "finished":
             self._flush_soon()
         if self.on_event is not None:
             self.on_event(event)
+        for listener in self.listeners:
+            with contextlib.suppress(Exception):
+                listener(event)
 
     def _flush_soon(self) -> None:
         """A finished tree is in history within a loop turn, not at the next periodic flush."""
@@ -221,8 +248,27 @@ class Emulator:
         if self.http is not None:
             return self._rediscover()
         assert self.supervisor is not None
-        # Invalid options after a save refuse the new worker; the old one keeps serving.
-        return await self.supervisor.reload(accept=lambda raw: self._set_functions(build_specs(raw)))
+        self.reloading = True
+        try:
+            # Invalid options after a save refuse the new worker; the old one keeps serving.
+            result = await self.supervisor.reload(accept=lambda raw: self._set_functions(build_specs(raw)))
+        finally:
+            self.reloading = False
+        self._record_reload(result)
+        return result
+
+    def _record_reload(self, result: ReloadResult) -> None:
+        changes = "; ".join(
+            f"{label}: {', '.join(names)}"
+            for label, names in (
+                ("added", result.added),
+                ("removed", result.removed),
+                ("changed", result.changed),
+            )
+            if names
+        )
+        error = None if result.ok else (result.error.message if result.error else "unknown error")
+        self.last_reload = ReloadRecord(self.clock.now(), changes or None, error)
 
     async def _flush_forever(self) -> None:
         """Write buffered executions on the loop, where they change.

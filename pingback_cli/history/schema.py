@@ -5,7 +5,7 @@ Append a migration to add a table or column; never edit one that has shipped.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 MIGRATIONS: list[str] = [
@@ -71,5 +71,9 @@ MIGRATIONS: list[str] = [
     ALTER TABLE executions ADD COLUMN queue TEXT;
     CREATE INDEX executions_queue ON executions (queue, due_at)
         WHERE status IN ('pending', 'running');
+    """,
+    # 5: every execution of a function, newest first (the dashboard's last run and payloads).
+    """
+    CREATE INDEX executions_function ON executions (function);
     """,
 ]

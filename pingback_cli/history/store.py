@@ -372,6 +372,10 @@ class Store:
         [(total,)] = self._query("SELECT COUNT(*) FROM executions", ())
         return int(total)
 
+    def read(self, sql: str, params: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
+        """Rows of one read-only statement, after writing what is buffered (for ``queries``)."""
+        return self._query(sql, params)
+
     # -- helpers -------------------------------------------------------------------
 
     @contextmanager

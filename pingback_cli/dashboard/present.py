@@ -1,0 +1,221 @@
+"""Turning records into what a page shows: highlighted JSON (escaped, truncated past 100 KB),
+durations, the visible part of a large tree, and the waterfall's geometry.
+
+Everything returned as ``Markup`` is built from escaped pieces; nothing user-written is ever
+marked safe as it is.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from markupsafe import Markup, escape
+
+from pingback_cli.history.queries import OutlineNode
+
+MAX_JSON_CHARS = 100_000
+"""Payloads and results longer than this (as indented JSON) are shown cut, with a raw link."""
+
+CHILDREN_SHOWN = 100
+"""Children listed under one parent before "N more"."""
+
+NODES_SHOWN = 1_000
+"""Executions of one tree rendered at most (tree and waterfall): a page stays responsive."""
+
+_TOKEN = re.compile(r'("(?:[^"\\]|\\.)*")(\s*:)?|(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)|\b(true|false|null)\b')
+
+
+@dataclass
+class JsonView:
+    html: Markup
+    truncated: bool
+    size: int
+    """Characters of the whole indented JSON."""
+
+
+def json_view(value: Any) -> JsonView:
+    """``value`` as indented JSON with spans for keys, strings, numbers and literals."""
+    text = json.dumps(value, indent=2, ensure_ascii=False, default=repr)
+    size = len(text)
+    truncated = size > MAX_JSON_CHARS
+    if truncated:
+        text = text[:MAX_JSON_CHARS]
+    parts: list[str] = []
+    last = 0
+    for match in _TOKEN.finditer(text):
+        parts.append(str(escape(text[last : match.start()])))
+        string, colon, number, literal = match.groups()
+        if string is not None:
+            kind = "k" if colon else "s"
+            parts.append(f'<span class="j{kind}">{escape(string)}</span>{escape(colon or "")}')
+        elif number is not None:
+            parts.append(f'<span class="jn">{escape(number)}</span>')
+        else:
+            parts.append(f'<span class="jl">{escape(literal)}</span>')
+        last = match.end()
+    parts.append(str(escape(text[last:])))
+    return JsonView(Markup("".join(parts)), truncated, size)
+
+
+def duration(ms: float | None) -> str:
+    """12 ms, 1.25 s, 2 m 05 s, 1 h 02 m; empty for None."""
+    if ms is None:
+        return ""
+    if ms < 1000:
+        return f"{ms:.0f} ms"
+    seconds = ms / 1000
+    if seconds < 60:
+        return f"{seconds:.2f} s"
+    minutes, seconds = divmod(int(seconds), 60)
+    if minutes < 60:
+        return f"{minutes} m {seconds:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} m"
+
+
+@dataclass
+class TreeItem:
+    node: OutlineNode
+    children: list[TreeItem] = field(default_factory=list)
+    hidden: int = 0
+    """Children of this node not rendered."""
+
+
+@dataclass
+class VisibleTree:
+    root: TreeItem
+    order: list[TreeItem]
+    """Depth-first, as the waterfall lists them."""
+    total: int
+    shown: int
+
+
+def visible_tree(root: OutlineNode, total: int, selected: str) -> VisibleTree:
+    """The part of a tree a page renders: every node up to ``NODES_SHOWN``, at most
+    ``CHILDREN_SHOWN`` under one parent, and always the path down to ``selected``."""
+    path = _path_to(root, selected)
+    order: list[TreeItem] = []
+
+    def visit(node: OutlineNode) -> TreeItem:
+        item = TreeItem(node)
+        order.append(item)
+        for index, child in enumerate(node.children):
+            on_path = child.row.id in path
+            if not on_path and (index >= CHILDREN_SHOWN or len(order) >= NODES_SHOWN):
+                item.hidden += 1
+                continue
+            item.children.append(visit(child))
+        return item
+
+    top = visit(root)
+    return VisibleTree(top, order, total, len(order))
+
+
+def _path_to(root: OutlineNode, wanted: str) -> set[str]:
+    stack: list[tuple[OutlineNode, tuple[str, ...]]] = [(root, (root.row.id,))]
+    while stack:
+        node, trail = stack.pop()
+        if node.row.id == wanted:
+            return set(trail)
+        stack.extend((child, (*trail, child.row.id)) for child in node.children)
+    return set()
+
+
+@dataclass
+class Segment:
+    kind: str
+    """queued, run-success, run-failed, run-running, run-interrupted, run-cancelled, backoff."""
+    left: float
+    width: float
+    """Percent of the axis."""
+    start: float
+    end: float
+    label: str
+
+
+@dataclass
+class WaterfallRow:
+    item: TreeItem
+    depth: int
+    segments: list[Segment]
+
+
+@dataclass
+class Waterfall:
+    start: float
+    end: float
+    rows: list[WaterfallRow]
+    ticks: list[tuple[float, float]]
+    """(percent, unix seconds) for the axis labels."""
+
+
+def waterfall(tree: VisibleTree, now: float) -> Waterfall:
+    """Every visible execution on one time axis: queued time, then one run segment per
+    attempt, with the backoff between attempts as its own segment."""
+    spans = [_spans(item.node, now) for item in tree.order]
+    points = [point for found in spans for _, a, b, _ in found for point in (a, b)]
+    start = min(points, default=now)
+    end = max(max(points, default=now), start + 0.001)
+    scale = 100.0 / (end - start)
+    root_depth = tree.root.node.row.depth
+    rows = []
+    for item, found in zip(tree.order, spans, strict=True):
+        segments = [
+            Segment(kind, (a - start) * scale, max((b - a) * scale, 0.15), a, b, label)
+            for kind, a, b, label in found
+        ]
+        rows.append(WaterfallRow(item, item.node.row.depth - root_depth, segments))
+    ticks = [(index * 25.0, start + (end - start) * index / 4) for index in range(5)]
+    return Waterfall(start, end, rows, ticks)
+
+
+def _spans(node: OutlineNode, now: float) -> list[tuple[str, float, float, str]]:
+    row = node.row
+    attempts = node.attempts()
+    found: list[tuple[str, float, float, str]] = []
+    queued_from = row.scheduled_at
+    if not attempts:
+        if row.status in ("pending", "running"):
+            found.append(("queued", min(queued_from, now), max(queued_from, now), "queued"))
+        return found
+    first = attempts[0].started_at
+    if first > queued_from:
+        found.append(("queued", queued_from, first, f"queued {duration((first - queued_from) * 1000)}"))
+    previous_end: float | None = None
+    for attempt in attempts:
+        if previous_end is not None and attempt.started_at > previous_end:
+            wait = duration((attempt.started_at - previous_end) * 1000)
+            found.append(("backoff", previous_end, attempt.started_at, f"backoff {wait}"))
+        finished = attempt.completed_at if attempt.completed_at is not None else now
+        status = attempt.status if attempt.completed_at is not None else "running"
+        label = f"attempt {attempt.number} {status} {duration((finished - attempt.started_at) * 1000)}"
+        found.append((f"run-{status}", attempt.started_at, finished, label))
+        previous_end = finished
+    return found
+
+
+def parity_notes(function: Any) -> list[str]:
+    """What a developer should know about how the platform applies this function's options
+    (``docs/parity.md``); ``function`` is a ``FunctionInfo``."""
+    notes = []
+    timeout = (function.timeout or "").strip()
+    digits = re.match(r"\d+", timeout)
+    if digits and not timeout.endswith("s"):
+        here = f"; here it is {function.timeout_seconds:g} s" if function.timeout_seconds else ""
+        notes.append(
+            f'timeout "{timeout}" is {int(digits[0])} s on the hosted platform, which reads the number'
+            f" and ignores the unit (parseInt of the text){here}"
+        )
+    if function.retries and function.retries > 1:
+        notes.append(
+            f"retries {function.retries}: the platform's free plan caps retries at 1 (pro 5, team 10)"
+        )
+    if function.concurrency and function.concurrency > 1:
+        notes.append(
+            f"concurrency {function.concurrency} is stored but never read by the platform, which runs up to"
+            " 20 executions at once from one queue"
+        )
+    return notes
