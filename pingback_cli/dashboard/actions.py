@@ -98,6 +98,17 @@ def handlers(source: Source) -> dict[str, Endpoint]:
     return {name: _answer(call) for name, call in calls.items()}
 
 
+async def form(request: Request) -> dict[str, str]:
+    """A small url-encoded form (the sign-in), without python-multipart: first value of each."""
+    from urllib.parse import parse_qs
+
+    raw = await request.body()
+    if len(raw) > 64 * 1024:
+        return {}
+    fields = parse_qs(raw.decode("utf-8", errors="replace"), keep_blank_values=True)
+    return {name: values[0] for name, values in fields.items()}
+
+
 def signin_page(renderer: Any) -> Endpoint:
     async def endpoint(request: Request) -> Response:
         return renderer.page(request, "signin.html", {"next": _next(request), "failed": False})
@@ -111,11 +122,11 @@ def signin(guard: Guard) -> Endpoint:
     async def endpoint(request: Request) -> Response:
         if guard.api_key is None:
             return RedirectResponse("/", status_code=303)
-        form = await request.form()
-        key = form.get("key")
+        fields = await form(request)
+        key = fields.get("key")
         if not isinstance(key, str) or not guard.key_matches(key):
             return PlainTextResponse("wrong API key: go back and try again", status_code=401)
-        response = RedirectResponse(_next(request, form.get("next")), status_code=303)
+        response = RedirectResponse(_next(request, fields.get("next")), status_code=303)
         response.set_cookie(SESSION_COOKIE, guard.session_value(), httponly=True, samesite="strict")
         return response
 

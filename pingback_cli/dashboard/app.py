@@ -87,8 +87,8 @@ def dashboard_routes(source: Source, *, host: str, api_key: str | None) -> list[
         async def call(request: Request) -> Response:
             form_token = None
             if request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
-                form_token = (await request.form()).get("csrf")
-            refused = guard.refuse(request, form_token=form_token if isinstance(form_token, str) else None)
+                form_token = (await actions.form(request)).get("csrf")
+            refused = guard.refuse(request, form_token=form_token)
             if refused is not None:
                 response = refused
             else:

@@ -20,7 +20,9 @@ from cli_support import FIXTURES
 from reliability.helpers import DevServer
 
 CHROMIUM = Path(os.environ.get("PINGBACK_CHROMIUM", "/usr/bin/chromium"))
-ARTIFACTS = Path(os.environ.get("PINGBACK_ARTIFACTS", Path(__file__).resolve().parents[2] / "tmp" / "artifacts"))
+ARTIFACTS = Path(
+    os.environ.get("PINGBACK_ARTIFACTS", Path(__file__).resolve().parents[2] / "tmp" / "artifacts")
+)
 
 
 def _require_browser() -> None:

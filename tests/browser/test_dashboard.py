@@ -1,0 +1,245 @@
+"""The dashboard in a real browser against a real `pingback dev` (issue 15's scenarios)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import httpx
+from cli_support import poll, run_cli
+from playwright.sync_api import expect
+from reliability.helpers import DevServer
+
+EXECUTION_URL = re.compile(r"/executions/[0-9a-f-]{36}$")
+
+
+def mark(page: Any) -> None:
+    """Mark the document: a full-page reload would lose the mark."""
+    page.evaluate("window.__notReloaded = true")
+
+
+def still_marked(page: Any) -> bool:
+    return bool(page.evaluate("window.__notReloaded === true"))
+
+
+def test_runs_list_shows_executions(dev: DevServer, page: Any) -> None:
+    tree = dev.run("echo", {"hello": "world"})
+    failed = dev.run("always-fails")
+    page.goto(dev.url + "/")
+    expect(page).to_have_title(re.compile("Runs · pingback-dashboard-demo"))
+    row = page.locator(f'tr[data-id="{tree["executionId"]}"]')
+    expect(row).to_contain_text("echo")
+    expect(row.locator(".pill")).to_have_text("success")
+    expect(page.locator(f'tr[data-id="{failed["executionId"]}"] .pill')).to_have_text("failed")
+    expect(page.locator(".histogram .bar")).to_have_count(24)
+
+
+def test_run_with_payload_opens_execution_and_children_finish_live(dev: DevServer, page: Any) -> None:
+    page.goto(dev.url + "/functions/fan-out")
+    page.fill("#payload", '{"count": 3, "order": "first"}')
+    page.click("#run-submit")
+    page.wait_for_url(EXECUTION_URL)
+    mark(page)
+    tree = page.locator("#tree-section")
+    # The children appear by themselves once the root succeeds, unfinished at first...
+    expect(tree.locator("a[data-node]")).to_have_count(4, timeout=15_000)
+    expect(tree.locator(".pill-pending, .pill-running").first).to_be_visible()
+    # ...and turn to success as they finish, without a reload.
+    expect(tree.locator(".pill-success")).to_have_count(4, timeout=20_000)
+    assert still_marked(page)
+    expect(page.locator("#values-section")).to_contain_text('"order": "first"')
+    # The payload is remembered for this function in the browser.
+    page.goto(dev.url + "/functions/fan-out")
+    expect(page.locator("#payload")).to_have_value('{"count": 3, "order": "first"}')
+
+
+def test_invalid_json_is_refused_in_place_and_nothing_is_sent(dev: DevServer, page: Any) -> None:
+    page.goto(dev.url + "/functions/echo")
+    sent: list[str] = []
+    page.on("request", lambda request: sent.append(request.url) if "/actions/" in request.url else None)
+    page.fill("#payload", '{\n  "id": 1,\n  oops\n}')
+    page.click("#run-submit")
+    expect(page.locator("#payload-error")).to_contain_text("line 3, column 3")
+    expect(page.locator("#payload")).to_have_attribute("aria-invalid", "true")
+    assert page.url.endswith("/functions/echo")
+    assert sent == []
+    assert dev.http.get("/api/v1/executions", params={"function": "echo"}).json() == []
+
+
+def test_deep_link_reloads_the_same_view(dev: DevServer, page: Any) -> None:
+    tree = dev.run("fan-out", {"count": 2})
+    child = tree["children"][1]
+    page.goto(f"{dev.url}/executions/{child['executionId']}")
+    expect(page.locator("#execution-id")).to_have_text(child["executionId"])
+    page.reload()
+    expect(page.locator("#execution-id")).to_have_text(child["executionId"])
+    expect(page.locator("h1")).to_contain_text("leaf")
+    # Parent and root are linked, and the child is the current node of the root's tree.
+    page.click("text=parent")
+    expect(page.locator("#execution-id")).to_have_text(tree["executionId"])
+
+
+def test_filters_survive_a_reload(dev: DevServer, page: Any) -> None:
+    dev.run("echo", {"a": 1})
+    failed = dev.run("always-fails")
+    page.goto(dev.url + "/")
+    page.select_option('select[name="function"]', "always-fails")
+    page.select_option('select[name="status"]', "failed")
+    page.click('button:text("Apply")')
+    expect(page).to_have_url(re.compile(r"function=always-fails.*status=failed"))
+    page.reload()
+    expect(page.locator('select[name="function"]')).to_have_value("always-fails")
+    expect(page.locator('select[name="status"]')).to_have_value("failed")
+    rows = page.locator("table.runs tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_have_attribute("data-id", failed["executionId"])
+
+
+def test_replay_with_an_edited_payload(dev: DevServer, page: Any) -> None:
+    original = dev.run("echo", {"version": 1})
+    page.goto(f"{dev.url}/executions/{original['executionId']}")
+    page.click("#replay-open")
+    page.fill("#replay-form #payload", '{"version": 2}')
+    page.click('#replay-form button[type="submit"]')
+    page.wait_for_url(EXECUTION_URL)
+    assert original["executionId"] not in page.url
+    expect(page.locator("#summary")).to_contain_text("Replay of")
+    expect(page.locator("#values-section")).to_contain_text('"version": 2')
+    expect(page.locator("#summary .pill").first).to_have_text("success", timeout=10_000)
+
+
+def test_user_strings_render_as_text(dev: DevServer, page: Any) -> None:
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    tree = dev.run("echo", {"x": "<script>alert(1)</script>"})
+    page.goto(f"{dev.url}/executions/{tree['executionId']}")
+    expect(page.locator("#values-section")).to_contain_text("<script>alert(1)</script>")
+    expect(page.locator("#logs-section")).to_contain_text("<img src=x onerror=alert(1)>")
+    assert page.locator('img[src="x"]').count() == 0
+    assert page.locator("main script").count() == 0
+    page.goto(f"{dev.url}/logs")
+    expect(page.locator("#log-lines")).to_contain_text("<img src=x onerror=alert(1)>")
+    page.goto(f"{dev.url}/?q=alert")
+    expect(page.locator("table.runs tbody tr")).to_have_count(1)
+    assert dialogs == []
+
+
+def test_foreign_host_and_cross_origin_requests_are_refused(dev: DevServer) -> None:
+    port = dev.port
+    with httpx.Client(base_url=dev.url) as client:
+        assert client.get("/").status_code == 200
+        refused = client.get("/", headers={"Host": f"attacker.example:{port}"})
+        assert refused.status_code == 421
+        assert "Host" in refused.text
+        assert client.get("/", headers={"Host": f"localhost:{port}"}).status_code == 200
+        page = client.get("/functions/echo").text
+        token = re.search(r'name="csrf-token" content="([^"]+)"', page)
+        assert token is not None
+        body = {"function": "echo", "payload": {"a": 1}}
+        headers = {"X-Pingback-CSRF": token[1]}
+        cross = client.post("/actions/run", json=body, headers={**headers, "Origin": "http://evil.example"})
+        assert cross.status_code == 403
+        site = client.post("/actions/run", json=body, headers={**headers, "Sec-Fetch-Site": "cross-site"})
+        assert site.status_code == 403
+        assert client.post("/actions/run", json=body).status_code == 403  # no token
+        same = client.post("/actions/run", json=body, headers={**headers, "Origin": dev.url})
+        assert same.status_code == 200, same.text
+        assert "access-control-allow-origin" not in {k.lower() for k in same.headers}
+
+
+def test_a_run_started_from_the_terminal_appears_by_itself(dev: DevServer, page: Any) -> None:
+    page.goto(dev.url + "/?function=echo")
+    mark(page)
+    expect(page.locator("table.runs tbody tr")).to_have_count(0)
+    result = run_cli(dev.project, "trigger", "echo", "--payload", '{"from": "terminal"}')
+    assert result.returncode == 0, str(result)
+    expect(page.locator("table.runs tbody tr")).to_have_count(1)
+    expect(page.locator("table.runs tbody tr .pill")).to_have_text("success")
+    assert still_marked(page)
+
+
+def test_pausing_live_updates_holds_the_page(dev: DevServer, page: Any) -> None:
+    page.goto(dev.url + "/?function=echo")
+    page.uncheck("#live-toggle")
+    dev.run("echo", {"n": 1})
+    page.wait_for_timeout(600)
+    expect(page.locator("table.runs tbody tr")).to_have_count(0)
+    page.check("#live-toggle")
+    expect(page.locator("table.runs tbody tr")).to_have_count(1)
+
+
+def test_time_mode_and_theme_are_remembered(dev: DevServer, page: Any) -> None:
+    tree = dev.run("echo", {"n": 1})
+    page.goto(f"{dev.url}/executions/{tree['executionId']}")
+    page.select_option("#time-mode", "utc")
+    expect(page.locator("#summary time").first).to_contain_text("UTC")
+    page.click("#theme-toggle")
+    theme = page.evaluate("document.documentElement.dataset.theme")
+    page.reload()
+    expect(page.locator("#time-mode")).to_have_value("utc")
+    assert page.evaluate("document.documentElement.dataset.theme") == theme
+    page.select_option("#time-mode", "relative")
+    expect(page.locator("#summary time").first).to_contain_text("ago")
+
+
+def test_keyboard_shortcuts(dev: DevServer, page: Any) -> None:
+    page.goto(dev.url + "/")
+    page.keyboard.press("/")
+    assert page.evaluate("document.activeElement.id") == "search"
+    page.keyboard.press("Escape")
+    assert page.evaluate("document.activeElement.id") != "search"
+    page.goto(dev.url + "/functions/echo")
+    page.keyboard.press("r")
+    assert page.evaluate("document.activeElement.id") == "payload"
+
+
+def test_narrow_window(dev: DevServer, page: Any) -> None:
+    tree = dev.run("fan-out", {"count": 2})
+    page.set_viewport_size({"width": 420, "height": 800})
+    page.goto(f"{dev.url}/executions/{tree['executionId']}")
+    expect(page.locator("#tree-section")).to_be_visible()
+    expect(page.locator("#waterfall-section")).to_be_visible()
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 440, f"the page scrolls sideways at 420 px ({width} px wide)"
+
+
+def test_nothing_shows_running_after_a_restart(project: Any, page: Any) -> None:
+    first = DevServer(project).start()
+    try:
+        root = first.trigger("fan-out", {"count": 4})
+        poll("a leaf to run", lambda: _leaf_running(first, root), 20)
+        first.stop()
+    finally:
+        first.kill()
+    second = DevServer(project).start()
+    try:
+        page.goto(f"{second.url}/executions/{root}")
+        expect(page.locator("#tree-section a[data-node]")).to_have_count(5)
+        assert page.locator("#tree-section .pill-running, #tree-section .pill-pending").count() == 0
+        expect(page.locator("#tree-section .pill-interrupted").first).to_be_visible()
+    finally:
+        second.kill()
+
+
+def _leaf_running(dev: DevServer, root: str) -> bool:
+    tree = dev.tree(root)
+    return any(child["status"] == "running" for child in tree.get("children", []))
+
+
+def test_sign_in_when_served_beyond_loopback(project: Any, page: Any) -> None:
+    server = DevServer(project, args=("--host", "127.0.0.2"), env={"PINGBACK_API_KEY": "s3cret-key"})
+    server.url = f"http://127.0.0.2:{server.port}"
+    server.http = httpx.Client(
+        base_url=server.url, timeout=30, headers={"Authorization": "Bearer s3cret-key"}
+    )
+    server.start()
+    try:
+        page.goto(server.url + "/functions")
+        expect(page).to_have_url(re.compile(r"/signin"))
+        page.fill('input[name="key"]', "s3cret-key")
+        page.click('button[type="submit"]')
+        expect(page).to_have_url(re.compile(r"/functions$"))
+        expect(page.locator("h1")).to_have_text("Functions")
+        assert httpx.get(server.url + "/functions").status_code == 401
+    finally:
+        server.kill()

@@ -1,0 +1,63 @@
+"""dashboard.present: highlighted JSON, durations, the visible part of a tree, the waterfall."""
+
+from __future__ import annotations
+
+from pingback_cli.dashboard import present
+from pingback_cli.dashboard.source import FunctionInfo
+from pingback_cli.history.queries import OutlineNode, RunRow
+
+
+def _node(node_id: str, parent: str | None, attempts: str = "[]", depth: int = 0) -> OutlineNode:
+    row = RunRow(node_id, "f", "task", "success", 1, 100.0, None, None, None, "run", parent, "r", depth, None)
+    return OutlineNode(row, 0, attempts)
+
+
+def test_json_is_escaped_highlighted_and_cut() -> None:
+    view = present.json_view({"<k>": "<script>", "n": 1.5, "t": True})
+    assert "<script>" not in view.html and "&lt;script&gt;" in view.html
+    assert '<span class="jk">&#34;&lt;k&gt;&#34;</span>:' in view.html
+    assert '<span class="jn">1.5</span>' in view.html and '<span class="jl">true</span>' in view.html
+    big = present.json_view("y" * 200_000)
+    assert big.truncated and big.size == 200_002 and len(big.html) < 110_000
+
+
+def test_durations() -> None:
+    assert [present.duration(v) for v in (None, 12, 1250, 125_000, 3_720_000)] == [
+        "",
+        "12 ms",
+        "1.25 s",
+        "2 m 05 s",
+        "1 h 02 m",
+    ]
+
+
+def test_visible_tree_caps_children_but_keeps_the_selected_path() -> None:
+    root = _node("r", None)
+    root.children = [_node(f"c{i}", "r", depth=1) for i in range(present.CHILDREN_SHOWN + 50)]
+    tree = present.visible_tree(root, 151, "c140")
+    shown = [item.node.row.id for item in tree.order]
+    assert "c140" in shown and "c120" not in shown
+    assert tree.root.hidden == 49
+    assert tree.shown == present.CHILDREN_SHOWN + 2
+
+
+def test_waterfall_has_queued_run_and_backoff_segments() -> None:
+    attempts = (
+        '[{"attempt":1,"status":"failed","startedAt":101.0,"completedAt":102.0},'
+        '{"attempt":2,"status":"success","startedAt":104.0,"completedAt":105.0}]'
+    )
+    root = _node("r", None, attempts)
+    tree = present.visible_tree(root, 1, "r")
+    chart = present.waterfall(tree, now=200.0)
+    kinds = [segment.kind for segment in chart.rows[0].segments]
+    assert kinds == ["queued", "run-failed", "backoff", "run-success"]
+    assert chart.start == 100.0 and chart.end == 105.0
+    assert chart.rows[0].segments[0].left == 0.0
+
+
+def test_parity_notes_name_the_platforms_reading() -> None:
+    notes = present.parity_notes(FunctionInfo("f", "task", None, 3, "5m", 300, 2))
+    assert any('"5m" is 5 s on the hosted platform' in note for note in notes)
+    assert any("caps retries at 1" in note for note in notes)
+    assert any("concurrency 2" in note for note in notes)
+    assert present.parity_notes(FunctionInfo("f", "task", None, 0, "30s", 30, 1)) == []

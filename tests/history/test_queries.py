@@ -1,0 +1,170 @@
+"""history.queries: the dashboard's read paths over a real SQLite history."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from pingback_cli.history import queries
+from pingback_cli.history.store import Store
+from pingback_cli.models import Attempt, Execution, LogEntry
+
+NOW = time.time()
+
+
+def make(
+    function: str,
+    status: str = "success",
+    *,
+    parent: Execution | None = None,
+    payload: object = None,
+    logs: list[LogEntry] | None = None,
+    error: str | None = None,
+) -> Execution:
+    execution = Execution(
+        id=f"{function}-{time.perf_counter_ns()}",
+        function=function,
+        type="task",
+        scheduled_at=NOW,
+        payload=payload,
+        has_payload=payload is not None,
+        parent_id=parent.id if parent else None,
+        root_id=parent.root_id if parent else "",
+        depth=parent.depth + 1 if parent else 0,
+        status=status,  # type: ignore[arg-type]
+        attempt=1,
+        attempts=[Attempt(1, status, NOW, NOW + 0.01, 10)],  # type: ignore[arg-type]
+        logs=logs or [],
+        error=error,
+        started_at=NOW,
+        completed_at=NOW + 0.01,
+        duration_ms=10,
+    )
+    return execution
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    opened = Store(tmp_path / "history.sqlite3")
+    yield opened
+    opened.close()
+
+
+def test_roots_newest_first_with_counts_and_paging(store: Store) -> None:
+    roots = [make("a") for _ in range(5)]
+    for root in roots:
+        store.save(root)
+    store.save(make("child", "failed", parent=roots[0]))
+    page = queries.runs(store, queries.RunQuery(limit=2))
+    assert [row.id for row in page.rows] == [roots[4].id, roots[3].id]
+    assert page.next_before is not None
+    rest = queries.runs(store, queries.RunQuery(limit=10, before=page.next_before))
+    assert [row.id for row in rest.rows] == [r.id for r in reversed(roots[:3])]
+    assert rest.next_before is None
+    oldest = rest.rows[-1]
+    assert (oldest.descendants, oldest.failed_descendants) == (1, 1)
+
+
+def test_failed_includes_trees_with_a_failed_child(store: Store) -> None:
+    ok_root, bad_tree, bad_root = make("a"), make("b"), make("c", "failed")
+    for execution in (ok_root, bad_tree, bad_root):
+        store.save(execution)
+    store.save(make("leaf", "failed", parent=bad_tree))
+    found = queries.runs(store, queries.RunQuery(status="failed"))
+    assert {row.id for row in found.rows} == {bad_tree.id, bad_root.id}
+    assert [row.id for row in queries.runs(store, queries.RunQuery(status="success")).rows] == [
+        bad_tree.id,
+        ok_root.id,
+    ]
+
+
+def test_text_search_function_filter_and_all_executions(store: Store) -> None:
+    root = make("a", payload={"order": "needle-42"})
+    other = make("b", payload={"order": "hay"})
+    store.save(root)
+    store.save(other)
+    child = make("leaf", parent=other, logs=[LogEntry(1, "info", "found 100% of it")])
+    store.save(child)
+    assert [r.id for r in queries.runs(store, queries.RunQuery(text="needle-42")).rows] == [root.id]
+    # A match in a child finds its root; % is matched literally, not as a wildcard.
+    assert [r.id for r in queries.runs(store, queries.RunQuery(text="100%")).rows] == [other.id]
+    assert queries.runs(store, queries.RunQuery(text="1%0")).rows == []
+    everything = queries.runs(store, queries.RunQuery(roots_only=False))
+    assert [r.id for r in everything.rows] == [child.id, other.id, root.id]
+    tree = queries.runs(store, queries.RunQuery(roots_only=False, root=other.id))
+    assert {r.id for r in tree.rows} == {other.id, child.id}
+    assert [r.id for r in queries.runs(store, queries.RunQuery(function="b")).rows] == [other.id]
+
+
+def test_time_window_is_creation_time(store: Store) -> None:
+    store.save(make("a"))
+    assert len(queries.runs(store, queries.RunQuery(since=time.time() - 60)).rows) == 1
+    assert queries.runs(store, queries.RunQuery(until=time.time() - 60)).rows == []
+
+
+def test_histogram_counts_this_hour(store: Store) -> None:
+    for status in ("success", "success", "failed", "running"):
+        store.save(make("a", status))
+    bars = queries.histogram(store, time.time())
+    assert len(bars) == 24
+    assert (bars[-1].success, bars[-1].failed, bars[-1].other) == (2, 1, 1)
+    assert sum(bar.success for bar in bars[:-1]) == 0
+
+
+def test_last_runs_names_and_recent_payloads(store: Store) -> None:
+    root = make("a", payload={"n": 1})
+    store.save(root)
+    store.save(make("a", payload={"n": 2}))
+    store.save(make("a", payload={"n": 1}))
+    child = make("leaf", parent=root)
+    store.save(child)
+    last = queries.last_runs(store, ["a", "leaf", "never"])
+    assert last["leaf"].id == child.id
+    assert "never" not in last
+    assert queries.function_names(store) == ["a", "leaf"]
+    assert queries.recent_payloads(store, "a") == ['{"n":1}', '{"n":2}']
+
+
+def test_log_lines_filter_and_page(store: Store) -> None:
+    logs = [LogEntry(1000 + i, "error" if i % 2 else "info", f"line {i}") for i in range(5)]
+    execution = make("a", logs=logs)
+    store.save(execution)
+    store.save(make("b", logs=[LogEntry(1, "info", "other")]))
+    errors, _ = queries.log_lines(store, level="error")
+    assert [line.message for line in errors] == ["line 1", "line 3"]
+    assert all(line.execution_id == execution.id for line in errors)
+    first, cursor = queries.log_lines(store, limit=3)
+    assert [line.message for line in first] == ["other", "line 0", "line 1"]
+    rest, end = queries.log_lines(store, before=cursor, limit=10)
+    assert [line.message for line in rest] == ["line 2", "line 3", "line 4"]
+    assert end is None
+    assert [line.message for line in queries.log_lines(store, text="other")[0]] == ["other"]
+
+
+def test_outline_nests_children_in_creation_order(store: Store) -> None:
+    root = make("root")
+    store.save(root)
+    first = make("b", parent=root)
+    store.save(first)
+    second = make("a", parent=root)
+    store.save(second)
+    grandchild = make("c", parent=first)
+    store.save(grandchild)
+    outline, total = queries.outline(store, root.id)
+    assert outline is not None and total == 4
+    assert [child.row.id for child in outline.children] == [first.id, second.id]
+    assert outline.children[0].children[0].row.id == grandchild.id
+    assert outline.children[0].attempts()[0].number == 1
+    assert queries.outline(store, "missing") == (None, 0)
+
+
+def test_unfinished_rows_of_a_dead_process_read_as_interrupted(tmp_path: Path) -> None:
+    path = tmp_path / "history.sqlite3"
+    with Store(path) as writer:
+        writer.owner = "999999999:1"  # no such process
+        writer.save(make("a", "running"))
+    with Store(path, readonly=True) as reader:
+        [row] = queries.runs(reader, queries.RunQuery()).rows
+        assert row.status == "interrupted"
