@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
+import signal
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
-from cli_support import poll, run_cli
+from cli_support import cli_env, free_port, pingback_command, poll, run_cli
 from playwright.sync_api import expect
 from reliability.helpers import DevServer
 
@@ -203,22 +208,60 @@ def test_narrow_window(dev: DevServer, page: Any) -> None:
     assert width <= 440, f"the page scrolls sideways at 420 px ({width} px wide)"
 
 
-def test_nothing_shows_running_after_a_restart(project: Any, page: Any) -> None:
+def test_nothing_shows_running_after_a_restart(project: Path, page: Any) -> None:
     first = DevServer(project).start()
     try:
         root = first.trigger("fan-out", {"count": 4})
         poll("a leaf to run", lambda: _leaf_running(first, root), 20)
-        first.stop()
+        assert first.process is not None
+        first.process.kill()  # SIGKILL: nothing is marked on the way out
+        first.process.wait(timeout=10)
     finally:
         first.kill()
+    # Over the history alone, the attempt the killed dev was running is not shown running.
+    with ui_server(project) as url:
+        page.goto(f"{url}/executions/{root}")
+        expect(page.locator("#tree-section a[data-node]")).to_have_count(5)
+        assert page.locator("#tree-section .pill-running").count() == 0
+        expect(page.locator("#tree-section .pill-interrupted").first).to_be_visible()
+    # A new dev takes over what was queued; the open page follows it until nothing is unfinished.
     second = DevServer(project).start()
     try:
         page.goto(f"{second.url}/executions/{root}")
+        unfinished = page.locator("#tree-section .pill-running, #tree-section .pill-pending")
+        expect(unfinished).to_have_count(0, timeout=20_000)
         expect(page.locator("#tree-section a[data-node]")).to_have_count(5)
-        assert page.locator("#tree-section .pill-running, #tree-section .pill-pending").count() == 0
-        expect(page.locator("#tree-section .pill-interrupted").first).to_be_visible()
     finally:
         second.kill()
+
+
+@contextlib.contextmanager
+def ui_server(project: Path) -> Iterator[str]:
+    """`pingback ui` on a free port; yields its URL."""
+    port = free_port()
+    process = subprocess.Popen(
+        [pingback_command(), "ui", "--port", str(port)],
+        cwd=project,
+        env=cli_env(),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        poll("pingback ui to answer", lambda: _answers(url), 20)
+        yield url
+    finally:
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=15)
+        assert b"Traceback" not in stderr, stderr.decode(errors="replace")
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url + "/api", timeout=5).status_code == 200
+    except httpx.TransportError:
+        return False
 
 
 def _leaf_running(dev: DevServer, root: str) -> bool:
@@ -226,7 +269,7 @@ def _leaf_running(dev: DevServer, root: str) -> bool:
     return any(child["status"] == "running" for child in tree.get("children", []))
 
 
-def test_sign_in_when_served_beyond_loopback(project: Any, page: Any) -> None:
+def test_sign_in_when_served_beyond_loopback(project: Path, page: Any) -> None:
     server = DevServer(project, args=("--host", "127.0.0.2"), env={"PINGBACK_API_KEY": "s3cret-key"})
     server.url = f"http://127.0.0.2:{server.port}"
     server.http = httpx.Client(

@@ -447,4 +447,4 @@ def test_a_version_1_history_is_migrated_and_keeps_its_rows(path: Path) -> None:
         assert store.get("old1").function == "job"
         columns = [row[1] for row in store._conn.execute("PRAGMA table_info(executions)")]
         assert {"owner", "due_at", "queue"} <= set(columns)
-        assert store._conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
+        assert store._conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 5
