@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from pingback_cli.errors import ProjectError
-from pingback_cli.project.config import ProjectConfig
+from pingback_cli.project.config import ProjectConfig, project_environment
 from pingback_cli.protocol import AttemptOutcome, AttemptRequest, signed_headers
 from pingback_cli.worker import main as worker_module
 
@@ -108,7 +108,9 @@ class WorkerProcess:
         loop = asyncio.get_running_loop()
         to_worker_read, to_worker_write = os.pipe()
         from_worker_read, from_worker_write = os.pipe()
-        env = dict(os.environ)
+        # The real environment plus the env files as they are now (never values an earlier
+        # load derived from them): a reload after editing .env sees the edit.
+        env = project_environment(self.config.root)
         env.update(
             {
                 worker_module.FDS_ENV: f"{to_worker_read},{from_worker_write}",

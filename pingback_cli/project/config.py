@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -68,17 +69,108 @@ def configure(app: str | None = None, cwd: Path | None = None) -> ProjectConfig:
     return ProjectConfig(root=root, app=str(target) if target else None, settings=settings)
 
 
-def load_env(root: Path) -> None:
-    """Load .env then .env.local (real environment wins), then default the two secrets."""
+ENV_FILES = (".env.local", ".env")
+"""The project's env files, the one that wins first; the real environment beats both."""
+
+_from_files: dict[str, str] = {}
+"""What :func:`load_env` last wrote into ``os.environ``: values derived from the files, which a
+later load must not mistake for the real environment's."""
+
+
+def real_environment() -> dict[str, str]:
+    """``os.environ`` without the values :func:`load_env` put there from the env files."""
+    return {key: value for key, value in os.environ.items() if _from_files.get(key) != value}
+
+
+def env_file_values(root: Path, environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The variables the env files give the project, as they are now, resolved.
+
+    Precedence is the environment, then ``.env.local``, then ``.env`` (Next.js's and
+    python-dotenv's users' order): a key the environment (``environ``, default
+    :func:`real_environment`) sets is not returned. ``${VAR}`` and ``${VAR:-default}`` in any
+    file resolve to VAR's winning value wherever it is defined (environment or either file),
+    so ``.env.local``'s ``API_URL=${BASE_URL}/api`` uses ``.env``'s BASE_URL; a reference to
+    the key itself (``PATH=${PATH}:bin``) or a cycle takes the next definition down. The two
+    secrets default to the local development values. ProjectError when a file is unreadable.
+    """
+    environ = real_environment() if environ is None else environ
+    layers = [_raw_env_file(root / name) for name in ENV_FILES]
+    resolved = _Resolver(environ, layers)
+    keys = [key for layer in reversed(layers) for key, raw in layer.items() if raw is not None]
+    values = {key: resolved.winning(key) or "" for key in dict.fromkeys(keys) if key not in environ}
+    for key, default in (("PINGBACK_API_KEY", DEV_API_KEY), ("PINGBACK_CRON_SECRET", DEV_CRON_SECRET)):
+        if key not in environ and key not in values:
+            values[key] = default
+    return values
+
+
+def project_environment(root: Path) -> dict[str, str]:
+    """The environment a worker process gets: the real one plus the env files as they are now."""
+    environ = real_environment()
+    return {**environ, **env_file_values(root, environ)}
+
+
+def load_env(root: Path) -> dict[str, str]:
+    """Put the env files' values into ``os.environ`` (for the user's code imported in this
+    process), replacing what an earlier load put there: a value removed from a file is gone.
+    Returns the values set."""
+    global _from_files
+    environ = real_environment()
+    values = env_file_values(root, environ)
+    for key, old in _from_files.items():
+        if key not in values and os.environ.get(key) == old:
+            del os.environ[key]
+    os.environ.update(values)
+    _from_files = values
+    return values
+
+
+def _raw_env_file(path: Path) -> dict[str, str | None]:
+    if not path.is_file():
+        return {}
     from dotenv import dotenv_values
 
-    merged: dict[str, str | None] = {}
-    for name in (".env", ".env.local"):
-        path = root / name
-        if path.is_file():
-            merged.update(dotenv_values(path))
-    for key, value in merged.items():
-        if value is not None and key not in os.environ:
-            os.environ[key] = value
-    os.environ.setdefault("PINGBACK_API_KEY", DEV_API_KEY)
-    os.environ.setdefault("PINGBACK_CRON_SECRET", DEV_CRON_SECRET)
+    try:
+        return dotenv_values(path, interpolate=False)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ProjectError(f"cannot read {path}: {exc}", hint="save it as UTF-8 text") from None
+
+
+class _Resolver:
+    """``${VAR}`` references across the environment and the layered files (highest first)."""
+
+    def __init__(self, environ: Mapping[str, str], layers: list[dict[str, str | None]]) -> None:
+        self.environ = environ
+        self.layers = layers
+        self._busy: set[tuple[str, int]] = set()
+
+    def winning(self, key: str, below: int = 0) -> str | None:
+        """VAR's value from the environment, else from the first file at index >= ``below``."""
+        if key in self.environ:
+            return self.environ[key]
+        for index in range(below, len(self.layers)):
+            if self.layers[index].get(key) is not None:
+                return self.value(key, index)
+        return None
+
+    def value(self, key: str, index: int) -> str | None:
+        """The definition of ``key`` in file ``index``, its references resolved."""
+        if (key, index) in self._busy:  # a cycle: fall to the next definition down
+            return self.winning(key, index + 1)
+        raw = self.layers[index].get(key)
+        if raw is None:
+            return None
+        from dotenv.variables import Variable, parse_variables
+
+        self._busy.add((key, index))
+        try:
+            parts: list[str] = []
+            for atom in parse_variables(raw):
+                if not isinstance(atom, Variable):
+                    parts.append(atom.resolve({}))
+                    continue
+                found = self.winning(atom.name, index + 1 if atom.name == key else 0)
+                parts.append(found if found is not None else (atom.default or ""))
+            return "".join(parts)
+        finally:
+            self._busy.discard((key, index))

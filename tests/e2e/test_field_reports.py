@@ -194,3 +194,27 @@ def test_json_on_an_ascii_terminal_is_json(encoding_project: Path) -> None:
     result = run_cli(encoding_project, "run", "café-ñ", "--json", env={"PYTHONIOENCODING": "ascii"})
     assert result.stdout.isascii()
     assert strict_json(result)["function"] == "café-ñ"
+
+
+# --- 3. .env.local refers to .env -------------------------------------------------------------
+
+ENV_JOBS = """
+@pb.task("urls")
+def urls(ctx):
+    return {key: os.environ.get(key) for key in ("BASE_URL", "API_URL", "SHELL_URL")}
+"""
+
+
+def test_env_local_refers_to_env_and_to_the_real_environment(tmp_path: Path) -> None:
+    root = project(tmp_path / "p", {"jobs.py": ENV_JOBS})
+    (root / ".env").write_text("BASE_URL=http://localhost:3000\n", encoding="utf-8")
+    (root / ".env.local").write_text(
+        "API_URL=${BASE_URL}/api\nSHELL_URL=${FROM_SHELL}/x\n", encoding="utf-8"
+    )
+    result = run_cli(root, "run", "urls", "--json", env={"FROM_SHELL": "http://shell"})
+    assert result.returncode == 0, str(result)
+    assert result.json()["result"] == {
+        "BASE_URL": "http://localhost:3000",
+        "API_URL": "http://localhost:3000/api",
+        "SHELL_URL": "http://shell/x",
+    }
