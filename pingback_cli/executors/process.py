@@ -81,6 +81,8 @@ class WorkerProcess:
         self.grace = grace
         self.stopping = False
         self.functions: list[dict[str, Any]] = []
+        self.notices: list[str] = []
+        """Folders the file rule skipped that have files using pingback (from the worker)."""
         self.process: subprocess.Popen[bytes] | None = None
         self.alive = False
         self.exited = asyncio.get_running_loop().create_future()
@@ -152,6 +154,7 @@ class WorkerProcess:
             await self.exited
             raise ProjectError(message["message"], hint=message.get("hint"), details=message.get("details"))
         self.functions = message["functions"]
+        self.notices = [str(notice) for notice in message.get("notices") or ()]
         self._secrets = message.get("secrets") or {}
         self._fallback_secret = next(iter(self._secrets.values()), "")
         return self.functions

@@ -48,9 +48,9 @@ def has_python_project(config: ProjectConfig) -> bool:
     return config.app is not None or bool(project_files(config.root))
 
 
-def _python(config: ProjectConfig) -> list[FunctionSpec]:
+def _python(config: ProjectConfig, notices: list[str]) -> list[FunctionSpec]:
     with quiet_sdk_log():
-        raws = load_project(config)
+        raws = load_project(config, notices=notices)
     return build_specs(raw.to_json() for raw in raws)
 
 
@@ -78,8 +78,9 @@ def discover_project(config: ProjectConfig, *, lenient: bool = False) -> Discove
     warnings: list[str] = []
     python_error: ProjectError | None = None
     if has_python_project(config):
+        notices: list[str] = []
         try:
-            return Discovered(_python(config), "python")
+            return Discovered(_python(config, notices), "python", notices)
         except ProjectError as exc:
             if not lenient:
                 raise

@@ -1,5 +1,20 @@
 """Which files belong to the project: the one rule that discovery and the reloader's watcher
-share (skipped folders, test files, files that use pingback).
+share.
+
+The rule, folder by folder from the project root:
+
+- a folder is skipped when its name is hidden (``.git``, ``.venv``), in :data:`SKIPPED_DIRS`,
+  ends in ``.egg-info``, or it holds a ``pyvenv.cfg`` (a virtualenv of any name);
+- a symlinked folder inside the project is followed like any folder (wherever it points),
+  under its name in the project, unless it leads to a folder being walked or one holding
+  it (a loop), or to one already walked (its files are listed once, where first seen);
+- test files (``test_*.py``, ``*_test.py``, ``conftest.py``) and ``setup.py``/``noxfile.py``
+  are not the project's functions.
+
+Discovery imports the files that use pingback; the watcher reloads on any file the rule
+keeps. A folder the rule skips by name that has files using pingback (``build/``,
+``dist/``, ``.hidden``-free names outside :data:`QUIET_SKIPS`) is named once in a notice, so
+nothing the user wrote is skipped silently.
 """
 
 from __future__ import annotations
@@ -7,14 +22,9 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
-
-if sys.version_info >= (3, 11):
-    pass
-else:  # pragma: no cover - exercised on 3.10 only
-    pass
-
 
 SKIPPED_DIRS = frozenset(
     {
@@ -30,6 +40,8 @@ SKIPPED_DIRS = frozenset(
     }
 )
 
+QUIET_SKIPS = frozenset({"node_modules", "venv", "env", "__pycache__", "site-packages", "tests", "test"})
+"""Skipped folders never worth a notice: environments, caches and the project's tests."""
 
 USES_PINGBACK = re.compile(
     r"^\s*(?:from\s+pingback(?:\.\w+)*\s+import\b|import\s+pingback\b)"
@@ -37,33 +49,152 @@ USES_PINGBACK = re.compile(
     re.MULTILINE,
 )
 
-
-def project_files(folder: Path) -> list[Path]:
-    """Python files under ``folder`` that use pingback, skipping envs, tests and build output."""
-    found: list[Path] = []
-    for current, dirs, files in os.walk(folder):
-        here = Path(current)
-        dirs[:] = sorted(
-            d
-            for d in dirs
-            if not d.startswith(".")
-            and d not in SKIPPED_DIRS
-            and not d.endswith(".egg-info")
-            and not (here / d / "pyvenv.cfg").exists()
-        )
-        for name in sorted(files):
-            if not name.endswith(".py") or _is_test_file(name):
-                continue
-            path = here / name
-            with contextlib.suppress(OSError, UnicodeDecodeError):
-                if path.stat().st_size < 1_000_000 and USES_PINGBACK.search(path.read_text(encoding="utf-8")):
-                    found.append(path)
-    return found
+MAX_SOURCE_BYTES = 1_000_000
 
 
-def _is_test_file(name: str) -> bool:
+@dataclass
+class ProjectFiles:
+    """What :func:`scan_files` found: the files that use pingback and why others were skipped."""
+
+    files: list[Path] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+
+
+def skipped_folder(folder: Path) -> bool:
+    """Whether the rule skips ``folder`` by its name or because it is a virtualenv."""
+    name = folder.name
+    return (
+        name.startswith(".")
+        or name in SKIPPED_DIRS
+        or name.endswith(".egg-info")
+        or (folder / "pyvenv.cfg").exists()
+    )
+
+
+def is_test_file(name: str) -> bool:
     return (
         name.startswith("test_")
         or name.endswith("_test.py")
         or name in {"conftest.py", "setup.py", "noxfile.py"}
     )
+
+
+def belongs(root: Path, path: Path) -> bool:
+    """Whether ``path`` (as the watcher reports it, under ``root``) is kept by the rule: no
+    folder on the way from ``root`` is skipped. Judges only the part inside the project, so a
+    project under a folder named ``build/`` still counts."""
+    try:
+        inside = path.relative_to(root)
+    except ValueError:
+        return False
+    folder = root
+    for part in inside.parts[:-1]:
+        folder = folder / part
+        if skipped_folder(folder):
+            return False
+    return True
+
+
+def uses_pingback(path: Path) -> bool:
+    with contextlib.suppress(OSError, UnicodeDecodeError):
+        if path.stat().st_size < MAX_SOURCE_BYTES:
+            return USES_PINGBACK.search(path.read_text(encoding="utf-8")) is not None
+    return False
+
+
+def scan_files(folder: Path) -> ProjectFiles:
+    """Python files under ``folder`` that use pingback, by the rule above, in a stable order
+    (each folder's files, then its subfolders, by name); each file once."""
+    found = ProjectFiles()
+    walking: set[str] = set()
+    walked: set[str] = set()
+    for here, files in _walk(folder, folder, walking, walked, found.notices):
+        for name in files:
+            path = here / name
+            if name.endswith(".py") and not is_test_file(name) and uses_pingback(path):
+                found.files.append(path)
+    return found
+
+
+def project_files(folder: Path) -> list[Path]:
+    """:func:`scan_files`'s files only."""
+    return scan_files(folder).files
+
+
+def _walk(
+    root: Path, here: Path, walking: set[str], walked: set[str], notices: list[str]
+) -> Iterator[tuple[Path, list[str]]]:
+    real = os.path.realpath(here)
+    walking.add(real)
+    walked.add(real)
+    try:
+        entries = sorted(os.scandir(here), key=lambda entry: entry.name)
+    except OSError:
+        walking.discard(real)
+        return
+    yield here, [entry.name for entry in entries if _is_file(entry)]
+    for entry in entries:
+        if not _is_dir(entry):
+            continue
+        child = here / entry.name
+        if skipped_folder(child):
+            if entry.name not in QUIET_SKIPS and not entry.name.startswith("."):
+                _note_skipped(root, child, f"folders named {entry.name} are not scanned", notices)
+            continue
+        target = os.path.realpath(child)
+        if target in walked or _contains(target, walking):
+            # A link back to a folder being walked, or to one that holds the scan (a loop),
+            # or the same folder reached again: its files are listed once, from where first seen.
+            continue
+        yield from _walk(root, child, walking, walked, notices)
+    walking.discard(real)
+
+
+def _contains(target: str, walking: set[str]) -> bool:
+    """Whether ``target`` is, or holds, a folder being walked."""
+    prefix = target.rstrip(os.sep) + os.sep
+    return any(folder == target or folder.startswith(prefix) for folder in walking)
+
+
+def _note_skipped(root: Path, folder: Path, why: str, notices: list[str]) -> None:
+    """A notice when a skipped folder holds files that use pingback (searched a few levels)."""
+    users = [path for path in _python_files(folder, depth=3) if uses_pingback(path)]
+    if not users:
+        return
+    shown = ", ".join(_label(root, path) for path in users[:3])
+    more = f" and {len(users) - 3} more" if len(users) > 3 else ""
+    notices.append(
+        f"skipped {_label(root, folder)}/ ({why}), which has files that use pingback: {shown}{more}"
+    )
+
+
+def _python_files(folder: Path, depth: int) -> Iterator[Path]:
+    with contextlib.suppress(OSError):
+        for entry in sorted(os.scandir(folder), key=lambda entry: entry.name):
+            if _is_file(entry) and entry.name.endswith(".py") and not is_test_file(entry.name):
+                yield folder / entry.name
+            elif depth > 0 and _is_dir(entry) and not entry.is_symlink():
+                child = folder / entry.name
+                if not (entry.name.startswith(".") or (child / "pyvenv.cfg").exists()):
+                    yield from _python_files(child, depth - 1)
+
+
+def _label(root: Path, path: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _is_file(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_file()
+    except OSError:
+        return False
+
+
+def _is_dir(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir()  # follows symlinks: a linked folder is a folder
+    except OSError:
+        return False

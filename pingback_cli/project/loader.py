@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import importlib.util
+import os
 import re
 import sys
 import traceback
@@ -19,7 +20,7 @@ from typing import Any
 
 from pingback_cli.errors import ProjectError
 from pingback_cli.project.config import UNREACHABLE_PLATFORM, ProjectConfig
-from pingback_cli.project.files import project_files
+from pingback_cli.project.files import scan_files
 
 if sys.version_info >= (3, 11):
     pass
@@ -106,10 +107,18 @@ def _install_hooks() -> None:
 
 
 def _relative(location: str, root: Path) -> str:
+    """``file:line`` with the file relative to the project root: as reached (a file in a
+    symlinked folder is shown under the link's name), else as resolved, else normalised."""
     path, _, line = location.rpartition(":")
-    with contextlib.suppress(ValueError):
-        path = str(Path(path).resolve().relative_to(root))
-    return f"{path}:{line}"
+    return f"{_project_path(Path(path), root)}:{line}"
+
+
+def _project_path(path: Path, root: Path) -> str:
+    reached = Path(os.path.normpath(path.absolute()))
+    for candidate in (reached, path.resolve()):
+        with contextlib.suppress(ValueError):
+            return candidate.relative_to(root).as_posix()
+    return str(reached)
 
 
 def _handler_location(definition: dict[str, Any]) -> str | None:
@@ -124,11 +133,16 @@ def _handler_location(definition: dict[str, Any]) -> str | None:
 
 
 def _module_name(path: Path, search_roots: list[Path]) -> str | None:
+    """The dotted name ``path`` imports as from a search root; a file in a symlinked folder
+    imports under the link's name (``shared.jobs``), as Python would find it."""
     for base in search_roots:
         try:
-            relative = path.resolve().relative_to(base)
+            relative = Path(os.path.normpath(path.absolute())).relative_to(base)
         except ValueError:
-            continue
+            try:
+                relative = path.resolve().relative_to(base)
+            except ValueError:
+                continue
         parts = list(relative.with_suffix("").parts)
         if parts and parts[-1] == "__init__":
             parts.pop()
@@ -171,7 +185,7 @@ def _stdout_to_stderr() -> Iterator[None]:
         yield
 
 
-def _import_all(config: ProjectConfig) -> Any:
+def _import_all(config: ProjectConfig, notices: list[str]) -> Any:
     """Import the target; returns the selected attribute for ``module:attribute`` targets."""
     root = config.root
     search_roots = [root / "src", root] if (root / "src").is_dir() else [root]
@@ -184,7 +198,9 @@ def _import_all(config: ProjectConfig) -> Any:
         target, attribute = target.rsplit(":", 1)
 
     if target is None:
-        files = project_files(root)
+        scan = scan_files(root)
+        notices.extend(scan.notices)
+        files = scan.files
         if not files:
             raise ProjectError(
                 f"no Python file in {root} uses pingback",
@@ -196,7 +212,9 @@ def _import_all(config: ProjectConfig) -> Any:
 
     path = Path(target) if Path(target).is_absolute() else root / target
     if path.is_dir():
-        files = project_files(path)
+        scan = scan_files(path)
+        notices.extend(scan.notices)
+        files = scan.files
         if not files:
             raise ProjectError(f"no Python file in {path} uses pingback")
         for file in files:
@@ -242,20 +260,23 @@ def _import_one(load: Any, label: str, root: Path) -> Any:
 
 
 def _display(label: str, root: Path) -> str:
-    with contextlib.suppress(ValueError):
-        return str(Path(label).resolve().relative_to(root))
-    return label
+    return _project_path(Path(label), root) if ("/" in label or label.endswith(".py")) else label
 
 
 def load_project(
-    config: ProjectConfig, *, platform_url: str = UNREACHABLE_PLATFORM, adopt: Sequence[Any] = ()
+    config: ProjectConfig,
+    *,
+    platform_url: str = UNREACHABLE_PLATFORM,
+    adopt: Sequence[Any] = (),
+    notices: list[str] | None = None,
 ) -> list[RawFunction]:
     """Import the project and return every function of every Pingback instance it made.
 
     Every instance's ``platform_url`` is pointed at ``platform_url`` so that the
     SDK's registration and ``trigger()`` calls stay on this machine. ``adopt``: instances
     made before this call (a test process that imported the project itself); modules
-    already imported do not run again, so they would not be seen otherwise.
+    already imported do not run again, so they would not be seen otherwise. ``notices``
+    hears about folders the file rule skipped that have files using pingback.
     """
     global _capture
     try:
@@ -271,7 +292,7 @@ def load_project(
     imported_user_code = True
     _capture = _Capture(platform_url=platform_url)
     try:
-        selected = _import_all(config)
+        selected = _import_all(config, notices if notices is not None else [])
         capture = _capture
     finally:
         _capture = None

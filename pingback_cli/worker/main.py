@@ -246,8 +246,9 @@ def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: os._exit(143))
     outbox = Outbox(write_fd)
     config = ProjectConfig(root=Path(os.environ[ROOT_ENV]), app=os.environ.get(APP_ENV) or None)
+    notices: list[str] = []
     try:
-        functions = load_project(config, platform_url=os.environ[API_ENV])
+        functions = load_project(config, platform_url=os.environ[API_ENV], notices=notices)
     except ProjectError as exc:
         outbox.send({"op": "error", "message": exc.message, "hint": exc.hint, "details": exc.details})
         os._exit(3)
@@ -266,6 +267,7 @@ def main() -> None:
             "functions": [_plain(f.to_json()) for f in functions],
             # The engine signs each request with its function's own instance secret.
             "secrets": {f.name: str(f.instance.cron_secret or "") for f in functions},
+            "notices": notices,
         }
     )
     parent = os.getppid()

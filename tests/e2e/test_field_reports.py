@@ -208,9 +208,7 @@ def urls(ctx):
 def test_env_local_refers_to_env_and_to_the_real_environment(tmp_path: Path) -> None:
     root = project(tmp_path / "p", {"jobs.py": ENV_JOBS})
     (root / ".env").write_text("BASE_URL=http://localhost:3000\n", encoding="utf-8")
-    (root / ".env.local").write_text(
-        "API_URL=${BASE_URL}/api\nSHELL_URL=${FROM_SHELL}/x\n", encoding="utf-8"
-    )
+    (root / ".env.local").write_text("API_URL=${BASE_URL}/api\nSHELL_URL=${FROM_SHELL}/x\n", encoding="utf-8")
     result = run_cli(root, "run", "urls", "--json", env={"FROM_SHELL": "http://shell"})
     assert result.returncode == 0, str(result)
     assert result.json()["result"] == {
@@ -218,3 +216,42 @@ def test_env_local_refers_to_env_and_to_the_real_environment(tmp_path: Path) -> 
         "API_URL": "http://localhost:3000/api",
         "SHELL_URL": "http://shell/x",
     }
+
+
+# --- 5. symlinked folders ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def linked_project(tmp_path: Path) -> Path:
+    """app/ is the project; app/shared links to ../common, outside it; build/ is skipped."""
+    root = project(
+        tmp_path / "app", {"jobs.py": '@pb.task("local-task")\ndef local(ctx):\n    return "local"\n'}
+    )
+    project(
+        tmp_path / "common",
+        {"shared_jobs.py": '@pb.task("shared-task")\ndef shared(ctx):\n    return "shared"\n'},
+    )
+    (tmp_path / "common" / "pyproject.toml").unlink()
+    (root / "build").mkdir()
+    (root / "build" / "old.py").write_text(HEADER + '@pb.task("old")\ndef old(ctx):\n    pass\n', "utf-8")
+    (root / "shared").symlink_to("../common")
+    return root
+
+
+def test_a_symlinked_folder_is_part_of_the_project(linked_project: Path) -> None:
+    listing = run_cli(linked_project, "ls", "--json")
+    assert listing.returncode == 0, str(listing)
+    sources = {function["name"]: function["source"] for function in listing.json()}
+    line = HEADER.count("\n") + 1
+    assert sources == {"local-task": f"jobs.py:{line}", "shared-task": f"shared/shared_jobs.py:{line}"}
+    assert listing.stderr.count("skipped build/") == 1 and "build/old.py" in listing.stderr
+    ran = run_cli(linked_project, "run", "shared-task", "--json")
+    assert ran.returncode == 0, str(ran)
+    assert ran.json()["result"] == "shared"
+
+
+def test_app_option_shows_project_relative_sources(linked_project: Path) -> None:
+    listing = run_cli(linked_project, "ls", "--app", "shared")
+    assert listing.returncode == 0, str(listing)
+    assert f"shared/shared_jobs.py:{HEADER.count(chr(10)) + 1}" in listing.stdout, str(listing)
+    assert str(linked_project.parent) not in listing.stdout

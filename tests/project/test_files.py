@@ -1,0 +1,76 @@
+"""The one rule for which files belong to the project, shared by discovery and the watcher:
+symlinked folders are followed (loops guarded), skipped folders that use pingback are named."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from pingback_cli.project.files import belongs, project_files, scan_files
+
+USES = "from pingback import Pingback\n"
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    """app/ (the project) with a link to ../common, a loop, a build/ folder and tests."""
+    app, common = tmp_path / "app", tmp_path / "common"
+    for folder in (app / "build", app / "tests", app / "pkg", common / "deep"):
+        folder.mkdir(parents=True)
+    (app / "jobs.py").write_text(USES)
+    (app / "pkg" / "more.py").write_text(USES)
+    (app / "helpers.py").write_text("x = 1\n")
+    (app / "build" / "old.py").write_text(USES)
+    (app / "tests" / "test_jobs.py").write_text(USES)
+    (common / "shared_jobs.py").write_text(USES)
+    (common / "deep" / "nested.py").write_text(USES)
+    os.symlink("../common", app / "shared")
+    os.symlink("..", common / "up")  # leads back to the folder holding the project
+    os.symlink("../pkg", app / "pkg" / "self")  # a loop inside the project
+    os.symlink("pkg", app / "pkg2")  # the same folder twice
+    return app
+
+
+def names(root: Path, files: list[Path]) -> list[str]:
+    return [path.relative_to(root).as_posix() for path in files]
+
+
+def test_symlinked_folders_are_followed_once_under_their_name(tree: Path) -> None:
+    assert names(tree, project_files(tree)) == [
+        "jobs.py",
+        "pkg/more.py",
+        "shared/shared_jobs.py",
+        "shared/deep/nested.py",
+    ]
+
+
+def test_a_skipped_folder_that_uses_pingback_is_named_once(tree: Path) -> None:
+    scan = scan_files(tree)
+    assert scan.notices == [
+        "skipped build/ (folders named build are not scanned), which has files that use pingback: "
+        "build/old.py"
+    ]
+
+
+def test_the_watcher_keeps_what_discovery_keeps(tree: Path) -> None:
+    for path in project_files(tree):
+        assert belongs(tree, path)
+    assert belongs(tree, tree / "helpers.py")
+    assert belongs(tree, tree / "shared" / "deep" / "nested.py")
+    assert not belongs(tree, tree / "build" / "old.py")
+    assert not belongs(tree, tree / ".venv" / "lib" / "x.py")
+    assert not belongs(tree.parent, tree.parent / "elsewhere" / "node_modules" / "x.py")
+    venv = tree / "myenv"
+    venv.mkdir()
+    (venv / "pyvenv.cfg").write_text("")
+    assert not belongs(tree, venv / "lib" / "x.py")
+
+
+def test_a_project_inside_a_folder_named_build_still_counts(tmp_path: Path) -> None:
+    root = tmp_path / "build" / "proj"
+    root.mkdir(parents=True)
+    (root / "jobs.py").write_text(USES)
+    assert names(root, project_files(root)) == ["jobs.py"]
+    assert belongs(root, root / "jobs.py")
