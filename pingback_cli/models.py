@@ -49,9 +49,13 @@ class FunctionSpec:
     timeout: str | None
     """The timeout as declared ("30s"); None means the platform default."""
     timeout_seconds: float
+    """The timeout the platform applies: "5m" is 5 seconds there (docs/parity.md#timeouts)."""
     concurrency: int
     source: str | None = None
     """``file:line`` of the declaration, relative to the project root when inside it."""
+    timeout_written: float | None = None
+    """Seconds a person reads in ``timeout`` ("5m": 300) when the platform applies another
+    number; None when the two agree."""
 
     def to_json(self) -> dict[str, JSON]:
         return {
@@ -63,6 +67,7 @@ class FunctionSpec:
             "timeoutSeconds": self.timeout_seconds,
             "concurrency": self.concurrency,
             "source": self.source,
+            "timeoutAsWrittenSeconds": self.timeout_written,
         }
 
     @classmethod
@@ -76,6 +81,7 @@ class FunctionSpec:
             timeout_seconds=data["timeoutSeconds"],
             concurrency=data["concurrency"],
             source=data.get("source"),
+            timeout_written=data.get("timeoutAsWrittenSeconds"),
         )
 
 

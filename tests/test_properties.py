@@ -24,6 +24,7 @@ from pingback_cli.project.durations import (
     DurationError,
     format_duration,
     parse_timeout,
+    read_timeout,
 )
 
 PROPERTY = settings(deadline=None, max_examples=200, suppress_health_check=[HealthCheck.too_slow])
@@ -63,7 +64,7 @@ def test_parse_timeout_answers_or_raises_duration_error(value: Any) -> None:
     except DurationError as exc:
         assert str(exc) and "\n" not in str(exc)
         return
-    assert isinstance(seconds, int) and seconds > 0
+    assert isinstance(seconds, int) and not isinstance(seconds, bool)
 
 
 @PROPERTY
@@ -73,7 +74,11 @@ def test_parse_timeout_answers_or_raises_duration_error(value: Any) -> None:
     pad=st.sampled_from(["", " "]),
 )
 def test_parse_timeout_reads_every_well_formed_timeout(amount: int, unit: str, pad: str) -> None:
-    assert parse_timeout(f"{pad}{amount}{unit}{pad}") == amount * {"s": 1, "m": 60, "h": 3600}[unit]
+    """The platform keeps the number before the unit; a person reads the unit too."""
+    reading = read_timeout(f"{pad}{amount}{unit}{pad}")
+    assert parse_timeout(f"{pad}{amount}{unit}{pad}") == reading.seconds == amount
+    assert reading.written == amount * {"s": 1, "m": 60, "h": 3600}[unit]
+    assert reading.misread == (unit != "s")
 
 
 @PROPERTY

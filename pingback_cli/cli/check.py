@@ -6,24 +6,27 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from pingback_cli.cli.common import AppOption, JsonOption, boundary, terminal
+from pingback_cli.cli.common import AppOption, JsonOption, PlanOption, boundary, terminal
 
 if TYPE_CHECKING:
     from rich.text import Text
 
-    from pingback_cli.check.rules import CheckReport
+    from pingback_cli.check.report import CheckReport
 
 _SEVERITY_STYLES = {"error": "bold red", "warning": "yellow"}
 
 
-def check(app: AppOption = None, json_output: JsonOption = False) -> None:
+def check(app: AppOption = None, plan: PlanOption = None, json_output: JsonOption = False) -> None:
     """Lint the project before deploying: schedules, options, names, handler signatures.
 
     Each finding has file:line, a severity (error or warning), a message and a fix.
     Finds schedules that are invalid or never fire, timeouts longer than a cron's
     interval, crons firing faster than their runs finish under their concurrency,
     options outside the platform's ranges, ctx.task("name") calls naming no function,
-    duplicate names, and handlers the SDK cannot call with a payload.
+    duplicate names, handlers the SDK cannot call with a payload, timeouts the platform
+    reads as another number of seconds ("5m" is 5 s), instances that do not share the
+    project's secret, and, with a plan, what its limits would cut (retries, fan-out, jobs,
+    executions per month).
     Exit codes: 0 no errors (warnings allowed); 1 errors found; 3 the project
     could not be loaded.
 
@@ -33,7 +36,7 @@ def check(app: AppOption = None, json_output: JsonOption = False) -> None:
         from pingback_cli.check.rules import check_project
         from pingback_cli.project.config import configure
 
-        report = check_project(configure(app))
+        report = check_project(configure(app), plan=plan)
         out = terminal()
         if json_output:
             out.json(report.to_json())

@@ -40,6 +40,15 @@ ApiKeyOption = Annotated[
         show_default=False,
     ),
 ]
+PlanOption = Annotated[
+    str | None,
+    typer.Option(
+        "--plan",
+        help="Apply a platform plan's limits: free, pro or team (fan-out and retries capped as "
+        "production caps them). Default: PINGBACK_PLAN, then [tool.pingback] plan, else no cap.",
+        show_default=False,
+    ),
+]
 PayloadOption = Annotated[
     str | None,
     typer.Option(

@@ -7,27 +7,25 @@ from typing import Any
 
 from pingback_cli.errors import ProjectError
 from pingback_cli.models import FunctionSpec
-from pingback_cli.project.cron import ScheduleError, validate_schedule
-from pingback_cli.project.durations import DEFAULT_TIMEOUT_SECONDS, DurationError, parse_timeout
-
-RETRIES_RANGE = range(0, 11)
-CONCURRENCY_RANGE = range(1, 11)
+from pingback_cli.project.durations import read_timeout
+from pingback_cli.project.rules import option_problems
 
 
 class InvalidFunction(ValueError):
-    """An option outside what the platform accepts; the message names the function."""
+    """An option the platform would refuse; the message names the function."""
 
 
 def _label(name: str, source: str | None) -> str:
     return f'function "{name}"' + (f" ({source})" if source else "")
 
 
-def _whole(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
 def build_spec(raw: dict[str, Any]) -> FunctionSpec:
-    """Validate one function as ``RawFunction.to_json()`` describes it."""
+    """Validate one function as ``RawFunction.to_json()`` describes it, by the rule table
+    (``project.rules``); raises InvalidFunction for the first rule that refuses it.
+
+    The timeout is the one the platform applies ("5m" is 5 seconds); ``timeout_written`` keeps
+    what the text says when that differs.
+    """
     name = raw.get("name")
     source = raw.get("source")
     if not isinstance(name, str) or not name.strip():
@@ -36,39 +34,20 @@ def build_spec(raw: dict[str, Any]) -> FunctionSpec:
     kind = raw.get("type")
     if kind not in ("cron", "task"):
         raise InvalidFunction(f'{label}: type must be "cron" or "task", got {kind!r}')
-    schedule = raw.get("schedule")
-    if kind == "cron":
-        try:
-            validate_schedule(schedule)  # type: ignore[arg-type]
-        except ScheduleError as exc:
-            raise InvalidFunction(f"{label}: {exc}") from None
-    else:
-        schedule = None
-    retries = raw.get("retries", 0)
-    if not _whole(retries) or retries not in RETRIES_RANGE:
-        raise InvalidFunction(f"{label}: retries must be a whole number from 0 to 10, got {retries!r}")
-    concurrency = raw.get("concurrency", 1)
-    if not _whole(concurrency) or concurrency not in CONCURRENCY_RANGE:
-        raise InvalidFunction(
-            f"{label}: concurrency must be a whole number from 1 to 10, got {concurrency!r}"
-        )
-    timeout = raw.get("timeout")
-    if timeout is None:
-        seconds: float = DEFAULT_TIMEOUT_SECONDS
-    else:
-        try:
-            seconds = parse_timeout(timeout)
-        except DurationError as exc:
-            raise InvalidFunction(f"{label}: {exc}") from None
+    options = {"retries": 0, "concurrency": 1, **raw}
+    for _, problem in option_problems(options, refusals_only=True):
+        raise InvalidFunction(f"{label}: {problem.message}")
+    timeout = read_timeout(raw.get("timeout"))
     return FunctionSpec(
         name=name,
         type=kind,
-        schedule=schedule,
-        retries=retries,
-        timeout=timeout,
-        timeout_seconds=seconds,
-        concurrency=concurrency,
+        schedule=raw.get("schedule") if kind == "cron" else None,
+        retries=options["retries"],
+        timeout=raw.get("timeout"),
+        timeout_seconds=max(0, timeout.seconds),
+        concurrency=options["concurrency"],
         source=source,
+        timeout_written=timeout.written if timeout.misread else None,
     )
 
 

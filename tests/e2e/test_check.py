@@ -41,7 +41,13 @@ CASES: dict[str, tuple[str, list[tuple[str, str, str]]]] = {
     "retries-range": ("error", [("jobs.py", '@pb.task("too-many-retries"', "retries is 11")]),
     "concurrency-range": ("error", [("jobs.py", '@pb.task("no-concurrency"', "concurrency is 0")]),
     "timeout-format": ("error", [("jobs.py", '@pb.task("fuzzy-timeout"', '"thirty seconds"')]),
-    "timeout-unit": ("warning", [("jobs.py", '@pb.task("minutes"', 'reads "5m" as 5 seconds')]),
+    "timeout-misread": ("error", [("jobs.py", '@pb.task("minutes"', 'the platform reads "5m" as 5 seconds')]),
+    "instance-secrets": ("error", [("jobs.py", '@pb.task("ordinary")', "answers 401")]),
+    "several-instances": ("warning", [("reports.py", '@reports.cron("nightly"', "one handler must serve")]),
+    "plan-retries": ("error", [("jobs.py", '@pb.task("flaky"', "the free plan runs at most 1 retry")]),
+    "plan-fan-out": ("warning", [("jobs.py", 'ctx.task("shard"', "the pro plan drops the rest")]),
+    "plan-jobs": ("error", [("jobs.py", '@pb.task("six")', "the free plan keeps at most 5")]),
+    "plan-executions": ("error", [("jobs.py", '@pb.cron("every-minute"', "past the free plan's 1,000")]),
     "unknown-task": (
         "error",
         [
@@ -118,11 +124,29 @@ def test_findings_print_location_severity_rule_and_fix(tmp_path: Path) -> None:
 
 
 def test_warnings_alone_pass(tmp_path: Path) -> None:
-    project = copy_project("check/timeout-unit", tmp_path)
+    project = copy_project("check/several-instances", tmp_path)
     result = run_cli(project, "check")
     assert_clean_exit(result, 0)
-    assert 'fix: write it in seconds: timeout="300s"' in result.stdout
+    assert "fix: declare every function on one shared instance" in result.stdout
     assert result.stdout.splitlines()[-1].startswith("⚠ 0 errors, 1 warning")
+
+
+def test_a_misread_timeout_is_an_error_with_its_fix(tmp_path: Path) -> None:
+    project = copy_project("check/timeout-misread", tmp_path)
+    result = run_cli(project, "check")
+    assert_clean_exit(result, 1)
+    assert 'the platform reads "5m" as 5 seconds; write "300s"' in result.stdout
+    assert 'fix: write it in seconds: timeout="300s"' in result.stdout
+
+
+def test_plan_option_and_environment_choose_the_plan(tmp_path: Path) -> None:
+    project = copy_project("check/plan-retries", tmp_path)
+    code, report = check(project, "--plan", "team")
+    assert (code, report["plan"], report["findings"]) == (0, "team", [])
+    result = run_cli(project, "check", "--json", env={"PINGBACK_PLAN": "pro"})
+    assert result.json()["plan"] == "pro" and result.returncode == 0, str(result)
+    result = run_cli(project, "check", "--plan", "gold")
+    assert result.returncode == 2 and "--plan is 'gold', which is not a plan" in result.stderr, str(result)
 
 
 def test_a_clean_project_has_no_findings(tmp_path: Path) -> None:
@@ -155,8 +179,7 @@ def test_a_project_that_cannot_load_exits_3(tmp_path: Path) -> None:
 def test_check_respects_app(tmp_path: Path) -> None:
     project = copy_project("check/clean", tmp_path)
     (project / "other.py").write_text(
-        "from pingback import Pingback\n\npb = Pingback(api_key='k', cron_secret='s')\n\n\n"
-        '@pb.task("odd", retries=99)\ndef odd(ctx):\n    return None\n',
+        'from jobs import pb\n\n\n@pb.task("odd", retries=99)\ndef odd(ctx):\n    return None\n',
         encoding="utf-8",
     )
     code, report = check(project)

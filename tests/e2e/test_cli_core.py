@@ -670,14 +670,14 @@ BROKEN_PROJECTS = {
     "broken_timeout": (
         "jobs.py",
         '@pb.task("bad-timeout"',
-        ['error: function "bad-timeout" (jobs.py:11): timeout "5 minutes"'],
+        ['error: function "bad-timeout" (jobs.py:11): timeout "five minutes" has no number'],
     ),
     "broken_retries": (
         "jobs.py",
         '@pb.task("too-many-retries"',
         [
             'error: function "too-many-retries" (jobs.py:11): '
-            "retries must be a whole number from 0 to 10, got 11"
+            "retries is 11; the platform accepts a whole number from 0 to 10"
         ],
     ),
     "broken_concurrency": (
@@ -685,7 +685,7 @@ BROKEN_PROJECTS = {
         '@pb.task("no-concurrency"',
         [
             'error: function "no-concurrency" (jobs.py:11): '
-            "concurrency must be a whole number from 1 to 10, got 0"
+            "concurrency is 0; the platform accepts a whole number from 1 to 10"
         ],
     ),
 }

@@ -279,7 +279,9 @@ async def test_register_answers_jobs(client: httpx.AsyncClient, platform: FakePl
     assert endpoint == "https://app.example.com/api/pingback"
     cron, fresh = specs
     assert (cron.type, cron.schedule, cron.retries, cron.concurrency) == ("cron", "*/15 * * * *", 1, 1)
-    assert (fresh.type, fresh.schedule, fresh.timeout_seconds, fresh.concurrency) == ("task", None, 300, 3)
+    # the platform reads "5m" as 5 seconds (registration.service.ts:54-57)
+    assert (fresh.type, fresh.schedule, fresh.timeout_seconds, fresh.concurrency) == ("task", None, 5, 3)
+    assert fresh.timeout_written == 300
 
 
 async def test_register_without_options_or_endpoint(
@@ -312,7 +314,7 @@ async def test_register_names_the_function_with_an_invalid_schedule(
         ({"name": "t", "type": "job"}, "type"),
         ({"name": "t", "type": "task", "options": {"retries": 11}}, "retries"),
         ({"name": "t", "type": "task", "options": {"concurrency": 0}}, "concurrency"),
-        ({"name": "t", "type": "task", "options": {"timeout": "5 minutes"}}, "timeout"),
+        ({"name": "t", "type": "task", "options": {"timeout": "five minutes"}}, "timeout"),
         ({"name": "t", "type": "task", "options": []}, "options must be an object"),
         ({"name": "t", "type": "task", "options": "fast"}, "options must be an object"),
         ({"type": "task"}, "name"),

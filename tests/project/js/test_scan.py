@@ -262,8 +262,9 @@ def test_raw_is_what_build_spec_reads(tmp_path: Path) -> None:
         "c",
         "cron",
         "0 3 * * *",
-        120,
+        2,  # the platform reads "2m" as 2 seconds (docs/parity.md#timeouts)
         0,
         1,
     )
+    assert spec.timeout_written == 120
     assert spec.source == "src/lib/pingback/a.ts:2"

@@ -1,0 +1,98 @@
+"""Every ``check`` rule, in process, on the fixture that holds only its defect.
+
+The e2e suite (tests/e2e/test_check.py) runs a few of these through the installed command.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from pingback_cli.check.rules import RULES
+from pingback_cli.errors import ExitCode, ProjectError
+from pingback_cli.project.rules import OPTION_RULES
+
+from .conftest import RunCheck
+
+# rule -> (severity, count, text in the first message, function of the first finding)
+EXPECTED: dict[str, tuple[str, int, str, str | None]] = {
+    "invalid-schedule": ("error", 1, "has 4 fields", "bad-schedule"),
+    "never-fires": ("error", 1, "never fires", "leap-day"),
+    "timeout-over-interval": (
+        "warning",
+        1,
+        "fires every 1m00s but its timeout is 2m00s",
+        "slow-every-minute",
+    ),
+    "runs-outpace-concurrency": ("warning", 1, "more than 2 runs (its concurrency)", "busy"),
+    "retries-range": ("error", 1, "retries is 11", "too-many-retries"),
+    "concurrency-range": ("error", 1, "concurrency is 0", "no-concurrency"),
+    "timeout-format": ("error", 1, '"thirty seconds" has no number', "fuzzy-timeout"),
+    "timeout-misread": ("error", 1, 'the platform reads "5m" as 5 seconds; write "300s"', "minutes"),
+    "unknown-task": ("error", 2, 'ctx.task("send-emial", ...) names no function', None),
+    "duplicate-name": ("error", 1, "already defined at billing.py:4", "sync"),
+    "handler-signature": (
+        "error",
+        6,
+        "builds a Charge only for a parameter named payload",
+        "typed-not-payload",
+    ),
+    "payload-keys": ("error", 2, "lacks 'amount' and has 'cents'", None),
+    "instance-secrets": ("error", 1, "answers 401 to all of them", "ordinary"),
+    "several-instances": ("warning", 1, "spread over 2 Pingback instances", None),
+    "plan-retries": ("error", 1, "the free plan runs at most 1 retry (2 attempts in all", "flaky"),
+    "plan-fan-out": ("warning", 1, "past 10 tasks per execution the pro plan drops the rest", "fan"),
+    "plan-jobs": ("error", 1, "the project has 6 functions, but the free plan keeps at most 5", "six"),
+    "plan-executions": ("error", 1, "past the free plan's 1,000 a month", "every-minute"),
+}
+
+
+def test_every_rule_is_listed_and_tested() -> None:
+    assert set(EXPECTED) == set(RULES)
+    assert {rule.id for rule in OPTION_RULES} <= set(RULES)
+    assert all(summary and "\n" not in summary for summary in RULES.values())
+
+
+@pytest.mark.parametrize("rule", sorted(EXPECTED))
+def test_each_rule_on_its_fixture(run_check: RunCheck, rule: str) -> None:
+    severity, count, text, function = EXPECTED[rule]
+    report = run_check(f"check/{rule}")
+    assert [f.rule for f in report.findings] == [rule] * count, report.findings
+    first = report.findings[0]
+    assert first.severity == severity
+    assert text in first.message, first.message
+    assert first.fix and first.file and first.line
+    if function is not None:
+        assert first.function == function
+    assert report.exit_code == (ExitCode.EXECUTION_FAILED if severity == "error" else ExitCode.OK)
+
+
+def test_the_clean_fixture_passes_every_rule_under_every_plan(run_check: RunCheck) -> None:
+    assert run_check("check/clean").findings == []
+    for plan in ("pro", "team"):
+        report = run_check("check/clean", plan=plan)
+        assert (report.plan, report.findings) == (plan, [])
+
+
+def test_the_free_plan_drops_the_clean_fixtures_fan_out(run_check: RunCheck) -> None:
+    report = run_check("check/clean", plan="free")
+    rules = sorted({f.rule for f in report.findings})
+    assert rules == ["plan-executions", "plan-fan-out", "plan-jobs", "plan-retries"]
+    fan_out = next(f for f in report.findings if f.rule == "plan-fan-out")
+    assert "the free plan dispatches no fan-out tasks" in fan_out.message and fan_out.severity == "error"
+
+
+def test_plan_rules_are_off_without_a_plan(run_check: RunCheck) -> None:
+    for name in ("plan-retries", "plan-jobs", "plan-executions"):
+        report = run_check(f"check/{name}", plan="team")
+        assert report.findings == [], name
+
+
+def test_a_project_that_cannot_load_raises(run_check: RunCheck) -> None:
+    with pytest.raises(ProjectError, match=r"importing jobs\.py failed"):
+        run_check("broken_import")
+
+
+def test_duplicates_alone_are_reported_without_loading(run_check: RunCheck) -> None:
+    report = run_check("check/duplicate-name")
+    assert report.skipped and "does not" in report.skipped
+    assert report.to_json()["findings"][0]["location"] == "crm.py:4"
