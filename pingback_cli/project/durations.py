@@ -11,7 +11,19 @@ DEFAULT_TIMEOUT_SECONDS = 30
 
 _MAX_STORED_SECONDS = 2**31 - 1
 """The platform keeps a timeout in a 32-bit integer column; a larger one fails registration."""
-_PLAIN_MAX_DIGITS = 12
+_PLAIN_NUMBER_RE = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+_WRITTEN_PART_RE = re.compile(
+    r"([0-9]+(?:\.[0-9]+)?)\s*(ms|milliseconds?|msecs?|seconds|second|secs?|s|minutes?|mins?|m"
+    r"|hours?|hrs?|h|days?|d)(?![a-z])\s*"
+)
+_WRITTEN_UNITS = {
+    **dict.fromkeys(("ms", "millisecond", "milliseconds", "msec", "msecs"), 0.001),
+    **dict.fromkeys(("s", "sec", "secs", "second", "seconds"), 1),
+    **dict.fromkeys(("m", "min", "mins", "minute", "minutes"), 60),
+    **dict.fromkeys(("h", "hr", "hrs", "hour", "hours"), 3600),
+    **dict.fromkeys(("d", "day", "days"), 86400),
+}
+_MAX_DIGITS = 12
 """Longer amounts are out of any range; int() of thousands of digits raises ValueError."""
 _MAX_SHOWN_SECONDS = 1e15
 

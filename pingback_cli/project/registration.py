@@ -14,13 +14,9 @@ from typing import Any
 
 from pingback_cli.models import Job
 from pingback_cli.project.cron import ScheduleError, validate_schedule
-
-DEFAULT_TIMEOUT_SECONDS = 30
-"""registration.service.ts:55-57: no timeout (or an empty one) is 30 s."""
+from pingback_cli.project.durations import DurationError, read_timeout
 
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
-_PARSE_INT = re.compile(r"\s*([+-]?)(?:0[xX]([0-9a-fA-F]+)|([0-9]+))")
-"""JavaScript's ``parseInt(text)`` without a radix: a "0x" prefix reads hexadecimal."""
 
 
 class RegistrationInvalid(ValueError):
@@ -135,17 +131,13 @@ def read_body(data: Any) -> tuple[list[Registered], str | None]:
 
 
 def timeout_seconds(timeout: str | None) -> int | None:
-    """registration.service.ts:54-57: ``parseInt(timeout.replace('s', ''))``, 30 when absent
-    or empty. Only the first "s" goes, and parseInt stops at the first non-digit: "5m" is 5,
-    "1h" is 1, "1m30s" is 1, "90" is 90. None where JavaScript gets NaN ("abc")."""
-    if not timeout:
-        return DEFAULT_TIMEOUT_SECONDS
-    match = _PARSE_INT.match(timeout.replace("s", "", 1))
-    if match is None:
+    """registration.service.ts:54-57 as ``project.durations.read_timeout`` reads it ("5m" is 5,
+    "1h" is 1, "1m30s" is 1, "90" is 90, 30 when absent or empty); None where the platform's
+    registration fails (JavaScript's NaN, or more than its integer column holds)."""
+    try:
+        return read_timeout(timeout).seconds
+    except DurationError:
         return None
-    sign, hexadecimal, decimal = match.groups()
-    value = int(hexadecimal, 16) if hexadecimal else int(decimal[:300])
-    return -value if sign == "-" else value
 
 
 def apply(

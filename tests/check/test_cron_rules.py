@@ -6,7 +6,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-from pingback_cli.check.rules import Finding, check_function
+from pingback_cli.check.options import option_findings
+from pingback_cli.check.report import Finding
 from pingback_cli.project.loader import RawFunction
 
 NOW = datetime(2026, 11, 28, 10, 8, tzinfo=timezone.utc).timestamp()
@@ -20,7 +21,7 @@ def findings(schedule: str, timeout: str | None = None, concurrency: int = 1) ->
         "timeout": timeout,
         "concurrency": concurrency,
     }
-    return check_function(RawFunction("job", definition, "jobs.py:3", None), NOW)
+    return option_findings(RawFunction("job", definition, "jobs.py:3", None), NOW)
 
 
 def test_timeout_is_compared_with_the_shortest_real_gap() -> None:

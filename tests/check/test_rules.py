@@ -15,12 +15,12 @@ from .conftest import RunCheck
 
 # rule -> (severity, count, text in the first message, function of the first finding)
 EXPECTED: dict[str, tuple[str, int, str, str | None]] = {
-    "invalid-schedule": ("error", 1, "has 4 fields", "bad-schedule"),
-    "never-fires": ("error", 1, "never fires", "leap-day"),
+    "invalid-schedule": ("error", 1, "the platform does not wrap ranges", "bad-schedule"),
+    "never-fires": ("error", 1, "day 31 never occurs in April, June, September or November", "short-months"),
     "timeout-over-interval": (
         "warning",
         1,
-        "fires every 1m00s but its timeout is 2m00s",
+        "fires every minute, but its timeout is 2m00s",
         "slow-every-minute",
     ),
     "runs-outpace-concurrency": ("warning", 1, "more than 2 runs (its concurrency)", "busy"),

@@ -1,8 +1,6 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from pingback_cli.project.durations import (
     DEFAULT_TIMEOUT_SECONDS,

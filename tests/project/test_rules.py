@@ -37,8 +37,9 @@ CASES: list[tuple[dict[str, Any], str, Any, str | None]] = [
     (TASK, "timeout", 30, "timeout-format"),
     (CRON, "schedule", "0 9 * * 1-5", None),
     (CRON, "schedule", "61 * * * *", "invalid-schedule"),
-    (CRON, "schedule", "* * * *", "invalid-schedule"),
-    (CRON, "schedule", "0 0 30 2 *", "never-fires"),
+    (CRON, "schedule", "0 22-2 * * *", "invalid-schedule"),
+    (CRON, "schedule", "0 0 30 2 *", "invalid-schedule"),
+    (CRON, "schedule", "0 0 31 4,6,9,11 *", "never-fires"),
     (TASK, "schedule", "not a cron", None),  # a task's schedule is not read
 ]
 
