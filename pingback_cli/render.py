@@ -12,13 +12,14 @@ import json
 import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timezone
 from typing import Any, Protocol
 
 from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
+from pingback_cli import times
+from pingback_cli.layout import FitTable
 from pingback_cli.models import Execution, FunctionSpec, LogEntry, iso
 from pingback_cli.project.durations import format_duration
 from pingback_cli.terminal import glyph, printable
@@ -56,6 +57,8 @@ EVENT_STYLES: dict[str, str] = {
     "interrupted": "yellow",
     "cancelled": "magenta",
     "skipped": "dim",
+    "scheduled": "magenta",
+    "resumed": "cyan",
     "paused": "dim",
 }
 
@@ -99,32 +102,6 @@ def compact_json(value: Any, limit: int | None = None) -> str:
         more = glyph("more")
         return text[: max(limit - len(more), 0)] + more
     return text
-
-
-def _utc(ts: float) -> str:
-    """``2026-11-28 10:15:02`` in UTC."""
-    return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
-
-
-def _clock(ts: float) -> str:
-    """``10:15:00.123`` in UTC."""
-    moment = datetime.fromtimestamp(ts, tz=timezone.utc)
-    return moment.strftime("%H:%M:%S.") + f"{moment.microsecond // 1000:03d}"
-
-
-def _relative(seconds: float) -> str:
-    """How far ahead a moment is: ``in 45s``, ``in 7m``, ``in 2h05m``, ``in 3d4h``."""
-    total = max(0, round(seconds))
-    if total < 60:
-        return f"in {total}s"
-    minutes = (total + 30) // 60
-    if minutes < 60:
-        return f"in {minutes}m"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 24:
-        return f"in {hours}h{minutes:02d}m" if minutes else f"in {hours}h"
-    days, hours = divmod(hours, 24)
-    return f"in {days}d{hours}h" if hours else f"in {days}d"
 
 
 def _duration(ms: int | float | None) -> str | None:
@@ -184,8 +161,8 @@ def _table() -> Table:
 # --- functions --------------------------------------------------------------------------
 
 
-def function_table(specs: list[FunctionSpec], now: float) -> Table:
-    """Every cron and task: crons first, then tasks, each by name."""
+def function_table(specs: list[FunctionSpec], now: float) -> FitTable:
+    """Every cron and task: crons first, then tasks, each by name; stacked when narrow."""
     table = _table()
     table.add_column("Name", no_wrap=True)
     table.add_column("Type", no_wrap=True)
@@ -215,7 +192,7 @@ def function_table(specs: list[FunctionSpec], now: float) -> Table:
             Text(str(spec.concurrency)),
             Text(printable(spec.source)) if spec.source else _none(),
         )
-    return table
+    return FitTable(table, title_columns=2)
 
 
 def _schedule_cells(schedule: str, now: float) -> tuple[Text, Text]:
@@ -223,7 +200,9 @@ def _schedule_cells(schedule: str, now: float) -> tuple[Text, Text]:
     next run; the rhythm is ``project.cron.intervals``, the same one ``pingback check`` uses."""
     from pingback_cli.project.cron import NeverFires, describe, intervals, next_fire
 
-    described = Text.assemble(printable(schedule), "\n", (printable(describe(schedule)), "dim"))
+    described = Text.assemble(
+        printable(schedule), (" UTC", "dim"), "\n", (printable(describe(schedule)), "dim")
+    )
     try:
         upcoming = next_fire(schedule, now)
     except NeverFires:
@@ -234,7 +213,7 @@ def _schedule_cells(schedule: str, now: float) -> tuple[Text, Text]:
         cadence = None
     if cadence is not None and cadence.across is not None:
         described.append_text(Text.assemble("\n", (cadence.phrase(), "dim")))
-    return described, Text.assemble(f"{_utc(upcoming)} UTC", "\n", (_relative(upcoming - now), "dim"))
+    return described, Text.assemble(times.full(upcoming), "\n", (times.relative(upcoming - now), "dim"))
 
 
 def function_json(spec: FunctionSpec, now: float) -> dict[str, Any]:
@@ -281,6 +260,8 @@ def _node_label(execution: Execution, max_payload: int) -> Text:
     return label
 
 
+ATTEMPT_LOGS = 10
+"""Logs shown under each earlier failed attempt (the last attempt's are the node's logs)."""
 MAX_LOGS_PER_NODE = 50
 """A handler that logs 100,000 lines still makes a readable tree; JSON has them all."""
 
@@ -294,6 +275,10 @@ def _node_details(execution: Execution, show_logs: bool) -> list[Text]:
         line = f"attempt {attempt.number} {attempt.status}: {_first_line(attempt.error or '?')}"
         duration = _duration(attempt.duration_ms)
         lines.append(Text(f"{line} ({duration})" if duration else line, style="dim"))
+        if show_logs:  # what a failed attempt logged is often why it failed
+            lines.extend(Text("  ").append_text(_log_entry(e)) for e in attempt.logs[:ATTEMPT_LOGS])
+            if len(attempt.logs) > ATTEMPT_LOGS:
+                lines.append(Text(f"  … {len(attempt.logs) - ATTEMPT_LOGS:,} more", style="dim"))
     if show_logs:
         shown = execution.logs[:MAX_LOGS_PER_NODE]
         lines.extend(_log_entry(entry) for entry in shown)
@@ -390,8 +375,8 @@ def tree_summary(root: Execution) -> Text:
 # --- runs and live lines ----------------------------------------------------------------
 
 
-def runs_table(summaries: Sequence[RunSummary]) -> Table:
-    """Recent runs, one row per root execution."""
+def runs_table(summaries: Sequence[RunSummary]) -> FitTable:
+    """Recent runs, one row per root execution; stacked when narrow."""
     table = _table()
     for header in ("ID", "Function", "Status", "Started", "Duration"):
         table.add_column(header, no_wrap=header != "Function")
@@ -418,12 +403,12 @@ def runs_table(summaries: Sequence[RunSummary]) -> Table:
             Text(short_id(execution.id), style="dim"),
             Text(printable(execution.function), style="bold"),
             status_text(execution.status),
-            _none() if started is None else Text(_utc(started)),
+            _none() if started is None else Text(times.full(started)),
             Text(duration) if duration else _none(),
             children if summary.descendants else _none(),
             Text(printable(execution.trigger)),
         )
-    return table
+    return FitTable(table, title_columns=3)
 
 
 def event_line(
@@ -432,8 +417,13 @@ def event_line(
     """``10:15:00.123  fired     send-emails  a1b2c3d4`` for live views.
 
     Without ``detail``, ``succeeded`` shows the duration and ``failed``/``interrupted``
-    the error's first line.
+    the error's first line. ``scheduled``, ``resumed`` and ``retrying`` say when the
+    execution is due (``due 14:30:00 EST, in 15m``).
     """
+    now = time.time() if at is None else at
+    if kind in ("scheduled", "resumed", "retrying") and execution.due_at is not None:
+        when = times.due(execution.due_at, now)
+        detail = f"{'retry ' if kind == 'retrying' else ''}{when}" + (f": {detail}" if detail else "")
     if detail is None:
         if kind == "succeeded":
             detail = _duration(execution.duration_ms)
@@ -441,7 +431,7 @@ def event_line(
             detail = execution.error
     style = EVENT_STYLES.get(kind)
     line = Text()
-    line.append(_clock(time.time() if at is None else at), style="dim")
+    line.append(times.clock(now, ms=True), style="dim")
     line.append(f"  {kind:<11} ", style=style)
     line.append(printable(execution.function), style="bold")
     line.append(f"  {short_id(execution.id)}", style="dim")

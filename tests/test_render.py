@@ -42,6 +42,16 @@ def sgr_params(output: str) -> set[str]:
     return {p for seq in re.findall(r"\x1b\[([0-9;]*)m", output) for p in seq.split(";")}
 
 
+@pytest.fixture(autouse=True)
+def utc() -> Any:
+    """Times in UTC whatever the machine's zone (``times`` has its own zone tests)."""
+    from pingback_cli import times
+
+    times.use_utc(True)
+    yield
+    times._forced_utc = None
+
+
 @pytest.fixture
 def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
     for name in ("FORCE_COLOR", "NO_COLOR", "TTY_COMPATIBLE", "COLUMNS", "TERM"):
@@ -240,9 +250,9 @@ def test_function_table_lists_crons_then_tasks_with_schedule_details() -> None:
     ]
     names = [line.split()[0] for line in lines[1:] if line and not line.startswith(" ")]
     assert names == ["cleanup", "daily-report", "send-email"]
-    assert re.search(r"cleanup +cron +\*/5 \* \* \* \* +2026-11-28 10:10:00 UTC +0 +5m", out)
+    assert re.search(r"cleanup +cron +\*/5 \* \* \* \* UTC +2026-11-28 10:10:00 UTC +0 +5m", out)
     assert re.search(r"Every 5 minutes +in 2m", out)
-    assert re.search(r"daily-report +cron +15 10 \* \* \* +2026-11-28 10:15:00 UTC +2 +30s +1 +—", out)
+    assert re.search(r"daily-report +cron +15 10 \* \* \* UTC +2026-11-28 10:15:00 UTC +2 +30s +1 +—", out)
     assert re.search(r"At 10:15 +in 7m", out)
     assert re.search(r"send-email +task +— +— +3 +30s +10 +app/tasks\.py:12", out)
     assert "app/crons.py:3" in out
@@ -253,7 +263,7 @@ def test_function_table_says_the_real_gaps_of_an_uneven_schedule() -> None:
     never = FunctionSpec("never", "cron", "0 0 31 4,6,9,11 *", 0, None, 30, 1)
     out = " ".join(render(function_table([uneven, never], NOW), width=200).split())
     assert "every 7 minutes within the hour; the gap across the hour is 4 minutes" in out
-    assert re.search(r"never +cron +0 0 31 4,6,9,11 \* +never", out)
+    assert re.search(r"never +cron +0 0 31 4,6,9,11 \* UTC +never", out)
 
 
 def test_function_json_adds_description_and_next_run() -> None:
@@ -308,12 +318,12 @@ def test_runs_table() -> None:
         "Trigger",
     ]
     assert re.fullmatch(
-        r"a1b2c3d4 +send-emails +✗ failed +2026-11-28 10:15:02 +2\.3s +12 \(2 failed\) +cron",
+        r"a1b2c3d4 +send-emails +✗ failed +2026-11-28 10:15:02 UTC +2\.3s +12 \(2 failed\) +cron",
         lines[1],
     )
     assert re.fullmatch(r"b2c3d4e5 +send-email +○ pending +— +— +— +run", lines[2])
     assert re.fullmatch(
-        r"c3d4e5f6 +sync +● running +2026-11-28 10:15:02 +— +1,200 \(7 unfinished\) +run",
+        r"c3d4e5f6 +sync +● running +2026-11-28 10:15:02 UTC +— +1,200 \(7 unfinished\) +run",
         lines[3],
     )
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -40,29 +40,66 @@ def runs(
 ) -> None:
     """List recent root executions, newest first, with status, duration and child counts.
 
+    --status pending lists what waits to start (delayed, queued, retries in backoff) at any
+    depth, soonest due first. --status failed also lists runs whose children failed.
+
     Example: pingback runs --limit 5 --status failed
     """
     with boundary():
+        import time
+
         from pingback_cli.render import runs_table
+        from pingback_cli.render_pending import pending_table
 
         if status is not None and status not in STATUSES:
             from pingback_cli.errors import UsageError
 
             raise UsageError(f'unknown status "{status}"', hint=f"use one of: {', '.join(STATUSES)}")
-        if not _history_exists(app):
-            summaries = []
-        else:
-            with _open_store(app) as store:
-                summaries = store.recent_roots(limit, function=function, status=status)
+        found, total = _list_runs(app, limit, function, status)
         out = terminal()
         if json_output:
-            out.json([summary.to_json() for summary in summaries])
-        elif not summaries:
-            from rich.text import Text
-
-            out.print(Text("No executions yet: try `pingback run NAME` or `pingback dev`.", style="dim"))
+            out.json([item.to_json() for item in found])
+        elif not found:
+            out.print(_nothing_found(total, function, status))
+        elif status == "pending":
+            out.print(pending_table(found, time.time()))
         else:
-            out.print(runs_table(summaries))
+            out.print(runs_table(found))
+
+
+def _list_runs(
+    app: str | None, limit: int, function: str | None, status: str | None
+) -> tuple[list[Any], int]:
+    """(root summaries, or pending executions for ``--status pending``; executions in history)."""
+    if not _history_exists(app):
+        return [], 0
+    with _open_store(app) as store:
+        if status == "pending":
+            from pingback_cli.history.queue import pending
+
+            found: list[Any] = pending(store, limit, function=function)
+        else:
+            found = store.recent_roots(limit, function=function, status=status)
+        return found, (store.count() if not found else len(found))
+
+
+def _nothing_found(total: int, function: str | None, status: str | None) -> object:
+    """Empty history, or filters that match nothing: said differently."""
+    from rich.text import Text
+
+    if total == 0:
+        return Text("No executions yet: try `pingback run NAME` or `pingback dev`.", style="dim")
+    if status == "pending":
+        what = "Nothing is waiting to start" + (f' for "{function}"' if function else "")
+        return Text(f"{what}: no delayed, queued or retrying executions.", style="dim")
+    described = " ".join(
+        part for part in (status, "runs", f'of "{function}"' if function else None) if part is not None
+    )
+    return Text(
+        f"No {described} among {total:,} execution{'s' if total != 1 else ''} in history "
+        "(`pingback runs` lists them all).",
+        style="dim",
+    )
 
 
 def show(
@@ -96,5 +133,10 @@ def show(
         if json_output:
             out.json(tree.to_json())
         else:
+            import time
+
+            from pingback_cli.render_pending import timeline
+
             out.print(execution_tree(tree))
+            out.print(timeline(tree, time.time()))
             out.print(tree_summary(tree))

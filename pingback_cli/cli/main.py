@@ -22,6 +22,32 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from pingback_cli import __version__
+
+        print(f"pingback {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def options(
+    utc: bool = typer.Option(
+        False, "--utc", envvar="PINGBACK_UTC", help="Show times in UTC instead of the local zone."
+    ),
+    version: bool = typer.Option(
+        False, "--version", is_eager=True, callback=_print_version, help="Print the version and exit."
+    ),
+) -> None:
+    """Options for every command: pingback --utc runs."""
+    if utc:
+        from pingback_cli import times
+
+        times.use_utc(True)
+
+
 # The order `pingback --help` lists them in: start, look, run, emulate, inspect, ship.
 app.command("init")(init.init)
 app.command("ls")(ls.ls)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from typing import Annotated
 
 import typer
@@ -37,7 +38,8 @@ def trigger(
     api_key: ApiKeyOption = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Trigger a function on a running `pingback dev` (or any platform) and print its execution id.
+    """Trigger a function on a running `pingback dev` (or any platform): prints its execution
+    id and when it is due.
 
     Example: pingback trigger send-email --payload '{"id": "1"}' --delay 15m
     """
@@ -62,6 +64,6 @@ def trigger(
         if json_output:
             out.json(answer)
         else:
-            from rich.text import Text
+            from pingback_cli.render_pending import trigger_line
 
-            out.print(Text(str(answer.get("executionId", ""))))
+            out.print(trigger_line(answer, time.time()))

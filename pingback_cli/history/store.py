@@ -348,13 +348,19 @@ class Store:
     def recent_roots(
         self, limit: int = 20, *, function: str | None = None, status: str | None = None
     ) -> list[RootSummary]:
-        """Root executions, newest first, with counts over their descendants."""
+        """Root executions, newest first, with counts over their descendants. ``status``
+        "failed" also takes roots with a failed execution anywhere below them."""
         where = ["r.parent_id IS NULL"]
         params: list[Any] = []
         if function is not None:
             where.append("r.function = ?")
             params.append(function)
-        if status is not None:
+        if status == "failed":  # a run whose children failed is a failed run to look at
+            where.append(
+                "(r.status = 'failed' OR EXISTS (SELECT 1 FROM executions f"
+                " WHERE f.root_id = r.id AND f.status = 'failed'))"
+            )
+        elif status is not None:
             where.append("r.status = ?")
             params.append(status)
         below = "SELECT COUNT(*) FROM executions d WHERE d.root_id = r.id AND d.rowid != r.rowid"

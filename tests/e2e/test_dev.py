@@ -360,7 +360,8 @@ def test_pingback_trigger_succeeds(dev: DevServer) -> None:
 
     plain = run_cli(dev.project, "trigger", "leaf", "--platform-url", dev.url)
     assert plain.returncode == 0 and plain.stderr == ""
-    execution_id = plain.stdout.strip()
+    execution_id, task, *when = plain.stdout.split()
+    assert (task, when) == ("leaf", ["starts", "now"])
     dev.triggered.append(execution_id)
     assert dev.wait_finished(execution_id)["status"] == "success"
 

@@ -1,0 +1,60 @@
+"""The one rule for times on the terminal: local zone named, --utc switches, JSON untouched."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from pingback_cli import times
+
+T = 1_764_340_200.0  # 2025-11-28 14:30:00 UTC
+
+
+@pytest.fixture(autouse=True)
+def new_york(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("TZ", "America/New_York")
+    monkeypatch.delenv("PINGBACK_UTC", raising=False)
+    time.tzset()
+    times.use_utc(False)
+    yield
+    times._forced_utc = None
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_local_zone_is_named() -> None:
+    assert times.zone(T) == "EST"
+    assert times.moment(T, now=T) == "09:30:00 EST"
+    assert times.moment(T, now=T + 86_400) == "2025-11-28 09:30:00 EST"
+    assert times.full(T) == "2025-11-28 09:30:00 EST"
+    assert times.clock(T + 0.123, ms=True) == "09:30:00.123"
+
+
+def test_utc_switch_and_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    times.use_utc(True)
+    assert times.moment(T, now=T) == "14:30:00 UTC"
+    times._forced_utc = None
+    monkeypatch.setenv("PINGBACK_UTC", "1")
+    assert times.full(T) == "2025-11-28 14:30:00 UTC"
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [
+        (0, "in 0s"),
+        (45, "in 45s"),
+        (420, "in 7m"),
+        (7500, "in 2h05m"),
+        (3600 * 76, "in 3d4h"),
+        (-180, "3m ago"),
+    ],
+)
+def test_relative(seconds: float, text: str) -> None:
+    assert times.relative(seconds) == text
+
+
+def test_due() -> None:
+    assert times.due(T + 900, T) == "due 09:45:00 EST, in 15m"
+    assert times.due(T - 5, T) == "due now"
