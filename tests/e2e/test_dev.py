@@ -550,7 +550,7 @@ def test_a_crashing_handler_fails_and_the_next_run_gets_a_new_worker(
     assert worker_pids(server.project) == []
 
 
-def test_sigint_stops_everything_and_interrupts_what_runs(dev_factory: Callable[..., DevServer]) -> None:
+def test_sigint_stops_everything_and_keeps_what_waits(dev_factory: Callable[..., DevServer]) -> None:
     server = dev_factory()
     done = [server.run("leaf", {"n": n})["executionId"] for n in range(3)]
     fanned = server.run("fanout")
@@ -565,19 +565,20 @@ def test_sigint_stops_everything_and_interrupts_what_runs(dev_factory: Callable[
     assert seconds < STOP_TIMEOUT
     assert worker_pids(server.project) == []
     stdout = server.stdout_path.read_text(encoding="utf-8")
-    assert "stopped, 2 unfinished marked interrupted" in stdout
+    assert "stopped, 1 unfinished marked interrupted, 1 queued execution kept for the next" in stdout
     assert "Traceback" not in server.output()
 
     runs = {r["executionId"]: r for r in history(server.project)}
     assert set(server.triggered) <= set(runs)
     assert all(runs[i]["status"] == "success" for i in done)
     assert runs[fanned["executionId"]]["descendants"] == 20
-    for interrupted in (sleepy, delayed):
-        assert runs[interrupted]["status"] == "interrupted"
-        assert "pingback dev stopped" in runs[interrupted]["error"]
+    # sleepy has no retries: its attempt failed with the stop, nothing is left to try.
+    assert runs[sleepy]["status"] == "interrupted"
+    assert runs[sleepy]["error"] == "pingback dev stopped during this attempt"
+    assert runs[delayed]["status"] == "pending"  # kept in the durable queue for the next dev
     shown = run_cli(server.project, "show", sleepy, "--json")
     tree = json.loads(shown.stdout)
-    assert [a["status"] for a in tree["attempts"]] == ["interrupted"]
+    assert [a["status"] for a in tree["attempts"]] == ["failed"]
     assert [log["message"] for log in tree["attempts"][0]["logs"]] == ["going to sleep"]
     assert [log["message"] for log in tree["logs"]] == ["going to sleep"], "streamed logs are kept"
     assert tree["completedAt"] is not None and tree["durationMs"] is not None

@@ -255,7 +255,8 @@ def test_recent_roots_order_limit_filters_and_counts(store: Store) -> None:
 
     assert [s.execution.id for s in store.recent_roots(2)] == ["3000", "2000"]
     assert [s.execution.id for s in store.recent_roots(function="a")] == ["3000", "1000"]
-    assert [s.execution.id for s in store.recent_roots(status="failed")] == ["2000"]
+    # "failed" also takes a run whose children failed (1000 succeeded, its child did not).
+    assert [s.execution.id for s in store.recent_roots(status="failed")] == ["2000", "1000"]
     assert [s.execution.id for s in store.recent_roots(function="a", status="running")] == ["3000"]
     assert store.recent_roots(function="missing") == []
     assert store.recent_roots(0) == []
