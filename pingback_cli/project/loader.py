@@ -58,7 +58,13 @@ class _Capture:
     platform_url: str
     instances: list[Any] = field(default_factory=list)
     sources: dict[tuple[int, str], str] = field(default_factory=dict)
-    duplicates: list[tuple[str, str | None, str | None]] = field(default_factory=list)
+    """``file:line`` of each (instance, name) declaration."""
+    callers: dict[tuple[int, str], str | None] = field(default_factory=dict)
+    """``file:line`` that called the code holding the declaration (a factory's call site)."""
+    duplicates: list[tuple[str, tuple[str | None, str | None], tuple[str, str | None]]] = field(
+        default_factory=list
+    )
+    """(name, (first declaration, its caller), (second declaration, its caller))."""
 
 
 _capture: _Capture | None = None
@@ -86,14 +92,20 @@ def _install_hooks() -> None:
         def declare(self: Any, name: str, *args: Any, **kwargs: Any) -> Any:
             caller = sys._getframe(1)
             where = f"{caller.f_code.co_filename}:{caller.f_lineno}"
+            outer = caller.f_back
+            via = None
+            if outer is not None and not outer.f_code.co_filename.startswith("<"):  # not importlib
+                via = f"{outer.f_code.co_filename}:{outer.f_lineno}"
             decorate = original(self, name, *args, **kwargs)
 
             def register(fn: Any) -> Any:
                 if _capture is not None:
                     key = (id(self), name)
                     if name in self._functions:
-                        _capture.duplicates.append((name, _capture.sources.get(key), where))
+                        first = (_capture.sources.get(key), _capture.callers.get(key))
+                        _capture.duplicates.append((name, first, (where, via)))
                     _capture.sources[key] = where
+                    _capture.callers[key] = via
                 return decorate(fn)
 
             return register
@@ -312,13 +324,34 @@ def load_project(
             hint="create one with Pingback(api_key=..., cron_secret=...) at module level",
         )
     if capture.duplicates:
-        name, first, second = capture.duplicates[0]
-        raise ProjectError(
-            f'function "{name}" is defined twice: at {_relative(first or "?:?", config.root)} '
-            f"and at {_relative(second or '?:?', config.root)}",
-            hint="give each cron and task a unique name",
-        )
+        raise _duplicate_error(*capture.duplicates[0], config.root)
     return _collect(instances, capture, config.root)
+
+
+def _duplicate_error(
+    name: str, first: tuple[str | None, str | None], second: tuple[str, str | None], root: Path
+) -> ProjectError:
+    """Two declarations of ``name``; when one line ran twice (a factory called twice), say so
+    and name the two calls that ran it."""
+    (first_at, first_via), (second_at, second_via) = first, second
+    hint = "give each cron and task a unique name"
+    if first_at != second_at:
+        return ProjectError(
+            f'function "{name}" is defined twice: at {_relative(first_at or "?:?", root)} '
+            f"and at {_relative(second_at, root)}",
+            hint=hint,
+        )
+    calls = " (is its file imported twice, under two module names?)"
+    if first_via and second_via:
+        calls = f": called from {_relative(first_via, root)} and from {_relative(second_via, root)}"
+        if first_via == second_via:
+            calls = f": both times called from {_relative(first_via, root)} (in a loop?)"
+    return ProjectError(
+        f'function "{name}" is defined twice by the same line, {_relative(second_at, root)}, '
+        f"which ran twice{calls}",
+        hint="call the code that declares it once, or give each call its own name "
+        '(e.g. pb.task(f"sync-{source}"))',
+    )
 
 
 def _collect(instances: list[Any], capture: _Capture, root: Path) -> list[RawFunction]:

@@ -255,3 +255,33 @@ def test_app_option_shows_project_relative_sources(linked_project: Path) -> None
     assert listing.returncode == 0, str(listing)
     assert f"shared/shared_jobs.py:{HEADER.count(chr(10)) + 1}" in listing.stdout, str(listing)
     assert str(linked_project.parent) not in listing.stdout
+
+
+# --- a factory that registers one name twice -------------------------------------------------
+
+FACTORY_JOBS = """
+
+def make_sync(source):
+    @pb.task("sync")
+    def sync(ctx):
+        return source
+
+    return sync
+
+
+make_sync("a")
+make_sync("b")
+"""
+
+
+def test_a_factory_registering_twice_says_the_same_line_ran_twice(tmp_path: Path) -> None:
+    root = project(tmp_path / "p", {"jobs.py": FACTORY_JOBS})
+    result = run_cli(root, "ls")
+    assert result.returncode == 3, str(result)
+    lines = (root / "jobs.py").read_text(encoding="utf-8").splitlines()
+    decorator = 1 + next(i for i, line in enumerate(lines) if "@pb.task" in line)
+    calls = [1 + i for i, line in enumerate(lines) if line.startswith("make_sync(")]
+    assert (
+        f'function "sync" is defined twice by the same line, jobs.py:{decorator}, which ran twice: '
+        f"called from jobs.py:{calls[0]} and from jobs.py:{calls[1]}"
+    ) in result.stderr, str(result)
