@@ -517,11 +517,13 @@ class Engine:
             if tree.size >= limit:
                 # One record says what was dropped; a runaway must not write 10,000 refusals.
                 dropped = len(tasks) - index
+                # Counts past the limit are these refusal records, never more runs: the message
+                # states the limit that held, not a total that reads as if it did not.
                 self._refuse(
                     child,
                     now,
-                    f"fan-out limit reached: this run already has {tree.size} executions "
-                    f"(max-executions-per-root = {limit}); {dropped} task request"
+                    f"fan-out limit reached: this run has used all {limit} executions that "
+                    f"max-executions-per-root allows; {dropped} task request"
                     f"{'s' if dropped != 1 else ''} from this execution were dropped",
                 )
                 return

@@ -331,3 +331,27 @@ async def test_every_state_change_reaches_the_store() -> None:
     assert len(store.saved) == 3
     assert store.saved[root.id] == "success"
     assert sorted(store.saved.values()) == ["failed", "success", "success"]
+
+
+async def test_the_fan_out_limit_message_never_reads_as_if_the_limit_did_not_hold() -> None:
+    """Each parent refused past the limit adds one refusal record; the message names the limit."""
+    engine, _executor, _clock, _ = make(
+        lambda r: ok(tasks=[{"name": "mid"}] * 3)
+        if r.function == "root"
+        else ok(tasks=[{"name": "leaf"}] * 10)
+        if r.function == "mid"
+        else ok(),
+        spec("root"),
+        spec("mid"),
+        spec("leaf"),
+        limits=Limits(max_executions_per_root=6),
+    )
+    root = engine.submit("root")
+    await engine.drain()
+    refusals = [e.error or "" for e in root.walk() if "fan-out limit" in (e.error or "")]
+    ran = [e for e in root.walk() if e.status == "success"]
+    assert len(ran) == 6 and len(refusals) == 3
+    for message in refusals:
+        assert "this run has used all 6 executions that max-executions-per-root allows" in message
+        claim = message.split(";")[0]  # what it says about the run, before what was dropped
+        assert not any(int(word) > 6 for word in claim.split() if word.isdigit()), message
