@@ -100,8 +100,9 @@ class LiveView:
         elif event.kind == "finished":
             for done in execution.walk():
                 self.logs.forget(done.id)
-            if execution.children or execution.status != "success" or execution.logs:
-                self.out.print(execution_tree(execution))
+            # Always the tree: for a task with no logs or children it is the one line with
+            # its result, which the summary below does not show.
+            self.out.print(execution_tree(execution))
             self.out.print(tree_summary(execution))
         elif event.kind in ("started", "succeeded") and execution.parent_id is not None:
             return

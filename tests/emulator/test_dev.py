@@ -115,3 +115,11 @@ def test_a_skipped_cron_occurrence_is_shown_with_its_reason() -> None:
     [line] = live_lines(Event("skipped", skipped, 1_764_324_900.0, "1 still active (concurrency 1)"))
     assert line.startswith("10:15:00.000  skipped")
     assert "send-emails" in line and "1 still active (concurrency 1)" in line
+
+
+def test_a_finished_task_without_logs_shows_its_result_line() -> None:
+    done = sleepy("success")
+    done.started_at, done.completed_at, done.duration_ms, done.result = 0.0, 0.012, 12, {"sent": 3}
+    lines = live_lines(Event("finished", done, 1_764_324_900.0, None))
+    assert any(line.startswith("✓ sleepy task") and '→ {"sent":3}' in line for line in lines), lines
+    assert lines[-1].startswith("1 execution · 1 success")
