@@ -336,11 +336,13 @@ async def test_every_state_change_reaches_the_store() -> None:
 async def test_the_fan_out_limit_message_never_reads_as_if_the_limit_did_not_hold() -> None:
     """Each parent refused past the limit adds one refusal record; the message names the limit."""
     engine, _executor, _clock, _ = make(
-        lambda r: ok(tasks=[{"name": "mid"}] * 3)
-        if r.function == "root"
-        else ok(tasks=[{"name": "leaf"}] * 10)
-        if r.function == "mid"
-        else ok(),
+        lambda r: (
+            ok(tasks=[{"name": "mid"}] * 3)
+            if r.function == "root"
+            else ok(tasks=[{"name": "leaf"}] * 10)
+            if r.function == "mid"
+            else ok()
+        ),
         spec("root"),
         spec("mid"),
         spec("leaf"),
