@@ -61,9 +61,15 @@ PayloadOption = Annotated[
 ]
 
 
-def terminal() -> Any:
-    from pingback_cli.terminal import Terminal
+def terminal(*, bound: bool = False) -> Any:
+    """The terminal facade; ``bound``: its stdout console keeps writing to today's
+    ``sys.stdout`` even while a library redirects it (handlers' prints go to stderr)."""
+    from pingback_cli.terminal import Terminal, make_console
 
+    if bound:
+        import sys
+
+        return Terminal(out=make_console(file=sys.stdout))
     return Terminal()
 
 
@@ -120,6 +126,19 @@ def read_payload(value: str | None) -> tuple[Any, bool]:
         ) from None
     except RecursionError:
         raise UsageError(f"payload from {source} is nested too deeply to read") from None
+
+
+def read_instant(flag: str, value: str) -> float:
+    """``--at``/``--from``-style ISO-8601 text -> unix seconds (UTC when no offset is given);
+    UsageError naming ``flag`` otherwise."""
+    from pingback_cli.testing.times import instant
+
+    try:
+        return instant(value)
+    except ValueError:
+        raise UsageError(
+            f"{flag} {value!r} is not a point in time", hint="write ISO-8601 UTC, e.g. 2026-12-01T02:59:00Z"
+        ) from None
 
 
 class LogStream:

@@ -6,7 +6,20 @@ import os
 
 import typer
 
-from pingback_cli.cli import check, completion, dev, history, init, ls, register, replay, run, trigger, ui
+from pingback_cli.cli import (
+    check,
+    completion,
+    dev,
+    history,
+    init,
+    ls,
+    register,
+    replay,
+    run,
+    simulate,
+    trigger,
+    ui,
+)
 from pingback_cli.cli.common import EXIT_CODES
 
 app = typer.Typer(
@@ -58,6 +71,7 @@ app.command("runs")(history.runs)
 app.command("show")(history.show)
 app.command("replay", epilog=EXIT_CODES)(replay.replay)
 app.command("ui")(ui.ui)
+app.command("simulate", epilog=EXIT_CODES)(simulate.simulate)
 app.command("check")(check.check)
 app.command("register")(register.register)
 app.command("completion")(completion.completion)

@@ -11,6 +11,7 @@ from pingback_cli.cli.common import (
     JsonOption,
     PayloadOption,
     boundary,
+    read_instant,
     read_payload,
     terminal,
 )
@@ -31,6 +32,15 @@ def run(
     json_output: JsonOption = False,
     endpoint: EndpointOption = None,
     secret: SecretOption = None,
+    at: Annotated[
+        str | None,
+        typer.Option(
+            "--at",
+            help="The scheduledAt the execution carries (ISO-8601 UTC), for a cron whose handler "
+            "reads ctx.scheduled_at. Default: now. Example: --at 2026-12-01T02:59:00Z",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Run one cron or task now with retries, timeout and fan-out, then print its execution tree.
 
@@ -45,6 +55,7 @@ def run(
         from pingback_cli.project.config import configure, load_env
 
         body, has_payload = read_payload(payload)
+        scheduled_at = read_instant("--at", at) if at is not None else None
         config = configure(app)
         load_env(config.root)
         out = terminal()
@@ -57,6 +68,7 @@ def run(
             options=EmulatorOptions(endpoint=endpoint, secret=secret) if endpoint is not None else None,
             on_event=None if json_output else _live(out),
             on_notice=out.warn,
+            scheduled_at=scheduled_at,
         )
         show_result(out, result, json_output=json_output)
 

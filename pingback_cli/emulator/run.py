@@ -47,11 +47,16 @@ def run_function(
     on_event: Callable[[Event], None] | None = None,
     on_notice: Callable[[str], None] | None = None,
     replay_of: str | None = None,
+    scheduled_at: float | None = None,
 ) -> RunResult:
-    """Run ``name`` as a new root; with ``replay_of`` (an execution id) it is a replay of it."""
+    """Run ``name`` as a new root; with ``replay_of`` (an execution id) it is a replay of it.
+    ``scheduled_at`` (unix seconds) is the ``scheduledAt`` its requests carry (default: now),
+    for a cron whose handler reads ``ctx.scheduled_at``."""
     options = options or EmulatorOptions(backoff=backoff)
     options.backoff = backoff
-    return asyncio.run(_run(config, name, payload, has_payload, options, on_event, on_notice, replay_of))
+    return asyncio.run(
+        _run(config, name, payload, has_payload, options, on_event, on_notice, replay_of, scheduled_at)
+    )
 
 
 async def _run(
@@ -63,6 +68,7 @@ async def _run(
     on_event: Callable[[Event], None] | None,
     on_notice: Callable[[str], None] | None,
     replay_of: str | None = None,
+    scheduled_at: float | None = None,
 ) -> RunResult:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -94,6 +100,7 @@ async def _run(
             has_payload=has_payload,
             trigger="replay" if replay_of else "run",
             replay_of=replay_of,
+            scheduled_at=scheduled_at,
         )
         draining = asyncio.ensure_future(emulator.engine.drain())
         await _until(draining, stop)

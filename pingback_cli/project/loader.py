@@ -197,13 +197,20 @@ def _stdout_to_stderr() -> Iterator[None]:
         yield
 
 
-def _import_all(config: ProjectConfig, notices: list[str]) -> Any:
-    """Import the target; returns the selected attribute for ``module:attribute`` targets."""
-    root = config.root
+def put_on_path(root: Path) -> list[Path]:
+    """Make the project's modules importable (``src/`` first when it exists), as its app would
+    see them; returns those folders."""
     search_roots = [root / "src", root] if (root / "src").is_dir() else [root]
     for base in reversed(search_roots):
         if str(base) not in sys.path:
             sys.path.insert(0, str(base))
+    return search_roots
+
+
+def _import_all(config: ProjectConfig, notices: list[str]) -> Any:
+    """Import the target; returns the selected attribute for ``module:attribute`` targets."""
+    root = config.root
+    search_roots = put_on_path(root)
     target = config.app
     attribute: str | None = None
     if target and ":" in target and not re.match(r"^[A-Za-z]:[\\/]", target):

@@ -211,6 +211,12 @@ class VirtualPlatform:
         assert self.engine is not None
         return self.engine
 
+    def put_project_on_path(self) -> None:
+        """Make the project's modules importable now, without importing them."""
+        from pingback_cli.project.loader import put_on_path
+
+        put_on_path(self._project_root())
+
     def _project_root(self) -> Path:
         if self.config is None:
             return configure(None, cwd=self.cwd).root

@@ -26,6 +26,7 @@ def pingback() -> Iterator[VirtualPlatform]:
     from pingback_cli.testing.platform import VirtualPlatform
 
     platform = VirtualPlatform()
+    platform.put_project_on_path()  # a test may import the project's modules before the first run
     try:
         yield platform
     finally:

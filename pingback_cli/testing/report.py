@@ -1,0 +1,91 @@
+"""Renderables for ``pingback simulate``: the occurrence list, one line per run tree, summaries.
+
+Like ``render.py``: each function returns a Rich object and never prints; user text goes
+into ``Text`` spans only, never parsed as markup.
+"""
+
+from __future__ import annotations
+
+import time
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from pingback_cli.models import Execution as Record
+from pingback_cli.render import STATUS_STYLES, short_id
+from pingback_cli.terminal import printable
+from pingback_cli.testing.simulate import Forecast, Simulation
+
+
+def _utc(ts: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(ts))
+
+
+def occurrence_lines(plan: Forecast) -> RenderableType:
+    """``2026-12-01 00:15:00 UTC  digest``, one line per occurrence, in time order."""
+    if not plan.occurrences:
+        return Text("no cron occurs in this window", style="dim")
+    width = max(len(o.function) for o in plan.occurrences)
+    return Group(
+        *(Text(f"{_utc(o.scheduled_at)}  {printable(o.function):<{width}}") for o in plan.occurrences)
+    )
+
+
+def forecast_summary(plan: Forecast) -> RenderableType:
+    """Per cron: occurrences in the window and a month's estimate; then the month's total."""
+    table = Table(box=None, pad_edge=False, show_edge=False, header_style="bold")
+    table.add_column("Cron")
+    table.add_column("In window", justify="right")
+    table.add_column("Per month (est.)", justify="right")
+    for name, count in sorted(plan.counts.items()):
+        table.add_row(Text(printable(name)), f"{count:,}", f"{plan.monthly[name]:,}")
+    total = sum(plan.counts.values())
+    note = Text(
+        f"{total:,} occurrence{'' if total == 1 else 's'} from {_utc(plan.start)} to {_utc(plan.end)}; "
+        f"about {plan.monthly_total:,} cron executions a month (every attempt, retry and fan-out "
+        "child counts too)"
+    )
+    return Group(table, note)
+
+
+def tree_line(root: Record) -> Text:
+    """``✓ 2026-12-01 00:15:00 UTC  digest  4 executions  1a2b3c4d`` (failures say how many)."""
+    tree = root.walk()
+    failed = [record for record in tree if record.status != "success"]
+    icon, style = STATUS_STYLES["failed" if failed else "success"]
+    line = Text()
+    line.append(icon, style=style)
+    line.append(f" {_utc(root.scheduled_at)}  ")
+    line.append(printable(root.function), style="bold")
+    line.append(f"  {len(tree):,} execution{'' if len(tree) == 1 else 's'}")
+    if failed:
+        line.append(
+            f", {len(failed)} failed: {printable((failed[0].error or '?').splitlines()[0])}", style="red"
+        )
+    line.append(f"  {short_id(root.id)}", style="dim")
+    return line
+
+
+def simulation_summary(result: Simulation) -> RenderableType:
+    """Executions by function and status, the failures with their ids, the total."""
+    table = Table(box=None, pad_edge=False, show_edge=False, header_style="bold")
+    statuses = sorted({status for counts in result.by_function.values() for status in counts})
+    table.add_column("Function")
+    for status in statuses:
+        table.add_column(status, justify="right", style=STATUS_STYLES.get(status, ("", ""))[1])
+    for name, counts in result.by_function.items():
+        table.add_row(Text(printable(name)), *(f"{counts.get(status, 0):,}" for status in statuses))
+    parts: list[RenderableType] = [table]
+    for record in result.failures[:20]:
+        reason = printable((record.error or record.status).splitlines()[0])
+        parts.append(Text(f"✗ {record.function} {record.id}  {reason}", style="red"))
+    if len(result.failures) > 20:
+        parts.append(Text(f"… {len(result.failures) - 20:,} more failures (pingback runs --status failed)"))
+    total = Text(f"{result.total:,} executions · {len(result.roots):,} runs")
+    if result.failures:
+        total.append(f" · {len(result.failures):,} failed", style="red")
+    if result.history:
+        total.append(f" · recorded in {result.history}", style="dim")
+    parts.append(total)
+    return Group(*parts)

@@ -1,0 +1,138 @@
+"""`pingback simulate` (time travel for crons) and `pingback run --at`, through the installed command."""
+
+from __future__ import annotations
+
+import sqlite3
+import textwrap
+from pathlib import Path
+
+from cli_support import run_cli
+
+from .conftest import assert_clean_exit, copy_project
+
+DAY = ("--from", "2026-12-01T00:00Z", "--to", "2026-12-02T00:00Z")
+
+
+def history_counts(project: Path) -> dict[str, int]:
+    with sqlite3.connect(project / ".pingback" / "history.sqlite3") as conn:
+        rows = conn.execute("SELECT status, COUNT(*) FROM executions GROUP BY status").fetchall()
+    return dict(rows)
+
+
+def test_lists_every_occurrence_in_order_with_counts_and_a_monthly_estimate(tmp_path: Path) -> None:
+    project = copy_project("timeproj", tmp_path)
+
+    result = run_cli(project, "simulate", "--from", "2026-02-28T23:30Z", "--to", "2026-03-01T00:30Z")
+
+    assert_clean_exit(result, 0)
+    lines = result.stdout.splitlines()
+    assert [line.split("UTC")[1].strip() for line in lines[:5]] == [
+        "digest",
+        "digest",
+        "digest",
+        "month-end",
+        "digest",
+    ]
+    assert lines[0].startswith("2026-02-28 23:30:00 UTC")
+    assert lines[3].startswith("2026-03-01 00:00:00 UTC")
+    assert not (project / ".pingback" / "history.sqlite3").exists()
+
+    data = run_cli(project, "simulate", "--from", "2026-02-28T23:30Z", "--to", "2026-03-01T00:30Z", "--json")
+    assert_clean_exit(data, 0)
+    body = data.json()
+    assert body["counts"] == {"digest": 4, "month-end": 1, "leap-day": 0}
+    assert body["occurrences"][3] == {"function": "month-end", "scheduledAt": "2026-03-01T00:00:00.000Z"}
+    assert body["monthlyEstimate"]["functions"]["digest"] == 2880
+    assert body["monthlyEstimate"]["functions"]["month-end"] == 1
+
+
+def test_run_executes_a_day_and_records_384_executions(tmp_path: Path) -> None:
+    project = copy_project("simday", tmp_path)
+
+    result = run_cli(project, "simulate", *DAY, "--run")
+
+    assert_clean_exit(result, 0)
+    trees = [line for line in result.stdout.splitlines() if line.startswith("✓")]
+    assert len(trees) == 96
+    assert trees[0].startswith("✓ 2026-12-01 00:00:00 UTC  sweep  4 executions")
+    assert trees[-1].startswith("✓ 2026-12-01 23:45:00 UTC  sweep")
+    assert "384 executions · 96 runs" in result.stdout
+    assert history_counts(project) == {"success": 384}
+
+
+def test_run_json_summarises_by_function(tmp_path: Path) -> None:
+    project = copy_project("simday", tmp_path)
+
+    result = run_cli(project, "simulate", *DAY, "--run", "--json")
+
+    assert_clean_exit(result, 0)
+    body = result.json()
+    assert body["executions"] == {
+        "byFunction": {"sweep": {"success": 96}, "sweep-shard": {"success": 288}},
+        "total": 384,
+    }
+    assert len(body["trees"]) == 96 and body["failures"] == []
+    assert body["trees"][1]["scheduledAt"] == "2026-12-01T00:15:00.000Z"
+
+
+def test_run_exits_1_and_names_the_failures(tmp_path: Path) -> None:
+    project = tmp_path / "failing"
+    project.mkdir()
+    (project / "pyproject.toml").write_text('[project]\nname = "failing"\nversion = "0"\n')
+    (project / "jobs.py").write_text(
+        textwrap.dedent(
+            """
+            import os
+            from pingback import Pingback
+
+            pb = Pingback(api_key="k", cron_secret=os.environ["PINGBACK_CRON_SECRET"])
+
+            @pb.cron("hourly", "0 * * * *")
+            def hourly(ctx):
+                print("a handler's print goes to stderr")
+                if ctx.scheduled_at.hour == 2:
+                    raise RuntimeError("the 02:00 run breaks")
+                return {"hour": ctx.scheduled_at.hour}
+            """
+        )
+    )
+
+    result = run_cli(project, "simulate", "--from", "2026-12-01T00:00Z", "--to", "2026-12-01T04:00Z", "--run")
+    assert_clean_exit(result, 1)
+    assert "✗ 2026-12-01 02:00:00 UTC  hourly  1 execution, 1 failed: the 02:00 run breaks" in result.stdout
+    assert "4 executions · 4 runs · 1 failed" in result.stdout
+
+    data = run_cli(
+        project, "simulate", "--from", "2026-12-01T00:00Z", "--to", "2026-12-01T04:00Z", "--run", "--json"
+    )
+    assert_clean_exit(data, 1)
+    body = data.json()  # the handler's prints did not reach stdout
+    assert [f["error"] for f in body["failures"]] == ["the 02:00 run breaks"]
+    assert body["executions"]["byFunction"] == {"hourly": {"failed": 1, "success": 3}}
+    assert "a handler's print goes to stderr" in data.stderr
+
+
+def test_bad_windows_are_one_line_and_exit_2(tmp_path: Path) -> None:
+    project = copy_project("simday", tmp_path)
+
+    bad = run_cli(project, "simulate", "--from", "yesterday", "--to", "2026-12-02T00:00Z")
+    backwards = run_cli(project, "simulate", "--from", "2026-12-02T00:00Z", "--to", "2026-12-01T00:00Z")
+
+    assert_clean_exit(bad, 2)
+    assert bad.stderr.startswith("error: --from 'yesterday' is not a point in time")
+    assert_clean_exit(backwards, 2)
+    assert "is not later than --from" in backwards.stderr
+
+
+def test_run_at_sets_scheduled_at(tmp_path: Path) -> None:
+    project = copy_project("timeproj", tmp_path)
+
+    result = run_cli(project, "run", "month-end", "--at", "2026-12-01T00:00Z", "--json")
+
+    assert_clean_exit(result, 0)
+    body = result.json()
+    assert body["scheduledAt"] == "2026-12-01T00:00:00.000Z"
+    assert body["result"] == {"month": "2026-12"}
+    bad = run_cli(project, "run", "month-end", "--at", "noon")
+    assert_clean_exit(bad, 2)
+    assert "--at 'noon' is not a point in time" in bad.stderr
