@@ -13,8 +13,8 @@ from rich.table import Table
 from rich.text import Text
 
 from pingback_cli.models import Execution as Record
-from pingback_cli.render import STATUS_STYLES, short_id
-from pingback_cli.terminal import printable
+from pingback_cli.render import STATUS_STYLES, short_id, status_icon
+from pingback_cli.terminal import glyph, printable
 from pingback_cli.testing.simulate import Forecast, Simulation
 
 
@@ -53,7 +53,7 @@ def tree_line(root: Record) -> Text:
     """``✓ 2026-12-01 00:15:00 UTC  digest  4 executions  1a2b3c4d`` (failures say how many)."""
     tree = root.walk()
     failed = [record for record in tree if record.status != "success"]
-    icon, style = STATUS_STYLES["failed" if failed else "success"]
+    icon, style = status_icon("failed" if failed else "success")
     line = Text()
     line.append(icon, style=style)
     line.append(f" {_utc(root.scheduled_at)}  ")
@@ -73,19 +73,20 @@ def simulation_summary(result: Simulation) -> RenderableType:
     statuses = sorted({status for counts in result.by_function.values() for status in counts})
     table.add_column("Function")
     for status in statuses:
-        table.add_column(status, justify="right", style=STATUS_STYLES.get(status, ("", ""))[1])
+        table.add_column(status, justify="right", style=STATUS_STYLES.get(status, ""))
     for name, counts in result.by_function.items():
         table.add_row(Text(printable(name)), *(f"{counts.get(status, 0):,}" for status in statuses))
     parts: list[RenderableType] = [table]
     for record in result.failures[:20]:
         reason = printable((record.error or record.status).splitlines()[0])
-        parts.append(Text(f"✗ {record.function} {record.id}  {reason}", style="red"))
+        parts.append(Text(f"{status_icon('failed')[0]} {record.function} {record.id}  {reason}", style="red"))
     if len(result.failures) > 20:
         parts.append(Text(f"… {len(result.failures) - 20:,} more failures (pingback runs --status failed)"))
-    total = Text(f"{result.total:,} executions · {len(result.roots):,} runs")
+    dot = glyph("dot")
+    total = Text(f"{result.total:,} executions {dot} {len(result.roots):,} runs")
     if result.failures:
-        total.append(f" · {len(result.failures):,} failed", style="red")
+        total.append(f" {dot} {len(result.failures):,} failed", style="red")
     if result.history:
-        total.append(f" · recorded in {result.history}", style="dim")
+        total.append(f" {dot} recorded in {result.history}", style="dim")
     parts.append(total)
     return Group(*parts)
