@@ -7,7 +7,6 @@ needed, an unknown function or execution 404, anything else we refuse 400.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -31,9 +30,11 @@ async def _body(request: Request) -> dict[str, Any]:
     raw = await request.body()
     if len(raw) > MAX_BODY:
         raise BadRequest(f"request body is larger than {MAX_BODY} bytes")
+    from pingback_cli.protocol import strict_loads
+
     try:
-        data = json.loads(raw or b"{}")
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        data = strict_loads(raw or b"{}")  # NaN and Infinity refused, as the platform API does
+    except (UnicodeDecodeError, ValueError) as exc:
         raise BadRequest(f"request body is not valid JSON: {exc}") from None
     if not isinstance(data, dict):
         raise BadRequest("request body must be a JSON object")

@@ -148,3 +148,14 @@ async def test_sign_in_beyond_loopback(tmp_path: Path) -> None:
             assert right.status_code == 303 and right.headers["location"] == "/"
             assert "k3y" not in right.headers["set-cookie"]
             assert (await client.get("/functions")).status_code == 200
+
+
+async def test_an_action_body_with_nan_is_refused_as_not_json(client: httpx.AsyncClient) -> None:
+    token = await _token(client)
+    answer = await client.post(
+        "/actions/run",
+        content=b'{"function": "echo", "payload": {"x": NaN}}',
+        headers={"X-Pingback-CSRF": token, "Origin": BASE, "content-type": "application/json"},
+    )
+    assert answer.status_code == 400, answer.text
+    assert "NaN is not JSON" in answer.json()["error"]
