@@ -285,3 +285,41 @@ def test_a_factory_registering_twice_says_the_same_line_ran_twice(tmp_path: Path
         f'function "sync" is defined twice by the same line, jobs.py:{decorator}, which ran twice: '
         f"called from jobs.py:{calls[0]} and from jobs.py:{calls[1]}"
     ) in result.stderr, str(result)
+
+
+# --- 4. editing .env reloads, and the worker sees the edit ------------------------------------
+
+FLAG_JOBS = """
+@pb.task("flags")
+def flags(ctx):
+    return {key: os.environ.get(key) for key in ("FEATURE_FLAG", "NEW_VAR", "OLD_VAR", "DERIVED")}
+"""
+
+
+def test_editing_env_reaches_the_worker_after_reload(tmp_path: Path) -> None:
+    from cli_support import poll
+    from reliability.helpers import DevServer
+
+    root = project(tmp_path / "p", {"jobs.py": FLAG_JOBS})
+    (root / ".env").write_text("FEATURE_FLAG=off\nOLD_VAR=old\nDERIVED=${FEATURE_FLAG}-x\n", encoding="utf-8")
+    server = DevServer(root, reload=True).start()
+    try:
+        assert server.run("flags")["result"] == {
+            "FEATURE_FLAG": "off",
+            "NEW_VAR": None,
+            "OLD_VAR": "old",
+            "DERIVED": "off-x",
+        }
+        (root / ".env").write_text(
+            "FEATURE_FLAG=on\nNEW_VAR=added\nDERIVED=${FEATURE_FLAG}-x\n", encoding="utf-8"
+        )
+        poll("the reload", lambda: "reloaded" in server.output(), 30, 0.1, server.output)
+        assert server.run("flags")["result"] == {
+            "FEATURE_FLAG": "on",
+            "NEW_VAR": "added",
+            "OLD_VAR": None,
+            "DERIVED": "on-x",
+        }
+    finally:
+        server.stop()
+        server.kill()
