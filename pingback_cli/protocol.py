@@ -92,6 +92,29 @@ def strict_dumps(value: Any, **options: Any) -> str:
         return json.dumps(json_safe(value), allow_nan=False, **options)
 
 
+def json_plain(value: Any) -> Any:
+    """``value`` as JSON can carry it: NaN and Infinity as strings, other types as their repr."""
+    return json.loads(json.dumps(json_safe(value), default=repr))
+
+
+def not_json_reason(response: dict[str, Any], exc: Exception) -> str:
+    """What in a handler's ``response`` (``pb.handle()``'s dict) JSON cannot hold, in the user's
+    terms. The SDK's FastAPI adapter (Starlette's JSONResponse) refuses such a response with a
+    500 (``pingback/client.py``, ``fastapi_handler``); so does every executor of ours."""
+    for part in ("result", "tasks", "logs"):
+        where = non_finite_path(response.get(part), part)
+        if where is not None:
+            if part == "tasks":
+                where = f"fan-out {where}"
+            return f"{where} is NaN or Infinity, which JSON cannot hold (return a number, a string or None)"
+    try:
+        json.dumps(response.get("result"))
+    except (TypeError, ValueError):
+        kind = type(response.get("result")).__name__
+        return f"it returned a {kind}, which is not JSON-serializable ({exc})"
+    return f"its logs or fan-out tasks are not JSON-serializable ({exc})"
+
+
 def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON (JSON has no NaN or Infinity)")
 

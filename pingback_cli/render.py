@@ -278,7 +278,8 @@ def _node_details(execution: Execution, show_logs: bool) -> list[Text]:
         if show_logs:  # what a failed attempt logged is often why it failed
             lines.extend(Text("  ").append_text(_log_entry(e)) for e in attempt.logs[:ATTEMPT_LOGS])
             if len(attempt.logs) > ATTEMPT_LOGS:
-                lines.append(Text(f"  {glyph('more')} {len(attempt.logs) - ATTEMPT_LOGS:,} more", style="dim"))
+                hidden = len(attempt.logs) - ATTEMPT_LOGS
+                lines.append(Text(f"  {glyph('more')} {hidden:,} more", style="dim"))
     if show_logs:
         shown = execution.logs[:MAX_LOGS_PER_NODE]
         lines.extend(_log_entry(entry) for entry in shown)

@@ -18,7 +18,13 @@ from collections.abc import Callable
 from typing import Any
 
 from pingback_cli.project.loader import RawFunction
-from pingback_cli.protocol import AttemptOutcome, AttemptRequest, signed_headers
+from pingback_cli.protocol import (
+    AttemptOutcome,
+    AttemptRequest,
+    json_plain,
+    not_json_reason,
+    signed_headers,
+)
 
 
 class InProcessExecutor:
@@ -93,14 +99,14 @@ class InProcessExecutor:
         duration = response.get("durationMs")
         try:
             # Through JSON, as over the wire: the result a test sees is what the platform stores.
-            decoded = json.loads(json.dumps(response, ensure_ascii=False))
+            decoded = json.loads(json.dumps(response, ensure_ascii=False, allow_nan=False))
         except (TypeError, ValueError) as exc:
             return AttemptOutcome(
                 500,
                 response={
                     "status": "error",
-                    "error": f"the handler's response is not JSON: {exc}",
-                    "logs": json.loads(json.dumps(response.get("logs") or [], default=repr)),
+                    "error": f"the handler's response is not JSON: {not_json_reason(response, exc)}",
+                    "logs": json_plain(response.get("logs") or []),
                 },
             )
         return AttemptOutcome(

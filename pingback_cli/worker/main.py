@@ -36,7 +36,7 @@ from typing import Any
 from pingback_cli.errors import ProjectError
 from pingback_cli.project.config import ProjectConfig
 from pingback_cli.project.loader import RawFunction, load_project
-from pingback_cli.protocol import json_safe, non_finite_path
+from pingback_cli.protocol import json_plain, not_json_reason
 from pingback_cli.worker.handler_pool import HandlerPool
 
 FDS_ENV = "PINGBACK_WORKER_FDS"
@@ -196,40 +196,19 @@ def _unserializable(message: dict[str, Any], exc: Exception) -> dict[str, Any]:
     part of the response is not JSON.
     """
     response = message["response"]
-    logs = _plain(response.get("logs") or [])
+    logs = json_plain(response.get("logs") or [])
     return {
         "op": "result",
         "seq": message["seq"],
         "httpStatus": 500,
         "response": {
             "status": "error",
-            "error": f"the handler's response is not JSON: {_not_json(response, exc)}",
+            "error": f"the handler's response is not JSON: {not_json_reason(response, exc)}",
             "logs": logs,
             "durationMs": response.get("durationMs"),
         },
         "traceback": None,
     }
-
-
-def _not_json(response: dict[str, Any], exc: Exception) -> str:
-    """What in ``response`` JSON cannot hold, in the user's terms."""
-    for part in ("result", "tasks", "logs"):
-        where = non_finite_path(response.get(part), part)
-        if where is not None:
-            if part == "tasks":
-                where = f"fan-out {where}"
-            return f"{where} is NaN or Infinity, which JSON cannot hold (return a number, a string or None)"
-    try:
-        json.dumps(response.get("result"))
-    except (TypeError, ValueError):
-        kind = type(response.get("result")).__name__
-        return f"it returned a {kind}, which is not JSON-serializable ({exc})"
-    return f"its logs or fan-out tasks are not JSON-serializable ({exc})"
-
-
-def _plain(value: Any) -> Any:
-    """``value`` as JSON can carry it: NaN and Infinity as strings, other types as their repr."""
-    return json.loads(json.dumps(json_safe(value), default=repr))
 
 
 def _serve(read_fd: int, runner: Runner) -> None:
@@ -264,7 +243,7 @@ def main() -> None:
             "pid": os.getpid(),
             # Options as declared (a NaN retries, a timedelta timeout) must reach the engine,
             # whose validation names them, rather than break this message.
-            "functions": [_plain(f.to_json()) for f in functions],
+            "functions": [json_plain(f.to_json()) for f in functions],
             # The engine signs each request with its function's own instance secret.
             "secrets": {f.name: str(f.instance.cron_secret or "") for f in functions},
             "notices": notices,

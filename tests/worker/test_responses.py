@@ -3,6 +3,7 @@ response JSON cannot hold fails the attempt as the SDK's FastAPI adapter does (H
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 import os
@@ -76,3 +77,19 @@ def test_logs_survive_a_refused_response_as_json() -> None:
 
     [log] = answer(handler)["response"]["logs"]
     assert log["message"] == "before" and log["meta"] == {"ratio": "NaN"}
+
+
+def test_the_in_process_executor_refuses_nan_the_same_way() -> None:
+    """The pytest plugin's executor judges responses as the worker does."""
+    from pingback_cli.executors.inprocess import InProcessExecutor
+
+    pb = Pingback(api_key="", cron_secret=SECRET)
+    pb.task("job")(lambda ctx: {"ratio": math.nan})
+    loop = asyncio.new_event_loop()
+    try:
+        executor = InProcessExecutor([RawFunction("job", pb._functions["job"], None, pb)], loop)
+        outcome = executor._execute(AttemptRequest("e1", "job", 1, 0.0))
+    finally:
+        loop.close()
+    assert outcome.http_status == 500 and outcome.response is not None
+    assert "result.ratio is NaN or Infinity" in outcome.response["error"]
