@@ -488,9 +488,9 @@ def test_runs_newest_first_and_filters(shared_lab: Path, recorded: dict[str, dic
 
     failed = run_cli(shared_lab, "runs", "--json", "--status", "failed", "--limit", "1000")
     assert_clean_exit(failed, 0)
-    assert all(
-        item["status"] == "failed" or item["failedDescendants"] > 0 for item in failed.json()
-    ), "a failed run, or one whose children failed"
+    assert all(item["status"] == "failed" or item["failedDescendants"] > 0 for item in failed.json()), (
+        "a failed run, or one whose children failed"
+    )
     assert recorded["always-fails"]["executionId"] in {i["executionId"] for i in failed.json()}
 
     echo = run_cli(shared_lab, "runs", "--json", "--function", "echo", "--limit", "1")
