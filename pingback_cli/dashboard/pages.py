@@ -19,6 +19,10 @@ WINDOWS = {"1h": 3600, "6h": 6 * 3600, "24h": 24 * 3600, "7d": 7 * 24 * 3600}
 LEVELS = ("debug", "info", "warn", "error")
 
 
+_histograms: dict[str, queries.HistogramCache] = {}
+"""One cache of the histogram's closed hours per history file served."""
+
+
 class NotFound(LookupError):
     """A page for something that does not exist (404)."""
 
@@ -59,7 +63,9 @@ def runs_page(source: Source, params: QueryParams) -> dict[str, Any]:
     return {
         "query": query,
         "page": page,
-        "bars": queries.histogram(source.store, now),
+        "bars": queries.histogram(
+            source.store, now, _histograms.setdefault(str(source.store.path), queries.HistogramCache())
+        ),
         "functions": [f.name for f in source.functions()],
         "statuses": queries.STATUSES,
         "windows": list(WINDOWS),
@@ -115,11 +121,16 @@ def execution_page(source: Source, id_or_prefix: str) -> dict[str, Any]:
         execution = store.get(execution_id)
     except Exception as exc:  # UsageError: unknown or ambiguous id
         raise NotFound(str(getattr(exc, "message", exc))) from None
-    root, total = queries.outline(store, execution.root_id)
-    if root is None:
+    tree = queries.outline(
+        store,
+        execution.root_id,
+        keep=execution.id,
+        per_parent=present.CHILDREN_SHOWN,
+        limit=present.NODES_SHOWN,
+    )
+    if tree.root is None:
         raise NotFound(f'no execution "{id_or_prefix}"')
     now = time.time()
-    tree = present.visible_tree(root, total, execution.id)
     functions = {f.name: f for f in source.functions()}
     function = functions.get(execution.function)
     return {
@@ -138,11 +149,12 @@ def execution_page(source: Source, id_or_prefix: str) -> dict[str, Any]:
     }
 
 
-def _shown_status(tree: present.VisibleTree, execution: Execution) -> str:
-    """The status as the outline reports it (an unfinished row of a dead process is interrupted)."""
-    for item in tree.order:
-        if item.node.row.id == execution.id:
-            return item.node.row.status
+def _shown_status(tree: queries.Outline, execution: Execution) -> str:
+    """The status as the outline reports it (a running row of a dead process is interrupted)."""
+    assert tree.root is not None
+    for node in tree.root.walk():
+        if node.row.id == execution.id:
+            return node.row.status
     return execution.status
 
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from markupsafe import Markup, escape
 
-from pingback_cli.history.queries import OutlineNode
+from pingback_cli.history.queries import Outline, OutlineNode
 
 MAX_JSON_CHARS = 100_000
 """Payloads and results longer than this (as indented JSON) are shown cut, with a raw link."""
@@ -77,54 +77,6 @@ def duration(ms: float | None) -> str:
 
 
 @dataclass
-class TreeItem:
-    node: OutlineNode
-    children: list[TreeItem] = field(default_factory=list)
-    hidden: int = 0
-    """Children of this node not rendered."""
-
-
-@dataclass
-class VisibleTree:
-    root: TreeItem
-    order: list[TreeItem]
-    """Depth-first, as the waterfall lists them."""
-    total: int
-    shown: int
-
-
-def visible_tree(root: OutlineNode, total: int, selected: str) -> VisibleTree:
-    """The part of a tree a page renders: every node up to ``NODES_SHOWN``, at most
-    ``CHILDREN_SHOWN`` under one parent, and always the path down to ``selected``."""
-    path = _path_to(root, selected)
-    order: list[TreeItem] = []
-
-    def visit(node: OutlineNode) -> TreeItem:
-        item = TreeItem(node)
-        order.append(item)
-        for index, child in enumerate(node.children):
-            on_path = child.row.id in path
-            if not on_path and (index >= CHILDREN_SHOWN or len(order) >= NODES_SHOWN):
-                item.hidden += 1
-                continue
-            item.children.append(visit(child))
-        return item
-
-    top = visit(root)
-    return VisibleTree(top, order, total, len(order))
-
-
-def _path_to(root: OutlineNode, wanted: str) -> set[str]:
-    stack: list[tuple[OutlineNode, tuple[str, ...]]] = [(root, (root.row.id,))]
-    while stack:
-        node, trail = stack.pop()
-        if node.row.id == wanted:
-            return set(trail)
-        stack.extend((child, (*trail, child.row.id)) for child in node.children)
-    return set()
-
-
-@dataclass
 class Segment:
     kind: str
     """queued, run-success, run-failed, run-running, run-interrupted, run-cancelled, backoff."""
@@ -138,7 +90,7 @@ class Segment:
 
 @dataclass
 class WaterfallRow:
-    item: TreeItem
+    node: OutlineNode
     depth: int
     segments: list[Segment]
 
@@ -152,23 +104,24 @@ class Waterfall:
     """(percent, unix seconds) for the axis labels."""
 
 
-def waterfall(tree: VisibleTree, now: float) -> Waterfall:
-    """Every visible execution on one time axis: queued time, then one run segment per
+def waterfall(tree: Outline, now: float) -> Waterfall:
+    """Every execution of the outline on one time axis: queued time, then one run segment per
     attempt, with the backoff between attempts as its own segment."""
-    spans = [_spans(item.node, now) for item in tree.order]
+    order = tree.root.walk() if tree.root is not None else []
+    spans = [_spans(node, now) for node in order]
     points = [point for found in spans for _, a, b, _ in found for point in (a, b)]
     start = min(points, default=now)
     end = max(max(points, default=now), start + 0.001)
     scale = 100.0 / (end - start)
-    root_depth = tree.root.node.row.depth
+    root_depth = order[0].row.depth if order else 0
     rows = []
-    for item, found in zip(tree.order, spans, strict=True):
+    for node, found in zip(order, spans, strict=True):
         segments = [
             Segment(kind, (a - start) * scale, max((b - a) * scale, 0.15), a, b, label)
             for kind, a, b, label in found
         ]
-        rows.append(WaterfallRow(item, item.node.row.depth - root_depth, segments))
-    ticks = [(index * 25.0, start + (end - start) * index / 4) for index in range(5)]
+        rows.append(WaterfallRow(node, node.row.depth - root_depth, segments))
+    ticks = [(index * 50.0, start + (end - start) * index / 2) for index in range(3)]
     return Waterfall(start, end, rows, ticks)
 
 

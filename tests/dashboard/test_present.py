@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pingback_cli.dashboard import present
 from pingback_cli.dashboard.source import FunctionInfo
-from pingback_cli.history.queries import OutlineNode, RunRow
+from pingback_cli.history.queries import Outline, OutlineNode, RunRow
 
 
 def _node(node_id: str, parent: str | None, attempts: str = "[]", depth: int = 0) -> OutlineNode:
     row = RunRow(node_id, "f", "task", "success", 1, 100.0, None, None, None, "run", parent, "r", depth, None)
-    return OutlineNode(row, 0, attempts)
+    return OutlineNode(row, attempts)
 
 
 def test_json_is_escaped_highlighted_and_cut() -> None:
@@ -31,24 +31,13 @@ def test_durations() -> None:
     ]
 
 
-def test_visible_tree_caps_children_but_keeps_the_selected_path() -> None:
-    root = _node("r", None)
-    root.children = [_node(f"c{i}", "r", depth=1) for i in range(present.CHILDREN_SHOWN + 50)]
-    tree = present.visible_tree(root, 151, "c140")
-    shown = [item.node.row.id for item in tree.order]
-    assert "c140" in shown and "c120" not in shown
-    assert tree.root.hidden == 49
-    assert tree.shown == present.CHILDREN_SHOWN + 2
-
-
 def test_waterfall_has_queued_run_and_backoff_segments() -> None:
     attempts = (
         '[{"attempt":1,"status":"failed","startedAt":101.0,"completedAt":102.0},'
         '{"attempt":2,"status":"success","startedAt":104.0,"completedAt":105.0}]'
     )
     root = _node("r", None, attempts)
-    tree = present.visible_tree(root, 1, "r")
-    chart = present.waterfall(tree, now=200.0)
+    chart = present.waterfall(Outline(root, 1, 1), now=200.0)
     kinds = [segment.kind for segment in chart.rows[0].segments]
     assert kinds == ["queued", "run-failed", "backoff", "run-success"]
     assert chart.start == 100.0 and chart.end == 105.0

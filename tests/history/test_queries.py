@@ -152,12 +152,31 @@ def test_outline_nests_children_in_creation_order(store: Store) -> None:
     store.save(second)
     grandchild = make("c", parent=first)
     store.save(grandchild)
-    outline, total = queries.outline(store, root.id)
-    assert outline is not None and total == 4
-    assert [child.row.id for child in outline.children] == [first.id, second.id]
-    assert outline.children[0].children[0].row.id == grandchild.id
-    assert outline.children[0].attempts()[0].number == 1
-    assert queries.outline(store, "missing") == (None, 0)
+    tree = queries.outline(store, root.id)
+    assert tree.root is not None and (tree.total, tree.shown) == (4, 4)
+    assert [child.row.id for child in tree.root.children] == [first.id, second.id]
+    assert tree.root.children[0].children[0].row.id == grandchild.id
+    assert tree.root.children[0].attempts()[0].number == 1
+    assert [node.row.id for node in tree.root.walk()] == [root.id, first.id, grandchild.id, second.id]
+    assert queries.outline(store, "missing").root is None
+
+
+def test_outline_caps_children_but_keeps_the_path_to_the_selected(store: Store) -> None:
+    root = make("root")
+    store.save(root)
+    children = [make("leaf", parent=root) for _ in range(30)]
+    for child in children:
+        store.save(child)
+    below = make("deep", parent=children[25])
+    store.save(below)
+    tree = queries.outline(store, root.id, keep=below.id, per_parent=10, limit=1000)
+    assert tree.root is not None and tree.total == 32
+    shown = [child.row.id for child in tree.root.children]
+    assert shown == [c.id for c in children[:10]] + [children[25].id]
+    assert tree.root.hidden == 19
+    assert tree.root.children[-1].children[0].row.id == below.id
+    capped = queries.outline(store, root.id, per_parent=100, limit=5)
+    assert capped.shown == 5 and capped.root is not None and capped.root.hidden == 26
 
 
 def test_unfinished_rows_of_a_dead_process_read_as_interrupted(tmp_path: Path) -> None:
@@ -168,3 +187,29 @@ def test_unfinished_rows_of_a_dead_process_read_as_interrupted(tmp_path: Path) -
     with Store(path, readonly=True) as reader:
         [row] = queries.runs(reader, queries.RunQuery()).rows
         assert row.status == "interrupted"
+
+
+def test_histogram_cache_keeps_closed_hours_and_recounts_the_current_one(store: Store) -> None:
+    cache = queries.HistogramCache(ttl=60)
+    now = time.time()
+    store.save(make("a"))
+    assert queries.histogram(store, now, cache)[-1].success == 1
+    store.save(make("a"))
+    assert queries.histogram(store, now, cache)[-1].success == 2
+
+
+def test_text_search_pages_through_windows(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(queries, "SEARCH_WINDOW", 3)
+    wanted = [make("a", payload={"k": "needle"}) for _ in range(2)]
+    store.save(wanted[0])
+    for _ in range(5):
+        store.save(make("b", payload={"k": "hay"}))
+    store.save(wanted[1])
+    first = queries.runs(store, queries.RunQuery(text="needle"))
+    assert [row.id for row in first.rows] == [wanted[1].id]
+    assert first.next_before is not None
+    second = queries.runs(store, queries.RunQuery(text="needle", before=first.next_before))
+    assert second.rows == [] and second.next_before is not None
+    third = queries.runs(store, queries.RunQuery(text="needle", before=second.next_before))
+    assert [row.id for row in third.rows] == [wanted[0].id]
+    assert third.next_before is None
