@@ -208,7 +208,9 @@ def browser_open(path: Path, marks: dict[str, str]) -> dict[str, Any]:
                     const t0 = performance.now();
                     for (const sel of ['.tree', '.waterfall']) {
                         const el = document.querySelector(sel);
-                        for (let i = 0; i < 20; i++) { el.scrollTop += 400; await new Promise(requestAnimationFrame); }
+                        for (let i = 0; i < 20; i++) {
+                            el.scrollTop += 400; await new Promise(requestAnimationFrame);
+                        }
                     }
                     return performance.now() - t0;
                 }"""
