@@ -135,7 +135,11 @@ function connect() {
   if (!window.EventSource) { startPolling(); return; }
   const source = new EventSource("/events");
   live.source = source;
-  source.addEventListener("open", stopPolling);
+  source.addEventListener("open", () => {
+    // Catch up on what happened between the page's rendering (or the stream's loss) and now.
+    if (live.poller || document.querySelector(".pill-running, .pill-pending")) refresh();
+    stopPolling();
+  });
   source.addEventListener("change", (event) => { if (wanted(JSON.parse(event.data))) refresh(); });
   source.addEventListener("error", () => {
     startPolling();
