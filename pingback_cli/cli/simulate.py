@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from pingback_cli.cli.common import AppOption, JsonOption, boundary, read_instant, terminal
+from pingback_cli.cli.common import AppOption, JsonOption, PlanOption, boundary, read_instant, terminal
 from pingback_cli.errors import ExitCode, UsageError
 
 FromOption = Annotated[
@@ -32,6 +32,7 @@ def simulate(
     isolated: Annotated[
         bool, typer.Option("--isolated", help="With --run: run handlers in a worker subprocess.")
     ] = False,
+    plan: PlanOption = None,
     app: AppOption = None,
     json_output: JsonOption = False,
 ) -> None:
@@ -47,25 +48,27 @@ def simulate(
         # Bound to the real stdout: the user's prints go to stderr while handlers run.
         out = terminal(bound=True)
         if not run:
-            from pingback_cli.project.discovery import discover
-
-            plan = library.forecast(discover(app, on_warning=out.warn), *window)
+            forecast = library.forecast_project(app, *window, plan=plan)
             if json_output:
-                out.json(plan.to_json())
+                out.json(forecast.to_json())
                 return
             from pingback_cli.testing import report
 
-            out.print(report.occurrence_lines(plan))
-            out.print(report.forecast_summary(plan))
+            out.print(report.occurrence_lines(forecast))
+            out.print(report.forecast_summary(forecast))
             return
         if json_output:
-            result = library.simulate_run(app, *window, isolated=isolated)
+            result = library.simulate_run(app, *window, isolated=isolated, plan=plan)
             out.json(result.to_json())
         else:
             from pingback_cli.testing import report
 
             result = library.simulate_run(
-                app, *window, isolated=isolated, on_tree=lambda root: out.print(report.tree_line(root))
+                app,
+                *window,
+                isolated=isolated,
+                plan=plan,
+                on_tree=lambda root: out.print(report.tree_line(root)),
             )
             out.print(report.simulation_summary(result))
         raise typer.Exit(int(ExitCode.OK if result.ok else ExitCode.EXECUTION_FAILED))

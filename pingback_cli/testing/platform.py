@@ -18,6 +18,7 @@ from pingback_cli.models import Execution as Record
 from pingback_cli.models import FunctionSpec
 from pingback_cli.project.config import ProjectConfig, configure
 from pingback_cli.project.delay import parse_delay
+from pingback_cli.project.plans import Plan
 from pingback_cli.testing.clock import VirtualClock
 from pingback_cli.testing.driver import Driver
 from pingback_cli.testing.execution import Execution
@@ -39,6 +40,8 @@ class VirtualPlatform:
         self.config: ProjectConfig | None = None
         self.engine: Engine | None = None
         self.cron: CronScheduler | None = None
+        self.plan: Plan | None = None
+        """The platform plan whose limits apply (set by ``load``)."""
         self.limits: Limits | None = None
         """Fan-out guards for the engine; None: ``[tool.pingback]``, else the defaults."""
         self.on_event: Callable[[Event], None] | None = None
@@ -49,13 +52,18 @@ class VirtualPlatform:
 
     # --- the project ------------------------------------------------------------------
 
-    def load(self, app: str | None = None) -> VirtualPlatform:
+    def load(self, app: str | None = None, *, plan: str | None = None) -> VirtualPlatform:
         """Load the project: found as the CLI finds it from the working directory, ``app``
-        (module, ``module:attribute``, file or folder) choosing like ``--app``. Raises
-        ProjectError when it cannot be imported or declares invalid options."""
+        (module, ``module:attribute``, file or folder) choosing like ``--app``; ``plan``
+        ("free", "pro", "team") as ``--plan`` (default PINGBACK_PLAN, then ``[tool.pingback]
+        plan``, else no cap). Raises ProjectError when the project cannot be imported or
+        declares invalid options, UsageError for an unknown plan."""
+        from pingback_cli.project.plans import choose_plan
+
         if self.engine is not None:
             raise RuntimeError("the project is already loaded; load() comes before the first run")
         config = configure(app, cwd=self.cwd)
+        self.plan = choose_plan(plan, config.settings)
         specs = self.hosting.start(config)
         self.config = config
         self.engine = Engine(

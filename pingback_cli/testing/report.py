@@ -46,7 +46,15 @@ def forecast_summary(plan: Forecast) -> RenderableType:
         f"about {plan.monthly_total:,} cron executions a month (every attempt, retry and fan-out "
         "child counts too)"
     )
-    return Group(table, note)
+    fits = Text("Plans: ")
+    for index, (each, within) in enumerate(plan.plans()):
+        if index:
+            fits.append(f" {glyph('dot')} ")
+        fits.append(
+            f"{each.name} {each.executions_per_month:,} a month: {'fits' if within else 'exceeded'}",
+            style="green" if within else "red",
+        )
+    return Group(table, note, fits)
 
 
 def tree_line(root: Record) -> Text:

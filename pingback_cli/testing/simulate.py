@@ -17,6 +17,7 @@ from typing import Any
 from pingback_cli.models import Execution as Record
 from pingback_cli.models import FunctionSpec, iso
 from pingback_cli.project.cron import next_fire, next_fires
+from pingback_cli.project.plans import PLANS, Plan
 
 MONTH_SECONDS = 30 * 86_400
 """The month an estimate is for: 30 days from the window's start."""
@@ -45,10 +46,29 @@ class Forecast:
     occurrences: list[Occurrence]
     counts: dict[str, int]
     monthly: dict[str, int]
+    plan: Plan | None = None
+    """The plan chosen (``--plan``, PINGBACK_PLAN, ``[tool.pingback] plan``), if any."""
 
     @property
     def monthly_total(self) -> int:
         return sum(self.monthly.values())
+
+    def plans(self) -> list[tuple[Plan, bool]]:
+        """The chosen plan, else every plan, each with whether the month's estimate fits it
+        (``executionsPerMonth`` of ``project/plans.py``; every attempt counts there)."""
+        chosen = [self.plan] if self.plan is not None else list(PLANS.values())
+        return [(plan, self.monthly_total <= plan.executions_per_month) for plan in chosen]
+
+    def monthly_json(self) -> dict[str, Any]:
+        return {
+            "functions": self.monthly,
+            "total": self.monthly_total,
+            "plan": self.plan.name if self.plan is not None else None,
+            "plans": {
+                plan.name: {"executionsPerMonth": plan.executions_per_month, "fits": fits}
+                for plan, fits in self.plans()
+            },
+        }
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -56,8 +76,23 @@ class Forecast:
             "to": iso(self.end),
             "occurrences": [occurrence.to_json() for occurrence in self.occurrences],
             "counts": self.counts,
-            "monthlyEstimate": {"functions": self.monthly, "total": self.monthly_total},
+            "monthlyEstimate": self.monthly_json(),
         }
+
+
+def forecast_project(app: str | None, start: float, end: float, *, plan: str | None = None) -> Forecast:
+    """``pingback simulate``: the project's crons (imported, no handler runs) over ``[start,
+    end)``. ProjectError when it cannot be loaded; UsageError for an unknown plan."""
+    from pingback_cli.project.config import configure, load_env
+    from pingback_cli.project.discovery import discover_project
+    from pingback_cli.project.plans import choose_plan
+
+    config = configure(app)
+    load_env(config.root)
+    chosen = choose_plan(plan, config.settings)
+    result = forecast(discover_project(config).specs, start, end)
+    result.plan = chosen
+    return result
 
 
 def forecast(specs: Iterable[FunctionSpec], start: float, end: float) -> Forecast:
@@ -140,7 +175,7 @@ class Simulation:
                 {"executionId": r.id, "function": r.function, "status": r.status, "error": r.error}
                 for r in self.failures
             ],
-            "monthlyEstimate": self.forecast.to_json()["monthlyEstimate"],
+            "monthlyEstimate": self.forecast.monthly_json(),
             "history": self.history,
         }
 
@@ -160,12 +195,14 @@ def simulate_run(
     *,
     isolated: bool = False,
     record: bool = True,
+    plan: str | None = None,
     on_tree: Callable[[Record], None] | None = None,
 ) -> Simulation:
     """Run every cron occurrence in ``[start, end)`` on the virtual platform, handlers for real
     (in this process, or a worker subprocess with ``isolated``), recording them in the
     project's history when ``record``. ``on_tree`` hears each root when its tree finishes.
-    Raises ProjectError when the project cannot be loaded."""
+    ``plan`` as ``--plan`` (default PINGBACK_PLAN, then ``[tool.pingback] plan``). Raises
+    ProjectError when the project cannot be loaded, UsageError for an unknown plan."""
     from pingback_cli.testing.platform import VirtualPlatform
     from pingback_cli.testing.times import utc
 
@@ -175,7 +212,7 @@ def simulate_run(
     try:
         if isolated:
             platform.isolated()
-        platform.load(app)
+        platform.load(app, plan=plan)
         path = str(platform.history()) if record else None
         if on_tree is not None:
             platform.on_event = lambda event: event.kind == "finished" and on_tree(event.execution)
@@ -184,7 +221,8 @@ def simulate_run(
             roots = platform.advance(utc(end - _EDGE))
         crons = [spec for spec in platform.functions.values() if spec.type == "cron" and spec.schedule]
         fired = [Occurrence(r.function, r.record.scheduled_at) for r in roots if r.record.trigger == "cron"]
-        plan = _tally(crons, start, end, fired)
+        summary = _tally(crons, start, end, fired)
+        summary.plan = platform.plan
     finally:
         platform.close()
-    return Simulation(plan, [root.record for root in roots], history=path)
+    return Simulation(summary, [root.record for root in roots], history=path)

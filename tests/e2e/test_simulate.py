@@ -44,6 +44,20 @@ def test_lists_every_occurrence_in_order_with_counts_and_a_monthly_estimate(tmp_
     assert body["occurrences"][3] == {"function": "month-end", "scheduledAt": "2026-03-01T00:00:00.000Z"}
     assert body["monthlyEstimate"]["functions"]["digest"] == 2880
     assert body["monthlyEstimate"]["functions"]["month-end"] == 1
+    assert body["monthlyEstimate"]["plans"]["free"] == {"executionsPerMonth": 1000, "fits": False}
+    assert body["monthlyEstimate"]["plans"]["pro"]["fits"] is True
+    assert "Plans: free 1,000 a month: exceeded" in result.stdout
+
+    pro = run_cli(
+        project, "simulate", "--from", "2026-02-28T23:30Z", "--to", "2026-03-01T00:30Z", "--plan", "pro"
+    )
+    assert_clean_exit(pro, 0)
+    assert "Plans: pro 50,000 a month: fits" in pro.stdout
+    unknown = run_cli(
+        project, "simulate", "--from", "2026-02-28T23:30Z", "--to", "2026-03-01T00:30Z", "--plan", "gold"
+    )
+    assert_clean_exit(unknown, 2)
+    assert "--plan is 'gold', which is not a plan of the platform" in unknown.stderr
 
 
 def test_run_executes_a_day_and_records_384_executions(tmp_path: Path) -> None:
