@@ -55,10 +55,11 @@ class Hosting:
         self._env = EnvironmentPatch(config.root)
         if self.isolated:
             return self._start_worker(config)
+        # Installed first: a module that calls pb.register() as it imports reaches the platform.
+        self._opener = InstalledOpener(PlatformTransport(self._app, self.driver.loop))
         functions = load_here(config, PLATFORM_URL)
         specs = build_specs(function.to_json() for function in functions)
         self.driver.use(InProcessExecutor(functions, self.driver.loop))
-        self._opener = InstalledOpener(PlatformTransport(self._app, self.driver.loop))
         return specs
 
     def _start_worker(self, config: ProjectConfig) -> list[FunctionSpec]:
@@ -118,10 +119,13 @@ class Hosting:
 class ApiPlatform:
     """The virtual platform as the platform API routes (``emulator/api.py``) see it."""
 
-    ready = True
-
     def __init__(self, platform: VirtualPlatform) -> None:
         self.platform = platform
+
+    @property
+    def ready(self) -> bool:
+        """False while the project imports: a trigger then is answered 503, as by ``dev``."""
+        return self.platform.engine is not None
 
     def functions(self) -> list[FunctionSpec]:
         return list(self.platform.functions.values())

@@ -88,3 +88,21 @@ def test_closing_interrupts_what_is_unfinished(in_timeproj: Path) -> None:
     queued = platform.trigger("follow-up", {"user": "u"}, delay="1h")
     platform.close()
     assert queued.status == "interrupted"
+
+
+def test_a_registration_at_import_reaches_the_virtual_platform(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "eager"\nversion = "0"\n')
+    (tmp_path / "eager_jobs.py").write_text(
+        "import os\n"
+        "from pingback import Pingback\n"
+        "pb = Pingback(api_key='pb_live_test', cron_secret=os.environ['PINGBACK_CRON_SECRET'])\n"
+        "@pb.task('ping')\n"
+        "def ping(ctx):\n"
+        "    return 'pong'\n"
+        "pb.register()\n"
+    )
+    with caplog.at_level("ERROR", logger="pingback"), VirtualPlatform(cwd=tmp_path) as platform:
+        assert platform.run("ping").result == "pong"
+    assert [r.message for r in caplog.records if r.name == "pingback"] == []
