@@ -62,10 +62,13 @@ def read_settings(root: Path) -> dict[str, Any]:
 
 
 def configure(app: str | None = None, cwd: Path | None = None) -> ProjectConfig:
-    """Resolve the project root and target from the option, the environment and pyproject."""
+    """Resolve the project root and target from the option, ``PINGBACK_APP`` (the real
+    environment, then ``.env.local``, then ``.env``, like every other variable) and pyproject."""
     root = find_root(cwd or Path.cwd())
     settings = read_settings(root)
-    target = app or os.environ.get("PINGBACK_APP") or settings.get("app")
+    environ = real_environment()
+    target = app or environ.get("PINGBACK_APP") or env_file_values(root, environ).get("PINGBACK_APP")
+    target = target or settings.get("app")
     return ProjectConfig(root=root, app=str(target) if target else None, settings=settings)
 
 

@@ -100,3 +100,18 @@ def test_a_real_variable_is_never_replaced(
     load_env(tmp_path)
     assert os.environ["FEATURE_FLAG"] == "from-shell"
     assert project_environment(tmp_path)["FEATURE_FLAG"] == "from-shell"
+
+
+def test_pingback_app_in_env_files_chooses_the_target(
+    tmp_path: Path, clean_environ: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pingback_cli.project.config import configure
+
+    monkeypatch.delenv("PINGBACK_APP", raising=False)
+    (tmp_path / "pyproject.toml").write_text('[tool.pingback]\napp = "from_pyproject"\n')
+    assert configure(cwd=tmp_path).app == "from_pyproject"
+    write(tmp_path, env="PINGBACK_APP=from_env_file\n")
+    assert configure(cwd=tmp_path).app == "from_env_file"
+    monkeypatch.setenv("PINGBACK_APP", "from_shell")
+    assert configure(cwd=tmp_path).app == "from_shell"
+    assert configure("from_option", cwd=tmp_path).app == "from_option"

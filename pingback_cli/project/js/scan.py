@@ -783,15 +783,30 @@ def js_paths(settings: dict[str, Any]) -> list[str] | None:
 def source_files(root: Path, paths: Iterable[str]) -> list[Path]:
     """JS/TS files under ``paths`` (folders or files relative to ``root``), sorted, once each."""
     found: dict[Path, None] = {}
+    files_seen: set[str] = set()
     for entry in paths:
         base = Path(entry) if Path(entry).is_absolute() else root / entry
         if base.is_file():
             found[base] = None
             continue
-        for current, dirs, files in os.walk(base):
-            dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in SKIPPED_DIRS)
+        walked: set[str] = set()
+        # Symlinked folders are followed, each real folder once (no loops), as for Python
+        # files (pingback_cli/project/files.py): discovery and the watcher agree.
+        for current, dirs, files in os.walk(base, followlinks=True):
+            walked.add(os.path.realpath(current))
+            dirs[:] = sorted(
+                d
+                for d in dirs
+                if not d.startswith(".")
+                and d not in SKIPPED_DIRS
+                and os.path.realpath(os.path.join(current, d)) not in walked
+            )
             for name in sorted(files):
+                real = os.path.realpath(os.path.join(current, name))
+                if real in files_seen:
+                    continue
                 if name.endswith(EXTENSIONS) and not name.endswith((".d.ts", ".d.mts", ".d.cts")):
+                    files_seen.add(real)
                     found[Path(current) / name] = None
     return list(found)
 

@@ -268,3 +268,21 @@ def test_raw_is_what_build_spec_reads(tmp_path: Path) -> None:
     )
     assert spec.timeout_written == 120
     assert spec.source == "src/lib/pingback/a.ts:2"
+
+
+def test_symlinked_folders_are_followed_once(tmp_path: Path) -> None:
+    """As for Python files: a linked folder is scanned, loops end, a folder reached twice once."""
+    import os
+
+    from pingback_cli.project.js.scan import source_files
+
+    lib, shared = tmp_path / "lib", tmp_path / "shared"
+    lib.mkdir()
+    shared.mkdir()
+    (lib / "a.ts").write_text("")
+    (shared / "b.ts").write_text("")
+    os.symlink("../shared", lib / "shared")
+    os.symlink("..", lib / "loop")
+    os.symlink("../shared", lib / "again")
+    found = [path.relative_to(tmp_path).as_posix() for path in source_files(tmp_path, ["lib"])]
+    assert found == ["lib/a.ts", "lib/again/b.ts"]
