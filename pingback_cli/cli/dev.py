@@ -79,6 +79,8 @@ class LiveView:
         header.append(f"{len(info.functions) - crons} tasks)\n")
         header.append("  API      ")
         header.append(info.api_url, style="cyan")
+        header.append("\n  dashboard ")
+        header.append(f"{info.api_url}/", style="cyan")
         if info.endpoint:
             header.append("\n  endpoint ")
             header.append(printable(info.endpoint), style="cyan")

@@ -152,23 +152,27 @@ def _spans(node: OutlineNode, now: float) -> list[tuple[str, float, float, str]]
 
 def parity_notes(function: Any) -> list[str]:
     """What a developer should know about how the platform applies this function's options
-    (``docs/parity.md``); ``function`` is a ``FunctionInfo``."""
-    notes = []
-    timeout = (function.timeout or "").strip()
-    digits = re.match(r"\d+", timeout)
-    if digits and not timeout.endswith("s"):
-        here = f"; here it is {function.timeout_seconds:g} s" if function.timeout_seconds else ""
-        notes.append(
-            f'timeout "{timeout}" is {int(digits[0])} s on the hosted platform, which reads the number'
-            f" and ignores the unit (parseInt of the text){here}"
-        )
-    if function.retries and function.retries > 1:
-        notes.append(
-            f"retries {function.retries}: the platform's free plan caps retries at 1 (pro 5, team 10)"
-        )
-    if function.concurrency and function.concurrency > 1:
-        notes.append(
-            f"concurrency {function.concurrency} is stored but never read by the platform, which runs up to"
-            " 20 executions at once from one queue"
-        )
+    (``function`` is a ``FunctionInfo``): the option rules ``pingback check`` applies
+    (``project.rules``) and the plans' caps (``project.plans``), never a rule of our own."""
+    from pingback_cli.project.plans import PLANS
+    from pingback_cli.project.rules import option_problems
+
+    if function.retries is None:
+        return []  # only history knows this function: its options are unknown
+    raw = {
+        "name": function.name,
+        "type": function.type,
+        "schedule": function.schedule,
+        "retries": function.retries,
+        "timeout": function.timeout,
+        "concurrency": function.concurrency,
+    }
+    notes = [f"{problem.message}; {problem.fix}" for _, problem in option_problems(raw)]
+    capped = [
+        f"{plan.name} {plan.cap_retries(function.retries)}"
+        for plan in PLANS.values()
+        if plan.cap_retries(function.retries) < function.retries
+    ]
+    if capped:
+        notes.append(f"retries {function.retries} are capped by plan on the platform: " + ", ".join(capped))
     return notes

@@ -44,9 +44,9 @@ def test_waterfall_has_queued_run_and_backoff_segments() -> None:
     assert chart.rows[0].segments[0].left == 0.0
 
 
-def test_parity_notes_name_the_platforms_reading() -> None:
-    notes = present.parity_notes(FunctionInfo("f", "task", None, 3, "5m", 300, 2))
-    assert any('"5m" is 5 s on the hosted platform' in note for note in notes)
-    assert any("caps retries at 1" in note for note in notes)
-    assert any("concurrency 2" in note for note in notes)
+def test_parity_notes_come_from_the_rule_table_and_the_plans() -> None:
+    notes = present.parity_notes(FunctionInfo("f", "task", None, 3, "5m", 5, 2))
+    assert any('reads "5m" as 5 seconds' in note for note in notes), notes
+    assert any("capped by plan" in note and "free 1" in note for note in notes), notes
     assert present.parity_notes(FunctionInfo("f", "task", None, 0, "30s", 30, 1)) == []
+    assert present.parity_notes(FunctionInfo("f", None)) == []
