@@ -17,7 +17,10 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
+from pingback_cli.executors.worker import ReloadResult
+from pingback_cli.models import FunctionSpec
 from pingback_cli.project.loader import RawFunction
+from pingback_cli.project.specs import build_specs
 from pingback_cli.protocol import (
     AttemptOutcome,
     AttemptRequest,
@@ -35,10 +38,13 @@ class InProcessExecutor:
         functions: list[RawFunction],
         loop: asyncio.AbstractEventLoop,
         *,
+        publish: Callable[[list[FunctionSpec]], None] | None = None,
         on_queued: Callable[[], None] | None = None,
     ) -> None:
         self.loop = loop
+        self.publish = publish
         self.on_queued = on_queued
+        self.functions = [function.to_json() for function in functions]
         self._instances = {function.name: function.instance for function in functions}
         self._fallback = functions[0].instance if functions else None
         self._queue: deque[tuple[AttemptRequest, asyncio.Future[AttemptOutcome]]] = deque()
@@ -49,6 +55,22 @@ class InProcessExecutor:
             if callable(handler):
                 self._originals.append((function.definition, handler))
                 function.definition["handler"] = self._traced(handler)
+
+    async def start(self) -> None:
+        """Publish the functions (validated; ProjectError for invalid options)."""
+        if self.publish is not None:
+            self.publish(build_specs(self.functions))
+
+    async def reload(self) -> ReloadResult:
+        """Code in this process is not imported again: the functions stay as they are."""
+        return ReloadResult(True, [], [], [], self.functions)
+
+    def register(self, specs: list[FunctionSpec]) -> None:
+        """The project's own functions run here: a registration changes nothing."""
+
+    def forward(self, name: str) -> FunctionSpec | None:
+        """A name the project does not define cannot run in this process."""
+        return None
 
     def start_attempt(self, request: AttemptRequest) -> asyncio.Future[AttemptOutcome]:
         future: asyncio.Future[AttemptOutcome] = self.loop.create_future()

@@ -57,10 +57,13 @@ class Hosting:
             return self._start_worker(config)
         # Installed first: a module that calls pb.register() as it imports reaches the platform.
         self._opener = InstalledOpener(PlatformTransport(self._app, self.driver.loop))
-        functions = load_here(config, PLATFORM_URL)
-        specs = build_specs(function.to_json() for function in functions)
-        self.driver.use(InProcessExecutor(functions, self.driver.loop))
-        return specs
+        published: list[FunctionSpec] = []
+        executor = InProcessExecutor(
+            load_here(config, PLATFORM_URL), self.driver.loop, publish=published.extend
+        )
+        self.driver.use(executor)
+        self.driver.call(executor.start())
+        return published
 
     def _start_worker(self, config: ProjectConfig) -> list[FunctionSpec]:
         from pingback_cli.emulator.server import ApiServer
