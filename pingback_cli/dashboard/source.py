@@ -168,10 +168,7 @@ class EmulatorSource:
 
     @property
     def store(self) -> Store:  # type: ignore[override]
-        store = self.emulator.store
-        if store is None:
-            raise PingbackError("the emulator is stopping")
-        return store
+        return self.emulator.history()  # Unavailable once the emulator stops
 
     def _on_event(self, event: Any) -> None:
         execution = event.execution
@@ -222,8 +219,7 @@ class EmulatorSource:
         original = self.store.get(execution_id)
         if not has_payload:
             payload, has_payload = original.payload, original.has_payload
-        engine = self.emulator.engine
-        execution = engine.submit(
+        execution = self.emulator.submit(
             original.function,
             payload=payload,
             has_payload=has_payload,

@@ -18,8 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from pingback_cli.engine.engine import Unavailable, UnknownFunction
-from pingback_cli.errors import PingbackError
+from pingback_cli.errors import NotFound, PingbackError, Unavailable
 from pingback_cli.models import Execution, FunctionSpec, iso
 from pingback_cli.project.delay import DelayError, parse_delay
 from pingback_cli.protocol import strict_dumps, strict_loads
@@ -55,6 +54,16 @@ class StrictJSONResponse(JSONResponse):
 
     def render(self, content: Any) -> bytes:
         return strict_dumps(content, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def status_of(error: PingbackError) -> int:
+    """The HTTP status of one of our errors, by its type: NotFound 404, Unavailable 503,
+    anything else the client's fault (400)."""
+    if isinstance(error, NotFound):
+        return 404
+    if isinstance(error, Unavailable):
+        return 503
+    return 400
 
 
 class ApiError(Exception):
@@ -140,12 +149,7 @@ def create_app(
             except DelayError as exc:
                 raise ApiError(400, str(exc)) from None
         loading()
-        try:
-            execution = platform.trigger(name, data.get("payload"), "payload" in data, delay)
-        except UnknownFunction:
-            raise ApiError(404, f'function "{name}" not found') from None
-        except Unavailable as exc:
-            raise ApiError(503, str(exc)) from None
+        execution = platform.trigger(name, data.get("payload"), "payload" in data, delay)
         return StrictJSONResponse(
             {"executionId": execution.id, "task": name, "scheduledAt": iso(execution.scheduled_at)}
         )
@@ -217,8 +221,7 @@ def create_app(
 
     async def on_pingback_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, PingbackError)
-        status = 404 if "no execution matches" in exc.message else 400
-        return _error(status, exc.message)
+        return _error(status_of(exc), exc.message)
 
     async def on_http_error(request: Request, exc: Exception) -> Response:
         status = getattr(exc, "status_code", 500)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import signal
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -16,16 +15,15 @@ from typing import Protocol
 
 from pingback_cli import state as devstate
 from pingback_cli.emulator.host import Emulator, EmulatorOptions
-from pingback_cli.engine.cron_timer import CronScheduler
-from pingback_cli.engine.engine import Event, Limits
+from pingback_cli.emulator.signals import stop_on_signals
+from pingback_cli.engine.engine import Event
 from pingback_cli.errors import UsageError
-from pingback_cli.executors.worker import ReloadResult
+from pingback_cli.executors.base import ReloadResult
 from pingback_cli.history.store import history_path
 from pingback_cli.models import FunctionSpec
-from pingback_cli.project.config import DEV_API_KEY, ProjectConfig
+from pingback_cli.project.config import ProjectConfig
 
 STOPPED = "interrupted: pingback dev stopped before this finished"
-LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 WATCHED_NAMES = frozenset({".env", ".env.local", "pyproject.toml"})
 IGNORED_DIRS = (".pingback", "venv", "env", "build", "dist", "site-packages", ".ruff_cache", ".next")
 JS_EXTENSIONS = (".ts", ".tsx", ".js", ".mjs", ".cjs", ".mts", ".cts")
@@ -33,15 +31,16 @@ JS_EXTENSIONS = (".ts", ".tsx", ".js", ".mjs", ".cjs", ".mts", ".cts")
 
 
 @dataclass
-class DevOptions:
-    host: str = "127.0.0.1"
+class DevOptions(EmulatorOptions):
+    """The emulator's options with ``dev``'s defaults, and whether saves reload."""
+
     port: int = 8765
+    grace: float = 2.0
+    crons: bool = True
+    interrupt_reason: str = STOPPED
+    durable: bool = True
+    dashboard: bool = True
     reload: bool = True
-    backoff: bool = True
-    limits: Limits | None = None
-    endpoint: str | None = None
-    """Send executions to this running app instead of a worker (``--endpoint``)."""
-    secret: str | None = None
 
 
 @dataclass
@@ -74,22 +73,11 @@ class DevView(Protocol):
 
 
 def serve(config: ProjectConfig, options: DevOptions, view: DevView) -> None:
-    """Run the emulator until SIGINT or SIGTERM."""
+    """Run the emulator until SIGINT or SIGTERM.
+
+    Raises UsageError (e.g. a host beyond loopback without an API key), ProjectError (the
+    project cannot load), Interrupted (stopped before it was serving)."""
     asyncio.run(_serve(config, options, view))
-
-
-def _api_key_for(host: str) -> str | None:
-    """Beyond loopback, every request must carry the project's (non-default) API key."""
-    if host in LOOPBACK:
-        return None
-    key = os.environ.get("PINGBACK_API_KEY", "")
-    if not key or key == DEV_API_KEY:
-        raise UsageError(
-            f"refusing to serve the API on {host} without a secret API key",
-            hint="set PINGBACK_API_KEY to a secret value (clients send it as a Bearer token), "
-            "or keep the default --host 127.0.0.1",
-        )
-    return key
 
 
 async def _serve(config: ProjectConfig, options: DevOptions, view: DevView) -> None:
@@ -110,87 +98,65 @@ async def _serve(config: ProjectConfig, options: DevOptions, view: DevView) -> N
 
 
 async def _serve_locked(config: ProjectConfig, options: DevOptions, view: DevView) -> None:
-    loop = asyncio.get_running_loop()
-    stop = asyncio.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    emulator = Emulator(
-        config,
-        EmulatorOptions(
-            backoff=options.backoff,
-            host=options.host,
-            port=options.port,
-            api_key=_api_key_for(options.host),
-            limits=options.limits,
-            grace=2.0,
-            endpoint=options.endpoint,
-            secret=options.secret,
-            durable=True,
-            dashboard=True,
-        ),
-        on_event=view.event,
-        on_notice=view.worker_restarted,
-    )
-    watcher: asyncio.Task[None] | None = None
-    scheduler: CronScheduler | None = None
-    serving = asyncio.Event()
+    async with stop_on_signals() as stop:
+        emulator = Emulator(config, options, on_event=view.event, on_notice=view.worker_restarted, stop=stop)
+        serving = asyncio.Event()
 
-    async def reload(paths: list[str]) -> None:
-        assert scheduler is not None
-        view.reloading(paths)
-        started = time.perf_counter()
-        result = await emulator.reload()
-        if result.ok:
-            scheduler.schedule(emulator.functions())
-        view.reloaded(result, time.perf_counter() - started)
+        async def reload(paths: list[str]) -> None:
+            view.reloading(paths)
+            started = time.perf_counter()
+            result = await emulator.reload()
+            view.reloaded(result, time.perf_counter() - started)
 
-    try:
-        if options.reload:
-            # Watch from the start: a save while the project imports (or right after the API
-            # answers) is reloaded once serving, not missed.
-            js = options.endpoint is not None
-            watcher = loop.create_task(
-                _watch(config.root, serving, stop, reload, js=js, on_failure=view.worker_restarted)
+        # Watch from the start: a save while the project imports (or right after the API
+        # answers) is reloaded once serving, not missed.
+        watcher = (
+            asyncio.get_running_loop().create_task(
+                _watch(
+                    config.root,
+                    serving,
+                    stop,
+                    reload,
+                    js=options.endpoint is not None,
+                    on_failure=view.worker_restarted,
+                )
             )
-        starting = asyncio.ensure_future(emulator.start())
-        stopping = asyncio.ensure_future(stop.wait())
-        await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)
-        if not starting.done():
-            starting.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await starting
-            return
-        starting.result()
-        assert emulator.engine is not None and emulator.api is not None
-        scheduler = CronScheduler(emulator.engine, emulator.clock, on_event=view.event)
-        scheduler.schedule(emulator.functions())
-        emulator.on_functions = scheduler.schedule  # endpoint mode: the app registered
-        view.ready(
-            DevInfo(
-                root=config.root,
-                functions=emulator.functions(),
-                api_url=emulator.api.url,
-                reload=options.reload,
-                history=history_path(config.root),
-                next_runs=scheduler.next_runs(),
-                endpoint=options.endpoint,
-            )
+            if options.reload
+            else None
         )
-        devstate.announce(config.root, emulator.api.url)
-        serving.set()
-        await stopping
-    finally:
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(sig)
-        if scheduler is not None:
-            scheduler.stop()
-        if watcher is not None:
-            watcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await watcher
-        devstate.withdraw(config.root)
-        await emulator.stop(STOPPED)
-        view.stopped(emulator.interrupted_at_stop, emulator.kept)
+        try:
+            async with emulator:
+                view.ready(_info(config, options, emulator))
+                devstate.announce(config.root, emulator.url)
+                serving.set()
+                try:
+                    await stop.wait()
+                finally:
+                    await _cancel(watcher)
+                    devstate.withdraw(config.root)
+        finally:
+            await _cancel(watcher)
+        unfinished = [e for root in emulator.interrupted for e in root.walk() if e.status == "interrupted"]
+        view.stopped(len(unfinished) + emulator.interrupted_at_stop, emulator.kept)
+
+
+def _info(config: ProjectConfig, options: DevOptions, emulator: Emulator) -> DevInfo:
+    return DevInfo(
+        root=config.root,
+        functions=emulator.functions(),
+        api_url=emulator.url,
+        reload=options.reload,
+        history=history_path(config.root),
+        next_runs=emulator.next_runs(),
+        endpoint=options.endpoint,
+    )
+
+
+async def _cancel(task: asyncio.Task[None] | None) -> None:
+    if task is not None and not task.done():
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 def watch_filter(root: Path, *, js: bool = False):  # type: ignore[no-untyped-def]

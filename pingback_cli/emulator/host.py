@@ -1,7 +1,30 @@
-"""The local platform: engine + worker supervisor + history + platform API, wired together.
+"""The local platform: engine + executor + history + platform API (+ the cron clock), wired.
 
-``pingback run`` starts one for a single execution tree, ``pingback dev`` keeps
-one running. It is also the ``Platform`` the API routes call into.
+How ``run`` and ``dev`` use it (nothing else of it is theirs to touch)::
+
+    async with stop_on_signals() as stop, Emulator(config, options, stop=stop, on_event=...) as emulator:
+        emulator.url                      # the platform API's address
+        emulator.functions()              # FunctionSpecs now served
+        root = emulator.submit(name, payload=..., has_payload=..., trigger="run")
+        drained = await emulator.drain()  # False: ``stop`` was set first
+        emulator.interrupt(reason)        # unfinished work ends "interrupted"; returns the roots
+        await emulator.reload()           # dev: files changed (ReloadResult)
+        emulator.next_runs()              # dev (``options.crons``): each cron's next occurrence
+    emulator.interrupted                  # after the block: roots interrupted by the stop
+
+- Entering starts everything: history opened (a corrupt file moved aside, executions a
+  killed process left are marked interrupted), the API bound and served, the executor
+  (the worker, or ``options.endpoint``'s app) started and its functions published. When
+  ``stop`` is set first it raises ``Interrupted`` (nothing left running); a project that
+  cannot load raises ``ProjectError``.
+- Leaving stops everything: new triggers are refused (``Unavailable``, the API's 503),
+  unfinished work ends with ``options.interrupt_reason``, the executor gets
+  ``options.stop_grace`` seconds, history is flushed; a history that could not be written
+  raises ``HistoryError`` then.
+- ``submit`` raises ``UnknownFunction`` (a ``NotFound``) for a name nobody defines, unless
+  the executor forwards it (endpoint mode: the app may know it).
+
+It is also the ``Platform`` the API routes call (``trigger``, ``register``, ``recent``, ...).
 """
 
 from __future__ import annotations
@@ -11,25 +34,27 @@ import contextlib
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from pingback_cli.emulator.server import ApiServer
+from pingback_cli.emulator.signals import unless_stopped
 from pingback_cli.engine.clock import Clock, SystemClock
-from pingback_cli.engine.engine import Engine, Event, Limits, Unavailable
-from pingback_cli.errors import HistoryError
-from pingback_cli.executors.worker import ReloadResult, Supervisor
+from pingback_cli.engine.cron_timer import CronScheduler
+from pingback_cli.engine.engine import Engine, Event, Limits, UnknownFunction
+from pingback_cli.errors import HistoryError, Interrupted, Unavailable, UsageError
+from pingback_cli.executors.base import Executor, ReloadResult
 from pingback_cli.history.queue import DEV_QUEUE, take_over
 from pingback_cli.history.store import Store, history_path
 from pingback_cli.models import Execution, FunctionSpec
-from pingback_cli.project.config import DEV_CRON_SECRET, ProjectConfig
-from pingback_cli.project.durations import DEFAULT_TIMEOUT_SECONDS
+from pingback_cli.project.config import DEV_API_KEY, DEV_CRON_SECRET, ProjectConfig
 from pingback_cli.project.manifest import write_manifest
-from pingback_cli.project.specs import build_specs
 
 if TYPE_CHECKING:
-    from pingback_cli.executors.http import HttpExecutor
+    from pingback_cli.protocol import AttemptOutcome, AttemptRequest
 
 FLUSH_INTERVAL = 0.1
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 @dataclass
@@ -38,14 +63,21 @@ class EmulatorOptions:
     host: str = "127.0.0.1"
     port: int = 0
     api_key: str | None = None
-    """Required from clients when set (always set when binding beyond loopback)."""
+    """Required from clients when set. None: beyond loopback, PINGBACK_API_KEY (required)."""
     limits: Limits | None = None
     """None: from ``[tool.pingback]`` (max-depth, max-executions-per-root), else the defaults."""
     grace: float = 5.0
+    """Seconds a replaced worker's running handlers may finish (reloads, recycling)."""
     endpoint: str | None = None
     """Endpoint mode: attempts are signed POSTs to this URL (the user's running app), no worker."""
     secret: str | None = None
     """The cron secret requests to ``endpoint`` are signed with; default PINGBACK_CRON_SECRET."""
+    crons: bool = False
+    """Fire each cron on its schedule (``dev``)."""
+    interrupt_reason: str = "interrupted: the emulator stopped"
+    """The error of executions still unfinished when the emulator stops."""
+    stop_grace: float | None = None
+    """Seconds running handlers may finish when the emulator stops; None: ``grace``."""
     durable: bool = False
     """Keep unfinished work in history's durable queue (``pingback dev``): take over what a
     stopped dev left at start, keep what is unfinished at stop (``history.queue``)."""
@@ -65,7 +97,27 @@ class ReloadRecord:
     error: str | None
 
 
+def api_key_for(host: str) -> str | None:
+    """Beyond loopback, every request must carry the project's (non-default) API key."""
+    if host in LOOPBACK:
+        return None
+    key = os.environ.get("PINGBACK_API_KEY", "")
+    if not key or key == DEV_API_KEY:
+        raise UsageError(
+            f"refusing to serve the API on {host} without a secret API key",
+            hint="set PINGBACK_API_KEY to a secret value (clients send it as a Bearer token), "
+            "or keep the default --host 127.0.0.1",
+        )
+    return key
+
+
 class Emulator:
+    """The platform on this machine; use as ``async with`` (see the module docstring)."""
+
+    _api: ApiServer
+    _executor: Executor
+    """Both set on entering; nothing of the emulator's own calls them before."""
+
     def __init__(
         self,
         config: ProjectConfig,
@@ -74,101 +126,149 @@ class Emulator:
         on_event: Callable[[Event], None] | None = None,
         on_notice: Callable[[str], None] | None = None,
         clock: Clock | None = None,
+        stop: asyncio.Event | None = None,
     ) -> None:
         self.config = config
         self.options = options or EmulatorOptions()
         self.clock = clock or SystemClock()
         self.on_event = on_event
         self.on_notice = on_notice
-        self.registered: dict[str, FunctionSpec] = {}
-        self.store: Store | None = None
-        self.api: ApiServer | None = None
-        self.supervisor: Supervisor | None = None
-        self.engine: Engine | None = None
-        self._flusher: asyncio.Task[None] | None = None
-        self._flush_scheduled = False
+        self.stop = stop
         self.ready = False
+        """False while the project loads: the API answers 503 instead of a false 404."""
         self.stopping = False
-        """Set by ``stop()``: the API refuses new triggers (503)."""
-        self.history_error: HistoryError | None = None
-        """The first failure to write history; ``stop()`` raises it."""
-        self.http: HttpExecutor | None = None
-        """Endpoint mode's executor (None in worker mode)."""
-        self.discovered: list[FunctionSpec] = []
-        self.language = "python"
-        self.forwarded: dict[str, FunctionSpec] = {}
-        self.warnings: list[str] = []
+        """Set when the emulator stops: new triggers are refused (503), not lost."""
+        self.interrupted: list[Execution] = []
+        """After the ``async with`` block: the roots its stop interrupted (not durable)."""
         self.kept = 0
-        """Durable mode: how many executions ``stop()`` left queued for the next dev."""
+        """Durable mode: how many executions the stop left queued for the next dev."""
         self.interrupted_at_stop = 0
-        """Durable mode: how many ``stop()`` ended ``interrupted`` (a running attempt, no retries left)."""
-        self.on_functions: Callable[[list[FunctionSpec]], None] | None = None
-        """Called when endpoint mode's function list changes (the cron clock re-arms)."""
+        """Durable mode: how many the stop ended ``interrupted`` (a running attempt, no retries left)."""
+        self.history_error: HistoryError | None = None
+        """The first failure to write history; leaving the block raises it."""
         self.listeners: list[Callable[[Event], None]] = []
         """Also told every engine event (the dashboard's live updates), after ``on_event``."""
         self.reloading = False
         self.last_reload: ReloadRecord | None = None
+        self._store: Store | None = None
+        self._engine = Engine(
+            self,  # attempts go through start_attempt below, to the executor
+            functions=[],
+            clock=self.clock,
+            backoff=self.options.backoff,
+            limits=self.options.limits or Limits.from_settings(config.settings),
+            on_event=self._on_event,
+        )
+        self._crons = (
+            CronScheduler(self._engine, self.clock, on_event=on_event) if self.options.crons else None
+        )
+        self._registered: set[str] = set()
+        self._flush_scheduled = False
+        self._closing = contextlib.AsyncExitStack()
 
     # --- lifecycle ----------------------------------------------------------------
 
-    async def start(self) -> None:
-        self.store = Store(history_path(self.config.root), queue=DEV_QUEUE if self.options.durable else None)
-        if self.store.moved_aside is not None:
-            self._notice(f"the history file was corrupt: moved it to {self.store.moved_aside}")
-        recovered = self.store.recover()
-        if recovered:
-            self._notice(
-                f"{recovered} execution{'s' if recovered != 1 else ''} left unfinished by a pingback "
-                "process that was killed are now marked interrupted"
-            )
-        self.engine = Engine(
-            self,  # attempts go through start_attempt below, to whichever worker is current
-            functions=[],
-            clock=self.clock,
-            store=self.store,
-            backoff=self.options.backoff,
-            limits=self.options.limits or Limits.from_settings(self.config.settings),
-            on_event=self._on_event,
-        )
+    async def __aenter__(self) -> Emulator:
+        try:
+            if not await unless_stopped(self._start(), self.stop):
+                raise Interrupted("interrupted")
+        except BaseException:
+            await self._close()
+            raise
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        await self._close()
+
+    async def _start(self) -> None:
+        closing = self._closing
+        self._engine.store = self._open_history()
+        closing.callback(self._close_history)
+        closing.callback(self._interrupt_unfinished)  # what started while the rest stopped
         # Bind first, so the worker knows the API's address and imports the project
         # while this process imports and starts the web stack.
-        self.api = ApiServer(self.options.host, self.options.port)
-        self.api.bind()
-        loading: asyncio.Future[list[dict[str, Any]]] | None = None
-        if self.options.endpoint is None:
-            self.supervisor = Supervisor(
-                self.config,
-                self._worker_api_url(),
-                on_log=self.engine.on_worker_log,
-                on_restart=self.on_notice,
-                grace=self.options.grace,
-            )
-            loading = asyncio.ensure_future(self.supervisor.start())
+        self._api = ApiServer(self.options.host, self.options.port)
+        closing.push_async_callback(self._api.stop)
+        self._api.bind()
+        self._executor = self._choose_executor()
+        closing.push_async_callback(self._close_executor)
+        loading = asyncio.ensure_future(self._executor.start())
         try:
             from pingback_cli.emulator.api import create_app
 
-            await self.api.serve(create_app(self, api_key=self.options.api_key, extra=self._dashboard()))
+            api_key = self.options.api_key or api_key_for(self.options.host)
+            await self._api.serve(create_app(self, api_key=api_key, extra=self._dashboard(api_key)))
         except BaseException:
-            if loading is not None:
-                loading.cancel()
+            loading.cancel()
             raise
-        if loading is None:
-            assert self.options.endpoint is not None
-            self._start_endpoint(self.options.endpoint)
-        else:
-            self._set_functions(build_specs(await loading))
+        await loading
         if self.options.durable:
             self._take_over_queue()
         self.ready = True
-        self._flusher = asyncio.get_running_loop().create_task(self._flush_forever())
+        flusher = asyncio.get_running_loop().create_task(self._flush_forever())
+        closing.push_async_callback(_cancelled, flusher)
+
+    def _dashboard(self, api_key: str | None) -> list[Any]:
+        """The dashboard's routes when it is served (imported only then: `run` stays light)."""
+        if not self.options.dashboard:
+            return []
+        from pingback_cli.dashboard.app import dashboard_routes
+        from pingback_cli.dashboard.source import EmulatorSource
+
+        return dashboard_routes(EmulatorSource(self), host=self.options.host, api_key=api_key)
+
+    def _choose_executor(self) -> Executor:
+        """The one place that knows there are two kinds."""
+        if self.options.endpoint is not None:
+            from pingback_cli.executors.endpoint import EndpointExecutor, EndpointRegistry
+
+            secret = self.options.secret or os.environ.get("PINGBACK_CRON_SECRET") or DEV_CRON_SECRET
+            registry = EndpointRegistry(self.config, on_warning=self._notice)
+            return EndpointExecutor(self.options.endpoint, secret, registry, publish=self._publish)
+        from pingback_cli.executors.worker import Supervisor
+
+        return Supervisor(
+            self.config,
+            self._worker_api_url(),
+            publish=self._publish,
+            on_log=self._engine.on_worker_log,
+            on_restart=self.on_notice,
+            grace=self.options.grace,
+        )
+
+    async def _close(self) -> None:
+        """Refuse new work, interrupt what is unfinished, stop the executor, the API and the
+        cron clock, close history; raise the first history error."""
+        self.stopping = True
+        if self._crons is not None:
+            self._crons.stop()
+        self._interrupt_unfinished()
+        await self._closing.aclose()
+        if self.history_error is not None:
+            raise self.history_error
+
+    async def _close_executor(self) -> None:
+        grace = self.options.stop_grace
+        await self._executor.aclose(self.options.grace if grace is None else grace)
+
+    def _interrupt_unfinished(self) -> None:
+        """Durable mode keeps the queue (counted in ``kept`` and ``interrupted_at_stop``);
+        otherwise unfinished work ends ``interrupted`` (its roots in ``interrupted``)."""
+        if not self.options.durable:
+            self.interrupted += self.interrupt(self.options.interrupt_reason)
+            return
+        kept, ended = self._engine.suspend(STOPPED_DURING_ATTEMPT)
+        self.kept += kept
+        self.interrupted_at_stop += ended
 
     def _take_over_queue(self) -> None:
         """Resume what a stopped (or killed) dev left in the durable queue, and say so."""
-        assert self.engine is not None and self.store is not None
-        trees = take_over(self.store)
+        trees = take_over(self.history())
         if not trees:
             return
-        taken = self.engine.resume(trees, reason=STOPPED_DURING_ATTEMPT)
+        taken = self._engine.resume(trees, reason=STOPPED_DURING_ATTEMPT)
         now = self.clock.now()
         waiting = [e for e in taken if not e.finished]
         overdue = sum(1 for e in waiting if (e.due_at or now) <= now)
@@ -181,77 +281,62 @@ class Emulator:
         self._notice("from the last `pingback dev`: " + "; ".join(parts))
         self._flush()
 
-    def _dashboard(self) -> list[Any]:
-        """The dashboard's routes when it is served (imported only then: `run` stays light)."""
-        if not self.options.dashboard:
-            return []
-        from pingback_cli.dashboard.app import dashboard_routes
-        from pingback_cli.dashboard.source import EmulatorSource
+    # --- what run and dev call ------------------------------------------------------
 
-        return dashboard_routes(EmulatorSource(self), host=self.options.host, api_key=self.options.api_key)
+    @property
+    def url(self) -> str:
+        """The platform API's address."""
+        return self._api.url
 
-    def _on_event(self, event: Event) -> None:
-        if event.kind == "finished":
-            self._flush_soon()
-        if self.on_event is not None:
-            self.on_event(event)
-        for listener in self.listeners:
-            with contextlib.suppress(Exception):
-                listener(event)
+    def functions(self) -> list[FunctionSpec]:
+        return list(self._engine.functions.values())
 
-    def _flush_soon(self) -> None:
-        """A finished tree is in history within a loop turn, not at the next periodic flush."""
-        if not self._flush_scheduled and self.store is not None:
-            self._flush_scheduled = True
-            asyncio.get_running_loop().call_soon(self._flush_now)
+    def submit(
+        self,
+        name: str,
+        *,
+        payload: Any = None,
+        has_payload: bool = False,
+        delay: float = 0.0,
+        trigger: str = "run",
+        replay_of: str | None = None,
+        scheduled_at: float | None = None,
+    ) -> Execution:
+        """Queue a new root of ``name``, starting after ``delay`` seconds; ``scheduled_at``
+        (unix seconds, default now + delay) is the ``scheduledAt`` its requests carry.
 
-    def _flush_now(self) -> None:
-        self._flush_scheduled = False
-        self._flush()
+        Raises Unavailable while stopping, UnknownFunction for a name nobody defines
+        (unless the executor forwards it)."""
+        if self.stopping:
+            raise Unavailable("the emulator is stopping; nothing new is accepted")
+        if name not in self._engine.functions and self._executor.forward(name) is None:
+            raise UnknownFunction(name)
+        execution = self._engine.submit(
+            name,
+            payload=payload,
+            has_payload=has_payload,
+            delay=delay,
+            scheduled_at=scheduled_at,
+            trigger=trigger,
+            replay_of=replay_of,
+        )
+        if self.options.durable:
+            self._flush()  # the trigger is answered once its execution is in the queue on disk
+        return execution
 
-    def _flush(self) -> None:
-        """Write what is buffered. A history that cannot be written (locked past the busy
-        timeout, read-only) is said once and kept: ``stop()`` raises it, so the command ends
-        with that error instead of a traceback in a loop callback and a quiet exit 0."""
-        if self.store is None:
-            return
-        try:
-            self.store.flush()
-        except HistoryError as exc:
-            if self.history_error is None:
-                self.history_error = exc
-                self._notice(f"history is not being saved: {exc.message}")
+    async def drain(self) -> bool:
+        """Until nothing is queued, delayed or running: True; False if ``stop`` came first."""
+        return await unless_stopped(self._engine.drain(), self.stop)
 
-    def _notice(self, message: str) -> None:
-        if self.on_notice is not None:
-            self.on_notice(message)
-
-    def _set_functions(self, specs: list[FunctionSpec]) -> None:
-        """Use a successful load's functions, and refresh the completion manifest."""
-        assert self.engine is not None
-        self.engine.set_functions(specs)
-        write_manifest(self.config.root, specs)
-
-    def _worker_api_url(self) -> str:
-        assert self.api is not None
-        if self.options.host in ("0.0.0.0", "::", ""):
-            return f"http://127.0.0.1:{self.api.port}"
-        return self.api.url
-
-    def start_attempt(self, request: Any) -> asyncio.Future[Any]:
-        if self.http is not None:
-            return self.http.start_attempt(request)
-        assert self.supervisor is not None
-        return self.supervisor.start_attempt(request)
+    def interrupt(self, reason: str) -> list[Execution]:
+        """End every unfinished execution as interrupted with ``reason``; returns the roots."""
+        return self._engine.interrupt(reason) if self._engine.busy else []
 
     async def reload(self) -> ReloadResult:
-        if self.http is not None:
-            return self._rediscover()
-        assert self.supervisor is not None
+        """Files changed: the executor loads the functions again (a failure keeps the old)."""
         self.reloading = True
         try:
-            # Invalid options after a save refuse the new worker; the old one keeps serving.
-            result = await self.supervisor.reload(accept=lambda raw: self._set_functions(build_specs(raw)))
+            result = await self._executor.reload()
         finally:
             self.reloading = False
         self._record_reload(result)
@@ -270,161 +355,112 @@ class Emulator:
         error = None if result.ok else (result.error.message if result.error else "unknown error")
         self.last_reload = ReloadRecord(self.clock.now(), changes or None, error)
 
+    def next_runs(self) -> dict[str, float]:
+        """Each cron's next occurrence (epoch seconds); empty unless ``options.crons``."""
+        return self._crons.next_runs() if self._crons is not None else {}
+
+    # --- the executor's side ----------------------------------------------------------
+
+    def start_attempt(self, request: AttemptRequest) -> asyncio.Future[AttemptOutcome]:
+        return self._executor.start_attempt(request)
+
+    def _publish(self, specs: list[FunctionSpec]) -> None:
+        """The executor's new function list: the engine runs it, the cron clock re-arms,
+        and the completion manifest is refreshed."""
+        self._engine.set_functions(specs)
+        if self._crons is not None:
+            self._crons.schedule(specs)
+        write_manifest(self.config.root, specs)
+
+    def _worker_api_url(self) -> str:
+        if self.options.host in ("0.0.0.0", "::", ""):
+            return f"http://127.0.0.1:{self._api.port}"
+        return self._api.url
+
+    # --- history ------------------------------------------------------------------------
+
+    def _open_history(self) -> Store:
+        store = Store(history_path(self.config.root), queue=DEV_QUEUE if self.options.durable else None)
+        self._store = store
+        if store.moved_aside is not None:
+            self._notice(f"the history file was corrupt: moved it to {store.moved_aside}")
+        recovered = store.recover()
+        if recovered:
+            self._notice(
+                f"{recovered} execution{'s' if recovered != 1 else ''} left unfinished by a pingback "
+                "process that was killed are now marked interrupted"
+            )
+        return store
+
+    def _close_history(self) -> None:
+        store, self._store = self._store, None  # a flush scheduled meanwhile finds no store
+        if store is None:
+            return
+        try:
+            store.close()
+        except HistoryError as exc:
+            self.history_error = self.history_error or exc
+
+    def _on_event(self, event: Event) -> None:
+        if event.kind == "finished":
+            self._flush_soon()
+        if self.on_event is not None:
+            self.on_event(event)
+        for listener in self.listeners:
+            with contextlib.suppress(Exception):
+                listener(event)
+
+    def _flush_soon(self) -> None:
+        """A finished tree is in history within a loop turn, not at the next periodic flush."""
+        if not self._flush_scheduled and self._store is not None:
+            self._flush_scheduled = True
+            asyncio.get_running_loop().call_soon(self._flush_now)
+
+    def _flush_now(self) -> None:
+        self._flush_scheduled = False
+        self._flush()
+
+    def _flush(self) -> None:
+        """Write what is buffered. A history that cannot be written (locked past the busy
+        timeout, read-only) is said once and kept: leaving the block raises it, so the command
+        ends with that error instead of a traceback in a loop callback and a quiet exit 0."""
+        if self._store is None:
+            return
+        try:
+            self._store.flush()
+        except HistoryError as exc:
+            if self.history_error is None:
+                self.history_error = exc
+                self._notice(f"history is not being saved: {exc.message}")
+
     async def _flush_forever(self) -> None:
         """Write buffered executions on the loop, where they change.
 
         Not on a thread: the sqlite module takes the GIL back for every row it binds,
         and the loop then waits up to a switch interval after each of its own syscalls.
         """
-        assert self.store is not None
         while True:
             await asyncio.sleep(FLUSH_INTERVAL)
             self._flush()
 
-    async def stop(
-        self, reason: str = "interrupted: the emulator stopped", *, grace: float | None = None
-    ) -> list[Execution]:
-        """Interrupt what is unfinished, stop the worker and the API, flush history.
-
-        ``grace`` overrides how long handlers still running in the worker may finish."""
-        interrupted: list[Execution] = []
-        self.stopping = True  # triggers arriving from now on are refused (503), not lost
-        interrupted = self._halt(reason)
-        if self._flusher is not None:
-            self._flusher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._flusher
-        if self.supervisor is not None:
-            await self.supervisor.aclose(grace)
-        if self.http is not None:
-            await self.http.aclose()
-        if self.api is not None:
-            await self.api.stop()
-        interrupted += self._halt(reason)  # what started while the worker stopped
-        if self.store is not None:
-            store, self.store = self.store, None  # a flush scheduled meanwhile finds no store
-            try:
-                store.close()
-            except HistoryError as exc:
-                self.history_error = self.history_error or exc
-        if self.history_error is not None:
-            raise self.history_error
-        return interrupted
-
-    def _halt(self, reason: str) -> list[Execution]:
-        """Stop the engine: durable mode keeps the queue (counted in ``kept`` and
-        ``interrupted_at_stop``); otherwise unfinished work ends ``interrupted`` (its roots)."""
-        if self.engine is None:
-            return []
-        if self.options.durable:
-            kept, ended = self.engine.suspend(STOPPED_DURING_ATTEMPT)
-            self.kept += kept
-            self.interrupted_at_stop += ended
-            return []
-        return self.engine.interrupt(reason) if self.engine.busy else []
-
-    # --- endpoint mode --------------------------------------------------------------
-
-    def _start_endpoint(self, endpoint: str) -> None:
-        from pingback_cli.executors.http import HttpExecutor
-        from pingback_cli.project.discovery import discover_project
-
-        secret = self.options.secret or os.environ.get("PINGBACK_CRON_SECRET") or DEV_CRON_SECRET
-        self.http = HttpExecutor(endpoint, secret)
-        found = discover_project(self.config, lenient=True)
-        self.discovered, self.language = found.specs, found.language
-        for warning in found.warnings:
-            self._warn(warning)
-        self._publish()
-
-    def _warn(self, message: str) -> None:
-        """Endpoint mode's discovery notes (skipped calls, forwarded names), said once each."""
-        if message not in self.warnings:
-            self.warnings.append(message)
-            self._notice(message)
-
-    def _publish(self) -> None:
-        """Endpoint mode's functions: those found in the project, then those the app
-        registered (which win), then names forwarded without being known."""
-        merged = {spec.name: spec for spec in self.discovered}
-        merged.update(self.registered)
-        for name, spec in self.forwarded.items():
-            merged.setdefault(name, spec)
-        self._set_functions(list(merged.values()))
-        if self.on_functions is not None:
-            self.on_functions(list(merged.values()))
-
-    def forward(self, name: str) -> FunctionSpec:
-        """Endpoint mode: accept a name the project does not declare, with the platform's
-        default options; the app answers 404 if it has no such function either."""
-        spec = FunctionSpec(
-            name=name,
-            type="task",
-            schedule=None,
-            retries=0,
-            timeout=None,
-            timeout_seconds=DEFAULT_TIMEOUT_SECONDS,
-            concurrency=1,
-        )
-        self.forwarded[name] = spec
-        self._warn(
-            f'"{name}" is not among the functions found in the project; sending it to the app '
-            "with default options (retries 0, timeout 30s, concurrency 1)"
-        )
-        self._publish()
-        return spec
-
-    def _rediscover(self) -> ReloadResult:
-        """A file changed in endpoint mode: scan the JS/TS sources again. A Python project is
-        not re-imported in this process; the app registers again when it restarts."""
-        from pingback_cli.project.discovery import discover_project
-
-        before = {spec.name: spec for spec in self.discovered}
-        if self.language != "python":
-            found = discover_project(self.config, lenient=True)
-            self.discovered, self.language = found.specs, found.language
-            for warning in found.warnings:
-                self._warn(warning)
-            self._publish()
-        after = {spec.name: spec for spec in self.discovered}
-        return ReloadResult(
-            True,
-            added=sorted(after.keys() - before.keys()),
-            removed=sorted(before.keys() - after.keys()),
-            changed=sorted(n for n in after.keys() & before.keys() if after[n] != before[n]),
-            functions=[spec.to_json() for spec in self.discovered],
-        )
+    def _notice(self, message: str) -> None:
+        if self.on_notice is not None:
+            self.on_notice(message)
 
     # --- Platform (what the API calls) --------------------------------------------
 
-    def functions(self) -> list[FunctionSpec]:
-        assert self.engine is not None
-        return list(self.engine.functions.values())
-
     def trigger(self, name: str, payload: Any, has_payload: bool, delay: float) -> Execution:
-        """Raises UnknownFunction for a name nobody defines, except in endpoint mode, where
-        the app may know it (its own 404 then says so)."""
-        if self.stopping:
-            raise Unavailable("the emulator is stopping; nothing new is accepted")
-        assert self.engine is not None
-        if self.options.endpoint is not None and name not in self.engine.functions:
-            self.forward(name)
-        execution = self.engine.submit(
-            name, payload=payload, has_payload=has_payload, delay=delay, trigger="trigger"
-        )
-        if self.options.durable:
-            self._flush()  # the trigger is answered once its execution is in the queue on disk
-        return execution
+        return self.submit(name, payload=payload, has_payload=has_payload, delay=delay, trigger="trigger")
 
     def register(self, functions: list[FunctionSpec], endpoint_url: str | None) -> list[dict[str, str]]:
+        """Record an app's registration; each job says "created" or "updated"."""
         known = {spec.name for spec in self.functions()}
         jobs = []
         for spec in functions:
-            status = "updated" if spec.name in self.registered or spec.name in known else "created"
-            self.registered[spec.name] = spec
+            status = "updated" if spec.name in self._registered or spec.name in known else "created"
+            self._registered.add(spec.name)
             jobs.append({"name": spec.name, "status": status})
-        if self.http is not None:  # endpoint mode: the app says what it runs
-            self._publish()
+        self._executor.register(functions)
         return jobs
 
     def function_json(self, spec: FunctionSpec) -> dict[str, Any]:
@@ -433,9 +469,19 @@ class Emulator:
         return function_json(spec, self.clock.now())
 
     def recent(self, limit: int, function: str | None, status: str | None) -> list[dict[str, Any]]:
-        assert self.store is not None  # its reads flush what is buffered first
-        return [s.to_json() for s in self.store.recent_roots(limit, function=function, status=status)]
+        return [s.to_json() for s in self.history().recent_roots(limit, function=function, status=status)]
 
     def tree(self, id_or_prefix: str) -> dict[str, Any]:
-        assert self.store is not None
-        return self.store.tree(id_or_prefix).to_json()
+        return self.history().tree(id_or_prefix).to_json()
+
+    def history(self) -> Store:
+        """The open store (its reads flush what is buffered first); Unavailable once closed."""
+        if self._store is None:
+            raise Unavailable("the emulator is stopping; history is closed")
+        return self._store
+
+
+async def _cancelled(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task

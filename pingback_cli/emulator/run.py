@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import signal
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pingback_cli.emulator.host import Emulator, EmulatorOptions
-from pingback_cli.engine.engine import Event
+from pingback_cli.emulator.signals import stop_on_signals
+from pingback_cli.engine.engine import Event, UnknownFunction
 from pingback_cli.errors import ExitCode, UsageError
 from pingback_cli.models import Execution
 from pingback_cli.project.config import ProjectConfig
@@ -51,9 +50,15 @@ def run_function(
 ) -> RunResult:
     """Run ``name`` as a new root; with ``replay_of`` (an execution id) it is a replay of it.
     ``scheduled_at`` (unix seconds) is the ``scheduledAt`` its requests carry (default: now),
-    for a cron whose handler reads ``ctx.scheduled_at``."""
-    options = options or EmulatorOptions(backoff=backoff)
-    options.backoff = backoff
+    for a cron whose handler reads ``ctx.scheduled_at``.
+
+    Raises UsageError for an unknown name, ProjectError when the project cannot load,
+    Interrupted when Ctrl-C comes before the run began."""
+    # Every execution is recorded by the time the emulator stops (finished or interrupted);
+    # what still runs in the worker then is a handler past its timeout: it gets no grace.
+    options = replace(
+        options or EmulatorOptions(), backoff=backoff, interrupt_reason=INTERRUPTED, stop_grace=0
+    )
     return asyncio.run(
         _run(config, name, payload, has_payload, options, on_event, on_notice, replay_of, scheduled_at)
     )
@@ -70,10 +75,6 @@ async def _run(
     replay_of: str | None = None,
     scheduled_at: float | None = None,
 ) -> RunResult:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
     triggered: list[Execution] = []
 
     def collect(event: Event) -> None:
@@ -82,58 +83,27 @@ async def _run(
         if on_event is not None:
             on_event(event)
 
-    emulator = Emulator(config, options, on_event=collect, on_notice=on_notice)
-    try:
-        starting = asyncio.ensure_future(emulator.start())
-        await _until(starting, stop)
-        if stop.is_set():
-            raise KeyboardInterrupt
-        assert emulator.engine is not None
-        functions = emulator.engine.functions
-        if name not in functions:
-            if emulator.http is None:
-                raise _unknown(name, list(functions))
-            emulator.forward(name)  # endpoint mode: the app may know it; its 404 says if not
-        root = emulator.engine.submit(
-            name,
-            payload=payload,
-            has_payload=has_payload,
-            trigger="replay" if replay_of else "run",
-            replay_of=replay_of,
-            scheduled_at=scheduled_at,
-        )
-        draining = asyncio.ensure_future(emulator.engine.drain())
-        await _until(draining, stop)
-        interrupted = stop.is_set() and emulator.engine.busy
+    async with (
+        stop_on_signals() as stop,
+        Emulator(config, options, on_event=collect, on_notice=on_notice, stop=stop) as emulator,
+    ):
+        try:
+            root = emulator.submit(
+                name,
+                payload=payload,
+                has_payload=has_payload,
+                trigger="replay" if replay_of else "run",
+                replay_of=replay_of,
+                scheduled_at=scheduled_at,
+            )
+        except UnknownFunction:
+            raise _unknown(name, [spec.name for spec in emulator.functions()]) from None
+        interrupted = not await emulator.drain()
         if interrupted:
-            for other in emulator.engine.interrupt(INTERRUPTED):
+            for other in emulator.interrupt(INTERRUPTED):
                 if other.trigger == "trigger" and other not in triggered:
                     triggered.append(other)
         return RunResult(root, triggered, interrupted=interrupted)
-    finally:
-        try:
-            # Every execution is recorded by now (finished or interrupted); what still runs
-            # in the worker is a handler past its timeout, so it gets no grace period.
-            await emulator.stop(INTERRUPTED, grace=0)
-        finally:
-            # Removed only now: a second Ctrl-C during the cleanup would otherwise raise
-            # KeyboardInterrupt in it, leaving history "running" and the worker alive.
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                loop.remove_signal_handler(sig)
-
-
-async def _until(work: asyncio.Future[Any], stop: asyncio.Event) -> None:
-    stopper = asyncio.ensure_future(stop.wait())
-    try:
-        await asyncio.wait({work, stopper}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        stopper.cancel()
-    if work.done():
-        work.result()
-    else:
-        work.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await work
 
 
 def _unknown(name: str, known: list[str]) -> UsageError:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from pingback_cli.engine.clock import AttemptTimeout, Clock, TimerHandle, expire
+from pingback_cli.errors import NotFound
 from pingback_cli.models import Attempt, Execution, FunctionSpec, LogEntry, new_id
 from pingback_cli.protocol import AttemptOutcome, AttemptRequest
 
@@ -37,12 +38,12 @@ class Recorder(Protocol):
     def save(self, execution: Execution) -> None: ...
 
 
-class UnknownFunction(LookupError):
-    pass
+class UnknownFunction(NotFound):
+    """No function of this name is defined (the API answers 404)."""
 
-
-class Unavailable(Exception):
-    """New work is refused (the emulator is stopping); the API answers 503."""
+    def __init__(self, name: str) -> None:
+        super().__init__(f'function "{name}" not found')
+        self.name = name
 
 
 @dataclass(frozen=True)

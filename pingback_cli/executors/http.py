@@ -106,7 +106,8 @@ class HttpExecutor:
         else:  # a bug of ours; the engine records it as this attempt's failure
             result.set_result(AttemptOutcome(None, error=f"internal error in pingback: {error!r}"))
 
-    async def aclose(self) -> None:
+    async def aclose(self, grace: float | None = None) -> None:
+        """Cancel the requests in flight (no handler of ours to give ``grace``), close the client."""
         for task in list(self._tasks):
             task.cancel()
         if self._tasks:

@@ -1,5 +1,5 @@
 """The worker executor: the ``Supervisor`` keeps one current ``WorkerProcess``
-(``executors.process``) and is the executor the engine sees:
+(``executors.process``) and is the executor the engine sees (``executors.base.Executor``):
 it keeps one current worker, replaces it on reload (the old one finishes what it
 runs), and starts a new one when a handler kills the process.
 """
@@ -9,33 +9,31 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from pingback_cli.errors import ProjectError
+from pingback_cli.executors.base import Publish, ReloadResult
 from pingback_cli.executors.process import MAX_ABANDONED, LogCallback, WorkerProcess, describe_exit
+from pingback_cli.models import FunctionSpec
 from pingback_cli.project.config import ProjectConfig
+from pingback_cli.project.specs import build_specs
 from pingback_cli.protocol import AttemptOutcome, AttemptRequest
 
-
-@dataclass
-class ReloadResult:
-    ok: bool
-    added: list[str]
-    removed: list[str]
-    changed: list[str]
-    functions: list[dict[str, Any]]
-    error: ProjectError | None = None
+__all__ = ["ReloadResult", "Supervisor"]
 
 
 class Supervisor:
-    """The worker executor: routes attempts to the current worker, restarts and reloads it."""
+    """The worker executor: routes attempts to the current worker, restarts and reloads it.
+
+    The functions are the project's own, as the worker imported them; ``publish`` gets
+    them (as FunctionSpecs) at start and after each reload, before the switch."""
 
     def __init__(
         self,
         config: ProjectConfig,
         api_url: str,
         *,
+        publish: Publish | None = None,
         on_log: LogCallback | None = None,
         on_restart: Callable[[str], None] | None = None,
         grace: float = 5.0,
@@ -43,6 +41,7 @@ class Supervisor:
     ) -> None:
         self.config = config
         self.api_url = api_url
+        self.publish = publish
         self.on_log = on_log
         self.on_restart = on_restart
         self.grace = grace
@@ -54,10 +53,23 @@ class Supervisor:
         self._recycling = False
         self._retiring: set[asyncio.Task[None]] = set()
 
-    async def start(self) -> list[dict[str, Any]]:
-        self.current = await self._spawn()
-        self.functions = self.current.functions
-        return self.functions
+    async def start(self) -> None:
+        """Start the first worker and publish its functions (ProjectError if it cannot)."""
+        worker = await self._spawn()
+        self.current = worker
+        self.functions = worker.functions
+        self._accept(worker.functions)
+
+    def _accept(self, functions: list[dict[str, Any]]) -> None:
+        if self.publish is not None:
+            self.publish(build_specs(functions))
+
+    def register(self, specs: list[FunctionSpec]) -> None:
+        """The worker runs the project's own functions: a registration changes nothing."""
+
+    def forward(self, name: str) -> FunctionSpec | None:
+        """A name the project does not define cannot run in its worker."""
+        return None
 
     async def _spawn(self) -> WorkerProcess:
         worker = WorkerProcess(
@@ -147,32 +159,24 @@ class Supervisor:
         self._retiring.add(task)
         task.add_done_callback(self._retiring.discard)
 
-    async def reload(self, accept: Callable[[list[dict[str, Any]]], object] | None = None) -> ReloadResult:
+    async def reload(self) -> ReloadResult:
         """Start a fresh worker; switch to it only once it has reported its functions and
-        ``accept`` (which raises ProjectError for functions it refuses) took them."""
+        ``publish`` took them (invalid options refuse it: the old worker keeps serving)."""
         try:
             fresh = await self._spawn()
         except ProjectError as exc:
-            return ReloadResult(False, [], [], [], self.functions, error=exc)
-        if accept is not None:
-            try:
-                accept(fresh.functions)
-            except ProjectError as exc:
-                await fresh.stop(grace=0)
-                return ReloadResult(False, [], [], [], self.functions, error=exc)
-        before = {f["name"]: f for f in self.functions}
-        after = {f["name"]: f for f in fresh.functions}
+            return ReloadResult.refused(self.functions, exc)
+        try:
+            self._accept(fresh.functions)
+        except ProjectError as exc:
+            await fresh.stop(grace=0)
+            return ReloadResult.refused(self.functions, exc)
+        result = ReloadResult.compare(self.functions, fresh.functions)
         old, self.current = self.current, fresh
         self.functions = fresh.functions
         if old is not None:
             self._retire_later(old)
-        return ReloadResult(
-            True,
-            added=sorted(after.keys() - before.keys()),
-            removed=sorted(before.keys() - after.keys()),
-            changed=sorted(n for n in after.keys() & before.keys() if after[n] != before[n]),
-            functions=fresh.functions,
-        )
+        return result
 
     async def _retire(self, worker: WorkerProcess) -> None:
         loop = asyncio.get_running_loop()

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from pingback_cli import state as statedir
-from pingback_cli.errors import HistoryError, UsageError
+from pingback_cli.errors import HistoryError, NotFound, UsageError
 from pingback_cli.history.codec import (
     SELECT,
     SELECT_ROOT,
@@ -297,7 +297,7 @@ class Store:
         """The execution with exactly this id, without children."""
         rows = self._query(f"SELECT {SELECT} FROM executions WHERE id = ?", (execution_id,))
         if not rows:
-            raise UsageError(f'no execution "{execution_id}"', hint=_RUNS_HINT)
+            raise NotFound(f'no execution "{execution_id}"', hint=_RUNS_HINT)
         return decode_row(rows[0])
 
     def resolve(self, prefix: str) -> str:
@@ -317,7 +317,7 @@ class Store:
             )
         ]
         if not ids:
-            raise UsageError(f'no execution matches "{wanted}"', hint=_RUNS_HINT)
+            raise NotFound(f'no execution matches "{wanted}"', hint=_RUNS_HINT)
         if len(ids) == 1 or ids[0] == wanted:
             return ids[0]
         [(total,)] = self._query("SELECT COUNT(*) FROM executions WHERE id >= ? AND id < ?", bounds)
@@ -342,7 +342,7 @@ class Store:
             if parent is not None:
                 parent.children.append(node)
         if execution_id not in nodes:
-            raise UsageError(f'no execution "{execution_id}"', hint=_RUNS_HINT)
+            raise NotFound(f'no execution "{execution_id}"', hint=_RUNS_HINT)
         return nodes[execution_id]
 
     def recent_roots(

@@ -11,7 +11,7 @@ import pytest
 
 from pingback_cli.emulator.api import MAX_BODY_BYTES, create_app
 from pingback_cli.engine.engine import UnknownFunction
-from pingback_cli.errors import UsageError
+from pingback_cli.errors import NotFound, UsageError
 from pingback_cli.models import Execution, FunctionSpec, iso
 
 NOW = 1_764_324_900.0
@@ -74,7 +74,7 @@ class FakePlatform:
             return {"executionId": KNOWN_ID, "children": []}
         if id_or_prefix == "ab":
             raise UsageError('"ab" matches 2 executions: ab000000.., ab111111..; type more characters')
-        raise UsageError(f'no execution matches "{id_or_prefix}"')
+        raise NotFound(f'no execution matches "{id_or_prefix}"')
 
 
 @pytest.fixture

@@ -319,7 +319,7 @@ async def test_a_trigger_while_the_emulator_stops_is_503_not_lost(tmp_path: Path
     """``Emulator.stop()`` refuses new work first, so nothing is accepted that could be left
     pending; the API says 503 (the random-signal tests in test_signals.py check the history)."""
     from pingback_cli.emulator.host import Emulator
-    from pingback_cli.engine.engine import Unavailable
+    from pingback_cli.errors import Unavailable
     from pingback_cli.project.config import ProjectConfig
 
     emulator = Emulator(ProjectConfig(root=tmp_path))
