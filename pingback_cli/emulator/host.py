@@ -37,24 +37,23 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from pingback_cli.emulator.server import ApiServer
+from pingback_cli.emulator.server import ApiServer, api_key_for
 from pingback_cli.emulator.signals import unless_stopped
 from pingback_cli.engine.clock import Clock, SystemClock
 from pingback_cli.engine.cron_timer import CronScheduler
 from pingback_cli.engine.engine import Engine, Event, Limits, UnknownFunction
-from pingback_cli.errors import HistoryError, Interrupted, Unavailable, UsageError
+from pingback_cli.errors import HistoryError, Interrupted, Unavailable
 from pingback_cli.executors.base import Executor, ReloadResult
 from pingback_cli.history.queue import DEV_QUEUE, take_over
 from pingback_cli.history.store import Store, history_path
 from pingback_cli.models import Execution, FunctionSpec
-from pingback_cli.project.config import DEV_API_KEY, DEV_CRON_SECRET, ProjectConfig
+from pingback_cli.project.config import DEV_CRON_SECRET, ProjectConfig
 from pingback_cli.project.manifest import write_manifest
 
 if TYPE_CHECKING:
     from pingback_cli.protocol import AttemptOutcome, AttemptRequest
 
 FLUSH_INTERVAL = 0.1
-LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 @dataclass
@@ -95,20 +94,6 @@ class ReloadRecord:
     at: float
     changes: str | None
     error: str | None
-
-
-def api_key_for(host: str) -> str | None:
-    """Beyond loopback, every request must carry the project's (non-default) API key."""
-    if host in LOOPBACK:
-        return None
-    key = os.environ.get("PINGBACK_API_KEY", "")
-    if not key or key == DEV_API_KEY:
-        raise UsageError(
-            f"refusing to serve the API on {host} without a secret API key",
-            hint="set PINGBACK_API_KEY to a secret value (clients send it as a Bearer token), "
-            "or keep the default --host 127.0.0.1",
-        )
-    return key
 
 
 class Emulator:
@@ -183,6 +168,7 @@ class Emulator:
         await self._close()
 
     async def _start(self) -> None:
+        api_key = self.options.api_key or api_key_for(self.options.host)  # refused before any work
         closing = self._closing
         self._engine.store = self._open_history()
         closing.callback(self._close_history)
@@ -198,7 +184,6 @@ class Emulator:
         try:
             from pingback_cli.emulator.api import create_app
 
-            api_key = self.options.api_key or api_key_for(self.options.host)
             await self._api.serve(create_app(self, api_key=api_key, extra=self._dashboard(api_key)))
         except BaseException:
             loading.cancel()

@@ -8,10 +8,28 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import socket
 from typing import Any
 
-from pingback_cli.errors import PingbackError
+from pingback_cli.errors import PingbackError, UsageError
+from pingback_cli.project.config import DEV_API_KEY
+
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def api_key_for(host: str) -> str | None:
+    """Beyond loopback, every request must carry the project's (non-default) API key."""
+    if host in LOOPBACK:
+        return None
+    key = os.environ.get("PINGBACK_API_KEY", "")
+    if not key or key == DEV_API_KEY:
+        raise UsageError(
+            f"refusing to serve the API on {host} without a secret API key",
+            hint="set PINGBACK_API_KEY to a secret value (clients send it as a Bearer token), "
+            "or keep the default --host 127.0.0.1",
+        )
+    return key
 
 
 class ApiServer:

@@ -7,12 +7,11 @@ the other actions answer that `pingback dev` is needed.
 from __future__ import annotations
 
 import asyncio
-import signal
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from pingback_cli.emulator.dev import _api_key_for as api_key_for
-from pingback_cli.emulator.server import ApiServer
+from pingback_cli.emulator.server import ApiServer, api_key_for
+from pingback_cli.emulator.signals import stop_on_signals
 from pingback_cli.history.store import Store, history_path
 from pingback_cli.project.config import ProjectConfig
 
@@ -48,19 +47,14 @@ async def _serve(
     from pingback_cli.dashboard.app import dashboard_routes
     from pingback_cli.dashboard.source import HistorySource
 
-    loop = asyncio.get_running_loop()
-    stop = asyncio.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    source = HistorySource(config.root, store)
-    server = ApiServer(options.host, options.port)
-    server.bind()
-    try:
-        await server.serve(Starlette(routes=dashboard_routes(source, host=options.host, api_key=api_key)))
-        on_ready(server.url)
-        await stop.wait()
-    finally:
-        source.close()
-        await server.stop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(sig)
+    async with stop_on_signals() as stop:
+        source = HistorySource(config.root, store)
+        server = ApiServer(options.host, options.port)
+        server.bind()
+        try:
+            await server.serve(Starlette(routes=dashboard_routes(source, host=options.host, api_key=api_key)))
+            on_ready(server.url)
+            await stop.wait()
+        finally:
+            source.close()
+            await server.stop()
