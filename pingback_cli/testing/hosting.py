@@ -71,10 +71,12 @@ class Hosting:
 
         self._api = ApiServer("127.0.0.1", 0)
         self._api.bind()
-        supervisor = Supervisor(config, self._api.url, on_log=self._on_log, grace=0)
+        published: list[FunctionSpec] = []
+        supervisor = Supervisor(config, self._api.url, publish=published.extend, on_log=self._on_log, grace=0)
         self.driver.use(supervisor)
         self.driver.call(self._api.serve(self._app()))
-        return build_specs(self.driver.call(supervisor.start()))
+        self.driver.call(supervisor.start())  # publishes the worker's functions as specs
+        return published
 
     def _on_log(self, execution_id: str, attempt: int, entry: dict[str, Any]) -> None:
         if self.platform.engine is not None:
