@@ -13,7 +13,6 @@ from pingback_cli.executors.inprocess import InProcessExecutor
 from pingback_cli.models import Execution as Record
 from pingback_cli.models import FunctionSpec
 from pingback_cli.project.config import ProjectConfig
-from pingback_cli.project.specs import build_specs
 from pingback_cli.testing.driver import Driver
 from pingback_cli.testing.project import EnvironmentPatch, load_here
 from pingback_cli.testing.transport import PLATFORM_URL, InstalledOpener, PlatformTransport
