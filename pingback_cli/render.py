@@ -62,6 +62,8 @@ EVENT_STYLES: dict[str, str] = {
     "paused": "dim",
 }
 
+TREE_LINES = 500
+"""About how many lines a tree may take before the rest is left out (JSON has it all)."""
 HEAD_CHILDREN = 20
 """How many children a crowded node shows before summarising the rest."""
 HIDDEN_FAILED = 20
@@ -343,19 +345,29 @@ def execution_tree(
     max_payload: int = 60,
     show_logs: bool = True,
     max_children: int = 50,
+    max_lines: int = TREE_LINES,
 ) -> Tree:
     """One node per execution, fan-out children nested under their parent.
 
     A node with more than ``max_children`` children shows the first few, a count of
-    the rest by status, and then the failed ones among the rest.
+    the rest by status, and then the failed ones among the rest. Past about ``max_lines``
+    lines the rest is left out, with one line saying how many executions and where they are.
     """
     tree = Tree(_node_label(root, max_payload), guide_style="dim")
     stack: list[tuple[Execution, Tree]] = [(root, tree)]
-    while stack:
+    used = 1
+    while stack and used < max_lines:
         execution, node = stack.pop()
         for line in _node_details(execution, show_logs):
             node.add(line)
-        stack.extend(_add_children(node, execution.children, max_children, max_payload))
+            used += line.plain.count("\n") + 1
+        added = _add_children(node, execution.children, max_children, max_payload)
+        used += len(added)
+        stack.extend(added)
+    if stack:
+        total = len(_walk(root))
+        more = f"{glyph('more')} only part of this tree of {total:,} executions is shown"
+        tree.add(Text(f"{more}: pingback show {short_id(root.id)} --json has all of it", style="dim"))
     return tree
 
 

@@ -139,33 +139,3 @@ def read_instant(flag: str, value: str) -> float:
         raise UsageError(
             f"{flag} {value!r} is not a point in time", hint="write ISO-8601 UTC, e.g. 2026-12-01T02:59:00Z"
         ) from None
-
-
-class LogStream:
-    """Live log lines, at most ``limit`` per execution, then one note saying the rest is kept."""
-
-    def __init__(self, limit: int = 200) -> None:
-        self.limit = limit
-        self._counts: dict[str, int] = {}
-
-    def line(self, event: Any) -> Any:
-        from rich.text import Text
-
-        from pingback_cli.render import log_line, short_id
-        from pingback_cli.terminal import glyph, printable
-
-        execution = event.execution
-        seen = self._counts.get(execution.id, 0) + 1
-        if seen > self.limit + 1:
-            return None
-        self._counts[execution.id] = seen
-        if seen == self.limit + 1:
-            return Text(
-                f"  {printable(execution.function)} {short_id(execution.id)}  {glyph('more')} more logs "
-                f"are recorded but not shown live (pingback show {short_id(execution.id)})",
-                style="dim",
-            )
-        return log_line(execution, event.log)
-
-    def forget(self, execution_id: str) -> None:
-        self._counts.pop(execution_id, None)

@@ -25,6 +25,12 @@ def dev(
     app: AppOption = None,
     endpoint: EndpointOption = None,
     secret: SecretOption = None,
+    quiet: Annotated[
+        bool,
+        typer.Option(
+            "--quiet", "-q", help="Print only failures, retries, skips and one summary line per run."
+        ),
+    ] = False,
 ) -> None:
     """Emulate the platform: fire crons on schedule, queue and run tasks, reload on save.
 
@@ -52,22 +58,23 @@ def dev(
                 endpoint=endpoint,
                 secret=secret,
             ),
-            LiveView(terminal()),
+            LiveView(terminal(), quiet=quiet),
         )
 
 
 class LiveView:
     """Event lines as they happen, and each root's tree when it finishes."""
 
-    def __init__(self, out: Any) -> None:
-        from pingback_cli.cli.common import LogStream
+    def __init__(self, out: Any, *, quiet: bool = False) -> None:
+        from pingback_cli.live import LiveFeed
 
         self.out = out
-        self.logs = LogStream()
+        self.feed = LiveFeed("quiet" if quiet else "dev")
 
     def ready(self, info: Any) -> None:
         from rich.text import Text
 
+        from pingback_cli import times
         from pingback_cli.render import function_table
         from pingback_cli.terminal import printable
 
@@ -75,8 +82,8 @@ class LiveView:
         header = Text()
         header.append("pingback dev", style="bold")
         header.append(f"  {info.root}\n", style="dim")
-        header.append(f"  {len(info.functions)} functions ({crons} crons, ")
-        header.append(f"{len(info.functions) - crons} tasks)\n")
+        header.append(f"  {_count(len(info.functions), 'function')} ({_count(crons, 'cron')}, ")
+        header.append(f"{_count(len(info.functions) - crons, 'task')})\n")
         header.append("  API      ")
         header.append(info.api_url, style="cyan")
         header.append("\n  dashboard ")
@@ -84,32 +91,24 @@ class LiveView:
         if info.endpoint:
             header.append("\n  endpoint ")
             header.append(printable(info.endpoint), style="cyan")
+            header.append(
+                f"\n           your app registers and triggers here when it runs with "
+                f"PINGBACK_PLATFORM_URL={info.api_url}\n           and passes "
+                'platform_url=os.environ.get("PINGBACK_PLATFORM_URL") to Pingback(...)',
+                style="dim",
+            )
         header.append("\n  reload   ")
         header.append("on" if info.reload else "off", style="green" if info.reload else "yellow")
-        header.append(f"\n  history  {info.history}\n", style=None)
+        header.append(f"\n  history  {info.history}", style=None)
+        zone = "UTC" if times.in_utc() else f"local ({times.zone()})"
+        header.append(f"\n  times    {zone}; cron schedules are in UTC\n", style=None)
         self.out.print(header)
         self.out.print(function_table(info.functions, _now()))
         self.out.print(Text("Waiting for crons and triggers. Ctrl-C to stop.", style="dim"))
 
     def event(self, event: Any) -> None:
-        from pingback_cli.render import event_line, execution_tree, tree_summary
-
-        execution = event.execution
-        if event.kind == "log" and event.log is not None:
-            line = self.logs.line(event)
-            if line is not None:
-                self.out.print(line)
-        elif event.kind == "finished":
-            for done in execution.walk():
-                self.logs.forget(done.id)
-            # Always the tree: for a task with no logs or children it is the one line with
-            # its result, which the summary below does not show.
-            self.out.print(execution_tree(execution))
-            self.out.print(tree_summary(execution))
-        elif event.kind in ("started", "succeeded") and execution.parent_id is not None:
-            return
-        else:
-            self.out.print(event_line(event.kind, execution, detail=event.detail, at=event.at))
+        for line in self.feed.lines(event):
+            self.out.print(line)
 
     def reloading(self, paths: list[str]) -> None:
         from rich.text import Text
@@ -150,6 +149,10 @@ class LiveView:
         self.out.print(Text(f"{_clock()}  stopped{note}", style="dim"))
 
 
+def _count(number: int, word: str) -> str:
+    return f"{number} {word}{'' if number == 1 else 's'}"
+
+
 def _now() -> float:
     import time
 
@@ -159,4 +162,6 @@ def _now() -> float:
 def _clock() -> str:
     import time
 
-    return time.strftime("%H:%M:%S", time.gmtime())
+    from pingback_cli import times
+
+    return times.clock(time.time())

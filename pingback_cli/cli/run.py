@@ -90,18 +90,13 @@ def show_result(out: Any, result: Any, *, json_output: bool) -> None:
 
 
 def _live(out: Any) -> Any:
-    """Stream logs, retries and failures while the run goes on."""
-    from pingback_cli.cli.common import LogStream
-    from pingback_cli.render import event_line
+    """Stream logs, retries and failures while the run goes on (capped per tree)."""
+    from pingback_cli.live import LiveFeed
 
-    logs = LogStream()
+    feed = LiveFeed("run")
 
     def show(event: Any) -> None:
-        if event.kind == "log" and event.log is not None:
-            line = logs.line(event)
-            if line is not None:
-                out.print(line)
-        elif event.kind in ("retrying", "failed"):
-            out.print(event_line(event.kind, event.execution, detail=event.detail, at=event.at))
+        for line in feed.lines(event):
+            out.print(line)
 
     return show

@@ -1,0 +1,134 @@
+"""What a live view prints for each engine event, for `pingback dev` and `pingback run`: one
+policy, so a runaway fan-out or a chatty cron never floods the terminal.
+
+Each tree gets a budget of lines while it runs (``LINES_PER_TREE``); past it, one line says
+where everything is, and a running count follows every ``COUNT_EVERY`` executions. A
+finished tree prints as a tree (bounded by ``render.execution_tree``) and a summary line.
+``quiet`` keeps failures, retries, skips and one summary line per tree. Builds renderables;
+never prints.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import RenderableType
+from rich.text import Text
+
+from pingback_cli.render import event_line, execution_tree, log_line, short_id, tree_summary
+from pingback_cli.terminal import glyph, printable
+
+LINES_PER_TREE = 200
+"""Live lines (events and logs) per tree while it runs; the finished tree and its summary come
+on top."""
+LOGS_PER_EXECUTION = 200
+COUNT_EVERY = 10_000
+"""A capped tree says how many executions it has started every this many."""
+QUIET_KINDS = frozenset({"failed", "retrying", "skipped", "interrupted"})
+
+
+class LiveFeed:
+    """Turns engine events into the lines to print (``lines(event)``).
+
+    ``mode``: "dev" (roots' starts, fires, schedules, every tree when it finishes), "run"
+    (logs, retries and failures only; the caller prints the final tree), or "quiet"
+    (`dev --quiet`)."""
+
+    def __init__(self, mode: str = "dev", *, lines_per_tree: int = LINES_PER_TREE) -> None:
+        self.mode = mode
+        self.lines_per_tree = lines_per_tree
+        self._used: dict[str, int] = {}
+        self._started: dict[str, int] = {}
+        self._names: dict[str, str] = {}
+        self._logs: dict[str, int] = {}
+
+    def lines(self, event: Any) -> list[RenderableType]:
+        execution = event.execution
+        root = execution.root_id
+        if execution.parent_id is None:
+            self._names.setdefault(root, execution.function)
+        if event.kind == "started":
+            self._started[root] = self._started.get(root, 0) + 1
+        if event.kind == "finished":
+            return self._finished(execution, event.at)
+        line = self._line(event)
+        counted = self._count_line(root) if event.kind == "started" else []
+        if line is None:
+            return counted
+        note = self._spend(root)
+        shown = [*note, line] if self._has_budget(root) else note
+        return [*shown, *counted]
+
+    # -- what an event shows, before the budget ---------------------------------------
+
+    def _line(self, event: Any) -> RenderableType | None:
+        kind, execution = event.kind, event.execution
+        if kind == "log":
+            return self._log(event) if self.mode != "quiet" else None
+        if self.mode == "quiet" or self.mode == "run":
+            if kind not in QUIET_KINDS or (self.mode == "run" and kind == "skipped"):
+                return None
+        elif kind in ("started", "succeeded") and execution.parent_id is not None:
+            return None
+        return event_line(kind, execution, detail=event.detail, at=event.at)
+
+    def _log(self, event: Any) -> RenderableType | None:
+        execution = event.execution
+        if event.log is None:
+            return None
+        seen = self._logs[execution.id] = self._logs.get(execution.id, 0) + 1
+        if seen > LOGS_PER_EXECUTION + 1:
+            return None
+        if seen == LOGS_PER_EXECUTION + 1:
+            short = short_id(execution.id)
+            return Text(
+                f"  {printable(execution.function)} {short}  {glyph('more')} more logs are recorded "
+                f"but not shown live (pingback show {short})",
+                style="dim",
+            )
+        return log_line(execution, event.log)
+
+    # -- the per-tree budget -------------------------------------------------------------
+
+    def _has_budget(self, root: str) -> bool:
+        return self._used.get(root, 0) <= self.lines_per_tree
+
+    def _spend(self, root: str) -> list[RenderableType]:
+        """Count a line against ``root``'s budget; the line past it says the output is capped."""
+        used = self._used[root] = self._used.get(root, 0) + 1
+        if used != self.lines_per_tree + 1:
+            return []
+        return [
+            Text(
+                f"{glyph('more')} {self._who(root)}: live output capped at {self.lines_per_tree} lines "
+                f"for this run; pingback show {short_id(root)} has everything",
+                style="dim",
+            )
+        ]
+
+    def _count_line(self, root: str) -> list[RenderableType]:
+        started = self._started.get(root, 0)
+        if self._has_budget(root) or started % COUNT_EVERY:
+            return []
+        return [
+            Text(f"{glyph('more')} {self._who(root)}: {started:,} executions started so far", style="dim")
+        ]
+
+    def _who(self, root: str) -> str:
+        name = self._names.get(root)
+        return f"{printable(name)} {short_id(root)}" if name else short_id(root)
+
+    # -- a finished tree -----------------------------------------------------------------
+
+    def _finished(self, root: Any, at: float) -> list[RenderableType]:
+        for key in (self._used, self._started, self._names):
+            key.pop(root.id, None)
+        for done in root.walk():
+            self._logs.pop(done.id, None)
+        if self.mode == "run":
+            return []
+        if self.mode == "quiet":
+            return [event_line("finished", root, detail=tree_summary(root).plain, at=at)]
+        # Always the tree: for a task with no logs or children it is the one line with its
+        # result, which the summary does not show.
+        return [execution_tree(root), tree_summary(root)]
