@@ -117,8 +117,8 @@ def test_empty_listings_say_why(project: Path) -> None:
 def test_runs_status_failed_includes_runs_whose_children_failed(project: Path) -> None:
     (project / "durable" / "fails.py").write_text(
         "from durable.jobs import pb\n\n\n"
-        '@pb.task("fan")\ndef fan(ctx):\n    ctx.task("boom")\n\n\n'
-        '@pb.task("boom")\ndef boom(ctx):\n    raise RuntimeError("child failed")\n',
+        '@pb.task("fan")\ndef fan(ctx):\n    ctx.task("kaboom")\n\n\n'
+        '@pb.task("kaboom")\ndef kaboom(ctx):\n    raise RuntimeError("child failed")\n',
         encoding="utf-8",
     )
     pyproject = project / "pyproject.toml"
