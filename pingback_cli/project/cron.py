@@ -33,6 +33,7 @@ GENERIC_FIX = (
     "write 5 fields (minute hour day-of-month month day-of-week), 6 with a leading second, "
     'or an alias like @daily, in UTC, e.g. "*/15 * * * *"'
 )
+_LIMITS = ((0, 59), (0, 59), (0, 23), (1, 31), (1, 12), (0, 7))
 _SAMPLE = 60
 _SAMPLE_SPAN = 400 * 86400.0
 _UNITS = (("month", 0), ("day", 86400), ("hour", 3600), ("minute", 60))
@@ -142,6 +143,49 @@ def intervals(expr: str, after: float) -> Cadence:
     rest = [gap for gap in gaps if gap != typical]
     others = (min(rest), max(rest)) if rest else None
     return Cadence(typical, min(gaps), max(gaps), others, _across(times, typical) if rest else None)
+
+
+def schedule_notes(expr: str) -> list[tuple[str, str]]:
+    """(message, fix) for each part of a valid ``expr`` the platform reads unlike standard cron.
+
+    Fewer than 5 fields (``CronExpression.parse`` right-aligns them), a step past the field's
+    range (``parseRepeat`` keeps only its first value) and a day-of-month L text other than
+    ``L`` (``isLInExpressions``: any of them is the last day). Raises ScheduleError if invalid.
+    """
+    fields = _fields(expr)
+    notes: list[tuple[str, str]] = []
+    if fields.written < 5:
+        from pingback_cli.project.cron_text import canonical
+
+        notes.append(
+            (
+                f"cron expression {quoted(expr)} has {fields.written} field{'s' * (fields.written != 1)}; "
+                f'the platform fills the missing leading ones, reading it as "{canonical(fields) or expr}" '
+                f"({describe(expr)})",
+                "write all 5 fields: minute hour day-of-month month day-of-week",
+            )
+        )
+    for index, text in enumerate(fields.texts):
+        for item in text.split(","):
+            base, _, step = item.partition("/")
+            low, high = _LIMITS[index]
+            if step.isdigit() and int(step) > high - low + 1 and base in ("*", str(low)):
+                notes.append(
+                    (
+                        f"{FIELD_NAMES[index]} field {quoted(text)} steps by {int(step)}, more than its "
+                        f"{high - low + 1} values, so the platform takes only {low}",
+                        f"write {low} if that is meant, or a step of at most {high - low + 1}",
+                    )
+                )
+    if any(isinstance(day, str) and day != "L" for day in fields.values[DAY_OF_MONTH]):
+        notes.append(
+            (
+                f"day-of-month field {quoted(fields.texts[DAY_OF_MONTH])} is the last day of the month on "
+                "the platform, whatever the number next to the L",
+                "write L for the last day of the month, or put 5L in day-of-week for its last Friday",
+            )
+        )
+    return notes
 
 
 def typical_interval(expr: str, after: float) -> float:

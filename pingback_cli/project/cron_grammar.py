@@ -160,7 +160,12 @@ def parse(expression: str) -> CronFields:
                 text, nth = _split_nth(text)
             values.append(_parse_field(index, text))
         except _FieldError as exc:
-            raise GrammarError(_field_message(expression, index, texts[index], str(exc))) from None
+            shifted = (
+                ""
+                if len(atoms) >= 5
+                else f" (the platform reads {len(atoms)} fields as {' '.join(FIELD_NAMES[start:])})"
+            )
+            raise GrammarError(_field_message(expression, index, texts[index], str(exc)) + shifted) from None
     values[DAY_OF_MONTH] = _fit_month(expression, values[DAY_OF_MONTH], values[MONTH])
     return CronFields(tuple(values), nth, tuple(texts), written or len([a for a in atoms if a]))
 

@@ -97,6 +97,21 @@ def _never_fires(value: Any, raw: Mapping[str, Any], now: float) -> Problem | No
     return None
 
 
+def _reads_differently(value: Any, raw: Mapping[str, Any], now: float) -> Problem | None:
+    """A schedule the platform accepts but reads unlike standard cron (``project.cron.schedule_notes``)."""
+    if raw.get("type") != "cron":
+        return None
+    from pingback_cli.project.cron import ScheduleError, schedule_notes
+
+    try:
+        notes = schedule_notes(value)
+    except ScheduleError:
+        return None
+    if not notes:
+        return None
+    return Problem("; ".join(message for message, _ in notes), "; ".join(fix for _, fix in notes))
+
+
 def _timeout_format(value: Any, raw: Mapping[str, Any], now: float) -> Problem | None:
     try:
         read_timeout(value)
@@ -141,6 +156,14 @@ OPTION_RULES: tuple[OptionRule, ...] = (
         True,
         "a cron schedule the platform accepts but never fires",
         _never_fires,
+    ),
+    OptionRule(
+        "schedule-reads-differently",
+        "schedule",
+        "warning",
+        True,
+        "a cron schedule the platform reads unlike standard cron (4 fields, */61, day-of-month 5L)",
+        _reads_differently,
     ),
     OptionRule(
         "retries-range",

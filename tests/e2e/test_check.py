@@ -30,6 +30,18 @@ CASES: dict[str, tuple[str, list[tuple[str, str, str]]]] = {
         "error",
         [("jobs.py", '@pb.cron("short-months"', "day 31 never occurs in April, June, September or November")],
     ),
+    "schedule-reads-differently": (
+        "warning",
+        [
+            (
+                "jobs.py",
+                '@pb.cron("four-fields"',
+                "has 4 fields; the platform fills the missing leading ones",
+            ),
+            ("jobs.py", '@pb.cron("big-step"', 'minute field "*/61" steps by 61'),
+            ("jobs.py", '@pb.cron("last-day"', 'day-of-month field "5L" is the last day of the month'),
+        ],
+    ),
     "timeout-over-interval": (
         "warning",
         [("jobs.py", '@pb.cron("slow-every-minute"', "fires every minute, but its timeout is 2m00s")],

@@ -12,6 +12,7 @@ from pingback_cli.project.cron import (
     intervals,
     next_fire,
     next_fires,
+    schedule_notes,
     typical_interval,
     validate_schedule,
 )
@@ -334,3 +335,26 @@ def test_next_fire_is_strictly_after_and_on_step(after: float, step: int) -> Non
     fire = next_fire(f"*/{step} * * * *", after)
     assert after < fire <= after + step * MINUTE
     assert fire % (step * MINUTE) == 0
+
+
+@pytest.mark.parametrize(
+    ("expr", "notes"),
+    [
+        ("*/15 * * * *", []),
+        ("@daily", []),
+        ("0 0 L * *", []),
+        ("0 9 * *", ['has 4 fields; the platform fills the missing leading ones, reading it as "* 0 9 * *"']),
+        ("", ['has 0 fields; the platform fills the missing leading ones, reading it as "* * * * *"']),
+        (
+            "*/61 * * * *",
+            ['minute field "*/61" steps by 61, more than its 60 values, so the platform takes only 0'],
+        ),
+        ("0 0 */32 * *", ["steps by 32, more than its 31 values, so the platform takes only 1"]),
+        ("0 0 5L * *", ['day-of-month field "5L" is the last day of the month on the platform']),
+    ],
+)
+def test_schedule_notes(expr: str, notes: list[str]) -> None:
+    found = [message for message, _ in schedule_notes(expr)]
+    assert len(found) == len(notes)
+    for message, expected in zip(found, notes, strict=True):
+        assert expected in message
