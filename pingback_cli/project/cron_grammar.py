@@ -160,14 +160,17 @@ def parse(expression: str) -> CronFields:
                 text, nth = _split_nth(text)
             values.append(_parse_field(index, text))
         except _FieldError as exc:
-            shifted = (
-                ""
-                if len(atoms) >= 5
-                else f" (the platform reads {len(atoms)} fields as {' '.join(FIELD_NAMES[start:])})"
-            )
-            raise GrammarError(_field_message(expression, index, texts[index], str(exc)) + shifted) from None
+            message = _field_message(expression, index, texts[index], str(exc))
+            raise GrammarError(message + _shifted(len(atoms))) from None
     values[DAY_OF_MONTH] = _fit_month(expression, values[DAY_OF_MONTH], values[MONTH])
     return CronFields(tuple(values), nth, tuple(texts), written or len([a for a in atoms if a]))
+
+
+def _shifted(count: int) -> str:
+    """How the platform lined up fewer than 5 fields, for an error message."""
+    if count >= 5:
+        return ""
+    return f" (the platform reads {count} field{'s' * (count != 1)} as {' '.join(FIELD_NAMES[6 - count :])})"
 
 
 def _field_message(expression: str, index: int, text: str, reason: str) -> str:

@@ -228,11 +228,11 @@ REQUESTS = [
     *(
         BadRequest("POST", REGISTER, 400, needle, _register({"name": "x", **entry}))
         for entry, needle in [
-            ({"type": "cron", "schedule": "bad"}, "has 1 field"),
-            ({"type": "cron", "schedule": "* * * * * *"}, "has 6 fields"),
+            ({"type": "cron", "schedule": "bad"}, 'day-of-week field "bad"'),
+            ({"type": "cron", "schedule": "* * * * * * *"}, "has 7 fields"),
             ({"type": "cron", "schedule": "61 * * * *"}, 'minute field "61"'),
-            ({"type": "cron", "schedule": "*/99 * * * *"}, "has step 99"),
-            ({"type": "cron", "schedule": "0 0 31 2 *"}, "never fires"),
+            ({"type": "cron", "schedule": "*/0 * * * *"}, 'has the step "0"'),
+            ({"type": "cron", "schedule": "0 0 31 2 *"}, "never occurs in February"),
             ({"type": "cron", "schedule": 5}, "a cron schedule must be a string"),
             ({"type": "cron"}, "a cron schedule must be a string"),
             ({"type": "task", "options": {"timeout": 5}}, "timeout must be a string"),
