@@ -17,6 +17,12 @@ from .conftest import RunCheck
 EXPECTED: dict[str, tuple[str, int, str, str | None]] = {
     "invalid-schedule": ("error", 1, "the platform does not wrap ranges", "bad-schedule"),
     "never-fires": ("error", 1, "day 31 never occurs in April, June, September or November", "short-months"),
+    "schedule-reads-differently": (
+        "warning",
+        3,
+        'has 4 fields; the platform fills the missing leading ones, reading it as "* 0 9 * *"',
+        "four-fields",
+    ),
     "timeout-over-interval": (
         "warning",
         1,
