@@ -17,7 +17,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from pingback_cli.executors.worker import ReloadResult
+from pingback_cli.executors.base import ReloadResult
 from pingback_cli.models import FunctionSpec
 from pingback_cli.project.loader import RawFunction
 from pingback_cli.project.specs import build_specs
@@ -63,7 +63,7 @@ class InProcessExecutor:
 
     async def reload(self) -> ReloadResult:
         """Code in this process is not imported again: the functions stay as they are."""
-        return ReloadResult(True, [], [], [], self.functions)
+        return ReloadResult.compare(self.functions, self.functions)
 
     def register(self, specs: list[FunctionSpec]) -> None:
         """The project's own functions run here: a registration changes nothing."""

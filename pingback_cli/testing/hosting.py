@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from pingback_cli.errors import UsageError
+from pingback_cli.errors import NotFound
 from pingback_cli.executors.inprocess import InProcessExecutor
 from pingback_cli.models import Execution as Record
 from pingback_cli.models import FunctionSpec
@@ -156,4 +156,4 @@ class ApiPlatform:
             for record in root.record.walk():
                 if record.id.startswith(id_or_prefix):
                     return record.to_json()
-        raise UsageError(f'no execution matches "{id_or_prefix}"')
+        raise NotFound(f'no execution matches "{id_or_prefix}"')
