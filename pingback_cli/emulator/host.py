@@ -37,23 +37,22 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from pingback_cli.emulator.recorder import Recorder
 from pingback_cli.emulator.server import ApiServer, api_key_for
 from pingback_cli.emulator.signals import unless_stopped
 from pingback_cli.engine.clock import Clock, SystemClock
 from pingback_cli.engine.cron_timer import CronScheduler
 from pingback_cli.engine.engine import Engine, Event, Limits, UnknownFunction
-from pingback_cli.errors import HistoryError, Interrupted, Unavailable
-from pingback_cli.executors.base import Executor, ReloadResult
-from pingback_cli.history.queue import DEV_QUEUE, take_over
-from pingback_cli.history.store import Store, history_path
+from pingback_cli.errors import Interrupted, Unavailable
+from pingback_cli.executors.base import Executor, ReloadRecord, ReloadResult
+from pingback_cli.history.queue import take_over
+from pingback_cli.history.store import Store
 from pingback_cli.models import Execution, FunctionSpec
 from pingback_cli.project.config import DEV_CRON_SECRET, ProjectConfig
 from pingback_cli.project.manifest import write_manifest
 
 if TYPE_CHECKING:
     from pingback_cli.protocol import AttemptOutcome, AttemptRequest
-
-FLUSH_INTERVAL = 0.1
 
 
 @dataclass
@@ -85,15 +84,6 @@ class EmulatorOptions:
 
 
 STOPPED_DURING_ATTEMPT = "pingback dev stopped during this attempt"
-
-
-@dataclass
-class ReloadRecord:
-    """The last reload, as the dashboard's header shows it."""
-
-    at: float
-    changes: str | None
-    error: str | None
 
 
 class Emulator:
@@ -129,13 +119,11 @@ class Emulator:
         """Durable mode: how many executions the stop left queued for the next dev."""
         self.interrupted_at_stop = 0
         """Durable mode: how many the stop ended ``interrupted`` (a running attempt, no retries left)."""
-        self.history_error: HistoryError | None = None
-        """The first failure to write history; leaving the block raises it."""
         self.listeners: list[Callable[[Event], None]] = []
         """Also told every engine event (the dashboard's live updates), after ``on_event``."""
         self.reloading = False
         self.last_reload: ReloadRecord | None = None
-        self._store: Store | None = None
+        self._recorder = Recorder(config.root, durable=self.options.durable, on_notice=self._notice)
         self._engine = Engine(
             self,  # attempts go through start_attempt below, to the executor
             functions=[],
@@ -148,7 +136,6 @@ class Emulator:
             CronScheduler(self._engine, self.clock, on_event=on_event) if self.options.crons else None
         )
         self._registered: set[str] = set()
-        self._flush_scheduled = False
         self._closing = contextlib.AsyncExitStack()
 
     # --- lifecycle ----------------------------------------------------------------
@@ -170,8 +157,8 @@ class Emulator:
     async def _start(self) -> None:
         api_key = self.options.api_key or api_key_for(self.options.host)  # refused before any work
         closing = self._closing
-        self._engine.store = self._open_history()
-        closing.callback(self._close_history)
+        self._engine.store = self._recorder.open()
+        closing.callback(self._recorder.close)
         closing.callback(self._interrupt_unfinished)  # what started while the rest stopped
         # Bind first, so the worker knows the API's address and imports the project
         # while this process imports and starts the web stack.
@@ -192,7 +179,7 @@ class Emulator:
         if self.options.durable:
             self._take_over_queue()
         self.ready = True
-        flusher = asyncio.get_running_loop().create_task(self._flush_forever())
+        flusher = asyncio.get_running_loop().create_task(self._recorder.flush_forever())
         closing.push_async_callback(_cancelled, flusher)
 
     def _dashboard(self, api_key: str | None) -> list[Any]:
@@ -231,8 +218,8 @@ class Emulator:
             self._crons.stop()
         self._interrupt_unfinished()
         await self._closing.aclose()
-        if self.history_error is not None:
-            raise self.history_error
+        if self._recorder.error is not None:
+            raise self._recorder.error
 
     async def _close_executor(self) -> None:
         grace = self.options.stop_grace
@@ -264,7 +251,7 @@ class Emulator:
         if ended:
             parts.append(f"{ended} interrupted (no retries left)")
         self._notice("from the last `pingback dev`: " + "; ".join(parts))
-        self._flush()
+        self._recorder.flush()
 
     # --- what run and dev call ------------------------------------------------------
 
@@ -306,7 +293,7 @@ class Emulator:
             replay_of=replay_of,
         )
         if self.options.durable:
-            self._flush()  # the trigger is answered once its execution is in the queue on disk
+            self._recorder.flush()  # the trigger is answered once its execution is in the queue on disk
         return execution
 
     async def drain(self) -> bool:
@@ -324,21 +311,8 @@ class Emulator:
             result = await self._executor.reload()
         finally:
             self.reloading = False
-        self._record_reload(result)
+        self.last_reload = ReloadRecord.of(result, self.clock.now())
         return result
-
-    def _record_reload(self, result: ReloadResult) -> None:
-        changes = "; ".join(
-            f"{label}: {', '.join(names)}"
-            for label, names in (
-                ("added", result.added),
-                ("removed", result.removed),
-                ("changed", result.changed),
-            )
-            if names
-        )
-        error = None if result.ok else (result.error.message if result.error else "unknown error")
-        self.last_reload = ReloadRecord(self.clock.now(), changes or None, error)
 
     def next_runs(self) -> dict[str, float]:
         """Each cron's next occurrence (epoch seconds); empty unless ``options.crons``."""
@@ -362,71 +336,14 @@ class Emulator:
             return f"http://127.0.0.1:{self._api.port}"
         return self._api.url
 
-    # --- history ------------------------------------------------------------------------
-
-    def _open_history(self) -> Store:
-        store = Store(history_path(self.config.root), queue=DEV_QUEUE if self.options.durable else None)
-        self._store = store
-        if store.moved_aside is not None:
-            self._notice(f"the history file was corrupt: moved it to {store.moved_aside}")
-        recovered = store.recover()
-        if recovered:
-            self._notice(
-                f"{recovered} execution{'s' if recovered != 1 else ''} left unfinished by a pingback "
-                "process that was killed are now marked interrupted"
-            )
-        return store
-
-    def _close_history(self) -> None:
-        store, self._store = self._store, None  # a flush scheduled meanwhile finds no store
-        if store is None:
-            return
-        try:
-            store.close()
-        except HistoryError as exc:
-            self.history_error = self.history_error or exc
-
     def _on_event(self, event: Event) -> None:
         if event.kind == "finished":
-            self._flush_soon()
+            self._recorder.flush_soon()
         if self.on_event is not None:
             self.on_event(event)
         for listener in self.listeners:
             with contextlib.suppress(Exception):
                 listener(event)
-
-    def _flush_soon(self) -> None:
-        """A finished tree is in history within a loop turn, not at the next periodic flush."""
-        if not self._flush_scheduled and self._store is not None:
-            self._flush_scheduled = True
-            asyncio.get_running_loop().call_soon(self._flush_now)
-
-    def _flush_now(self) -> None:
-        self._flush_scheduled = False
-        self._flush()
-
-    def _flush(self) -> None:
-        """Write what is buffered. A history that cannot be written (locked past the busy
-        timeout, read-only) is said once and kept: leaving the block raises it, so the command
-        ends with that error instead of a traceback in a loop callback and a quiet exit 0."""
-        if self._store is None:
-            return
-        try:
-            self._store.flush()
-        except HistoryError as exc:
-            if self.history_error is None:
-                self.history_error = exc
-                self._notice(f"history is not being saved: {exc.message}")
-
-    async def _flush_forever(self) -> None:
-        """Write buffered executions on the loop, where they change.
-
-        Not on a thread: the sqlite module takes the GIL back for every row it binds,
-        and the loop then waits up to a switch interval after each of its own syscalls.
-        """
-        while True:
-            await asyncio.sleep(FLUSH_INTERVAL)
-            self._flush()
 
     def _notice(self, message: str) -> None:
         if self.on_notice is not None:
@@ -461,9 +378,7 @@ class Emulator:
 
     def history(self) -> Store:
         """The open store (its reads flush what is buffered first); Unavailable once closed."""
-        if self._store is None:
-            raise Unavailable("the emulator is stopping; history is closed")
-        return self._store
+        return self._recorder.store
 
 
 async def _cancelled(task: asyncio.Task[None]) -> None:

@@ -50,6 +50,22 @@ class ReloadResult:
         return cls(False, [], [], [], functions, error=error)
 
 
+@dataclass
+class ReloadRecord:
+    """The last reload, as the dashboard's header shows it (``at``: unix seconds)."""
+
+    at: float
+    changes: str | None
+    error: str | None
+
+    @classmethod
+    def of(cls, result: ReloadResult, at: float) -> ReloadRecord:
+        named = (("added", result.added), ("removed", result.removed), ("changed", result.changed))
+        changes = "; ".join(f"{label}: {', '.join(names)}" for label, names in named if names)
+        error = None if result.ok else (result.error.message if result.error else "unknown error")
+        return cls(at, changes or None, error)
+
+
 class Executor(Protocol):
     """How attempts reach handlers. Attempts never raise: every failure is an outcome."""
 
