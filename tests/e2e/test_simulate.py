@@ -113,7 +113,10 @@ def test_run_exits_1_and_names_the_failures(tmp_path: Path) -> None:
 
     result = run_cli(project, "simulate", "--from", "2026-12-01T00:00Z", "--to", "2026-12-01T04:00Z", "--run")
     assert_clean_exit(result, 1)
-    assert "✗ 2026-12-01 02:00:00 UTC  hourly  1 execution, 1 failed: the 02:00 run breaks" in result.stdout
+    failed = [line for line in result.stdout.splitlines() if line.startswith("✗")]
+    assert len(failed) == 1
+    assert failed[0].startswith("✗ 2026-12-01 02:00:00 UTC  hourly  1 execution, 1 failed: ")
+    assert "the 02:00 run breaks" in failed[0]
     assert "4 executions · 4 runs · 1 failed" in result.stdout
 
     data = run_cli(
@@ -121,7 +124,8 @@ def test_run_exits_1_and_names_the_failures(tmp_path: Path) -> None:
     )
     assert_clean_exit(data, 1)
     body = data.json()  # the handler's prints did not reach stdout
-    assert [f["error"] for f in body["failures"]] == ["the 02:00 run breaks"]
+    assert [f["function"] for f in body["failures"]] == ["hourly"]
+    assert "the 02:00 run breaks" in body["failures"][0]["error"]
     assert body["executions"]["byFunction"] == {"hourly": {"failed": 1, "success": 3}}
     assert "a handler's print goes to stderr" in data.stderr
 
