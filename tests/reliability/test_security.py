@@ -274,13 +274,19 @@ async def test_a_result_for_a_cancelled_attempt_is_dropped(
     worker = await _start_worker(project, monkeypatch)
     try:
         future = worker.execute(_request())
+        seq = worker._seq
         future.cancel()  # what Engine.interrupt does to every attempt in flight
-        # The worker's answer arrives in the same loop turn, before the done-callbacks run.
+        # The worker's answer arrives in the same loop turn, before the done-callbacks run:
+        # it must be dropped (setting a cancelled future's result would raise here).
         worker._on_message(
-            {"op": "result", "seq": worker._seq, "httpStatus": 200, "response": {"status": "success"}}
+            {"op": "result", "seq": seq, "httpStatus": 200, "response": {"status": "success"}}
         )
+        assert future.cancelled()
+        assert seq not in worker._pending
+        later = await asyncio.wait_for(worker.execute(_request()), 20)
     finally:
         await worker.stop(grace=0)
+    assert later.succeeded, "the worker still serves after dropping the late answer"
 
 
 # --- secrets never show ---------------------------------------------------------------------
