@@ -25,6 +25,7 @@ BATCH_SECONDS = 0.05
 """Events within this window reach the browser as one message (a tree of 10,000 is not 10,000)."""
 
 HISTORY_POLL_SECONDS = 0.5
+STATE_POLL_SECONDS = 0.1
 
 
 class ReadOnly(PingbackError):
@@ -164,6 +165,7 @@ class EmulatorSource:
         self.emulator = emulator
         self.project = project_name(emulator.config.root)
         self._batch = _Batcher()
+        self._watcher: asyncio.Task[None] | None = None
         emulator.listeners.append(self._on_event)
 
     @property
@@ -207,7 +209,19 @@ class EmulatorSource:
         )
 
     def subscribe(self, listener: Listener) -> Callable[[], None]:
+        if self._watcher is None:
+            self._watcher = asyncio.get_running_loop().create_task(self._watch_state())
         return self._batch.subscribe(listener)
+
+    async def _watch_state(self) -> None:
+        """The header's state (reloading, the last reload) changes without engine events."""
+        last = self.state()
+        while not self.closing():
+            await asyncio.sleep(STATE_POLL_SECONDS)
+            current = self.state()
+            if current != last:
+                self._batch.add("state")
+                last = current
 
     def closing(self) -> bool:
         return bool(self.emulator.stopping)

@@ -285,3 +285,23 @@ def test_sign_in_when_served_beyond_loopback(project: Path, page: Any) -> None:
         assert httpx.get(server.url + "/functions").status_code == 401
     finally:
         server.kill()
+
+
+def test_header_shows_a_failed_reload_and_the_next_good_one(project: Path, page: Any) -> None:
+    server = DevServer(project, reload=True).start()
+    try:
+        page.goto(server.url + "/functions")
+        mark(page)
+        source = project / "dash_app" / "functions.py"
+        good = source.read_text(encoding="utf-8")
+        source.write_text(good + "\ndef broken(:\n", encoding="utf-8")
+        expect(page.locator("#reload-banner")).to_contain_text("The last reload failed", timeout=20_000)
+        expect(page.locator("#emulator-state")).to_contain_text("load error")
+        source.write_text(
+            good + '\n\n@pb.task("added-later")\ndef added_later(ctx):\n    return 1\n', "utf-8"
+        )
+        expect(page.locator("#reload-banner")).to_be_empty(timeout=20_000)
+        expect(page.locator("#emulator-state")).to_contain_text("added: added-later")
+        assert still_marked(page)
+    finally:
+        server.kill()
