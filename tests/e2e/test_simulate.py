@@ -114,9 +114,10 @@ def test_run_exits_1_and_names_the_failures(tmp_path: Path) -> None:
     result = run_cli(project, "simulate", "--from", "2026-12-01T00:00Z", "--to", "2026-12-01T04:00Z", "--run")
     assert_clean_exit(result, 1)
     failed = [line for line in result.stdout.splitlines() if line.startswith("✗")]
-    assert len(failed) == 1
+    assert len(failed) == 2  # its tree line, then the summary's list of failures
     assert failed[0].startswith("✗ 2026-12-01 02:00:00 UTC  hourly  1 execution, 1 failed: ")
-    assert "the 02:00 run breaks" in failed[0]
+    assert failed[1].startswith("✗ hourly ")
+    assert all("the 02:00 run breaks" in line for line in failed)
     assert "4 executions · 4 runs · 1 failed" in result.stdout
 
     data = run_cli(
