@@ -16,7 +16,7 @@ from typing import Any
 
 from pingback_cli.models import Execution as Record
 from pingback_cli.models import FunctionSpec, iso
-from pingback_cli.project.cron import next_fire, next_fires
+from pingback_cli.project.cron import NeverFires, next_fire, next_fires
 from pingback_cli.project.plans import PLANS, Plan
 
 MONTH_SECONDS = 30 * 86_400
@@ -121,7 +121,10 @@ def _fires_between(expr: str, start: float, end: float) -> list[float]:
     found: list[float] = []
     at = start - _EDGE
     while True:
-        at = next_fire(expr, at)
+        try:
+            at = next_fire(expr, at)
+        except NeverFires:  # accepted by the platform, but its scheduler finds no next time
+            return found
         if at >= end:
             return found
         found.append(at)
@@ -129,7 +132,10 @@ def _fires_between(expr: str, start: float, end: float) -> list[float]:
 
 def _monthly(expr: str, start: float) -> int:
     """Occurrences in the 30 days from ``start``: counted, or extrapolated from the first 60."""
-    fires = next_fires(expr, start - _EDGE, _ESTIMATE_SAMPLE)
+    try:
+        fires = next_fires(expr, start - _EDGE, _ESTIMATE_SAMPLE)
+    except NeverFires:
+        return len(_fires_between(expr, start, start + MONTH_SECONDS))
     within = [at for at in fires if at < start + MONTH_SECONDS]
     if len(within) < len(fires) or len(fires) < 2:
         return len(within)
