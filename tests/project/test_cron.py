@@ -358,4 +358,3 @@ def test_schedule_notes(expr: str, notes: list[str]) -> None:
     assert len(found) == len(notes)
     for message, expected in zip(found, notes, strict=True):
         assert expected in message
-
