@@ -44,10 +44,9 @@ def dev(
     """
     with boundary():
         from pingback_cli.emulator.dev import DevOptions, serve
-        from pingback_cli.project.config import configure, load_env
+        from pingback_cli.project.config import configure
 
-        config = configure(app)
-        load_env(config.root)
+        config = configure(app)  # the env files are read where needed, never put in os.environ
         serve(
             config,
             DevOptions(

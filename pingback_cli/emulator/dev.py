@@ -15,17 +15,17 @@ from typing import Protocol
 
 from pingback_cli import state as devstate
 from pingback_cli.emulator.host import Emulator, EmulatorOptions
+from pingback_cli.emulator.server import LOOPBACK
 from pingback_cli.emulator.signals import stop_on_signals
 from pingback_cli.engine.engine import Event
 from pingback_cli.errors import UsageError
 from pingback_cli.executors.base import ReloadResult
 from pingback_cli.history.store import history_path
 from pingback_cli.models import FunctionSpec
-from pingback_cli.project.config import ProjectConfig
+from pingback_cli.project.config import ProjectConfig, project_environment
 
 STOPPED = "interrupted: pingback dev stopped before this finished"
 WATCHED_NAMES = frozenset({".env", ".env.local", "pyproject.toml"})
-IGNORED_DIRS = (".pingback", "venv", "env", "build", "dist", "site-packages", ".ruff_cache", ".next")
 JS_EXTENSIONS = (".ts", ".tsx", ".js", ".mjs", ".cjs", ".mts", ".cts")
 """Watched too in endpoint mode, where a JS/TS project's functions come from a scan."""
 
@@ -102,11 +102,16 @@ async def _serve_locked(config: ProjectConfig, options: DevOptions, view: DevVie
         emulator = Emulator(config, options, on_event=view.event, on_notice=view.worker_restarted, stop=stop)
         serving = asyncio.Event()
 
+        settings = _start_settings(config, options)
+
         async def reload(paths: list[str]) -> None:
             view.reloading(paths)
             started = time.perf_counter()
-            result = await emulator.reload()
+            result = await emulator.reload()  # the new worker reads the env files as they are now
             view.reloaded(result, time.perf_counter() - started)
+            if ENV_FILE_NAMES & {Path(path).name for path in paths}:
+                for message in _settings_needing_restart(config, settings):
+                    view.worker_restarted(message)
 
         # Watch from the start: a save while the project imports (or right after the API
         # answers) is reloaded once serving, not missed.
@@ -159,14 +164,50 @@ async def _cancel(task: asyncio.Task[None] | None) -> None:
             await task
 
 
+ENV_FILE_NAMES = frozenset({".env", ".env.local"})
+
+_SETTING_USES = {
+    "PINGBACK_API_KEY": "the key the API requires beyond loopback",
+    "PINGBACK_CRON_SECRET": "the secret requests to --endpoint are signed with",
+    "PINGBACK_APP": "which code is loaded",
+}
+
+
+def _start_settings(config: ProjectConfig, options: DevOptions) -> dict[str, str | None]:
+    """The env values the engine itself read at start (the worker rereads its own on reload)."""
+    environment = project_environment(config.root)
+    keys = []
+    if options.host not in LOOPBACK:
+        keys.append("PINGBACK_API_KEY")
+    if options.endpoint is not None and options.secret is None:
+        keys.append("PINGBACK_CRON_SECRET")
+    if config.app is not None and config.app == environment.get("PINGBACK_APP"):
+        keys.append("PINGBACK_APP")
+    return {key: environment.get(key) for key in keys}
+
+
+def _settings_needing_restart(config: ProjectConfig, started: dict[str, str | None]) -> list[str]:
+    """One line per engine setting whose env value changed since start: it needs a restart."""
+    now = project_environment(config.root)
+    return [
+        f"{key} changed in the env files; pingback dev still uses the value it started with for "
+        f"{_SETTING_USES[key]}: restart it to apply"
+        for key, value in started.items()
+        if now.get(key) != value
+    ]
+
+
 def watch_filter(root: Path, *, js: bool = False):  # type: ignore[no-untyped-def]
-    """Project sources, .env files and pyproject.toml; never history, caches or virtualenvs."""
+    """Sources, .env files and pyproject.toml in the folders the project's file rule keeps
+    (``project/files.py``: the same rule discovery follows, symlinked folders included);
+    never history, caches, builds or virtualenvs; never editor swap files."""
     from watchfiles import DefaultFilter
+
+    from pingback_cli.project.files import belongs
 
     class ProjectFilter(DefaultFilter):
         def __init__(self) -> None:
-            super().__init__(ignore_dirs=(*DefaultFilter.ignore_dirs, *IGNORED_DIRS))
-            self._venvs: dict[Path, bool] = {}
+            super().__init__(ignore_dirs=())  # folders are the file rule's to judge
 
         def __call__(self, change: object, path: str) -> bool:
             name = os.path.basename(path)
@@ -174,18 +215,9 @@ def watch_filter(root: Path, *, js: bool = False):  # type: ignore[no-untyped-de
                 return False
             # Judge only the part inside the project: a project that lives under a folder
             # named build/, env/ or dist/ (or inside a virtualenv) still reloads.
-            try:
-                inside = Path(path).relative_to(root)
-            except ValueError:
+            if not belongs(root, Path(path)):
                 return False
-            if not super().__call__(change, str(inside)):  # type: ignore[arg-type]
-                return False
-            return not any(self._is_venv(root / parent) for parent in inside.parents if parent != Path("."))
-
-        def _is_venv(self, folder: Path) -> bool:
-            if folder not in self._venvs:
-                self._venvs[folder] = (folder / "pyvenv.cfg").exists()
-            return self._venvs[folder]
+            return bool(super().__call__(change, name))  # type: ignore[arg-type]
 
     return ProjectFilter()
 

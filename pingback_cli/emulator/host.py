@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import TracebackType
@@ -48,7 +47,7 @@ from pingback_cli.executors.base import Executor, ReloadRecord, ReloadResult
 from pingback_cli.history.queue import take_over
 from pingback_cli.history.store import Store
 from pingback_cli.models import Execution, FunctionSpec
-from pingback_cli.project.config import DEV_CRON_SECRET, ProjectConfig
+from pingback_cli.project.config import DEV_CRON_SECRET, ProjectConfig, project_environment
 from pingback_cli.project.manifest import write_manifest
 
 if TYPE_CHECKING:
@@ -155,7 +154,10 @@ class Emulator:
         await self._close()
 
     async def _start(self) -> None:
-        api_key = self.options.api_key or api_key_for(self.options.host)  # refused before any work
+        # The env files as they are now, read and never written into this process's
+        # environment (a value derived from them must not later pass for a real variable).
+        environment = project_environment(self.config.root)
+        api_key = self.options.api_key or api_key_for(self.options.host, environment)  # refused before work
         closing = self._closing
         self._engine.store = self._recorder.open()
         closing.callback(self._recorder.close)
@@ -196,7 +198,8 @@ class Emulator:
         if self.options.endpoint is not None:
             from pingback_cli.executors.endpoint import EndpointExecutor, EndpointRegistry
 
-            secret = self.options.secret or os.environ.get("PINGBACK_CRON_SECRET") or DEV_CRON_SECRET
+            environment = project_environment(self.config.root)
+            secret = self.options.secret or environment.get("PINGBACK_CRON_SECRET") or DEV_CRON_SECRET
             registry = EndpointRegistry(self.config, on_warning=self._notice)
             return EndpointExecutor(self.options.endpoint, secret, registry, publish=self._publish)
         from pingback_cli.executors.worker import Supervisor

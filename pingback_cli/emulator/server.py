@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import os
 import socket
+from collections.abc import Mapping
 from typing import Any
 
 from pingback_cli.errors import PingbackError, UsageError
@@ -18,11 +19,12 @@ from pingback_cli.project.config import DEV_API_KEY
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
-def api_key_for(host: str) -> str | None:
-    """Beyond loopback, every request must carry the project's (non-default) API key."""
+def api_key_for(host: str, environ: Mapping[str, str] | None = None) -> str | None:
+    """Beyond loopback, every request must carry the project's (non-default) API key, from
+    ``environ`` (the project's environment; default ``os.environ``)."""
     if host in LOOPBACK:
         return None
-    key = os.environ.get("PINGBACK_API_KEY", "")
+    key = (os.environ if environ is None else environ).get("PINGBACK_API_KEY", "")
     if not key or key == DEV_API_KEY:
         raise UsageError(
             f"refusing to serve the API on {host} without a secret API key",

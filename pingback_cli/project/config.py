@@ -4,9 +4,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -111,6 +112,23 @@ def project_environment(root: Path) -> dict[str, str]:
     """The environment a worker process gets: the real one plus the env files as they are now."""
     environ = real_environment()
     return {**environ, **env_file_values(root, environ)}
+
+
+@contextlib.contextmanager
+def env_files_applied(root: Path) -> Iterator[dict[str, str]]:
+    """``os.environ`` with the env files' values while the user's code is imported in a
+    long-lived process (``pingback dev`` reading an endpoint project), then as it was."""
+    values = env_file_values(root)
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield values
+    finally:
+        for key, old in saved.items():
+            if old is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = old
 
 
 def load_env(root: Path) -> dict[str, str]:

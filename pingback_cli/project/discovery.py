@@ -49,7 +49,9 @@ def has_python_project(config: ProjectConfig) -> bool:
 
 
 def _python(config: ProjectConfig, notices: list[str]) -> list[FunctionSpec]:
-    with quiet_sdk_log():
+    from pingback_cli.project.config import env_files_applied
+
+    with quiet_sdk_log(), env_files_applied(config.root):
         raws = load_project(config, notices=notices)
     return build_specs(raw.to_json() for raw in raws)
 

@@ -123,3 +123,47 @@ def test_a_finished_task_without_logs_shows_its_result_line() -> None:
     lines = live_lines(Event("finished", done, 1_764_324_900.0, None))
     assert any(line.startswith("✓ sleepy task") and '→ {"sent":3}' in line for line in lines), lines
     assert lines[-1].startswith("1 execution · 1 success")
+
+
+def test_the_watcher_and_discovery_follow_one_rule(tmp_path: Path) -> None:
+    """Whatever discovery imports reloads on save, a symlinked folder included; what it skips
+    by name does not."""
+    from pingback_cli.project.files import project_files
+
+    root, common = tmp_path / "app", tmp_path / "common"
+    (root / "build").mkdir(parents=True)
+    common.mkdir()
+    uses = "from pingback import Pingback\n"
+    (root / "jobs.py").write_text(uses)
+    (common / "shared_jobs.py").write_text(uses)
+    (root / "build" / "old.py").write_text(uses)
+    (root / "shared").symlink_to("../common")
+    found = project_files(root)
+    assert [path.relative_to(root).as_posix() for path in found] == ["jobs.py", "shared/shared_jobs.py"]
+    for path in found:
+        assert watch_filter(root)(Change.modified, str(path))
+    assert not accepts(root, "build/old.py")
+    assert not accepts(root, "tests/test_jobs.py")
+
+
+def test_a_setting_the_engine_read_at_start_says_it_needs_a_restart(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pingback_cli.emulator.dev import DevOptions, _settings_needing_restart, _start_settings
+    from pingback_cli.project import config as project_config
+    from pingback_cli.project.config import ProjectConfig
+
+    for key in ("PINGBACK_API_KEY", "PINGBACK_CRON_SECRET", "PINGBACK_APP"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setattr(project_config, "_from_files", {})
+    (tmp_path / ".env").write_text("PINGBACK_CRON_SECRET=one\nPINGBACK_API_KEY=k1\n")
+    config = ProjectConfig(root=tmp_path)
+    endpoint = _start_settings(config, DevOptions(endpoint="http://127.0.0.1:3000/api/pingback"))
+    loopback = _start_settings(config, DevOptions())
+    assert endpoint == {"PINGBACK_CRON_SECRET": "one"} and loopback == {}
+    assert _settings_needing_restart(config, endpoint) == []
+    (tmp_path / ".env").write_text("PINGBACK_CRON_SECRET=two\nPINGBACK_API_KEY=k2\n")
+    [message] = _settings_needing_restart(config, endpoint)
+    assert message.startswith("PINGBACK_CRON_SECRET changed in the env files")
+    assert "restart it to apply" in message
+    assert _settings_needing_restart(config, loopback) == []
