@@ -73,11 +73,8 @@ OVERSIZE: dict[str, str] = {
     "pingback_cli.engine.engine": "to split: backoff, Limits and Event apart from the engine",
     "pingback_cli.render": "to split: trees, tables and event lines",
     "pingback_cli.history.store": "to split: opening/recovery apart from reads and writes",
-    "pingback_cli.history.queries": "the dashboard's read queries (new, owned by the dashboard work)",
     "pingback_cli.emulator.api:create_app": "routes are closures over the platform; the API work "
     "in progress moves them to module level",
-    "pingback_cli.dashboard.app:dashboard_routes": "the dashboard's route table (new, owned by the "
-    "dashboard work)",
     "pingback_cli.cli.completion:answer_tab": "to split: one branch per completed word",
 }
 

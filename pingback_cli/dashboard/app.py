@@ -83,23 +83,7 @@ def dashboard_routes(source: Source, *, host: str, api_key: str | None) -> list[
     renderer = Renderer(source, guard)
 
     def guarded(endpoint: Endpoint) -> Endpoint:
-        @functools.wraps(endpoint)
-        async def call(request: Request) -> Response:
-            form_token = None
-            if request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
-                form_token = (await actions.form(request)).get("csrf")
-            refused = guard.refuse(request, form_token=form_token)
-            if refused is not None:
-                response = refused
-            else:
-                try:
-                    response = await endpoint(request)
-                except pages.NotFound as exc:
-                    response = renderer.page(request, "error.html", {"message": str(exc)}, status=404)
-            response.headers.update(HEADERS)
-            return response
-
-        return call
+        return _guarded(endpoint, guard, renderer)
 
     def view(template: str, build: Callable[[Request], dict[str, Any]]) -> Endpoint:
         async def endpoint(request: Request) -> Response:
@@ -113,26 +97,14 @@ def dashboard_routes(source: Source, *, host: str, api_key: str | None) -> list[
         return Response(body, media_type="application/json")
 
     async def events(request: Request) -> Response:
-        return StreamingResponse(
-            _stream(source, request),
-            media_type="text/event-stream",
-            headers={
-                "Cache-Control": "no-store",
-                "X-Accel-Buffering": "no",
-            },
-        )
+        headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+        return StreamingResponse(_stream(source, request), media_type="text/event-stream", headers=headers)
 
-    routes: list[BaseRoute] = [
+    return [
         Route("/", view("runs.html", lambda r: pages.runs_page(source, r.query_params))),
         Route("/functions", view("functions.html", lambda r: pages.functions_page(source))),
-        Route(
-            "/functions/{name:path}",
-            view("function.html", lambda r: pages.function_page(source, r.path_params["name"])),
-        ),
-        Route(
-            "/executions/{execution_id}",
-            view("execution.html", lambda r: pages.execution_page(source, r.path_params["execution_id"])),
-        ),
+        Route("/functions/{name:path}", view("function.html", lambda r: pages.function_page(source, _id(r)))),
+        Route("/executions/{id}", view("execution.html", lambda r: pages.execution_page(source, _id(r)))),
         Route("/executions/{execution_id}/raw/{part}", guarded(raw)),
         Route("/logs", view("logs.html", lambda r: pages.logs_page(source, r.query_params))),
         Route("/api", view("api.html", lambda r: {})),
@@ -145,7 +117,35 @@ def dashboard_routes(source: Source, *, host: str, api_key: str | None) -> list[
         ),
         Mount("/static", app=StaticFiles(directory=HERE / "static"), name="static"),
     ]
-    return routes
+
+
+def _id(request: Request) -> str:
+    """The page's subject: ``{name}`` of a function or ``{id}`` of an execution."""
+    params = request.path_params
+    return str(params.get("name", params.get("id", "")))
+
+
+def _guarded(endpoint: Endpoint, guard: Guard, renderer: Renderer) -> Endpoint:
+    """``endpoint`` behind the security checks, with the security headers, and NotFound as
+    a 404 page."""
+
+    @functools.wraps(endpoint)
+    async def call(request: Request) -> Response:
+        form_token = None
+        if request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+            form_token = (await actions.form(request)).get("csrf")
+        refused = guard.refuse(request, form_token=form_token)
+        if refused is not None:
+            response = refused
+        else:
+            try:
+                response = await endpoint(request)
+            except pages.NotFound as exc:
+                response = renderer.page(request, "error.html", {"message": str(exc)}, status=404)
+        response.headers.update(HEADERS)
+        return response
+
+    return call
 
 
 async def _stream(source: Source, request: Request) -> AsyncIterator[bytes]:

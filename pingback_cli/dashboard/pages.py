@@ -13,6 +13,7 @@ from starlette.datastructures import QueryParams
 from pingback_cli.dashboard import present
 from pingback_cli.dashboard.source import FunctionInfo, Source
 from pingback_cli.history import queries
+from pingback_cli.history.outline import Outline, outline
 from pingback_cli.models import Execution
 
 WINDOWS = {"1h": 3600, "6h": 6 * 3600, "24h": 24 * 3600, "7d": 7 * 24 * 3600}
@@ -121,7 +122,7 @@ def execution_page(source: Source, id_or_prefix: str) -> dict[str, Any]:
         execution = store.get(execution_id)
     except Exception as exc:  # UsageError: unknown or ambiguous id
         raise NotFound(str(getattr(exc, "message", exc))) from None
-    tree = queries.outline(
+    tree = outline(
         store,
         execution.root_id,
         keep=execution.id,
@@ -149,7 +150,7 @@ def execution_page(source: Source, id_or_prefix: str) -> dict[str, Any]:
     }
 
 
-def _shown_status(tree: queries.Outline, execution: Execution) -> str:
+def _shown_status(tree: Outline, execution: Execution) -> str:
     """The status as the outline reports it (a running row of a dead process is interrupted)."""
     assert tree.root is not None
     for node in tree.root.walk():

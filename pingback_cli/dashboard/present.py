@@ -14,7 +14,7 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-from pingback_cli.history.queries import Outline, OutlineNode
+from pingback_cli.history.outline import Outline, OutlineNode
 
 MAX_JSON_CHARS = 100_000
 """Payloads and results longer than this (as indented JSON) are shown cut, with a raw link."""

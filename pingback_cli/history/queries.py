@@ -1,22 +1,20 @@
 """Read paths over history for the dashboard (and any face that lists): filtered pages of
-runs, a 24-hour histogram, each function's last run and recent payloads, log lines across
-executions, and a light outline of a whole tree.
+runs, a 24-hour histogram, each function's last run and recent payloads, and log lines across
+executions (a whole tree: ``history.outline``).
 
 Every query is bounded (an indexed cursor and a LIMIT), so a page costs the same with 100
-executions as with 100,000. Rows left ``pending`` or ``running`` by a pingback process that no
-longer exists are reported ``interrupted``: nothing shows running that is not.
+executions as with 100,000. A ``running`` row of a pingback process that no longer exists is
+reported ``interrupted`` (``history.rows``): nothing shows running that is not.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from pingback_cli.history.codec import load_attempts
-from pingback_cli.history.owner import is_alive
+from pingback_cli.history.rows import LIGHT, Liveness, RunRow, like, read_row
 from pingback_cli.history.store import Store
-from pingback_cli.models import Attempt
 
 STATUSES = ("pending", "running", "success", "failed", "cancelled", "interrupted")
 """What the status filter accepts; ``failed`` also finds trees with a failed descendant."""
@@ -27,10 +25,6 @@ MAX_PAGE = 200
 SEARCH_WINDOW = 10_000
 """Executions one page of a text search looks through (its cost is bounded, not its reach)."""
 
-_LIGHT = (
-    "r.id, r.function, r.type, r.status, r.attempt, r.scheduled_at, r.started_at, r.completed_at,"
-    ' r.duration_ms, r."trigger", r.parent_id, r.root_id, r.depth, r.error, r.owner'
-)
 _BELOW = "SELECT COUNT(*) FROM executions d WHERE d.root_id = r.id AND d.rowid != r.rowid"
 
 
@@ -49,30 +43,6 @@ class RunQuery:
     """Only executions of this tree (with ``roots_only`` False)."""
     before: int | None = None
     limit: int = 50
-
-
-@dataclass
-class RunRow:
-    """An execution without payload, result or logs, plus counts over what is below it."""
-
-    id: str
-    function: str
-    type: str | None
-    status: str
-    attempt: int
-    scheduled_at: float
-    started_at: float | None
-    completed_at: float | None
-    duration_ms: int | None
-    trigger: str
-    parent_id: str | None
-    root_id: str
-    depth: int
-    error: str | None
-    cursor: int = 0
-    descendants: int = 0
-    failed_descendants: int = 0
-    unfinished_descendants: int = 0
 
 
 @dataclass
@@ -103,69 +73,6 @@ class LogLine:
     cursor: str
 
 
-@dataclass
-class OutlineNode:
-    """One execution of a tree as the tree view and the waterfall need it (no payload)."""
-
-    row: RunRow
-    attempts_text: str
-    children: list[OutlineNode] = field(default_factory=list)
-    hidden: int = 0
-    """Children of this execution left out of the outline."""
-
-    def attempts(self) -> list[Attempt]:
-        return load_attempts(self.attempts_text)
-
-    def walk(self) -> list[OutlineNode]:
-        """This node and the nodes below it in the outline, depth first."""
-        found: list[OutlineNode] = []
-        stack = [self]
-        while stack:
-            node = stack.pop()
-            found.append(node)
-            stack.extend(reversed(node.children))
-        return found
-
-
-@dataclass
-class Outline:
-    root: OutlineNode | None
-    """None when the root is not in history."""
-    total: int
-    """Executions in the whole tree."""
-    shown: int
-
-
-class _Liveness:
-    """Whether the process that wrote a running row still runs, asked once per owner per query.
-
-    Only ``running`` is corrected: a ``pending`` row of a stopped `pingback dev` waits in the
-    durable queue for the next one, which takes it over."""
-
-    def __init__(self, store: Store) -> None:
-        self.own = store.owner
-        self.known: dict[str, bool] = {}
-
-    def status(self, status: str, owner: str | None) -> str:
-        if status != "running" or owner is None or owner == self.own:
-            return status
-        if owner not in self.known:
-            self.known[owner] = is_alive(owner)
-        return status if self.known[owner] else "interrupted"
-
-
-def _row(values: tuple[Any, ...], alive: _Liveness) -> RunRow:
-    *light, owner = values[:15]
-    row = RunRow(*light)
-    row.status = alive.status(row.status, owner)
-    return row
-
-
-def _like(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 def runs(store: Store, query: RunQuery) -> RunPage:
     """A page of executions, newest first: roots (``roots_only``) or every execution.
 
@@ -185,15 +92,15 @@ def runs(store: Store, query: RunQuery) -> RunPage:
         where.append(f"{key} < ?")
         params.append(query.before)
     rows = store.read(
-        f"SELECT {_LIGHT}, {key}, ({_BELOW}), ({_BELOW} AND d.status = 'failed'),"
+        f"SELECT {LIGHT}, {key}, ({_BELOW}), ({_BELOW} AND d.status = 'failed'),"
         f" ({_BELOW} AND d.status IN ('pending', 'running'))"
         f" FROM executions r WHERE {' AND '.join(where)} ORDER BY {key} DESC LIMIT ?",
         (*params, limit + 1),
     )
-    alive = _Liveness(store)
+    alive = Liveness(store)
     found = []
     for values in rows[:limit]:
-        row = _row(values, alive)
+        row = read_row(values, alive)
         row.cursor, row.descendants, row.failed_descendants, row.unfinished_descendants = values[15:]
         found.append(row)
     if query.text:
@@ -232,7 +139,7 @@ def _search(store: Store, query: RunQuery, limit: int) -> tuple[list[str], int |
     [(top,)] = store.read("SELECT COALESCE(MAX(rowid), 0) + 1 FROM executions", ())
     upper = query.before if query.before is not None else top
     lower = max(0, upper - SEARCH_WINDOW)
-    pattern = _like(query.text or "")
+    pattern = like(query.text or "")
     matches = " OR ".join(f"t.{c} LIKE ? ESCAPE '\\'" for c in ("payload", "result", "error", "logs"))
     found = "t.root_id" if query.roots_only else "t.id"
     rows = store.read(
@@ -294,14 +201,14 @@ def _count_hours(store: Store, first: int, hours: int) -> list[HistogramBar]:
 
 def last_runs(store: Store, functions: list[str]) -> dict[str, RunRow]:
     """Each named function's newest execution (root or child), when it has one."""
-    alive = _Liveness(store)
+    alive = Liveness(store)
     found: dict[str, RunRow] = {}
     for name in functions:
         rows = store.read(
-            f"SELECT {_LIGHT} FROM executions r WHERE r.function = ? ORDER BY r.rowid DESC LIMIT 1", (name,)
+            f"SELECT {LIGHT} FROM executions r WHERE r.function = ? ORDER BY r.rowid DESC LIMIT 1", (name,)
         )
         if rows:
-            found[name] = _row(rows[0], alive)
+            found[name] = read_row(rows[0], alive)
     return found
 
 
@@ -354,7 +261,7 @@ def log_lines(
         params.append(level)
     if text:
         where.append("j.value LIKE ? ESCAPE '\\'")
-        params.append(_like(text))
+        params.append(like(text))
     if before:
         rowid, _, index = before.partition(":")
         if rowid.isdigit() and index.isdigit():
@@ -383,61 +290,3 @@ def log_lines(
             )
         )
     return lines, (lines[-1].cursor if len(rows) > limit else None)
-
-
-def outline(
-    store: Store, root_id: str, *, keep: str | None = None, per_parent: int = 100, limit: int = 1_000
-) -> Outline:
-    """The tree under ``root_id`` as a page shows it, without payloads, results or logs:
-    children in creation order, at most ``per_parent`` under one execution and ``limit`` in
-    all, always with the path down to ``keep``. Only the ids of the whole tree are read; the
-    rows are read for the executions shown, so a tree of 10,000 costs about what one of 1,000
-    does."""
-    links = store.read("SELECT seq, id, parent_id FROM executions WHERE root_id = ?", (root_id,))
-    links.sort()
-    children: dict[str, list[str]] = {}
-    parents: dict[str, str | None] = {}
-    for _, execution_id, parent_id in links:
-        parents[execution_id] = parent_id
-        if parent_id is not None:
-            children.setdefault(parent_id, []).append(execution_id)
-    if root_id not in parents:
-        return Outline(None, 0, 0)
-    path = set()
-    node_id = keep if keep in parents else None
-    while node_id is not None:
-        path.add(node_id)
-        node_id = parents.get(node_id)
-    chosen: list[str] = []
-    hidden: dict[str, int] = {}
-    stack = [root_id]
-    while stack:
-        node_id = stack.pop()
-        chosen.append(node_id)
-        below = children.get(node_id, [])
-        shown = [
-            child
-            for index, child in enumerate(below)
-            if child in path or (index < per_parent and len(chosen) + index < limit)
-        ]
-        hidden[node_id] = len(below) - len(shown)
-        stack.extend(reversed(shown))
-    nodes = _outline_nodes(store, chosen, hidden)
-    for node_id in chosen:
-        parent_id = parents[node_id]
-        if parent_id is not None and parent_id in nodes:
-            nodes[parent_id].children.append(nodes[node_id])
-    return Outline(nodes[root_id], len(parents), len(chosen))
-
-
-def _outline_nodes(store: Store, ids: list[str], hidden: dict[str, int]) -> dict[str, OutlineNode]:
-    alive = _Liveness(store)
-    nodes: dict[str, OutlineNode] = {}
-    for first in range(0, len(ids), 500):
-        batch = ids[first : first + 500]
-        marks = ", ".join("?" for _ in batch)
-        for values in store.read(
-            f"SELECT {_LIGHT}, r.attempts FROM executions r WHERE r.id IN ({marks})", batch
-        ):
-            nodes[values[0]] = OutlineNode(_row(values, alive), values[15], hidden=hidden.get(values[0], 0))
-    return nodes

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pingback_cli.dashboard import present
 from pingback_cli.dashboard.source import FunctionInfo
-from pingback_cli.history.queries import Outline, OutlineNode, RunRow
+from pingback_cli.history.outline import Outline, OutlineNode
+from pingback_cli.history.rows import RunRow
 
 
 def _node(node_id: str, parent: str | None, attempts: str = "[]", depth: int = 0) -> OutlineNode:

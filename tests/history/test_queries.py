@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from pingback_cli.history import queries
+from pingback_cli.history.outline import outline
 from pingback_cli.history.store import Store
 from pingback_cli.models import Attempt, Execution, LogEntry
 
@@ -152,13 +153,13 @@ def test_outline_nests_children_in_creation_order(store: Store) -> None:
     store.save(second)
     grandchild = make("c", parent=first)
     store.save(grandchild)
-    tree = queries.outline(store, root.id)
+    tree = outline(store, root.id)
     assert tree.root is not None and (tree.total, tree.shown) == (4, 4)
     assert [child.row.id for child in tree.root.children] == [first.id, second.id]
     assert tree.root.children[0].children[0].row.id == grandchild.id
     assert tree.root.children[0].attempts()[0].number == 1
     assert [node.row.id for node in tree.root.walk()] == [root.id, first.id, grandchild.id, second.id]
-    assert queries.outline(store, "missing").root is None
+    assert outline(store, "missing").root is None
 
 
 def test_outline_caps_children_but_keeps_the_path_to_the_selected(store: Store) -> None:
@@ -169,13 +170,13 @@ def test_outline_caps_children_but_keeps_the_path_to_the_selected(store: Store) 
         store.save(child)
     below = make("deep", parent=children[25])
     store.save(below)
-    tree = queries.outline(store, root.id, keep=below.id, per_parent=10, limit=1000)
+    tree = outline(store, root.id, keep=below.id, per_parent=10, limit=1000)
     assert tree.root is not None and tree.total == 32
     shown = [child.row.id for child in tree.root.children]
     assert shown == [c.id for c in children[:10]] + [children[25].id]
     assert tree.root.hidden == 19
     assert tree.root.children[-1].children[0].row.id == below.id
-    capped = queries.outline(store, root.id, per_parent=100, limit=5)
+    capped = outline(store, root.id, per_parent=100, limit=5)
     assert capped.shown == 5 and capped.root is not None and capped.root.hidden == 26
 
 

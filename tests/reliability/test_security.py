@@ -278,9 +278,7 @@ async def test_a_result_for_a_cancelled_attempt_is_dropped(
         future.cancel()  # what Engine.interrupt does to every attempt in flight
         # The worker's answer arrives in the same loop turn, before the done-callbacks run:
         # it must be dropped (setting a cancelled future's result would raise here).
-        worker._on_message(
-            {"op": "result", "seq": seq, "httpStatus": 200, "response": {"status": "success"}}
-        )
+        worker._on_message({"op": "result", "seq": seq, "httpStatus": 200, "response": {"status": "success"}})
         assert future.cancelled()
         assert seq not in worker._pending
         later = await asyncio.wait_for(worker.execute(_request()), 20)

@@ -1,0 +1,71 @@
+"""How the light listing of an execution is read (no payload, result or logs): the columns,
+the ``RunRow`` record, and the correction of ``running`` rows whose process is gone. Shared by
+``queries`` (lists) and ``outline`` (trees)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pingback_cli.history.owner import is_alive
+from pingback_cli.history.store import Store
+
+LIGHT = (
+    "r.id, r.function, r.type, r.status, r.attempt, r.scheduled_at, r.started_at, r.completed_at,"
+    ' r.duration_ms, r."trigger", r.parent_id, r.root_id, r.depth, r.error, r.owner'
+)
+"""The columns of a ``RunRow`` (then ``owner``), over alias ``r``."""
+
+
+@dataclass
+class RunRow:
+    """An execution without payload, result or logs, plus counts over what is below it."""
+
+    id: str
+    function: str
+    type: str | None
+    status: str
+    attempt: int
+    scheduled_at: float
+    started_at: float | None
+    completed_at: float | None
+    duration_ms: int | None
+    trigger: str
+    parent_id: str | None
+    root_id: str
+    depth: int
+    error: str | None
+    cursor: int = 0
+    descendants: int = 0
+    failed_descendants: int = 0
+    unfinished_descendants: int = 0
+
+
+class Liveness:
+    """Whether the process that wrote a running row still runs, asked once per owner per query.
+
+    Only ``running`` is corrected: a ``pending`` row of a stopped `pingback dev` waits in the
+    durable queue for the next one, which takes it over."""
+
+    def __init__(self, store: Store) -> None:
+        self.own = store.owner
+        self.known: dict[str, bool] = {}
+
+    def status(self, status: str, owner: str | None) -> str:
+        if status != "running" or owner is None or owner == self.own:
+            return status
+        if owner not in self.known:
+            self.known[owner] = is_alive(owner)
+        return status if self.known[owner] else "interrupted"
+
+
+def read_row(values: tuple[Any, ...], alive: Liveness) -> RunRow:
+    *light, owner = values[:15]
+    row = RunRow(*light)
+    row.status = alive.status(row.status, owner)
+    return row
+
+
+def like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
