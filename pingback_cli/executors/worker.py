@@ -52,6 +52,7 @@ class Supervisor:
         self._starting: asyncio.Task[WorkerProcess] | None = None
         self._recycling = False
         self._retiring: set[asyncio.Task[None]] = set()
+        self._told: set[str] = set()
 
     async def start(self) -> None:
         """Start the first worker and publish its functions (ProjectError if it cannot)."""
@@ -59,6 +60,14 @@ class Supervisor:
         self.current = worker
         self.functions = worker.functions
         self._accept(worker.functions)
+        self._tell(worker.notices)
+
+    def _tell(self, notices: list[str]) -> None:
+        """Folders the file rule skipped that use pingback: each named once per session."""
+        for notice in notices:
+            if notice not in self._told and self.on_restart is not None:
+                self._told.add(notice)
+                self.on_restart(notice)
 
     def _accept(self, functions: list[dict[str, Any]]) -> None:
         if self.publish is not None:
@@ -174,6 +183,7 @@ class Supervisor:
         result = ReloadResult.compare(self.functions, fresh.functions)
         old, self.current = self.current, fresh
         self.functions = fresh.functions
+        self._tell(fresh.notices)
         if old is not None:
             self._retire_later(old)
         return result

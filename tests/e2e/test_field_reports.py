@@ -248,6 +248,7 @@ def test_a_symlinked_folder_is_part_of_the_project(linked_project: Path) -> None
     ran = run_cli(linked_project, "run", "shared-task", "--json")
     assert ran.returncode == 0, str(ran)
     assert ran.json()["result"] == "shared"
+    assert ran.stderr.count("skipped build/") == 1, str(ran)  # named by the worker's load too
 
 
 def test_app_option_shows_project_relative_sources(linked_project: Path) -> None:
