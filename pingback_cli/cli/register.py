@@ -46,7 +46,7 @@ def register(
     """
     with boundary():
         from pingback_cli import client as platform_client
-        from pingback_cli.project.config import configure, load_env
+        from pingback_cli.project.config import open_project
         from pingback_cli.project.discovery import discover
         from pingback_cli.state import running_api_url
 
@@ -56,8 +56,7 @@ def register(
         if dry_run:
             out.json(body)
             return
-        root = configure(app).root
-        load_env(root)
+        root = open_project(app).root
         url = (
             platform_url
             or os.environ.get("PINGBACK_PLATFORM_URL")

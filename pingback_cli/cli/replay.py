@@ -50,11 +50,10 @@ def replay(
     with boundary():
         from pingback_cli.cli.run import _live, show_result
         from pingback_cli.emulator.replay import replay_execution
-        from pingback_cli.project.config import configure, load_env
+        from pingback_cli.project.config import open_project
 
         body, has_payload = read_payload(payload)
-        config = configure(app)
-        load_env(config.root)
+        config = open_project(app)
         out = terminal()
         result = replay_execution(
             config,

@@ -52,12 +52,11 @@ def run(
     with boundary():
         from pingback_cli.emulator.host import EmulatorOptions
         from pingback_cli.emulator.run import run_function
-        from pingback_cli.project.config import configure, load_env
+        from pingback_cli.project.config import open_project
 
         body, has_payload = read_payload(payload)
         scheduled_at = read_instant("--at", at) if at is not None else None
-        config = configure(app)
-        load_env(config.root)
+        config = open_project(app)
         out = terminal()
         result = run_function(
             config,

@@ -45,13 +45,12 @@ def trigger(
     """
     with boundary():
         from pingback_cli import client as platform_client
-        from pingback_cli.project.config import configure, load_env
+        from pingback_cli.project.config import open_project
 
         body, has_payload = read_payload(payload)
         from pingback_cli.state import running_api_url
 
-        root = configure(None).root
-        load_env(root)
+        root = open_project(None).root
         answer = platform_client.trigger(
             platform_url or running_api_url(root) or DEFAULT_LOCAL_URL,
             api_key or os.environ.get("PINGBACK_API_KEY", ""),

@@ -27,10 +27,9 @@ def ui(
         from rich.text import Text
 
         from pingback_cli.emulator.ui import UiOptions, serve_history
-        from pingback_cli.project.config import configure, load_env
+        from pingback_cli.project.config import open_project
 
-        config = configure(app)
-        load_env(config.root)
+        config = open_project(app)
         out = terminal()
 
         def ready(url: str) -> None:

@@ -26,8 +26,6 @@ from pingback_cli.project.config import ProjectConfig, project_environment
 
 STOPPED = "interrupted: pingback dev stopped before this finished"
 WATCHED_NAMES = frozenset({".env", ".env.local", "pyproject.toml"})
-JS_EXTENSIONS = (".ts", ".tsx", ".js", ".mjs", ".cjs", ".mts", ".cts")
-"""Watched too in endpoint mode, where a JS/TS project's functions come from a scan."""
 
 
 @dataclass
@@ -204,6 +202,7 @@ def watch_filter(root: Path, *, js: bool = False):  # type: ignore[no-untyped-de
     from watchfiles import DefaultFilter
 
     from pingback_cli.project.files import belongs
+    from pingback_cli.project.js.scan import EXTENSIONS as JS_EXTENSIONS  # watched in endpoint mode
 
     class ProjectFilter(DefaultFilter):
         def __init__(self) -> None:

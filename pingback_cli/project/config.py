@@ -73,6 +73,14 @@ def configure(app: str | None = None, cwd: Path | None = None) -> ProjectConfig:
     return ProjectConfig(root=root, app=str(target) if target else None, settings=settings)
 
 
+def open_project(app: str | None = None, cwd: Path | None = None) -> ProjectConfig:
+    """What every command that runs or names the project's code starts with: the project
+    (:func:`configure`) with its env files loaded into ``os.environ`` (:func:`load_env`)."""
+    config = configure(app, cwd)
+    load_env(config.root)
+    return config
+
+
 ENV_FILES = (".env.local", ".env")
 """The project's env files, the one that wins first; the real environment beats both."""
 

@@ -116,11 +116,10 @@ def discover(
 ) -> list[FunctionSpec]:
     """The project's validated functions (``pingback ls``): a Python project imported in this
     process, else its JS/TS sources scanned; ``on_warning`` hears about calls the scan skipped."""
-    from pingback_cli.project.config import configure, load_env
+    from pingback_cli.project.config import open_project
     from pingback_cli.project.manifest import write_manifest
 
-    config = configure(app)
-    load_env(config.root)
+    config = open_project(app)
     found = discover_project(config)
     if on_warning is not None:
         for warning in found.warnings:

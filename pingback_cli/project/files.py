@@ -34,6 +34,8 @@ SKIPPED_DIRS = frozenset(
         "__pycache__",
         "build",
         "dist",
+        "out",
+        "coverage",
         "site-packages",
         "tests",
         "test",

@@ -83,12 +83,11 @@ class Forecast:
 def forecast_project(app: str | None, start: float, end: float, *, plan: str | None = None) -> Forecast:
     """``pingback simulate``: the project's crons (imported, no handler runs) over ``[start,
     end)``. ProjectError when it cannot be loaded; UsageError for an unknown plan."""
-    from pingback_cli.project.config import configure, load_env
+    from pingback_cli.project.config import open_project
     from pingback_cli.project.discovery import discover_project
     from pingback_cli.project.plans import choose_plan
 
-    config = configure(app)
-    load_env(config.root)
+    config = open_project(app)
     chosen = choose_plan(plan, config.settings)
     result = forecast(discover_project(config).specs, start, end)
     result.plan = chosen

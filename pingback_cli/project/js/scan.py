@@ -20,11 +20,11 @@ from pathlib import Path
 from typing import Any
 
 from pingback_cli.errors import ProjectError
+from pingback_cli.project.files import skipped_folder
 
 MODULE = "@usepingback/next"
 EXTENSIONS = (".ts", ".tsx", ".js", ".mjs", ".cjs", ".mts", ".cts")
 DEFAULT_PATHS = ("lib/pingback", "src/lib/pingback")
-SKIPPED_DIRS = frozenset({"node_modules", ".next", "dist", "build", "out", "coverage"})
 OPTION_KEYS = frozenset({"retries", "timeout", "concurrency"})
 MAX_FILE_BYTES = 2_000_000
 MAX_SHOWN = 60
@@ -797,8 +797,7 @@ def source_files(root: Path, paths: Iterable[str]) -> list[Path]:
             dirs[:] = sorted(
                 d
                 for d in dirs
-                if not d.startswith(".")
-                and d not in SKIPPED_DIRS
+                if not skipped_folder(Path(current, d))
                 and os.path.realpath(os.path.join(current, d)) not in walked
             )
             for name in sorted(files):
