@@ -157,6 +157,12 @@ COMMANDS = [
     ("run", "--help"),
     ("trigger", "plain"),
     ("run", "no-such-ƒunction"),
+    ("simulate", "--from", "2026-11-29", "--to", "2026-12-02"),
+    ("completion", "bash"),
+    ("register", "--help"),
+    ("ui", "--help"),
+    ("init", "--help"),
+    ("dev", "--help"),
 ]
 
 
@@ -324,3 +330,19 @@ def test_editing_env_reaches_the_worker_after_reload(tmp_path: Path) -> None:
     finally:
         server.stop()
         server.kill()
+
+
+def test_dev_on_an_ascii_terminal(encoding_project: Path) -> None:
+    """The live view: event lines, logs and trees of a non-ASCII function, then a clean stop."""
+    from reliability.helpers import DevServer
+
+    server = DevServer(encoding_project, env={"PYTHONIOENCODING": "ascii"}).start()
+    try:
+        tree = server.run("café-ñ")
+        assert tree["status"] == "success"
+        assert server.stop() == 0
+    finally:
+        server.kill()
+    output = server.output()
+    assert "Traceback" not in output and "UnicodeEncodeError" not in output, output
+    assert "caf\\xe9-\\xf1" in output and "+ caf" in output, output
