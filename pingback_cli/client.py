@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from pingback_cli.errors import PlatformError
 from pingback_cli.models import FunctionSpec
+
+
+def resolve_platform(root: Path, platform_url: str | None, api_key: str | None) -> tuple[str, str]:
+    """The platform a command talks to, as (url, api key): ``platform_url``, else
+    PINGBACK_PLATFORM_URL, else the `pingback dev` running in ``root`` (``.pingback/dev.json``),
+    else ``state.DEFAULT_LOCAL_URL``; the key is ``api_key``, else PINGBACK_API_KEY, else ""."""
+    from pingback_cli.state import DEFAULT_LOCAL_URL, running_api_url
+
+    url = platform_url or os.environ.get("PINGBACK_PLATFORM_URL") or running_api_url(root)
+    return url or DEFAULT_LOCAL_URL, api_key or os.environ.get("PINGBACK_API_KEY", "")
 
 
 def _post(platform_url: str, path: str, api_key: str, body: dict[str, Any]) -> dict[str, Any]:

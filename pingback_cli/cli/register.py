@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import Annotated, Any
 
 import typer
@@ -48,7 +47,6 @@ def register(
         from pingback_cli import client as platform_client
         from pingback_cli.project.config import open_project
         from pingback_cli.project.discovery import discover
-        from pingback_cli.state import running_api_url
 
         out = terminal()
         specs = discover(app, on_warning=out.warn)  # also loads .env
@@ -56,14 +54,7 @@ def register(
         if dry_run:
             out.json(body)
             return
-        root = open_project(app).root
-        url = (
-            platform_url
-            or os.environ.get("PINGBACK_PLATFORM_URL")
-            or running_api_url(root)
-            or DEFAULT_LOCAL_URL
-        )
-        key = api_key or os.environ.get("PINGBACK_API_KEY", "")
+        url, key = platform_client.resolve_platform(open_project(app).root, platform_url, api_key)
         jobs = platform_client.register(url, key, body)
         if json_output:
             out.json({"platformUrl": url, "jobs": jobs})

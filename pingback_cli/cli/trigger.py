@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from typing import Annotated
 
@@ -48,12 +47,10 @@ def trigger(
         from pingback_cli.project.config import open_project
 
         body, has_payload = read_payload(payload)
-        from pingback_cli.state import running_api_url
-
-        root = open_project(None).root
+        url, key = platform_client.resolve_platform(open_project(None).root, platform_url, api_key)
         answer = platform_client.trigger(
-            platform_url or running_api_url(root) or DEFAULT_LOCAL_URL,
-            api_key or os.environ.get("PINGBACK_API_KEY", ""),
+            url,
+            key,
             name,
             payload=body,
             has_payload=has_payload,
