@@ -111,6 +111,7 @@ async def page_times(path: Path, marks: dict[str, str], samples: int) -> list[di
 
     from pingback_cli.dashboard.app import dashboard_routes
     from pingback_cli.dashboard.source import HistorySource
+    from pingback_cli.history import outline as outline_module
     from pingback_cli.history.store import Store
 
     pages = {
@@ -135,11 +136,16 @@ async def page_times(path: Path, marks: dict[str, str], samples: int) -> list[di
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8766") as client:
             pages["runs, page 50 (cursor)"] = await _deep_page(client, 50)
+            pages["execution, 10,000 children, first open (tree not cached)"] = pages[
+                "execution, root with 10,000 children"
+            ]
             results = []
             for label, url in pages.items():
                 times, floor = [], []
                 for _ in range(samples):
                     floor.append(await _timed(client, "/api"))
+                    if "first open" in label:
+                        outline_module._LINKS.clear()
                     times.append(await _timed(client, url))
                 results.append(
                     {

@@ -4,6 +4,7 @@ all, always with the path down to one of them)."""
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from pingback_cli.history.codec import load_attempts
@@ -50,17 +51,10 @@ def outline(
 ) -> Outline:
     """The tree under ``root_id`` as a page shows it, without payloads, results or logs:
     children in creation order, at most ``per_parent`` under one execution and ``limit`` in
-    all, always with the path down to ``keep``. Only the ids of the whole tree are read; the
-    rows are read for the executions shown, so a tree of 10,000 costs about what one of 1,000
-    does."""
-    links = store.read("SELECT seq, id, parent_id FROM executions WHERE root_id = ?", (root_id,))
-    links.sort()
-    children: dict[str, list[str]] = {}
-    parents: dict[str, str | None] = {}
-    for _, execution_id, parent_id in links:
-        parents[execution_id] = parent_id
-        if parent_id is not None:
-            children.setdefault(parent_id, []).append(execution_id)
+    all, always with the path down to ``keep``. Only the ids of the whole tree are read (and
+    kept while the tree does not grow); rows are read for the executions shown, so a tree of
+    10,000 costs about what one of 1,000 does."""
+    parents, children = _links(store, root_id)
     if root_id not in parents:
         return Outline(None, 0, 0)
     path = set()
@@ -88,6 +82,35 @@ def outline(
         if parent_id is not None and parent_id in nodes:
             nodes[parent_id].children.append(nodes[node_id])
     return Outline(nodes[root_id], len(parents), len(chosen))
+
+
+_Links = tuple[dict[str, "str | None"], dict[str, list[str]]]
+_LINKS: OrderedDict[tuple[str, str], tuple[int, _Links]] = OrderedDict()
+"""(history file, root id) -> (tree size, links) of the trees read last. A tree's links never
+change, it only grows, so its size (counted from an index) says whether they are current."""
+LINKS_CACHED = 8
+
+
+def _links(store: Store, root_id: str) -> _Links:
+    """Each execution's parent, and each parent's children in creation order."""
+    [(size,)] = store.read("SELECT COUNT(*) FROM executions WHERE root_id = ?", (root_id,))
+    key = (str(store.path), root_id)
+    cached = _LINKS.get(key)
+    if cached is not None and cached[0] == size:
+        _LINKS.move_to_end(key)
+        return cached[1]
+    rows = store.read("SELECT seq, id, parent_id FROM executions WHERE root_id = ?", (root_id,))
+    rows.sort()
+    parents: dict[str, str | None] = {}
+    children: dict[str, list[str]] = {}
+    for _, execution_id, parent_id in rows:
+        parents[execution_id] = parent_id
+        if parent_id is not None:
+            children.setdefault(parent_id, []).append(execution_id)
+    _LINKS[key] = (len(rows), (parents, children))
+    while len(_LINKS) > LINKS_CACHED:
+        _LINKS.popitem(last=False)
+    return parents, children
 
 
 def _outline_nodes(store: Store, ids: list[str], hidden: dict[str, int]) -> dict[str, OutlineNode]:

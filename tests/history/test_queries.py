@@ -214,3 +214,15 @@ def test_text_search_pages_through_windows(store: Store, monkeypatch: pytest.Mon
     third = queries.runs(store, queries.RunQuery(text="needle", before=second.next_before))
     assert [row.id for row in third.rows] == [wanted[0].id]
     assert third.next_before is None
+
+
+def test_outline_sees_a_tree_grow_after_it_was_read(store: Store) -> None:
+    root = make("root")
+    store.save(root)
+    store.save(make("leaf", parent=root))
+    assert outline(store, root.id).total == 2
+    late = make("late", parent=root)
+    store.save(late)
+    tree = outline(store, root.id)
+    assert tree.total == 3 and tree.root is not None
+    assert tree.root.children[-1].row.id == late.id
