@@ -52,6 +52,8 @@ class Renderer:
                 lstrip_blocks=True,
             )
             env.filters["duration"] = present.duration
+            env.filters["when"] = present.when
+            env.filters["pill"] = present.pill
             env.filters["iso"] = _iso
             env.filters["short"] = lambda text: (text or "")[:8]
             env.filters["compact"] = lambda value: json.dumps(value, ensure_ascii=False, default=repr)

@@ -131,14 +131,16 @@ def execution_page(source: Source, id_or_prefix: str) -> dict[str, Any]:
     )
     if tree.root is None:
         raise NotFound(f'no execution "{id_or_prefix}"')
-    now = time.time()
+    chart = present.waterfall(tree, time.time())
     functions = {f.name: f for f in source.functions()}
     function = functions.get(execution.function)
     return {
         "e": execution,
         "status": _shown_status(tree, execution),
         "tree": tree,
-        "waterfall": present.waterfall(tree, now),
+        "tree_html": present.tree_html(tree, execution.id),
+        "waterfall": chart,
+        "waterfall_html": present.waterfall_html(chart, execution.id),
         "logs": _logs(execution),
         "payload": present.json_view(execution.payload) if execution.has_payload else None,
         "result": present.json_view(execution.result) if execution.result is not None else None,

@@ -15,6 +15,7 @@ from typing import Any
 from markupsafe import Markup, escape
 
 from pingback_cli.history.outline import Outline, OutlineNode
+from pingback_cli.models import iso
 
 MAX_JSON_CHARS = 100_000
 """Payloads and results longer than this (as indented JSON) are shown cut, with a raw link."""
@@ -60,6 +61,20 @@ def json_view(value: Any) -> JsonView:
     return JsonView(Markup("".join(parts)), truncated, size)
 
 
+def when(ts: float | None) -> Markup:
+    """A ``<time>`` the page's script shows in the chosen zone (UTC ISO until it runs)."""
+    if not ts:
+        return Markup("")
+    text = iso(ts)
+    return Markup(f'<time datetime="{text}">{text}</time>')
+
+
+def pill(status: str | None) -> Markup:
+    """A status badge."""
+    value = escape(status or "")
+    return Markup(f'<span class="pill pill-{value}">{value}</span>')
+
+
 def duration(ms: float | None) -> str:
     """12 ms, 1.25 s, 2 m 05 s, 1 h 02 m; empty for None."""
     if ms is None:
@@ -74,6 +89,40 @@ def duration(ms: float | None) -> str:
         return f"{minutes} m {seconds:02d} s"
     hours, minutes = divmod(minutes, 60)
     return f"{hours} h {minutes:02d} m"
+
+
+def tree_html(tree: Outline, current: str) -> Markup:
+    """The outline as nested lists (``<details>`` where there are children), built here rather
+    than in a template: a recursive Jinja macro costs milliseconds per hundred nodes."""
+    if tree.root is None:
+        return Markup("")
+    parts: list[str] = []
+    _tree_item(tree.root, current, parts)
+    return Markup("".join(parts))
+
+
+def _tree_item(node: OutlineNode, current: str, parts: list[str]) -> None:
+    row = node.row
+    node_id = escape(row.id)
+    mark = ' aria-current="true" class="current"' if row.id == current else ""
+    attempts = f" · {row.attempt} attempts" if row.attempt > 1 else ""
+    label = (
+        f'<a href="/executions/{node_id}"{mark} data-node="{node_id}">{pill(row.status)} '
+        f'{escape(row.function)}</a> <span class="muted">{escape(duration(row.duration_ms))}{attempts}</span>'
+    )
+    if not node.children and not node.hidden:
+        parts.append(f'<li><span class="leaf">{label}</span></li>')
+        return
+    parts.append(f'<li><details open data-key="tree-{node_id}"><summary>{label}</summary><ul>')
+    for child in node.children:
+        _tree_item(child, current, parts)
+    if node.hidden:
+        root = escape(row.root_id)
+        parts.append(
+            f'<li class="muted">{node.hidden} more children not shown: <a href="/?root={root}&amp;all=1">'
+            "list every execution of this tree</a></li>"
+        )
+    parts.append("</ul></details></li>")
 
 
 @dataclass
@@ -123,6 +172,25 @@ def waterfall(tree: Outline, now: float) -> Waterfall:
         rows.append(WaterfallRow(node, node.row.depth - root_depth, segments))
     ticks = [(index * 50.0, start + (end - start) * index / 2) for index in range(3)]
     return Waterfall(start, end, rows, ticks)
+
+
+def waterfall_html(chart: Waterfall, current: str) -> Markup:
+    """The waterfall's rows (a template loop over a thousand rows of segments is slow)."""
+    parts: list[str] = []
+    for row in chart.rows:
+        node_id = escape(row.node.row.id)
+        extra = " wf-current" if row.node.row.id == current else ""
+        segments = "".join(
+            f'<span class="seg wf-{escape(s.kind)}" style="left: {s.left:.3f}%; width: {s.width:.3f}%"'
+            f' title="{escape(s.label)}"></span>'
+            for s in row.segments
+        )
+        parts.append(
+            f'<div class="wf-row{extra}" role="row"><a class="wf-name" role="rowheader"'
+            f' href="/executions/{node_id}" style="padding-left: {min(row.depth, 12)}em">'
+            f'{escape(row.node.row.function)}</a><span class="wf-track" role="cell">{segments}</span></div>'
+        )
+    return Markup("".join(parts))
 
 
 def _spans(node: OutlineNode, now: float) -> list[tuple[str, float, float, str]]:

@@ -57,11 +57,12 @@ def outline(
     parents, children = _links(store, root_id)
     if root_id not in parents:
         return Outline(None, 0, 0)
-    path = set()
+    on_path: dict[str | None, str] = {}
+    """parent -> its child on the way down to ``keep``."""
     node_id = keep if keep in parents else None
     while node_id is not None:
-        path.add(node_id)
-        node_id = parents.get(node_id)
+        on_path[parents[node_id]] = node_id
+        node_id = parents[node_id]
     chosen: list[str] = []
     hidden: dict[str, int] = {}
     stack = [root_id]
@@ -69,11 +70,10 @@ def outline(
         node_id = stack.pop()
         chosen.append(node_id)
         below = children.get(node_id, [])
-        shown = [
-            child
-            for index, child in enumerate(below)
-            if child in path or (index < per_parent and len(chosen) + index < limit)
-        ]
+        shown = below[: max(0, min(per_parent, limit - len(chosen)))]
+        kept = on_path.get(node_id)
+        if kept is not None and kept not in shown:
+            shown = [*shown, kept]
         hidden[node_id] = len(below) - len(shown)
         stack.extend(reversed(shown))
     nodes = _outline_nodes(store, chosen, hidden)

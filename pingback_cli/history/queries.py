@@ -247,7 +247,7 @@ def log_lines(
     function: str | None = None,
     text: str | None = None,
     before: str | None = None,
-    limit: int = 200,
+    limit: int = 100,
 ) -> tuple[list[LogLine], str | None]:
     """Log lines of every execution, newest execution first; ``before`` is the cursor the
     previous page returned (``"rowid:index"``). Returns the lines and the next cursor."""
