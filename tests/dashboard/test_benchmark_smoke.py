@@ -1,0 +1,31 @@
+"""`benchmarks/dashboard.py --quick` still runs end to end (it asserts no timing)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_dashboard_benchmark_runs(tmp_path: Path) -> None:
+    if not Path("/usr/bin/chromium").exists():
+        message = "/usr/bin/chromium is missing: `apt-get install chromium` (scripts/test does it)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "dashboard.py"), "--quick"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "| runs `/` |" in done.stdout
+    assert "open the execution with 10,000 children" in done.stdout
+    assert "trigger → the event stream's message" in done.stdout
