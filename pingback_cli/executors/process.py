@@ -138,11 +138,13 @@ class WorkerProcess:
             os.close(to_worker_read)
             os.close(from_worker_write)
         self.alive = True
-        self._reader, _ = await loop.connect_read_pipe(
-            lambda: _Lines(self._on_message, self._on_eof), os.fdopen(from_worker_read, "rb", 0)
-        )
-        self._writer, _ = await loop.connect_write_pipe(asyncio.Protocol, os.fdopen(to_worker_write, "wb", 0))
         try:
+            self._reader, _ = await loop.connect_read_pipe(
+                lambda: _Lines(self._on_message, self._on_eof), os.fdopen(from_worker_read, "rb", 0)
+            )
+            self._writer, _ = await loop.connect_write_pipe(
+                asyncio.Protocol, os.fdopen(to_worker_write, "wb", 0)
+            )
             message = await asyncio.wait_for(asyncio.shield(self._ready), timeout)
         except asyncio.TimeoutError:
             await self.stop(grace=0)
@@ -150,6 +152,9 @@ class WorkerProcess:
                 f"the project did not finish importing within {timeout:.0f}s",
                 hint="does importing your code wait on a server or on input?",
             ) from None
+        except BaseException:  # cancelled while starting (Ctrl-C): leave no worker behind
+            self._kill_now()
+            raise
         if message["op"] == "error":
             await self.exited
             raise ProjectError(message["message"], hint=message.get("hint"), details=message.get("details"))
@@ -280,6 +285,17 @@ class WorkerProcess:
             return
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.process.pid, sig)
+
+    def _kill_now(self) -> None:
+        """The worker and its process group go at once (no loop turn needed), and are reaped."""
+        self.stopping = True
+        self._signal_group(signal.SIGKILL)
+        for transport in (self._writer, self._reader):
+            if transport is not None:
+                transport.close()
+        if self.process is not None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(timeout=5)
 
     async def stop(self, grace: float = 5.0) -> None:
         """Close the pipe (finish running work), then SIGINT, then SIGKILL, whole process group."""
