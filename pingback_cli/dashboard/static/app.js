@@ -233,8 +233,12 @@ if (runForm) {
   const name = document.body.dataset.function;
   const textarea = runForm.querySelector("#payload");
   const key = "payload." + name;
-  textarea.value = store.get(key, "");
   const picker = document.getElementById("payload-picker");
+  textarea.value = store.get(key, "");
+  if (!textarea.value && picker && picker.options.length > 1) {
+    // Nothing run from this browser yet: start from the newest payload history has.
+    try { textarea.value = JSON.stringify(JSON.parse(picker.options[1].value), null, 2); } catch (e) { /* keep empty */ }
+  }
   if (picker) picker.addEventListener("change", () => {
     if (!picker.value) return;
     try { textarea.value = JSON.stringify(JSON.parse(picker.value), null, 2); } catch (e) { textarea.value = picker.value; }
