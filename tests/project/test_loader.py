@@ -1,0 +1,50 @@
+"""The loader in-process: it imports the user's project (here, in this test process) and
+collects every function of every Pingback instance, or says in one ProjectError what is wrong."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import pytest
+
+from pingback_cli.errors import ProjectError
+from pingback_cli.project.config import ProjectConfig
+from pingback_cli.project.loader import load_project
+
+HEAD = 'from pingback import Pingback\n\npb = Pingback(api_key="k", cron_secret="s")\n'
+
+
+def project(tmp_path: Path, source: str) -> ProjectConfig:
+    """A project of one module with a name no other test uses (imports are per process)."""
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "loaded"\n')
+    module = f"jobs_{uuid.uuid4().hex[:12]}"
+    (tmp_path / f"{module}.py").write_text(source)
+    return ProjectConfig(root=tmp_path, app=module)
+
+
+def test_every_function_of_the_instance_is_collected(tmp_path: Path) -> None:
+    config = project(
+        tmp_path,
+        HEAD
+        + '\n@pb.cron("nightly", "0 3 * * *", retries=2)\ndef nightly(ctx):\n    return None\n'
+        + '\n@pb.task("email", timeout="15s")\ndef email(ctx, payload):\n    return None\n',
+    )
+    found = {function.name: function.to_json() for function in load_project(config)}
+    assert sorted(found) == ["email", "nightly"]
+    assert found["nightly"]["schedule"] == "0 3 * * *" and found["nightly"]["retries"] == 2
+    assert found["email"]["timeout"] == "15s"
+
+
+def test_an_import_error_is_one_project_error_with_the_users_traceback(tmp_path: Path) -> None:
+    config = project(tmp_path, HEAD + "\nraise RuntimeError('the database is not configured')\n")
+    with pytest.raises(ProjectError) as raised:
+        load_project(config)
+    assert "the database is not configured" in raised.value.message + (raised.value.details or "")
+
+
+def test_a_project_without_an_instance_says_how_to_make_one(tmp_path: Path) -> None:
+    config = project(tmp_path, "VALUE = 1\n")
+    with pytest.raises(ProjectError, match="no Pingback instance") as raised:
+        load_project(config)
+    assert raised.value.hint and "Pingback(" in raised.value.hint
