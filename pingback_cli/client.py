@@ -1,14 +1,42 @@
-"""Client for a platform API (the local emulator or the hosted service): trigger, register."""
+"""Client for a platform API: the local emulator (``pingback dev``) or a hosted platform.
+
+Speaks the platform's API-key routes (runpingback/pingback ``apps/platform/src/modules/``:
+trigger, register, jobs, executions) and the emulator's local ones (cancel, retry, tree).
+Every failure is one ``PlatformError`` line with a hint: nothing listening, a refused key,
+not found, the platform failing.
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pingback_cli.errors import PlatformError
+from pingback_cli.errors import NotFound, PlatformError
 from pingback_cli.models import FunctionSpec
+
+PLATFORM_KEY_PREFIX = "pb_live_"
+"""The hosted platform's keys start so (apps/platform/src/modules/auth/api-key.strategy.ts:19)."""
+TIMEOUT = 30.0
+
+
+class NoRoute(PlatformError):
+    """The server answered Express's "Cannot METHOD /path": it has no such route."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """A platform to talk to: ``local`` is this project's own ``pingback dev``."""
+
+    url: str
+    api_key: str = ""
+    local: bool = False
+
+    @property
+    def name(self) -> str:
+        return f"pingback dev at {self.url}" if self.local else f"the platform at {self.url}"
 
 
 def resolve_platform(root: Path, platform_url: str | None, api_key: str | None) -> tuple[str, str]:
@@ -21,55 +49,96 @@ def resolve_platform(root: Path, platform_url: str | None, api_key: str | None) 
     return url or DEFAULT_LOCAL_URL, api_key or os.environ.get("PINGBACK_API_KEY", "")
 
 
-def _post(platform_url: str, path: str, api_key: str, body: dict[str, Any]) -> dict[str, Any]:
+def resolve_target(root: Path, platform_url: str | None, api_key: str | None) -> Target:
+    """``resolve_platform`` as a Target: ``local`` unless a platform URL was given."""
+    url, key = resolve_platform(root, platform_url, api_key)
+    return Target(url, key, local=not (platform_url or os.environ.get("PINGBACK_PLATFORM_URL")))
+
+
+def call(
+    target: Target, method: str, path: str, *, body: Any = None, params: dict[str, Any] | None = None
+) -> Any:
+    """One request; the decoded JSON answer (None for an empty one). Raises PlatformError
+    (NotFound for a 404) with the platform's own message."""
     import httpx
 
-    url = platform_url.rstrip("/") + path
+    url = target.url.rstrip("/") + path
+    headers = {"Authorization": f"Bearer {target.api_key}"} if target.api_key else {}
     try:
-        response = httpx.post(url, json=body, headers={"Authorization": f"Bearer {api_key}"}, timeout=30)
+        response = httpx.request(method, url, json=body, params=params, headers=headers, timeout=TIMEOUT)
     except httpx.ConnectError:
         raise PlatformError(
-            f"nothing is listening at {platform_url}",
-            hint="start the emulator with `pingback dev`, or pass --platform-url",
+            f"nothing is listening at {target.url}",
+            hint="start `pingback dev` in this project"
+            if target.local
+            else "check --platform-url (or PINGBACK_PLATFORM_URL)",
         ) from None
     except httpx.HTTPError as exc:
-        raise PlatformError(f"request to {url} failed: {exc}") from None
+        raise PlatformError(f"request to {url} failed: {exc}", hint="check --platform-url") from None
     try:
-        data = response.json()
+        data = response.json() if response.content else None
     except ValueError:
         data = None
     if response.status_code >= 400:
-        message = data.get("error") if isinstance(data, dict) else None
-        raise PlatformError(
-            f"the platform refused ({response.status_code}): "
-            f"{message or response.text[:200] or response.reason_phrase}"
-        )
-    if not isinstance(data, dict):
-        raise PlatformError(f"{url} answered {response.status_code} without a JSON object")
+        raise _refusal(target, method, path, response.status_code, data, response.text)
     return data
 
 
+def _message(data: Any, text: str, status: int) -> str:
+    """NestJS's ``message`` (a string, or class-validator's list), else the body's start."""
+    message = data.get("message", data.get("error")) if isinstance(data, dict) else None
+    if isinstance(message, list):
+        message = "; ".join(str(item) for item in message)
+    return str(message or " ".join(text.split())[:200] or f"HTTP {status}")
+
+
+def _refusal(target: Target, method: str, path: str, status: int, data: Any, text: str) -> PlatformError:
+    message = _message(data, text, status)
+    if status == 401:
+        hint = "pass --api-key or set PINGBACK_API_KEY"
+        if not target.local and not target.api_key.startswith(PLATFORM_KEY_PREFIX):
+            hint = f"platform API keys start with {PLATFORM_KEY_PREFIX}: {hint}"
+        return PlatformError(f"{target.name} refused the API key (401): {message}", hint=hint)
+    if status == 404:
+        if message.startswith(f"Cannot {method}"):
+            return NoRoute(
+                f"{target.name} has no route {method} {path} (404)",
+                hint="is this a Pingback platform URL? (without a path, e.g. https://api.pingback.lol)",
+            )
+        return NotFound(
+            f"{target.name}: {message} (404)", hint="`pingback ls` and `pingback runs` list what exists"
+        )
+    if status >= 500:
+        return PlatformError(
+            f"{target.name} failed ({status}): {message}", hint="try again; if it persists, check its logs"
+        )
+    return PlatformError(f"{target.name} refused ({status}): {message}")
+
+
+# --- the platform's API-key routes ------------------------------------------------------
+
+
 def trigger(
-    platform_url: str,
-    api_key: str,
+    target: Target,
     name: str,
     *,
     payload: Any = None,
     has_payload: bool = False,
     delay: str | int | None = None,
 ) -> dict[str, Any]:
-    """POST /api/v1/trigger; returns ``{"executionId", "task", "scheduledAt"}``."""
+    """POST /api/v1/trigger; returns ``{"executionId", "task", "scheduledAt"}`` (201)."""
     body: dict[str, Any] = {"task": name}
     if has_payload:
         body["payload"] = payload
     if delay is not None:
         body["delay"] = int(delay) if isinstance(delay, str) and delay.isdigit() else delay
-    return _post(platform_url, "/api/v1/trigger", api_key, body)
+    return _object(target, call(target, "POST", "/api/v1/trigger", body=body))
 
 
 def registration_body(functions: Iterable[FunctionSpec], endpoint_url: str | None = None) -> dict[str, Any]:
-    """What the SDKs send to /api/v1/register: name, type, a cron's schedule, and the options
-    that are neither None nor 0."""
+    """What pingback-py sends to /api/v1/register: name, type, a cron's schedule, and the
+    options that are neither None nor 0 (pingback-py ``pingback/register.py:24``: so
+    ``retries=0`` is never sent, and the platform keeps the stored value)."""
     entries: list[dict[str, Any]] = []
     for spec in functions:
         declared = {"retries": spec.retries, "timeout": spec.timeout, "concurrency": spec.concurrency}
@@ -87,11 +156,72 @@ def registration_body(functions: Iterable[FunctionSpec], endpoint_url: str | Non
     return body
 
 
-def register(platform_url: str, api_key: str, body: dict[str, Any]) -> list[dict[str, Any]]:
-    """POST /api/v1/register with a ``registration_body``; returns the platform's
-    ``jobs``: ``[{"name", "status": "created" | "updated"}]``."""
-    answer = _post(platform_url, "/api/v1/register", api_key, body)
-    jobs = answer.get("jobs")
+def register(target: Target, body: dict[str, Any]) -> list[dict[str, Any]]:
+    """POST /api/v1/register with a ``registration_body``; the platform's ``jobs``:
+    ``[{"name", "status": "active"}]`` (registration.service.ts:90)."""
+    jobs = _object(target, call(target, "POST", "/api/v1/register", body=body)).get("jobs")
     if not isinstance(jobs, list) or not all(isinstance(job, dict) for job in jobs):
-        raise PlatformError(f"{platform_url} answered the registration without a list of jobs")
+        raise PlatformError(f"{target.name} answered the registration without a list of jobs")
     return jobs
+
+
+def jobs(target: Target) -> list[dict[str, Any]]:
+    """GET /api/v1/jobs: every job, newest first."""
+    data = call(target, "GET", "/api/v1/jobs")
+    if not isinstance(data, list):
+        raise PlatformError(f"{target.name} answered GET /api/v1/jobs without a list")
+    return [job for job in data if isinstance(job, dict)]
+
+
+def job_named(target: Target, name: str) -> dict[str, Any]:
+    """The job of function ``name``; NotFound naming the known ones."""
+    found = jobs(target)
+    for job in found:
+        if job.get("name") == name:
+            return job
+    known = ", ".join(sorted(str(job.get("name")) for job in found)) or "none"
+    raise NotFound(f'{target.name} has no job "{name}" (known: {known})', hint="`pingback ls` lists them")
+
+
+def set_status(target: Target, name: str, status: str) -> dict[str, Any]:
+    """PATCH /api/v1/jobs/{id} ``{"status": "paused" | "active"}`` for function ``name``."""
+    job = job_named(target, name)
+    return _object(target, call(target, "PATCH", f"/api/v1/jobs/{job['id']}", body={"status": status}))
+
+
+def job_executions(target: Target, job_id: str, page: int = 1, limit: int = 20) -> dict[str, Any]:
+    """GET /api/v1/jobs/{id}/executions: ``{items, total, page, limit}``, newest first."""
+    params = {"page": page, "limit": limit}
+    return _object(target, call(target, "GET", f"/api/v1/jobs/{job_id}/executions", params=params))
+
+
+def execution(target: Target, execution_id: str) -> dict[str, Any]:
+    """GET /api/v1/executions/{id}: the execution with ``job`` and ``hasChildren``."""
+    return _object(target, call(target, "GET", f"/api/v1/executions/{execution_id}"))
+
+
+# --- the emulator's local routes ------------------------------------------------------------
+
+
+def control(target: Target, action: str, execution_id: str) -> dict[str, Any]:
+    """POST /api/v1/executions/{id}/{cancel|retry} (the emulator's; the platform retries only
+    from its dashboard and cancels nothing)."""
+    try:
+        return _object(target, call(target, "POST", f"/api/v1/executions/{execution_id}/{action}"))
+    except NoRoute:
+        raise PlatformError(
+            f"{target.name} has no API-key route to {action} an execution",
+            hint="the hosted platform retries from its dashboard and has no cancel; "
+            "both work against `pingback dev`",
+        ) from None
+
+
+def tree(target: Target, execution_id: str) -> dict[str, Any]:
+    """GET /api/v1/executions/{id}/tree (the emulator's): the execution with its descendants."""
+    return _object(target, call(target, "GET", f"/api/v1/executions/{execution_id}/tree"))
+
+
+def _object(target: Target, data: Any) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise PlatformError(f"{target.name} answered without a JSON object")
+    return data

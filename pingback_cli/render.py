@@ -163,8 +163,13 @@ def _table() -> Table:
 # --- functions --------------------------------------------------------------------------
 
 
-def function_table(specs: list[FunctionSpec], now: float) -> FitTable:
-    """Every cron and task: crons first, then tasks, each by name; stacked when narrow."""
+def function_table(
+    specs: list[FunctionSpec], now: float, *, statuses: dict[str, str] | None = None
+) -> FitTable:
+    """Every cron and task: crons first, then tasks, each by name; stacked when narrow. A job
+    that is not active (``statuses``: paused, inactive) says so under its name, and a paused
+    cron has no next run."""
+    statuses = statuses or {}
     table = _table()
     table.add_column("Name", no_wrap=True)
     table.add_column("Type", no_wrap=True)
@@ -175,17 +180,23 @@ def function_table(specs: list[FunctionSpec], now: float) -> FitTable:
     table.add_column("Concurrency", justify="right", no_wrap=True)
     table.add_column("Source", overflow="fold")
     for spec in sorted(specs, key=lambda spec: (spec.type != "cron", spec.name)):
+        state = statuses.get(spec.name, "active")
         if spec.schedule:
             schedule, next_run = _schedule_cells(spec.schedule, now)
+            if state != "active":
+                next_run = Text(f"{glyph('none')} ({state})", style="dim")
         else:
             schedule = next_run = _none()
+        name = Text(printable(spec.name), style="bold")
+        if state != "active":
+            name.append(f"\n{state}", style="yellow")
         timeout = (
             Text(printable(spec.timeout))
             if spec.timeout
             else Text(format_duration(spec.timeout_seconds), style="dim")
         )
         table.add_row(
-            Text(printable(spec.name), style="bold"),
+            name,
             Text(spec.type),
             schedule,
             next_run,

@@ -421,7 +421,7 @@ class DevServer:
 
     def trigger_id(self, task: str, *, fresh: bool = False) -> str:
         response = self.trigger(task, fresh=fresh)
-        if response.status_code != 200:
+        if response.status_code != 201:
             raise MeasureError(f"trigger {task}: HTTP {response.status_code} {response.text[:200]}")
         return str(response.json()["executionId"])
 

@@ -401,7 +401,7 @@ def trigger_latency(settings: Settings, shared: Shared) -> MeasureResult:
             started = time.perf_counter()
             execution_id = dev.trigger_id("noop", fresh=fresh)
             while True:
-                response = client.get(f"/api/v1/executions/{execution_id}")
+                response = client.get(f"/api/v1/executions/{execution_id}/tree")
                 if response.status_code == 200 and response.json().get("status") == "success":
                     return time.perf_counter() - started
                 if time.perf_counter() - started > 30:
@@ -441,7 +441,7 @@ def trigger_latency(settings: Settings, shared: Shared) -> MeasureResult:
     floor_label = "API round trip (trigger of an unknown name → 404)"
     result.rows.append(
         Row(
-            "trigger → success, seen through the API (GET /api/v1/executions/{id})",
+            "trigger → success, seen through the API (GET /api/v1/executions/{id}/tree)",
             "ms",
             via_api,
             floor=rtt,
@@ -585,7 +585,7 @@ def reload_time(settings: Settings, shared: Shared) -> MeasureResult:
             saved = time.perf_counter()
             while True:
                 response = dev.trigger(name, fresh=True)
-                if response.status_code == 200:
+                if response.status_code == 201:
                     break
                 if response.status_code != 404:
                     raise MeasureError(f"trigger {name}: HTTP {response.status_code} {response.text[:200]}")
@@ -595,7 +595,7 @@ def reload_time(settings: Settings, shared: Shared) -> MeasureResult:
             accepted = time.perf_counter()
             execution_id = response.json()["executionId"]
             while True:
-                body = dev.fresh.get(f"/api/v1/executions/{execution_id}").json()
+                body = dev.fresh.get(f"/api/v1/executions/{execution_id}/tree").json()
                 if body.get("status") == "success":
                     if body.get("result") != token:
                         raise MeasureError(

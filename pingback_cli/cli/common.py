@@ -49,6 +49,16 @@ PlanOption = Annotated[
         show_default=False,
     ),
 ]
+PlatformUrlOption = Annotated[
+    str | None,
+    typer.Option(
+        "--platform-url",
+        help="Look at this platform (hosted, self-hosted, or another project's `pingback dev`) through its "
+        "API. Default: PINGBACK_PLATFORM_URL (from the environment or .env), else this project's "
+        "running `pingback dev` or its history.",
+        show_default=False,
+    ),
+]
 PayloadOption = Annotated[
     str | None,
     typer.Option(
@@ -71,6 +81,17 @@ def terminal(*, bound: bool = False) -> Any:
 
         return Terminal(out=make_console(file=sys.stdout))
     return Terminal()
+
+
+def looking_at(out: Any, found: Any, *, stderr: bool = False) -> None:
+    """The first line when a command looks at a platform given by URL: which one. On stderr
+    (``trigger``, whose stdout is the id alone) only when it is a terminal."""
+    if found is None or found.local or (stderr and not out.err.is_terminal):
+        return
+    from rich.text import Text
+
+    line = Text(f"{found.name}", style="dim")
+    (out.err if stderr else out.out).print(line)
 
 
 def fail(error: PingbackError) -> NoReturn:

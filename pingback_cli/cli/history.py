@@ -6,7 +6,15 @@ from typing import Annotated, Any
 
 import typer
 
-from pingback_cli.cli.common import AppOption, JsonOption, boundary, terminal
+from pingback_cli.cli.common import (
+    ApiKeyOption,
+    AppOption,
+    JsonOption,
+    PlatformUrlOption,
+    boundary,
+    looking_at,
+    terminal,
+)
 from pingback_cli.cli.completion import complete_execution_id
 
 STATUSES = ("pending", "running", "success", "failed", "interrupted", "cancelled")
@@ -36,9 +44,13 @@ def runs(
         typer.Option("--status", help="Only this status: success, failed, interrupted, ..."),
     ] = None,
     app: AppOption = None,
+    platform_url: PlatformUrlOption = None,
+    api_key: ApiKeyOption = None,
     json_output: JsonOption = False,
 ) -> None:
     """List recent root executions, newest first, with status, duration and child counts.
+
+    With --platform-url: that platform's executions, paged through /api/v1/jobs/{id}/executions.
 
     --status pending lists what waits to start (delayed, queued, retries in backoff) at any
     depth, soonest due first. --status failed also lists runs whose children failed.
@@ -55,8 +67,18 @@ def runs(
             from pingback_cli.errors import UsageError
 
             raise UsageError(f'unknown status "{status}"', hint=f"use one of: {', '.join(STATUSES)}")
-        found, total = _list_runs(app, limit, function, status)
+        from pingback_cli import controls
+
         out = terminal()
+        if controls.platform_given(platform_url):
+            found, target = controls.runs(
+                app, platform_url, api_key, limit=limit, function=function, status=status
+            )
+            total = len(found)
+            if not json_output:
+                looking_at(out, target)
+        else:
+            found, total = _list_runs(app, limit, function, status)
         if json_output:
             out.json([item.to_json() for item in found])
         elif not found:
@@ -111,28 +133,26 @@ def show(
         ),
     ],
     app: AppOption = None,
+    platform_url: PlatformUrlOption = None,
+    api_key: ApiKeyOption = None,
     json_output: JsonOption = False,
 ) -> None:
     """Show one execution's whole tree from history, with attempts and logs.
 
+    With --platform-url: that platform's execution, its tree built from hasChildren and parentId.
+
     Example: pingback show 3f2a
     """
     with boundary():
+        from pingback_cli import controls
         from pingback_cli.render import execution_tree, tree_summary
 
-        if not _history_exists(app):
-            from pingback_cli.errors import UsageError
-
-            raise UsageError(
-                f'no execution matches "{execution_id}": there is no history yet',
-                hint="run `pingback run NAME` or `pingback dev` first",
-            )
-        with _open_store(app) as store:
-            tree = store.tree(execution_id)
+        tree, target = controls.show(app, platform_url, api_key, execution_id)
         out = terminal()
         if json_output:
             out.json(tree.to_json())
         else:
+            looking_at(out, target)
             import time
 
             from pingback_cli.render_pending import timeline

@@ -13,8 +13,10 @@ from pingback_cli.cli import (
     history,
     init,
     ls,
+    pause,
     register,
     replay,
+    retry,
     run,
     simulate,
     trigger,
@@ -72,6 +74,10 @@ app.command("show")(history.show)
 app.command("replay", epilog=EXIT_CODES)(replay.replay)
 app.command("ui")(ui.ui)
 app.command("simulate", epilog=EXIT_CODES)(simulate.simulate)
+app.command("retry")(retry.retry)
+app.command("cancel")(retry.cancel)
+app.command("pause")(pause.pause)
+app.command("resume")(pause.resume)
 app.command("check")(check.check)
 app.command("register")(register.register)
 app.command("completion")(completion.completion)

@@ -6,20 +6,19 @@ from typing import Annotated, Any
 
 import typer
 
-from pingback_cli.cli.common import ApiKeyOption, AppOption, JsonOption, boundary, terminal
-from pingback_cli.state import DEFAULT_LOCAL_URL
+from pingback_cli.cli.common import (
+    ApiKeyOption,
+    AppOption,
+    JsonOption,
+    PlatformUrlOption,
+    boundary,
+    looking_at,
+    terminal,
+)
 
 
 def register(
-    platform_url: Annotated[
-        str | None,
-        typer.Option(
-            "--platform-url",
-            help="The platform API to register with. Default: PINGBACK_PLATFORM_URL, then the "
-            f"`pingback dev` running in this project, else {DEFAULT_LOCAL_URL}.",
-            show_default=False,
-        ),
-    ] = None,
+    platform_url: PlatformUrlOption = None,
     api_key: ApiKeyOption = None,
     endpoint_url: Annotated[
         str | None,
@@ -36,30 +35,29 @@ def register(
     app: AppOption = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Register the project's crons and tasks with a platform and print what it created or updated.
+    """Register the project's crons and tasks with a platform, as a deploy does.
 
     Sends what `pingback ls` finds (Python, or JS/TS using @usepingback/next) to
-    <platform>/api/v1/register in the shape the SDKs use.
+    <platform>/api/v1/register in the shape the SDKs use. As on the platform, every
+    function sent becomes active (a paused one too) and the platform's other functions
+    become inactive.
 
     Example: pingback register --platform-url https://api.pingback.lol --dry-run
     """
     with boundary():
-        from pingback_cli import client as platform_client
-        from pingback_cli.project.config import open_project
-        from pingback_cli.project.discovery import discover
+        from pingback_cli import controls
 
         out = terminal()
-        specs = discover(app, on_warning=out.warn)  # also loads .env
-        body = platform_client.registration_body(specs, endpoint_url)
-        if dry_run:
+        body, jobs, found = controls.register(
+            app, platform_url, api_key, endpoint_url=endpoint_url, dry_run=dry_run, on_warning=out.warn
+        )
+        if jobs is None:
             out.json(body)
-            return
-        url, key = platform_client.resolve_platform(open_project(app).root, platform_url, api_key)
-        jobs = platform_client.register(url, key, body)
-        if json_output:
-            out.json({"platformUrl": url, "jobs": jobs})
+        elif json_output:
+            out.json({"platformUrl": found.url, "jobs": jobs})
         else:
-            out.print(_report(jobs, url))
+            looking_at(out, found)
+            out.print(_report(jobs, found.url))
 
 
 def _report(jobs: list[dict[str, Any]], url: str) -> Any:
@@ -68,18 +66,12 @@ def _report(jobs: list[dict[str, Any]], url: str) -> Any:
     from pingback_cli.terminal import printable
 
     text = Text()
-    width = max((len(str(job.get("status", ""))) for job in jobs), default=7)
+    width = max((len(str(job.get("status", ""))) for job in jobs), default=6)
     for job in jobs:
         status = str(job.get("status", "?"))
-        text.append(f"{status:<{width}}  ", style="green" if status == "created" else "cyan")
+        text.append(f"{status:<{width}}  ", style="green" if status == "active" else "yellow")
         text.append(printable(str(job.get("name", "?"))), style="bold")
         text.append("\n")
-    counts: dict[str, int] = {}
-    for job in jobs:
-        counts[str(job.get("status", "?"))] = counts.get(str(job.get("status", "?")), 0) + 1
-    summary = ", ".join(f"{count} {status}" for status, count in sorted(counts.items()))
     noun = "function" if len(jobs) == 1 else "functions"
     text.append(f"registered {len(jobs)} {noun} with {printable(url)}", style="dim")
-    if summary:
-        text.append(f" ({summary})", style="dim")
     return text

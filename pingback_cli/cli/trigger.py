@@ -7,9 +7,17 @@ from typing import Annotated
 
 import typer
 
-from pingback_cli.cli.common import ApiKeyOption, JsonOption, PayloadOption, boundary, read_payload, terminal
+from pingback_cli.cli.common import (
+    ApiKeyOption,
+    JsonOption,
+    PayloadOption,
+    PlatformUrlOption,
+    boundary,
+    looking_at,
+    read_payload,
+    terminal,
+)
 from pingback_cli.cli.completion import complete_function
-from pingback_cli.state import DEFAULT_LOCAL_URL
 
 
 def trigger(
@@ -22,41 +30,28 @@ def trigger(
     payload: PayloadOption = None,
     delay: Annotated[
         str | None,
-        typer.Option("--delay", "-d", help='Start later: seconds or units, e.g. 90, "15m", "1h30m".'),
-    ] = None,
-    platform_url: Annotated[
-        str | None,
         typer.Option(
-            "--platform-url",
-            envvar="PINGBACK_PLATFORM_URL",
-            help="The platform API to send it to. Default: the `pingback dev` running in this project, "
-            f"else {DEFAULT_LOCAL_URL}.",
-            show_default=False,
+            "--delay", "-d", help='Start later: seconds or units in any order, e.g. 90, "15m", "1h30m".'
         ),
     ] = None,
+    platform_url: PlatformUrlOption = None,
     api_key: ApiKeyOption = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Trigger a function on a running `pingback dev` (or any platform): prints its execution
+    """Trigger a function on the running `pingback dev` (or any platform): prints its execution
     id and when it is due.
 
     Example: pingback trigger send-email --payload '{"id": "1"}' --delay 15m
     """
     with boundary():
-        from pingback_cli import client as platform_client
-        from pingback_cli.project.config import open_project
+        from pingback_cli import controls
 
         body, has_payload = read_payload(payload)
-        url, key = platform_client.resolve_platform(open_project(None).root, platform_url, api_key)
-        answer = platform_client.trigger(
-            url,
-            key,
-            name,
-            payload=body,
-            has_payload=has_payload,
-            delay=delay,
+        answer, found = controls.trigger(
+            name, platform_url, api_key, payload=body, has_payload=has_payload, delay=delay
         )
         out = terminal()
+        looking_at(out, found, stderr=True)  # stdout stays the id alone, for scripts
         if json_output:
             out.json(answer)
         else:

@@ -1,7 +1,16 @@
 """The local platform API, served by uvicorn inside the engine's event loop.
 
-Same routes and shapes as the hosted platform (``/api/v1/trigger``,
-``/api/v1/register``), plus read routes for functions and history.
+The platform's API-key routes, answered as the platform answers them (runpingback/pingback
+``apps/platform/src/modules/``; errors in NestJS's shape, see ``emulator/nest.py``):
+
+- ``POST /api/v1/trigger`` -> 201 ``{executionId, task, scheduledAt}`` (projects/trigger.controller.ts)
+- ``POST /api/v1/register`` -> 201 ``{jobs: [{name, status}]}`` (projects/registration.controller.ts)
+- ``GET /api/v1/jobs``, ``GET/PATCH/DELETE /api/v1/jobs/{id}``, ``GET /api/v1/jobs/{id}/executions``,
+  ``GET /api/v1/executions/{id}`` (``emulator/api_jobs.py``)
+
+Local only (the platform has none of these): ``GET /api/v1/functions``, ``GET /api/v1/executions``
+(recent roots), ``GET /api/v1/executions/{id}/tree``, ``POST /api/v1/executions/{id}/cancel`` and
+``POST /api/v1/executions/{id}/retry`` (the platform retries only from its dashboard).
 """
 
 from __future__ import annotations
@@ -10,26 +19,37 @@ import functools
 import hmac
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Mount, Route
 
+from pingback_cli.emulator.api_jobs import Endpoint, JobsPlatform, execution_routes, job_routes
+from pingback_cli.emulator.nest import (
+    HttpError,
+    StrictJSONResponse,
+    internal_error,
+    read_json,
+    respond,
+    route_not_found,
+)
+from pingback_cli.emulator.server import WORKER_PREFIX
 from pingback_cli.errors import NotFound, PingbackError, Unavailable
 from pingback_cli.models import Execution, FunctionSpec, iso
-from pingback_cli.project.delay import DelayError, parse_delay
-from pingback_cli.protocol import strict_dumps, strict_loads
+from pingback_cli.project.delay import DelayError, js_string, parse_delay
+
+if TYPE_CHECKING:
+    from pingback_cli.project.registration import Outcome, Registered
 
 logger = logging.getLogger(__name__)
 
-MAX_BODY_BYTES = 10 * 1024 * 1024
-"""Largest request body the API accepts (413 beyond)."""
+STATUSES = ("pending", "running", "success", "failed", "interrupted", "cancelled")
 
 
-class Platform(Protocol):
+class Platform(JobsPlatform, Protocol):
     """What the API needs from the emulator that serves it."""
 
     ready: bool
@@ -37,9 +57,17 @@ class Platform(Protocol):
 
     def functions(self) -> list[FunctionSpec]: ...
 
+    def knows(self, name: str) -> bool:
+        """Would a trigger of ``name`` find a job (or, in endpoint mode, be sent to the app)?"""
+        ...
+
     def trigger(self, name: str, payload: Any, has_payload: bool, delay: float) -> Execution: ...
 
-    def register(self, functions: list[FunctionSpec], endpoint_url: str | None) -> list[dict[str, str]]: ...
+    def register(
+        self, functions: list[Registered], endpoint_url: str | None, *, from_worker: bool = False
+    ) -> Outcome:
+        """``from_worker``: the project's own worker registering what it loaded."""
+        ...
 
     def function_json(self, spec: FunctionSpec) -> dict[str, Any]: ...
 
@@ -48,145 +76,90 @@ class Platform(Protocol):
     def tree(self, id_or_prefix: str) -> dict[str, Any]: ...
 
 
-class StrictJSONResponse(JSONResponse):
-    """Starlette's JSONResponse, but a NaN or Infinity in recorded data is written as a string
-    (``protocol.json_safe``) instead of failing the whole response with a 500."""
-
-    def render(self, content: Any) -> bytes:
-        return strict_dumps(content, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-
-
-def status_of(error: PingbackError) -> int:
-    """The HTTP status of one of our errors, by its type: NotFound 404, Unavailable 503,
-    anything else the client's fault (400)."""
-    if isinstance(error, NotFound):
-        return 404
-    if isinstance(error, Unavailable):
-        return 503
-    return 400
-
-
-class ApiError(Exception):
-    def __init__(self, status: int, message: str):
-        super().__init__(message)
-        self.status = status
-        self.message = message
-
-
-def _error(status: int, message: str) -> JSONResponse:
-    return StrictJSONResponse({"error": message}, status_code=status)
-
-
-async def _json_body(request: Request) -> Any:
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise ApiError(413, f"request body is larger than {MAX_BODY_BYTES} bytes")
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_BODY_BYTES:
-            raise ApiError(413, f"request body is larger than {MAX_BODY_BYTES} bytes")
-    try:
-        # Strict as the platform's JSON.parse: NaN and Infinity are refused, not stored.
-        return strict_loads(body or b"null")
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise ApiError(400, f"request body is not valid JSON: {exc}") from None
-    except RecursionError:
-        raise ApiError(400, "request body is nested too deeply to decode") from None
-
-
-def _object(data: Any) -> dict[str, Any]:
-    if not isinstance(data, dict):
-        raise ApiError(400, "request body must be a JSON object")
-    return data
-
-
-def _guarded(endpoint: Callable[[Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
-    """A bug of ours answers JSON 500 like every other error (never text, never a dropped
-    connection), and the traceback goes to the server's log, not to the client."""
+def guarded(endpoint: Endpoint) -> Endpoint:
+    """A bug of ours answers the platform's JSON 500 (never text, never a dropped connection);
+    the traceback goes to the server's log, not to the client."""
 
     @functools.wraps(endpoint)
     async def call(request: Request) -> Response:
         try:
             return await endpoint(request)
-        except (ApiError, PingbackError, HTTPException):
+        except (HttpError, PingbackError, HTTPException):
             raise
-        except Exception as exc:
+        except Exception:
             logger.error("internal error serving %s %s", request.method, request.url.path, exc_info=True)
-            return _error(500, f"internal error in pingback ({type(exc).__name__}); see its log")
+            return internal_error()
 
     return call
 
 
-def create_app(
-    platform: Platform, *, api_key: str | None = None, extra: list[BaseRoute] | None = None
-) -> Starlette:
-    """``api_key`` set: every route requires ``Authorization: Bearer <api_key>``. ``extra``: more
-    routes on the same port after the API's (the dashboard's)."""
+def authorizer(api_key: str | None) -> Callable[[Request], None]:
+    """With ``api_key`` set, every route needs ``Authorization: Bearer <api_key>``: none is
+    passport's bare 401, a wrong one is api-key.strategy.ts:41's "Invalid API key"."""
 
     def authorize(request: Request) -> None:
         if api_key is None:
             return
         header = request.headers.get("authorization", "")
-        given = header[7:] if header.lower().startswith("bearer ") else ""
-        if not hmac.compare_digest(given.encode(), api_key.encode()):
-            raise ApiError(401, "invalid API key: send Authorization: Bearer <api key>")
+        given = header[7:].strip() if header.lower().startswith("bearer ") else ""
+        if hmac.compare_digest(given.encode(), api_key.encode()):  # every check: constant time
+            return
+        raise HttpError(401, "Invalid API key") if given else HttpError(401)
+
+    return authorize
+
+
+def create_app(
+    platform: Platform, *, api_key: str | None = None, extra: list[BaseRoute] | None = None
+) -> Starlette:
+    """The API for ``platform``; ``api_key`` set: every route requires it. ``extra``: more routes
+    on the same port after the API's (the dashboard's)."""
+    authorize = authorizer(api_key)
 
     def loading() -> None:
         if not platform.ready:
-            raise ApiError(503, "the project is still loading; try again in a moment")
+            raise HttpError(503, "the project is still loading; try again in a moment")
 
     async def trigger(request: Request) -> Response:
         authorize(request)
-        data = _object(await _json_body(request))
-        name = data.get("task")
-        if not isinstance(name, str) or not name:
-            raise ApiError(400, 'missing "task": the name of the function to run')
-        delay: float = 0
-        if data.get("delay") is not None:
-            try:
-                delay = parse_delay(data["delay"])
-            except DelayError as exc:
-                raise ApiError(400, str(exc)) from None
+        data = await read_json(request)
+        body = data if isinstance(data, dict) else {}
+        name = body.get("task")
         loading()
-        execution = platform.trigger(name, data.get("payload"), "payload" in data, delay)
+        # trigger.controller.ts:41-47: the job first (whatever its status), then the delay.
+        if not isinstance(name, str) or not platform.knows(name):
+            # The platform's TypeORM drops an undefined name from the query and picks any job;
+            # we answer its 404 instead.
+            raise HttpError(
+                404,
+                f'Task "{js_string(name) if name is not None else "undefined"}" not found in this project',
+            )
+        try:
+            delay = parse_delay(body.get("delay"))
+        except DelayError as exc:
+            raise HttpError(400, str(exc)) from None
+        execution = platform.trigger(name, body.get("payload"), "payload" in body, delay)
         return StrictJSONResponse(
-            {"executionId": execution.id, "task": name, "scheduledAt": iso(execution.scheduled_at)}
+            {"executionId": execution.id, "task": name, "scheduledAt": iso(execution.scheduled_at)},
+            status_code=201,
         )
 
     async def register(request: Request) -> Response:
         authorize(request)
-        from pingback_cli.project.specs import InvalidFunction, build_spec
+        from pingback_cli.project.registration import RegistrationInvalid, read_body
 
-        data = _object(await _json_body(request))
-        entries = data.get("functions")
-        if not isinstance(entries, list):
-            raise ApiError(400, 'missing "functions": a list of {name, type, schedule?, options}')
-        specs: list[FunctionSpec] = []
-        for entry in entries:
-            if not isinstance(entry, dict):
-                raise ApiError(400, "each function must be an object")
-            options = entry.get("options")
-            if options is None:
-                options = {}
-            if not isinstance(options, dict):
-                raise ApiError(400, f'function "{entry.get("name")}": options must be an object')
-            raw = {
-                "name": entry.get("name"),
-                "type": entry.get("type"),
-                "schedule": entry.get("schedule"),
-                "retries": options.get("retries", 0),
-                "timeout": options.get("timeout"),
-                "concurrency": options.get("concurrency", 1),
-                "source": "registered",
-            }
-            try:
-                specs.append(build_spec(raw))
-            except InvalidFunction as exc:
-                raise ApiError(400, str(exc).replace(" (registered)", "")) from None
-        endpoint = data.get("endpoint_url")
-        jobs = platform.register(specs, endpoint if isinstance(endpoint, str) else None)
-        return StrictJSONResponse({"jobs": jobs})
+        try:
+            functions, endpoint = read_body(await read_json(request))
+        except RegistrationInvalid as exc:
+            raise HttpError(400, exc.messages) from None
+        from_worker = request.scope.get("root_path", "").endswith(WORKER_PREFIX)
+        outcome = platform.register(functions, endpoint, from_worker=from_worker)
+        if outcome.error is not None:
+            status, message = outcome.error.status, outcome.error.message
+            if status == 500:
+                return internal_error()
+            raise HttpError(status, message)
+        return StrictJSONResponse({"jobs": outcome.jobs}, status_code=201)
 
     async def functions(request: Request) -> Response:
         authorize(request)
@@ -197,51 +170,49 @@ def create_app(
         authorize(request)
         raw_limit = request.query_params.get("limit", "20")
         if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= 1000:
-            raise ApiError(400, "limit must be a whole number from 1 to 1000")
+            raise HttpError(400, "limit must be a whole number from 1 to 1000")
         status = request.query_params.get("status")
-        if status is not None and status not in (
-            "pending",
-            "running",
-            "success",
-            "failed",
-            "interrupted",
-            "cancelled",
-        ):
-            raise ApiError(400, f'unknown status "{status}"')
-        recent = platform.recent(int(raw_limit), request.query_params.get("function"), status)
-        return StrictJSONResponse(recent)
+        if status is not None and status not in STATUSES:
+            raise HttpError(400, f'unknown status "{status}"')
+        return StrictJSONResponse(
+            platform.recent(int(raw_limit), request.query_params.get("function"), status)
+        )
 
-    async def execution(request: Request) -> Response:
+    async def tree(request: Request) -> Response:
         authorize(request)
         return StrictJSONResponse(platform.tree(request.path_params["execution_id"]))
 
-    async def on_api_error(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, ApiError)
-        return _error(exc.status, exc.message)
+    routes = [
+        Route("/api/v1/trigger", guarded(trigger), methods=["POST"]),
+        Route("/api/v1/register", guarded(register), methods=["POST"]),
+        Route("/api/v1/functions", guarded(functions), methods=["GET"]),
+        Route("/api/v1/executions", guarded(executions), methods=["GET"]),
+        Route("/api/v1/executions/{execution_id}/tree", guarded(tree), methods=["GET"]),
+        *job_routes(platform, authorize, guarded),
+        *execution_routes(platform, authorize, guarded),
+    ]
+    return Starlette(
+        routes=[*routes, Mount(WORKER_PREFIX, routes=routes), *(extra or [])],
+        exception_handlers=_exception_handlers(),
+    )
+
+
+def _exception_handlers() -> dict[Any, Callable[[Request, Exception], Awaitable[Response]]]:
+    """Our errors by type: NotFound 404, Unavailable 503, any other PingbackError 400; routing's
+    own 404/405 as Express words them."""
+
+    async def on_http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HttpError)
+        return respond(exc)
 
     async def on_pingback_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, PingbackError)
-        return _error(status_of(exc), exc.message)
+        status = 404 if isinstance(exc, NotFound) else 503 if isinstance(exc, Unavailable) else 400
+        return respond(HttpError(status, exc.message))
 
-    async def on_http_error(request: Request, exc: Exception) -> Response:
-        status = getattr(exc, "status_code", 500)
-        detail = getattr(exc, "detail", "error")
-        response = _error(status, str(detail))
-        response.headers.update(getattr(exc, "headers", None) or {})  # e.g. Allow on a 405
-        return response
+    async def on_routing(request: Request, exc: Exception) -> Response:
+        if getattr(exc, "status_code", 500) in (404, 405):
+            return respond(route_not_found(request.method, request.url.path))
+        return respond(HttpError(getattr(exc, "status_code", 500), str(getattr(exc, "detail", "error"))))
 
-    return Starlette(
-        routes=[
-            Route("/api/v1/trigger", _guarded(trigger), methods=["POST"]),
-            Route("/api/v1/register", _guarded(register), methods=["POST"]),
-            Route("/api/v1/functions", _guarded(functions), methods=["GET"]),
-            Route("/api/v1/executions", _guarded(executions), methods=["GET"]),
-            Route("/api/v1/executions/{execution_id}", _guarded(execution), methods=["GET"]),
-            *(extra or []),
-        ],
-        exception_handlers={
-            ApiError: on_api_error,
-            PingbackError: on_pingback_error,
-            HTTPException: on_http_error,
-        },
-    )
+    return {HttpError: on_http_error, PingbackError: on_pingback_error, HTTPException: on_routing}

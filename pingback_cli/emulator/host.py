@@ -36,14 +36,17 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from pingback_cli.emulator.controls import Controls
+from pingback_cli.emulator.jobs import JobBook
 from pingback_cli.emulator.recorder import Recorder
-from pingback_cli.emulator.server import ApiServer, api_key_for
+from pingback_cli.emulator.server import WORKER_PREFIX, ApiServer, api_key_for
 from pingback_cli.emulator.signals import unless_stopped
 from pingback_cli.engine.clock import Clock, SystemClock
 from pingback_cli.engine.cron_timer import CronScheduler
 from pingback_cli.engine.engine import Engine, Event, Limits, UnknownFunction
 from pingback_cli.errors import Interrupted, Unavailable
 from pingback_cli.executors.base import Executor, ReloadRecord, ReloadResult
+from pingback_cli.history.jobs import JobStore
 from pingback_cli.history.queue import take_over
 from pingback_cli.history.store import Store
 from pingback_cli.models import Execution, FunctionSpec
@@ -131,10 +134,16 @@ class Emulator:
             limits=self.options.limits or Limits.from_settings(config.settings),
             on_event=self._on_event,
         )
+        self.jobs: JobBook | None = None
+        """Job state (status, options as last registered or patched); set on start."""
+        self.controls = Controls(lambda: self._engine, self.history, self.job_book, self.jobs_changed)
+        """pause, resume, retry, cancel: what the API and the dashboard call."""
+        self._specs: list[FunctionSpec] = []
         self._crons = (
-            CronScheduler(self._engine, self.clock, on_event=on_event) if self.options.crons else None
+            CronScheduler(self._engine, self.clock, on_event=on_event, job_status=self.controls.status)
+            if self.options.crons
+            else None
         )
-        self._registered: set[str] = set()
         self._closing = contextlib.AsyncExitStack()
 
     # --- lifecycle ----------------------------------------------------------------
@@ -161,6 +170,9 @@ class Emulator:
         closing = self._closing
         self._engine.store = self._recorder.open()
         closing.callback(self._recorder.close)
+        self.jobs = JobBook(
+            JobStore(self.history()), self.config.root, self.clock.now, on_notice=self._notice
+        )
         closing.callback(self._interrupt_unfinished)  # what started while the rest stopped
         # Bind first, so the worker knows the API's address and imports the project
         # while this process imports and starts the web stack.
@@ -172,8 +184,10 @@ class Emulator:
         loading = asyncio.ensure_future(self._executor.start())
         try:
             from pingback_cli.emulator.api import create_app
+            from pingback_cli.emulator.platform_api import EmulatorApi
 
-            await self._api.serve(create_app(self, api_key=api_key, extra=self._dashboard(api_key)))
+            app = create_app(EmulatorApi(self), api_key=api_key, extra=self._dashboard(api_key))
+            await self._api.serve(app)
         except BaseException:
             loading.cancel()
             raise
@@ -327,17 +341,26 @@ class Emulator:
         return self._executor.start_attempt(request)
 
     def _publish(self, specs: list[FunctionSpec]) -> None:
-        """The executor's new function list: the engine runs it, the cron clock re-arms,
-        and the completion manifest is refreshed."""
+        """The executor's new functions: their jobs follow (``JobBook.load``, endpoint mode
+        ``ensure``), the engine and cron clock take them with their jobs' options."""
+        self._specs = specs
+        if self.jobs is not None:
+            (self.jobs.ensure if self.options.endpoint is not None else self.jobs.load)(specs)
+        self.jobs_changed()
+        write_manifest(self.config.root, specs)
+
+    def jobs_changed(self) -> None:
+        """A job changed (paused, patched, registered): the engine and the cron clock follow."""
+        specs = self.jobs.effective(self._specs) if self.jobs is not None else self._specs
         self._engine.set_functions(specs)
         if self._crons is not None:
             self._crons.schedule(specs)
-        write_manifest(self.config.root, specs)
 
     def _worker_api_url(self) -> str:
+        # Under /__worker: the worker's own SDK registration is the load itself, not a deploy.
         if self.options.host in ("0.0.0.0", "::", ""):
-            return f"http://127.0.0.1:{self._api.port}"
-        return self._api.url
+            return f"http://127.0.0.1:{self._api.port}{WORKER_PREFIX}"
+        return self._api.url + WORKER_PREFIX
 
     def _on_event(self, event: Event) -> None:
         if event.kind == "finished":
@@ -357,27 +380,14 @@ class Emulator:
     def trigger(self, name: str, payload: Any, has_payload: bool, delay: float) -> Execution:
         return self.submit(name, payload=payload, has_payload=has_payload, delay=delay, trigger="trigger")
 
-    def register(self, functions: list[FunctionSpec], endpoint_url: str | None) -> list[dict[str, str]]:
-        """Record an app's registration; each job says "created" or "updated"."""
-        known = {spec.name for spec in self.functions()}
-        jobs = []
-        for spec in functions:
-            status = "updated" if spec.name in self._registered or spec.name in known else "created"
-            self._registered.add(spec.name)
-            jobs.append({"name": spec.name, "status": status})
-        self._executor.register(functions)
-        return jobs
+    def register_specs(self, specs: list[FunctionSpec]) -> None:
+        self._executor.register(specs)  # endpoint mode: what an app registered; published back
 
-    def function_json(self, spec: FunctionSpec) -> dict[str, Any]:
-        from pingback_cli.render import function_json
-
-        return function_json(spec, self.clock.now())
-
-    def recent(self, limit: int, function: str | None, status: str | None) -> list[dict[str, Any]]:
-        return [s.to_json() for s in self.history().recent_roots(limit, function=function, status=status)]
-
-    def tree(self, id_or_prefix: str) -> dict[str, Any]:
-        return self.history().tree(id_or_prefix).to_json()
+    def job_book(self) -> JobBook:
+        """The job state; Unavailable before the emulator has started."""
+        if self.jobs is None:
+            raise Unavailable("the emulator is not running")
+        return self.jobs
 
     def history(self) -> Store:
         """The open store (its reads flush what is buffered first); Unavailable once closed."""

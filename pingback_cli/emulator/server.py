@@ -34,6 +34,11 @@ def api_key_for(host: str, environ: Mapping[str, str] | None = None) -> str | No
     return key
 
 
+WORKER_PREFIX = "/__worker"
+"""The API's routes again under this prefix for the project's own worker: its SDK's
+registration is the project's load itself, not a deploy."""
+
+
 class ApiServer:
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self.host = host

@@ -17,11 +17,18 @@ from pingback_cli.project.cron import NeverFires, next_fire
 
 class CronScheduler:
     def __init__(
-        self, engine: Engine, clock: Clock, *, on_event: Callable[[Event], None] | None = None
+        self,
+        engine: Engine,
+        clock: Clock,
+        *,
+        on_event: Callable[[Event], None] | None = None,
+        job_status: Callable[[str], str | None] | None = None,
     ) -> None:
         self.engine = engine
         self.clock = clock
         self.on_event = on_event
+        self.job_status = job_status
+        """A cron's job status (active, paused, inactive; None: no job): only active ones fire."""
         self._timers: dict[str, TimerHandle] = {}
         self._next: dict[str, float] = {}
 
@@ -60,6 +67,8 @@ class CronScheduler:
         current = self.engine.functions.get(spec.name)
         if current is None:
             return
+        if self._held(spec.name, due):
+            return
         active = self.engine.unfinished_count(spec.name)
         if active >= current.concurrency:
             skipped = Execution(id="-" * 8, function=spec.name, type="cron", scheduled_at=due)
@@ -75,6 +84,18 @@ class CronScheduler:
             trigger="cron",
             announce=lambda execution: self._emit("fired", execution, None),
         )
+
+    def _held(self, name: str, due: float) -> bool:
+        """A paused or inactive job's occurrence does not fire: the platform's scheduler picks
+        only active jobs (runpingback/pingback apps/platform/src/modules/scheduler/
+        scheduler.service.ts:42). Said once per occurrence."""
+        status = self.job_status(name) if self.job_status is not None else None
+        if status in (None, "active"):
+            return False
+        skipped = Execution(id="-" * 8, function=name, type="cron", scheduled_at=due)
+        hint = f"pingback resume {name}" if status == "paused" else "it is not in the last registration"
+        self._emit("paused", skipped, f"not fired: the job is {status} ({hint})")
+        return True
 
     def _emit(self, kind: str, execution: Execution, detail: str | None) -> None:
         if self.on_event is not None:

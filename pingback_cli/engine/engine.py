@@ -23,6 +23,7 @@ from pingback_cli.protocol import AttemptOutcome, AttemptRequest
 logger = logging.getLogger(__name__)
 
 MAX_BACKOFF_SECONDS = 60
+CANCELLED = "cancelled"
 
 
 def backoff_seconds(failed_attempt: int) -> int:
@@ -122,6 +123,8 @@ class Engine:
         self._timers: dict[str, TimerHandle] = {}
         self._inflight: dict[str, asyncio.Future[AttemptOutcome]] = {}
         self._waiters: dict[str, list[asyncio.Future[Execution]]] = {}
+        self._manual: set[str] = set()
+        """Executions re-run by hand (``rerun``): no automatic retry after that attempt."""
         self._idle = asyncio.Event()
         self._idle.set()
 
@@ -305,6 +308,58 @@ class Engine:
             execution.status = "interrupted"
             execution.completed_at = now
 
+    def cancel(self, execution_id: str, reason: str = CANCELLED) -> Execution | None:
+        """End an unfinished execution as ``cancelled`` (local only: the platform has no cancel).
+
+        Waiting (pending, delayed, queued behind a limit) it never starts; running, its attempt
+        is abandoned as a timeout abandons it, with no retry and no fan-out. None when no
+        unfinished execution has that id here."""
+        execution = self._unfinished.get(execution_id)
+        if execution is None:
+            return None
+        now = self.clock.now()
+        timer = self._timers.pop(execution_id, None)
+        if timer is not None:
+            timer.cancel()
+        for attempt in execution.attempts:
+            if attempt.status == "running":
+                attempt.status = "cancelled"
+                attempt.error = reason
+                attempt.completed_at = now
+                attempt.duration_ms = round((now - attempt.started_at) * 1000)
+                execution.logs = attempt.logs
+                execution.duration_ms = attempt.duration_ms
+                self._attempts.pop((execution.id, attempt.number), None)
+        execution.status = "cancelled"
+        execution.error = reason
+        execution.completed_at = now
+        future = self._inflight.get(execution_id)
+        if future is not None:
+            expire(future)  # the executor abandons the handler as on a timeout; the slot frees then
+        self._emit("cancelled", execution, reason)
+        self._finish(execution)
+        return execution
+
+    def rerun(self, execution: Execution) -> Execution:
+        """The platform's manual retry of a finished execution, in place: the same id, the next
+        attempt appended to its attempts, ``scheduledAt`` now, and no automatic retry after it
+        (runpingback/pingback apps/platform/src/modules/executions/executions.service.ts:183-218,
+        executions.controller.ts:139-169). Its children of earlier attempts are kept in history."""
+        now = self.clock.now()
+        execution.status = "pending"
+        execution.scheduled_at = execution.due_at = now
+        execution.completed_at = None
+        execution.children = []
+        self._manual.add(execution.id)
+        if execution.root_id not in self._trees:
+            self._trees[execution.root_id] = _Tree(execution)
+        self._admit(execution)
+        self._enqueue(execution)
+        return execution
+
+    def _may_retry(self, execution: Execution, spec: FunctionSpec) -> bool:
+        return execution.attempt <= spec.retries and execution.id not in self._manual
+
     def on_worker_log(self, execution_id: str, attempt: int, entry: dict[str, Any]) -> None:
         """Executor callback: a log line the handler wrote while still running."""
         current = self._attempts.get((execution_id, attempt))
@@ -463,7 +518,7 @@ class Engine:
         attempt.error = error
         attempt.traceback = outcome.traceback
         execution.error = error
-        if execution.attempt <= spec.retries:
+        if self._may_retry(execution, spec):
             wait = backoff_seconds(execution.attempt) if self.backoff else 0
             execution.status = "pending"
             execution.due_at = now + wait
@@ -559,6 +614,7 @@ class Engine:
     # --- bookkeeping --------------------------------------------------------------
 
     def _finish(self, execution: Execution) -> None:
+        self._manual.discard(execution.id)
         if self._unfinished.pop(execution.id, None) is None:
             self._save(execution)
             return

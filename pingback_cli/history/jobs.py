@@ -49,6 +49,11 @@ def _row(job: Job) -> tuple[Any, ...]:
     )
 
 
+def created_at(seq: int) -> float:
+    """A row's ``seq`` is the microsecond clock at its creation (``Store._next_seq``)."""
+    return seq / 1_000_000
+
+
 def _has_jobs(conn: sqlite3.Connection) -> bool:
     return (
         conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'jobs'").fetchone()
@@ -99,15 +104,20 @@ class JobStore:
         )
         return {name: at for name, at in rows}
 
-    def executions(self, function: str, page: int, limit: int) -> tuple[list[Execution], int]:
-        """One page of a function's executions (roots and children alike), newest first, and
-        how many there are (executions.service.ts:75-83, ``findByJob``)."""
-        [(total,)] = self._read("SELECT COUNT(*) FROM executions WHERE function = ?", (function,)) or [(0,)]
+    def executions(self, function: str, page: int, limit: int) -> tuple[list[tuple[Execution, float]], int]:
+        """One page of a function's executions (roots and children alike), newest first, each
+        with its creation time, and how many there are (executions.service.ts:75-83)."""
+        [(total,)] = self._read("SELECT COUNT(*) FROM executions WHERE function = ?", (function,))
         rows = self._read(
-            f"SELECT {SELECT} FROM executions WHERE function = ? ORDER BY seq DESC LIMIT ? OFFSET ?",
+            f"SELECT seq, {SELECT} FROM executions WHERE function = ? ORDER BY seq DESC LIMIT ? OFFSET ?",
             (function, max(limit, 0), max(page - 1, 0) * max(limit, 0)),
         )
-        return [decode_row(row) for row in rows], int(total)
+        return [(decode_row(row[1:]), created_at(row[0])) for row in rows], int(total)
+
+    def created(self, execution_id: str) -> float | None:
+        """When the execution was created (unix seconds), None for an unknown id."""
+        rows = self._read("SELECT seq FROM executions WHERE id = ?", (execution_id,))
+        return created_at(rows[0][0]) if rows else None
 
     def child_count(self, execution_id: str) -> int:
         [(count,)] = self._read("SELECT COUNT(*) FROM executions WHERE parent_id = ?", (execution_id,))

@@ -222,3 +222,63 @@ def _register_one(
         created_at=previous.created_at if previous else now,
         updated_at=now,
     )
+
+
+_UPDATE_RANGES = {"retries": (0, 10), "timeoutSeconds": (1, 300), "concurrency": (1, 10)}
+
+
+def read_update(data: Any) -> dict[str, Any]:
+    """``PATCH /api/v1/jobs/:id``'s body, checked as ``UpdateJobDto`` does
+    (jobs/dto/update-job.dto.ts): ``schedule`` a string, ``status`` active or paused, and
+    whole ``retries`` 0-10, ``timeoutSeconds`` 1-300, ``concurrency`` 1-10; other keys are
+    dropped. Returns the given fields; raises RegistrationInvalid listing every problem."""
+    if not isinstance(data, dict):
+        return {}
+    problems: list[str] = []
+    update: dict[str, Any] = {}
+    if data.get("schedule") is not None:
+        if isinstance(data["schedule"], str):
+            update["schedule"] = data["schedule"]
+        else:
+            problems.append("schedule must be a string")
+    if data.get("status") is not None:
+        if data["status"] in ("active", "paused"):
+            update["status"] = data["status"]
+        else:
+            problems.append("status must be one of the following values: active, paused")
+    for key, (low, high) in _UPDATE_RANGES.items():
+        value = data.get(key)
+        if value is None:
+            continue
+        if not _int(value):
+            problems.append(f"{key} must be an integer number")
+        elif value < low:
+            problems.append(f"{key} must not be less than {low}")
+        elif value > high:
+            problems.append(f"{key} must not be greater than {high}")
+        else:
+            update[key] = value
+    if problems:
+        raise RegistrationInvalid(problems)
+    return update
+
+
+def patched(job: Job, update: dict[str, Any], *, now: float) -> Job:
+    """jobs.service.ts:93-106: a truthy schedule must parse (400 "Invalid cron expression: ...");
+    status, retries, timeoutSeconds and concurrency replace the stored values when given."""
+    changes: dict[str, Any] = {"updated_at": now}
+    if update.get("schedule"):
+        try:
+            validate_schedule(update["schedule"])
+        except ScheduleError:
+            raise RegistrationRefused(400, f"Invalid cron expression: {update['schedule']}") from None
+        changes["schedule"] = update["schedule"]
+    for key, attribute in (
+        ("status", "status"),
+        ("retries", "retries"),
+        ("timeoutSeconds", "timeout_seconds"),
+        ("concurrency", "concurrency"),
+    ):
+        if key in update:
+            changes[attribute] = update[key]
+    return replace(job, **changes)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from pingback_cli.errors import NotFound
+from pingback_cli.errors import NotFound, Unavailable
 from pingback_cli.executors.inprocess import InProcessExecutor
 from pingback_cli.models import Execution as Record
 from pingback_cli.models import FunctionSpec
@@ -137,9 +137,29 @@ class ApiPlatform:
     def trigger(self, name: str, payload: Any, has_payload: bool, delay: float) -> Record:
         return self.platform.submit_trigger(name, payload, has_payload, delay)
 
-    def register(self, functions: list[FunctionSpec], endpoint_url: str | None) -> list[dict[str, str]]:
+    jobs = None
+    """No job state on the virtual platform: the jobs routes answer 503."""
+
+    def knows(self, name: str) -> bool:
+        return name in self.platform.functions
+
+    def register(self, functions: list[Any], endpoint_url: str | None, *, from_worker: bool = False) -> Any:
         """The project is loaded already: a registration is acknowledged and changes nothing."""
-        return [{"name": spec.name, "status": "active"} for spec in functions]
+        from pingback_cli.project.registration import Outcome
+
+        return Outcome(jobs=[{"name": fn.name, "status": "active"} for fn in functions])
+
+    def execution(self, id_or_prefix: str) -> dict[str, Any]:
+        raise Unavailable("the virtual platform has no platform-shaped executions; use the tree")
+
+    def job_executions(self, job_id: str, page: int, limit: int) -> dict[str, Any]:
+        raise Unavailable("the virtual platform keeps no jobs")
+
+    def cancel(self, id_or_prefix: str) -> dict[str, Any]:
+        raise Unavailable("the virtual platform has no cancel")
+
+    def retry(self, id_or_prefix: str) -> dict[str, Any]:
+        raise Unavailable("the virtual platform has no retry")
 
     def function_json(self, spec: FunctionSpec) -> dict[str, Any]:
         from pingback_cli.render import function_json

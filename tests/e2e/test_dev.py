@@ -168,13 +168,13 @@ class DevServer:
         if payload is not None:
             body["payload"] = payload
         response = self.trigger_response(body)
-        assert response.status_code == 200, f"{response.status_code} {response.text}\n{self.output()}"
+        assert response.status_code == 201, f"{response.status_code} {response.text}\n{self.output()}"
         execution_id = str(response.json()["executionId"])
         self.triggered.append(execution_id)
         return execution_id
 
     def execution(self, execution_id: str) -> dict[str, Any]:
-        response = self.http.get(f"/api/v1/executions/{execution_id}")
+        response = self.http.get(f"/api/v1/executions/{execution_id}/tree")
         assert response.status_code == 200, response.text
         return dict(response.json())
 
@@ -210,7 +210,7 @@ def assert_one_error_line(result: subprocess.CompletedProcess[str], code: int, n
     assert result.returncode == code, shown
     assert "Traceback" not in result.stderr + result.stdout, shown
     assert result.stdout == "", shown
-    lines = result.stderr.strip().splitlines()
+    lines = [line for line in result.stderr.strip().splitlines() if not line.startswith("hint: ")]
     assert len(lines) == 1 and lines[0].startswith("error: ") and needle in lines[0], shown
 
 
@@ -327,24 +327,26 @@ def test_a_handler_calling_pb_trigger_creates_a_new_root(dev: DevServer) -> None
 @pytest.mark.parametrize(
     ("body", "status", "needle"),
     [
-        ({"task": "leaf", "delay": "abc"}, 400, 'delay "abc"'),
-        ({"task": "leaf", "delay": 0}, 400, "out of range"),
-        ({"task": "leaf", "delay": "31d"}, 400, "out of range"),
-        ({"task": "no-such-task"}, 404, 'function "no-such-task" not found'),
-        ({"payload": {}}, 400, '"task"'),
+        ({"task": "leaf", "delay": "abc"}, 400, 'Invalid delay format: "abc"'),
+        ({"task": "leaf", "delay": 0}, 400, "Delay must be a positive number of seconds"),
+        ({"task": "leaf", "delay": "31d"}, 400, "Delay of 2678400s exceeds maximum of 2592000s (30 days)"),
+        ({"task": "no-such-task"}, 404, 'Task "no-such-task" not found in this project'),
+        ({"payload": {}}, 404, 'Task "undefined" not found in this project'),
     ],
 )
 def test_refusals_over_http(dev: DevServer, body: dict[str, Any], status: int, needle: str) -> None:
     response = dev.trigger_response(body)
     assert response.status_code == status
-    assert needle in response.json()["error"]
+    assert needle in response.json()["message"]
 
 
 def test_refusals_via_pingback_trigger(dev: DevServer) -> None:
     bad_delay = run_cli(dev.project, "trigger", "leaf", "--delay", "abc", "--platform-url", dev.url)
-    assert_one_error_line(bad_delay, 2, 'the platform refused (400): delay "abc"')
+    assert_one_error_line(
+        bad_delay, 2, f'the platform at {dev.url} refused (400): Invalid delay format: "abc"'
+    )
     unknown = run_cli(dev.project, "trigger", "no-such-task", env={"PINGBACK_PLATFORM_URL": dev.url})
-    assert_one_error_line(unknown, 2, 'the platform refused (404): function "no-such-task" not found')
+    assert_one_error_line(unknown, 2, 'Task "no-such-task" not found in this project (404)')
 
 
 def test_pingback_trigger_succeeds(dev: DevServer) -> None:
@@ -368,7 +370,7 @@ def test_pingback_trigger_succeeds(dev: DevServer) -> None:
 
 def test_a_delayed_task_waits_for_its_delay(dev: DevServer) -> None:
     response = dev.trigger_response({"task": "leaf", "payload": {"late": True}, "delay": 2})
-    assert response.status_code == 200
+    assert response.status_code == 201
     execution_id = response.json()["executionId"]
     dev.triggered.append(execution_id)
     scheduled = parse_iso(response.json()["scheduledAt"])
@@ -481,7 +483,7 @@ def test_hot_reload_adds_functions_and_survives_a_broken_save(dev_factory: Calla
         return response if response.status_code != 404 else None
 
     response = poll("the reload to pick up added-later", accepted, 10, interval=0.1, explain=server.output)
-    assert response.status_code == 200, response.text
+    assert response.status_code == 201, response.text
     tree = server.wait_finished(response.json()["executionId"])
     assert tree["status"] == "success" and tree["result"] == {"added": True, "payload": {"k": "v"}}
     assert "added: added-later" in server.stdout_path.read_text(encoding="utf-8")
@@ -508,7 +510,7 @@ def test_hot_reload_adds_functions_and_survives_a_broken_save(dev_factory: Calla
         return response if response.status_code != 404 else None
 
     response = poll("the next reload to recover", recovered, 10, interval=0.1, explain=server.output)
-    assert response.status_code == 200
+    assert response.status_code == 201
     tree = server.wait_finished(response.json()["executionId"])
     assert tree["status"] == "success" and tree["result"] == "recovered"
 
@@ -533,7 +535,7 @@ def test_a_save_while_the_project_imports_is_reloaded_once_serving(
     response = poll(
         "the save made during start-up to be reloaded", accepted, 10, interval=0.1, explain=server.output
     )
-    assert response.status_code == 200
+    assert response.status_code == 201
     assert server.wait_finished(response.json()["executionId"])["status"] == "success"
 
 

@@ -131,13 +131,13 @@ class Dev:
         if payload is not None:
             body["payload"] = payload
         response = httpx.post(self.api + "/api/v1/trigger", json=body, timeout=10)
-        assert response.status_code == 200, response.text
+        assert response.status_code == 201, response.text
         return str(response.json()["executionId"])
 
     def finished_tree(self, execution_id: str, timeout: float = 20) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         while True:
-            tree = self.get(f"/api/v1/executions/{execution_id}")
+            tree = self.get(f"/api/v1/executions/{execution_id}/tree")
             if all(node["status"] in ("success", "failed", "interrupted") for node in walk(tree)):
                 return tree
             if time.monotonic() > deadline:
@@ -397,7 +397,7 @@ def test_dev_drives_a_node_app(processes: Callable[..., Process], tmp_path: Path
     assert_clean_exit(registered, 0)
     assert registered.json()["platformUrl"] == dev.api
     jobs = registered.json()["jobs"]
-    assert {job["name"]: job["status"] for job in jobs} == {name: "updated" for name, *_ in NEXT_FUNCTIONS}
+    assert {job["name"]: job["status"] for job in jobs} == {name: "active" for name, *_ in NEXT_FUNCTIONS}
 
     report = dev.finished_tree(dev.trigger("weekly-report"))
     assert report["status"] == "success"
@@ -420,7 +420,7 @@ def test_dev_drives_a_node_app(processes: Callable[..., Process], tmp_path: Path
 class FakePlatform:
     url: str
     requests: list[tuple[str, dict[str, str], Any]] = field(default_factory=list)
-    answer: tuple[int, Any] = (200, {"jobs": []})
+    answer: tuple[int, Any] = (201, {"jobs": []})
 
 
 @pytest.fixture
@@ -433,7 +433,8 @@ def platform() -> Iterator[FakePlatform]:
             fake.requests.append((self.path, dict(self.headers.items()), body))
             status, data = fake.answer
             if self.headers.get("Authorization") != "Bearer good-key":
-                status, data = 401, {"error": "Invalid API key"}
+                # the platform's body (api-key.strategy.ts:41, NestJS's HttpException)
+                status, data = 401, {"message": "Invalid API key", "error": "Unauthorized", "statusCode": 401}
             raw = json.dumps(data).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
@@ -461,7 +462,7 @@ def test_register_sends_what_the_sdk_sends(
     platform: FakePlatform, processes: Callable[..., Process], tmp_path: Path
 ) -> None:
     project = copy_project("flaskapp", tmp_path)
-    platform.answer = (200, {"jobs": [{"name": "x", "status": "created"}]})
+    platform.answer = (201, {"jobs": [{"name": "x", "status": "active"}]})
     # pingback-py registers itself when the app starts: record its body.
     start_flask(processes, project, tmp_path / "flask.log", platform_url=platform.url)
     assert platform.requests, "the Flask app did not register"
@@ -475,11 +476,11 @@ def test_register_sends_what_the_sdk_sends(
 
     platform.requests.clear()
     platform.answer = (
-        200,
+        201,
         {
             "jobs": [
-                {"name": "nightly-digest", "status": "created"},
-                {"name": "email-user", "status": "updated"},
+                {"name": "nightly-digest", "status": "active"},
+                {"name": "email-user", "status": "active"},
             ]
         },
     )
@@ -487,20 +488,32 @@ def test_register_sends_what_the_sdk_sends(
     assert_clean_exit(sent, 0)
     assert platform.requests[0][2] == {"functions": sdk_body["functions"]}
     assert sent.stdout.splitlines() == [
-        "created  nightly-digest",
-        "updated  email-user",
-        f"registered 2 functions with {platform.url} (1 created, 1 updated)",
+        f"the platform at {platform.url}",
+        "active  nightly-digest",
+        "active  email-user",
+        f"registered 2 functions with {platform.url}",
     ]
 
 
 @pytest.mark.parametrize(
     ("key", "answer", "line"),
     [
-        ("bad-key", (200, {"jobs": []}), "error: the platform refused (401): Invalid API key"),
+        (
+            "bad-key",
+            (201, {"jobs": []}),
+            "error: the platform at {url} refused the API key (401): Invalid API key",
+        ),
         (
             "good-key",
-            (400, {"error": 'invalid cron expression for function "send-emails"'}),
-            'error: the platform refused (400): invalid cron expression for function "send-emails"',
+            (
+                400,
+                {
+                    "message": 'Invalid cron expression for "send-emails": x',
+                    "error": "Bad Request",
+                    "statusCode": 400,
+                },
+            ),
+            'error: the platform at {url} refused (400): Invalid cron expression for "send-emails": x',
         ),
     ],
 )
@@ -511,7 +524,7 @@ def test_register_reports_platform_errors_in_one_line(
     result = run_cli(nextapp, "register", "--platform-url", platform.url, "--api-key", key)
     assert_clean_exit(result, 2)
     errors = [text for text in result.stderr.splitlines() if text.startswith("error:")]
-    assert errors == [line]
+    assert errors == [line.format(url=platform.url)]
     [(path, headers, body)] = platform.requests
     assert path == "/api/v1/register" and headers["Authorization"] == f"Bearer {key}"
     assert [entry["name"] for entry in body["functions"]] == [name for name, *_ in NEXT_FUNCTIONS]

@@ -55,8 +55,10 @@ def test_executions_page_by_function_newest_first_with_total(tmp_path: Path) -> 
         first, total = jobs.executions("a", page=1, limit=2)
         second, _ = jobs.executions("a", page=3, limit=2)
         assert total == 5
-        assert [e.id for e in first] == ["c4", "c3"]
-        assert [e.id for e in second] == ["c0"]
+        assert [e.id for e, _ in first] == ["c4", "c3"]
+        assert [e.id for e, _ in second] == ["c0"]
+        assert first[0][1] >= first[1][1] > T0
+        assert jobs.created("c4") == first[0][1] and jobs.created("nope") is None
         assert jobs.child_count("p") == 5 and jobs.child_count("c0") == 0
         assert jobs.last_runs() == {"a": T0 + 4}
 

@@ -207,7 +207,7 @@ class DevServer:
         if payload is not None:
             body["payload"] = payload
         response = self.http.post("/api/v1/trigger", json=body)
-        assert response.status_code == 200, f"{response.status_code} {response.text}\n{self.output()}"
+        assert response.status_code == 201, f"{response.status_code} {response.text}\n{self.output()}"
         return str(response.json()["executionId"])
 
     def summary(self, execution_id: str, function: str) -> dict[str, Any] | None:
@@ -228,7 +228,7 @@ class DevServer:
         return dict(poll(f"{function} {execution_id} to finish", done, timeout, 0.2, self.output))
 
     def tree(self, execution_id: str) -> dict[str, Any]:
-        response = self.http.get(f"/api/v1/executions/{execution_id}")
+        response = self.http.get(f"/api/v1/executions/{execution_id}/tree")
         assert response.status_code == 200, response.text
         return dict(response.json())
 

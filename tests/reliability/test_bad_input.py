@@ -19,7 +19,7 @@ import httpx
 import pytest
 from cli_support import Result, run_cli
 
-from pingback_cli.emulator.api import MAX_BODY_BYTES
+from pingback_cli.emulator.nest import MAX_BODY_BYTES
 
 from .helpers import HAS_PROC, DevServer, assert_one_error_line, copy_misbehave, dev_server
 
@@ -28,7 +28,8 @@ pytestmark = pytest.mark.skipif(not HAS_PROC, reason="finds leftover worker proc
 URL = "{url}"
 """Replaced by the shared dev server's URL."""
 PORT = "{port}"
-DEEP = "[" * 100_000 + "]" * 100_000
+DEEP = "[" * 50_000 + "]" * 50_000
+"""Deeper than Python's recursion limit, within the platform's 100 kB body limit."""
 
 
 @dataclass(frozen=True)
@@ -64,16 +65,32 @@ CASES = [
     Bad(("run",), 2, "Missing argument"),
     # trigger: payloads, delays, platforms
     Bad(("trigger", "ok", "--payload", "[1,"), 2, "payload from --payload is not valid JSON"),
-    Bad(("trigger", "ok", "--delay", "abc", "--platform-url", URL), 2, 'refused (400): delay "abc"'),
-    Bad(("trigger", "ok", "--delay", "0", "--platform-url", URL), 2, "out of range"),
-    Bad(("trigger", "ok", "--delay", "31d", "--platform-url", URL), 2, "out of range"),
-    Bad(("trigger", "ok", "--delay", "1.5.3", "--platform-url", URL), 2, 'delay "1.5.3"'),
-    Bad(("trigger", "ok", "--delay", "5m30", "--platform-url", URL), 2, 'delay "5m30"'),
-    Bad(("trigger", "ok", "--delay", "-5", "--platform-url", URL), 2, "out of range"),
-    Bad(("trigger", "no-such-function", "--platform-url", URL), 2, "refused (404)"),
+    Bad(
+        ("trigger", "ok", "--delay", "abc", "--platform-url", URL),
+        2,
+        'refused (400): Invalid delay format: "abc"',
+    ),
+    Bad(
+        ("trigger", "ok", "--delay", "0", "--platform-url", URL),
+        2,
+        "Delay must be a positive number of seconds",
+    ),
+    Bad(
+        ("trigger", "ok", "--delay", "31d", "--platform-url", URL), 2, "exceeds maximum of 2592000s (30 days)"
+    ),
+    Bad(("trigger", "ok", "--delay", "1.5.3", "--platform-url", URL), 2, 'Invalid delay format: "1.5.3"'),
+    Bad(("trigger", "ok", "--delay", "5m30", "--platform-url", URL), 2, 'Invalid delay format: "5m30"'),
+    Bad(("trigger", "ok", "--delay", "-5", "--platform-url", URL), 2, 'Invalid delay format: "-5"'),
+    Bad(
+        ("trigger", "no-such-function", "--platform-url", URL),
+        2,
+        'Task "no-such-function" not found in this project (404)',
+    ),
     Bad(("trigger", "ok", "--platform-url", "http://127.0.0.1:9"), 2, "nothing is listening"),
     Bad(("trigger", "ok", "--platform-url", "notaurl"), 2, "notaurl"),
-    Bad(("trigger", "ok", "--platform-url", URL + "/nope"), 2, "refused (404)"),
+    Bad(
+        ("trigger", "ok", "--platform-url", URL + "/nope"), 2, "has no route POST /nope/api/v1/trigger (404)"
+    ),
     # history: limits, statuses, ids
     Bad(("runs", "--limit", "0"), 2, "Invalid value for '--limit'"),
     Bad(("runs", "--limit", "abc"), 2, "Invalid value for '--limit'"),
@@ -183,86 +200,104 @@ def _register(entry: Any) -> bytes:
     return json.dumps({"functions": [entry]}).encode()
 
 
+NOT_FOUND = 'Task "{}" not found in this project'
+BAD_CRON = 'Invalid cron expression for "x": {}'
+
 REQUESTS = [
-    # malformed bodies
+    # malformed bodies (body-parser's 400s)
     BadRequest("POST", TRIGGER, 400, "not valid JSON", b"{bad"),
     BadRequest("POST", TRIGGER, 400, "not valid JSON", b"\xff\xfe\x00"),
     BadRequest("POST", TRIGGER, 400, "nested too deeply", DEEP.encode()),
     BadRequest("POST", TRIGGER, 400, "nested too deeply", b'{"task": "ok", "payload": %s}' % DEEP.encode()),
-    BadRequest("POST", TRIGGER, 400, "must be a JSON object", b""),
-    BadRequest("POST", TRIGGER, 400, "must be a JSON object", b'["ok"]'),
+    BadRequest("POST", TRIGGER, 400, "must be a JSON object or array", b'"ok"'),
     BadRequest("POST", REGISTER, 400, "not valid JSON", b"{bad"),
-    BadRequest("POST", REGISTER, 400, "must be a JSON object", b"42"),
-    # missing fields and wrong types
-    BadRequest.json("POST", TRIGGER, 400, '"task"', {}),
-    BadRequest.json("POST", TRIGGER, 400, '"task"', {"task": 5}),
-    BadRequest.json("POST", TRIGGER, 400, '"task"', {"task": ["ok"]}),
-    BadRequest.json("POST", TRIGGER, 400, '"task"', {"task": ""}),
-    BadRequest.json("POST", TRIGGER, 404, 'function "nope" not found', {"task": "nope"}),
-    BadRequest.json("POST", REGISTER, 400, '"functions"', {}),
-    BadRequest.json("POST", REGISTER, 400, '"functions"', {"functions": "ok"}),
-    BadRequest.json("POST", REGISTER, 400, "must be an object", {"functions": ["ok"]}),
-    BadRequest("POST", REGISTER, 400, "no usable name", _register({"type": "task"})),
-    BadRequest("POST", REGISTER, 400, "no usable name", _register({"name": 5, "type": "task"})),
-    BadRequest("POST", REGISTER, 400, 'must be "cron" or "task"', _register({"name": "x", "type": "job"})),
-    BadRequest("POST", REGISTER, 400, "options must be an object", _register({"name": "x", "options": []})),
-    # invalid delays
+    BadRequest("POST", REGISTER, 400, "must be a JSON object or array", b"42"),
+    # missing fields and wrong types: the task is looked up first
+    BadRequest("POST", TRIGGER, 404, NOT_FOUND.format("undefined"), b""),
+    BadRequest("POST", TRIGGER, 404, NOT_FOUND.format("undefined"), b'["ok"]'),
+    BadRequest.json("POST", TRIGGER, 404, NOT_FOUND.format("undefined"), {}),
+    BadRequest.json("POST", TRIGGER, 404, NOT_FOUND.format("5"), {"task": 5}),
+    BadRequest.json("POST", TRIGGER, 404, NOT_FOUND.format(""), {"task": ""}),
+    BadRequest.json("POST", TRIGGER, 404, NOT_FOUND.format("nope"), {"task": "nope", "delay": "abc"}),
+    BadRequest.json("POST", REGISTER, 400, "functions must be an array", {}),
+    BadRequest.json("POST", REGISTER, 400, "functions must be an array", {"functions": "ok"}),
+    BadRequest.json("POST", REGISTER, 400, "must be either object or array", {"functions": ["ok"]}),
+    BadRequest("POST", REGISTER, 400, "functions.0.name must be a string", _register({"type": "task"})),
+    BadRequest(
+        "POST", REGISTER, 400, "functions.0.name must be a string", _register({"name": 5, "type": "task"})
+    ),
+    BadRequest(
+        "POST",
+        REGISTER,
+        400,
+        "type must be one of the following values",
+        _register({"name": "x", "type": "job"}),
+    ),
+    BadRequest(
+        "POST",
+        REGISTER,
+        400,
+        "must be either object or array",
+        _register({"name": "x", "type": "task", "options": 5}),
+    ),
+    # invalid delays, with the platform's messages (parse-delay.ts)
     *(
         BadRequest("POST", TRIGGER, 400, needle, b'{"task": "ok", "delay": ' + raw + b"}")
         for raw, needle in [
-            (b'"abc"', 'delay "abc"'),
-            (b"0", "out of range"),
-            (b"-1", "out of range"),
-            (b'"31d"', "out of range"),
-            (b"1e20", "out of range"),
-            (b'"99999999999999999999999s"', "out of range"),
-            (b"Infinity", "not a number of seconds"),
-            (b"NaN", "not a number of seconds"),
-            (b"1e400", "not a number of seconds"),
-            (b"[1]", "delay must be a number of seconds or a string"),
-            (b"true", "delay must be a number of seconds or a string"),
-            (b'{"s": 1}', "delay must be a number of seconds or a string"),
+            (b'"abc"', 'Invalid delay format: "abc"'),
+            (b"0", "Delay must be a positive number of seconds"),
+            (b"-1", "Delay must be a positive number of seconds"),
+            (b'"31d"', "Delay of 2678400s exceeds maximum"),
+            (b"1e20", "Delay of 100000000000000000000s exceeds maximum"),
+            (b'"99999999999999999999999s"', "Delay of 1e+23s exceeds maximum"),
+            (b"1e400", "Delay of Infinitys exceeds maximum"),
+            (b'"1.5s"', 'Invalid delay format: "1.5s"'),
+            (b"true", 'Invalid delay format: "true"'),
+            (b'{"s": 1}', 'Invalid delay format: "[object Object]"'),
         ]
     ),
-    # invalid schedules, timeouts, retries, concurrency
+    BadRequest("POST", TRIGGER, 400, "not valid JSON", b'{"task": "ok", "delay": NaN}'),
+    # invalid schedules and options: only the checks the platform makes
     *(
         BadRequest("POST", REGISTER, 400, needle, _register({"name": "x", **entry}))
         for entry, needle in [
-            ({"type": "cron", "schedule": "bad"}, 'day-of-week field "bad"'),
-            ({"type": "cron", "schedule": "* * * * * * *"}, "has 7 fields"),
-            ({"type": "cron", "schedule": "61 * * * *"}, 'minute field "61"'),
-            ({"type": "cron", "schedule": "*/0 * * * *"}, 'has the step "0"'),
-            ({"type": "cron", "schedule": "0 0 31 2 *"}, "never occurs in February"),
-            ({"type": "cron", "schedule": 5}, "a cron schedule must be a string"),
-            ({"type": "cron"}, "a cron schedule must be a string"),
-            ({"type": "task", "options": {"timeout": 5}}, "timeout must be a string"),
-            ({"type": "task", "options": {"timeout": "5x"}}, 'timeout "5x" is not like'),
-            ({"type": "task", "options": {"timeout": "0s"}}, "longer than zero"),
-            ({"type": "task", "options": {"retries": "2"}}, "retries must be a whole number"),
-            ({"type": "task", "options": {"retries": 11}}, "retries must be a whole number"),
-            ({"type": "task", "options": {"concurrency": 0}}, "concurrency must be a whole number"),
-            ({"type": "task", "options": {"concurrency": True}}, "concurrency must be a whole number"),
+            ({"type": "cron", "schedule": "bad"}, BAD_CRON.format("bad")),
+            ({"type": "cron", "schedule": "61 * * * *"}, BAD_CRON.format("61 * * * *")),
+            ({"type": "cron", "schedule": 5}, "functions.0.schedule must be a string"),
+            ({"type": "task", "options": {"timeout": 5}}, "functions.0.options.timeout must be a string"),
+            (
+                {"type": "task", "options": {"retries": "2"}},
+                "functions.0.options.retries must be an integer number",
+            ),
+            (
+                {"type": "task", "options": {"retries": -1}},
+                "functions.0.options.retries must not be less than 0",
+            ),
+            ({"type": "task", "options": {"concurrency": 0}}, "concurrency must not be less than 1"),
+            ({"type": "task", "options": {"concurrency": True}}, "concurrency must be an integer number"),
         ]
     ),
     # invalid ids and query parameters
-    BadRequest("GET", f"{EXECUTIONS}/zzz", 400, '"zzz" is not an execution id'),
-    BadRequest("GET", f"{EXECUTIONS}/%00", 400, "is not an execution id"),
-    BadRequest("GET", f"{EXECUTIONS}/{'a' * 5000}", 404, "no execution matches"),
-    BadRequest("GET", f"{EXECUTIONS}/00000000-0000-0000-0000-000000000000", 404, "no execution matches"),
+    BadRequest("GET", f"{EXECUTIONS}/zzz/tree", 400, '"zzz" is not an execution id'),
+    BadRequest("GET", f"{EXECUTIONS}/%00/tree", 400, "is not an execution id"),
+    BadRequest("GET", f"{EXECUTIONS}/{'a' * 5000}/tree", 404, "no execution matches"),
+    BadRequest("GET", f"{EXECUTIONS}/00000000-0000-0000-0000-000000000000", 404, "Execution not found"),
     BadRequest("GET", f"{EXECUTIONS}?limit=abc", 400, "limit must be a whole number from 1 to 1000"),
     BadRequest("GET", f"{EXECUTIONS}?limit=0", 400, "limit must be a whole number from 1 to 1000"),
     BadRequest("GET", f"{EXECUTIONS}?limit=-5", 400, "limit must be a whole number from 1 to 1000"),
     BadRequest("GET", f"{EXECUTIONS}?limit=1001", 400, "limit must be a whole number from 1 to 1000"),
     BadRequest("GET", f"{EXECUTIONS}?status=bogus", 400, 'unknown status "bogus"'),
-    # unknown routes and methods
-    BadRequest("GET", "/api/v1/nope", 404, "Not Found"),
-    BadRequest("GET", "/", 404, "Not Found"),
-    BadRequest("GET", f"{EXECUTIONS}/a/b", 404, "Not Found"),
-    BadRequest("GET", TRIGGER, 405, "Method Not Allowed"),
-    BadRequest("DELETE", TRIGGER, 405, "Method Not Allowed"),
-    BadRequest("PUT", REGISTER, 405, "Method Not Allowed"),
-    BadRequest("POST", "/api/v1/functions", 405, "Method Not Allowed"),
-    BadRequest("PATCH", EXECUTIONS, 405, "Method Not Allowed"),
+    BadRequest("GET", "/api/v1/jobs/nope", 404, "Job not found"),
+    BadRequest.json("PATCH", "/api/v1/jobs/nope", 404, "Job not found", {"status": "paused"}),
+    # unknown routes and methods: Express's 404, never a 405
+    BadRequest("GET", "/api/v1/nope", 404, "Cannot GET /api/v1/nope"),
+    BadRequest("GET", "/", 404, "Cannot GET /"),
+    BadRequest("GET", f"{EXECUTIONS}/a/b", 404, "Cannot GET /api/v1/executions/a/b"),
+    BadRequest("GET", TRIGGER, 404, "Cannot GET /api/v1/trigger"),
+    BadRequest("DELETE", TRIGGER, 404, "Cannot DELETE /api/v1/trigger"),
+    BadRequest("PUT", REGISTER, 404, "Cannot PUT /api/v1/register"),
+    BadRequest("POST", "/api/v1/functions", 404, "Cannot POST /api/v1/functions"),
+    BadRequest("PATCH", EXECUTIONS, 404, "Cannot PATCH /api/v1/executions"),
 ]
 
 
@@ -276,8 +311,9 @@ def test_an_api_route_refuses_bad_input_with_a_json_error(request_: BadRequest, 
     response = dev.http.request(request_.method, request_.path, content=request_.body)
     assert response.status_code == request_.status, response.text
     assert response.headers["content-type"] == "application/json"
-    error = response.json()["error"]
-    assert isinstance(error, str) and request_.needle in error, error
+    error = response.json()["message"]
+    text = " / ".join(error) if isinstance(error, list) else error
+    assert isinstance(text, str) and request_.needle in text, error
 
 
 @pytest.mark.parametrize("size", [MAX_BODY_BYTES + 1, 3 * MAX_BODY_BYTES])
@@ -285,7 +321,7 @@ def test_an_oversized_body_is_413_and_the_server_keeps_serving(dev: DevServer, s
     body = b'{"task": "ok", "payload": "' + b"x" * (size - 28) + b'"}'
     response = dev.http.post(TRIGGER, content=body)
     assert response.status_code == 413, response.text[:300]
-    assert response.json() == {"error": f"request body is larger than {MAX_BODY_BYTES} bytes"}
+    assert response.json() == {"statusCode": 413, "message": "request entity too large"}
 
     def chunks() -> Iterator[bytes]:  # no Content-Length: counted while read
         yield b'{"task": "ok", "payload": "'
@@ -303,7 +339,7 @@ def test_a_body_just_under_the_limit_is_accepted(dev: DevServer) -> None:
     body = prefix + b"z" * (MAX_BODY_BYTES - len(prefix) - len(suffix)) + suffix
     assert len(body) == MAX_BODY_BYTES
     response = dev.http.post(TRIGGER, content=body)
-    assert response.status_code == 200, response.text
+    assert response.status_code == 201, response.text
     execution_id = response.json()["executionId"]
     assert dev.wait_root(execution_id, "big-payload")["status"] == "success"
 
@@ -333,6 +369,9 @@ async def test_a_trigger_while_the_emulator_stops_is_503_not_lost(tmp_path: Path
         def functions(self) -> list[Any]:
             return []
 
+        def knows(self, name: str) -> bool:
+            return True
+
         def trigger(self, name: str, payload: Any, has_payload: bool, delay: float) -> Any:
             raise Unavailable("the emulator is stopping; nothing new is accepted")
 
@@ -342,4 +381,8 @@ async def test_a_trigger_while_the_emulator_stops_is_503_not_lost(tmp_path: Path
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
         response = await client.post(TRIGGER, json={"task": "ok"})
     assert response.status_code == 503
-    assert response.json() == {"error": "the emulator is stopping; nothing new is accepted"}
+    assert response.json() == {
+        "message": "the emulator is stopping; nothing new is accepted",
+        "error": "Service Unavailable",
+        "statusCode": 503,
+    }
