@@ -142,7 +142,7 @@ def test_beyond_loopback_the_right_key_is_accepted_on_every_route(open_dev: DevS
 def test_pingback_trigger_sends_the_key(open_dev: DevServer) -> None:
     sent = run_cli(open_dev.project, "trigger", "ok", "--platform-url", open_dev.url, env=SECRETS)
     assert sent.returncode == 0, sent.brief()
-    execution_id = sent.stdout.strip()
+    execution_id = sent.stdout.split()[0]  # "<id>  ok  starts now"
     assert open_dev.wait_root(execution_id, "ok")["status"] == "success"
     wrong = run_cli(
         open_dev.project, "trigger", "ok", "--platform-url", open_dev.url, "--api-key", "wrong", env=SECRETS
