@@ -222,6 +222,15 @@ def _non_finite_note(response: httpx.Response) -> str:
     return f" (its {where or 'value'} is NaN or Infinity, which JSON does not allow: return null or a string)"
 
 
+def _go_not_found(response: httpx.Response, function: str) -> bool:
+    """pingback-go answers an unknown function with ``http.Error``: text/plain
+    ``function "X" not found`` (runpingback/pingback-go ``pingback.go``, ``Handler``)."""
+    content_type = response.headers.get("content-type", "")
+    return (
+        content_type.startswith("text/plain") and response.text.strip() == f'function "{function}" not found'
+    )
+
+
 def read_outcome(response: httpx.Response, function: str, url: httpx.URL) -> AttemptOutcome:
     status = response.status_code
     data = _protocol_json(response)
@@ -234,7 +243,7 @@ def read_outcome(response: httpx.Response, function: str, url: httpx.URL) -> Att
             "PINGBACK_CRON_SECRET" + (f" (app said: {app_said})" if app_said else ""),
         )
     if status == 404:
-        if data is None:
+        if data is None and not _go_not_found(response, function):
             return AttemptOutcome(
                 status,
                 error=f"{url} answered 404 with no Pingback JSON: is this the route your app serves "
