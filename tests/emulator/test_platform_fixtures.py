@@ -70,8 +70,8 @@ async def test_executions_service(client: httpx.AsyncClient, platform: FakePlatf
         Execution(id=KNOWN_ID, function="send-emails", type="cron", scheduled_at=NOW, status="success")
     )
     platform.store.save(
-        Execution(id="c1", function="send-email", type="task", scheduled_at=NOW, parent_id=KNOWN_ID, root_id=KNOWN_ID,
-                  payload={"id": "e1"}, has_payload=True, status="success")
+        Execution(id="c1", function="send-email", type="task", scheduled_at=NOW, parent_id=KNOWN_ID,
+                  root_id=KNOWN_ID, payload={"id": "e1"}, has_payload=True, status="success")
     )  # fmt: skip
     root = (await client.get(f"/api/v1/executions/{KNOWN_ID}")).json()
     expected = dict(spec["root"])
