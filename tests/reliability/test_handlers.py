@@ -29,7 +29,12 @@ from .helpers import (
     kill_workers,
 )
 
-pytestmark = pytest.mark.skipif(not HAS_PROC, reason="finds leftover worker processes through /proc")
+pytestmark = [
+    pytest.mark.skipif(not HAS_PROC, reason="finds leftover worker processes through /proc"),
+    # One xdist worker runs the module in order: test_dev_after_every_case checks the shared
+    # server after every case ran on it.
+    pytest.mark.xdist_group("handlers-shared-dev"),
+]
 
 BIG_CHARS = 5 * 1024 * 1024 // 2
 """A string of this many "é" is 5 MB of UTF-8."""
