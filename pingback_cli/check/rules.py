@@ -17,6 +17,7 @@ from pingback_cli.check.instances import INSTANCE_RULES, instance_findings
 from pingback_cli.check.options import OVERLAP_RULES, option_findings
 from pingback_cli.check.plans import PLAN_RULES, plan_findings
 from pingback_cli.check.references import reference_findings
+from pingback_cli.check.registration import REGISTRATION_RULES, registration_findings
 from pingback_cli.check.report import CheckReport, Finding
 from pingback_cli.check.scan import duplicate_findings, scan_files
 from pingback_cli.check.signatures import signature_findings
@@ -39,6 +40,7 @@ RULES: dict[str, str] = {
     "payload-keys": "a literal payload whose keys do not fit the task's parameters",
     **INSTANCE_RULES,
     **PLAN_RULES,
+    **REGISTRATION_RULES,
 }
 """Every rule, by id."""
 
@@ -74,6 +76,7 @@ def check_project(config: ProjectConfig, *, now: float | None = None, plan: str 
         findings.extend(signature_findings(raw))
     findings.extend(reference_findings(scan, raws))
     findings.extend(instance_findings(raws))
+    findings.extend(registration_findings(raws, config.root))
     if chosen is not None:
         findings.extend(plan_findings(chosen, raws, scan, now))
     return CheckReport(

@@ -49,6 +49,7 @@ EXPECTED: dict[str, tuple[str, int, str, str | None]] = {
     "plan-fan-out": ("warning", 1, "past 10 tasks per execution the pro plan drops the rest", "fan"),
     "plan-jobs": ("error", 1, "the project has 6 functions, but the free plan keeps at most 5", "six"),
     "plan-executions": ("error", 1, "past the free plan's 1,000 a month", "every-minute"),
+    "retries-zero-not-sent": ("warning", 1, "retries=0 never reaches the platform", "no-more-retries"),
 }
 
 
