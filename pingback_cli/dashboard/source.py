@@ -107,6 +107,14 @@ def project_name(root: Path) -> str:
     return root.name
 
 
+def job_states(store: Store) -> dict[str, str]:
+    """Each function's job status in history (active, paused, inactive), as the platform's
+    jobs table keeps it; empty before any job was recorded."""
+    from pingback_cli.history.jobs import JobStore
+
+    return {job.name: job.status for job in JobStore(store).all()}
+
+
 def _next_fire(schedule: str | None, now: float) -> float | None:
     if not schedule:
         return None
@@ -178,7 +186,7 @@ class EmulatorSource:
 
     def functions(self) -> list[FunctionInfo]:
         emulator = self.emulator
-        paused = getattr(emulator, "paused", set())
+        states = job_states(self.store)
         now = emulator.clock.now()
         return [
             FunctionInfo(
@@ -190,7 +198,7 @@ class EmulatorSource:
                 timeout_seconds=spec.timeout_seconds,
                 concurrency=spec.concurrency,
                 source=spec.source,
-                state="paused" if spec.name in paused else "active",
+                state=states.get(spec.name, "active"),
                 next_run=_next_fire(spec.schedule, now),
             )
             for spec in sorted(emulator.functions(), key=lambda s: s.name)
@@ -272,6 +280,7 @@ class HistorySource:
         self.project = self.project or project_name(self.root)
 
     def functions(self) -> list[FunctionInfo]:
+        from pingback_cli.history.jobs import JobStore
         from pingback_cli.history.queries import function_names
         from pingback_cli.project.manifest import read_manifest
 
@@ -279,6 +288,16 @@ class HistorySource:
             entry["name"]: FunctionInfo(entry["name"], entry.get("type"), entry.get("schedule"))
             for entry in read_manifest(self.root)
         }
+        for job in JobStore(self.store).all():
+            listed[job.name] = FunctionInfo(
+                job.name,
+                job.type,
+                job.schedule,
+                retries=job.retries,
+                timeout_seconds=job.timeout_seconds,
+                concurrency=job.concurrency,
+                state=job.status,
+            )
         for name in function_names(self.store):
             listed.setdefault(name, FunctionInfo(name, None, state="inactive"))
         return [listed[name] for name in sorted(listed)]

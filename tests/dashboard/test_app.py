@@ -47,6 +47,11 @@ async def client(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
         writer.save(
             _execution({"x": "<script>alert(1)</script>", "big": big}, [LogEntry(1, "warn", "<img src=x>")])
         )
+    with Store(path) as writer:
+        from pingback_cli.history.jobs import JobStore
+        from pingback_cli.models import Job
+
+        JobStore(writer).save([Job("j1", "nightly", "cron", "0 3 * * *", status="paused")])
     store = Store(path, readonly=True)
     source = HistorySource(tmp_path, store, project="demo")
     app = Starlette(routes=dashboard_routes(source, host="127.0.0.1", api_key=None))
@@ -80,6 +85,13 @@ async def test_user_strings_are_escaped_and_big_values_truncated(client: httpx.A
     raw = await client.get("/executions/0f0f0f0f-0000-4000-8000-000000000001/raw/payload")
     assert raw.headers["content-type"].startswith("application/json")
     assert len(raw.json()["big"]) == 150_000
+
+
+async def test_ui_lists_job_state_from_history(client: httpx.AsyncClient) -> None:
+    page = (await client.get("/functions")).text
+    assert 'data-function="nightly"' in page
+    assert 'pill-paused">paused' in page
+    assert 'pill-inactive">inactive' in page  # echo: only history knows it
 
 
 async def test_unknown_pages_are_404(client: httpx.AsyncClient) -> None:
