@@ -41,8 +41,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: Any) -> Iterator[None]:
     setattr(item, f"report_{report.when}", report)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def browser() -> Iterator[Any]:
+    """Per test, not per session: Playwright's sync API keeps an event loop running in this
+    thread while it is open, and the asyncio tests that share an xdist worker need none."""
     _require_browser()
     from playwright.sync_api import sync_playwright
 
