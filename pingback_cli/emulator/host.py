@@ -134,11 +134,11 @@ class Emulator:
             limits=self.options.limits or Limits.from_settings(config.settings),
             on_event=self._on_event,
         )
-        self.jobs: JobBook | None = None
-        """Job state (status, options as last registered or patched); set on start."""
+        self.jobs: JobBook | None = None  # job state (status, options); set on start
         self.controls = Controls(lambda: self._engine, self.history, self.job_book, self.jobs_changed)
         """pause, resume, retry, cancel: what the API and the dashboard call."""
         self._specs: list[FunctionSpec] = []
+        self._engine.job_status = self.controls.status
         self._crons = (
             CronScheduler(self._engine, self.clock, on_event=on_event, job_status=self.controls.status)
             if self.options.crons

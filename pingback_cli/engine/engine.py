@@ -112,6 +112,8 @@ class Engine:
         self.backoff = backoff
         self.limits = limits or Limits()
         self.on_event = on_event
+        self.job_status: Callable[[str], str | None] | None = None
+        """A function's job status (active, paused, inactive); fan-out to a held one fails."""
         self.functions: dict[str, FunctionSpec] = {}
         self.set_functions(functions)
         self._ready: dict[str, deque[Execution]] = {}
@@ -604,6 +606,13 @@ class Engine:
         if name not in self.functions:
             known = ", ".join(sorted(self.functions)) or "none"
             return f'task "{name}" is not registered: no cron or task has that name (known: {known})'
+        status = self.job_status(name) if self.job_status is not None else None
+        if status in ("paused", "inactive"):
+            return (
+                f'task "{name}" is {status}: the platform skips a fan-out to it with only a log line '
+                "(runpingback/worker internal/processor/fanout.go:17-21 finds only active jobs); "
+                "`pingback resume` makes it active"
+            )
         if child.depth > self.limits.max_depth:
             return (
                 f"fan-out depth limit reached: this child would be {child.depth} levels deep "

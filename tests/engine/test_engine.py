@@ -357,3 +357,45 @@ async def test_the_fan_out_limit_message_never_reads_as_if_the_limit_did_not_hol
         assert "this run has used all 6 executions that max-executions-per-root allows" in message
         claim = message.split(";")[0]  # what it says about the run, before what was dropped
         assert not any(int(word) > 6 for word in claim.split() if word.isdigit()), message
+
+
+async def test_a_fan_out_to_a_paused_or_inactive_job_fails_loudly_a_trigger_still_runs() -> None:
+    statuses = {"held": "paused", "gone": "inactive"}
+    engine, executor, _clock, _ = make(
+        lambda r: ok(tasks=[{"name": "held"}, {"name": "gone"}]) if r.function == "parent" else ok(),
+        spec("parent"),
+        spec("held"),
+        spec("gone"),
+    )
+    engine.job_status = statuses.get
+    root = engine.submit("parent")
+    await engine.drain()
+    held, gone = root.children
+    assert held.status == gone.status == "failed"
+    assert 'task "held" is paused' in (held.error or "") and 'task "gone" is inactive' in (gone.error or "")
+    direct = engine.submit("held")  # trigger.controller.ts finds the job whatever its status
+    await engine.drain()
+    assert direct.status == "success"
+    assert [r.function for r in executor.requests] == ["parent", "held"]
+
+
+async def test_cancel_and_rerun_in_place() -> None:
+    failing = {"n": 0}
+
+    def script(r: AttemptRequest) -> AttemptOutcome:
+        failing["n"] += 1
+        return error("broken") if failing["n"] == 1 else ok("fixed")
+
+    engine, executor, clock, _ = make(script, spec("a", retries=3))
+    later = engine.submit("a", delay=60)
+    assert engine.cancel(later.id) is later and later.status == "cancelled"
+    assert engine.cancel(later.id) is None  # finished: nothing to cancel
+    await clock.advance(61)
+    assert executor.requests == []  # a cancelled delayed execution never runs
+    root = engine.submit("a")
+    await clock.advance(2)
+    await engine.drain()
+    assert root.status == "success" and len(root.attempts) == 2
+    engine.rerun(root)  # in place, attempt 3, no automatic retry after it
+    await engine.drain()
+    assert root.status == "success" and [a.number for a in root.attempts] == [1, 2, 3]
