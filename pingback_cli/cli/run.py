@@ -58,6 +58,7 @@ def run(
         scheduled_at = read_instant("--at", at) if at is not None else None
         config = open_project(app)
         out = terminal()
+        waiting = None if json_output else WaitingLine(out)
         result = run_function(
             config,
             name,
@@ -68,7 +69,10 @@ def run(
             on_event=None if json_output else _live(out),
             on_notice=out.warn,
             scheduled_at=scheduled_at,
+            on_waiting=waiting,
         )
+        if waiting is not None:
+            waiting(None)
         show_result(out, result, json_output=json_output)
 
 
@@ -99,3 +103,46 @@ def _live(out: Any) -> Any:
             out.print(line)
 
     return show
+
+
+class WaitingLine:
+    """``waiting: 1 delayed execution due in 18s`` while the run waits on a delay or a backoff:
+    a line that counts down in place on a terminal, one line per change elsewhere."""
+
+    def __init__(self, out: Any) -> None:
+        self.out = out
+        self._live: Any = None
+
+    def __call__(self, state: tuple[int, int, float | None] | None) -> None:
+        if state is None:
+            if self._live is not None:
+                self._live.stop()
+                self._live = None
+            return
+        if not self.out.out.is_terminal:
+            self.out.print(self._line(state))
+            return
+        from rich.live import Live
+
+        if self._live is not None:
+            self._live.stop()
+        self._live = Live(_Fresh(lambda: self._line(state)), console=self.out.out, transient=True)
+        self._live.start()
+
+    @staticmethod
+    def _line(state: tuple[int, int, float | None]) -> Any:
+        import time
+
+        from pingback_cli.render_pending import waiting_line
+
+        return waiting_line(*state, time.time())
+
+
+class _Fresh:
+    """A renderable built anew at each refresh (the countdown)."""
+
+    def __init__(self, build: Any) -> None:
+        self.build = build
+
+    def __rich__(self) -> Any:
+        return self.build()

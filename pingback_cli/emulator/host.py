@@ -317,6 +317,10 @@ class Emulator:
         """Until nothing is queued, delayed or running: True; False if ``stop`` came first."""
         return await unless_stopped(self._engine.drain(), self.stop)
 
+    def waiting(self) -> tuple[int, int, float | None] | None:
+        """``Engine.waiting``: what the queue waits for while nothing runs."""
+        return self._engine.waiting()
+
     def interrupt(self, reason: str) -> list[Execution]:
         """End every unfinished execution as interrupted with ``reason``; returns the roots."""
         return self._engine.interrupt(reason) if self._engine.busy else []

@@ -47,10 +47,14 @@ def run_function(
     on_notice: Callable[[str], None] | None = None,
     replay_of: str | None = None,
     scheduled_at: float | None = None,
+    on_waiting: Callable[[tuple[int, int, float | None] | None], None] | None = None,
 ) -> RunResult:
     """Run ``name`` as a new root; with ``replay_of`` (an execution id) it is a replay of it.
     ``scheduled_at`` (unix seconds) is the ``scheduledAt`` its requests carry (default: now),
     for a cron whose handler reads ``ctx.scheduled_at``.
+
+    ``on_waiting`` is told ``Engine.waiting()`` each time it changes while the run waits on a
+    delayed or backoff-waiting execution (None when that ends).
 
     Raises UsageError for an unknown name, ProjectError when the project cannot load,
     Interrupted when Ctrl-C comes before the run began."""
@@ -60,7 +64,18 @@ def run_function(
         options or EmulatorOptions(), backoff=backoff, interrupt_reason=INTERRUPTED, stop_grace=0
     )
     return asyncio.run(
-        _run(config, name, payload, has_payload, options, on_event, on_notice, replay_of, scheduled_at)
+        _run(
+            config,
+            name,
+            payload,
+            has_payload,
+            options,
+            on_event,
+            on_notice,
+            replay_of,
+            scheduled_at,
+            on_waiting,
+        )
     )
 
 
@@ -74,6 +89,7 @@ async def _run(
     on_notice: Callable[[str], None] | None,
     replay_of: str | None = None,
     scheduled_at: float | None = None,
+    on_waiting: Callable[[tuple[int, int, float | None] | None], None] | None = None,
 ) -> RunResult:
     triggered: list[Execution] = []
 
@@ -98,12 +114,33 @@ async def _run(
             )
         except UnknownFunction:
             raise _unknown(name, [spec.name for spec in emulator.functions()]) from None
-        interrupted = not await emulator.drain()
+        watcher = asyncio.ensure_future(_watch_waiting(emulator, on_waiting)) if on_waiting else None
+        try:
+            interrupted = not await emulator.drain()
+        finally:
+            if watcher is not None:
+                watcher.cancel()
         if interrupted:
             for other in emulator.interrupt(INTERRUPTED):
                 if other.trigger == "trigger" and other not in triggered:
                     triggered.append(other)
         return RunResult(root, triggered, interrupted=interrupted)
+
+
+WAITING_POLL = 0.25
+
+
+async def _watch_waiting(
+    emulator: Emulator, report: Callable[[tuple[int, int, float | None] | None], None]
+) -> None:
+    """Tell ``report`` what the run waits on whenever that changes (None: nothing waits)."""
+    last: tuple[int, int, float | None] | None = None
+    while True:
+        now = emulator.waiting()
+        if now != last:
+            report(now)
+            last = now
+        await asyncio.sleep(WAITING_POLL)
 
 
 def _unknown(name: str, known: list[str]) -> UsageError:

@@ -186,6 +186,25 @@ class Engine:
     def busy(self) -> bool:
         return bool(self._unfinished)
 
+    def waiting(self) -> tuple[int, int, float | None] | None:
+        """While no attempt runs: (delayed, retrying, soonest ``due_at``) over executions
+        waiting out a delay or a backoff; None when an attempt runs or nothing waits."""
+        if self._inflight or not self._timers:
+            return None
+        delayed = retrying = 0
+        soonest: float | None = None
+        for execution_id in self._timers:
+            execution = self._unfinished.get(execution_id)
+            if execution is None:
+                continue
+            if execution.attempts:
+                retrying += 1
+            else:
+                delayed += 1
+            if execution.due_at is not None and (soonest is None or execution.due_at < soonest):
+                soonest = execution.due_at
+        return (delayed, retrying, soonest) if delayed or retrying else None
+
     async def wait(self, root_id: str) -> Execution:
         """Until the whole tree under ``root_id`` has finished."""
         tree = self._trees.get(root_id)

@@ -134,3 +134,13 @@ def test_runs_status_failed_includes_runs_whose_children_failed(project: Path) -
 def test_version() -> None:
     result = run_cli(FIXTURES, "--version")
     assert result.returncode == 0 and re.fullmatch(r"pingback \d+\.\d+\.\d+\n", result.stdout), result.brief()
+
+
+def test_run_says_what_it_waits_for(project: Path) -> None:
+    result = run_cli(project, "run", "kicks-later", "--payload", '{"delay": "3s"}')
+    assert result.returncode == 0, result.brief()
+    assert "waiting: 1 delayed execution due in 3s" in result.stdout or (
+        "waiting: 1 delayed execution due in 2s" in result.stdout
+    ), result.stdout
+    flaky = run_cli(project, "run", "flaky")
+    assert "waiting: 1 retry in backoff due in 2s" in flaky.stdout, flaky.stdout

@@ -127,3 +127,16 @@ async def test_resume_of_work_whose_function_is_gone_fails_it() -> None:
     await clock.advance(1)
     await second.drain()
     assert back.status == "failed" and "no longer defined" in (back.error or "")
+
+
+async def test_waiting_says_what_waits_while_nothing_runs() -> None:
+    engine, executor, clock, _ = make(lambda r: None, spec("t", retries=1))
+    assert engine.waiting() is None
+    delayed = engine.submit("t", delay=30)
+    assert engine.waiting() == (1, 0, delayed.due_at)
+    flaky = engine.submit("t")
+    await settle()
+    assert engine.waiting() is None  # an attempt runs
+    executor.release(error("boom"))
+    await settle()
+    assert engine.waiting() == (1, 1, flaky.due_at) and flaky.due_at == clock.now() + 2
