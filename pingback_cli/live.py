@@ -24,6 +24,8 @@ on top."""
 LOGS_PER_EXECUTION = 200
 COUNT_EVERY = 10_000
 """A capped tree says how many executions it has started every this many."""
+REMEMBERED_ERRORS = 1_000
+"""Distinct error texts remembered to say "same error as ..." (oldest forgotten first)."""
 QUIET_KINDS = frozenset({"failed", "retrying", "skipped", "interrupted"})
 
 
@@ -41,6 +43,7 @@ class LiveFeed:
         self._started: dict[str, int] = {}
         self._names: dict[str, str] = {}
         self._logs: dict[str, int] = {}
+        self._repeats = Repeats()
 
     def lines(self, event: Any) -> list[RenderableType]:
         execution = event.execution
@@ -70,7 +73,14 @@ class LiveFeed:
                 return None
         elif kind in ("started", "succeeded") and execution.parent_id is not None:
             return None
-        return event_line(kind, execution, detail=event.detail, at=event.at)
+        elif kind == "started" and execution.attempt > 1:
+            return None  # the "retrying" line said it would; its outcome comes next
+        detail = event.detail
+        if kind in ("retrying", "failed") and detail:
+            detail = self._repeats.detail(kind, execution, detail)
+            if detail is None:
+                return None
+        return event_line(kind, execution, detail=detail, at=event.at)
 
     def _log(self, event: Any) -> RenderableType | None:
         execution = event.execution
@@ -125,6 +135,7 @@ class LiveFeed:
             key.pop(root.id, None)
         for done in root.walk():
             self._logs.pop(done.id, None)
+            self._repeats.forget(done.id)
         if self.mode == "run":
             return []
         if self.mode == "quiet":
@@ -132,3 +143,38 @@ class LiveFeed:
         # Always the tree: for a task with no logs or children it is the one line with its
         # result, which the summary does not show.
         return [execution_tree(root), tree_summary(root)]
+
+
+class Repeats:
+    """Says an error once: an attempt failing like the one before it prints nothing until the
+    execution fails for good (``same error on attempts 2–4``), and an error another execution
+    already showed in full is named by that execution (``same error as a1b2c3d4``). A setup
+    mistake (a wrong secret, a wrong route, an app that is not running) fails every attempt
+    of every execution the same way; this keeps it to one full line."""
+
+    def __init__(self) -> None:
+        self._streaks: dict[str, tuple[str, int]] = {}
+        self._shown_by: dict[str, str] = {}
+
+    def detail(self, kind: str, execution: Any, error: str) -> str | None:
+        """The text to show for attempt ``execution.attempt`` failing with ``error`` (``kind``:
+        retrying or failed); None to show nothing."""
+        streak = self._streaks.get(execution.id)
+        if streak is not None and streak[0] == error:
+            if kind == "retrying":
+                return None
+            del self._streaks[execution.id]
+            first, last = streak[1] + 1, execution.attempt
+            span = f"attempt {first}" if first == last else f"attempts {first}–{last}"
+            return f"same error on {span}"
+        if kind == "retrying":
+            self._streaks[execution.id] = (error, execution.attempt)
+        else:
+            self._streaks.pop(execution.id, None)
+        if len(self._shown_by) >= REMEMBERED_ERRORS:
+            del self._shown_by[next(iter(self._shown_by))]
+        first_shown = self._shown_by.setdefault(error, short_id(execution.id))
+        return error if first_shown == short_id(execution.id) else f"same error as {first_shown}"
+
+    def forget(self, execution_id: str) -> None:
+        self._streaks.pop(execution_id, None)

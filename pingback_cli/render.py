@@ -20,7 +20,7 @@ from rich.tree import Tree
 
 from pingback_cli import times
 from pingback_cli.layout import FitTable
-from pingback_cli.models import Execution, FunctionSpec, LogEntry, iso
+from pingback_cli.models import Attempt, Execution, FunctionSpec, LogEntry, iso
 from pingback_cli.project.durations import format_duration
 from pingback_cli.terminal import glyph, printable
 
@@ -279,19 +279,40 @@ MAX_LOGS_PER_NODE = 50
 """A handler that logs 100,000 lines still makes a readable tree; JSON has them all."""
 
 
+def _attempt_groups(attempts: list[Attempt]) -> list[list[Attempt]]:
+    """Earlier unsuccessful attempts, consecutive ones that failed alike (same status and
+    error, no logs) grouped, so a setup mistake repeated on every attempt reads once."""
+    groups: list[list[Attempt]] = []
+    for attempt in attempts:
+        if attempt.status == "success":
+            continue
+        previous = groups[-1][-1] if groups else None
+        if (
+            previous is not None
+            and not previous.logs
+            and (previous.status, previous.error) == (attempt.status, attempt.error)
+        ):
+            groups[-1].append(attempt)
+        else:
+            groups.append([attempt])
+    return groups
+
+
 def _node_details(execution: Execution, show_logs: bool) -> list[Text]:
     """The lines under a node: earlier failed attempts, logs, the last traceback."""
     lines: list[Text] = []
-    for attempt in execution.attempts[:-1]:
-        if attempt.status == "success":
-            continue
-        line = f"attempt {attempt.number} {attempt.status}: {_first_line(attempt.error or '?')}"
-        duration = _duration(attempt.duration_ms)
+    for group in _attempt_groups(execution.attempts[:-1]):
+        first, last = group[0], group[-1]
+        numbers = f"attempt {first.number}" if first is last else f"attempts {first.number}–{last.number}"
+        error = _first_line(first.error or "?")
+        said = "same error" if execution.error and error == _first_line(execution.error) else error
+        line = f"{numbers} {first.status}: {said}"
+        duration = _duration(first.duration_ms) if first is last else None
         lines.append(Text(f"{line} ({duration})" if duration else line, style="dim"))
         if show_logs:  # what a failed attempt logged is often why it failed
-            lines.extend(Text("  ").append_text(_log_entry(e)) for e in attempt.logs[:ATTEMPT_LOGS])
-            if len(attempt.logs) > ATTEMPT_LOGS:
-                hidden = len(attempt.logs) - ATTEMPT_LOGS
+            lines.extend(Text("  ").append_text(_log_entry(e)) for e in last.logs[:ATTEMPT_LOGS])
+            if len(last.logs) > ATTEMPT_LOGS:
+                hidden = len(last.logs) - ATTEMPT_LOGS
                 lines.append(Text(f"  {glyph('more')} {hidden:,} more", style="dim"))
     if show_logs:
         shown = execution.logs[:MAX_LOGS_PER_NODE]

@@ -81,3 +81,20 @@ def test_logs_are_capped_per_execution_too() -> None:
     entry = LogEntry(1, "info", "line")
     printed = [line for _ in range(500) for line in plain(feed.lines(Event("log", root, NOW, log=entry)))]
     assert len(printed) == 201 and "more logs are recorded but not shown live" in printed[-1]
+
+
+def test_a_repeated_error_is_shown_once_then_collapsed() -> None:
+    feed = LiveFeed("dev")
+    shown: list[str] = []
+    first = node("e1000000-aaaa", "send-email")
+    for attempt in (1, 2, 3):
+        first.attempt = attempt
+        shown += plain(feed.lines(Event("retrying", first, NOW, "the app refused the signature (401)")))
+    first.attempt = 4
+    shown += plain(feed.lines(Event("failed", first, NOW, "the app refused the signature (401)")))
+    second = node("e2000000-bbbb", "send-email", attempt=1)
+    shown += plain(feed.lines(Event("failed", second, NOW, "the app refused the signature (401)")))
+    assert len(shown) == 3, shown
+    assert shown[0].endswith("the app refused the signature (401)")
+    assert shown[1].endswith("failed      send-email  e1000000  same error on attempts 2–4")
+    assert shown[2].endswith("failed      send-email  e2000000  same error as e1000000")

@@ -85,6 +85,8 @@ class EmulatorOptions:
     """Serve the web dashboard on the API's port (`pingback dev`); `run` does not."""
 
 
+REGISTER_HINT_SECONDS = 5.0
+"""Endpoint mode: how long `dev` waits for the app's registration before saying how to get it."""
 STOPPED_DURING_ATTEMPT = "pingback dev stopped during this attempt"
 
 
@@ -194,6 +196,9 @@ class Emulator:
         await loading
         if self.options.durable:
             self._take_over_queue()
+        if self.options.durable and self.options.endpoint is not None:
+            hint = asyncio.get_running_loop().call_later(REGISTER_HINT_SECONDS, self._hint_unregistered)
+            closing.callback(hint.cancel)
         self.ready = True
         flusher = asyncio.get_running_loop().create_task(self._recorder.flush_forever())
         closing.push_async_callback(_cancelled, flusher)
@@ -374,6 +379,18 @@ class Emulator:
         for listener in self.listeners:
             with contextlib.suppress(Exception):
                 listener(event)
+
+    def _hint_unregistered(self) -> None:
+        """Endpoint mode: the app has not registered here; most likely its SDK talks to the
+        hosted service because ``platform_url`` is not set."""
+        if self._registered or self._api is None:
+            return
+        self._notice(
+            f"your app has not registered with this emulator after {REGISTER_HINT_SECONDS:g}s: start it "
+            f"with PINGBACK_PLATFORM_URL={self._api.url} and construct the SDK with "
+            'Pingback(..., platform_url=os.environ.get("PINGBACK_PLATFORM_URL")), or its '
+            "registrations and pb.trigger() calls go to the hosted service"
+        )
 
     def _notice(self, message: str) -> None:
         if self.on_notice is not None:

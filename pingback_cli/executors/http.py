@@ -9,6 +9,7 @@ up on an attempt (cancels the future or fails it), the request is cancelled too.
 from __future__ import annotations
 
 import asyncio
+import re
 import socket
 from collections.abc import Generator
 from typing import Any
@@ -182,10 +183,16 @@ def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
 
 
 def excerpt(text: str, limit: int = BODY_EXCERPT_CHARS) -> str:
-    """The start of a body on one line, for an error message."""
+    """The start of a body on one line, for an error message; an HTML page (a framework's
+    404 or error page) only by its title, never its markup."""
     flat = " ".join(text.split())
     if not flat:
         return "(empty body)"
+    if flat[:15].lower().startswith(("<!doctype html", "<html", "<head", "<body", "<title", "<h1")):
+        title = re.search(r"<title[^>]*>(.*?)</title>|<h1[^>]*>(.*?)</h1>", flat, re.IGNORECASE)
+        found = next((group for group in title.groups() if group), "") if title else ""
+        named = " ".join(re.sub(r"<[^>]+>", "", found).split())
+        return f'an HTML page titled "{named[:limit]}"' if named else "an HTML page"
     return flat if len(flat) <= limit else flat[:limit] + "…"
 
 

@@ -1,0 +1,106 @@
+"""Endpoint mode explains itself, through the installed command: a setup mistake (an app
+that answers 404 with an HTML page, a wrong secret, nothing listening) is retried as the
+platform retries it but printed once, repeats collapsed, never with HTML; and a `dev
+--endpoint` whose app never registers says what to set."""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from cli_support import FIXTURES, free_port, poll
+from reliability.helpers import DevServer, kill_workers
+
+HTML_404 = (
+    b"<!DOCTYPE html><html><head><title>404 Not Found</title></head><body><h1>Not Found</h1></body></html>"
+)
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Iterator[Path]:
+    target = tmp_path / "durable"
+    shutil.copytree(FIXTURES / "durable", target, ignore=shutil.ignore_patterns(".pingback", "__pycache__"))
+    yield target
+    kill_workers(target)
+
+
+def serve(status: int, body: bytes, content_type: str) -> tuple[str, ThreadingHTTPServer]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{server.server_address[1]}/wrong-route", server
+
+
+def drive(project: Path, endpoint: str) -> str:
+    """Two executions of a task with 3 retries against ``endpoint``; dev's stdout."""
+    server = DevServer(project, args=("--endpoint", endpoint, "--no-backoff")).start()
+    try:
+        ids = [server.trigger("flaky") for _ in range(2)]
+        for execution_id in ids:
+            server.wait_root(execution_id, "flaky")
+    finally:
+        server.stop(signal.SIGINT)
+        server.kill()
+    return server.stdout_path.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("case", ["html-404", "wrong-secret", "nothing-listening"], ids=lambda case: case)
+def test_a_setup_error_prints_once_and_repeats_collapse(project: Path, case: str) -> None:
+    needle = {
+        "html-404": "answered 404 with no Pingback JSON: is this the route your app serves Pingback on? "
+        'body: an HTML page titled "404 Not Found"',
+        "wrong-secret": "the app refused the signature (401): the secret does not match",
+        "nothing-listening": "is your app running?",
+    }[case]
+    server = None
+    if case == "html-404":
+        endpoint, server = serve(404, HTML_404, "text/html")
+    elif case == "wrong-secret":
+        endpoint, server = serve(401, b'{"error": "Invalid signature"}', "application/json")
+    else:
+        endpoint = f"http://127.0.0.1:{free_port()}/api/pingback"
+    try:
+        stdout = drive(project, endpoint)
+    finally:
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+    live = [line for line in stdout.splitlines() if line[:2].isdigit()]  # timestamped event lines
+    assert sum(needle in line for line in live) == 1, stdout
+    assert stdout.count(needle[:60]) == 1 + 2, stdout  # and once in each of the two trees' labels
+    assert stdout.count("attempts 1–3 failed: same error") == 2, stdout
+    assert stdout.count("same error on attempts 2–4") == 2, stdout
+    assert stdout.count("same error as ") == 1, stdout
+    assert "<html" not in stdout.lower() and "<h1" not in stdout.lower()
+
+
+def test_dev_endpoint_says_what_to_set_when_the_app_does_not_register(project: Path) -> None:
+    endpoint, app = serve(404, HTML_404, "text/html")
+    server = DevServer(project, args=("--endpoint", endpoint)).start()
+    try:
+        stdout = server.stdout_path.read_text(encoding="utf-8")
+        assert f"PINGBACK_PLATFORM_URL={server.url}" in stdout, stdout
+        poll("the registration hint", lambda: "has not registered" in server.output(), 15, 0.2, server.output)
+        hint = server.stderr_path.read_text(encoding="utf-8")
+        assert f"PINGBACK_PLATFORM_URL={server.url}" in hint
+        assert 'platform_url=os.environ.get("PINGBACK_PLATFORM_URL")' in hint
+    finally:
+        server.kill()
+        app.shutdown()
+        app.server_close()
