@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from pingback_cli.emulator import notices
 from pingback_cli.emulator.controls import Controls
 from pingback_cli.emulator.jobs import JobBook
 from pingback_cli.emulator.recorder import Recorder
@@ -85,8 +86,6 @@ class EmulatorOptions:
     """Serve the web dashboard on the API's port (`pingback dev`); `run` does not."""
 
 
-REGISTER_HINT_SECONDS = 5.0
-"""Endpoint mode: how long `dev` waits for the app's registration before saying how to get it."""
 STOPPED_DURING_ATTEMPT = "pingback dev stopped during this attempt"
 
 
@@ -197,7 +196,8 @@ class Emulator:
         if self.options.durable:
             self._take_over_queue()
         if self.options.durable and self.options.endpoint is not None:
-            hint = asyncio.get_running_loop().call_later(REGISTER_HINT_SECONDS, self._hint_unregistered)
+            wait = notices.REGISTER_HINT_SECONDS
+            hint = asyncio.get_running_loop().call_later(wait, self._hint_unregistered)
             closing.callback(hint.cancel)
         self.ready = True
         flusher = asyncio.get_running_loop().create_task(self._recorder.flush_forever())
@@ -263,16 +263,7 @@ class Emulator:
         if not trees:
             return
         taken = self._engine.resume(trees, reason=STOPPED_DURING_ATTEMPT)
-        now = self.clock.now()
-        waiting = [e for e in taken if not e.finished]
-        overdue = sum(1 for e in waiting if (e.due_at or now) <= now)
-        ended = len(taken) - len(waiting)
-        parts = [f"{len(waiting)} queued execution{'s' if len(waiting) != 1 else ''} taken over"]
-        if waiting:
-            parts[0] += f" ({overdue} due now, {len(waiting) - overdue} later)"
-        if ended:
-            parts.append(f"{ended} interrupted (no retries left)")
-        self._notice("from the last `pingback dev`: " + "; ".join(parts))
+        self._notice(notices.taken_over(taken, self.clock.now()))
         self._recorder.flush()
 
     # --- what run and dev call ------------------------------------------------------
@@ -381,16 +372,8 @@ class Emulator:
                 listener(event)
 
     def _hint_unregistered(self) -> None:
-        """Endpoint mode: the app has not registered here; most likely its SDK talks to the
-        hosted service because ``platform_url`` is not set."""
-        if self._registered or self._api is None:
-            return
-        self._notice(
-            f"your app has not registered with this emulator after {REGISTER_HINT_SECONDS:g}s: start it "
-            f"with PINGBACK_PLATFORM_URL={self._api.url} and construct the SDK with "
-            'Pingback(..., platform_url=os.environ.get("PINGBACK_PLATFORM_URL")), or its '
-            "registrations and pb.trigger() calls go to the hosted service"
-        )
+        if not self._registered and self._api is not None:
+            self._notice(notices.unregistered(self._api.url))
 
     def _notice(self, message: str) -> None:
         if self.on_notice is not None:
