@@ -80,13 +80,9 @@ class EmulatorOptions:
     stop_grace: float | None = None
     """Seconds running handlers may finish when the emulator stops; None: ``grace``."""
     durable: bool = False
-    """Keep unfinished work in history's durable queue (``pingback dev``): take over what a
-    stopped dev left at start, keep what is unfinished at stop (``history.queue``)."""
+    """`dev`: unfinished work lives in history's durable queue (``history.queue``) across restarts."""
     dashboard: bool = False
     """Serve the web dashboard on the API's port (`pingback dev`); `run` does not."""
-
-
-STOPPED_DURING_ATTEMPT = "pingback dev stopped during this attempt"
 
 
 class Emulator:
@@ -118,10 +114,9 @@ class Emulator:
         """Set when the emulator stops: new triggers are refused (503), not lost."""
         self.interrupted: list[Execution] = []
         """After the ``async with`` block: the roots its stop interrupted (not durable)."""
-        self.kept = 0
-        """Durable mode: how many executions the stop left queued for the next dev."""
-        self.interrupted_at_stop = 0
-        """Durable mode: how many the stop ended ``interrupted`` (a running attempt, no retries left)."""
+        self.kept = self.interrupted_at_stop = 0
+        self._app_registered = False
+        """Durable mode, after the stop: executions left queued for the next dev; ended interrupted."""
         self.listeners: list[Callable[[Event], None]] = []
         """Also told every engine event (the dashboard's live updates), after ``on_event``."""
         self.reloading = False
@@ -194,11 +189,7 @@ class Emulator:
             raise
         await loading
         if self.options.durable:
-            self._take_over_queue()
-        if self.options.durable and self.options.endpoint is not None:
-            wait = notices.REGISTER_HINT_SECONDS
-            hint = asyncio.get_running_loop().call_later(wait, self._hint_unregistered)
-            closing.callback(hint.cancel)
+            self._take_over_queue(closing)
         self.ready = True
         flusher = asyncio.get_running_loop().create_task(self._recorder.flush_forever())
         closing.push_async_callback(_cancelled, flusher)
@@ -253,18 +244,20 @@ class Emulator:
         if not self.options.durable:
             self.interrupted += self.interrupt(self.options.interrupt_reason)
             return
-        kept, ended = self._engine.suspend(STOPPED_DURING_ATTEMPT)
-        self.kept += kept
-        self.interrupted_at_stop += ended
+        kept, ended = self._engine.suspend(notices.STOPPED_DURING_ATTEMPT)  # twice: what started meanwhile
+        self.kept, self.interrupted_at_stop = self.kept + kept, self.interrupted_at_stop + ended
 
-    def _take_over_queue(self) -> None:
-        """Resume what a stopped (or killed) dev left in the durable queue, and say so."""
+    def _take_over_queue(self, closing: contextlib.AsyncExitStack) -> None:
+        """Resume what a stopped (or killed) dev left in the durable queue, and say so; in
+        endpoint mode, say how to get the app's registration if it does not come."""
+        if self.options.endpoint is not None:
+            wait = notices.REGISTER_HINT_SECONDS
+            closing.callback(asyncio.get_running_loop().call_later(wait, self._hint_unregistered).cancel)
         trees = take_over(self.history())
-        if not trees:
-            return
-        taken = self._engine.resume(trees, reason=STOPPED_DURING_ATTEMPT)
-        self._notice(notices.taken_over(taken, self.clock.now()))
-        self._recorder.flush()
+        if trees:
+            taken = self._engine.resume(trees, reason=notices.STOPPED_DURING_ATTEMPT)
+            self._notice(notices.taken_over(taken, self.clock.now()))
+            self._recorder.flush()
 
     # --- what run and dev call ------------------------------------------------------
 
@@ -372,7 +365,7 @@ class Emulator:
                 listener(event)
 
     def _hint_unregistered(self) -> None:
-        if not self._registered and self._api is not None:
+        if not self._app_registered and self._api is not None:
             self._notice(notices.unregistered(self._api.url))
 
     def _notice(self, message: str) -> None:
@@ -385,6 +378,7 @@ class Emulator:
         return self.submit(name, payload=payload, has_payload=has_payload, delay=delay, trigger="trigger")
 
     def register_specs(self, specs: list[FunctionSpec]) -> None:
+        self._app_registered = True
         self._executor.register(specs)  # endpoint mode: what an app registered; published back
 
     def job_book(self) -> JobBook:

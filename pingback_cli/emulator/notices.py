@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from pingback_cli.models import Execution
 
+STOPPED_DURING_ATTEMPT = "pingback dev stopped during this attempt"
+"""The error of an attempt that was running when `dev` stopped or died (it is then retried
+if it has retries left)."""
 REGISTER_HINT_SECONDS = 5.0
 """Endpoint mode: how long `dev` waits for the app's registration before saying how to get it."""
 
