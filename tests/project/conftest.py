@@ -10,10 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from project.cron_corpus import PARITY_PROPERTY
-
 ORACLE = Path(__file__).parent / "cron_oracle"
-_reports: list[str] = []
 
 
 @pytest.fixture(scope="session")
@@ -36,14 +33,3 @@ def cron_oracle() -> Iterator[list[str]]:
         if done.returncode != 0:
             pytest.fail(f"npm {command} in {ORACLE} failed: {done.stderr.strip()[-500:]}")
     yield [node, str(ORACLE / "oracle.js")]
-
-
-def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    # Runs in the controller too under xdist, where the worker's properties arrive with the report.
-    if report.when == "call":
-        _reports.extend(str(value) for name, value in report.user_properties if name == PARITY_PROPERTY)
-
-
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    for line in _reports:
-        terminalreporter.write_line(line)

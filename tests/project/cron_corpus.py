@@ -5,8 +5,8 @@ from __future__ import annotations
 import random
 from datetime import datetime, timezone
 
-PARITY_PROPERTY = "cron_parity"
-"""The user property carrying the parity summary to the terminal summary (conftest.py)."""
+PARITY_PROPERTY = "summary"
+"""The user property tests/conftest.py shows in the terminal summary."""
 
 INSTANTS_ISO = (
     "2026-11-28T10:15:00.000Z",  # a whole quarter hour: many schedules fire exactly here
