@@ -16,7 +16,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, RedirectRespons
 from pingback_cli.dashboard.security import SESSION_COOKIE, Guard
 from pingback_cli.dashboard.source import ReadOnly, Source
 from pingback_cli.engine.engine import UnknownFunction
-from pingback_cli.errors import PingbackError, Unavailable
+from pingback_cli.errors import NotFound, PingbackError, Unavailable
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 MAX_BODY = 10 * 1024 * 1024
@@ -56,6 +56,8 @@ def _answer(call: Callable[[dict[str, Any]], dict[str, Any]]) -> Endpoint:
             return JSONResponse({"error": exc.message}, status_code=409)
         except UnknownFunction as exc:
             return JSONResponse({"error": f'function "{exc.name}" is not defined in this project'}, 404)
+        except NotFound as exc:
+            return JSONResponse({"error": exc.message}, status_code=404)
         except Unavailable as exc:
             return JSONResponse({"error": str(exc)}, status_code=503)
         except BadRequest as exc:

@@ -12,6 +12,7 @@ from starlette.datastructures import QueryParams
 
 from pingback_cli.dashboard import present
 from pingback_cli.dashboard.source import FunctionInfo, Source
+from pingback_cli.emulator.controls import RETRYABLE
 from pingback_cli.history import queries
 from pingback_cli.history.outline import Outline, outline
 from pingback_cli.models import Execution
@@ -149,6 +150,7 @@ def execution_page(source: Source, id_or_prefix: str) -> dict[str, Any]:
         else "",
         "notes": present.parity_notes(function) if function else [],
         "levels": LEVELS,
+        "retryable": RETRYABLE,
     }
 
 

@@ -107,14 +107,6 @@ def project_name(root: Path) -> str:
     return root.name
 
 
-def job_states(store: Store) -> dict[str, str]:
-    """Each function's job status in history (active, paused, inactive), as the platform's
-    jobs table keeps it; empty before any job was recorded."""
-    from pingback_cli.history.jobs import JobStore
-
-    return {job.name: job.status for job in JobStore(store).all()}
-
-
 def _next_fire(schedule: str | None, now: float) -> float | None:
     if not schedule:
         return None
@@ -186,7 +178,6 @@ class EmulatorSource:
 
     def functions(self) -> list[FunctionInfo]:
         emulator = self.emulator
-        states = job_states(self.store)
         now = emulator.clock.now()
         return [
             FunctionInfo(
@@ -198,7 +189,7 @@ class EmulatorSource:
                 timeout_seconds=spec.timeout_seconds,
                 concurrency=spec.concurrency,
                 source=spec.source,
-                state=states.get(spec.name, "active"),
+                state=emulator.controls.status(spec.name) or "active",
                 next_run=_next_fire(spec.schedule, now),
             )
             for spec in sorted(emulator.functions(), key=lambda s: s.name)
@@ -251,16 +242,18 @@ class EmulatorSource:
         return str(execution.id)
 
     def retry(self, execution_id: str) -> None:
-        self.emulator.retry(execution_id)
+        """The platform's Retry, in place (``emulator.controls``: the API's and CLI's function)."""
+        self.emulator.controls.retry(execution_id)
 
     def cancel(self, execution_id: str) -> None:
-        self.emulator.cancel(execution_id)
+        self.emulator.controls.cancel(execution_id)
 
     def set_paused(self, name: str, paused: bool) -> None:
+        controls = self.emulator.controls
         if paused:
-            self.emulator.pause(name)
+            controls.pause(name)
         else:
-            self.emulator.resume(name)
+            controls.resume(name)
 
 
 @dataclass

@@ -305,3 +305,46 @@ def test_header_shows_a_failed_reload_and_the_next_good_one(project: Path, page:
         assert still_marked(page)
     finally:
         server.kill()
+
+
+def test_retry_runs_a_failed_execution_again_in_place(dev: DevServer, page: Any) -> None:
+    failed = dev.run("always-fails")
+    page.goto(f"{dev.url}/executions/{failed['executionId']}")
+    mark(page)
+    expect(page.locator("#attempts-section li")).to_have_count(1)
+    page.click('button[data-action="retry"]')
+    expect(page.locator("#attempts-section li")).to_have_count(2, timeout=15_000)
+    expect(page.locator("#attempts-section")).to_contain_text("broken on attempt 2")
+    assert page.url.endswith(failed["executionId"])
+    assert still_marked(page)
+    assert dev.tree(failed["executionId"])["attempt"] == 2
+
+
+def test_cancel_a_delayed_execution(dev: DevServer, page: Any) -> None:
+    execution_id = dev.trigger("echo", {"later": True}, delay="1h")
+    page.goto(f"{dev.url}/executions/{execution_id}")
+    expect(page.locator("#summary .pill").first).to_have_text("pending")
+    page.click('button[data-action="cancel"]')
+    expect(page.locator("#summary .pill").first).to_have_text("cancelled", timeout=10_000)
+    expect(page.locator('button[data-action="cancel"]')).to_have_count(0)
+    assert dev.tree(execution_id)["status"] == "cancelled"
+
+
+def test_pause_stops_a_cron_and_resume_starts_it_again(dev: DevServer, page: Any) -> None:
+    def fired() -> int:
+        rows = dev.http.get("/api/v1/executions", params={"function": "every-second", "limit": 1000}).json()
+        return len(rows)
+
+    poll("the every-second cron to fire", lambda: fired() > 0, 15)
+    page.goto(f"{dev.url}/functions/every-second")
+    page.click('button[data-action="pause"]')
+    expect(page.locator("h1 .pill")).to_have_text("paused", timeout=10_000)
+    settled = fired()
+    page.wait_for_timeout(2_500)
+    assert fired() <= settled + 1  # at most the occurrence already under way when paused
+    paused_count = fired()
+    page.wait_for_timeout(1_500)
+    assert fired() == paused_count
+    page.click('button[data-action="resume"]')
+    expect(page.locator("h1 .pill")).to_have_text("active", timeout=10_000)
+    poll("the cron to fire again", lambda: fired() > paused_count, 10)
