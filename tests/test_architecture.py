@@ -74,7 +74,6 @@ OVERSIZE: dict[str, str] = {
     "pingback_cli.history.store": "to split: opening/recovery apart from reads and writes",
     "pingback_cli.emulator.api:create_app": "routes are closures over the platform; the API work "
     "in progress moves them to module level",
-    "pingback_cli.cli.completion:answer_tab": "to split: one branch per completed word",
 }
 
 

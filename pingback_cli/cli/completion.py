@@ -122,22 +122,15 @@ def answer_tab(app: typer.Typer) -> bool:
     Typer's own completion classes format the answer. False, having printed nothing, when
     this Typer lacks what it relies on; the caller then falls back to Typer's path.
     """
-    first, _, second = os.environ.get(COMPLETE_VAR, "").partition("_")
-    # Typer's scripts send complete_bash; Click's style, bash_complete, is answered too.
-    if first == "complete":
-        shell = second
-    elif second == "complete":
-        shell = first
-    else:
+    shell = _requested_shell()
+    if shell is None:
         return False
     try:
         from typer import _completion_classes
         from typer.completion import completion_init, shell_completion
-        from typer.core import TyperGroup
         from typer.main import get_command
 
         resolve_incomplete = shell_completion._resolve_incomplete
-        commandline = shell_completion.ParameterSource.COMMANDLINE
         completion_init()
         base = shell_completion.get_completion_class(shell)
     except (ImportError, AttributeError):
@@ -150,33 +143,9 @@ def answer_tab(app: typer.Typer) -> bool:
         # Our help is plain text: the app sets rich_markup_mode=None.
         _completion_classes._sanitize_help_text = str
 
-    def parse_without_values(ctx: typer.Context, args: list[str]) -> list[str]:
-        """Record which parameters ``args`` gives (as the completion logic reads them)."""
-        parser = ctx.command.make_parser(ctx)
-        opts, rest, _ = parser.parse_args(args=list(args))
-        ctx._opt_prefixes.update(parser._opt_prefixes)  # what tells "-x" from a value
-        for param in ctx.command.get_params(ctx):
-            if param.name is None:
-                continue
-            ctx.params[param.name] = opts.get(param.name)
-            if opts.get(param.name) is not None:
-                ctx.set_parameter_source(param.name, commandline)
-        return rest
-
-    def light_context(cli: typer.core.TyperCommand, prog_name: str, args: list[str]) -> typer.Context:
-        ctx = cli.context_class(cli, info_name=prog_name, resilient_parsing=True)
-        rest = parse_without_values(ctx, args)
-        while rest and isinstance(ctx.command, TyperGroup):
-            name, command, rest = ctx.command.resolve_command(ctx, rest)
-            if command is None:
-                break
-            ctx = command.context_class(command, info_name=name, parent=ctx, resilient_parsing=True)
-            rest = parse_without_values(ctx, rest)
-        return ctx
-
     class LightComplete(base):  # type: ignore[misc, valid-type]
         def get_completions(self, args: list[str], incomplete: str) -> list[Any]:
-            ctx = light_context(self.cli, self.prog_name, args)
+            ctx = _light_context(self.cli, self.prog_name, args)
             target, incomplete = resolve_incomplete(ctx, args, incomplete)
             return target.shell_complete(ctx, incomplete)
 
@@ -187,6 +156,48 @@ def answer_tab(app: typer.Typer) -> bool:
         return False
     typer.echo(answer)
     return True
+
+
+def _requested_shell() -> str | None:
+    """The shell a TAB asks for, from ``_PINGBACK_COMPLETE``; None when it is not a TAB."""
+    first, _, second = os.environ.get(COMPLETE_VAR, "").partition("_")
+    # Typer's scripts send complete_bash; Click's style, bash_complete, is answered too.
+    if first == "complete":
+        return second
+    if second == "complete":
+        return first
+    return None
+
+
+def _parse_without_values(ctx: typer.Context, args: list[str]) -> list[str]:
+    """Record which parameters ``args`` gives (as the completion logic reads them)."""
+    from typer.completion import shell_completion
+
+    parser = ctx.command.make_parser(ctx)
+    opts, rest, _ = parser.parse_args(args=list(args))
+    ctx._opt_prefixes.update(parser._opt_prefixes)  # what tells "-x" from a value
+    for param in ctx.command.get_params(ctx):
+        if param.name is None:
+            continue
+        ctx.params[param.name] = opts.get(param.name)
+        if opts.get(param.name) is not None:
+            ctx.set_parameter_source(param.name, shell_completion.ParameterSource.COMMANDLINE)
+    return rest
+
+
+def _light_context(cli: Any, prog_name: str, args: list[str]) -> typer.Context:
+    """The context of the (sub)command ``args`` reach, parsed without converting values."""
+    from typer.core import TyperGroup
+
+    ctx = cli.context_class(cli, info_name=prog_name, resilient_parsing=True)
+    rest = _parse_without_values(ctx, args)
+    while rest and isinstance(ctx.command, TyperGroup):
+        name, command, rest = ctx.command.resolve_command(ctx, rest)
+        if command is None:
+            break
+        ctx = command.context_class(command, info_name=name, parent=ctx, resilient_parsing=True)
+        rest = _parse_without_values(ctx, rest)
+    return ctx
 
 
 def _complete_shell(incomplete: str) -> list[str]:
