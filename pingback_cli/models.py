@@ -144,6 +144,8 @@ class Attempt:
     traceback: str | None = None
     """The user's handler traceback, when it raised."""
     logs: list[LogEntry] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+    """What production does with this attempt that its answer does not say (docs/parity.md)."""
 
     def to_json(self) -> dict[str, JSON]:
         return {
@@ -156,6 +158,7 @@ class Attempt:
             "error": self.error,
             "traceback": self.traceback,
             "logs": [log.to_json() for log in self.logs],
+            "notices": list(self.notices),
         }
 
     @classmethod
@@ -170,6 +173,7 @@ class Attempt:
             error=data.get("error"),
             traceback=data.get("traceback"),
             logs=[LogEntry.from_json(log) for log in data.get("logs") or []],
+            notices=[str(notice) for notice in data.get("notices") or []],
         )
 
 

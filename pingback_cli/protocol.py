@@ -131,6 +131,19 @@ def lenient_loads(text: str | bytes) -> Any:
     return json.loads(text, parse_constant=NON_FINITE_TEXT.__getitem__)
 
 
+def rfc3339_nano(ts: float) -> str:
+    """Unix seconds as Go's ``time.RFC3339Nano`` in UTC: nanoseconds with trailing zeros
+    trimmed, no fraction at all on a whole second (``2026-11-28T10:15:00.123456789Z``).
+
+    The platform writes a fan-out child's ``scheduledAt`` this way
+    (``runpingback/worker`` ``internal/processor/fanout.go:44``); roots get :func:`iso_z`.
+    """
+    nanos = round(ts * 1_000_000_000)
+    whole, fraction = divmod(nanos, 1_000_000_000)
+    digits = f"{fraction:09d}".rstrip("0")
+    return f"{_whole_second(whole)}{'.' + digits if digits else ''}Z"
+
+
 @dataclass
 class AttemptRequest:
     """One attempt of one execution, as the platform sends it to an app."""
@@ -141,15 +154,18 @@ class AttemptRequest:
     scheduled_at: float
     payload: Any = None
     has_payload: bool = False
+    child: bool = False
+    """A fan-out child: ``scheduledAt`` in nanoseconds (:func:`rfc3339_nano`), and its payload
+    always sent, ``null`` when it has none (fanout.go:46-48 with the SDK's ``ctx.task``)."""
 
     def body(self) -> dict[str, Any]:
         data: dict[str, Any] = {
             "function": self.function,
             "executionId": self.execution_id,
             "attempt": self.attempt,
-            "scheduledAt": iso_z(self.scheduled_at),
+            "scheduledAt": rfc3339_nano(self.scheduled_at) if self.child else iso_z(self.scheduled_at),
         }
-        if self.has_payload:
+        if self.has_payload or self.child:
             data["payload"] = self.payload
         return data
 
@@ -170,16 +186,13 @@ class AttemptOutcome:
     duration_ms: int | None = None
     logs: list[dict[str, Any]] = field(default_factory=list)
     """Logs streamed before a failure that left no response."""
+    body_bytes: int | None = None
+    """The answer's size as sent over HTTP, when known to pass 10,240 bytes (``reading``)."""
 
     @property
     def succeeded(self) -> bool:
-        return (
-            self.error is None
-            and self.http_status is not None
-            and 200 <= self.http_status < 300
-            and isinstance(self.response, dict)
-            and self.response.get("status") == "success"
-        )
+        """Any HTTP 2xx, whatever the body says, as the platform reads it (dispatch.go:97)."""
+        return self.error is None and self.http_status is not None and 200 <= self.http_status < 300
 
     def error_message(self) -> str:
         if self.error:

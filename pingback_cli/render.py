@@ -314,6 +314,9 @@ def _node_details(execution: Execution, show_logs: bool) -> list[Text]:
             if len(last.logs) > ATTEMPT_LOGS:
                 hidden = len(last.logs) - ATTEMPT_LOGS
                 lines.append(Text(f"  {glyph('more')} {hidden:,} more", style="dim"))
+    for attempt in execution.attempts:
+        for notice in attempt.notices:
+            lines.append(Text(f"{glyph('interrupted')} production: {printable(notice)}", style="yellow"))
     if show_logs:
         shown = execution.logs[:MAX_LOGS_PER_NODE]
         lines.extend(_log_entry(entry) for entry in shown)

@@ -1,5 +1,8 @@
-"""The cron clock: fire each cron at its occurrences, skipping one while the cron is at
-its concurrency limit, as the platform does.
+"""The cron clock: fire each cron at its occurrences. As the platform's scheduler does, an
+occurrence is skipped only when one with the same ``scheduledAt`` is still unfinished
+(``apps/platform/src/modules/scheduler/scheduler.service.ts:51-55``), which a timer per
+occurrence never repeats: crons overlap. With ``concurrency = "documented"`` an occurrence is
+skipped while the cron is at its declared concurrency (``docs/parity.md#concurrency``).
 
 Every occurrence is a timer on the injected clock, so firing is exact (not a
 tick) and tests move time by hand.
@@ -70,7 +73,7 @@ class CronScheduler:
         if self._held(spec.name, due):
             return
         active = self.engine.unfinished_count(spec.name)
-        if active >= current.concurrency:
+        if self.engine.slots.mode == "documented" and active >= current.concurrency:
             skipped = Execution(id="-" * 8, function=spec.name, type="cron", scheduled_at=due)
             self._emit(
                 "skipped",

@@ -1,5 +1,6 @@
-"""The platform's semantics: queue, per-function concurrency, timeouts, retries with
-backoff, fan-out after success, and execution trees.
+"""The platform's semantics: queue, concurrency (``engine.slots``), timeouts, retries with
+backoff, plan caps (``engine.plan_caps``), fan-out after success, and execution trees;
+answers are read as the platform reads them (``pingback_cli.reading``).
 
 The engine owns no process and no wall clock: attempts go to an injected
 executor, time comes from an injected clock, records go to an injected store.
@@ -10,15 +11,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from pingback_cli.engine.clock import AttemptTimeout, Clock, TimerHandle, expire
 from pingback_cli.errors import NotFound
+from pingback_cli.engine.outcomes import keep_logs, over_declared, timed_out
+from pingback_cli.engine.plan_caps import PlanCaps
+from pingback_cli.engine.slots import ConcurrencyMode, Slots
 from pingback_cli.models import Attempt, Execution, FunctionSpec, LogEntry, new_id
+from pingback_cli.project.plans import Plan
 from pingback_cli.protocol import AttemptOutcome, AttemptRequest
+from pingback_cli.reading import read_attempt
 
 logger = logging.getLogger(__name__)
 
@@ -105,6 +110,8 @@ class Engine:
         backoff: bool = True,
         limits: Limits | None = None,
         on_event: Callable[[Event], None] | None = None,
+        concurrency: ConcurrencyMode = "platform",
+        plan: Plan | None = None,
     ) -> None:
         self.executor = executor
         self.clock = clock
@@ -115,9 +122,9 @@ class Engine:
         self.job_status: Callable[[str], str | None] | None = None
         """A function's job status (active, paused, inactive); fan-out to a held one fails."""
         self.functions: dict[str, FunctionSpec] = {}
+        self.slots = Slots(concurrency)
+        self.plan_caps = PlanCaps(plan)
         self.set_functions(functions)
-        self._ready: dict[str, deque[Execution]] = {}
-        self._active: dict[str, int] = {}
         self._unfinished_by_function: dict[str, int] = {}
         self._trees: dict[str, _Tree] = {}
         self._unfinished: dict[str, Execution] = {}
@@ -134,8 +141,7 @@ class Engine:
 
     def set_functions(self, functions: Iterable[FunctionSpec]) -> None:
         self.functions = {spec.name: spec for spec in functions}
-        for name in list(getattr(self, "_ready", {})):
-            self._pump(name)
+        self._pump()
 
     def submit(
         self,
@@ -240,8 +246,7 @@ class Engine:
             execution.completed_at = now
             self._emit("interrupted", execution, reason)
             self._finish(execution)
-        for queue in self._ready.values():
-            queue.clear()
+        self.slots.clear()
         for future in inflight:
             future.cancel()
         return roots
@@ -254,8 +259,7 @@ class Engine:
         for handle in self._timers.values():
             handle.cancel()
         self._timers.clear()
-        for queue in self._ready.values():
-            queue.clear()
+        self.slots.clear()
         inflight, self._inflight = list(self._inflight.values()), {}
         now = self.clock.now()
         kept = ended = 0
@@ -379,7 +383,8 @@ class Engine:
         return execution
 
     def _may_retry(self, execution: Execution, spec: FunctionSpec) -> bool:
-        return execution.attempt <= spec.retries and execution.id not in self._manual
+        retries = self.plan_caps.retries(spec)  # the plan's cap when one is set (limits.CapRetries)
+        return execution.attempt <= retries and execution.id not in self._manual
 
     def on_worker_log(self, execution_id: str, attempt: int, entry: dict[str, Any]) -> None:
         """Executor callback: a log line the handler wrote while still running."""
@@ -413,21 +418,18 @@ class Engine:
             self._enqueue(execution)
 
     def _enqueue(self, execution: Execution) -> None:
-        self._ready.setdefault(execution.function, deque()).append(execution)
-        self._pump(execution.function)
+        self.slots.push(execution)
+        self._pump()
 
-    def _pump(self, function: str) -> None:
-        queue = self._ready.get(function)
-        if not queue:
-            return
-        spec = self.functions.get(function)
-        limit = spec.concurrency if spec else 1
-        while queue and self._active.get(function, 0) < limit:
-            execution = queue.popleft()
+    def _pump(self) -> None:
+        while (execution := self.slots.pop(self.functions)) is not None:
             if execution.finished:
+                self.slots.release(execution.function)
                 continue
-            self._active[function] = self._active.get(function, 0) + 1
+            spec = self.functions.get(execution.function)
             self._start_attempt(execution, spec)
+            if spec is not None and self.slots.over_declared(spec):
+                self._emit("notice", execution, over_declared(spec, self.slots.running(spec.name)))
 
     # --- one attempt --------------------------------------------------------------
     # Attempts are futures with callbacks, not tasks: at thousands per second the
@@ -448,6 +450,7 @@ class Engine:
             scheduled_at=execution.scheduled_at,
             payload=execution.payload,
             has_payload=execution.has_payload,
+            child=execution.trigger == "fanout",
         )
         try:
             future = self.executor.start_attempt(request)
@@ -455,7 +458,7 @@ class Engine:
             logger.exception("executor error")
             future = asyncio.get_running_loop().create_future()
             future.set_result(AttemptOutcome(None, error=f"internal error in pingback: {exc!r}"))
-        timer = self.clock.call_later(spec.timeout_seconds, expire, future)
+        timer = self.clock.call_later(max(0.0, spec.timeout_seconds), expire, future)
         self._inflight[execution.id] = future
         future.add_done_callback(lambda done: self._attempt_done(done, execution, attempt, spec, timer))
 
@@ -474,11 +477,7 @@ class Engine:
                 return  # interrupted meanwhile
             error = future.exception()
             if isinstance(error, AttemptTimeout):
-                outcome = AttemptOutcome(
-                    None,
-                    error=f"timed out after {_seconds(spec.timeout_seconds)}: the handler was "
-                    f"still running (timeout {spec.timeout or '30s'})",
-                )
+                outcome = AttemptOutcome(None, error=timed_out(spec))
             elif error is not None:
                 outcome = AttemptOutcome(None, error=f"internal error in pingback: {error!r}")
             else:
@@ -491,8 +490,8 @@ class Engine:
             self._release_slot(execution.function)
 
     def _release_slot(self, function: str) -> None:
-        self._active[function] = self._active.get(function, 1) - 1
-        self._pump(function)
+        self.slots.release(function)
+        self._pump()
 
     def _begin_attempt(self, execution: Execution) -> Attempt:
         now = self.clock.now()
@@ -512,34 +511,31 @@ class Engine:
     ) -> None:
         now = self.clock.now()
         self._attempts.pop((execution.id, attempt.number), None)
-        response = outcome.response or {}
-        raw_logs = response.get("logs")
-        if isinstance(raw_logs, list) and raw_logs:
-            attempt.logs = [LogEntry.from_json(e) for e in raw_logs if isinstance(e, dict)]
-        elif outcome.logs and not attempt.logs:
-            attempt.logs = [LogEntry.from_json(e) for e in outcome.logs]
+        reading = read_attempt(outcome)
+        keep_logs(attempt, reading, outcome)
         attempt.completed_at = now
         attempt.duration_ms = round((now - attempt.started_at) * 1000)
         attempt.http_status = outcome.http_status
         execution.logs = attempt.logs
         execution.http_status = outcome.http_status
         execution.duration_ms = attempt.duration_ms
-        if outcome.succeeded:
+        if reading.succeeded:
             attempt.status = "success"
             execution.status = "success"
-            execution.result = response.get("result")
+            execution.result = (outcome.response or {}).get("result")
             execution.error = None
             execution.completed_at = now
             self._emit("succeeded", execution)
-            self._fan_out(execution, response.get("tasks"))
+            self._fan_out(execution, reading.tasks)
             self._finish(execution)
             return
-        error = outcome.error_message()
+        error = reading.error or outcome.error_message()
         attempt.status = "failed"
         attempt.error = error
         attempt.traceback = outcome.traceback
         execution.error = error
         if self._may_retry(execution, spec):
+            self.plan_caps.retrying(execution.attempt)
             wait = backoff_seconds(execution.attempt) if self.backoff else 0
             execution.status = "pending"
             execution.due_at = now + wait
@@ -550,6 +546,8 @@ class Engine:
             else:
                 self.clock.call_later(0, self._release, execution)
             return
+        if execution.attempt <= spec.retries and (cut := self.plan_caps.retries_cut(spec)):
+            attempt.notices.append(cut)
         execution.status = "failed"
         execution.completed_at = now
         self._emit("failed", execution, error)
@@ -571,6 +569,10 @@ class Engine:
             return
         if not isinstance(tasks, list):
             tasks = [tasks]
+        tasks, dropped_by_plan = self.plan_caps.fan_out(tasks)
+        if dropped_by_plan:
+            parent.attempts[-1].notices.append(dropped_by_plan)
+            self._save(parent)
         tree = self._trees[parent.root_id]
         now = self.clock.now()
         limit = self.limits.max_executions_per_root

@@ -168,6 +168,7 @@ def dump_attempts(attempts: list[Attempt]) -> str:
                 "error": attempt.error,
                 "traceback": attempt.traceback,
                 "logs": [log.to_json() for log in attempt.logs],
+                **({"notices": attempt.notices} if attempt.notices else {}),
             }
             for attempt in attempts
         ]
@@ -190,6 +191,7 @@ def load_attempts(text: str | None) -> list[Attempt]:
                     error=item.get("error"),
                     traceback=item.get("traceback"),
                     logs=_log_entries(item.get("logs") or []),
+                    notices=[str(notice) for notice in item.get("notices") or []],
                 )
             )
         except (KeyError, TypeError, AttributeError):

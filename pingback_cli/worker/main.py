@@ -244,8 +244,9 @@ def main() -> None:
             # Options as declared (a NaN retries, a timedelta timeout) must reach the engine,
             # whose validation names them, rather than break this message.
             "functions": [json_plain(f.to_json()) for f in functions],
-            # The engine signs each request with its function's own instance secret.
-            "secrets": {f.name: str(f.instance.cron_secret or "") for f in functions},
+            # The platform signs every request with the project's one secret (dispatch.go:67-68),
+            # so an instance built with another secret answers 401 here as it will there.
+            "secrets": {f.name: os.environ.get("PINGBACK_CRON_SECRET", "") for f in functions},
             "notices": notices,
         }
     )

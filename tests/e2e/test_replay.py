@@ -34,9 +34,11 @@ def flaky(tmp_path: Path) -> Path:
     (project / "jobs.py").write_text(
         textwrap.dedent(
             """\
+            import os
+
             from pingback import Pingback
 
-            pb = Pingback(api_key="k", cron_secret="s")
+            pb = Pingback(api_key="k", cron_secret=os.environ["PINGBACK_CRON_SECRET"])
 
 
             @pb.task("charge", retries=1)

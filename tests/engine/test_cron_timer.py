@@ -10,6 +10,7 @@ import pytest
 from pingback_cli.engine.clock import FakeClock, settle
 from pingback_cli.engine.cron_timer import CronScheduler
 from pingback_cli.engine.engine import Engine, Event
+from pingback_cli.engine.slots import ConcurrencyMode
 from pingback_cli.models import FunctionSpec
 from pingback_cli.protocol import AttemptOutcome, AttemptRequest
 
@@ -85,12 +86,19 @@ class Rig:
         return [r.scheduled_at for r in self.executor.requests if r.function == name]
 
 
-def rig(*specs: FunctionSpec, start: float = MIDNIGHT, executor: Executor | None = None) -> Rig:
+def rig(
+    *specs: FunctionSpec,
+    start: float = MIDNIGHT,
+    executor: Executor | None = None,
+    concurrency: ConcurrencyMode = "documented",
+) -> Rig:
     clock = FakeClock(start)
     executor = executor or Executor()
     engine_events: list[Event] = []
     cron_events: list[Event] = []
-    engine = Engine(executor, functions=specs, clock=clock, on_event=engine_events.append)
+    engine = Engine(
+        executor, functions=specs, clock=clock, on_event=engine_events.append, concurrency=concurrency
+    )
     scheduler = CronScheduler(engine, clock, on_event=cron_events.append)
     return Rig(clock, engine, executor, scheduler, engine_events, cron_events)
 
@@ -187,6 +195,18 @@ async def test_next_runs_is_a_copy() -> None:
 
 
 # --- skipping while at the concurrency limit ---------------------------------------------
+
+
+async def test_by_default_occurrences_overlap_as_the_platform_runs_them() -> None:
+    """scheduler.service.ts skips only an occurrence with the same scheduledAt: a slow run
+    does not stop the next one from firing, whatever concurrency says."""
+    r = rig(cron("q", "*/15 * * * *"), executor=Executor(hang=frozenset({"q"})), concurrency="platform")
+    r.scheduler.schedule([cron("q", "*/15 * * * *")])
+    await advance_to(r, MIDNIGHT + 3 * 900)
+    assert [e.kind for e in r.cron_events] == ["fired", "fired", "fired"]
+    assert r.engine.unfinished_count("q") == 3
+    notices = [e.detail for e in r.engine_events if e.kind == "notice"]
+    assert len(notices) == 1 and '"q" is running 2 at once, more than its concurrency=1' in notices[0]
 
 
 async def test_concurrency_one_skips_the_next_occurrence_while_the_first_runs() -> None:

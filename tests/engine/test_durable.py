@@ -28,11 +28,13 @@ async def test_due_times_follow_delay_queue_and_backoff() -> None:
     await settle()
     assert flaky.status == "pending" and flaky.due_at == clock.now() + 2
     retrying = [e for e in events if e.kind == "retrying"]
-    assert retrying[0].detail == "boom"
+    assert retrying[0].detail == "HTTP 500: boom"  # what the platform records, then the handler's words
 
 
 async def test_suspend_keeps_waiting_work_pending_and_fails_the_running_attempt() -> None:
-    engine, _executor, clock, _ = make(lambda r: None, spec("t", retries=1), spec("once"))
+    engine, _executor, clock, _ = make(
+        lambda r: None, spec("t", retries=1), spec("once"), concurrency="documented"
+    )
     running = engine.submit("t")
     queued = engine.submit("t")
     delayed = engine.submit("once", delay=60)

@@ -109,7 +109,7 @@ async def test_retries_wait_out_the_backoff() -> None:
     assert root.status == "success" and root.attempt == 3
     assert [a.status for a in root.attempts] == ["failed", "failed", "success"]
     retrying = [e for e in events if e.kind == "retrying"]
-    assert [e.detail for e in retrying] == ["boom", "boom"]
+    assert [e.detail for e in retrying] == ["HTTP 500: boom", "HTTP 500: boom"]
     assert root.due_at == retrying[-1].at + 4  # the last retry was due 4 s after its failure
 
 
@@ -119,8 +119,8 @@ async def test_exhausted_retries_fail_with_every_attempt_recorded() -> None:
     await clock.advance(100)
     await engine.drain()
     assert root.status == "failed"
-    assert root.error == "boom 3"
-    assert [a.error for a in root.attempts] == ["boom 1", "boom 2", "boom 3"]
+    assert root.error == "HTTP 500: boom 3"
+    assert [a.error for a in root.attempts] == ["HTTP 500: boom 1", "HTTP 500: boom 2", "HTTP 500: boom 3"]
     assert len(executor.requests) == 3
 
 
@@ -210,7 +210,7 @@ async def test_unregistered_child_is_a_failed_child() -> None:
 
 
 async def test_task_concurrency_queues_the_rest() -> None:
-    engine, executor, _, _ = make(lambda r: None, spec("t", concurrency=2))
+    engine, executor, _, _ = make(lambda r: None, spec("t", concurrency=2), concurrency="documented")
     roots = [engine.submit("t") for _ in range(5)]
     await settle()
     assert len(executor.requests) == 2

@@ -54,12 +54,12 @@ def test_assert_success_fails_with_the_rendered_tree(pingback: VirtualPlatform) 
     root = pingback.run("explode")
 
     assert root.status == "failed"
-    assert root.error == "boom"
+    assert root.error == "HTTP 500: boom"
     assert "RuntimeError: boom" in (root.attempts[-1].traceback or "")
     with pytest.raises(AssertionError) as raised:
         root.assert_success()
     message = str(raised.value)
-    assert '"explode" failed: boom' in message
+    assert '"explode" failed: HTTP 500: boom' in message
     assert "✗ explode task" in message
     assert "1 execution · 1 failed" in message
 
@@ -198,8 +198,8 @@ def test_fail_on_the_second_attempt_of_a_child(pingback: VirtualPlatform) -> Non
     root.assert_success()
     first = root.children[0]
     assert [(a.number, a.status, a.error) for a in first.attempts] == [
-        (1, "failed", "SMTP closed the connection"),
-        (2, "failed", "SMTP timed out"),
+        (1, "failed", "HTTP 500: SMTP closed the connection"),
+        (2, "failed", "HTTP 500: SMTP timed out"),
         (3, "success", None),
     ]
     assert first.result == {"result": "sent to a@example.com", "attempt": 3}
@@ -216,7 +216,7 @@ def test_fail_past_the_retries_fails_the_child_not_the_parent(pingback: VirtualP
 
     assert root.status == "success"
     assert root.children[0].status == "failed"
-    assert root.children[0].error == "mailbox full"
+    assert root.children[0].error == "HTTP 500: mailbox full"
     with pytest.raises(AssertionError, match="mailbox full"):
         root.assert_success()
 

@@ -1,0 +1,163 @@
+"""How the platform reads an app's answer to one attempt, and what that means for the attempt.
+
+From ``runpingback/worker`` (commit 8eb1b57):
+
+- ``internal/processor/dispatch.go:92-93``: only the first 1 MiB of the body is read.
+- ``dispatch.go:96-100``: any HTTP 2xx is success, whatever the body's ``status`` says.
+- ``dispatch.go:102-109``: ``logs`` and ``tasks`` are decoded in one ``json.Unmarshal`` into
+  typed structs (``internal/db/executions.go:41-46`` ``LogEntry``, ``internal/limits/limits.go:11-14``
+  ``Task``): one log whose message is not a string, or one task whose name is not a string,
+  fails the whole decode, and the attempt keeps no log and no task.
+- ``dispatch.go:111-113``: a failed attempt's error is recorded as ``HTTP <code>``.
+- ``internal/db/executions.go:98-101, 125-128``: the stored response body is cut at 10,240 bytes.
+
+Pure and import-light: the engine calls :func:`read_attempt` once per finished attempt.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pingback_cli.protocol import AttemptOutcome
+
+MAX_READ_BYTES = 1024 * 1024
+"""dispatch.go:92 ``maxResponseBytes``."""
+STORED_BODY_BYTES = 10_240
+"""executions.go:99 and :126."""
+_INT64 = range(-(2**63), 2**63)
+
+_LOG_FIELDS = {"timestamp": "int", "level": "str", "message": "str", "meta": "any"}
+_TASK_FIELDS = {"name": "str", "payload": "any"}
+
+
+@dataclass
+class Reading:
+    """An attempt as the platform records it."""
+
+    succeeded: bool
+    logs: list[dict[str, Any]]
+    tasks: list[Any]
+    error: str | None = None
+    """What the platform records, with the handler's own words beside it when it said any."""
+    notices: list[str] = field(default_factory=list)
+    """What production does differently from what the answer says, each naming why."""
+
+
+def _field_problem(value: Any, kind: str) -> str | None:
+    """Why Go's ``json.Unmarshal`` refuses ``value`` for a field of ``kind`` (None: it takes it)."""
+    if value is None or kind == "any":
+        return None
+    if kind == "str":
+        return None if isinstance(value, str) else f"is {_shown(value)}, not a string"
+    if isinstance(value, bool) or not isinstance(value, int):
+        return f"is {_shown(value)}, not a whole number"
+    return None if value in _INT64 else f"is {value}, past a 64-bit integer"
+
+
+def _shown(value: Any) -> str:
+    text = repr(value) if not isinstance(value, str) else f'"{value}"'
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
+def _record_problem(item: Any, fields: Mapping[str, str], what: str, index: int) -> str | None:
+    """Why one element of ``logs`` or ``tasks`` fails the decode; keys match case-insensitively."""
+    if item is None:
+        return None
+    if not isinstance(item, dict):
+        return f"{what} {index} is {_shown(item)}, not an object"
+    for key, value in item.items():
+        kind = fields.get(key.lower()) if isinstance(key, str) else None
+        problem = _field_problem(value, kind) if kind else None
+        if problem:
+            return f"{what} {index}'s {key.lower()} {problem}"
+    return None
+
+
+def decode_problem(data: Any) -> str | None:
+    """Why the platform's decode of ``logs`` and ``tasks`` fails for this parsed body, or None.
+
+    Elements are counted from 1, as a person counts them ("log 2's message is 42, not a string").
+    """
+    if not isinstance(data, dict):
+        return f"the body is {type(data).__name__ if data is not None else 'null'}, not a JSON object"
+    for key, fields, what in (("logs", _LOG_FIELDS, "log"), ("tasks", _TASK_FIELDS, "task")):
+        values = [v for k, v in data.items() if isinstance(k, str) and k.lower() == key]
+        value = values[-1] if values else None
+        if value is None:
+            continue
+        if not isinstance(value, list):
+            return f"{key} is {_shown(value)}, not a list"
+        for index, item in enumerate(value, start=1):
+            problem = _record_problem(item, fields, what, index)
+            if problem:
+                return problem
+    return None
+
+
+def read_attempt(outcome: AttemptOutcome) -> Reading:
+    """``outcome`` as the platform records it: success by status code, strict logs and tasks.
+
+    An outcome with ``error`` set got no HTTP answer the platform could read (timeout, no
+    connection, a worker that died): a failure, with the logs streamed before it.
+    """
+    if outcome.error is not None and outcome.response is None:
+        return Reading(False, list(outcome.logs), [], outcome.error)
+    status = outcome.http_status or 0
+    response = outcome.response
+    notices: list[str] = []
+    succeeded = 200 <= status < 300
+    logs, tasks = _logs_and_tasks(outcome, notices)
+    said = response.get("error") if isinstance(response, dict) else None
+    said = said if isinstance(said, str) and said else None
+    if succeeded:
+        _note_status(response, status, said, notices)
+        _note_size(outcome.body_bytes, notices)
+        return Reading(True, logs, tasks, None, notices)
+    _note_size(outcome.body_bytes, notices)
+    own = outcome.error or said
+    error = f"HTTP {status}" + (f": {own}" if own and own != f"HTTP {status}" else "")
+    return Reading(False, logs, tasks, error, notices)
+
+
+def _logs_and_tasks(outcome: AttemptOutcome, notices: list[str]) -> tuple[list[dict[str, Any]], list[Any]]:
+    size = outcome.body_bytes or 0
+    if size > MAX_READ_BYTES:
+        notices.append(
+            f"the platform reads only the first 1 MiB of this {size:,}-byte answer, so its JSON is cut "
+            "and it keeps no log and no task of this attempt (see docs/parity.md#responses)"
+        )
+        return [], []
+    data = outcome.response
+    problem = decode_problem(data) if data is not None else "the body is not JSON"
+    if problem is not None:
+        if isinstance(data, dict) and (data.get("logs") or data.get("tasks")):
+            notices.append(
+                f"the platform drops every log and task of this attempt: {problem} "
+                "(see docs/parity.md#responses)"
+            )
+        return [], []
+    assert isinstance(data, dict)
+    logs = [entry for entry in data.get("logs") or [] if isinstance(entry, dict)]
+    return logs, list(data.get("tasks") or [])
+
+
+def _note_status(response: Any, status: int, said: str | None, notices: list[str]) -> None:
+    claimed = response.get("status") if isinstance(response, dict) else None
+    if claimed == "success" or (claimed is None and said is None):
+        return
+    what = f'status "{claimed}"' if isinstance(claimed, str) else "no success status"
+    notices.append(
+        f"the platform counts any 2xx as success: this HTTP {status} answer with {what}"
+        + (f' ("{said}")' if said else "")
+        + " passes there (see docs/parity.md#responses)"
+    )
+
+
+def _note_size(size: int | None, notices: list[str]) -> None:
+    if size is not None and STORED_BODY_BYTES < size <= MAX_READ_BYTES:
+        notices.append(
+            f"the platform stores only the first {STORED_BODY_BYTES:,} bytes of this {size:,}-byte "
+            "answer as its response body (see docs/parity.md#responses)"
+        )

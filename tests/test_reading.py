@@ -1,0 +1,75 @@
+"""How the platform reads an answer (dispatch.go, executions.go), as a table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from pingback_cli.protocol import AttemptOutcome
+from pingback_cli.reading import decode_problem, read_attempt
+
+LOG = {"timestamp": 1764324900000, "level": "info", "message": "ok"}
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        ({"logs": [LOG], "tasks": [{"name": "t", "payload": {"a": 1}}]}, None),
+        ({"logs": None, "tasks": None}, None),
+        ({"logs": [None], "tasks": [None]}, None),  # Go leaves a null element as a zero struct
+        ({"logs": [LOG, {**LOG, "message": 42}]}, "log 2's message is 42, not a string"),
+        ({"logs": [{**LOG, "Message": 42}]}, "log 1's message is 42, not a string"),  # keys match any case
+        ({"logs": [{**LOG, "timestamp": 1.5}]}, "log 1's timestamp is 1.5, not a whole number"),
+        ({"logs": [{**LOG, "timestamp": "1"}]}, 'log 1\'s timestamp is "1", not a whole number'),
+        ({"logs": [{**LOG, "timestamp": 2**63}]}, "past a 64-bit integer"),
+        ({"logs": [{**LOG, "level": None, "meta": [1, "x"]}]}, None),
+        ({"logs": [{**LOG, "extra": object()}]}, None),  # unknown fields are ignored
+        ({"logs": ["text"]}, 'log 1 is "text", not an object'),
+        ({"logs": {"a": 1}}, "logs is {'a': 1}, not a list"),
+        ({"tasks": [{"name": 7}]}, "task 1's name is 7, not a string"),
+        ({"tasks": [{"name": "t"}, {"name": ["x"]}]}, "task 2's name is ['x'], not a string"),
+        ([1, 2], "the body is list, not a JSON object"),
+    ],
+)
+def test_decode_problem(body: Any, problem: str | None) -> None:
+    found = decode_problem(body)
+    assert found == problem if problem is None or found is None else problem in found
+
+
+def test_2xx_is_success_whatever_status_says() -> None:
+    reading = read_attempt(AttemptOutcome(204, {"status": "error", "error": "nope"}))
+    assert reading.succeeded and reading.error is None
+    assert 'HTTP 204 answer with status "error" ("nope") passes there' in reading.notices[0]
+
+
+def test_a_non_2xx_is_a_failure_even_with_status_success() -> None:
+    reading = read_attempt(AttemptOutcome(503, {"status": "success", "logs": [LOG]}))
+    assert not reading.succeeded and reading.error == "HTTP 503"
+    assert reading.logs == [LOG]  # a failed attempt keeps its logs too (FailResult.Logs)
+
+
+def test_a_bad_task_drops_logs_too() -> None:
+    reading = read_attempt(AttemptOutcome(200, {"status": "success", "logs": [LOG], "tasks": [{"name": 1}]}))
+    assert reading.succeeded and reading.logs == [] and reading.tasks == []
+    assert "task 1's name is 1, not a string" in reading.notices[0]
+
+
+@pytest.mark.parametrize(
+    ("size", "kept", "notice"),
+    [
+        (10_240, True, None),
+        (10_241, True, "stores only the first 10,240 bytes of this 10,241-byte answer"),
+        (1024 * 1024 + 1, False, "reads only the first 1 MiB of this 1,048,577-byte answer"),
+    ],
+)
+def test_body_size_limits(size: int, kept: bool, notice: str | None) -> None:
+    reading = read_attempt(AttemptOutcome(200, {"status": "success", "logs": [LOG]}, body_bytes=size))
+    assert reading.succeeded
+    assert (reading.logs == [LOG]) == kept
+    assert (notice is None and not reading.notices) or (notice is not None and notice in reading.notices[0])
+
+
+def test_no_answer_keeps_the_error_and_streamed_logs() -> None:
+    reading = read_attempt(AttemptOutcome(None, error="timed out", logs=[LOG]))
+    assert (reading.succeeded, reading.error, reading.logs) == (False, "timed out", [LOG])
