@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from pingback_cli.engine.clock import AttemptTimeout, Clock, TimerHandle, expire
-from pingback_cli.errors import NotFound
 from pingback_cli.engine.outcomes import keep_logs, over_declared, timed_out
 from pingback_cli.engine.plan_caps import PlanCaps
 from pingback_cli.engine.slots import ConcurrencyMode, Slots
+from pingback_cli.errors import NotFound
 from pingback_cli.models import Attempt, Execution, FunctionSpec, LogEntry, new_id
 from pingback_cli.project.plans import Plan
 from pingback_cli.protocol import AttemptOutcome, AttemptRequest
