@@ -164,11 +164,17 @@ def _table() -> Table:
 
 
 def function_table(
-    specs: list[FunctionSpec], now: float, *, statuses: dict[str, str] | None = None
+    specs: list[FunctionSpec],
+    now: float,
+    *,
+    statuses: dict[str, str] | None = None,
+    concurrency: str = "platform",
 ) -> FitTable:
     """Every cron and task: crons first, then tasks, each by name; stacked when narrow. A job
     that is not active (``statuses``: paused, inactive) says so under its name, and a paused
-    cron has no next run."""
+    cron has no next run. A timeout the platform reads as another number shows both; under the
+    "platform" concurrency mode a function's concurrency is shown as not enforced
+    (docs/parity.md#timeouts, #concurrency)."""
     statuses = statuses or {}
     table = _table()
     table.add_column("Name", no_wrap=True)
@@ -190,11 +196,7 @@ def function_table(
         name = Text(printable(spec.name), style="bold")
         if state != "active":
             name.append(f"\n{state}", style="yellow")
-        timeout = (
-            Text(printable(spec.timeout))
-            if spec.timeout
-            else Text(format_duration(spec.timeout_seconds), style="dim")
-        )
+        timeout = _timeout_cell(spec)
         table.add_row(
             name,
             Text(spec.type),
@@ -202,10 +204,27 @@ def function_table(
             next_run,
             Text(str(spec.retries)),
             timeout,
-            Text(str(spec.concurrency)),
+            _concurrency_cell(spec, concurrency),
             Text(printable(spec.source)) if spec.source else _none(),
         )
     return FitTable(table, title_columns=2)
+
+
+def _timeout_cell(spec: FunctionSpec) -> Text:
+    if not spec.timeout:
+        return Text(format_duration(spec.timeout_seconds), style="dim")
+    if spec.timeout_written is None:
+        return Text(printable(spec.timeout))
+    return Text.assemble(
+        printable(spec.timeout),
+        (f" {glyph('arrow')} {spec.timeout_seconds:g}s on the platform", "yellow"),
+    )
+
+
+def _concurrency_cell(spec: FunctionSpec, mode: str) -> Text:
+    if mode == "documented":
+        return Text(str(spec.concurrency))
+    return Text.assemble(str(spec.concurrency), ("\nnot enforced by the platform", "dim"))
 
 
 def _schedule_cells(schedule: str, now: float) -> tuple[Text, Text]:

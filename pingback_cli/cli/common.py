@@ -59,6 +59,17 @@ PlatformUrlOption = Annotated[
         show_default=False,
     ),
 ]
+ConcurrencyOption = Annotated[
+    str | None,
+    typer.Option(
+        "--concurrency",
+        help='"platform": one pool of 20 executions for the project, crons overlap, as production '
+        'runs them (its code never reads a function\'s concurrency); "documented": each function '
+        "at most its concurrency at once, extra cron fires skipped. "
+        "Default: [tool.pingback] concurrency, else platform.",
+        show_default=False,
+    ),
+]
 PayloadOption = Annotated[
     str | None,
     typer.Option(

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from pingback_cli.cli.common import AppOption, boundary, terminal
+from pingback_cli.cli.common import AppOption, ConcurrencyOption, PlanOption, boundary, terminal
 from pingback_cli.cli.endpoint import EndpointOption, SecretOption
 
 
@@ -31,6 +31,8 @@ def dev(
             "--quiet", "-q", help="Print only failures, retries, skips and one summary line per run."
         ),
     ] = False,
+    plan: PlanOption = None,
+    concurrency: ConcurrencyOption = None,
 ) -> None:
     """Emulate the platform: fire crons on schedule, queue and run tasks, reload on save.
 
@@ -56,6 +58,8 @@ def dev(
                 backoff=not no_backoff,
                 endpoint=endpoint,
                 secret=secret,
+                plan=plan,
+                concurrency=concurrency,
             ),
             LiveView(terminal(), quiet=quiet),
         )

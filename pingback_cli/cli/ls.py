@@ -28,20 +28,28 @@ def ls(
     lib/pingback/ by default or the folders in [tool.pingback] js-paths. With
     --platform-url it lists that platform's jobs.
 
+    A timeout the platform reads as another number of seconds shows both ("5m -> 5s on the
+    platform"), and concurrency is marked "not enforced by the platform" unless
+    [tool.pingback] concurrency = "documented" (see docs/parity.md).
+
     Example: pingback ls --json
     """
     with boundary():
         from pingback_cli import controls
+        from pingback_cli.engine.slots import concurrency_mode
+        from pingback_cli.project.config import configure
         from pingback_cli.render import function_json, function_table
 
         out = terminal()
         found = controls.functions(app, platform_url, api_key, on_warning=out.warn)
+        mode = concurrency_mode(None, configure(app).settings)
         now = time.time()
         if json_output:
             rows = [function_json(spec, now) for spec in found.specs]
             for row in rows:
                 row["status"] = found.statuses.get(row["name"], "active")
+                row["concurrencyEnforced"] = mode == "documented"
             out.json(rows)
         else:
             looking_at(out, found.target)
-            out.print(function_table(found.specs, now, statuses=found.statuses))
+            out.print(function_table(found.specs, now, statuses=found.statuses, concurrency=mode))

@@ -8,8 +8,10 @@ import typer
 
 from pingback_cli.cli.common import (
     AppOption,
+    ConcurrencyOption,
     JsonOption,
     PayloadOption,
+    PlanOption,
     boundary,
     read_instant,
     read_payload,
@@ -41,6 +43,8 @@ def run(
             show_default=False,
         ),
     ] = None,
+    plan: PlanOption = None,
+    concurrency: ConcurrencyOption = None,
 ) -> None:
     """Run one cron or task now with retries, timeout and fan-out, then print its execution tree.
 
@@ -65,7 +69,7 @@ def run(
             payload=body,
             has_payload=has_payload,
             backoff=not no_backoff,
-            options=EmulatorOptions(endpoint=endpoint, secret=secret) if endpoint is not None else None,
+            options=EmulatorOptions(endpoint=endpoint, secret=secret, plan=plan, concurrency=concurrency),
             on_event=None if json_output else _live(out),
             on_notice=out.warn,
             scheduled_at=scheduled_at,

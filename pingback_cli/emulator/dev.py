@@ -152,6 +152,7 @@ def _info(config: ProjectConfig, options: DevOptions, emulator: Emulator) -> Dev
         history=history_path(config.root),
         next_runs=emulator.next_runs(),
         endpoint=options.endpoint,
+        concurrency=emulator.concurrency,
     )
 
 

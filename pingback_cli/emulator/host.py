@@ -45,6 +45,7 @@ from pingback_cli.emulator.signals import unless_stopped
 from pingback_cli.engine.clock import Clock, SystemClock
 from pingback_cli.engine.cron_timer import CronScheduler
 from pingback_cli.engine.engine import Engine, Event, Limits, UnknownFunction
+from pingback_cli.engine.slots import concurrency_mode
 from pingback_cli.errors import Interrupted, Unavailable
 from pingback_cli.executors.base import Executor, ReloadRecord, ReloadResult
 from pingback_cli.history.jobs import JobStore
@@ -53,6 +54,7 @@ from pingback_cli.history.store import Store
 from pingback_cli.models import Execution, FunctionSpec
 from pingback_cli.project.config import DEV_CRON_SECRET, ProjectConfig, project_environment
 from pingback_cli.project.manifest import write_manifest
+from pingback_cli.project.plans import choose_plan
 
 if TYPE_CHECKING:
     from pingback_cli.protocol import AttemptOutcome, AttemptRequest
@@ -83,6 +85,12 @@ class EmulatorOptions:
     """`dev`: unfinished work lives in history's durable queue (``history.queue``) across restarts."""
     dashboard: bool = False
     """Serve the web dashboard on the API's port (`pingback dev`); `run` does not."""
+    plan: str | None = None
+    """``--plan``: cap retries and fan-out as that plan does; None: ``PINGBACK_PLAN``, then
+    ``[tool.pingback] plan``, else nothing capped (``project.plans``)."""
+    concurrency: str | None = None
+    """``--concurrency``: "platform" (one pool of 20) or "documented" (per-function limits);
+    None: ``[tool.pingback] concurrency``, else "platform" (``engine.slots``)."""
 
 
 class Emulator:
@@ -129,6 +137,8 @@ class Emulator:
             backoff=self.options.backoff,
             limits=self.options.limits or Limits.from_settings(config.settings),
             on_event=self._on_event,
+            concurrency=concurrency_mode(self.options.concurrency, config.settings),
+            plan=choose_plan(self.options.plan, config.settings),
         )
         self.jobs: JobBook | None = None  # job state (status, options); set on start
         self.controls = Controls(lambda: self._engine, self.history, self.job_book, self.jobs_changed)
@@ -157,6 +167,13 @@ class Emulator:
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
         await self._close()
+        if kind is None and (cuts := self._engine.plan_caps.summary()):
+            self._notice(cuts)
+
+    @property
+    def concurrency(self) -> str:
+        """ "platform" or "documented" (``engine.slots``)."""
+        return self._engine.slots.mode
 
     async def _start(self) -> None:
         # The env files as they are now, read and never written into this process's
@@ -356,6 +373,9 @@ class Emulator:
         return self._api.url + WORKER_PREFIX
 
     def _on_event(self, event: Event) -> None:
+        if event.kind == "notice":  # the engine's one-per-function parity notices
+            self._notice(event.detail or "")
+            return
         if event.kind == "finished":
             self._recorder.flush_soon()
         if self.on_event is not None:
