@@ -96,14 +96,15 @@ def decode_problem(data: Any) -> str | None:
     return None
 
 
-def read_attempt(outcome: AttemptOutcome) -> Reading:
+def read_attempt(outcome: AttemptOutcome, *, child: bool = False) -> Reading:
     """``outcome`` as the platform records it: success by status code, strict logs and tasks.
 
-    An outcome with ``error`` set got no HTTP answer the platform could read (timeout, no
-    connection, a worker that died): a failure, with the logs streamed before it.
+    An outcome without an HTTP status got no answer (timeout, no connection, a worker that
+    died): a failure, with the logs streamed before it. ``child``: a fan-out child, whose
+    nanosecond ``scheduledAt`` Python 3.10's ``datetime.fromisoformat`` cannot read.
     """
-    if outcome.error is not None and outcome.response is None:
-        return Reading(False, list(outcome.logs), [], outcome.error)
+    if outcome.http_status is None:
+        return Reading(False, list(outcome.logs), [], outcome.error or "no answer")
     status = outcome.http_status or 0
     response = outcome.response
     notices: list[str] = []
@@ -118,7 +119,24 @@ def read_attempt(outcome: AttemptOutcome) -> Reading:
     _note_size(outcome.body_bytes, notices)
     own = outcome.error or said
     error = f"HTTP {status}" + (f": {own}" if own and own != f"HTTP {status}" else "")
+    _note_failure(status, own or "", child, notices)
     return Reading(False, logs, tasks, error, notices)
+
+
+def _note_failure(status: int, own: str, child: bool, notices: list[str]) -> None:
+    """Why a failure that looks like ours is production's too: the secret, Python 3.10."""
+    if status == 401:
+        notices.append(
+            "the platform signs every request with the project's one cron secret "
+            "(PINGBACK_CRON_SECRET): a Pingback instance constructed with another answers 401 "
+            "there too (see docs/parity.md#secrets)"
+        )
+    elif child and "Invalid isoformat string" in own:
+        notices.append(
+            "the platform sends a fan-out child's scheduledAt in nanoseconds (Go's RFC3339Nano), "
+            "which datetime.fromisoformat cannot read on Python 3.10, so pingback-py fails every "
+            "child in production too: run the app on Python 3.11 or later (see docs/parity.md#requests)"
+        )
 
 
 def _logs_and_tasks(outcome: AttemptOutcome, notices: list[str]) -> tuple[list[dict[str, Any]], list[Any]]:
@@ -130,7 +148,14 @@ def _logs_and_tasks(outcome: AttemptOutcome, notices: list[str]) -> tuple[list[d
         )
         return [], []
     data = outcome.response
-    problem = decode_problem(data) if data is not None else "the body is not JSON"
+    if data is None:
+        if outcome.http_status is not None and 200 <= outcome.http_status < 300:
+            notices.append(
+                "the answer is not the protocol's JSON: the platform counts the 2xx as success and "
+                "keeps no log and no task (see docs/parity.md#responses)"
+            )
+        return [], []
+    problem = decode_problem(data)
     if problem is not None:
         if isinstance(data, dict) and (data.get("logs") or data.get("tasks")):
             notices.append(

@@ -511,7 +511,7 @@ class Engine:
     ) -> None:
         now = self.clock.now()
         self._attempts.pop((execution.id, attempt.number), None)
-        reading = read_attempt(outcome)
+        reading = read_attempt(outcome, child=execution.trigger == "fanout")
         keep_logs(attempt, reading, outcome)
         attempt.completed_at = now
         attempt.duration_ms = round((now - attempt.started_at) * 1000)

@@ -259,15 +259,20 @@ def read_outcome(response: httpx.Response, function: str, url: httpx.URL) -> Att
         return AttemptOutcome(
             status, response=data, error=f'the app has no function named "{function}" (404)'
         )
+    size = len(response.content)
     if data is None:
+        if response.is_success:  # any 2xx is success to the platform (dispatch.go:97)
+            return AttemptOutcome(status, body_bytes=size)
         return AttemptOutcome(
             status,
             error=f"{url} answered HTTP {status} with a body that is not the Pingback protocol's JSON"
             f"{_non_finite_note(response)}: {excerpt(response.text)}",
+            body_bytes=size,
         )
     duration = data.get("durationMs")
     return AttemptOutcome(
         status,
         response=data,
         duration_ms=duration if isinstance(duration, int) and not isinstance(duration, bool) else None,
+        body_bytes=size,
     )

@@ -228,6 +228,7 @@ class WorkerProcess:
                     response=response if isinstance(response, dict) else None,
                     traceback=message.get("traceback"),
                     duration_ms=duration if isinstance(duration, int) else None,
+                    body_bytes=message.get("bodyBytes"),
                 )
             )
         elif op == "log":
