@@ -106,7 +106,7 @@ class LiveView:
         zone = "UTC" if times.in_utc() else f"local ({times.zone()})"
         header.append(f"\n  times    {zone}; cron schedules are in UTC\n", style=None)
         self.out.print(header)
-        self.out.print(function_table(info.functions, _now()))
+        self.out.print(function_table(info.functions, _now(), concurrency=info.concurrency))
         self.out.print(Text("Waiting for crons and triggers. Ctrl-C to stop.", style="dim"))
 
     def event(self, event: Any) -> None:

@@ -50,6 +50,8 @@ class DevInfo:
     history: Path
     next_runs: dict[str, float]
     endpoint: str | None = None
+    concurrency: str = "platform"
+    """"platform" or "documented" (``engine.slots``)."""
 
 
 class DevView(Protocol):

@@ -240,7 +240,7 @@ def test_run_retried_success(shared_lab: Path) -> None:
     assert root["status"] == "success"
     assert root["attempt"] == 2
     assert [a["status"] for a in root["attempts"]] == ["failed", "success"]
-    assert root["attempts"][0]["error"] == "first attempt always fails"
+    assert root["attempts"][0]["error"] == "HTTP 500: first attempt always fails"
     assert root["attempts"][0]["httpStatus"] == 500
     assert root["result"] == {"attempt": 2}
 
@@ -263,7 +263,7 @@ def test_run_exhausted_retries(shared_lab: Path) -> None:
     assert root["status"] == "failed"
     assert [a["status"] for a in root["attempts"]] == ["failed"] * 3
     assert [a["error"] for a in root["attempts"]] == [f"broken on attempt {n}" for n in (1, 2, 3)]
-    assert root["error"] == "broken on attempt 3"
+    assert root["error"] == "HTTP 500: broken on attempt 3"
     traceback = root["attempts"][-1]["traceback"]
     assert "ValueError: broken on attempt 3" in traceback
     assert "lab_app/basic.py" in traceback

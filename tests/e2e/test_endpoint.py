@@ -229,7 +229,7 @@ def test_run_drives_a_flask_app_through_a_fan_out_chain_with_a_retried_step(
     assert all(node["status"] == "success" for node in walk(tree))
     [charge] = nodes["charge-card"]
     assert [a["status"] for a in charge["attempts"]] == ["failed", "success"]
-    assert charge["attempts"][0]["error"] == "card declined, try again"
+    assert charge["attempts"][0]["error"] == "HTTP 500: card declined, try again"
     assert charge["attempts"][0]["httpStatus"] == 500
     assert charge["result"] == {"charged": 42}
     [ship] = nodes["ship-order"]
@@ -272,7 +272,7 @@ def test_run_forwards_an_unknown_name_and_reports_the_apps_404(flask_project: Pa
         env={"PINGBACK_CRON_SECRET": FLASK_SECRET},
     )
     assert_clean_exit(result, 1)
-    assert result.json()["error"] == 'the app has no function named "no-such-task" (404)'
+    assert result.json()["error"] == 'HTTP 404: the app has no function named "no-such-task" (404)'
     assert '"no-such-task" is not among the functions found in the project' in result.stderr
 
 
@@ -291,7 +291,7 @@ def test_dev_drives_a_flask_app_triggers_crons_and_fan_out(
 
     task = dev.finished_tree(dev.trigger("email-user", {"user": "linus"}))
     assert task["status"] == "success" and len(task["attempts"]) == 2
-    assert task["attempts"][0]["error"] == "smtp hiccup"
+    assert task["attempts"][0]["error"] == "HTTP 500: smtp hiccup"
 
     cron = dev.finished_tree(dev.trigger("nightly-digest"))
     assert cron["status"] == "success" and cron["result"] == {"queued": 2}
@@ -389,7 +389,7 @@ def test_dev_drives_a_node_app(processes: Callable[..., Process], tmp_path: Path
     assert sorted(child["payload"]["id"] for child in children) == ["e1", "e2"]
     for child in children:
         assert child["status"] == "success" and len(child["attempts"]) == 2
-        assert child["attempts"][0]["error"] == f'SMTP said no to {child["payload"]["id"]}, "try again"'
+        assert child["attempts"][0]["error"] == f'HTTP 500: SMTP said no to {child["payload"]["id"]}, "try again"'
 
     # The emulator plays the platform for `pingback register` too: known functions update.
     # (found without --platform-url: the running dev announces its API in the project)
