@@ -224,7 +224,14 @@ def _timeout_cell(spec: FunctionSpec) -> Text:
 def _concurrency_cell(spec: FunctionSpec, mode: str) -> Text:
     if mode == "documented":
         return Text(str(spec.concurrency))
-    return Text.assemble(str(spec.concurrency), ("\nnot enforced by the platform", "dim"))
+    return Text.assemble(str(spec.concurrency), ("\nnot enforced", "dim"))
+
+
+CONCURRENCY_NOTE = (
+    "concurrency is not enforced by the platform: it runs up to 20 executions at once for the "
+    'project, crons overlap (see docs/parity.md#concurrency; concurrency = "documented" restores it)'
+)
+"""Printed under the function table in the "platform" concurrency mode."""
 
 
 def _schedule_cells(schedule: str, now: float) -> tuple[Text, Text]:

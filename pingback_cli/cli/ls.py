@@ -53,3 +53,9 @@ def ls(
         else:
             looking_at(out, found.target)
             out.print(function_table(found.specs, now, statuses=found.statuses, concurrency=mode))
+            if mode == "platform" and found.specs:
+                from rich.text import Text
+
+                from pingback_cli.render import CONCURRENCY_NOTE
+
+                out.print(Text(CONCURRENCY_NOTE, style="dim"))

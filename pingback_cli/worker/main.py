@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from pingback_cli.errors import ProjectError
-from pingback_cli.project.config import ProjectConfig
+from pingback_cli.project.config import DEV_CRON_SECRET, ProjectConfig
 from pingback_cli.project.loader import RawFunction, load_project
 from pingback_cli.protocol import json_plain, not_json_reason
 from pingback_cli.worker.handler_pool import HandlerPool
@@ -254,7 +254,7 @@ def main() -> None:
             "functions": [json_plain(f.to_json()) for f in functions],
             # The platform signs every request with the project's one secret (dispatch.go:67-68),
             # so an instance built with another secret answers 401 here as it will there.
-            "secrets": {f.name: os.environ.get("PINGBACK_CRON_SECRET", "") for f in functions},
+            "secrets": {f.name: os.environ.get("PINGBACK_CRON_SECRET") or DEV_CRON_SECRET for f in functions},
             "notices": notices,
         }
     )
