@@ -21,7 +21,9 @@ import os
 
 from pingback import Pingback
 
-pb = Pingback(api_key="pb_dev_local", cron_secret="dev-secret")
+# The project's one secret, as the platform signs with it (docs/parity.md#secrets).
+SECRET = os.environ.get("PINGBACK_CRON_SECRET") or "pb_local_dev_cron_secret"
+pb = Pingback(api_key="pb_dev_local", cron_secret=SECRET)
 
 
 @pb.task("ok", retries={retries})
