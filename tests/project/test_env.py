@@ -115,3 +115,11 @@ def test_pingback_app_in_env_files_chooses_the_target(
     monkeypatch.setenv("PINGBACK_APP", "from_shell")
     assert configure(cwd=tmp_path).app == "from_shell"
     assert configure("from_option", cwd=tmp_path).app == "from_option"
+
+
+def test_an_env_file_that_is_not_utf8_is_one_readable_error(tmp_path: Path) -> None:
+    from pingback_cli.errors import ProjectError
+
+    (tmp_path / ".env").write_bytes(b"NAME=caf\xe9\n")
+    with pytest.raises(ProjectError, match=r"cannot read .*\.env"):
+        env_file_values(tmp_path, {})
