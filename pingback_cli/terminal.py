@@ -13,10 +13,10 @@ import contextlib
 import io
 import os
 import sys
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from rich.console import Console, RenderableType
-from rich.text import Text
+if TYPE_CHECKING:  # Rich loads when output is made, not when the CLI starts (a TAB never needs it)
+    from rich.console import Console, RenderableType
 
 PIPE_WIDTH = 200
 """Width used when output is not a terminal, so piped lines are not wrapped at 80."""
@@ -125,6 +125,8 @@ def make_console(*, stderr: bool = False, file: TextIO | None = None) -> Console
     ``FORCE_COLOR`` are honoured as Rich honours them. ``file`` overrides the stream,
     for tests.
     """
+    from rich.console import Console
+
     stream = protect(file or (sys.stderr if stderr else sys.stdout))
     terminal = _is_tty(stream)
     width = None if terminal or os.environ.get("COLUMNS", "").isdigit() else PIPE_WIDTH
@@ -151,6 +153,8 @@ class Terminal:
 
     def error(self, message: str, hint: str | None = None, details: str | None = None) -> None:
         """``error: <message>``, then an optional ``hint:`` and indented details, on stderr."""
+        from rich.text import Text
+
         self.err.print(Text(f"error: {printable(message)}", style="bold red"))
         if hint:
             self.err.print(Text(f"hint: {printable(hint)}", style="dim"))
@@ -159,6 +163,8 @@ class Terminal:
             self.err.print(Text("\n".join(f"  {line}" for line in lines)))
 
     def warn(self, message: str) -> None:
+        from rich.text import Text
+
         self.err.print(Text(f"warning: {printable(message)}", style="yellow"))
 
     def json(self, data: Any) -> None:
