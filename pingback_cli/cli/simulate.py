@@ -6,7 +6,15 @@ from typing import Annotated
 
 import typer
 
-from pingback_cli.cli.common import AppOption, JsonOption, PlanOption, boundary, read_instant, terminal
+from pingback_cli.cli.common import (
+    AppOption,
+    ConcurrencyOption,
+    JsonOption,
+    PlanOption,
+    boundary,
+    read_instant,
+    terminal,
+)
 from pingback_cli.errors import ExitCode, UsageError
 
 FromOption = Annotated[
@@ -33,6 +41,7 @@ def simulate(
         bool, typer.Option("--isolated", help="With --run: run handlers in a worker subprocess.")
     ] = False,
     plan: PlanOption = None,
+    concurrency: ConcurrencyOption = None,
     app: AppOption = None,
     json_output: JsonOption = False,
 ) -> None:
@@ -58,7 +67,7 @@ def simulate(
             out.print(report.forecast_summary(forecast))
             return
         if json_output:
-            result = library.simulate_run(app, *window, isolated=isolated, plan=plan)
+            result = library.simulate_run(app, *window, isolated=isolated, plan=plan, concurrency=concurrency)
             out.json(result.to_json())
         else:
             from pingback_cli.testing import report
@@ -68,6 +77,7 @@ def simulate(
                 *window,
                 isolated=isolated,
                 plan=plan,
+                concurrency=concurrency,
                 on_tree=lambda root: out.print(report.tree_line(root)),
             )
             out.print(report.simulation_summary(result))

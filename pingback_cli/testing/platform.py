@@ -52,18 +52,24 @@ class VirtualPlatform:
 
     # --- the project ------------------------------------------------------------------
 
-    def load(self, app: str | None = None, *, plan: str | None = None) -> VirtualPlatform:
+    def load(
+        self, app: str | None = None, *, plan: str | None = None, concurrency: str | None = None
+    ) -> VirtualPlatform:
         """Load the project: found as the CLI finds it from the working directory, ``app``
-        (module, ``module:attribute``, file or folder) choosing like ``--app``; ``plan``
-        ("free", "pro", "team") as ``--plan`` (default PINGBACK_PLAN, then ``[tool.pingback]
-        plan``, else no cap). Raises ProjectError when the project cannot be imported or
-        declares invalid options, UsageError for an unknown plan."""
+        (module, ``module:attribute``, file or folder) choosing like ``--app``. ``plan``
+        ("free", "pro", "team") and ``concurrency`` ("platform": one pool of 20, or
+        "documented": per-function limits) as ``run``'s ``--plan`` and ``--concurrency``
+        (defaults: PINGBACK_PLAN, then ``[tool.pingback]``, else no plan and "platform").
+        Raises ProjectError when the project cannot be imported or declares invalid options,
+        UsageError for an unknown plan or concurrency mode."""
+        from pingback_cli.engine.slots import concurrency_mode
         from pingback_cli.project.plans import choose_plan
 
         if self.engine is not None:
             raise RuntimeError("the project is already loaded; load() comes before the first run")
         config = configure(app, cwd=self.cwd)
         self.plan = choose_plan(plan, config.settings)
+        mode = concurrency_mode(concurrency, config.settings)
         specs = self.hosting.start(config)
         self.config = config
         self.engine = Engine(
@@ -73,6 +79,8 @@ class VirtualPlatform:
             store=self.hosting.store,
             limits=self.limits or Limits.from_settings(config.settings),
             on_event=self._on_event,
+            concurrency=mode,
+            plan=self.plan,
         )
         self.cron = CronScheduler(self.engine, self.clock, on_event=self._on_event)
         self.cron.schedule(specs)

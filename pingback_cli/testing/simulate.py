@@ -201,13 +201,14 @@ def simulate_run(
     isolated: bool = False,
     record: bool = True,
     plan: str | None = None,
+    concurrency: str | None = None,
     on_tree: Callable[[Record], None] | None = None,
 ) -> Simulation:
     """Run every cron occurrence in ``[start, end)`` on the virtual platform, handlers for real
     (in this process, or a worker subprocess with ``isolated``), recording them in the
     project's history when ``record``. ``on_tree`` hears each root when its tree finishes.
-    ``plan`` as ``--plan`` (default PINGBACK_PLAN, then ``[tool.pingback] plan``). Raises
-    ProjectError when the project cannot be loaded, UsageError for an unknown plan."""
+    ``plan`` and ``concurrency`` as ``run``'s ``--plan`` and ``--concurrency``. Raises
+    ProjectError when the project cannot be loaded, UsageError for an unknown plan or mode."""
     from pingback_cli.testing.platform import VirtualPlatform
     from pingback_cli.testing.times import utc
 
@@ -217,7 +218,7 @@ def simulate_run(
     try:
         if isolated:
             platform.isolated()
-        platform.load(app, plan=plan)
+        platform.load(app, plan=plan, concurrency=concurrency)
         path = str(platform.history()) if record else None
         if on_tree is not None:
             platform.on_event = lambda event: event.kind == "finished" and on_tree(event.execution)

@@ -155,3 +155,25 @@ def test_run_at_sets_scheduled_at(tmp_path: Path) -> None:
     bad = run_cli(project, "run", "month-end", "--at", "noon")
     assert_clean_exit(bad, 2)
     assert "--at 'noon' is not a point in time" in bad.stderr
+
+
+def test_run_applies_the_plan_as_run_does(tmp_path: Path) -> None:
+    project = copy_project("simday", tmp_path)
+
+    result = run_cli(
+        project,
+        "simulate",
+        "--from",
+        "2026-12-01T00:00Z",
+        "--to",
+        "2026-12-01T01:00Z",
+        "--run",
+        "--plan",
+        "free",
+        "--json",
+    )
+
+    assert_clean_exit(result, 0)
+    body = result.json()  # the free plan dispatches no fan-out tasks
+    assert body["executions"] == {"byFunction": {"sweep": {"success": 4}}, "total": 4}
+    assert body["monthlyEstimate"]["plan"] == "free"

@@ -295,3 +295,39 @@ def test_isolated_runs_handlers_in_a_worker(pingback: VirtualPlatform) -> None:
     reminded.assert_success()
     ran = pingback.advance("15m")
     assert {r.function: r.status for r in ran} == {"digest": "success", "follow-up": "success"}
+
+
+# --- plans and the concurrency model ------------------------------------------------
+
+
+def test_a_plan_caps_fan_out_and_retries_as_the_platform_does(pingback: VirtualPlatform) -> None:
+    pingback.load(plan="free")  # fan-out 0, at most 1 retry
+    pingback.fail("deliver", times=5, error="down")
+
+    root = pingback.run("digest")
+    assert root.status == "success" and root.children == []
+
+    single = pingback.run("deliver", {"to": "z@example.com"})  # retries=2 declared, 1 kept
+    assert [a.status for a in single.attempts] == ["failed", "failed"]
+
+
+def test_the_plan_comes_from_the_environment_as_for_run(
+    pingback: VirtualPlatform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PINGBACK_PLAN", "pro")
+    pingback.load()
+    assert pingback.plan is not None and pingback.plan.name == "pro"
+    assert len(pingback.run("digest").children) == 3
+
+
+def test_one_pool_by_default_per_function_limits_when_documented(in_timeproj: Path) -> None:
+    # Three deliver children (concurrency=1) hang until their 15 s timeout, then retry after 2 s:
+    # side by side in the pool, all done at 17 s; one at a time, the third times out at 45 s
+    # and its retry, queued behind nothing, runs at 47 s.
+    for mode, seconds in (("platform", 17), ("documented", 47)):
+        with VirtualPlatform() as platform:
+            platform.load(concurrency=mode)
+            platform.timeout("deliver", times=3, attempt=1)
+            start = platform.clock.now()
+            platform.run("digest").assert_success()
+            assert platform.clock.now() - start == seconds, mode
