@@ -73,3 +73,17 @@ def test_body_size_limits(size: int, kept: bool, notice: str | None) -> None:
 def test_no_answer_keeps_the_error_and_streamed_logs() -> None:
     reading = read_attempt(AttemptOutcome(None, error="timed out", logs=[LOG]))
     assert (reading.succeeded, reading.error, reading.logs) == (False, "timed out", [LOG])
+
+
+def test_a_child_failing_on_python_3_10s_fromisoformat_names_the_cause_and_fix() -> None:
+    said = {"error": "ValueError: Invalid isoformat string: '2026-11-28T10:15:00.1234567+00:00'"}
+    reading = read_attempt(AttemptOutcome(500, said), child=True)
+    assert not reading.succeeded
+    assert "run the app on Python 3.11 or later" in reading.notices[0]
+    assert read_attempt(AttemptOutcome(500, said)).notices == []  # a root's scheduledAt is milliseconds
+
+
+def test_a_401_names_the_projects_one_secret() -> None:
+    reading = read_attempt(AttemptOutcome(401, {"error": "unauthorized: invalid signature"}))
+    assert reading.error == "HTTP 401: unauthorized: invalid signature"
+    assert "the project's one cron secret" in reading.notices[0]

@@ -32,9 +32,9 @@ def keep_logs(attempt: Attempt, reading: Reading, outcome: AttemptOutcome) -> No
         attempt.logs = [LogEntry.from_json(entry) for entry in outcome.logs]
     if attempt.logs:
         attempt.notices.append(
-            f"the {len(attempt.logs)} log line{'s' if len(attempt.logs) != 1 else ''} above were streamed "
-            "before the attempt ended without an answer; the platform keeps none of them "
-            "(see docs/parity.md#departures)"
+            f"the {len(attempt.logs)} log line{'s' if len(attempt.logs) != 1 else ''} above: not kept by "
+            "the platform, which keeps no log of an attempt that ended without an answer; shown "
+            "here because they were streamed before it (see docs/parity.md#departures)"
         )
 
 

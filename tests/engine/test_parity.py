@@ -158,3 +158,14 @@ async def test_children_get_nanosecond_scheduled_at_and_null_payload_kept_across
     assert len(stamp.rpartition(".")[2]) > 4  # more than milliseconds
     assert second.body()["scheduledAt"] == stamp
     assert re.fullmatch(r".*\.\d{3}Z", parent.body()["scheduledAt"])
+
+
+async def test_logs_streamed_before_a_timeout_stay_marked_not_kept_by_the_platform() -> None:
+    engine, _, clock, _ = make(lambda r: None, spec("hangs", timeout=5))
+    root = engine.submit("hangs")
+    await settle()
+    engine.on_worker_log(root.id, 1, {"timestamp": 1, "level": "info", "message": "about to hang"})
+    await clock.advance(5)
+    await engine.drain()
+    assert [log.message for log in root.logs] == ["about to hang"]
+    assert "not kept by the platform" in root.attempts[0].notices[0]
