@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import re
 import signal
 import subprocess
@@ -39,9 +40,13 @@ def test_runs_list_shows_executions(dev: DevServer, page: Any) -> None:
     expect(page.locator(".histogram .bar")).to_have_count(24)
 
 
-def test_run_with_payload_opens_execution_and_children_finish_live(dev: DevServer, page: Any) -> None:
+def test_run_with_payload_opens_execution_and_children_finish_live(
+    dev: DevServer, project: Path, page: Any
+) -> None:
+    release = project / "release-leaves"  # the leaves run until it exists: seen unfinished
+    payload = json.dumps({"count": 3, "order": "first", "hold": str(release)})
     page.goto(dev.url + "/functions/fan-out")
-    page.fill("#payload", '{"count": 3, "order": "first"}')
+    page.fill("#payload", payload)
     page.click("#run-submit")
     page.wait_for_url(EXECUTION_URL)
     mark(page)
@@ -50,12 +55,13 @@ def test_run_with_payload_opens_execution_and_children_finish_live(dev: DevServe
     expect(tree.locator("a[data-node]")).to_have_count(4, timeout=15_000)
     expect(tree.locator(".pill-pending, .pill-running").first).to_be_visible()
     # ...and turn to success as they finish, without a reload.
+    release.touch()
     expect(tree.locator(".pill-success")).to_have_count(4, timeout=20_000)
     assert still_marked(page)
     expect(page.locator("#values-section")).to_contain_text('"order": "first"')
     # The payload is remembered for this function in the browser.
     page.goto(dev.url + "/functions/fan-out")
-    expect(page.locator("#payload")).to_have_value('{"count": 3, "order": "first"}')
+    expect(page.locator("#payload")).to_have_value(payload)
 
 
 def test_invalid_json_is_refused_in_place_and_nothing_is_sent(dev: DevServer, page: Any) -> None:

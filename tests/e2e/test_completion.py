@@ -139,7 +139,7 @@ def test_bash_completes_function_names_for_run_and_trigger(shop: Path) -> None:
 
 
 def test_bash_completes_commands_and_options(shop: Path) -> None:
-    assert bash_complete(shop, "pingback", "re") == ["replay", "register"]
+    assert bash_complete(shop, "pingback", "re") == ["replay", "retry", "resume", "register"]
     commands = bash_complete(shop, "pingback", "")
     assert commands[:3] == ["init", "ls", "run"]
     assert {"completion", "check", "show", "dev"} <= set(commands)
