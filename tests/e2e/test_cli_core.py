@@ -83,7 +83,8 @@ def test_ls_table_lists_every_function_with_source_and_schedule(lab: Path) -> No
         "Concurrency",
         "Source",
     ]
-    first_words = {line.split()[0] for line in lines[1:] if line and not line[0].isspace()}
+    assert lines[-1].startswith("concurrency is not enforced by the platform")  # docs/parity.md
+    first_words = {line.split()[0] for line in lines[1:-1] if line and not line[0].isspace()}
     assert first_words == LAB_FUNCTIONS
     assert source_of(lab, "lab_app/basic.py", '@pb.task("ok")') in result.stdout
     assert source_of(lab, "lab_app/workflows.py", '@pb.cron("chain-a"') in result.stdout
@@ -250,7 +251,7 @@ def test_run_retried_success_human(shared_lab: Path) -> None:
 
     assert_clean_exit(result, 0)
     assert "retrying    flaky" in result.stdout
-    assert "retry due now: first attempt always fails" in result.stdout
+    assert "retry due now: HTTP 500: first attempt always fails" in result.stdout
     assert "✓ flaky task  attempts: 2" in result.stdout
     assert "attempt 1 failed: first attempt always fails" in result.stdout
 
@@ -262,7 +263,7 @@ def test_run_exhausted_retries(shared_lab: Path) -> None:
     root = result.json()
     assert root["status"] == "failed"
     assert [a["status"] for a in root["attempts"]] == ["failed"] * 3
-    assert [a["error"] for a in root["attempts"]] == [f"broken on attempt {n}" for n in (1, 2, 3)]
+    assert [a["error"] for a in root["attempts"]] == [f"HTTP 500: broken on attempt {n}" for n in (1, 2, 3)]
     assert root["error"] == "HTTP 500: broken on attempt 3"
     traceback = root["attempts"][-1]["traceback"]
     assert "ValueError: broken on attempt 3" in traceback
@@ -274,7 +275,7 @@ def test_run_exhausted_retries_human(shared_lab: Path) -> None:
 
     assert_clean_exit(result, 1)
     assert "✗ always-fails task  attempts: 3" in result.stdout
-    assert "attempt 2 failed: broken on attempt 2" in result.stdout
+    assert "attempt 2 failed: HTTP 500: broken on attempt 2" in result.stdout
     assert "ValueError: broken on attempt 3" in result.stdout
     assert "1 execution · 1 failed" in result.stdout
 
