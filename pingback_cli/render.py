@@ -357,11 +357,19 @@ def _node_details(execution: Execution, show_logs: bool) -> list[Text]:
             )
     if execution.attempts and execution.attempts[-1].traceback:
         tb = printable(execution.attempts[-1].traceback).rstrip().splitlines()
-        shown = tb[-TRACEBACK_LINES:]
-        if len(tb) > TRACEBACK_LINES:
+        start = max(0, len(tb) - TRACEBACK_LINES)
+        while start > 0 and (_is_marker(tb[start]) or tb[start].startswith("    ")):
+            start -= 1  # never begin at a ^^^^ marker or a source line without its File line
+        shown = tb[start:]
+        if start > 0:
             shown.insert(0, glyph("more"))
         lines.append(Text("\n".join(shown), style="dim"))
     return lines
+
+
+def _is_marker(line: str) -> bool:
+    """A traceback's ``^^^^~~~`` line under the code it points at."""
+    return bool(line.strip()) and set(line.strip()) <= set("^~")
 
 
 def _hidden_summary(hidden: list[Execution]) -> Text:

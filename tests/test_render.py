@@ -413,3 +413,25 @@ def test_terminal_json_is_raw_json(capsys: pytest.CaptureFixture[str]) -> None:
     # Not a terminal: compact, so the C encoder serialises 10,000-execution trees quickly.
     assert out == json.dumps(data, ensure_ascii=False) + "\n"
     assert json.loads(out) == data
+
+
+def test_a_cut_traceback_never_starts_at_a_marker_or_a_bare_source_line() -> None:
+    frames = "".join(
+        f'  File "app/tasks.py", line {n}, in step{n}\n    value = compute(x)\n            ^^^^^^^^^^\n'
+        for n in range(1, 6)
+    )
+    failed = execution(
+        "f1000000-0000",
+        "fails",
+        status="failed",
+        error="ValueError: bad",
+        attempts=[
+            Attempt(
+                1, "failed", NOW, traceback=f"Traceback (most recent call last):\n{frames}ValueError: bad\n"
+            )
+        ],
+    )
+    out = render(execution_tree(failed))
+    body = [line.strip("│└├─ ") for line in out.splitlines()[1:]]
+    first = next(line for line in body if line and line != "…")
+    assert first.startswith('File "app/tasks.py"'), out
