@@ -7,6 +7,8 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 NAME = ".pingback"
@@ -16,6 +18,21 @@ LOCK = "dev.lock"
 
 def state_dir(root: Path) -> Path:
     return root / NAME
+
+
+@contextlib.contextmanager
+def kept_only_for_a_project(root: Path) -> Iterator[None]:
+    """A command that finds no project (a ProjectError escapes) leaves no ``.pingback/``
+    behind when there was none before it started."""
+    from pingback_cli.errors import ProjectError
+
+    existed = state_dir(root).exists()
+    try:
+        yield
+    except ProjectError:
+        if not existed:
+            shutil.rmtree(state_dir(root), ignore_errors=True)
+        raise
 
 
 def ensure(directory: Path) -> None:

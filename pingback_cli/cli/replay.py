@@ -15,6 +15,7 @@ from pingback_cli.cli.common import (
     terminal,
 )
 from pingback_cli.cli.completion import complete_execution_id
+from pingback_cli.cli.endpoint import EndpointOption, SecretOption
 
 
 def replay(
@@ -37,13 +38,16 @@ def replay(
     ] = False,
     app: AppOption = None,
     json_output: JsonOption = False,
+    endpoint: EndpointOption = None,
+    secret: SecretOption = None,
 ) -> None:
     """Run a past execution again, with its payload or a new one.
 
     Runs the execution's function now with the same payload (or --payload). The
     replay is a new root execution in history, marked "replay of <id>", with retries,
     timeout and fan-out as in `pingback run`, and the same output and exit codes.
-    Any execution can be replayed, a fan-out child too.
+    Any execution can be replayed, a fan-out child too. With --endpoint, the attempts
+    go to your running app, as with `pingback run --endpoint`.
 
     Example: pingback replay 3f2a --payload '{"id": "e2"}'
     """
@@ -62,5 +66,7 @@ def replay(
             has_payload=has_payload,
             backoff=not no_backoff,
             on_event=None if json_output else _live(out),
+            endpoint=endpoint,
+            secret=secret,
         )
         show_result(out, result, json_output=json_output)

@@ -77,7 +77,8 @@ def serve(config: ProjectConfig, options: DevOptions, view: DevView) -> None:
 
     Raises UsageError (e.g. a host beyond loopback without an API key), ProjectError (the
     project cannot load), Interrupted (stopped before it was serving)."""
-    asyncio.run(_serve(config, options, view))
+    with devstate.kept_only_for_a_project(config.root):
+        asyncio.run(_serve(config, options, view))
 
 
 async def _serve(config: ProjectConfig, options: DevOptions, view: DevView) -> None:

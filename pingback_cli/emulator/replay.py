@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from pingback_cli.emulator.host import EmulatorOptions
 from pingback_cli.emulator.run import RunResult, run_function
 from pingback_cli.engine.engine import Event
 from pingback_cli.models import Execution
@@ -27,11 +28,14 @@ def replay_execution(
     has_payload: bool = False,
     backoff: bool = True,
     on_event: Callable[[Event], None] | None = None,
+    endpoint: str | None = None,
+    secret: str | None = None,
 ) -> RunResult:
     """Run the function of execution ``id_or_prefix`` now, with its payload unless one is given.
 
     The replay is a new root (trigger "replay", ``replay_of`` = the original's id) with
-    the platform's full semantics: retries, timeout, fan-out.
+    the platform's full semantics: retries, timeout, fan-out. With ``endpoint`` (and
+    ``secret``) the attempts go to that running app, as ``run --endpoint`` sends them.
     """
     original = find_original(config, id_or_prefix)
     if not has_payload:
@@ -42,6 +46,7 @@ def replay_execution(
         payload=payload,
         has_payload=has_payload,
         backoff=backoff,
+        options=EmulatorOptions(endpoint=endpoint, secret=secret) if endpoint is not None else None,
         on_event=on_event,
         replay_of=original.id,
     )

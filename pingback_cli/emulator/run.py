@@ -14,6 +14,7 @@ from pingback_cli.errors import ExitCode, UsageError
 from pingback_cli.models import Execution
 from pingback_cli.project.config import ProjectConfig
 from pingback_cli.project.specs import suggest
+from pingback_cli.state import kept_only_for_a_project
 
 INTERRUPTED = "interrupted: pingback run was stopped before this finished"
 
@@ -63,20 +64,21 @@ def run_function(
     options = replace(
         options or EmulatorOptions(), backoff=backoff, interrupt_reason=INTERRUPTED, stop_grace=0
     )
-    return asyncio.run(
-        _run(
-            config,
-            name,
-            payload,
-            has_payload,
-            options,
-            on_event,
-            on_notice,
-            replay_of,
-            scheduled_at,
-            on_waiting,
+    with kept_only_for_a_project(config.root):
+        return asyncio.run(
+            _run(
+                config,
+                name,
+                payload,
+                has_payload,
+                options,
+                on_event,
+                on_notice,
+                replay_of,
+                scheduled_at,
+                on_waiting,
+            )
         )
-    )
 
 
 async def _run(

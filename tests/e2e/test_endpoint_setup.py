@@ -104,3 +104,31 @@ def test_dev_endpoint_says_what_to_set_when_the_app_does_not_register(project: P
         server.kill()
         app.shutdown()
         app.server_close()
+
+
+def test_replay_sends_to_an_endpoint(project: Path) -> None:
+    from cli_support import run_cli
+
+    first = run_cli(project, "run", "later", "--json")
+    assert first.returncode == 0, first.brief()
+    endpoint, app = serve(200, b'{"status": "success", "result": "from the app"}', "application/json")
+    try:
+        again = run_cli(project, "replay", first.json()["executionId"][:8], "--endpoint", endpoint, "--json")
+    finally:
+        app.shutdown()
+        app.server_close()
+    assert again.returncode == 0, again.brief()
+    tree = again.json()
+    assert (tree["result"], tree["replayOf"]) == ("from the app", first.json()["executionId"])
+
+
+def test_a_command_that_finds_no_project_leaves_no_state_folder(tmp_path: Path) -> None:
+    from cli_support import run_cli
+
+    empty = tmp_path / "not-a-project" / "sub"
+    empty.mkdir(parents=True)
+    for args in (("run", "anything"), ("dev", "--no-reload", "--port", "0"), ("runs",), ("ls",)):
+        result = run_cli(empty, *args, timeout=60)
+        assert result.returncode in (0, 3), result.brief()
+        assert not (empty / ".pingback").exists(), args
+        assert not (empty.parent / ".pingback").exists(), args
