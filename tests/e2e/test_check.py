@@ -64,6 +64,10 @@ CASES: dict[str, tuple[str, list[tuple[str, str, str]]]] = {
     "plan-fan-out": ("warning", [("jobs.py", 'ctx.task("shard"', "the pro plan drops the rest")]),
     "plan-jobs": ("error", [("jobs.py", '@pb.task("six")', "the free plan keeps at most 5")]),
     "plan-executions": ("error", [("jobs.py", '@pb.cron("every-minute"', "past the free plan's 1,000")]),
+    "retries-zero-not-sent": (
+        "warning",
+        [("jobs.py", '@pb.task("no-more-retries", retries=0)', "retries=0 never reaches the platform")],
+    ),
     "unknown-task": (
         "error",
         [
