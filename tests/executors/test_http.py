@@ -136,7 +136,7 @@ HTML_404 = "<!doctype html><html><title>404 Not Found</title><h1>Not Found</h1><
             httpx.Response(404, text=HTML_404),
             404,
             f"{URL} answered 404 with no Pingback JSON: is this the route your app serves Pingback on? "
-            "body: <!doctype html><html><title>404 Not Found</title><h1>Not Found</h1></html>",
+            'body: an HTML page titled "404 Not Found"',  # never its markup (issue 13)
         ),
         (
             httpx.Response(502, text=""),
