@@ -39,6 +39,9 @@ class Bad:
     needle: str
     input: str | None = None
     env: tuple[tuple[str, str], ...] = ()
+    alone: bool = False
+    """Run in a copy of the project of its own: a second `dev` in the shared project would be
+    refused by the one-dev-per-project lock before reaching the input under test."""
 
 
 CASES = [
@@ -108,13 +111,19 @@ CASES = [
     Bad(("dev", "--port", "-1"), 2, "Invalid value for '--port'"),
     Bad(("dev", "--port", "70000"), 2, "Invalid value for '--port'"),
     Bad(("dev", "--port", "abc"), 2, "Invalid value for '--port'"),
-    Bad(("dev", "--port", PORT), 2, "cannot listen on 127.0.0.1:"),
-    Bad(("dev", "--host", "0.0.0.0"), 2, "refusing to serve the API on 0.0.0.0 without a secret API key"),
+    Bad(("dev", "--port", PORT), 2, "cannot listen on 127.0.0.1:", alone=True),
+    Bad(
+        ("dev", "--host", "0.0.0.0"),
+        2,
+        "refusing to serve the API on 0.0.0.0 without a secret API key",
+        alone=True,
+    ),
     Bad(
         ("dev", "--host", "999.1.1.1", "--port", "0"),
         2,
         "cannot listen on 999.1.1.1:0",
         env=(("PINGBACK_API_KEY", "a-real-secret"),),
+        alone=True,
     ),
     # the rest
     Bad(("completion", "powershell"), 2, 'no completion script for shell "powershell"'),
@@ -153,10 +162,13 @@ def _expand(arg: str, dev: DevServer) -> str:
 
 
 @pytest.fixture(scope="module")
-def results(project: Path, dev: DevServer) -> dict[tuple[str, ...], Result]:
+def results(
+    project: Path, dev: DevServer, tmp_path_factory: pytest.TempPathFactory
+) -> dict[tuple[str, ...], Result]:
     def run(case: Bad) -> Result:
         args = tuple(_expand(arg, dev) for arg in case.args)
-        return run_cli(project, *args, input=case.input, env=dict(case.env), timeout=60)
+        where = copy_misbehave(tmp_path_factory.mktemp("alone")) if case.alone else project
+        return run_cli(where, *args, input=case.input, env=dict(case.env), timeout=60)
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         futures = {case.args: pool.submit(run, case) for case in CASES}
@@ -289,6 +301,7 @@ REQUESTS = [
     BadRequest.json("PATCH", "/api/v1/jobs/nope", 404, "Job not found", {"status": "paused"}),
     # unknown routes and methods: Express's 404, never a 405
     BadRequest("GET", "/api/v1/nope", 404, "Cannot GET /api/v1/nope"),
+    BadRequest("GET", "/nope", 404, "Cannot GET /nope"),  # "/" is the dashboard's (issue 15)
     BadRequest("GET", f"{EXECUTIONS}/a/b", 404, "Cannot GET /api/v1/executions/a/b"),
     BadRequest("GET", TRIGGER, 404, "Cannot GET /api/v1/trigger"),
     BadRequest("DELETE", TRIGGER, 404, "Cannot DELETE /api/v1/trigger"),
