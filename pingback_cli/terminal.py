@@ -142,11 +142,28 @@ def make_console(*, stderr: bool = False, file: TextIO | None = None) -> Console
 
 
 class Terminal:
-    """stdout and stderr consoles behind the few calls the CLI needs."""
+    """stdout and stderr consoles behind the few calls the CLI needs, each made on first use
+    (so a command that prints only JSON never imports Rich); ``out_file`` binds stdout's
+    console to that stream, as it is now."""
 
-    def __init__(self, out: Console | None = None, err: Console | None = None) -> None:
-        self.out = out or make_console()
-        self.err = err or make_console(stderr=True)
+    def __init__(
+        self, out: Console | None = None, err: Console | None = None, *, out_file: TextIO | None = None
+    ) -> None:
+        self._out = out
+        self._err = err
+        self._out_file = out_file
+
+    @property
+    def out(self) -> Console:
+        if self._out is None:
+            self._out = make_console(file=self._out_file)
+        return self._out
+
+    @property
+    def err(self) -> Console:
+        if self._err is None:
+            self._err = make_console(stderr=True)
+        return self._err
 
     def print(self, renderable: RenderableType = "") -> None:
         self.out.print(renderable)

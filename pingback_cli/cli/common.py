@@ -85,12 +85,12 @@ PayloadOption = Annotated[
 def terminal(*, bound: bool = False) -> Any:
     """The terminal facade; ``bound``: its stdout console keeps writing to today's
     ``sys.stdout`` even while a library redirects it (handlers' prints go to stderr)."""
-    from pingback_cli.terminal import Terminal, make_console
+    from pingback_cli.terminal import Terminal
 
     if bound:
         import sys
 
-        return Terminal(out=make_console(file=sys.stdout))
+        return Terminal(out_file=sys.stdout)
     return Terminal()
 
 

@@ -82,14 +82,14 @@ def run(
 
 def show_result(out: Any, result: Any, *, json_output: bool) -> None:
     """The root's tree (and any a handler triggered), then exit with the run's code."""
-    from pingback_cli.render import execution_tree, tree_summary
-
-    if json_output:
+    if json_output:  # no Rich at all
         data = result.root.to_json()
         if result.triggered:
             data["triggered"] = [tree.to_json() for tree in result.triggered]
         out.json(data)
     else:
+        from pingback_cli.render import execution_tree, tree_summary
+
         for tree in (result.root, *result.triggered):
             out.print(execution_tree(tree))
             out.print(tree_summary(tree))

@@ -91,6 +91,7 @@ class EmulatorOptions:
     concurrency: str | None = None
     """``--concurrency``: "platform" (one pool of 20) or "documented" (per-function limits);
     None: ``[tool.pingback] concurrency``, else "platform" (``engine.slots``)."""
+    api_on_demand: bool = False  # start the API server at its first connection (`run`)
 
 
 class Emulator:
@@ -196,11 +197,7 @@ class Emulator:
         closing.push_async_callback(self._close_executor)
         loading = asyncio.ensure_future(self._executor.start())
         try:
-            from pingback_cli.emulator.api import create_app
-            from pingback_cli.emulator.platform_api import EmulatorApi
-
-            app = create_app(EmulatorApi(self), api_key=api_key, extra=self._dashboard(api_key))
-            await self._api.serve(app)
+            await self._api.start(lambda: self._make_app(api_key), on_demand=self.options.api_on_demand)
         except BaseException:
             loading.cancel()
             raise
@@ -211,14 +208,18 @@ class Emulator:
         flusher = asyncio.get_running_loop().create_task(self._recorder.flush_forever())
         closing.push_async_callback(_cancelled, flusher)
 
-    def _dashboard(self, api_key: str | None) -> list[Any]:
-        """The dashboard's routes when it is served (imported only then: `run` stays light)."""
-        if not self.options.dashboard:
-            return []
-        from pingback_cli.dashboard.app import dashboard_routes
-        from pingback_cli.dashboard.source import EmulatorSource
+    def _make_app(self, api_key: str | None) -> Any:
+        """The API's ASGI app, with the dashboard when served (imported only here)."""
+        from pingback_cli.emulator.api import create_app
+        from pingback_cli.emulator.platform_api import EmulatorApi
 
-        return dashboard_routes(EmulatorSource(self), host=self.options.host, api_key=api_key)
+        extra: list[Any] = []
+        if self.options.dashboard:
+            from pingback_cli.dashboard.app import dashboard_routes
+            from pingback_cli.dashboard.source import EmulatorSource
+
+            extra = dashboard_routes(EmulatorSource(self), host=self.options.host, api_key=api_key)
+        return create_app(EmulatorApi(self), api_key=api_key, extra=extra)
 
     def _choose_executor(self) -> Executor:
         """The one place that knows there are two kinds."""

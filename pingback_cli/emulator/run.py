@@ -62,7 +62,11 @@ def run_function(
     # Every execution is recorded by the time the emulator stops (finished or interrupted);
     # what still runs in the worker then is a handler past its timeout: it gets no grace.
     options = replace(
-        options or EmulatorOptions(), backoff=backoff, interrupt_reason=INTERRUPTED, stop_grace=0
+        options or EmulatorOptions(),
+        backoff=backoff,
+        interrupt_reason=INTERRUPTED,
+        stop_grace=0,
+        api_on_demand=True,
     )
     with kept_only_for_a_project(config.root):
         return asyncio.run(

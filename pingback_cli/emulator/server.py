@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import os
 import socket
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from pingback_cli.errors import PingbackError, UsageError
@@ -46,6 +46,7 @@ class ApiServer:
         self._socket: socket.socket | None = None
         self._server: Any = None
         self._task: asyncio.Task[None] | None = None
+        self._starting: asyncio.Task[None] | None = None
 
     @property
     def url(self) -> str:
@@ -94,7 +95,37 @@ class ApiServer:
                 self._task.result()
             await asyncio.sleep(0.002)
 
+    async def start(self, make_app: Callable[[], Any], *, on_demand: bool = False) -> None:
+        """Serve ``make_app()`` now, or with ``on_demand`` from the first connection on."""
+        if on_demand:
+            self.serve_on_demand(make_app)
+        else:
+            await self.serve(make_app())
+
+    def serve_on_demand(self, make_app: Callable[[], Any]) -> None:
+        """Serve ``make_app()`` once the first client connects, not before: a one-shot
+        `run` whose handlers never call the API never imports the web stack (Starlette,
+        uvicorn: about a third of its start-up). The connection waits in the socket's
+        backlog meanwhile and is accepted as soon as uvicorn starts."""
+        if self._socket is None:
+            self.bind()
+        sock = self._socket
+        assert sock is not None
+        loop = asyncio.get_running_loop()
+
+        def first_connection() -> None:
+            loop.remove_reader(sock)
+            self._starting = loop.create_task(self.serve(make_app()))
+
+        loop.add_reader(sock, first_connection)
+
     async def stop(self) -> None:
+        if self._socket is not None and self._starting is None and self._server is None:
+            with contextlib.suppress(ValueError, OSError):
+                asyncio.get_running_loop().remove_reader(self._socket)
+        if self._starting is not None:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await asyncio.wait_for(asyncio.shield(self._starting), 5)
         if self._server is None or self._task is None:
             if self._socket is not None:
                 self._socket.close()

@@ -227,6 +227,15 @@ def _serve(read_fd: int, runner: Runner) -> None:
                 runner.submit(message["requests"])
 
 
+def _skip_registration(functions: list[RawFunction]) -> None:
+    """Mark each instance registered: the SDK would POST its functions to the API on its
+    first ``handle()`` (pingback-py ``client.py`` ``_ensure_registered``), a round trip the
+    emulator answers without change (``EmulatorApi.register``, ``from_worker``) because this
+    load is the registration. Skipping it lets a one-shot `run` never start the web stack."""
+    for instance in {id(function.instance): function.instance for function in functions}.values():
+        instance._registered = True
+
+
 def main() -> None:
     read_fd, write_fd = (int(fd) for fd in os.environ[FDS_ENV].split(","))
     signal.signal(signal.SIGINT, lambda *_: os._exit(130))
@@ -243,6 +252,7 @@ def main() -> None:
         message = f"loading the project failed: {type(exc).__name__}: {exc}"
         outbox.send({"op": "error", "message": message, "hint": None, "details": _brief(exc, 0)})
         os._exit(3)
+    _skip_registration(functions)
     _stream_logs(outbox)
     runner = Runner(functions, outbox, int(os.environ.get(THREADS_ENV, "256")))
     outbox.send(
