@@ -11,15 +11,17 @@ import contextlib
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pingback_cli.errors import ProjectError
 from pingback_cli.models import FunctionSpec
 from pingback_cli.project.config import ProjectConfig
 from pingback_cli.project.files import project_files
-from pingback_cli.project.js.scan import ScanResult, scan_project
 from pingback_cli.project.loader import load_project
 from pingback_cli.project.specs import InvalidFunction, build_spec, build_specs
+
+if TYPE_CHECKING:
+    from pingback_cli.project.js.scan import ScanResult
 
 Language = Literal["python", "js", "none"]
 
@@ -96,6 +98,8 @@ def discover_project(config: ProjectConfig, *, lenient: bool = False) -> Discove
             hint="run this in your project folder, point at it with --app, or list your JS/TS "
             "folders in [tool.pingback] js-paths",
         )
+    from pingback_cli.project.js.scan import scan_project  # a Python project never needs it
+
     scan = scan_project(config.root, config.settings)
     specs, notes = _js_specs(scan, lenient=lenient)
     warnings.extend(notes)
