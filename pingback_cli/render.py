@@ -228,8 +228,8 @@ def _concurrency_cell(spec: FunctionSpec, mode: str) -> Text:
 
 
 CONCURRENCY_NOTE = (
-    "concurrency is not enforced by the platform: it runs up to 20 executions at once for the "
-    'project, crons overlap (see docs/parity.md#concurrency; concurrency = "documented" restores it)'
+    "concurrency is not enforced by the platform: one pool of 20, crons overlap\n"
+    'see docs/parity.md#concurrency; concurrency = "documented" enforces it'
 )
 """Printed under the function table in the "platform" concurrency mode."""
 

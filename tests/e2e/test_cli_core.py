@@ -83,8 +83,8 @@ def test_ls_table_lists_every_function_with_source_and_schedule(lab: Path) -> No
         "Concurrency",
         "Source",
     ]
-    assert lines[-1].startswith("concurrency is not enforced by the platform")  # docs/parity.md
-    first_words = {line.split()[0] for line in lines[1:-1] if line and not line[0].isspace()}
+    assert lines[-2].startswith("concurrency is not enforced by the platform")  # docs/parity.md
+    first_words = {line.split()[0] for line in lines[1:-2] if line and not line[0].isspace()}
     assert first_words == LAB_FUNCTIONS
     assert source_of(lab, "lab_app/basic.py", '@pb.task("ok")') in result.stdout
     assert source_of(lab, "lab_app/workflows.py", '@pb.cron("chain-a"') in result.stdout

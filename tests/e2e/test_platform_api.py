@@ -117,7 +117,7 @@ def test_pause_stops_the_cron_and_resume_starts_it_again(lab: DevServer) -> None
 def test_retry_runs_a_failed_execution_again_in_place(lab: DevServer) -> None:
     execution_id = trigger(lab, {"task": "flaky"})
     failed = finished(lab, execution_id)
-    assert failed["status"] == "failed" and failed["errorMessage"] == "not healed yet"
+    assert failed["status"] == "failed" and failed["errorMessage"] == "HTTP 500: not healed yet"
     assert failed["attempts"] == [] and failed["attempt"] == 1
     (lab.project / "healed").write_text("yes", encoding="utf-8")
     try:
@@ -127,7 +127,7 @@ def test_retry_runs_a_failed_execution_again_in_place(lab: DevServer) -> None:
     finally:
         (lab.project / "healed").unlink()
     assert done["status"] == "success" and done["attempt"] == 2
-    assert [attempt["errorMessage"] for attempt in done["attempts"]] == ["not healed yet"]
+    assert [attempt["errorMessage"] for attempt in done["attempts"]] == ["HTTP 500: not healed yet"]
     assert done["scheduledAt"] > failed["scheduledAt"]  # scheduledAt is the retry's time
 
 
