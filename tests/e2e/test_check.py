@@ -56,10 +56,6 @@ CASES: dict[str, tuple[str, list[tuple[str, str, str]]]] = {
     "timeout-misread": ("error", [("jobs.py", '@pb.task("minutes"', 'the platform reads "5m" as 5 seconds')]),
     "instance-secrets": ("error", [("jobs.py", '@pb.task("ordinary")', "answers 401")]),
     "several-instances": ("warning", [("reports.py", '@reports.cron("nightly"', "one handler must serve")]),
-    "retries-zero-not-sent": (
-        "warning",
-        [("jobs.py", '@pb.task("no-more-retries"', "retries=0 never reaches the platform")],
-    ),
     "plan-retries": ("error", [("jobs.py", '@pb.task("flaky"', "the free plan runs at most 1 retry")]),
     "plan-fan-out": ("warning", [("jobs.py", 'ctx.task("shard"', "the pro plan drops the rest")]),
     "plan-jobs": ("error", [("jobs.py", '@pb.task("six")', "the free plan keeps at most 5")]),
