@@ -449,7 +449,10 @@ def test_the_shared_server_logged_no_errors(dev: DevServer) -> None:
     output = dev.output()
     assert "Registration failed" not in output, output
     assert "Traceback" not in output and "error:" not in output, output
-    assert "warning:" not in output, output
+    # Parity notices (a function running past its declared concurrency, what a plan would cut)
+    # are expected: production behaves so; every other warning is a fault.
+    warnings = [line for line in output.splitlines() if "warning:" in line and "docs/parity.md" not in line]
+    assert warnings == [], output
 
 
 # --- servers of their own -----------------------------------------------------------------
