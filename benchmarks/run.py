@@ -37,7 +37,11 @@ from benchlib.common import (
     Unavailable,
     spread,
 )
-from benchlib.measures import MEASURES, Settings, Shared
+from benchlib.measures import MEASURES as BASE_MEASURES
+from benchlib.measures import Settings, Shared
+from benchlib.startup import STARTUP_MEASURES
+
+MEASURES = {**STARTUP_MEASURES, **BASE_MEASURES}
 
 NOTES_HEADING = "## Profiles and notes"
 NOTES_PLACEHOLDER = (

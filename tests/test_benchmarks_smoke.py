@@ -11,12 +11,12 @@ import pytest
 
 RUN = Path(__file__).resolve().parent.parent / "benchmarks" / "run.py"
 MEASURES = [
+    "startup",
+    "run-fanout-default",
     "run-fanout",
     "dev-fanout",
     "endpoint-fanout",
     "trigger-latency",
-    "help",
-    "ls",
     "reload",
     "cron-lateness",
     "history",

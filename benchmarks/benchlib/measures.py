@@ -498,72 +498,7 @@ def trigger_latency(settings: Settings, shared: Shared) -> MeasureResult:
     return result
 
 
-# --- 5 and 6. help, ls ------------------------------------------------------------------
-
-
-def _cli_vs_python(
-    settings: Settings, args: list[str], cwd: Path, samples: int
-) -> tuple[list[float], list[float]]:
-    baseline_args = [PYTHON, "-c", "pass"]
-    env = bench_env()
-    ours: list[float] = []
-    baseline: list[float] = []
-    for _ in range(settings.cli_warmups):  # warm the page cache and the bytecode caches
-        run_timed(args, cwd=cwd, env=env)
-        run_timed(baseline_args, cwd=cwd, env=env)
-    for _ in range(samples):
-        seconds, code = run_timed(args, cwd=cwd, env=env)
-        if code != 0:
-            raise MeasureError(f"{' '.join(args[1:])} exited {code}")
-        ours.append(seconds * 1000)
-        baseline.append(run_timed(baseline_args, cwd=cwd, env=env)[0] * 1000)
-    return ours, baseline
-
-
-def help_time(settings: Settings, shared: Shared) -> MeasureResult:
-    result = MeasureResult("help", "`pingback --help`")
-    with temp_project() as project:
-        ours, baseline = _cli_vs_python(settings, [PINGBACK, "--help"], project, settings.cli_samples)
-    result.rows.append(
-        Row(
-            "wall time of `pingback --help`",
-            "ms",
-            ours,
-            floor=baseline,
-            floor_label="`python -c pass`",
-            ratio_style="times",
-            targets=[Target("<=", 150)],
-            target_text="<= 150 ms",
-        )
-    )
-    result.notes.append(
-        f"Interleaved with the baseline, {len(ours)} samples after {settings.cli_warmups} warm-up runs; "
-        f"above the bare interpreter: {median(ours) - median(baseline):.0f} ms."
-    )
-    return result
-
-
-def ls_time(settings: Settings, shared: Shared) -> MeasureResult:
-    result = MeasureResult("ls", "`pingback ls` on the benchmark project")
-    with temp_project() as project:
-        ours, baseline = _cli_vs_python(settings, [PINGBACK, "ls"], project, settings.cli_samples)
-    result.rows.append(
-        Row(
-            "wall time of `pingback ls` (3 functions)",
-            "ms",
-            ours,
-            floor=baseline,
-            floor_label="`python -c pass`",
-            ratio_style="times",
-            targets=[Target("<=", 250)],
-            target_text="<= 250 ms",
-        )
-    )
-    result.notes.append(
-        f"Interleaved with the baseline, {len(ours)} samples after {settings.cli_warmups} warm-up runs; "
-        f"above the bare interpreter: {median(ours) - median(baseline):.0f} ms."
-    )
-    return result
+# --- 5 and 6. help, ls: benchlib/startup.py (start-up against floors) --------------------
 
 
 # --- 7. reload --------------------------------------------------------------------------
@@ -1005,8 +940,6 @@ MEASURES: dict[str, tuple[str, Callable[[Settings, Shared], MeasureResult]]] = {
     "dev-fanout": ("`pingback dev` fan-out via the API", dev_fanout),
     "endpoint-fanout": ("`pingback run --endpoint` fan-out", endpoint_fanout),
     "trigger-latency": ("one trigger round trip", trigger_latency),
-    "help": ("`pingback --help`", help_time),
-    "ls": ("`pingback ls`", ls_time),
     "reload": ("save → serving", reload_time),
     "cron-lateness": ("cron lateness", cron_lateness),
     "history": ("`runs` / `show` on a large history", history_commands),

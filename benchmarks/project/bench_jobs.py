@@ -23,3 +23,17 @@ def leaf(ctx, payload):
 @pb.task("noop")
 def noop(ctx):
     return None
+
+
+@pb.cron("fanout-default", "0 0 * * *", timeout="5m")
+def fanout_default(ctx):
+    """The same fan-out to a task declared with the SDK's defaults (no ``concurrency=``)."""
+    count = int(os.environ.get("BENCH_FANOUT", "10000"))
+    for i in range(count):
+        ctx.task("leaf-default", {"i": i})
+    return {"children": count}
+
+
+@pb.task("leaf-default")
+def leaf_default(ctx, payload):
+    return payload["i"]
