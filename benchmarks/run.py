@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         "load": (load_before, os.getloadavg()),
         "settings": settings,
     }
-    report = render(results, context, _kept_notes(args.out))
+    report = render(results, context, _kept_notes(args.out), Previous.read(args.out))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(report, encoding="utf-8")
     log(f"wrote {args.out}")
@@ -117,7 +117,39 @@ def main(argv: list[str] | None = None) -> int:
 # --- the report -------------------------------------------------------------------------
 
 
-def render(results: list[MeasureResult], context: dict[str, object], notes: str) -> str:
+class Previous:
+    """The report being replaced: its command line, its summary figures by (measure, figure),
+    and its sections, kept for the measures this run did not repeat (``--only``)."""
+
+    def __init__(self, produced: str, figures: dict[tuple[str, str], str], sections: dict[str, str]):
+        self.produced = produced
+        self.figures = figures
+        self.sections = sections
+
+    @classmethod
+    def read(cls, path: Path) -> Previous:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError:
+            return cls("", {}, {})
+        produced = next((line for line in text.splitlines() if line.startswith("Produced by ")), "")
+        figures: dict[tuple[str, str], str] = {}
+        summary = text.split("## Summary", 1)[-1].split("\n## ", 1)[0]
+        for line in summary.splitlines():
+            cells = [cell.strip() for cell in line.strip("|").split(" | ")]
+            if len(cells) >= 4 and cells[0] not in ("measure", "---") and not cells[0].startswith("-"):
+                kept = cells[2] == "not re-run" and len(cells) > 4
+                figure = cells[4] if kept else f"{cells[2]} ({cells[3]})".replace("**", "")
+                figures[(cells[0], cells[1])] = figure
+        sections = {}
+        for block in text.split("\n## ")[1:]:
+            name = block.split(":", 1)[0]
+            if ":" in block.splitlines()[0] and name in MEASURES:
+                sections[name] = "## " + block.rstrip("\n") + "\n"
+        return cls(produced, figures, sections)
+
+
+def render(results: list[MeasureResult], context: dict[str, object], notes: str, previous: Previous) -> str:
     settings = context["settings"]
     assert isinstance(settings, Settings)
     load = context["load"]
@@ -142,15 +174,25 @@ def render(results: list[MeasureResult], context: dict[str, object], notes: str)
         "",
         "## Summary",
         "",
-        "| measure | figure | median | ratio | target | verdict |",
-        "|---|---|---|---|---|---|",
+        "The previous column is the report this one replaced"
+        + (f" ({previous.produced[:1].lower()}{previous.produced[1:].rstrip('.')})" * bool(previous.produced))
+        + ": a regression shows at a glance.",
+        "",
+        "| measure | figure | median | ratio | previous (ratio) | target | verdict |",
+        "|---|---|---|---|---|---|---|",
     ]
     for result in results:
         for row in result.rows:
+            before = previous.figures.get((result.name, row.metric), "—")
             lines.append(
-                f"| {result.name} | {row.metric} | {_value(row)} | {_ratio(row)} | "
+                f"| {result.name} | {row.metric} | {_value(row)} | {_ratio(row)} | {before} | "
                 f"{row.target_text or '—'} | {_verdict(row)} |"
             )
+    ran = {result.name for result in results}
+    kept = [name for name in previous.sections if name not in ran]
+    for (name, metric), before in previous.figures.items():
+        if name in kept:
+            lines.append(f"| {name} | {metric} | not re-run | — | {before} | — | — |")
     settings_line = (
         f"Sizes: fan-out N = {settings.fanout:,}, {settings.repeat} repetitions of each fan-out, "
         f"{settings.history_rows:,} history rows, {settings.cli_samples} CLI samples, "
@@ -174,6 +216,10 @@ def render(results: list[MeasureResult], context: dict[str, object], notes: str)
             lines.append(f"- {note}")
         lines.append(f"- Measure took {result.seconds:.0f} s.")
         lines.append("")
+    for name in kept:
+        marked = "(not re-run: the previous report's figures)"
+        section = previous.sections[name]
+        lines += [section if marked in section else section.replace(":", f": {marked}", 1)]
     lines += [NOTES_HEADING, "", notes.rstrip("\n"), ""]
     return "\n".join(lines)
 
