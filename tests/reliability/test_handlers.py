@@ -222,11 +222,13 @@ def test_run_after_every_case_history_is_settled_and_ok_still_succeeds(
 def test_a_tree_shows_fifty_logs_per_node_and_says_where_the_rest_are(
     run_project: Path, run_results: dict[str, Result]
 ) -> None:
+    """100,000 logs make an answer past 1 MiB, of which the platform reads only the start, so it
+    keeps none of them (dispatch.go:92): the tree says so instead of listing them."""
     execution_id = run_results["logs-100k"].json()["executionId"]
     shown = run_cli(run_project, "show", execution_id)
     assert shown.returncode == 0, shown.brief()
-    assert sum(1 for line in shown.stdout.splitlines() if "info  entry  n=" in line) == 50
-    assert f"… 99,950 more log entries: pingback show {execution_id[:8]} --json" in shown.stdout
+    assert sum(1 for line in shown.stdout.splitlines() if "info  entry  n=" in line) == 0
+    assert "reads only the first 1 MiB" in " ".join(shown.stdout.split())
 
 
 def test_run_markup_in_names_logs_and_payloads_prints_verbatim(run_project: Path) -> None:
