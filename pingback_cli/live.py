@@ -18,7 +18,7 @@ from rich.text import Text
 from pingback_cli.render import event_line, execution_tree, log_line, short_id, tree_summary
 from pingback_cli.terminal import glyph, printable
 
-LINES_PER_TREE = 200
+LINES_PER_TREE = 300
 """Live lines (events and logs) per tree while it runs; the finished tree and its summary come
 on top."""
 LOGS_PER_EXECUTION = 200

@@ -33,7 +33,7 @@ def storm(project: Path, count: int) -> None:
     assert result.returncode == 1, result.brief()
     lines = result.stdout.splitlines()
     assert len(lines) < MAX_LINES, f"{len(lines)} lines"
-    assert any("live output capped at 200 lines" in line and "pingback show" in line for line in lines)
+    assert any("live output capped at 300 lines" in line and "pingback show" in line for line in lines)
     assert f"{count + 1:,} executions · 1 success · {count:,} failed" in result.stdout
 
 
@@ -56,7 +56,7 @@ def test_dev_caps_a_storm_too(project: Path) -> None:
         server.kill()
     stdout = server.stdout_path.read_text(encoding="utf-8")
     assert len(stdout.splitlines()) < MAX_LINES, len(stdout.splitlines())
-    assert f"storm {root[:8]}: live output capped at 200 lines" in stdout
+    assert f"storm {root[:8]}: live output capped at 300 lines" in stdout
 
 
 TICK = """
