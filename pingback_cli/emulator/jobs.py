@@ -162,8 +162,7 @@ class JobBook:
     def _save(self, jobs: list[Job]) -> None:
         if not jobs:
             return
-        self.store.save(jobs)
-        for job in jobs:
+        for job in self.store.save(jobs):
             self._jobs[job.name] = job
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
 from pingback_cli.history.codec import SELECT, decode_row
@@ -85,13 +86,33 @@ class JobStore:
         rows = self._read(f"SELECT {_COLUMNS} FROM jobs WHERE id = ?", (job_id,))
         return _job(rows[0]) if rows else None
 
-    def save(self, jobs: Iterable[Job]) -> None:
-        """Insert or update each job (by id) in one transaction."""
-        rows = [_row(job) for job in jobs]
-        if not rows:
-            return
+    def save(self, jobs: Iterable[Job]) -> list[Job]:
+        """Insert or update each job (by id) in one transaction; returns the jobs as stored.
+
+        A name has one job (the platform's jobs are unique by project and name): a job whose
+        name another process stored first under another id (two ``pingback run`` starting at
+        once, each creating the job) takes that row's id and creation time instead of failing.
+        """
+        wanted = list(jobs)
+        if not wanted:
+            return []
         with self.store.connection("write", write=True) as conn:
-            conn.executemany(_UPSERT, rows)
+            marks = ", ".join("?" for _ in wanted)
+            stored = {
+                name: (job_id, created)
+                for name, job_id, created in conn.execute(
+                    f"SELECT name, id, created_at FROM jobs WHERE name IN ({marks})",
+                    [job.name for job in wanted],
+                )
+            }
+            saved = [
+                replace(job, id=stored[job.name][0], created_at=stored[job.name][1])
+                if job.name in stored and stored[job.name][0] != job.id
+                else job
+                for job in wanted
+            ]
+            conn.executemany(_UPSERT, [_row(job) for job in saved])
+        return saved
 
     def delete(self, job_id: str) -> None:
         with self.store.connection("write", write=True) as conn:

@@ -253,7 +253,7 @@ def test_run_retried_success_human(shared_lab: Path) -> None:
     assert "retrying    flaky" in result.stdout
     assert "retry due now: HTTP 500: first attempt always fails" in result.stdout
     assert "✓ flaky task  attempts: 2" in result.stdout
-    assert "attempt 1 failed: first attempt always fails" in result.stdout
+    assert "attempt 1 failed: HTTP 500: first attempt always fails" in result.stdout
 
 
 def test_run_exhausted_retries(shared_lab: Path) -> None:

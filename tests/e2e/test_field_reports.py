@@ -108,7 +108,7 @@ def test_dev_keeps_answering_with_a_nan_row_in_history(tmp_path: Path) -> None:
             content=b'{"task": "ok", "payload": NaN}',
             headers={"content-type": "application/json"},
         )
-        assert trigger.status_code == 400 and "NaN" in trigger.json()["error"]
+        assert trigger.status_code == 400 and "NaN" in trigger.json()["message"]
 
 
 # --- 2. terminals that are not UTF-8 --------------------------------------------------------

@@ -33,6 +33,19 @@ def test_a_pause_survives_closing_and_reopening(tmp_path: Path) -> None:
         assert jobs.get("nope") is None
 
 
+def test_a_name_another_process_stored_first_keeps_that_rows_id(tmp_path: Path) -> None:
+    """Two processes each create the job of a new function (two `pingback run` at once): the
+    second save takes the first one's row instead of failing on the unique name."""
+    path = history_path(tmp_path)
+    with Store(path) as first, Store(path) as second:
+        mine, theirs = JobStore(first), JobStore(second)
+        assert theirs.by_name() == {}  # read before the other process saved
+        mine.save([job("a", id="id-first", created_at=T0)])
+        saved = theirs.save([job("a", id="id-second", created_at=T0 + 1, retries=3), job("b")])
+        assert [(j.id, j.created_at, j.retries) for j in saved] == [("id-first", T0, 3), ("id-b", 0.0, 0)]
+        assert [(j.id, j.retries) for j in mine.all() if j.name == "a"] == [("id-first", 3)]
+
+
 def test_delete(tmp_path: Path) -> None:
     with Store(history_path(tmp_path)) as store:
         jobs = JobStore(store)
