@@ -62,6 +62,12 @@ async def test_jobs_service(client: httpx.AsyncClient, platform: FakePlatform) -
     same_shape(patched.json(), spec["task"])
     missing = await client.get("/api/v1/jobs/nope")
     assert (missing.status_code, missing.json()) == (spec["not_found"]["status"], spec["not_found"]["body"])
+    # remove(): an SDK job is kept and marked inactive, and the saved job is the answer.
+    removed = await client.delete(f"/api/v1/jobs/{job_id(platform, 'send-email')}")
+    same_shape(removed.json(), spec["task"])
+    assert (removed.status_code, removed.json()["status"]) == (200, "inactive")
+    gone = await client.delete("/api/v1/jobs/nope")
+    assert (gone.status_code, gone.json()) == (spec["not_found"]["status"], spec["not_found"]["body"])
 
 
 async def test_executions_service(client: httpx.AsyncClient, platform: FakePlatform) -> None:  # noqa: F811
