@@ -32,12 +32,14 @@ pytestmark = pytest.mark.skipif(not HAS_PROC, reason="finds leftover worker proc
 API_SECRET = "pbsecret-api-5b1f0c9e7d2a"
 CRON_SECRET = "pbsecret-cron-a83e11d2f4c6"
 SECRETS = {"PINGBACK_API_KEY": API_SECRET, "PINGBACK_CRON_SECRET": CRON_SECRET}
+# A full id no uuid4 can be: a short one like "0" would match a real execution by prefix.
+NO_SUCH_ID = "00000000-0000-0000-0000-000000000000"
 ROUTES = [
     ("POST", "/api/v1/trigger", {"task": "ok"}),
     ("POST", "/api/v1/register", {"functions": [{"name": "registered-here", "type": "task"}]}),
     ("GET", "/api/v1/functions", None),
     ("GET", "/api/v1/executions", None),
-    ("GET", "/api/v1/executions/0/tree", None),
+    ("GET", f"/api/v1/executions/{NO_SUCH_ID}/tree", None),
 ]
 
 
@@ -134,7 +136,7 @@ def test_beyond_loopback_every_route_requires_the_bearer_key(open_dev: DevServer
 def test_beyond_loopback_the_right_key_is_accepted_on_every_route(open_dev: DevServer) -> None:
     for method, path, body in ROUTES:
         response = open_dev.http.request(method, path, json=body)
-        expected = 404 if path.endswith("/0/tree") else 201 if method == "POST" else 200
+        expected = 404 if NO_SUCH_ID in path else 201 if method == "POST" else 200
         assert response.status_code == expected, (method, path, response.text)
     execution_id = open_dev.trigger("ok")
     assert open_dev.wait_root(execution_id, "ok")["status"] == "success"
