@@ -129,8 +129,12 @@ def show(
             f'no execution matches "{execution_id}": there is no history yet',
             hint="run `pingback run NAME` or `pingback dev` first",
         )
+    from pingback_cli.history.rows import settle_for_reading
+
     with Store(path, readonly=True) as store:
-        return store.tree(execution_id), None
+        tree = store.tree(execution_id)
+        settle_for_reading(store, tree.walk())
+        return tree, None
 
 
 # --- changes --------------------------------------------------------------------------------

@@ -101,7 +101,12 @@ def _list_runs(
 
             found: list[Any] = pending(store, limit, function=function)
         else:
+            from pingback_cli.history.rows import settle_for_reading
+
             found = store.recent_roots(limit, function=function, status=status)
+            settle_for_reading(store, (summary.execution for summary in found))
+            if status == "running":  # a dead owner's rows are not running
+                found = [summary for summary in found if summary.execution.status == "running"]
         return found, (store.count() if not found else len(found))
 
 

@@ -4,11 +4,13 @@ the ``RunRow`` record, and the correction of ``running`` rows whose process is g
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from pingback_cli.history.owner import is_alive
 from pingback_cli.history.store import Store
+from pingback_cli.models import Execution
 
 LIGHT = (
     "r.id, r.function, r.type, r.status, r.attempt, r.scheduled_at, r.started_at, r.completed_at,"
@@ -57,6 +59,38 @@ class Liveness:
         if owner not in self.known:
             self.known[owner] = is_alive(owner)
         return status if self.known[owner] else "interrupted"
+
+
+OWNER_GONE = {
+    "dev": "interrupted (dev not running): its pingback dev (pid {pid}) is gone; the next"
+    " `pingback dev` counts this attempt as failed and retries it if retries remain",
+    None: "interrupted: the pingback process running this (pid {pid}) is gone",
+}
+"""What a reader says of a ``running`` row whose owner died, by the row's queue: a dev's row is
+taken over by the next dev (``history.queue``); any other is marked so by the next start."""
+
+_CHUNK = 500
+
+
+def settle_for_reading(store: Store, executions: Iterable[Execution]) -> None:
+    """Show each ``running`` execution whose owner process is gone as ``interrupted``, with
+    :data:`OWNER_GONE`'s reason as its error when it has none. Changes the objects only: a
+    reader never writes (the next writer of that queue settles the rows themselves)."""
+    running = {e.id: e for e in executions if e.status == "running"}
+    ids = list(running)
+    alive = Liveness(store)
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        rows = store.read(
+            f"SELECT id, owner, queue FROM executions WHERE id IN ({', '.join('?' for _ in chunk)})", chunk
+        )
+        for execution_id, owner, queue in rows:
+            if alive.status("running", owner) == "running":
+                continue
+            execution = running[execution_id]
+            execution.status = "interrupted"
+            reason = OWNER_GONE.get(queue, OWNER_GONE[None])
+            execution.error = execution.error or reason.format(pid=str(owner).partition(":")[0])
 
 
 def read_row(values: tuple[Any, ...], alive: Liveness) -> RunRow:

@@ -103,3 +103,24 @@ def test_a_reader_upgrades_an_older_history_before_reading(tmp_path: Path) -> No
     conn.close()
     with Store(path, readonly=True) as reader:
         assert reader.get("old1").due_at is None
+
+
+def test_a_reader_shows_a_dead_owners_running_rows_interrupted_and_writes_nothing(tmp_path: Path) -> None:
+    from pingback_cli.history.owner import process_identity as identity
+    from pingback_cli.history.rows import settle_for_reading
+
+    path = history_path(tmp_path)
+    gone = dead_owner()
+    write_as(path, gone, DEV_QUEUE, make("d1", status="running"), make("d2", status="pending"))
+    write_as(path, gone, None, make("r1", status="running"))
+    import os
+
+    write_as(path, identity(os.getpid()), DEV_QUEUE, make("l1", status="running"))
+    with Store(path, readonly=True) as reader:
+        found = [reader.get(i) for i in ("d1", "d2", "r1", "l1")]
+        settle_for_reading(reader, found)
+        assert [e.status for e in found] == ["interrupted", "pending", "interrupted", "running"]
+        assert (found[0].error or "").startswith("interrupted (dev not running): its pingback dev (pid ")
+        assert "next `pingback dev`" in (found[0].error or "")
+        assert (found[2].error or "").startswith("interrupted: the pingback process running this (pid ")
+        assert reader.get("d1").status == "running"  # only the objects changed

@@ -134,6 +134,7 @@ def test_an_attempt_running_at_kill_9_is_a_failed_attempt_then_retried(project: 
             first.output,
         )
         first.stop(signal.SIGKILL)
+    _readers_say_the_owner_is_gone(project, retried, lost)
     (project / "fixed").touch()
     with dev(project) as second:
         second.wait_root(retried, "slow", timeout=30)
@@ -143,6 +144,23 @@ def test_an_attempt_running_at_kill_9_is_a_failed_attempt_then_retried(project: 
     assert [(a["status"], a["error"]) for a in attempts] == [("failed", STOPPED_DURING), ("success", None)]
     assert done[retried]["status"] == "success"
     assert (done[lost]["status"], done[lost]["error"]) == ("interrupted", STOPPED_DURING)
+
+
+def _readers_say_the_owner_is_gone(project: Path, *ids: str) -> None:
+    """``runs`` and ``show`` of a killed dev's in-flight rows say its owner is gone, and
+    write nothing: history still holds them ``running`` for the next dev to take over."""
+    listed = run_cli(project, "runs", "--json")
+    assert listed.returncode == 0, listed.brief()
+    by_id = {row["executionId"]: row for row in listed.json()}
+    for execution_id in ids:
+        assert by_id[execution_id]["status"] == "interrupted", by_id[execution_id]
+        assert by_id[execution_id]["error"].startswith("interrupted (dev not running)")
+        shown = run_cli(project, "show", execution_id[:8])
+        assert shown.returncode == 0, shown.brief()
+        assert "interrupted (dev not running)" in " ".join(shown.stdout.split()), shown.stdout
+        assert "running" not in run_cli(project, "runs").stdout.replace("not running", "")
+    assert {rows(project)[i]["status"] for i in ids} == {"running"}
+    assert run_cli(project, "runs", "--status", "running", "--json").json() == []
 
 
 def test_pingback_run_does_not_take_devs_queue(project: Path) -> None:
