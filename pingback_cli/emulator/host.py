@@ -125,6 +125,7 @@ class Emulator:
         """After the ``async with`` block: the roots its stop interrupted (not durable)."""
         self.kept = self.interrupted_at_stop = 0
         self._app_registered = False
+        self._hosted_hinted = False
         """Durable mode, after the stop: executions left queued for the next dev; ended interrupted."""
         self.listeners: list[Callable[[Event], None]] = []
         """Also told every engine event (the dashboard's live updates), after ``on_event``."""
@@ -379,11 +380,19 @@ class Emulator:
             return
         if event.kind == "finished":
             self._recorder.flush_soon()
+        elif event.kind in ("retrying", "failed") and not self._hosted_hinted:
+            self._hint_hosted_service(event.execution)
         if self.on_event is not None:
             self.on_event(event)
         for listener in self.listeners:
             with contextlib.suppress(Exception):
                 listener(event)
+
+    def _hint_hosted_service(self, execution: Execution) -> None:
+        registered = self._app_registered if self.options.endpoint is not None else None
+        if self._api is not None and notices.failed_on_hosted_service(execution, registered):
+            self._hosted_hinted = True  # said once per emulator
+            self._notice(notices.hosted_service(self._api.url))
 
     def _hint_unregistered(self) -> None:
         if not self._app_registered and self._api is not None:

@@ -1,5 +1,6 @@
-"""What `pingback dev` says about its durable queue and about an endpoint-mode app that has
-not registered: the words, apart from the emulator that decides when to say them."""
+"""What `pingback dev` says about its durable queue, about an endpoint-mode app that has not
+registered and about attempts that failed reaching the hosted service: the words (and the
+signs of that failure), apart from the emulator that decides when to say them."""
 
 from __future__ import annotations
 
@@ -34,4 +35,52 @@ def unregistered(api_url: str) -> str:
         f"with PINGBACK_PLATFORM_URL={api_url} and construct the SDK with "
         'Pingback(..., platform_url=os.environ.get("PINGBACK_PLATFORM_URL")), or its '
         "registrations and pb.trigger() calls go to the hosted service"
+    )
+
+
+SDK_DEFAULT_PLATFORM_URL = "https://api.pingback.lol"
+"""Where pingback-py sends its registration and ``pb.trigger()`` when ``Pingback(...)`` gets no
+``platform_url`` (runpingback/pingback-py ``pingback/client.py:18``, ``DEFAULT_PLATFORM_URL``)."""
+_SDK_SOURCE = "pingback/client.py"
+_UNREACHED = (
+    "urlopen error",  # pingback-py calls the platform with urllib (pingback/client.py, trigger)
+    "Name or service not known",
+    "Temporary failure in name resolution",
+    "nodename nor servname",
+    "getaddrinfo failed",
+    "Trigger failed (",  # pingback-py's words for an HTTP error from the platform's trigger
+)
+
+
+def reached_hosted_service(error: str | None, traceback: str | None, *, app_registered: bool | None) -> bool:
+    """Whether a failed attempt looks like the SDK calling the hosted service instead of this
+    emulator: its error or traceback names the SDK's default platform URL; or a connection
+    failure came from pingback-py's own code (the traceback shows it); or, in endpoint mode
+    (``app_registered`` not None) before the app registered here, the error is a connection
+    failure or a failed ``pb.trigger()``, which is what an SDK left on the default URL gives."""
+    text = f"{error or ''}\n{traceback or ''}"
+    host = SDK_DEFAULT_PLATFORM_URL.split("//", 1)[1]
+    if host in text:
+        return True
+    unreached = any(marker in text for marker in _UNREACHED)
+    if unreached and traceback is not None and _SDK_SOURCE in traceback:
+        return True
+    return unreached and app_registered is False
+
+
+def failed_on_hosted_service(execution: Execution, app_registered: bool | None) -> bool:
+    """:func:`reached_hosted_service` for the last attempt of a failed or retrying execution."""
+    attempt = execution.attempts[-1] if execution.attempts else None
+    if attempt is None:
+        return reached_hosted_service(execution.error, None, app_registered=app_registered)
+    return reached_hosted_service(attempt.error, attempt.traceback, app_registered=app_registered)
+
+
+def hosted_service(api_url: str) -> str:
+    """One hint, said once per `pingback dev` or `run`, after :func:`reached_hosted_service`."""
+    return (
+        "an attempt failed calling the hosted Pingback service: pingback-py sends pb.trigger() and "
+        f"its registration to {SDK_DEFAULT_PLATFORM_URL} unless told otherwise; construct the SDK "
+        'with Pingback(..., platform_url=os.environ.get("PINGBACK_PLATFORM_URL")) and set '
+        f"PINGBACK_PLATFORM_URL={api_url} (said once)"
     )

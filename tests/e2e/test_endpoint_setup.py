@@ -49,6 +49,11 @@ def serve(status: int, body: bytes, content_type: str) -> tuple[str, ThreadingHT
 
 def drive(project: Path, endpoint: str) -> str:
     """Two executions of a task with 3 retries against ``endpoint``; dev's stdout."""
+    return drive_dev(project, endpoint).stdout_path.read_text(encoding="utf-8")
+
+
+def drive_dev(project: Path, endpoint: str) -> DevServer:
+    """:func:`drive`, returning the stopped dev (its output files)."""
     server = DevServer(project, args=("--endpoint", endpoint, "--no-backoff")).start()
     try:
         ids = [server.trigger("flaky") for _ in range(2)]
@@ -57,7 +62,7 @@ def drive(project: Path, endpoint: str) -> str:
     finally:
         server.stop(signal.SIGINT)
         server.kill()
-    return server.stdout_path.read_text(encoding="utf-8")
+    return server
 
 
 @pytest.mark.parametrize("case", ["html-404", "wrong-secret", "nothing-listening"], ids=lambda case: case)
@@ -132,3 +137,65 @@ def test_a_command_that_finds_no_project_leaves_no_state_folder(tmp_path: Path) 
         assert result.returncode in (0, 3), result.brief()
         assert not (empty / ".pingback").exists(), args
         assert not (empty.parent / ".pingback").exists(), args
+
+
+HOSTED_APP = """
+import sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from pingback import Pingback
+
+pb = Pingback(api_key="pb_local_dev_api_key", cron_secret="pb_local_dev_cron_secret")  # no platform_url
+
+
+@pb.task("flaky", retries=3)
+def flaky(ctx):
+    pb.trigger("later")  # to the SDK's default platform URL: the hosted service
+
+
+class Handler(BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        answer = pb.handle(body, dict(self.headers))
+        import json
+
+        status = answer.pop("_status", 200)
+        data = json.dumps(answer).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args):
+        pass
+
+
+ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Handler).serve_forever()
+"""
+
+
+def test_an_attempt_failing_on_the_hosted_service_gets_one_hint(project: Path, tmp_path: Path) -> None:
+    """A real pingback-py app whose handler calls pb.trigger() with no platform_url: the SDK
+    goes to its default URL (here through a proxy that refuses, so nothing leaves the
+    machine); every attempt fails, and dev says once what to set."""
+    import os
+    import subprocess
+    import sys
+
+    (tmp_path / "hosted_app.py").write_text(HOSTED_APP, encoding="utf-8")
+    port = free_port()
+    env = {**os.environ, "https_proxy": f"http://127.0.0.1:{free_port()}", "no_proxy": ""}
+    app = subprocess.Popen([sys.executable, str(tmp_path / "hosted_app.py"), str(port)], env=env)
+    try:
+        endpoint = f"http://127.0.0.1:{port}/api/pingback"
+        server = drive_dev(project, endpoint)
+        stdout = server.stdout_path.read_text(encoding="utf-8")
+        everything = stdout + server.stderr_path.read_text(encoding="utf-8")
+    finally:
+        app.kill()
+        app.wait()
+    said = "an attempt failed calling the hosted Pingback service"
+    assert everything.count(said) == 1, everything
+    assert 'platform_url=os.environ.get("PINGBACK_PLATFORM_URL")' in everything
+    assert "urlopen error" in stdout  # the attempts' own error, as the app answered it
