@@ -14,8 +14,9 @@ from typing import Annotated, Any
 
 import typer
 
+from pingback_cli.cli import COMPLETE_VAR
+
 PROG_NAME = "pingback"
-COMPLETE_VAR = "_PINGBACK_COMPLETE"
 SHELLS = ("bash", "zsh", "fish")
 SCRIPT_FILES = {"bash": "pingback.bash", "zsh": "_pingback", "fish": "pingback.fish"}
 """Where each shell's script is committed under ``completions/``."""
