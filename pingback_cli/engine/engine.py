@@ -1,102 +1,35 @@
-"""The platform's semantics: queue, concurrency (``engine.slots``), timeouts, retries with
-backoff, plan caps (``engine.plan_caps``), fan-out after success, and execution trees;
-answers are read as the platform reads them (``pingback_cli.reading``).
-
-The engine owns no process and no wall clock: attempts go to an injected
-executor, time comes from an injected clock, records go to an injected store.
+"""The platform's semantics, put together: queue, concurrency (``slots``), timeouts and the
+executor (``inflight``), retries and backoff (``retries``), plan caps, fan-out (``fanout``),
+execution trees (``ledger``), the record of each attempt (``attempts``); answers are read as the
+platform reads them (``pingback_cli.reading``). The engine owns no process and no wall clock:
+attempts go to an injected executor, time comes from an injected clock, records go to an
+injected store (``ports``).
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
-from pingback_cli.engine.clock import AttemptTimeout, Clock, TimerHandle, expire
-from pingback_cli.engine.outcomes import keep_logs, over_declared, timed_out
+from pingback_cli.engine import attempts
+from pingback_cli.engine.clock import Clock
+from pingback_cli.engine.fanout import Limits, children
+from pingback_cli.engine.inflight import InFlight
+from pingback_cli.engine.ledger import Ledger
+from pingback_cli.engine.outcomes import over_declared
 from pingback_cli.engine.plan_caps import PlanCaps
+from pingback_cli.engine.ports import Event, Executor, Recorder, UnknownFunction
+from pingback_cli.engine.retries import Retries
 from pingback_cli.engine.slots import ConcurrencyMode, Slots
-from pingback_cli.errors import NotFound
+from pingback_cli.engine.waits import Waits
 from pingback_cli.models import Attempt, Execution, FunctionSpec, LogEntry, new_id
 from pingback_cli.project.plans import Plan
-from pingback_cli.protocol import AttemptOutcome, AttemptRequest
+from pingback_cli.protocol import AttemptOutcome
 from pingback_cli.reading import read_attempt
 
 logger = logging.getLogger(__name__)
-
-MAX_BACKOFF_SECONDS = 60
-CANCELLED = "cancelled"
-
-
-def backoff_seconds(failed_attempt: int) -> int:
-    """The platform's wait before the next attempt after attempt ``failed_attempt`` failed."""
-    return min(2**failed_attempt, MAX_BACKOFF_SECONDS)
-
-
-class Executor(Protocol):
-    def start_attempt(self, request: AttemptRequest) -> asyncio.Future[AttemptOutcome]: ...
-
-
-class Recorder(Protocol):
-    def save(self, execution: Execution) -> None: ...
-
-
-class UnknownFunction(NotFound):
-    """No function of this name is defined (the API answers 404)."""
-
-    def __init__(self, name: str) -> None:
-        super().__init__(f'function "{name}" not found')
-        self.name = name
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Guards against runaway fan-out (a task that dispatches itself forever)."""
-
-    max_depth: int = 25
-    max_executions_per_root: int = 50_000
-
-    @classmethod
-    def from_settings(cls, settings: dict[str, Any]) -> Limits:
-        """``max-depth`` and ``max-executions-per-root`` from ``[tool.pingback]``."""
-        values: dict[str, int] = {}
-        for key, attribute in (
-            ("max-depth", "max_depth"),
-            ("max-executions-per-root", "max_executions_per_root"),
-        ):
-            if key not in settings:
-                continue
-            value = settings[key]
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                from pingback_cli.errors import ProjectError
-
-                raise ProjectError(
-                    f"[tool.pingback] {key} must be a whole number of at least 1, got {value!r}"
-                )
-            values[attribute] = value
-        return cls(**values)
-
-
-@dataclass
-class Event:
-    kind: str
-    """scheduled (a delayed root, due at ``execution.due_at``), started, log, retrying (due
-    at ``execution.due_at``; detail: the error), succeeded, failed, interrupted, resumed
-    (taken over from the durable queue), finished (a whole tree)."""
-    execution: Execution
-    at: float
-    detail: str | None = None
-    log: LogEntry | None = None
-
-
-@dataclass
-class _Tree:
-    root: Execution
-    unfinished: int = 0
-    size: int = 0
 
 
 class Engine:
@@ -116,7 +49,6 @@ class Engine:
         self.executor = executor
         self.clock = clock
         self.store = store
-        self.backoff = backoff
         self.limits = limits or Limits()
         self.on_event = on_event
         self.job_status: Callable[[str], str | None] | None = None
@@ -124,18 +56,11 @@ class Engine:
         self.functions: dict[str, FunctionSpec] = {}
         self.slots = Slots(concurrency)
         self.plan_caps = PlanCaps(plan)
+        self.retries = Retries(self.plan_caps, backoff=backoff)
         self.set_functions(functions)
-        self._unfinished_by_function: dict[str, int] = {}
-        self._trees: dict[str, _Tree] = {}
-        self._unfinished: dict[str, Execution] = {}
-        self._attempts: dict[tuple[str, int], Attempt] = {}
-        self._timers: dict[str, TimerHandle] = {}
-        self._inflight: dict[str, asyncio.Future[AttemptOutcome]] = {}
-        self._waiters: dict[str, list[asyncio.Future[Execution]]] = {}
-        self._manual: set[str] = set()
-        """Executions re-run by hand (``rerun``): no automatic retry after that attempt."""
-        self._idle = asyncio.Event()
-        self._idle.set()
+        self.ledger = Ledger()
+        self.waits = Waits(clock, self._enqueue)
+        self.inflight = InFlight(executor, clock)
 
     # --- public -------------------------------------------------------------------
 
@@ -174,81 +99,49 @@ class Engine:
             replay_of=replay_of,
         )
         execution.due_at = execution.scheduled_at if delay > 0 else now
-        self._trees[execution.id] = _Tree(execution)
+        self.ledger.open(execution)
         self._admit(execution)
         if announce is not None:
             announce(execution)
         if delay > 0:
             self._emit("scheduled", execution)
-            self._later(execution, delay)
+            self.waits.after(execution, delay)
         else:
             self._enqueue(execution)
         return execution
 
     def unfinished_count(self, function: str) -> int:
-        return self._unfinished_by_function.get(function, 0)
+        return self.ledger.unfinished_count(function)
 
     @property
     def busy(self) -> bool:
-        return bool(self._unfinished)
+        return bool(self.ledger.unfinished)
 
     def waiting(self) -> tuple[int, int, float | None] | None:
         """While no attempt runs: (delayed, retrying, soonest ``due_at``) over executions
         waiting out a delay or a backoff; None when an attempt runs or nothing waits."""
-        if self._inflight or not self._timers:
-            return None
-        delayed = retrying = 0
-        soonest: float | None = None
-        for execution_id in self._timers:
-            execution = self._unfinished.get(execution_id)
-            if execution is None:
-                continue
-            if execution.attempts:
-                retrying += 1
-            else:
-                delayed += 1
-            if execution.due_at is not None and (soonest is None or execution.due_at < soonest):
-                soonest = execution.due_at
-        return (delayed, retrying, soonest) if delayed or retrying else None
+        return None if self.inflight else self.waits.summary(self.ledger.unfinished)
 
     async def wait(self, root_id: str) -> Execution:
-        """Until the whole tree under ``root_id`` has finished."""
-        tree = self._trees.get(root_id)
-        if tree is None:
-            raise KeyError(root_id)
-        future: asyncio.Future[Execution] = asyncio.get_running_loop().create_future()
-        self._waiters.setdefault(root_id, []).append(future)
-        return await future
+        """Until the whole tree under ``root_id`` has finished; KeyError for no such open tree."""
+        return await self.ledger.wait(root_id)
 
     async def drain(self) -> None:
         """Until nothing is queued, delayed or running."""
-        await self._idle.wait()
+        await self.ledger.drain()
 
     def interrupt(self, reason: str) -> list[Execution]:
         """Stop everything: unfinished executions end as ``interrupted``. Returns the roots."""
-        for handle in self._timers.values():
-            handle.cancel()
-        self._timers.clear()
+        self.waits.cancel_all()
         now = self.clock.now()
-        roots = [tree.root for tree in self._trees.values()]
-        inflight, self._inflight = list(self._inflight.values()), {}
-        for execution in list(self._unfinished.values()):
-            for attempt in execution.attempts:
-                if attempt.status == "running":
-                    attempt.status = "interrupted"
-                    attempt.completed_at = now
-                    attempt.duration_ms = round((now - attempt.started_at) * 1000)
-                    attempt.error = reason
-                    execution.logs = attempt.logs
-                    execution.duration_ms = attempt.duration_ms
-            execution.status = "interrupted"
-            execution.error = reason
-            execution.completed_at = now
+        roots = [tree.root for tree in self.ledger.trees.values()]
+        for execution in list(self.ledger.unfinished.values()):
+            attempts.close_running(execution, "interrupted", reason, now)
+            attempts.end(execution, "interrupted", reason, now)
             self._emit("interrupted", execution, reason)
             self._finish(execution)
         self.slots.clear()
-        for future in inflight:
-            future.cancel()
+        self.inflight.cancel_all()
         return roots
 
     def suspend(self, reason: str) -> tuple[int, int]:
@@ -256,14 +149,11 @@ class Engine:
         stays ``pending`` with its ``due_at``, and an attempt still running ends ``failed`` with
         ``reason``, its execution waiting out the backoff when retries remain, else
         ``interrupted``. Returns (executions kept pending, executions interrupted)."""
-        for handle in self._timers.values():
-            handle.cancel()
-        self._timers.clear()
+        self.waits.cancel_all()
         self.slots.clear()
-        inflight, self._inflight = list(self._inflight.values()), {}
         now = self.clock.now()
         kept = ended = 0
-        for execution in self._unfinished.values():
+        for execution in self.ledger.unfinished.values():
             if execution.status == "running":
                 self._stop_attempt(execution, now, reason)
             if execution.finished:
@@ -272,12 +162,8 @@ class Engine:
             else:
                 kept += 1
             self._save(execution)
-        self._unfinished.clear()
-        self._unfinished_by_function.clear()
-        self._trees.clear()
-        self._idle.set()
-        for future in inflight:
-            future.cancel()
+        self.ledger.clear()
+        self.inflight.cancel_all()
         return kept, ended
 
     def resume(self, roots: Iterable[Execution], *, reason: str) -> list[Execution]:
@@ -291,7 +177,7 @@ class Engine:
         taken: list[Execution] = []
         for root in roots:
             nodes = root.walk()
-            tree = self._trees[root.id] = _Tree(root, size=sum(1 for node in nodes if node.finished))
+            tree = self.ledger.open(root, size=sum(1 for node in nodes if node.finished))
             for execution in nodes:
                 if execution.finished:
                     continue
@@ -305,62 +191,35 @@ class Engine:
                 else:
                     self._admit(execution)
             if tree.unfinished == 0:
-                del self._trees[root.id]
+                del self.ledger.trees[root.id]
                 self._emit("finished", root)
         for execution in taken:
             if not execution.finished:
                 self._emit("resumed", execution)
-                self._later(execution, max(0.0, (execution.due_at or now) - now))
+                self.waits.after(execution, max(0.0, (execution.due_at or now) - now))
         return taken
 
     def _stop_attempt(self, execution: Execution, now: float, reason: str) -> None:
         """The running attempt failed because pingback stopped: retry later or interrupt."""
-        for attempt in execution.attempts:
-            if attempt.status == "running":
-                attempt.status = "failed"
-                attempt.error = reason
-                attempt.completed_at = now
-                attempt.duration_ms = max(0, round((now - attempt.started_at) * 1000))
-                execution.logs = attempt.logs
-                execution.duration_ms = attempt.duration_ms
-        self._attempts.pop((execution.id, execution.attempt), None)
-        spec = self.functions.get(execution.function)
-        execution.error = reason
-        if spec is not None and execution.attempt <= spec.retries:
-            execution.status = "pending"
-            execution.due_at = now + (backoff_seconds(execution.attempt) if self.backoff else 0)
-        else:
-            execution.status = "interrupted"
-            execution.completed_at = now
+        self.inflight.forget(execution.id, execution.attempt)
+        retry_in = self.retries.after_stop(execution, self.functions.get(execution.function))
+        attempts.stopped(execution, reason, now, retry_in)
 
-    def cancel(self, execution_id: str, reason: str = CANCELLED) -> Execution | None:
+    def cancel(self, execution_id: str, reason: str = "cancelled") -> Execution | None:
         """End an unfinished execution as ``cancelled`` (local only: the platform has no cancel).
 
         Waiting (pending, delayed, queued behind a limit) it never starts; running, its attempt
         is abandoned as a timeout abandons it, with no retry and no fan-out. None when no
         unfinished execution has that id here."""
-        execution = self._unfinished.get(execution_id)
+        execution = self.ledger.unfinished.get(execution_id)
         if execution is None:
             return None
         now = self.clock.now()
-        timer = self._timers.pop(execution_id, None)
-        if timer is not None:
-            timer.cancel()
-        for attempt in execution.attempts:
-            if attempt.status == "running":
-                attempt.status = "cancelled"
-                attempt.error = reason
-                attempt.completed_at = now
-                attempt.duration_ms = round((now - attempt.started_at) * 1000)
-                execution.logs = attempt.logs
-                execution.duration_ms = attempt.duration_ms
-                self._attempts.pop((execution.id, attempt.number), None)
-        execution.status = "cancelled"
-        execution.error = reason
-        execution.completed_at = now
-        future = self._inflight.get(execution_id)
-        if future is not None:
-            expire(future)  # the executor abandons the handler as on a timeout; the slot frees then
+        self.waits.cancel(execution_id)
+        for attempt in attempts.close_running(execution, "cancelled", reason, now):
+            self.inflight.forget(execution.id, attempt.number)
+        attempts.end(execution, "cancelled", reason, now)
+        self.inflight.abandon(execution_id)  # the slot frees when the executor lets go
         self._emit("cancelled", execution, reason)
         self._finish(execution)
         return execution
@@ -370,26 +229,18 @@ class Engine:
         attempt appended to its attempts, ``scheduledAt`` now, and no automatic retry after it
         (runpingback/pingback apps/platform/src/modules/executions/executions.service.ts:183-218,
         executions.controller.ts:139-169). Its children of earlier attempts are kept in history."""
-        now = self.clock.now()
-        execution.status = "pending"
-        execution.scheduled_at = execution.due_at = now
-        execution.completed_at = None
-        execution.children = []
-        self._manual.add(execution.id)
-        if execution.root_id not in self._trees:
-            self._trees[execution.root_id] = _Tree(execution)
+        attempts.again(execution, self.clock.now())
+        self.retries.by_hand(execution.id)
+        if execution.root_id not in self.ledger.trees:
+            self.ledger.open(execution)
         self._admit(execution)
         self._enqueue(execution)
         return execution
 
-    def _may_retry(self, execution: Execution, spec: FunctionSpec) -> bool:
-        retries = self.plan_caps.retries(spec)  # the plan's cap when one is set (limits.CapRetries)
-        return execution.attempt <= retries and execution.id not in self._manual
-
     def on_worker_log(self, execution_id: str, attempt: int, entry: dict[str, Any]) -> None:
         """Executor callback: a log line the handler wrote while still running."""
-        current = self._attempts.get((execution_id, attempt))
-        execution = self._unfinished.get(execution_id)
+        current = self.inflight.running(execution_id, attempt)
+        execution = self.ledger.unfinished.get(execution_id)
         if current is None or execution is None:
             return
         log = LogEntry.from_json(entry)
@@ -399,23 +250,8 @@ class Engine:
     # --- queue --------------------------------------------------------------------
 
     def _admit(self, execution: Execution) -> None:
-        tree = self._trees[execution.root_id]
-        tree.size += 1
-        if not execution.finished:
-            tree.unfinished += 1
-            self._unfinished[execution.id] = execution
-            counts = self._unfinished_by_function
-            counts[execution.function] = counts.get(execution.function, 0) + 1
-            self._idle.clear()
+        self.ledger.admit(execution)
         self._save(execution)
-
-    def _later(self, execution: Execution, delay: float) -> None:
-        self._timers[execution.id] = self.clock.call_later(delay, self._release, execution)
-
-    def _release(self, execution: Execution) -> None:
-        self._timers.pop(execution.id, None)
-        if not execution.finished:
-            self._enqueue(execution)
 
     def _enqueue(self, execution: Execution) -> None:
         self.slots.push(execution)
@@ -432,8 +268,6 @@ class Engine:
                 self._emit("notice", execution, over_declared(spec, self.slots.running(spec.name)))
 
     # --- one attempt --------------------------------------------------------------
-    # Attempts are futures with callbacks, not tasks: at thousands per second the
-    # cost of a task and a coroutine per attempt shows.
 
     def _start_attempt(self, execution: Execution, spec: FunctionSpec | None) -> None:
         if spec is None:
@@ -443,45 +277,16 @@ class Engine:
             self._release_slot(execution.function)
             return
         attempt = self._begin_attempt(execution)
-        request = AttemptRequest(
-            execution_id=execution.id,
-            function=execution.function,
-            attempt=attempt.number,
-            scheduled_at=execution.scheduled_at,
-            payload=execution.payload,
-            has_payload=execution.has_payload,
-            child=execution.trigger == "fanout",
+        self.inflight.start(
+            execution, attempt, spec, lambda outcome: self._attempt_done(outcome, execution, attempt, spec)
         )
-        try:
-            future = self.executor.start_attempt(request)
-        except Exception as exc:  # a bug of ours must not lose the record
-            logger.exception("executor error")
-            future = asyncio.get_running_loop().create_future()
-            future.set_result(AttemptOutcome(None, error=f"internal error in pingback: {exc!r}"))
-        timer = self.clock.call_later(max(0.0, spec.timeout_seconds), expire, future)
-        self._inflight[execution.id] = future
-        future.add_done_callback(lambda done: self._attempt_done(done, execution, attempt, spec, timer))
 
     def _attempt_done(
-        self,
-        future: asyncio.Future[AttemptOutcome],
-        execution: Execution,
-        attempt: Attempt,
-        spec: FunctionSpec,
-        timer: TimerHandle,
+        self, outcome: AttemptOutcome | None, execution: Execution, attempt: Attempt, spec: FunctionSpec
     ) -> None:
-        timer.cancel()
-        self._inflight.pop(execution.id, None)
         try:
-            if execution.finished or future.cancelled():
+            if execution.finished or outcome is None:
                 return  # interrupted meanwhile
-            error = future.exception()
-            if isinstance(error, AttemptTimeout):
-                outcome = AttemptOutcome(None, error=timed_out(spec))
-            elif error is not None:
-                outcome = AttemptOutcome(None, error=f"internal error in pingback: {error!r}")
-            else:
-                outcome = future.result()
             self._end_attempt(execution, attempt, outcome, spec)
         except Exception as exc:  # a bug of ours must not lose the record
             logger.exception("engine error")
@@ -494,14 +299,8 @@ class Engine:
         self._pump()
 
     def _begin_attempt(self, execution: Execution) -> Attempt:
-        now = self.clock.now()
-        execution.attempt += 1
-        attempt = Attempt(number=execution.attempt, status="running", started_at=now)
-        execution.attempts.append(attempt)
-        execution.status = "running"
-        if execution.started_at is None:
-            execution.started_at = now
-        self._attempts[(execution.id, attempt.number)] = attempt
+        attempt = attempts.begin(execution, self.clock.now())
+        self.inflight.track(execution.id, attempt)
         self._save(execution)
         self._emit("started", execution)
         return attempt
@@ -510,55 +309,37 @@ class Engine:
         self, execution: Execution, attempt: Attempt, outcome: AttemptOutcome, spec: FunctionSpec
     ) -> None:
         now = self.clock.now()
-        self._attempts.pop((execution.id, attempt.number), None)
+        self.inflight.forget(execution.id, attempt.number)
         reading = read_attempt(outcome, child=execution.trigger == "fanout")
-        keep_logs(attempt, reading, outcome)
-        attempt.completed_at = now
-        attempt.duration_ms = round((now - attempt.started_at) * 1000)
-        attempt.http_status = outcome.http_status
-        execution.logs = attempt.logs
-        execution.http_status = outcome.http_status
-        execution.duration_ms = attempt.duration_ms
+        attempts.answered(execution, attempt, outcome, reading, now)
         if reading.succeeded:
-            attempt.status = "success"
-            execution.status = "success"
-            execution.result = (outcome.response or {}).get("result")
-            execution.error = None
-            execution.completed_at = now
+            attempts.succeeded(execution, attempt, outcome, now)
             self._emit("succeeded", execution)
             self._fan_out(execution, reading.tasks)
             self._finish(execution)
             return
         error = reading.error or outcome.error_message()
-        attempt.status = "failed"
-        attempt.error = error
-        attempt.traceback = outcome.traceback
-        execution.error = error
-        if self._may_retry(execution, spec):
-            self.plan_caps.retrying(execution.attempt)
-            wait = backoff_seconds(execution.attempt) if self.backoff else 0
-            execution.status = "pending"
-            execution.due_at = now + wait
+        attempts.failed(execution, attempt, error, outcome)
+        wait = self.retries.after_failure(execution, spec)
+        if wait is not None:
+            attempts.due(execution, now + wait)
             self._save(execution)
             self._emit("retrying", execution, error)
             if wait:
-                self._later(execution, wait)
+                self.waits.after(execution, wait)
             else:
-                self.clock.call_later(0, self._release, execution)
+                self.waits.soon(execution)
             return
         if execution.attempt <= spec.retries and (cut := self.plan_caps.retries_cut(spec)):
             attempt.notices.append(cut)
-        execution.status = "failed"
-        execution.completed_at = now
+        attempts.end(execution, "failed", error, now)
         self._emit("failed", execution, error)
         self._finish(execution)
 
     def _fail_without_attempt(self, execution: Execution, error: str) -> None:
         if execution.finished:
             return
-        execution.status = "failed"
-        execution.error = error
-        execution.completed_at = self.clock.now()
+        attempts.end(execution, "failed", error, self.clock.now())
         self._emit("failed", execution, error)
         self._finish(execution)
 
@@ -567,46 +348,15 @@ class Engine:
     def _fan_out(self, parent: Execution, tasks: Any) -> None:
         if not tasks:
             return
-        if not isinstance(tasks, list):
-            tasks = [tasks]
-        tasks, dropped_by_plan = self.plan_caps.fan_out(tasks)
+        tasks, dropped_by_plan = self.plan_caps.fan_out(tasks if isinstance(tasks, list) else [tasks])
         if dropped_by_plan:
             parent.attempts[-1].notices.append(dropped_by_plan)
             self._save(parent)
-        tree = self._trees[parent.root_id]
         now = self.clock.now()
-        limit = self.limits.max_executions_per_root
-        for index, request in enumerate(tasks):
-            name = request.get("name") if isinstance(request, dict) else None
-            payload = request.get("payload") if isinstance(request, dict) else None
-            child = Execution(
-                id=new_id(),
-                function=str(name),
-                type=None,
-                scheduled_at=now,
-                payload=payload,
-                has_payload=payload is not None,
-                parent_id=parent.id,
-                root_id=parent.root_id,
-                depth=parent.depth + 1,
-                trigger="fanout",
-                due_at=now,
-            )
-            parent.children.append(child)
-            if tree.size >= limit:
-                # One record says what was dropped; a runaway must not write 10,000 refusals.
-                dropped = len(tasks) - index
-                # Counts past the limit are these refusal records, never more runs: the message
-                # states the limit that held, not a total that reads as if it did not.
-                self._refuse(
-                    child,
-                    now,
-                    f"fan-out limit reached: this run has used all {limit} executions that "
-                    f"max-executions-per-root allows; {dropped} task request"
-                    f"{'s' if dropped != 1 else ''} from this execution were dropped",
-                )
-                return
-            problem = self._refusal(name, child)
+        tree = self.ledger.trees[parent.root_id]
+        for child, problem in children(
+            parent, tasks, tree, self.functions, self.job_status, self.limits, now
+        ):
             if problem is not None:
                 self._refuse(child, now, problem)
                 continue
@@ -615,54 +365,18 @@ class Engine:
             self._enqueue(child)
 
     def _refuse(self, child: Execution, now: float, problem: str) -> None:
-        child.status = "failed"
-        child.error = problem
-        child.started_at = child.completed_at = now
+        attempts.refused(child, problem, now)
         self._admit(child)
         self._emit("failed", child, problem)
-
-    def _refusal(self, name: Any, child: Execution) -> str | None:
-        if not isinstance(name, str) or not name:
-            return f"ctx.task() was given {name!r} as the task name; it must be a non-empty string"
-        if name not in self.functions:
-            known = ", ".join(sorted(self.functions)) or "none"
-            return f'task "{name}" is not registered: no cron or task has that name (known: {known})'
-        status = self.job_status(name) if self.job_status is not None else None
-        if status in ("paused", "inactive"):
-            return (
-                f'task "{name}" is {status}: the platform skips a fan-out to it with only a log line '
-                "(runpingback/worker internal/processor/fanout.go:17-21 finds only active jobs); "
-                "`pingback resume` makes it active"
-            )
-        if child.depth > self.limits.max_depth:
-            return (
-                f"fan-out depth limit reached: this child would be {child.depth} levels deep "
-                f"(max-depth = {self.limits.max_depth}); does a task dispatch itself?"
-            )
-        return None
 
     # --- bookkeeping --------------------------------------------------------------
 
     def _finish(self, execution: Execution) -> None:
-        self._manual.discard(execution.id)
-        if self._unfinished.pop(execution.id, None) is None:
-            self._save(execution)
-            return
-        counts = self._unfinished_by_function
-        counts[execution.function] = counts.get(execution.function, 1) - 1
+        self.retries.forget(execution.id)
+        done = self.ledger.finish(execution)
         self._save(execution)
-        tree = self._trees.get(execution.root_id)
-        if tree is None:
-            return
-        tree.unfinished -= 1
-        if tree.unfinished == 0:
-            del self._trees[execution.root_id]
-            self._emit("finished", tree.root)
-            for waiter in self._waiters.pop(tree.root.id, []):
-                if not waiter.done():
-                    waiter.set_result(tree.root)
-        if not self._unfinished:
-            self._idle.set()
+        if done is not None:
+            self._emit("finished", done)
 
     def _save(self, execution: Execution) -> None:
         if self.store is not None:
@@ -680,7 +394,3 @@ class Engine:
             return
         with contextlib.suppress(Exception):
             self.on_event(Event(kind, execution, self.clock.now(), detail, log))
-
-
-def _seconds(value: float) -> str:
-    return f"{value:g}s"

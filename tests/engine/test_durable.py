@@ -84,7 +84,7 @@ async def test_resume_retries_an_attempt_that_was_running_when_the_process_died(
 
     second, executor, clock, events = make(lambda r: ok(), spec("t", retries=1), spec("once"))
     second.resume(saved, reason=REASON)
-    back = second._unfinished[retried.id]
+    back = second.ledger.unfinished[retried.id]
     assert back.status == "pending" and back.attempts[0].status == "failed"
     assert back.attempts[0].error == REASON
     interrupted = [e for e in events if e.kind == "interrupted"]

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from pingback_cli.engine.clock import FakeClock, settle
-from pingback_cli.engine.engine import Engine, Event, Limits, UnknownFunction, backoff_seconds
+from pingback_cli.engine.engine import Engine, Event, Limits, UnknownFunction
+from pingback_cli.engine.retries import backoff_seconds
 from pingback_cli.models import Execution, FunctionSpec
 from pingback_cli.protocol import AttemptOutcome, AttemptRequest
 

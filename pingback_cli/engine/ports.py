@@ -1,0 +1,41 @@
+"""What the engine is given and what it gives: the executor it starts attempts on, the store it
+records executions to, the events it reports to whoever watches (the terminal, the API), and the
+error it raises for a function it does not know."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Protocol
+
+from pingback_cli.errors import NotFound
+from pingback_cli.models import Execution, LogEntry
+from pingback_cli.protocol import AttemptOutcome, AttemptRequest
+
+
+class Executor(Protocol):
+    def start_attempt(self, request: AttemptRequest) -> asyncio.Future[AttemptOutcome]: ...
+
+
+class Recorder(Protocol):
+    def save(self, execution: Execution) -> None: ...
+
+
+@dataclass
+class Event:
+    kind: str
+    """scheduled (a delayed root, due at ``execution.due_at``), started, log, retrying (due
+    at ``execution.due_at``; detail: the error), succeeded, failed, interrupted, resumed
+    (taken over from the durable queue), finished (a whole tree)."""
+    execution: Execution
+    at: float
+    detail: str | None = None
+    log: LogEntry | None = None
+
+
+class UnknownFunction(NotFound):
+    """No function of this name is defined (the API answers 404)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f'function "{name}" not found')
+        self.name = name
