@@ -15,7 +15,9 @@ from typing import Any
 from rich.console import RenderableType
 from rich.text import Text
 
-from pingback_cli.render import event_line, execution_tree, log_line, short_id, tree_summary
+from pingback_cli.render.cells import short_id
+from pingback_cli.render.events import event_line, log_line
+from pingback_cli.render.trees import execution_tree, tree_summary
 from pingback_cli.terminal import glyph, printable
 
 LINES_PER_TREE = 300

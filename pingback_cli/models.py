@@ -245,8 +245,12 @@ class Execution:
         return data
 
     def walk(self) -> list[Execution]:
-        """This execution and all its descendants, depth first."""
-        found = [self]
-        for child in self.children:
-            found.extend(child.walk())
+        """This execution and all its descendants, depth first (without recursion, so a deep
+        chain of fan-out cannot overflow the stack)."""
+        found: list[Execution] = []
+        stack = [self]
+        while stack:
+            execution = stack.pop()
+            found.append(execution)
+            stack.extend(reversed(execution.children))
         return found

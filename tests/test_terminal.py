@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from pingback_cli.models import Execution
-from pingback_cli.render import execution_tree, tree_summary
+from pingback_cli.render.trees import execution_tree, tree_summary
 from pingback_cli.terminal import Terminal, make_console, protect, use_ascii_glyphs
 
 

@@ -78,7 +78,7 @@ class LiveView:
         from rich.text import Text
 
         from pingback_cli import times
-        from pingback_cli.render import function_table
+        from pingback_cli.render.functions import function_table
         from pingback_cli.terminal import printable
 
         crons = sum(1 for f in info.functions if f.type == "cron")

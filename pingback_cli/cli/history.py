@@ -60,8 +60,8 @@ def runs(
     with boundary():
         import time
 
-        from pingback_cli.render import runs_table
-        from pingback_cli.render_pending import pending_table
+        from pingback_cli.render.pending import pending_table
+        from pingback_cli.render.runs import runs_table
 
         if status is not None and status not in STATUSES:
             from pingback_cli.errors import UsageError
@@ -150,7 +150,7 @@ def show(
     """
     with boundary():
         from pingback_cli import controls
-        from pingback_cli.render import execution_tree, tree_summary
+        from pingback_cli.render.trees import execution_tree, tree_summary
 
         tree, target = controls.show(app, platform_url, api_key, execution_id)
         out = terminal()
@@ -160,7 +160,7 @@ def show(
             looking_at(out, target)
             import time
 
-            from pingback_cli.render_pending import timeline
+            from pingback_cli.render.pending import timeline
 
             out.print(execution_tree(tree))
             out.print(timeline(tree, time.time()))

@@ -38,7 +38,7 @@ def ls(
         from pingback_cli import controls
         from pingback_cli.engine.slots import concurrency_mode
         from pingback_cli.project.config import configure
-        from pingback_cli.render import function_json, function_table
+        from pingback_cli.render.functions import function_json, function_table
 
         out = terminal()
         found = controls.functions(app, platform_url, api_key, on_warning=out.warn)
@@ -56,6 +56,6 @@ def ls(
             if mode == "platform" and found.specs:
                 from rich.text import Text
 
-                from pingback_cli.render import CONCURRENCY_NOTE
+                from pingback_cli.render.functions import CONCURRENCY_NOTE
 
                 out.print(Text(CONCURRENCY_NOTE, style="dim"))

@@ -88,7 +88,7 @@ def show_result(out: Any, result: Any, *, json_output: bool) -> None:
             data["triggered"] = [tree.to_json() for tree in result.triggered]
         out.json(data)
     else:
-        from pingback_cli.render import execution_tree, tree_summary
+        from pingback_cli.render.trees import execution_tree, tree_summary
 
         for tree in (result.root, *result.triggered):
             out.print(execution_tree(tree))
@@ -137,7 +137,7 @@ class WaitingLine:
     def _line(state: tuple[int, int, float | None]) -> Any:
         import time
 
-        from pingback_cli.render_pending import waiting_line
+        from pingback_cli.render.pending import waiting_line
 
         return waiting_line(*state, time.time())
 

@@ -55,6 +55,6 @@ def trigger(
         if json_output:
             out.json(answer)
         else:
-            from pingback_cli.render_pending import trigger_line
+            from pingback_cli.render.pending import trigger_line
 
             out.print(trigger_line(answer, time.time()))

@@ -68,7 +68,7 @@ class EmulatorApi:
         return outcome
 
     def function_json(self, spec: FunctionSpec) -> dict[str, Any]:
-        from pingback_cli.render import function_json
+        from pingback_cli.render.functions import function_json
 
         return function_json(spec, self.emulator.clock.now())
 

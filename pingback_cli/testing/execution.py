@@ -106,7 +106,7 @@ def render_text(record: Record) -> str:
     """``record``'s tree and summary as plain text (no colour), for assertion messages."""
     import io
 
-    from pingback_cli.render import execution_tree, tree_summary
+    from pingback_cli.render.trees import execution_tree, tree_summary
     from pingback_cli.terminal import make_console
 
     buffer = io.StringIO()

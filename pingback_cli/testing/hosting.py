@@ -162,7 +162,7 @@ class ApiPlatform:
         raise Unavailable("the virtual platform has no retry")
 
     def function_json(self, spec: FunctionSpec) -> dict[str, Any]:
-        from pingback_cli.render import function_json
+        from pingback_cli.render.functions import function_json
 
         return function_json(spec, self.platform.clock.now())
 

@@ -1,6 +1,6 @@
 """Renderables for ``pingback simulate``: the occurrence list, one line per run tree, summaries.
 
-Like ``render.py``: each function returns a Rich object and never prints; user text goes
+Like ``render``: each function returns a Rich object and never prints; user text goes
 into ``Text`` spans only, never parsed as markup.
 """
 
@@ -13,7 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from pingback_cli.models import Execution as Record
-from pingback_cli.render import STATUS_STYLES, short_id, status_icon
+from pingback_cli.render.cells import STATUS_STYLES, short_id, status_icon
 from pingback_cli.terminal import glyph, printable
 from pingback_cli.testing.simulate import Forecast, Simulation
 

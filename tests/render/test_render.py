@@ -12,15 +12,10 @@ from rich.console import Console, RenderableType
 from rich.text import Text
 
 from pingback_cli.models import Attempt, Execution, FunctionSpec, FunctionType, LogEntry
-from pingback_cli.render import (
-    event_line,
-    execution_tree,
-    function_json,
-    function_table,
-    log_line,
-    runs_table,
-    tree_summary,
-)
+from pingback_cli.render.events import event_line, log_line
+from pingback_cli.render.functions import function_json, function_table
+from pingback_cli.render.runs import runs_table
+from pingback_cli.render.trees import execution_tree, tree_summary
 from pingback_cli.terminal import PIPE_WIDTH, Terminal, make_console, printable
 
 NOW = datetime(2026, 11, 28, 10, 8, tzinfo=timezone.utc).timestamp()

@@ -6,12 +6,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from rich.table import Table
 from rich.text import Text
 
 from pingback_cli import times
 from pingback_cli.layout import FitTable
 from pingback_cli.models import Execution, from_iso
+from pingback_cli.render.cells import plain_table, short_id
 from pingback_cli.terminal import glyph, printable
 
 
@@ -31,7 +31,7 @@ def trigger_line(answer: dict[str, Any], now: float) -> Text:
 
 def pending_table(executions: Sequence[Execution], now: float) -> FitTable:
     """Executions waiting to start, soonest due first: id, function, why, when due."""
-    table = Table(box=None, header_style="bold", pad_edge=False, padding=(0, 1))
+    table = plain_table()
     table.add_column("ID", no_wrap=True)
     table.add_column("Function")
     table.add_column("Waiting for", no_wrap=True)
@@ -40,7 +40,7 @@ def pending_table(executions: Sequence[Execution], now: float) -> FitTable:
     for execution in executions:
         due = execution.due_at if execution.due_at is not None else execution.scheduled_at
         table.add_row(
-            Text(execution.id[:8], style="dim"),
+            Text(short_id(execution.id), style="dim"),
             Text(printable(execution.function), style="bold"),
             Text(waiting_for(execution, now)),
             Text.assemble(times.moment(due, now=now), ("\n" + _when(due, now), "dim")),

@@ -10,8 +10,8 @@ from rich.console import Console, RenderableType
 
 from pingback_cli import times
 from pingback_cli.models import Attempt, Execution, FunctionSpec
-from pingback_cli.render import function_table
-from pingback_cli.render_pending import pending_table, timeline, trigger_line, waiting_for, waiting_line
+from pingback_cli.render.functions import function_table
+from pingback_cli.render.pending import pending_table, timeline, trigger_line, waiting_for, waiting_line
 
 NOW = 1_764_324_000.0  # 2025-11-28 10:00:00 UTC
 

@@ -1,0 +1,69 @@
+"""The table of recent runs (``pingback runs``), one row per root execution."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from rich.text import Text
+
+from pingback_cli import times
+from pingback_cli.layout import FitTable
+from pingback_cli.models import Execution
+from pingback_cli.render.cells import (
+    duration_text,
+    none_cell,
+    plain_table,
+    short_id,
+    status_text,
+)
+from pingback_cli.terminal import printable
+
+
+class RunSummary(Protocol):
+    """What :func:`runs_table` needs of one row (the history's run summary)."""
+
+    @property
+    def execution(self) -> Execution: ...
+    @property
+    def descendants(self) -> int: ...
+    @property
+    def failed_descendants(self) -> int: ...
+    @property
+    def unfinished_descendants(self) -> int: ...
+
+
+def runs_table(summaries: Sequence[RunSummary]) -> FitTable:
+    """Recent runs, one row per root execution; stacked when narrow."""
+    table = plain_table()
+    for header in ("ID", "Function", "Status", "Started", "Duration"):
+        table.add_column(header, no_wrap=header != "Function")
+    table.add_column("Children", justify="right")
+    table.add_column("Trigger")
+    for summary in summaries:
+        execution = summary.execution
+        notes = [
+            (f"{count:,} {word}", style)
+            for count, word, style in (
+                (summary.failed_descendants, "failed", "red"),
+                (summary.unfinished_descendants, "unfinished", "cyan"),
+            )
+            if count
+        ]
+        children = Text(f"{summary.descendants:,}")
+        if notes:
+            children.append(" (")
+            children.append(Text(", ").join(Text(note, style=style) for note, style in notes))
+            children.append(")")
+        started = execution.started_at
+        duration = duration_text(execution.duration_ms)
+        table.add_row(
+            Text(short_id(execution.id), style="dim"),
+            Text(printable(execution.function), style="bold"),
+            status_text(execution.status),
+            none_cell() if started is None else Text(times.full(started)),
+            Text(duration) if duration else none_cell(),
+            children if summary.descendants else none_cell(),
+            Text(printable(execution.trigger)),
+        )
+    return FitTable(table, title_columns=3)
