@@ -152,12 +152,12 @@ class Attempt:
             "attempt": self.number,
             "status": self.status,
             "startedAt": iso(self.started_at),
-            "completedAt": iso(self.completed_at),
+            "completedAt": None if self.completed_at is None else iso_z(self.completed_at),
             "durationMs": self.duration_ms,
             "httpStatus": self.http_status,
             "error": self.error,
             "traceback": self.traceback,
-            "logs": [log.to_json() for log in self.logs],
+            "logs": [log.to_json() for log in self.logs] if self.logs else [],
             "notices": list(self.notices),
         }
 
@@ -218,6 +218,9 @@ class Execution:
         return self.status in FINISHED
 
     def to_json(self, *, children: bool = True) -> dict[str, JSON]:
+        """The execution as ``--json`` prints it (with its subtree unless ``children=False``).
+        Runs once per execution of a fan-out's tree, so the None checks are inline."""
+        due, started, completed = self.due_at, self.started_at, self.completed_at
         data: dict[str, JSON] = {
             "executionId": self.id,
             "function": self.function,
@@ -228,20 +231,20 @@ class Execution:
             "payload": self.payload,
             "result": self.result,
             "error": self.error,
-            "logs": [log.to_json() for log in self.logs],
+            "logs": [log.to_json() for log in self.logs] if self.logs else [],
             "parentId": self.parent_id,
             "rootId": self.root_id,
             "trigger": self.trigger,
             "replayOf": self.replay_of,
-            "scheduledAt": iso(self.scheduled_at),
-            "dueAt": iso(self.due_at),
-            "startedAt": iso(self.started_at),
-            "completedAt": iso(self.completed_at),
+            "scheduledAt": iso_z(self.scheduled_at),
+            "dueAt": None if due is None else iso_z(due),
+            "startedAt": None if started is None else iso_z(started),
+            "completedAt": None if completed is None else iso_z(completed),
             "durationMs": self.duration_ms,
             "httpStatus": self.http_status,
         }
         if children:
-            data["children"] = [child.to_json() for child in self.children]
+            data["children"] = [child.to_json() for child in self.children] if self.children else []
         return data
 
     def walk(self) -> list[Execution]:

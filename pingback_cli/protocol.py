@@ -24,13 +24,18 @@ def _whole_second(seconds: int) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
 
 
+_MILLIS = tuple(f".{ms:03d}Z" for ms in range(1000))
+"""The fraction and zone of a timestamp, by millisecond: concatenation instead of formatting."""
+
+
 def iso_z(ts: float) -> str:
-    """Unix seconds -> ``2026-11-28T10:15:00.000Z``; cached per second, as it runs per execution."""
+    """Unix seconds -> ``2026-11-28T10:15:00.000Z``; cached per second, as it runs per execution
+    (six times per execution of a ``--json`` tree)."""
     whole = math.floor(ts)
     micros = round((ts - whole) * 1_000_000)
     if micros >= 1_000_000:
         whole, micros = whole + 1, 0
-    return f"{_whole_second(whole)}.{micros // 1000:03d}Z"
+    return _whole_second(whole) + _MILLIS[micros // 1000]
 
 
 # --- JSON as JSON allows it ----------------------------------------------------------

@@ -1,5 +1,5 @@
-"""One worker subprocess: start it (its own session), send it signed attempts over a pipe in
-batched JSON lines, read its results and log lines, and stop it (SIGINT, a grace period,
+"""One worker subprocess: start it (its own session), send it attempts over a pipe in
+batched JSON lines (it signs each), read its results and log lines, and stop it (SIGINT, a grace period,
 SIGKILL, to the whole process group).
 """
 
@@ -17,7 +17,7 @@ from typing import Any
 
 from pingback_cli.errors import ProjectError
 from pingback_cli.project.config import ProjectConfig, project_environment
-from pingback_cli.protocol import AttemptOutcome, AttemptRequest, signed_headers
+from pingback_cli.protocol import AttemptOutcome, AttemptRequest
 from pingback_cli.worker import main as worker_module
 
 LogCallback = Callable[[str, int, dict[str, Any]], None]
@@ -90,9 +90,7 @@ class WorkerProcess:
         self._pending: dict[int, tuple[AttemptRequest, asyncio.Future[AttemptOutcome]]] = {}
         self._streamed: dict[tuple[str, int], list[dict[str, Any]]] = {}
         self._seq = 0
-        self._secrets: dict[str, str] = {}
         self.abandoned: set[int] = set()
-        self._fallback_secret = ""
         self._outgoing: list[dict[str, Any]] = []
         self._writer: asyncio.WriteTransport | None = None
         self._reader: asyncio.ReadTransport | None = None
@@ -160,8 +158,6 @@ class WorkerProcess:
             raise ProjectError(message["message"], hint=message.get("hint"), details=message.get("details"))
         self.functions = message["functions"]
         self.notices = [str(notice) for notice in message.get("notices") or ()]
-        self._secrets = message.get("secrets") or {}
-        self._fallback_secret = next(iter(self._secrets.values()), "")
         return self.functions
 
     def execute(self, request: AttemptRequest) -> asyncio.Future[AttemptOutcome]:
@@ -175,16 +171,9 @@ class WorkerProcess:
         future.add_done_callback(lambda _: self._forget(seq))
         if not self._outgoing:
             asyncio.get_running_loop().call_soon(self._send_batch)
-        body = request.encode()
-        secret = self._secrets.get(request.function, self._fallback_secret)
-        self._outgoing.append(
-            {
-                "seq": seq,
-                "function": request.function,
-                "body": body.decode(),
-                "headers": signed_headers(secret, body),
-            }
-        )
+        # The fields, not the wire body: the worker builds and signs the body (one JSON
+        # encoding instead of two, and the HMAC off the engine's loop).
+        self._outgoing.append(worker_module.request_fields(seq, request))
         return future
 
     def _forget(self, seq: int) -> None:

@@ -1,10 +1,10 @@
 """The worker subprocess: import the user's project, then run attempts through ``pb.handle()``.
 
 It talks to the engine over two pipes of newline-delimited JSON (never stdout,
-which belongs to the user's prints). Engine -> worker::
+which belongs to the user's prints). Engine -> worker, each request as the fields of
+an ``AttemptRequest`` (``request_fields``)::
 
-    {"op": "exec", "requests": [{"seq": 1, "function": "f", "body": "<wire body>",
-                                 "headers": {"X-Pingback-Signature": ...}}, ...]}
+    {"op": "exec", "requests": [[1, "f", "<executionId>", 1, 1764410100.5, null, false, false], ...]}
 
 Worker -> engine::
 
@@ -13,7 +13,8 @@ Worker -> engine::
     {"op": "log", "id": "<executionId>", "attempt": 1, "entry": {...}}
     {"op": "result", "seq": 1, "httpStatus": 200, "response": {...}, "traceback": null}
 
-Each request is signed by the engine with its instance's cron secret and
+Each request's wire body is built here and signed with the project's cron secret (as
+the platform signs every request with the one secret, dispatch.go:67-68), then
 verified by the SDK's own ``handle()``, the code path a deployed app runs: a
 request that is unsigned, stale or forged gets the SDK's 401. Imports stay light: this
 process's start-up time is the reload latency.
@@ -36,7 +37,7 @@ from typing import Any
 from pingback_cli.errors import ProjectError
 from pingback_cli.project.config import DEV_CRON_SECRET, ProjectConfig
 from pingback_cli.project.loader import RawFunction, load_project
-from pingback_cli.protocol import json_plain, not_json_reason
+from pingback_cli.protocol import AttemptRequest, json_plain, not_json_reason, signed_headers
 from pingback_cli.worker.handler_pool import HandlerPool
 
 FDS_ENV = "PINGBACK_WORKER_FDS"
@@ -52,6 +53,30 @@ the answer's own size measured and sent with it."""
 
 _local = threading.local()
 
+RequestFields = list[Any]
+"""``[seq, function, executionId, attempt, scheduledAt, payload, hasPayload, child]``."""
+
+
+def request_fields(seq: int, request: AttemptRequest) -> tuple[Any, ...]:
+    """One attempt as the engine sends it on the pipe (read back by ``Runner``)."""
+    return (
+        seq,
+        request.function,
+        request.execution_id,
+        request.attempt,
+        request.scheduled_at,
+        request.payload,
+        request.has_payload,
+        request.child,
+    )
+
+
+def project_secret() -> str:
+    """The secret every request is signed with: the project's one secret, as the platform signs
+    every request (dispatch.go:67-68), so an instance built with another secret answers 401 here
+    as it will there."""
+    return os.environ.get("PINGBACK_CRON_SECRET") or DEV_CRON_SECRET
+
 
 def _dumps(message: dict[str, Any]) -> bytes:
     """One pipe line; ValueError for NaN or Infinity, which JSON cannot hold."""
@@ -61,13 +86,17 @@ def _dumps(message: dict[str, Any]) -> bytes:
 class Outbox:
     """Messages to the engine, from any thread, written in order.
 
-    Each result is written as soon as it exists, so the engine dispatches the next
-    attempt while this process still runs the rest of a batch: measured against
-    writing when the queue runs dry (64 at most), fan-out throughput went from 29%
-    to 40% of the in-process floor (benchmarks/run.py --only run-fanout).
+    Results are written in small batches (MAX_BUFFERED), and at once when the queue runs
+    dry or a call has run for ``handler_pool.SLOW_CALL_SECONDS`` (so a result never waits
+    behind a slow call for longer than that), so the engine dispatches the next attempts
+    while this process still runs the rest of a batch. History: writing only when the
+    queue runs dry made the two processes ping-pong (29% of the in-process floor); one
+    write per result pipelined them (40%) but cost a syscall and a wake-up of the engine
+    per result, which on a loaded machine is a context switch each; batches of 8 cut this
+    process's writes eightfold.
     """
 
-    MAX_BUFFERED = 1
+    MAX_BUFFERED = 8
 
     def __init__(self, fd: int) -> None:
         self._fd = fd
@@ -147,7 +176,10 @@ def _stream_logs(outbox: Outbox) -> None:
 class Runner:
     """Executes requests on a thread pool; the engine enforces timeouts and concurrency."""
 
-    def __init__(self, functions: list[RawFunction], outbox: Outbox, threads: int) -> None:
+    def __init__(
+        self, functions: list[RawFunction], outbox: Outbox, threads: int, secret: str | None = None
+    ) -> None:
+        self._secret = project_secret() if secret is None else secret
         self._instances = {function.name: function.instance for function in functions}
         self._fallback = functions[0].instance if functions else None
         for function in functions:
@@ -155,25 +187,27 @@ class Runner:
             if callable(handler):
                 function.definition["handler"] = _traced(handler)
         self._outbox = outbox
-        self._pool: HandlerPool[dict[str, Any]] = HandlerPool(
-            self._run, on_drained=outbox.flush, max_threads=threads
+        self._pool: HandlerPool[RequestFields] = HandlerPool(
+            self._run, on_drained=outbox.flush, on_stalled=outbox.flush, max_threads=threads
         )
 
-    def submit(self, requests: list[dict[str, Any]]) -> None:
+    def submit(self, requests: list[RequestFields]) -> None:
         self._pool.submit(requests)
 
     def wait_idle(self, timeout: float) -> bool:
         return self._pool.wait_idle(timeout)
 
-    def _run(self, request: dict[str, Any]) -> None:
+    def _run(self, request: RequestFields) -> None:
         self._outbox.add(self._execute(request))
 
-    def _execute(self, request: dict[str, Any]) -> bytes:
-        instance = self._instances.get(request.get("function"), self._fallback)
+    def _execute(self, request: RequestFields) -> bytes:
+        seq, function = request[0], request[1]
+        instance = self._instances.get(function, self._fallback)
         _local.traceback = None
         try:
-            # Signed by the engine, verified by the SDK: as between the platform and an app.
-            response = instance.handle(request["body"].encode(), request["headers"])
+            body = _body(request)
+            # Signed as the platform signs, verified by the SDK: as between the platform and an app.
+            response = instance.handle(body, signed_headers(self._secret, body))
         except BaseException as exc:  # SystemExit, KeyboardInterrupt, SDK payload errors
             response = {"_status": 500, "status": "error", "error": f"{type(exc).__name__}: {exc}"}
             if _local.traceback is None:
@@ -181,7 +215,7 @@ class Runner:
         status = response.pop("_status", 200)
         message = {
             "op": "result",
-            "seq": request["seq"],
+            "seq": seq,
             "httpStatus": status,
             "response": response,
             "traceback": _local.traceback if status >= 300 else None,
@@ -194,6 +228,12 @@ class Runner:
             message["bodyBytes"] = len(json.dumps(response, separators=(",", ":")).encode())
             line = _dumps(message)
         return line
+
+
+def _body(request: RequestFields) -> bytes:
+    """The wire body of one request from its pipe fields."""
+    _, function, execution_id, attempt, scheduled_at, payload, has_payload, child = request
+    return AttemptRequest(execution_id, function, attempt, scheduled_at, payload, has_payload, child).encode()
 
 
 def _unserializable(message: dict[str, Any], exc: Exception) -> dict[str, Any]:
@@ -262,9 +302,6 @@ def main() -> None:
             # Options as declared (a NaN retries, a timedelta timeout) must reach the engine,
             # whose validation names them, rather than break this message.
             "functions": [json_plain(f.to_json()) for f in functions],
-            # The platform signs every request with the project's one secret (dispatch.go:67-68),
-            # so an instance built with another secret answers 401 here as it will there.
-            "secrets": {f.name: os.environ.get("PINGBACK_CRON_SECRET") or DEV_CRON_SECRET for f in functions},
             "notices": notices,
         }
     )

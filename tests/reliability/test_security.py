@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import json
+import os
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -16,14 +17,17 @@ from typing import Any
 import httpx
 import pytest
 from cli_support import Result, eventually, run_cli, worker_pids
+from pingback import Pingback
 
 from pingback_cli import protocol
 from pingback_cli.emulator.api import create_app
-from pingback_cli.executors import process as process_module
 from pingback_cli.executors.process import WorkerProcess
 from pingback_cli.models import Execution, FunctionSpec
 from pingback_cli.project.config import ProjectConfig
+from pingback_cli.project.loader import RawFunction
 from pingback_cli.protocol import AttemptOutcome, AttemptRequest
+from pingback_cli.worker import main as worker_main
+from pingback_cli.worker.main import Outbox, Runner, request_fields
 
 from .helpers import HAS_PROC, DevServer, assert_one_error_line, copy_misbehave, dev_server, kill_workers
 
@@ -250,22 +254,29 @@ TAMPERED: dict[str, Signer] = {
 }
 
 
-async def test_the_worker_rejects_unsigned_stale_and_forged_requests(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The engine signs each request; the SDK's ``handle()`` in the worker verifies it. Here
-    ``signed_headers`` (what ``WorkerProcess.execute`` signs with) is swapped per case."""
-    project = copy_misbehave(tmp_path)
-    worker = await _start_worker(project, monkeypatch)
+def test_the_worker_rejects_unsigned_stale_and_forged_requests(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The worker signs each request's body; the SDK's ``handle()`` verifies it. Here
+    ``signed_headers`` (what ``Runner._execute`` signs with) is swapped per case, and the
+    attempt goes through the worker's own ``Runner`` and the real SDK."""
+    pb = Pingback(api_key=API_SECRET, cron_secret=CRON_SECRET)
+    pb.task("ok")(lambda ctx: {"ok": True})
+    read_fd, write_fd = os.pipe()
+
+    def attempt() -> AttemptOutcome:
+        runner = Runner([RawFunction("ok", pb._functions["ok"], None, pb)], Outbox(write_fd), 1, CRON_SECRET)
+        message = json.loads(runner._execute(list(request_fields(1, _request()))))
+        return AttemptOutcome(message["httpStatus"], response=message["response"])
+
     try:
         outcomes: dict[str, AttemptOutcome] = {}
         for name, signer in TAMPERED.items():
-            monkeypatch.setattr(process_module, "signed_headers", signer)
-            outcomes[name] = await asyncio.wait_for(worker.execute(_request()), 20)
-        monkeypatch.setattr(process_module, "signed_headers", protocol.signed_headers)
-        control = await asyncio.wait_for(worker.execute(_request()), 20)
+            monkeypatch.setattr(worker_main, "signed_headers", signer)
+            outcomes[name] = attempt()
+        monkeypatch.setattr(worker_main, "signed_headers", protocol.signed_headers)
+        control = attempt()
     finally:
-        await worker.stop(grace=0)
+        os.close(read_fd)
+        os.close(write_fd)
     for name, outcome in outcomes.items():
         assert outcome.http_status == 401, (name, outcome)
         assert not outcome.succeeded

@@ -14,8 +14,8 @@ import pytest
 from pingback import Pingback
 
 from pingback_cli.project.loader import RawFunction
-from pingback_cli.protocol import AttemptRequest, signed_headers
-from pingback_cli.worker.main import Outbox, Runner
+from pingback_cli.protocol import AttemptRequest
+from pingback_cli.worker.main import Outbox, Runner, request_fields
 
 SECRET = "test-secret"
 
@@ -33,15 +33,11 @@ def answer(handler: Callable[..., Any], payload: Any = None) -> dict[str, Any]:
     pb.task("job")(handler)
     read_fd, write_fd = os.pipe()
     try:
-        runner = Runner([RawFunction("job", pb._functions["job"], None, pb)], Outbox(write_fd), threads=1)
-        body = AttemptRequest("e1", "job", 1, 0.0, payload=payload, has_payload=payload is not None).encode()
-        request = {
-            "seq": 1,
-            "function": "job",
-            "body": body.decode(),
-            "headers": signed_headers(SECRET, body),
-        }
-        return _strict(runner._execute(request))
+        runner = Runner(
+            [RawFunction("job", pb._functions["job"], None, pb)], Outbox(write_fd), threads=1, secret=SECRET
+        )
+        request = AttemptRequest("e1", "job", 1, 0.0, payload=payload, has_payload=payload is not None)
+        return _strict(runner._execute(list(request_fields(1, request))))
     finally:
         os.close(read_fd)
         os.close(write_fd)
