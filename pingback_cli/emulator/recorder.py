@@ -15,6 +15,7 @@ from pathlib import Path
 
 from pingback_cli.errors import HistoryError, Unavailable
 from pingback_cli.history.queue import DEV_QUEUE
+from pingback_cli.history.recovery import recover
 from pingback_cli.history.store import Store, history_path
 
 FLUSH_INTERVAL = 0.1
@@ -39,7 +40,7 @@ class Recorder:
         self._store = store
         if store.moved_aside is not None:
             self.on_notice(f"the history file was corrupt: moved it to {store.moved_aside}")
-        recovered = store.recover()
+        recovered = recover(store)
         if recovered:
             self.on_notice(
                 f"{recovered} execution{'s' if recovered != 1 else ''} left unfinished by a pingback "

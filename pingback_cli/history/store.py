@@ -7,7 +7,6 @@ number of other processes may read at the same time (WAL mode). Rows hold every
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import sqlite3
@@ -27,21 +26,12 @@ from pingback_cli.history.codec import (
     SELECT_ROOT,
     UPSERT,
     decode_row,
-    dump_attempts,
     encode_row,
-    load_attempts,
 )
-from pingback_cli.history.owner import is_alive, process_identity
-from pingback_cli.history.rescue import in_read_only_folder, is_corrupt, move_aside
-from pingback_cli.history.schema import MIGRATIONS, SCHEMA_VERSION
+from pingback_cli.history.connection import history_error, open_connection, transaction
+from pingback_cli.history.owner import process_identity
 from pingback_cli.models import Execution
 
-BUSY_TIMEOUT = 5.0
-"""Seconds to wait for another process's lock before giving up."""
-
-assert len(MIGRATIONS) == SCHEMA_VERSION
-
-_UNFINISHED = ("pending", "running")
 _PREFIX = re.compile(r"[0-9a-f-]+")
 _AMBIGUOUS_SHOWN = 5
 
@@ -86,140 +76,21 @@ class Store:
         self._last_seq = 0
         self.owner = process_identity(os.getpid())
         """Stamped on every row written, so a later process can tell whose runs died with it."""
-        self.moved_aside: Path | None = None
-        """Where a corrupt history file was moved before a fresh one was started."""
-        try:
-            self._conn = self._open()
-        except sqlite3.DatabaseError as exc:
-            if readonly or not is_corrupt(exc):
-                raise self._error(exc, "open") from exc
-            self.moved_aside = move_aside(self.path)
+        self._conn, self.moved_aside = open_connection(path, readonly=readonly)
+        """``moved_aside``: where a corrupt history file was moved before a fresh one was started."""
+        if not readonly:
             try:
-                self._conn = self._open()
-            except sqlite3.Error as again:
-                raise self._error(again, "open") from again
-        except sqlite3.Error as exc:
-            raise self._error(exc, "open") from exc
-
-    # -- opening -------------------------------------------------------------------
-
-    def _open(self) -> sqlite3.Connection:
-        if not self.readonly:
-            self._prepare_directory()
-            return self._connect(str(self.path), uri=False)
-        if not self.path.exists():
-            raise _no_history(self.path)
-        location = self.path.absolute().as_uri()
-        try:
-            return self._connect(f"{location}?mode=ro", uri=True)
-        except sqlite3.OperationalError:
-            if os.access(self.path.parent, os.W_OK) and not in_read_only_folder(self.path):
+                with self._guard("open"):
+                    [(self._last_seq,)] = self._conn.execute("SELECT COALESCE(MAX(seq), 0) FROM executions")
+            except BaseException:
+                self._conn.close()
                 raise
-            # A folder we cannot write: SQLite cannot create its WAL index there, and
-            # nobody can be writing the file either, so it can be read as immutable.
-            return self._connect(f"{location}?mode=ro&immutable=1", uri=True)
-
-    def _connect(self, target: str, *, uri: bool) -> sqlite3.Connection:
-        conn = sqlite3.connect(
-            target,
-            uri=uri,
-            timeout=BUSY_TIMEOUT,
-            isolation_level=None,
-            check_same_thread=False,
-        )
-        try:
-            if self.readonly:
-                self._check_version(conn)
-            else:
-                conn.execute("PRAGMA journal_mode = WAL")
-                conn.execute("PRAGMA synchronous = NORMAL")
-                self._migrate(conn)
-                self._last_seq = conn.execute("SELECT COALESCE(MAX(seq), 0) FROM executions").fetchone()[0]
-        except BaseException:
-            conn.close()
-            raise
-        return conn
-
-    def _prepare_directory(self) -> None:
-        directory = self.path.parent
-        try:
-            statedir.ensure(directory)
-        except OSError as exc:
-            raise HistoryError(
-                f"cannot create the history directory {directory}: {exc.strerror or exc}",
-                hint="check that the project directory is writable",
-            ) from exc
-
-    def _check_version(self, conn: sqlite3.Connection) -> None:
-        version = _user_version(conn)
-        if version == 0:
-            raise _no_history(self.path)
-        if version > SCHEMA_VERSION:
-            raise _newer_version(self.path, version)
-        if version < SCHEMA_VERSION:  # reads name columns a later migration added
-            try:
-                with contextlib.closing(sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT)) as writer:
-                    writer.isolation_level = None
-                    self._migrate(writer)
-            except sqlite3.Error as exc:
-                raise HistoryError(
-                    f"history file {self.path} is in an older format ({version}) and cannot be "
-                    f"upgraded here: {exc}",
-                    hint="run `pingback run NAME` once where the file is writable",
-                ) from exc
-
-    def _migrate(self, conn: sqlite3.Connection) -> None:
-        if _user_version(conn) == SCHEMA_VERSION:
-            return
-        with _transaction(conn):
-            # Re-read under the write lock: another process may have migrated meanwhile.
-            version = _user_version(conn)
-            if version > SCHEMA_VERSION:
-                raise _newer_version(self.path, version)
-            for script in MIGRATIONS[version:]:
-                for statement in _statements(script):
-                    conn.execute(statement)
-            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     # -- writing -------------------------------------------------------------------
 
-    def recover(self) -> int:
-        """Mark ``interrupted`` what a pingback process that no longer exists left unfinished
-        (one killed with ``kill -9``, or a machine that lost power). Returns how many.
-
-        Rows in a durable queue are left alone: the next ``pingback dev`` takes them over
-        (``history.queue.take_over``)."""
-        self._require_writable()
-        with self._lock, self._guard("read"):
-            owners = [
-                row[0]
-                for row in self._conn.execute(
-                    "SELECT DISTINCT owner FROM executions"
-                    " WHERE status IN ('pending', 'running') AND queue IS NULL"
-                )
-            ]
-        orphans: list[str] = []
-        for owner in owners:
-            if owner == self.owner or is_alive(owner):
-                continue
-            with self._lock, self._guard("read"):
-                orphans.extend(
-                    row[0]
-                    for row in self._conn.execute(
-                        "SELECT id FROM executions"
-                        " WHERE status IN ('pending', 'running') AND owner IS ? AND queue IS NULL",
-                        (owner,),
-                    )
-                )
-        if not orphans:
-            return 0
-        return self.mark_interrupted(
-            orphans, reason="interrupted: the pingback process running this stopped unexpectedly"
-        )
-
     def save(self, execution: Execution) -> None:
         """Buffer an upsert of ``execution``; the latest save of an id wins."""
-        self._require_writable()
+        self.require_writable()
         with self._lock:
             buffered = self._buffer.get(execution.id)
             seq = buffered[0] if buffered else self._next_seq()
@@ -244,7 +115,7 @@ class Store:
         """Write rows from ``take_rows`` in one transaction; safe to call from another thread."""
         if not rows:
             return
-        with self._lock, self._guard("write"), _transaction(self._conn):
+        with self._lock, self._guard("write"), transaction(self._conn):
             self._conn.executemany(UPSERT, rows)
 
     def close(self) -> None:
@@ -259,37 +130,6 @@ class Store:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
-
-    def mark_interrupted(self, ids: Iterable[str] | None = None, *, reason: str) -> int:
-        """Mark pending/running executions (all, or only ``ids``) interrupted; return how many."""
-        self._require_writable()
-        wanted = None if ids is None else set(ids)
-        with self._lock:
-            self.flush()
-            now = time.time()
-            updates: list[tuple[Any, ...]] = []
-            with self._guard("write"), _transaction(self._conn):
-                rows = self._conn.execute(
-                    "SELECT id, started_at, attempts FROM executions WHERE status IN ('pending', 'running')"
-                ).fetchall()
-                for execution_id, started_at, attempts_text in rows:
-                    if wanted is not None and execution_id not in wanted:
-                        continue
-                    attempts = load_attempts(attempts_text)
-                    for attempt in attempts:
-                        if attempt.status in _UNFINISHED:
-                            attempt.status = "interrupted"
-                            attempt.error = reason
-                            attempt.completed_at = now
-                            attempt.duration_ms = _elapsed_ms(attempt.started_at, now)
-                    elapsed = _elapsed_ms(started_at, now)
-                    updates.append((reason, now, elapsed, dump_attempts(attempts), execution_id))
-                self._conn.executemany(
-                    "UPDATE executions SET status = 'interrupted', error = ?, completed_at = ?,"
-                    " duration_ms = COALESCE(duration_ms, ?), attempts = ? WHERE id = ?",
-                    updates,
-                )
-            return len(updates)
 
     # -- reading -------------------------------------------------------------------
 
@@ -389,7 +229,7 @@ class Store:
         """The open connection, buffered executions flushed first, under the store's lock;
         ``write`` wraps it in one transaction. sqlite errors become HistoryError."""
         if write:
-            self._require_writable()
+            self.require_writable()
         with self._lock:
             if not self.readonly:
                 self.flush()
@@ -397,7 +237,7 @@ class Store:
                 if not write:
                     yield self._conn
                     return
-                with _transaction(self._conn):
+                with transaction(self._conn):
                     yield self._conn
 
     def _query(self, sql: str, params: Iterable[Any]) -> list[tuple[Any, ...]]:
@@ -411,7 +251,8 @@ class Store:
         self._last_seq = max(self._last_seq + 1, time.time_ns() // 1000)
         return self._last_seq
 
-    def _require_writable(self) -> None:
+    def require_writable(self) -> None:
+        """Raises HistoryError when the store was opened read-only."""
         if self.readonly:
             raise HistoryError(f"history file {self.path} is open read-only")
 
@@ -420,76 +261,7 @@ class Store:
         try:
             yield
         except sqlite3.Error as exc:
-            raise self._error(exc, action) from exc
-
-    def _error(self, exc: sqlite3.Error, action: str) -> HistoryError:
-        text = str(exc)
-        lowered = text.lower()
-        if "not a database" in lowered or "malformed" in lowered:
-            return HistoryError(
-                f"cannot {action} history file {self.path}: it is corrupt ({text})",
-                hint="move it aside or delete it to start a new history",
-            )
-        if "locked" in lowered or "busy" in lowered:
-            return HistoryError(
-                f"cannot {action} history file {self.path}: it is locked by another process",
-                hint="wait for the other pingback process to finish, or stop it",
-            )
-        if "readonly" in lowered or "unable to open" in lowered:
-            return HistoryError(
-                f"cannot {action} history file {self.path}: {text}",
-                hint="check that the file and its directory exist and are writable",
-            )
-        return HistoryError(f"cannot {action} history file {self.path}: {text}")
+            raise history_error(self.path, exc, action) from exc
 
 
 _RUNS_HINT = "`pingback runs` lists recent executions"
-
-
-def _no_history(path: Path) -> HistoryError:
-    return HistoryError(
-        f"no history yet ({path} does not exist)",
-        hint="run `pingback run NAME` or `pingback dev` first",
-    )
-
-
-def _newer_version(path: Path, version: int) -> HistoryError:
-    return HistoryError(
-        f"history file {path} was written by a newer pingback (format {version})",
-        hint="upgrade pingback-cli, or move the file aside",
-    )
-
-
-def _user_version(conn: sqlite3.Connection) -> int:
-    return int(conn.execute("PRAGMA user_version").fetchone()[0])
-
-
-@contextmanager
-def _transaction(conn: sqlite3.Connection) -> Iterator[None]:
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-        conn.execute("COMMIT")
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
-
-
-def _statements(script: str) -> Iterator[str]:
-    """Split a script into statements (``executescript`` would commit our transaction)."""
-    pending = ""
-    for line in script.splitlines(keepends=True):
-        pending += line
-        if sqlite3.complete_statement(pending):
-            yield pending.strip()
-            pending = ""
-    if pending.strip():
-        yield pending.strip()
-
-
-def _elapsed_ms(started_at: float | None, now: float) -> int | None:
-    return None if started_at is None else max(0, round((now - started_at) * 1000))
-
-
-# -- (de)serialisation ---------------------------------------------------------------

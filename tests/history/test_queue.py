@@ -10,6 +10,7 @@ from pathlib import Path
 from history.test_store import T0, make
 from pingback_cli.history.owner import process_identity
 from pingback_cli.history.queue import DEV_QUEUE, orphaned_roots, pending, take_over
+from pingback_cli.history.recovery import recover
 from pingback_cli.history.store import Store, history_path
 
 
@@ -68,7 +69,7 @@ def test_run_recovery_leaves_the_dev_queue_alone(tmp_path: Path) -> None:
     write_as(path, gone, DEV_QUEUE, make("queued", status="pending"))
     write_as(path, gone, None, make("run-row", status="running"))
     with Store(path) as store:  # as `pingback run` opens it
-        assert store.recover() == 1
+        assert recover(store) == 1
         assert store.get("queued").status == "pending"
         assert store.get("run-row").status == "interrupted"
 

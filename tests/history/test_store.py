@@ -7,7 +7,9 @@ from pathlib import Path
 import pytest
 
 from pingback_cli.errors import HistoryError, UsageError
-from pingback_cli.history.store import SCHEMA_VERSION, Store, history_path
+from pingback_cli.history.recovery import mark_interrupted, recover
+from pingback_cli.history.schema import SCHEMA_VERSION
+from pingback_cli.history.store import Store, history_path
 from pingback_cli.models import Attempt, Execution, LogEntry
 
 T0 = 1_700_000_000.0
@@ -270,7 +272,7 @@ def test_mark_interrupted_all(store: Store) -> None:
     done.attempts = [Attempt(1, "success", T0, T0 + 1)]
     save_tree(store, root)
 
-    assert store.mark_interrupted(reason="interrupted by Ctrl-C") == 2
+    assert mark_interrupted(store, reason="interrupted by Ctrl-C") == 2
     tree = store.tree("4000")
     assert tree.status == "interrupted"
     assert tree.error == "interrupted by Ctrl-C"
@@ -283,7 +285,7 @@ def test_mark_interrupted_all(store: Store) -> None:
     assert tree.children[0].id == pending.id
     assert tree.children[1].status == "success"
     assert tree.children[1].attempts[0].status == "success"
-    assert store.mark_interrupted(reason="again") == 0
+    assert mark_interrupted(store, reason="again") == 0
 
 
 def test_mark_interrupted_only_given_ids_and_unflushed(store: Store) -> None:
@@ -291,7 +293,7 @@ def test_mark_interrupted_only_given_ids_and_unflushed(store: Store) -> None:
     store.save(make("5001", status="running"))
     store.save(make("5002", status="success"))
     # Still buffered: mark_interrupted must see them.
-    assert store.mark_interrupted(["5001", "5002", "missing"], reason="crashed") == 1
+    assert mark_interrupted(store, ["5001", "5002", "missing"], reason="crashed") == 1
     assert store.get("5000").status == "running"
     assert store.get("5001").status == "interrupted"
     assert store.get("5002").status == "success"
@@ -318,7 +320,7 @@ def test_readonly_store_refuses_writes(path: Path) -> None:
         with pytest.raises(HistoryError, match="read-only"):
             reader.save(make("7000"))
         with pytest.raises(HistoryError, match="read-only"):
-            reader.mark_interrupted(reason="x")
+            mark_interrupted(reader, reason="x")
 
 
 def test_missing_file_in_readonly_mode(path: Path) -> None:
@@ -377,7 +379,7 @@ def test_recover_marks_only_executions_of_dead_processes(path: Path) -> None:
     alive.save(mine)
     alive.flush()
     try:
-        assert alive.recover() == 1
+        assert recover(alive) == 1
         assert alive.get(orphan.id).status == "interrupted"
         assert "stopped unexpectedly" in (alive.get(orphan.id).error or "")
         assert alive.get(mine.id).status == "running"

@@ -18,7 +18,7 @@ import pytest
 from cli_support import Result, cli_env, eventually, pingback_command, poll, run_cli, walk, worker_pids
 
 from pingback_cli.history import rescue as rescue_module
-from pingback_cli.history import store as store_module
+from pingback_cli.history.connection import BUSY_TIMEOUT
 from pingback_cli.history.store import Store
 
 from .helpers import (
@@ -194,7 +194,7 @@ def test_a_lock_held_past_the_busy_timeout_is_a_clear_error(project: Path) -> No
     """The run's rows cannot be written: it says so and exits 3 (it used to exit 0 with a
     traceback from a loop callback, the run silently missing from history)."""
     assert run_cli(project, "run", "ok").returncode == 0
-    with hold_lock(history_db(project), store_module.BUSY_TIMEOUT + 8):
+    with hold_lock(history_db(project), BUSY_TIMEOUT + 8):
         result = run_cli(project, "run", "ok", "--json")
     assert_one_error_line(result, 3, "it is locked by another process")
     assert "warning: history is not being saved" in result.stderr
