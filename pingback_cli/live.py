@@ -45,6 +45,7 @@ class LiveFeed:
         self._started: dict[str, int] = {}
         self._names: dict[str, str] = {}
         self._logs: dict[str, int] = {}
+        self._printed: set[str] = set()
         self._repeats = Repeats()
 
     def lines(self, event: Any) -> list[RenderableType]:
@@ -70,6 +71,8 @@ class LiveFeed:
         kind, execution = event.kind, event.execution
         if kind == "log":
             return self._log(event) if self.mode != "quiet" else None
+        if kind == "output":
+            return self._output(event) if self.mode != "quiet" else None
         if self.mode == "quiet" or self.mode == "run":
             if kind not in QUIET_KINDS or (self.mode == "run" and kind == "skipped"):
                 return None
@@ -85,9 +88,29 @@ class LiveFeed:
         return event_line(kind, execution, detail=detail, at=event.at)
 
     def _log(self, event: Any) -> RenderableType | None:
-        execution = event.execution
         if event.log is None:
             return None
+        return self._budgeted(event.execution, lambda: log_line(event.execution, event.log))
+
+    def _output(self, event: Any) -> RenderableType | None:
+        """A printed line, under the same per-execution budget as logs; the first one of an
+        execution comes with the note that printed output is not sent to the platform."""
+        from pingback_cli.render.output import live_output_heading, live_output_line
+
+        execution, line = event.execution, event.output
+        if line is None:
+            return None
+        if execution.id in self._printed:
+            return self._budgeted(execution, lambda: live_output_line(execution, line))
+        self._printed.add(execution.id)
+        from rich.console import Group
+
+        return self._budgeted(
+            execution, lambda: Group(live_output_heading(execution), live_output_line(execution, line))
+        )
+
+    def _budgeted(self, execution: Any, make: Any) -> RenderableType | None:
+        """``make()`` while the execution has live log lines left; one note when they run out."""
         seen = self._logs[execution.id] = self._logs.get(execution.id, 0) + 1
         if seen > LOGS_PER_EXECUTION + 1:
             return None
@@ -98,7 +121,7 @@ class LiveFeed:
                 f"but not shown live (pingback show {short})",
                 style="dim",
             )
-        return log_line(execution, event.log)
+        return make()
 
     # -- the per-tree budget -------------------------------------------------------------
 
@@ -137,6 +160,7 @@ class LiveFeed:
             key.pop(root.id, None)
         for done in root.walk():
             self._logs.pop(done.id, None)
+            self._printed.discard(done.id)
             self._repeats.forget(done.id)
         if self.mode == "run":
             return []

@@ -133,6 +133,27 @@ class LogEntry:
 
 
 @dataclass
+class OutputLine:
+    """A line the handler printed (``stdout``/``stderr``, ``logging`` included) during an attempt:
+    local only, never sent to the platform, which keeps ``ctx.log()`` alone
+    (``worker/capture.py``); ``pingback`` for pingback's own note about the output."""
+
+    timestamp: int
+    """Unix milliseconds."""
+    stream: str
+    text: str
+
+    def to_json(self) -> dict[str, JSON]:
+        return {"timestamp": self.timestamp, "stream": self.stream, "text": self.text}
+
+    @classmethod
+    def from_json(cls, data: dict[str, JSON]) -> OutputLine:
+        return cls(
+            int(data.get("timestamp") or 0), str(data.get("stream") or "stdout"), str(data.get("text", ""))
+        )
+
+
+@dataclass
 class Attempt:
     number: int
     status: Status
@@ -146,6 +167,8 @@ class Attempt:
     logs: list[LogEntry] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
     """What production does with this attempt that its answer does not say (docs/parity.md)."""
+    output: list[OutputLine] = field(default_factory=list)
+    """What the handler printed during the attempt; not sent to the platform."""
 
     def to_json(self) -> dict[str, JSON]:
         return {
@@ -159,6 +182,7 @@ class Attempt:
             "traceback": self.traceback,
             "logs": [log.to_json() for log in self.logs] if self.logs else [],
             "notices": list(self.notices),
+            "output": [line.to_json() for line in self.output],
         }
 
     @classmethod
@@ -174,6 +198,7 @@ class Attempt:
             traceback=data.get("traceback"),
             logs=[LogEntry.from_json(log) for log in data.get("logs") or []],
             notices=[str(notice) for notice in data.get("notices") or []],
+            output=[OutputLine.from_json(line) for line in data.get("output") or []],
         )
 
 

@@ -98,3 +98,26 @@ def test_a_repeated_error_is_shown_once_then_collapsed() -> None:
     assert shown[0].endswith("the app refused the signature (401)")
     assert shown[1].endswith("failed      send-email  e1000000  same error on attempts 2–4")
     assert shown[2].endswith("failed      send-email  e2000000  same error as e1000000")
+
+
+def test_printed_output_shows_under_its_execution_marked_local_and_shares_the_log_budget() -> None:
+    from pingback_cli.live import LOGS_PER_EXECUTION
+    from pingback_cli.models import OutputLine
+
+    feed = LiveFeed("run")
+    root = node("r1", "chatty")
+    printed = []
+    for number in range(LOGS_PER_EXECUTION + 5):
+        line = OutputLine(0, "stdout", f"[bold]line {number}[/bold]")
+        printed.extend(feed.lines(Event("output", root, NOW, line.text, output=line)))
+    from rich.console import Console
+
+    console = Console(width=200, record=True, file=__import__("io").StringIO())
+    for item in printed:
+        console.print(item)
+    text = console.export_text()
+    assert text.count("not sent to the platform") == 1  # once per execution, before its first line
+    assert "chatty r1  stdout│ [bold]line 0[/bold]" in text  # verbatim, never markup
+    assert f"line {LOGS_PER_EXECUTION - 1}[" in text and f"line {LOGS_PER_EXECUTION}[" not in text
+    assert "more logs are recorded but not shown live" in text
+    assert LiveFeed("quiet").lines(Event("output", root, NOW, "x", output=OutputLine(0, "stdout", "x"))) == []

@@ -24,7 +24,7 @@ from pingback_cli.engine.ports import Event, Executor, Recorder, UnknownFunction
 from pingback_cli.engine.retries import Retries
 from pingback_cli.engine.slots import ConcurrencyMode, Slots
 from pingback_cli.engine.waits import Waits
-from pingback_cli.models import Attempt, Execution, FunctionSpec, LogEntry, new_id
+from pingback_cli.models import Attempt, Execution, FunctionSpec, LogEntry, OutputLine, new_id
 from pingback_cli.project.plans import Plan
 from pingback_cli.protocol import AttemptOutcome
 from pingback_cli.reading import read_attempt
@@ -238,11 +238,15 @@ class Engine:
         return execution
 
     def on_worker_log(self, execution_id: str, attempt: int, entry: dict[str, Any]) -> None:
-        """Executor callback: a log line the handler wrote while still running."""
+        """Executor callback: a log line, or a printed line (``stream``), of a running handler."""
         current = self.inflight.running(execution_id, attempt)
         execution = self.ledger.unfinished.get(execution_id)
         if current is None or execution is None:
             return
+        if "stream" in entry:  # printed, not logged (worker/capture.py): kept on the attempt
+            line = OutputLine.from_json(entry)
+            current.output.append(line)
+            return self._emit("output", execution, line.text, output=line)
         log = LogEntry.from_json(entry)
         current.logs.append(log)
         self._emit("log", execution, log=log)
@@ -382,15 +386,9 @@ class Engine:
         if self.store is not None:
             self.store.save(execution)
 
-    def _emit(
-        self,
-        kind: str,
-        execution: Execution,
-        detail: str | None = None,
-        *,
-        log: LogEntry | None = None,
-    ) -> None:
+    def _emit(self, kind: str, execution: Execution, detail: str | None = None, **line: Any) -> None:
+        """``line``: ``log=LogEntry`` or ``output=OutputLine`` (``Event``'s fields)."""
         if self.on_event is None:
             return
         with contextlib.suppress(Exception):
-            self.on_event(Event(kind, execution, self.clock.now(), detail, log))
+            self.on_event(Event(kind, execution, self.clock.now(), detail, **line))

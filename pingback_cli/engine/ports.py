@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from pingback_cli.errors import NotFound
-from pingback_cli.models import Execution, LogEntry
+from pingback_cli.models import Execution, LogEntry, OutputLine
 from pingback_cli.protocol import AttemptOutcome, AttemptRequest
 
 
@@ -24,13 +24,15 @@ class Recorder(Protocol):
 @dataclass
 class Event:
     kind: str
-    """scheduled (a delayed root, due at ``execution.due_at``), started, log, retrying (due
+    """scheduled (a delayed root, due at ``execution.due_at``), started, log, output (a line
+    the handler printed: ``output``), retrying (due
     at ``execution.due_at``; detail: the error), succeeded, failed, interrupted, resumed
     (taken over from the durable queue), finished (a whole tree)."""
     execution: Execution
     at: float
     detail: str | None = None
     log: LogEntry | None = None
+    output: OutputLine | None = None
 
 
 class UnknownFunction(NotFound):

@@ -225,6 +225,9 @@ class WorkerProcess:
             self._streamed.setdefault(key, []).append(message["entry"])
             if self.on_log is not None:
                 self.on_log(message["id"], message["attempt"], message["entry"])
+        elif op == "output":  # printed by the handler: kept beside the logs, never in the answer
+            if self.on_log is not None:
+                self.on_log(message["id"], message["attempt"], message["entry"])
         elif op in ("ready", "error") and not self._ready.done():
             self._ready.set_result(message)
 

@@ -10,10 +10,11 @@ listing fail.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Any
 
-from pingback_cli.models import JSON, Attempt, Execution, LogEntry
+from pingback_cli.models import JSON, Attempt, Execution, LogEntry, OutputLine
 from pingback_cli.protocol import NON_FINITE_TEXT, json_safe, non_finite_path
 
 # Column order of a row as written; reads use the same order without seq.
@@ -152,6 +153,14 @@ def _log_entries(items: Any) -> list[LogEntry]:
     return entries
 
 
+def _output_lines(items: list[Any]) -> list[OutputLine]:
+    lines = []
+    for item in items:
+        with contextlib.suppress(AttributeError, TypeError, ValueError):
+            lines.append(OutputLine.from_json(item))
+    return lines
+
+
 def dump_attempts(attempts: list[Attempt]) -> str:
     """Like ``Attempt.to_json`` but with unix-second times: ISO formatting dominated flushes."""
     if not attempts:
@@ -169,6 +178,7 @@ def dump_attempts(attempts: list[Attempt]) -> str:
                 "traceback": attempt.traceback,
                 "logs": [log.to_json() for log in attempt.logs],
                 **({"notices": attempt.notices} if attempt.notices else {}),
+                **({"output": [line.to_json() for line in attempt.output]} if attempt.output else {}),
             }
             for attempt in attempts
         ]
@@ -192,6 +202,7 @@ def load_attempts(text: str | None) -> list[Attempt]:
                     traceback=item.get("traceback"),
                     logs=_log_entries(item.get("logs") or []),
                     notices=[str(notice) for notice in item.get("notices") or []],
+                    output=_output_lines(item.get("output") or []),
                 )
             )
         except (KeyError, TypeError, AttributeError):

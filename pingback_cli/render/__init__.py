@@ -1,6 +1,6 @@
 """Renderables for what the CLI shows, one module per kind: ``functions`` (the function table),
 ``trees`` (execution trees), ``runs`` (recent runs), ``pending`` (work that waits), ``events``
-(live lines), all built from ``cells``.
+(live lines), ``output`` (a handler's printed output), all built from ``cells``.
 
 Every function here builds and returns a Rich object and never prints. User text (names,
 payloads, messages, tracebacks) only ever goes into :class:`~rich.text.Text` spans, so it is never

@@ -18,6 +18,7 @@ from pingback_cli.render.cells import (
     status_counts,
     status_icon,
 )
+from pingback_cli.render.output import output_details
 from pingback_cli.terminal import glyph, printable
 
 TREE_LINES = 500
@@ -120,6 +121,7 @@ def _node_details(execution: Execution, show_logs: bool) -> list[Text]:
                     style="dim",
                 )
             )
+        lines.extend(output_details(execution))
     if execution.attempts and execution.attempts[-1].traceback:
         tb = printable(execution.attempts[-1].traceback).rstrip().splitlines()
         start = max(0, len(tb) - TRACEBACK_LINES)

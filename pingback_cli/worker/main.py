@@ -11,6 +11,8 @@ Worker -> engine::
     {"op": "ready", "pid": 123, "functions": [...]}
     {"op": "error", "message": "...", "hint": "...", "details": "traceback"}
     {"op": "log", "id": "<executionId>", "attempt": 1, "entry": {...}}
+    {"op": "output", "id": "<executionId>", "attempt": 1,
+     "entry": {"timestamp": 1700000000000, "stream": "stdout", "text": "a printed line"}}
     {"op": "result", "seq": 1, "httpStatus": 200, "response": {...}, "traceback": null}
 
 Each request's wire body is built here and signed with the project's cron secret (as
@@ -38,6 +40,7 @@ from pingback_cli.errors import ProjectError
 from pingback_cli.project.config import DEV_CRON_SECRET, ProjectConfig
 from pingback_cli.project.loader import RawFunction, load_project
 from pingback_cli.protocol import AttemptRequest, json_plain, not_json_reason, signed_headers
+from pingback_cli.worker import capture
 from pingback_cli.worker.handler_pool import HandlerPool
 
 FDS_ENV = "PINGBACK_WORKER_FDS"
@@ -207,7 +210,8 @@ class Runner:
         try:
             body = _body(request)
             # Signed as the platform signs, verified by the SDK: as between the platform and an app.
-            response = instance.handle(body, signed_headers(self._secret, body))
+            with capture.attributed(request[2], request[3], self._outbox.send):
+                response = instance.handle(body, signed_headers(self._secret, body))
         except BaseException as exc:  # SystemExit, KeyboardInterrupt, SDK payload errors
             response = {"_status": 500, "status": "error", "error": f"{type(exc).__name__}: {exc}"}
             if _local.traceback is None:
@@ -283,6 +287,7 @@ def main() -> None:
     outbox = Outbox(write_fd)
     config = ProjectConfig(root=Path(os.environ[ROOT_ENV]), app=os.environ.get(APP_ENV) or None)
     notices: list[str] = []
+    capture.install()  # before the import: logging handlers made there hold these streams
     try:
         functions = load_project(config, platform_url=os.environ[API_ENV], notices=notices)
     except ProjectError as exc:

@@ -14,7 +14,7 @@ from starlette.applications import Starlette
 from pingback_cli.dashboard.app import dashboard_routes
 from pingback_cli.dashboard.source import HistorySource
 from pingback_cli.history.store import Store
-from pingback_cli.models import Attempt, Execution, LogEntry
+from pingback_cli.models import Attempt, Execution, LogEntry, OutputLine
 
 BASE = "http://127.0.0.1:8766"
 
@@ -30,7 +30,19 @@ def _execution(payload: object, logs: list[LogEntry]) -> Execution:
         has_payload=True,
         status="failed",
         attempt=1,
-        attempts=[Attempt(1, "failed", now, now + 0.1, 100, 500, "boom", "Traceback: <b>boom</b>")],
+        attempts=[
+            Attempt(
+                1,
+                "failed",
+                now,
+                now + 0.1,
+                100,
+                500,
+                "boom",
+                "Traceback: <b>boom</b>",
+                output=[OutputLine(1, "stdout", "printed <i>here</i>")],
+            )
+        ],
         logs=logs,
         error="boom",
         started_at=now,
@@ -81,6 +93,8 @@ async def test_user_strings_are_escaped_and_big_values_truncated(client: httpx.A
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "<img src=x>" not in page and "&lt;img src=x&gt;" in page
     assert "&lt;b&gt;boom&lt;/b&gt;" in page
+    assert "stdout│ printed &lt;i&gt;here&lt;/i&gt;" in page  # the attempt's printed output, escaped
+    assert "Printed output: 1 line, local only, not sent to the platform" in page
     assert "Shown truncated to the first 100 KB" in page
     raw = await client.get("/executions/0f0f0f0f-0000-4000-8000-000000000001/raw/payload")
     assert raw.headers["content-type"].startswith("application/json")

@@ -81,3 +81,17 @@ def test_one_bad_row_never_breaks_a_listing(store: Store, path: Path) -> None:
     assert roots["eeee0003"].logs == []
     for execution in roots.values():
         json.dumps(execution.to_json(), allow_nan=False)
+
+
+def test_an_attempts_printed_output_round_trips() -> None:
+    from pingback_cli.history.codec import dump_attempts, load_attempts
+    from pingback_cli.models import Attempt, OutputLine
+
+    attempt = Attempt(
+        1, "success", 1.0, output=[OutputLine(5, "stderr", "warn: [x] ünï"), OutputLine(6, "stdout", "")]
+    )
+    [loaded] = load_attempts(dump_attempts([attempt]))
+    assert loaded.output == attempt.output
+    assert Attempt.from_json(attempt.to_json()).output == attempt.output
+    [bare] = load_attempts(dump_attempts([Attempt(1, "success", 1.0)]))
+    assert bare.output == [] and "output" not in dump_attempts([Attempt(1, "success", 1.0)])
