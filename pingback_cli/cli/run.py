@@ -54,7 +54,7 @@ def run(
     Example: pingback run send-email --payload '{"id": "1"}'
     """
     with boundary():
-        from pingback_cli.emulator.host import EmulatorOptions
+        from pingback_cli.emulator.options import EmulatorOptions
         from pingback_cli.emulator.run import run_function
         from pingback_cli.project.config import open_project
 

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Protocol
 
 from pingback_cli import state as devstate
-from pingback_cli.emulator.host import Emulator, EmulatorOptions
+from pingback_cli.emulator.host import Emulator
+from pingback_cli.emulator.options import EmulatorOptions
 from pingback_cli.emulator.server import LOOPBACK
 from pingback_cli.emulator.signals import stop_on_signals
 from pingback_cli.engine.engine import Event

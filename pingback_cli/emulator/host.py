@@ -24,7 +24,8 @@ How ``run`` and ``dev`` use it (nothing else of it is theirs to touch)::
 - ``submit`` raises ``UnknownFunction`` (a ``NotFound``) for a name nobody defines, unless
   the executor forwards it (endpoint mode: the app may know it).
 
-It is also the ``Platform`` the API routes call (``trigger``, ``register``, ``recent``, ...).
+The API routes reach it through ``platform_api.EmulatorApi`` (the platform-shaped facade:
+trigger, register, jobs, reads); which executor runs the attempts is ``executor_choice``'s.
 """
 
 from __future__ import annotations
@@ -32,15 +33,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable
-from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from pingback_cli.emulator import notices
 from pingback_cli.emulator.controls import Controls
+from pingback_cli.emulator.executor_choice import choose_executor
+from pingback_cli.emulator.hints import Hints
 from pingback_cli.emulator.jobs import JobBook
+from pingback_cli.emulator.options import EmulatorOptions
 from pingback_cli.emulator.recorder import Recorder
-from pingback_cli.emulator.server import WORKER_PREFIX, ApiServer, api_key_for
+from pingback_cli.emulator.server import ApiServer, api_key_for
 from pingback_cli.emulator.signals import unless_stopped
 from pingback_cli.engine.clock import Clock, SystemClock
 from pingback_cli.engine.cron_timer import CronScheduler
@@ -52,46 +55,12 @@ from pingback_cli.history.jobs import JobStore
 from pingback_cli.history.queue import take_over
 from pingback_cli.history.store import Store
 from pingback_cli.models import Execution, FunctionSpec
-from pingback_cli.project.config import DEV_CRON_SECRET, ProjectConfig, project_environment
+from pingback_cli.project.config import ProjectConfig, project_environment
 from pingback_cli.project.manifest import write_manifest
 from pingback_cli.project.plans import choose_plan
 
 if TYPE_CHECKING:
     from pingback_cli.protocol import AttemptOutcome, AttemptRequest
-
-
-@dataclass
-class EmulatorOptions:
-    backoff: bool = True
-    host: str = "127.0.0.1"
-    port: int = 0
-    api_key: str | None = None
-    """Required from clients when set. None: beyond loopback, PINGBACK_API_KEY (required)."""
-    limits: Limits | None = None
-    """None: from ``[tool.pingback]`` (max-depth, max-executions-per-root), else the defaults."""
-    grace: float = 5.0
-    """Seconds a replaced worker's running handlers may finish (reloads, recycling)."""
-    endpoint: str | None = None
-    """Endpoint mode: attempts are signed POSTs to this URL (the user's running app), no worker."""
-    secret: str | None = None
-    """The cron secret requests to ``endpoint`` are signed with; default PINGBACK_CRON_SECRET."""
-    crons: bool = False
-    """Fire each cron on its schedule (``dev``)."""
-    interrupt_reason: str = "interrupted: the emulator stopped"
-    """The error of executions still unfinished when the emulator stops."""
-    stop_grace: float | None = None
-    """Seconds running handlers may finish when the emulator stops; None: ``grace``."""
-    durable: bool = False
-    """`dev`: unfinished work lives in history's durable queue (``history.queue``) across restarts."""
-    dashboard: bool = False
-    """Serve the web dashboard on the API's port (`pingback dev`); `run` does not."""
-    plan: str | None = None
-    """``--plan``: cap retries and fan-out as that plan does; None: ``PINGBACK_PLAN``, then
-    ``[tool.pingback] plan``, else nothing capped (``project.plans``)."""
-    concurrency: str | None = None
-    """``--concurrency``: "platform" (one pool of 20) or "documented" (per-function limits);
-    None: ``[tool.pingback] concurrency``, else "platform" (``engine.slots``)."""
-    api_on_demand: bool = False  # start the API server at its first connection (`run`)
 
 
 class Emulator:
@@ -124,9 +93,8 @@ class Emulator:
         self.interrupted: list[Execution] = []
         """After the ``async with`` block: the roots its stop interrupted (not durable)."""
         self.kept = self.interrupted_at_stop = 0
-        self._app_registered = False
-        self._hosted_hinted = False
         """Durable mode, after the stop: executions left queued for the next dev; ended interrupted."""
+        self._hints = Hints(self._notice, endpoint_mode=self.options.endpoint is not None)
         self.listeners: list[Callable[[Event], None]] = []
         """Also told every engine event (the dashboard's live updates), after ``on_event``."""
         self.reloading = False
@@ -223,23 +191,14 @@ class Emulator:
         return create_app(EmulatorApi(self), api_key=api_key, extra=extra)
 
     def _choose_executor(self) -> Executor:
-        """The one place that knows there are two kinds."""
-        if self.options.endpoint is not None:
-            from pingback_cli.executors.endpoint import EndpointExecutor, EndpointRegistry
-
-            environment = project_environment(self.config.root)
-            secret = self.options.secret or environment.get("PINGBACK_CRON_SECRET") or DEV_CRON_SECRET
-            registry = EndpointRegistry(self.config, on_warning=self._notice)
-            return EndpointExecutor(self.options.endpoint, secret, registry, publish=self._publish)
-        from pingback_cli.executors.worker import Supervisor
-
-        return Supervisor(
+        return choose_executor(
             self.config,
-            self._worker_api_url(),
+            self.options,
+            api=self._api,
             publish=self._publish,
             on_log=self._engine.on_worker_log,
+            on_notice=self._notice,
             on_restart=self.on_notice,
-            grace=self.options.grace,
         )
 
     async def _close(self) -> None:
@@ -271,7 +230,8 @@ class Emulator:
         endpoint mode, say how to get the app's registration if it does not come."""
         if self.options.endpoint is not None:
             wait = notices.REGISTER_HINT_SECONDS
-            closing.callback(asyncio.get_running_loop().call_later(wait, self._hint_unregistered).cancel)
+            hint = asyncio.get_running_loop().call_later(wait, self._hints.registration_due, self._api.url)
+            closing.callback(hint.cancel)
         trees = take_over(self.history())
         if trees:
             taken = self._engine.resume(trees, reason=notices.STOPPED_DURING_ATTEMPT)
@@ -368,35 +328,19 @@ class Emulator:
         if self._crons is not None:
             self._crons.schedule(specs)
 
-    def _worker_api_url(self) -> str:
-        # Under /__worker: the worker's own SDK registration is the load itself, not a deploy.
-        if self.options.host in ("0.0.0.0", "::", ""):
-            return f"http://127.0.0.1:{self._api.port}{WORKER_PREFIX}"
-        return self._api.url + WORKER_PREFIX
-
     def _on_event(self, event: Event) -> None:
         if event.kind == "notice":  # the engine's one-per-function parity notices
             self._notice(event.detail or "")
             return
         if event.kind == "finished":
             self._recorder.flush_soon()
-        elif event.kind in ("retrying", "failed") and not self._hosted_hinted:
-            self._hint_hosted_service(event.execution)
+        elif event.kind in ("retrying", "failed"):
+            self._hints.attempt_failed(event.execution, self._api.url)
         if self.on_event is not None:
             self.on_event(event)
         for listener in self.listeners:
             with contextlib.suppress(Exception):
                 listener(event)
-
-    def _hint_hosted_service(self, execution: Execution) -> None:
-        registered = self._app_registered if self.options.endpoint is not None else None
-        if self._api is not None and notices.failed_on_hosted_service(execution, registered):
-            self._hosted_hinted = True  # said once per emulator
-            self._notice(notices.hosted_service(self._api.url))
-
-    def _hint_unregistered(self) -> None:
-        if not self._app_registered and self._api is not None:
-            self._notice(notices.unregistered(self._api.url))
 
     def _notice(self, message: str) -> None:
         if self.on_notice is not None:
@@ -404,11 +348,8 @@ class Emulator:
 
     # --- Platform (what the API calls) --------------------------------------------
 
-    def trigger(self, name: str, payload: Any, has_payload: bool, delay: float) -> Execution:
-        return self.submit(name, payload=payload, has_payload=has_payload, delay=delay, trigger="trigger")
-
     def register_specs(self, specs: list[FunctionSpec]) -> None:
-        self._app_registered = True
+        self._hints.app_registered = True
         self._executor.register(specs)  # endpoint mode: what an app registered; published back
 
     def job_book(self) -> JobBook:

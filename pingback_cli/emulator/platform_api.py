@@ -44,7 +44,9 @@ class EmulatorApi:
         return self.emulator.options.endpoint is not None or any(s.name == name for s in self.functions())
 
     def trigger(self, name: str, payload: Any, has_payload: bool, delay: float) -> Execution:
-        return self.emulator.trigger(name, payload, has_payload, delay)
+        return self.emulator.submit(
+            name, payload=payload, has_payload=has_payload, delay=delay, trigger="trigger"
+        )
 
     def register(
         self, functions: list[Registered], endpoint_url: str | None, *, from_worker: bool = False

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from pingback_cli.emulator.host import EmulatorOptions
+from pingback_cli.emulator.options import EmulatorOptions
 from pingback_cli.emulator.run import RunResult, run_function
 from pingback_cli.engine.engine import Event
 from pingback_cli.models import Execution

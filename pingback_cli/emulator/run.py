@@ -7,7 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from pingback_cli.emulator.host import Emulator, EmulatorOptions
+from pingback_cli.emulator.host import Emulator
+from pingback_cli.emulator.options import EmulatorOptions
 from pingback_cli.emulator.signals import stop_on_signals
 from pingback_cli.engine.engine import Event, UnknownFunction
 from pingback_cli.errors import ExitCode, UsageError

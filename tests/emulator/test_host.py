@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from pingback_cli.emulator.host import Emulator, EmulatorOptions
+from pingback_cli.emulator.host import Emulator
+from pingback_cli.emulator.options import EmulatorOptions
 from pingback_cli.engine.engine import Event, UnknownFunction
 from pingback_cli.errors import Interrupted, ProjectError, Unavailable
 from pingback_cli.history.store import Store, history_path
