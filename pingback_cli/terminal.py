@@ -179,6 +179,15 @@ class Terminal:
             lines = printable(details).rstrip("\n").splitlines()
             self.err.print(Text("\n".join(f"  {line}" for line in lines)))
 
+    def importing(self, *, enabled: bool = True, what: str = "importing the project") -> Any:
+        """A context manager: after a second, a spinner with the elapsed time on stderr until
+        its ``done()`` (``spinner.ImportSpinner``); nothing unless ``enabled`` and stderr is a
+        terminal."""
+        from pingback_cli.spinner import ImportSpinner
+
+        shown = enabled and _is_tty(sys.stderr)
+        return ImportSpinner(self.err if shown else None, what=what)
+
     def warn(self, message: str) -> None:
         from rich.text import Text
 

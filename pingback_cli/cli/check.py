@@ -36,8 +36,9 @@ def check(app: AppOption = None, plan: PlanOption = None, json_output: JsonOptio
         from pingback_cli.check.rules import check_project
         from pingback_cli.project.config import configure
 
-        report = check_project(configure(app), plan=plan)
         out = terminal()
+        with out.importing(enabled=not json_output):
+            report = check_project(configure(app), plan=plan)
         if json_output:
             out.json(report.to_json())
         else:

@@ -49,34 +49,39 @@ def dev(
         from pingback_cli.project.config import configure
 
         config = configure(app)  # the env files are read where needed, never put in os.environ
-        serve(
-            config,
-            DevOptions(
-                host=host,
-                port=port,
-                reload=not no_reload,
-                backoff=not no_backoff,
-                endpoint=endpoint,
-                secret=secret,
-                plan=plan,
-                concurrency=concurrency,
-            ),
-            LiveView(terminal(), quiet=quiet),
-        )
+        out = terminal()
+        with out.importing() as loading:  # until dev is ready (or stops)
+            serve(
+                config,
+                DevOptions(
+                    host=host,
+                    port=port,
+                    reload=not no_reload,
+                    backoff=not no_backoff,
+                    endpoint=endpoint,
+                    secret=secret,
+                    plan=plan,
+                    concurrency=concurrency,
+                ),
+                LiveView(out, quiet=quiet, loaded=loading.done),
+            )
 
 
 class LiveView:
     """Event lines as they happen, and each root's tree when it finishes."""
 
-    def __init__(self, out: Any, *, quiet: bool = False) -> None:
+    def __init__(self, out: Any, *, quiet: bool = False, loaded: Any = None) -> None:
         from pingback_cli.live import LiveFeed
 
         self.out = out
         self.feed = LiveFeed("quiet" if quiet else "dev")
+        self.loaded = loaded or (lambda: None)
+        """Called when the project has loaded (clears the start-up spinner)."""
 
     def ready(self, info: Any) -> None:
         from rich.text import Text
 
+        self.loaded()
         from pingback_cli import times
         from pingback_cli.render.functions import function_table
         from pingback_cli.terminal import printable
@@ -146,6 +151,7 @@ class LiveView:
     def stopped(self, interrupted: int, kept: int = 0) -> None:
         from rich.text import Text
 
+        self.loaded()
         note = f", {interrupted} unfinished marked interrupted" if interrupted else ""
         if kept:
             note += f", {kept} queued execution{'s' if kept != 1 else ''} kept for the next `pingback dev`"

@@ -41,7 +41,8 @@ def ls(
         from pingback_cli.render.functions import function_json, function_table
 
         out = terminal()
-        found = controls.functions(app, platform_url, api_key, on_warning=out.warn)
+        with out.importing(enabled=not json_output and not controls.platform_given(platform_url)):
+            found = controls.functions(app, platform_url, api_key, on_warning=out.warn)
         mode = concurrency_mode(None, configure(app).settings)
         now = time.time()
         if json_output:

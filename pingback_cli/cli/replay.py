@@ -59,14 +59,15 @@ def replay(
         body, has_payload = read_payload(payload)
         config = open_project(app)
         out = terminal()
-        result = replay_execution(
-            config,
-            execution_id,
-            payload=body,
-            has_payload=has_payload,
-            backoff=not no_backoff,
-            on_event=None if json_output else _live(out),
-            endpoint=endpoint,
-            secret=secret,
-        )
+        with out.importing(enabled=not json_output) as loading:  # until the first event
+            result = replay_execution(
+                config,
+                execution_id,
+                payload=body,
+                has_payload=has_payload,
+                backoff=not no_backoff,
+                on_event=loading.wrap(None if json_output else _live(out)),
+                endpoint=endpoint,
+                secret=secret,
+            )
         show_result(out, result, json_output=json_output)

@@ -63,18 +63,19 @@ def run(
         config = open_project(app)
         out = terminal()
         waiting = None if json_output else WaitingLine(out)
-        result = run_function(
-            config,
-            name,
-            payload=body,
-            has_payload=has_payload,
-            backoff=not no_backoff,
-            options=EmulatorOptions(endpoint=endpoint, secret=secret, plan=plan, concurrency=concurrency),
-            on_event=None if json_output else _live(out),
-            on_notice=out.warn,
-            scheduled_at=scheduled_at,
-            on_waiting=waiting,
-        )
+        with out.importing(enabled=not json_output) as loading:  # until the first word from the run
+            result = run_function(
+                config,
+                name,
+                payload=body,
+                has_payload=has_payload,
+                backoff=not no_backoff,
+                options=EmulatorOptions(endpoint=endpoint, secret=secret, plan=plan, concurrency=concurrency),
+                on_event=loading.wrap(None if json_output else _live(out)),
+                on_notice=loading.wrap(out.warn),
+                scheduled_at=scheduled_at,
+                on_waiting=loading.wrap(waiting),
+            )
         if waiting is not None:
             waiting(None)
         show_result(out, result, json_output=json_output)

@@ -1,0 +1,128 @@
+"""A start that talks, through the installed command in a pseudo-terminal: a project whose
+import takes ~2 s gets a spinner with the elapsed time after a second, cleared when the import
+is over, for run, dev, ls, check and replay; never with --json, never when not a terminal."""
+
+from __future__ import annotations
+
+import os
+import select
+import signal
+import subprocess
+import textwrap
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from cli_support import cli_env, pingback_command, run_cli
+from reliability.helpers import kill_workers
+
+SPINNER = "importing the project… "
+CLEAR_LINE = "\x1b[2K"
+
+
+@pytest.fixture(scope="module")
+def slow(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("slow") / "slow"
+    root.mkdir()
+    (root / "pyproject.toml").write_text('[project]\nname = "slow"\nversion = "0"\n', encoding="utf-8")
+    (root / "jobs.py").write_text(
+        textwrap.dedent(
+            """
+            import os
+            import time
+
+            from pingback import Pingback
+
+            time.sleep(2.2)  # a slow import
+            pb = Pingback(api_key="k", cron_secret=os.environ["PINGBACK_CRON_SECRET"])
+
+
+            @pb.task("hello")
+            def hello(ctx):
+                return "said hello"
+            """
+        ),
+        encoding="utf-8",
+    )
+    yield root
+    kill_workers(root)
+
+
+def in_pty(project: Path, *args: str, until: Callable[[str], bool] | None = None, timeout: float = 60) -> str:
+    """``pingback ARGS`` with stdin, stdout and stderr on a pseudo-terminal; all it wrote.
+    With ``until``, SIGINT once the output satisfies it (for `dev`)."""
+    master, slave = os.openpty()
+    env = cli_env({"COLUMNS": "120"})
+    env.pop("NO_COLOR", None)
+    process = subprocess.Popen(
+        [pingback_command(), *args], cwd=project, stdin=slave, stdout=slave, stderr=slave, env=env
+    )
+    os.close(slave)
+    output, deadline, signalled = b"", time.monotonic() + timeout, False
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([master], [], [], 0.1)
+            if ready:
+                try:
+                    data = os.read(master, 65536)
+                except OSError:  # the other side closed
+                    break
+                if not data:
+                    break
+                output += data
+            elif process.poll() is not None:
+                break
+            text = output.decode("utf-8", "replace")
+            if until is not None and not signalled and until(text):
+                process.send_signal(signal.SIGINT)
+                signalled = True
+        else:
+            pytest.fail(f"pingback {' '.join(args)} still running after {timeout}s:\n{output!r}")
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait(10)
+        os.close(master)
+    return output.decode("utf-8", "replace")
+
+
+def assert_spinner_then_cleared(output: str, after: str) -> None:
+    """The spinner showed, counted whole seconds, and was cleared before ``after`` printed."""
+    assert SPINNER + "1s" in output or SPINNER + "2s" in output, output[:2000]
+    last = output.rindex(SPINNER)
+    assert output.index(after, last) > output.index(CLEAR_LINE, last), output[last : last + 400]
+    assert SPINNER not in output[output.index(after, last) :]
+
+
+@pytest.mark.parametrize(
+    "command",
+    ["ls", "check", "run", "replay", "dev"],
+)
+def test_a_slow_import_gets_a_spinner_with_the_elapsed_time_then_it_is_cleared(
+    slow: Path, command: str
+) -> None:
+    if command == "ls":
+        assert_spinner_then_cleared(in_pty(slow, "ls"), "hello")
+    elif command == "check":
+        assert_spinner_then_cleared(in_pty(slow, "check"), "no problems found")
+    elif command == "run":
+        assert_spinner_then_cleared(in_pty(slow, "run", "hello"), "said hello")
+    elif command == "replay":
+        first = run_cli(slow, "run", "hello", "--json")
+        assert first.returncode == 0, first.brief()
+        output = in_pty(slow, "replay", first.json()["executionId"][:8])
+        assert_spinner_then_cleared(output, "said hello")
+    else:
+        output = in_pty(
+            slow, "dev", "--no-reload", "--port", "0", until=lambda text: "Ctrl-C to stop" in text
+        )
+        assert_spinner_then_cleared(output, "pingback dev")
+
+
+@pytest.mark.parametrize("command", [("ls", "--json"), ("run", "hello", "--json"), ("check", "--json")])
+def test_no_spinner_with_json_or_when_not_a_terminal(slow: Path, command: tuple[str, ...]) -> None:
+    assert SPINNER not in in_pty(slow, *command)
+    piped = run_cli(slow, *command[:-1])  # the same without --json, on pipes
+    assert piped.returncode == 0, piped.brief()
+    assert SPINNER not in piped.stdout + piped.stderr

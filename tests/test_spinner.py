@@ -1,0 +1,55 @@
+"""The start-up spinner on its own: shown only after its delay, with the elapsed time, cleared
+by ``done``; never shown when done comes first, or when disabled."""
+
+from __future__ import annotations
+
+import io
+import time
+
+from rich.console import Console
+
+from pingback_cli.spinner import ImportSpinner
+from pingback_cli.terminal import Terminal
+
+
+def console() -> tuple[Console, io.StringIO]:
+    buffer = io.StringIO()
+    return Console(file=buffer, force_terminal=True, width=80, color_system=None), buffer
+
+
+def test_after_the_delay_it_shows_the_elapsed_time_until_done() -> None:
+    shown, buffer = console()
+    with ImportSpinner(shown, what="importing the project", delay=0.05) as spinner:
+        time.sleep(1.3)
+        spinner.done()
+        written = buffer.getvalue()
+        time.sleep(0.2)
+        assert buffer.getvalue().count("importing") == written.count("importing")  # nothing after done
+    assert "importing the project… 1s" in written
+    assert written.endswith("\x1b[2K")  # cleared (Rich's transient status)
+
+
+def test_done_before_the_delay_shows_nothing() -> None:
+    shown, buffer = console()
+    with ImportSpinner(shown, what="importing the project", delay=0.3) as spinner:
+        spinner.done()
+        time.sleep(0.5)
+    assert buffer.getvalue() == ""
+
+
+def test_wrap_settles_the_spinner_before_the_callback() -> None:
+    shown, buffer = console()
+    calls = []
+    with ImportSpinner(shown, what="x", delay=0.01) as spinner:
+        time.sleep(0.2)
+        spinner.wrap(lambda value: calls.append((value, buffer.getvalue().endswith("\x1b[2K"))))("event")
+    assert calls == [("event", True)]
+    assert spinner.wrap(None) is None
+
+
+def test_disabled_or_not_a_terminal_it_never_shows() -> None:
+    with ImportSpinner(None, what="x", delay=0.01):
+        time.sleep(0.1)  # no console: nothing to write to, and no thread started
+    out = Terminal()
+    assert out.importing(enabled=False)._console is None
+    assert out.importing()._console is None  # the test's stderr is not a terminal
