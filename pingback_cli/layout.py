@@ -23,12 +23,15 @@ class FitTable:
         self.table = table
         self.title_columns = title_columns
 
-    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+    def fitted(self, console: Console, options: ConsoleOptions) -> Table | Group:
+        """The table when its natural width fits ``options.max_width``, else its cards."""
         natural = Measurement.get(console, options.update_width(1_000_000), self.table).maximum
         if natural <= options.max_width:
-            yield self.table
-        else:
-            yield cards(self.table, title_columns=self.title_columns, width=options.max_width)
+            return self.table
+        return cards(self.table, title_columns=self.title_columns, width=options.max_width)
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        yield self.fitted(console, options)
 
     def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
         return Measurement.get(console, options, self.table)

@@ -19,7 +19,11 @@ if TYPE_CHECKING:  # Rich loads when output is made, not when the CLI starts (a 
     from rich.console import Console, RenderableType
 
 PIPE_WIDTH = 200
-"""Width used when output is not a terminal, so piped lines are not wrapped at 80."""
+"""Width used when output is not a terminal, so piped lines are not wrapped at 80. Only
+layout reads it (when a table is stacked as cards): no line is ever cut to it, see
+:func:`print_whole`."""
+
+_UNBOUNDED = 1_000_000
 
 
 _CONTROL_ESCAPES: dict[int, str | None] = {
@@ -141,6 +145,36 @@ def make_console(*, stderr: bool = False, file: TextIO | None = None) -> Console
     )
 
 
+def print_whole(console: Console, renderable: RenderableType) -> None:
+    """Print ``renderable`` on ``console``; off a terminal, no line is cut.
+
+    On a terminal Rich wraps to its width, as ever. Anywhere else (a pipe, a file, CI logs)
+    a tree's label or a traceback's last line may be longer than the console's width, and
+    Rich would crop it without a marker; so the console is widened, for this print only, to
+    the renderable's natural width. A renderable that lays itself out by width (a
+    :class:`~pingback_cli.layout.FitTable`, through its ``fitted(console, options)``) chooses its layout
+    at the console's own width first.
+    """
+    if console.is_terminal:
+        console.print(renderable)
+        return
+    from rich.measure import Measurement
+
+    fitted = getattr(renderable, "fitted", None)
+    if callable(fitted):
+        renderable = fitted(console, console.options)
+    width = console.width
+    needed = Measurement.get(console, console.options.update_width(_UNBOUNDED), renderable).maximum
+    if needed <= width:
+        console.print(renderable)
+        return
+    console.width = needed
+    try:
+        console.print(renderable)
+    finally:
+        console.width = width
+
+
 class Terminal:
     """stdout and stderr consoles behind the few calls the CLI needs, each made on first use
     (so a command that prints only JSON never imports Rich); ``out_file`` binds stdout's
@@ -166,18 +200,18 @@ class Terminal:
         return self._err
 
     def print(self, renderable: RenderableType = "") -> None:
-        self.out.print(renderable)
+        print_whole(self.out, renderable)
 
     def error(self, message: str, hint: str | None = None, details: str | None = None) -> None:
         """``error: <message>``, then an optional ``hint:`` and indented details, on stderr."""
         from rich.text import Text
 
-        self.err.print(Text(f"error: {printable(message)}", style="bold red"))
+        print_whole(self.err, Text(f"error: {printable(message)}", style="bold red"))
         if hint:
-            self.err.print(Text(f"hint: {printable(hint)}", style="dim"))
+            print_whole(self.err, Text(f"hint: {printable(hint)}", style="dim"))
         if details:
             lines = printable(details).rstrip("\n").splitlines()
-            self.err.print(Text("\n".join(f"  {line}" for line in lines)))
+            print_whole(self.err, Text("\n".join(f"  {line}" for line in lines)))
 
     def importing(self, *, enabled: bool = True, what: str = "importing the project") -> Any:
         """A context manager: after a second, a spinner with the elapsed time on stderr until
@@ -191,7 +225,7 @@ class Terminal:
     def warn(self, message: str) -> None:
         from rich.text import Text
 
-        self.err.print(Text(f"warning: {printable(message)}", style="yellow"))
+        print_whole(self.err, Text(f"warning: {printable(message)}", style="yellow"))
 
     def json(self, data: Any) -> None:
         """Machine-readable output: strict JSON plus a newline, no Rich at all.

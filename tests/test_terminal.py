@@ -102,3 +102,50 @@ def test_json_on_an_ascii_stdout_is_escaped_json(monkeypatch: pytest.MonkeyPatch
     text = written(out)
     assert text.isascii()
     assert json.loads(text) == {"function": "café ✓", "ratio": "NaN"}
+
+
+def long_failure() -> Execution:
+    root = Execution(id="c" * 8 + "-0", function="long", type="task", scheduled_at=0.0)
+    root.status, root.started_at, root.completed_at = "failed", 0.0, 0.1
+    root.error = "RuntimeError: " + "E" * 300 + "ERREND"
+    return root
+
+
+def test_a_tree_off_a_terminal_is_never_cut() -> None:
+    out = io.StringIO()
+    Terminal(out=make_console(file=out)).print(execution_tree(long_failure()))
+    assert "RuntimeError: " + "E" * 300 + "ERREND" in out.getvalue()
+
+
+def test_a_tree_on_a_terminal_still_wraps_to_its_width() -> None:
+    from rich.console import Console
+
+    out = io.StringIO()
+    console = Console(file=out, width=60, force_terminal=True, color_system=None, markup=False)
+    Terminal(out=console).print(execution_tree(long_failure()))
+    lines = out.getvalue().splitlines()
+    assert max(len(line) for line in lines) <= 60 and "ERREND" in out.getvalue()
+
+
+def test_warnings_and_errors_off_a_terminal_are_whole() -> None:
+    err = io.StringIO()
+    terminal = Terminal(err=make_console(file=err))
+    terminal.warn("w" * 400 + "WARNEND")
+    terminal.error("e" * 400 + "ERREND", hint="h" * 300 + "HINTEND", details="d" * 300 + "DETAILEND")
+    for end in ("WARNEND", "ERREND", "HINTEND", "DETAILEND"):
+        assert end in err.getvalue()
+
+
+def test_a_table_off_a_terminal_still_stacks_at_the_width_it_was_given() -> None:
+    from rich.table import Table
+
+    from pingback_cli.layout import FitTable
+
+    table = Table("Name", "Detail")
+    table.add_row("one", "x" * 120 + "TAIL")
+    out = io.StringIO()
+    console = make_console(file=out)
+    console.width = 80
+    Terminal(out=console).print(FitTable(table))
+    text = out.getvalue()
+    assert text.startswith("one\n") and "Detail " in text and "TAIL" in text

@@ -107,10 +107,10 @@ def render_text(record: Record) -> str:
     import io
 
     from pingback_cli.render.trees import execution_tree, tree_summary
-    from pingback_cli.terminal import make_console
+    from pingback_cli.terminal import make_console, print_whole
 
     buffer = io.StringIO()
     console = make_console(file=buffer)
-    console.print(execution_tree(record))
-    console.print(tree_summary(record))
+    print_whole(console, execution_tree(record))
+    print_whole(console, tree_summary(record))
     return buffer.getvalue()

@@ -1,0 +1,55 @@
+"""Output to a pipe or a file is never cut: a tree's long error, a log line, a traceback's
+last line and a notice come out whole (field report: lines stopped at ~200 characters with
+no marker, in `run`, `show` and CI logs)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from cli_support import run_cli
+
+LONG = "E" * 300 + "ERREND"
+LOG = "L" * 300 + "LOGEND"
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("piped") / "longlines"
+    root.mkdir()
+    (root / "pyproject.toml").write_text('[project]\nname = "longlines"\nversion = "0"\n\n[tool.pingback]\n')
+    (root / "jobs.py").write_text(
+        "import os\n\nfrom pingback import Pingback\n\n"
+        'pb = Pingback(api_key=os.environ["PINGBACK_API_KEY"],\n'
+        '              cron_secret=os.environ["PINGBACK_CRON_SECRET"])\n\n\n'
+        '@pb.task("long-error")\n'
+        "def long_error(ctx):\n"
+        f'    ctx.log("{LOG}")\n'
+        f'    raise RuntimeError("{LONG}")\n'
+    )
+    return root
+
+
+@pytest.mark.parametrize("columns", [None, "80"])
+def test_run_piped_prints_long_lines_whole(project: Path, columns: str | None) -> None:
+    result = run_cli(project, "run", "long-error", env={"COLUMNS": columns} if columns else None)
+    assert result.returncode == 1, result.brief()
+    lines = result.stdout.splitlines()
+    assert any(line.endswith(f"HTTP 500: {LONG}") for line in lines), result.brief()  # the node's label
+    assert any(line.endswith(f"RuntimeError: {LONG}") for line in lines), result.brief()  # traceback's last
+    assert any(line.endswith(LOG) for line in lines if line.startswith(("├", "└", "|", "`"))), result.brief()
+
+
+def test_show_piped_prints_long_lines_whole(project: Path) -> None:
+    run_cli(project, "run", "long-error")
+    found = run_cli(project, "runs", "--json").json()
+    shown = run_cli(project, "show", found[0]["executionId"])
+    assert shown.returncode == 0, shown.brief()
+    assert f"RuntimeError: {LONG}" in shown.stdout and f"HTTP 500: {LONG}" in shown.stdout, shown.brief()
+
+
+def test_a_long_error_message_is_whole_on_stderr(project: Path) -> None:
+    name = "x" * 250 + "NAMEEND"
+    result = run_cli(project, "run", name)
+    assert result.returncode == 2, result.brief()
+    assert name in result.stderr, result.brief()
