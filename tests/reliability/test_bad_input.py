@@ -371,7 +371,7 @@ async def test_a_trigger_while_the_emulator_stops_is_503_not_lost(tmp_path: Path
     emulator = Emulator(ProjectConfig(root=tmp_path))
     emulator.stopping = True
     with pytest.raises(Unavailable, match="stopping"):
-        emulator.trigger("ok", None, False, 0)
+        emulator.submit("ok", trigger="trigger")
 
     class Stopping:
         ready = True

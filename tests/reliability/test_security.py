@@ -188,7 +188,7 @@ async def test_the_key_is_compared_in_constant_time(monkeypatch: pytest.MonkeyPa
         calls.append((given, expected))
         return real(given, expected)
 
-    monkeypatch.setattr("pingback_cli.emulator.api.hmac.compare_digest", spy)
+    monkeypatch.setattr("pingback_cli.emulator.api_base.hmac.compare_digest", spy)
     app = create_app(_Platform(), api_key=API_SECRET)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
