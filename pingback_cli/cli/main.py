@@ -32,7 +32,28 @@ def main() -> None:
         if code is None:
             code = help_cache.render(argv, _run_app)
         raise SystemExit(code)
+    if argv[:1] == ["run"]:
+        _start_worker_early(argv[1:])
     _run_app()
+
+
+def _start_worker_early(args: list[str]) -> None:
+    """`pingback run` in a project: its worker starts now, importing the project while this
+    process imports Typer and the emulator (``emulator.head_start``). Not with ``--endpoint``
+    (no worker); a guess that turns out wrong (another ``--app``) is discarded, not used."""
+    app: str | None = None
+    for index, word in enumerate(args):
+        if word == "--endpoint" or word.startswith("--endpoint="):
+            return
+        if word in ("--app", "-a") and index + 1 < len(args):
+            app = args[index + 1]
+        elif word.startswith("--app="):
+            app = word.partition("=")[2]
+        elif word.startswith("-a") and not word.startswith("--") and len(word) > 2:
+            app = word[2:]
+    from pingback_cli.emulator import head_start
+
+    head_start.start(app)
 
 
 def _run_app() -> None:

@@ -5,13 +5,17 @@ there are two kinds; the emulator only uses the ``Executor`` it is given."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from pingback_cli.emulator import sockets
 from pingback_cli.emulator.options import EmulatorOptions
-from pingback_cli.emulator.server import WORKER_PREFIX, ApiServer
+from pingback_cli.emulator.server import ApiServer
 from pingback_cli.executors.base import Executor
 from pingback_cli.models import FunctionSpec
 from pingback_cli.project.config import DEV_CRON_SECRET, ProjectConfig, project_environment
+
+if TYPE_CHECKING:
+    from pingback_cli.executors.spawn import Spawned
 
 
 def choose_executor(
@@ -23,10 +27,12 @@ def choose_executor(
     on_log: Callable[[str, int, dict[str, Any]], None],
     on_notice: Callable[[str], None],
     on_restart: Callable[[str], None] | None,
+    early: Spawned | None = None,
 ) -> Executor:
     """The executor for ``options`` (``endpoint`` set: endpoint mode), publishing the functions
     it finds to ``publish``; a worker streams live logs to ``on_log`` and reports restarts to
-    ``on_restart``; endpoint mode's registry warns through ``on_notice``."""
+    ``on_restart``; endpoint mode's registry warns through ``on_notice``. ``early``: a worker
+    already started for this project (``head_start``), which the supervisor starts from."""
     if options.endpoint is not None:
         from pingback_cli.executors.endpoint import EndpointExecutor, EndpointRegistry
 
@@ -43,12 +49,11 @@ def choose_executor(
         on_log=on_log,
         on_restart=on_restart,
         grace=options.grace,
+        early=early,
     )
 
 
 def worker_api_url(host: str, api: ApiServer) -> str:
     """The API's address for the worker, under ``/__worker``: the worker's own SDK registration
     is the load itself, not a deploy. A wildcard ``host`` is reached on 127.0.0.1."""
-    if host in ("0.0.0.0", "::", ""):
-        return f"http://127.0.0.1:{api.port}{WORKER_PREFIX}"
-    return api.url + WORKER_PREFIX
+    return sockets.worker_api_url(host, api.port)

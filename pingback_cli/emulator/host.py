@@ -36,7 +36,7 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from pingback_cli.emulator import notices
+from pingback_cli.emulator import head_start, notices
 from pingback_cli.emulator.controls import Controls
 from pingback_cli.emulator.executor_choice import choose_executor
 from pingback_cli.emulator.hints import Hints
@@ -60,6 +60,7 @@ from pingback_cli.project.manifest import write_manifest
 from pingback_cli.project.plans import choose_plan
 
 if TYPE_CHECKING:
+    from pingback_cli.executors.spawn import Spawned
     from pingback_cli.protocol import AttemptOutcome, AttemptRequest
 
 
@@ -159,10 +160,12 @@ class Emulator:
         closing.callback(self._interrupt_unfinished)  # what started while the rest stopped
         # Bind first, so the worker knows the API's address and imports the project
         # while this process imports and starts the web stack.
-        self._api = ApiServer(self.options.host, self.options.port)
+        options = self.options
+        early = head_start.take(self.config, options.host, options.port, worker=options.endpoint is None)
+        self._api = ApiServer(options.host, options.port)
         closing.push_async_callback(self._api.stop)
-        self._api.bind()
-        self._executor = self._choose_executor()
+        self._api.bind(early.socket if early else None)
+        self._executor = self._choose_executor(early.worker if early else None)
         closing.push_async_callback(self._close_executor)
         loading = asyncio.ensure_future(self._executor.start())
         try:
@@ -190,7 +193,7 @@ class Emulator:
             extra = dashboard_routes(EmulatorSource(self), host=self.options.host, api_key=api_key)
         return create_app(EmulatorApi(self), api_key=api_key, extra=extra)
 
-    def _choose_executor(self) -> Executor:
+    def _choose_executor(self, early: Spawned | None) -> Executor:
         return choose_executor(
             self.config,
             self.options,
@@ -199,6 +202,7 @@ class Emulator:
             on_log=self._engine.on_worker_log,
             on_notice=self._notice,
             on_restart=self.on_notice,
+            early=early,
         )
 
     async def _close(self) -> None:

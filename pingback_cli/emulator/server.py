@@ -13,8 +13,11 @@ import socket
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from pingback_cli.errors import PingbackError, UsageError
+from pingback_cli.emulator.sockets import WORKER_PREFIX, api_url, bind_socket
+from pingback_cli.errors import UsageError
 from pingback_cli.project.config import DEV_API_KEY
+
+__all__ = ["WORKER_PREFIX", "ApiServer", "api_key_for"]
 
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
@@ -34,11 +37,6 @@ def api_key_for(host: str, environ: Mapping[str, str] | None = None) -> str | No
     return key
 
 
-WORKER_PREFIX = "/__worker"
-"""The API's routes again under this prefix for the project's own worker: its SDK's
-registration is the project's load itself, not a deploy."""
-
-
 class ApiServer:
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self.host = host
@@ -50,25 +48,13 @@ class ApiServer:
 
     @property
     def url(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        return api_url(self.host, self.port)
 
-    def bind(self) -> None:
-        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
-        # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY on accepted sockets only then, and
-        # without it every keep-alive request waits ~40 ms for a delayed ACK.
-        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((self.host, self.port))
-        except OSError as exc:
-            sock.close()
-            raise PingbackError(
-                f"cannot listen on {self.host}:{self.port}: {exc.strerror or exc}",
-                hint="is another `pingback dev` running? choose another --port",
-            ) from None
-        sock.listen(1024)
-        sock.setblocking(False)
+    def bind(self, sock: socket.socket | None = None) -> None:
+        """Listen on host:port now (PingbackError if that cannot be), or adopt ``sock``, a
+        socket ``sockets.bind_socket`` made for them before (the port it got included)."""
+        if sock is None:
+            sock = bind_socket(self.host, self.port)
         self.port = sock.getsockname()[1]
         self._socket = sock
 

@@ -11,12 +11,12 @@ import json
 import os
 import signal
 import subprocess
-import sys
 from collections.abc import Callable
 from typing import Any
 
 from pingback_cli.errors import ProjectError
-from pingback_cli.project.config import ProjectConfig, project_environment
+from pingback_cli.executors.spawn import Spawned, spawn_worker
+from pingback_cli.project.config import ProjectConfig
 from pingback_cli.protocol import AttemptOutcome, AttemptRequest
 from pingback_cli.worker import main as worker_module
 
@@ -103,38 +103,16 @@ class WorkerProcess:
     def in_flight(self) -> int:
         return len(self._pending)
 
-    async def start(self, timeout: float = 60.0) -> list[dict[str, Any]]:
-        """Spawn the worker and wait until it reports its functions (ProjectError if it cannot)."""
+    async def start(self, timeout: float = 60.0, *, early: Spawned | None = None) -> list[dict[str, Any]]:
+        """Spawn the worker (or take ``early``, one already started for this same project, API
+        and settings) and wait until it reports its functions (ProjectError if it cannot)."""
         loop = asyncio.get_running_loop()
-        to_worker_read, to_worker_write = os.pipe()
-        from_worker_read, from_worker_write = os.pipe()
-        # The real environment plus the env files as they are now (never values an earlier
-        # load derived from them): a reload after editing .env sees the edit.
-        env = project_environment(self.config.root)
-        env.update(
-            {
-                worker_module.FDS_ENV: f"{to_worker_read},{from_worker_write}",
-                worker_module.ROOT_ENV: str(self.config.root),
-                worker_module.APP_ENV: self.config.app or "",
-                worker_module.API_ENV: self.api_url,
-                worker_module.THREADS_ENV: str(self.threads),
-                worker_module.GRACE_ENV: str(self.grace),
-                "PYTHONUNBUFFERED": "1",
-            }
-        )
-        try:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "pingback_cli.worker"],
-                cwd=self.config.root,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=sys.stderr.fileno() if _has_fileno(sys.stderr) else None,
-                pass_fds=(to_worker_read, from_worker_write),
-                start_new_session=True,
-            )
-        finally:
-            os.close(to_worker_read)
-            os.close(from_worker_write)
+        if early is not None and not early.is_for(self.config, self.api_url, self.threads, self.grace):
+            early.kill()
+            early = None
+        spawned = early or spawn_worker(self.config, self.api_url, threads=self.threads, grace=self.grace)
+        self.process = spawned.process
+        to_worker_write, from_worker_read = spawned.to_worker, spawned.from_worker
         self.alive = True
         try:
             self._reader, _ = await loop.connect_read_pipe(
@@ -307,11 +285,3 @@ class WorkerProcess:
         self._signal_group(signal.SIGKILL)
         if self._reader is not None:
             self._reader.close()
-
-
-def _has_fileno(stream: Any) -> bool:
-    try:
-        stream.fileno()
-    except (AttributeError, OSError, ValueError):
-        return False
-    return True

@@ -14,6 +14,7 @@ from typing import Any
 from pingback_cli.errors import ProjectError
 from pingback_cli.executors.base import Publish, ReloadResult
 from pingback_cli.executors.process import MAX_ABANDONED, LogCallback, WorkerProcess, describe_exit
+from pingback_cli.executors.spawn import Spawned
 from pingback_cli.models import FunctionSpec
 from pingback_cli.project.config import ProjectConfig
 from pingback_cli.project.specs import build_specs
@@ -38,8 +39,12 @@ class Supervisor:
         on_restart: Callable[[str], None] | None = None,
         grace: float = 5.0,
         threads: int = 256,
+        early: Spawned | None = None,
     ) -> None:
         self.config = config
+        self.early = early
+        """A worker started before the emulator for this project (``emulator.head_start``):
+        the first start takes it instead of spawning one."""
         self.api_url = api_url
         self.publish = publish
         self.on_log = on_log
@@ -56,7 +61,8 @@ class Supervisor:
 
     async def start(self) -> None:
         """Start the first worker and publish its functions (ProjectError if it cannot)."""
-        worker = await self._spawn()
+        early, self.early = self.early, None
+        worker = await self._spawn(early)
         self.current = worker
         self.functions = worker.functions
         self._accept(worker.functions)
@@ -80,7 +86,7 @@ class Supervisor:
         """A name the project does not define cannot run in its worker."""
         return None
 
-    async def _spawn(self) -> WorkerProcess:
+    async def _spawn(self, early: Spawned | None = None) -> WorkerProcess:
         worker = WorkerProcess(
             self.config,
             self.api_url,
@@ -89,7 +95,7 @@ class Supervisor:
             grace=self.grace,
             on_exit=self._worker_exited,
         )
-        await worker.start()
+        await worker.start(early=early)
         return worker
 
     def start_attempt(self, request: AttemptRequest) -> asyncio.Future[AttemptOutcome]:
@@ -198,6 +204,9 @@ class Supervisor:
     async def aclose(self, grace: float | None = None) -> None:
         """Stop every worker; ``grace`` overrides how long running handlers may finish."""
         self.closing = True
+        if self.early is not None:  # closed before it started
+            self.early.kill()
+            self.early = None
         if self._starting is not None and not self._starting.done():
             with contextlib.suppress(BaseException):
                 await self._starting

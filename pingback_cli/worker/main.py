@@ -40,15 +40,8 @@ from pingback_cli.errors import ProjectError
 from pingback_cli.project.config import DEV_CRON_SECRET, ProjectConfig
 from pingback_cli.project.loader import RawFunction, load_project
 from pingback_cli.protocol import AttemptRequest, json_plain, not_json_reason, signed_headers
-from pingback_cli.worker import capture
+from pingback_cli.worker import API_ENV, APP_ENV, FDS_ENV, GRACE_ENV, ROOT_ENV, THREADS_ENV, capture
 from pingback_cli.worker.handler_pool import HandlerPool
-
-FDS_ENV = "PINGBACK_WORKER_FDS"
-ROOT_ENV = "PINGBACK_WORKER_ROOT"
-APP_ENV = "PINGBACK_WORKER_APP"
-API_ENV = "PINGBACK_WORKER_API"
-THREADS_ENV = "PINGBACK_WORKER_THREADS"
-GRACE_ENV = "PINGBACK_WORKER_GRACE"
 
 BODY_STORED_BYTES = 10_240
 """Past this the platform keeps only part of an answer (``pingback_cli.reading``): only then is
