@@ -28,6 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from benchlib.browser import BROWSER_MEASURES
 from benchlib.common import (
     BENCH_DIR,
     PINGBACK,
@@ -41,7 +42,7 @@ from benchlib.measures import MEASURES as BASE_MEASURES
 from benchlib.measures import Settings, Shared
 from benchlib.startup import STARTUP_MEASURES
 
-MEASURES = {**STARTUP_MEASURES, **BASE_MEASURES}
+MEASURES = {**STARTUP_MEASURES, **BASE_MEASURES, **BROWSER_MEASURES}
 
 NOTES_HEADING = "## Profiles and notes"
 NOTES_PLACEHOLDER = (

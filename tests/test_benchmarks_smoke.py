@@ -22,6 +22,8 @@ MEASURES = [
     "history",
     "dev-memory",
     "peer-huey",
+    "dashboard-live",
+    "dashboard-open",
 ]
 
 
