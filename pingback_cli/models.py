@@ -202,6 +202,10 @@ class Attempt:
         )
 
 
+SIMULATED = "simulate"
+"""The trigger history records for the roots of ``pingback simulate --run``."""
+
+
 @dataclass
 class Execution:
     """One run of a function: the unit the dashboard shows, with every attempt."""
@@ -227,7 +231,8 @@ class Execution:
     duration_ms: int | None = None
     http_status: int | None = None
     trigger: str = "run"
-    """What created it: run, cron, fanout, trigger, replay."""
+    """What created it: run, cron, fanout, trigger, replay; or, in history, ``SIMULATED`` for a
+    root ``pingback simulate --run`` wrote (on a virtual clock, maybe dated in the future)."""
     replay_of: str | None = None
     due_at: float | None = None
     """When it may next start: its delay's end, a retry's backoff end, or when it was queued.

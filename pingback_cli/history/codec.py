@@ -210,8 +210,11 @@ def load_attempts(text: str | None) -> list[Attempt]:
     return attempts
 
 
-def encode_row(seq: int, e: Execution, owner: str, queue: str | None = None) -> tuple[Any, ...]:
-    """One row in ``COLUMNS`` order; ``queue`` names the durable queue holding it (or None)."""
+def encode_row(
+    seq: int, e: Execution, owner: str, queue: str | None = None, root_trigger: str | None = None
+) -> tuple[Any, ...]:
+    """One row in ``COLUMNS`` order; ``queue`` names the durable queue holding it (or None);
+    ``root_trigger``, when given, is written as a root execution's trigger instead of its own."""
     return (
         e.id,
         seq,
@@ -233,7 +236,7 @@ def encode_row(seq: int, e: Execution, owner: str, queue: str | None = None) -> 
         e.completed_at,
         e.duration_ms,
         e.http_status,
-        e.trigger,
+        root_trigger if root_trigger and e.parent_id is None else e.trigger,
         e.replay_of,
         e.due_at,
         owner,

@@ -64,12 +64,17 @@ class Store:
     auto_flush_at = 10_000
     """Buffered executions that trigger a flush from ``save``, bounding memory."""
 
-    def __init__(self, path: Path, *, readonly: bool = False, queue: str | None = None) -> None:
+    def __init__(
+        self, path: Path, *, readonly: bool = False, queue: str | None = None, root_trigger: str | None = None
+    ) -> None:
         self.path = path
         self.readonly = readonly
         self.queue = queue
         """Stamped on every row written: the durable queue (``"dev"``) that holds this
         process's unfinished work for whoever takes the queue over next; None for ``run``."""
+        self.root_trigger = root_trigger
+        """When set, written as the trigger of every root execution (``"simulate"``: runs a
+        simulation put in real history are marked as such in ``runs``, ``show`` and the dashboard)."""
         self._lock = threading.RLock()
         # id -> (seq, execution); rows are built from the object's state at flush time.
         self._buffer: dict[str, tuple[int, Execution]] = {}
@@ -106,8 +111,8 @@ class Store:
     def take_rows(self) -> list[tuple[Any, ...]]:
         """Snapshot the buffer as rows (cheap, in the thread that mutates executions)."""
         with self._lock:
-            owner, queue = self.owner, self.queue
-            rows = [encode_row(seq, execution, owner, queue) for seq, execution in self._buffer.values()]
+            owner, queue, label = self.owner, self.queue, self.root_trigger
+            rows = [encode_row(seq, e, owner, queue, label) for seq, e in self._buffer.values()]
             self._buffer.clear()
             return rows
 

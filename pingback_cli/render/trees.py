@@ -6,7 +6,7 @@ from __future__ import annotations
 from rich.text import Text
 from rich.tree import Tree
 
-from pingback_cli.models import Attempt, Execution
+from pingback_cli.models import SIMULATED, Attempt, Execution
 from pingback_cli.project.durations import format_duration
 from pingback_cli.render.cells import (
     STATUS_STYLES,
@@ -52,6 +52,8 @@ def _node_label(execution: Execution, max_payload: int) -> Text:
     label.append(f"  {short_id(execution.id)}", style="dim")
     if execution.replay_of:
         label.append(f"  replay of {short_id(execution.replay_of)}", style="magenta")
+    if execution.trigger == SIMULATED:
+        label.append("  simulated (pingback simulate --run)", style="magenta")
     if execution.has_payload or execution.payload is not None:
         label.append("  payload ", style="dim")
         label.append(compact_json(execution.payload, max_payload))

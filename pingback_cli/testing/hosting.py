@@ -86,13 +86,16 @@ class Hosting:
 
         return create_app(ApiPlatform(self.platform))
 
-    def record(self, path: Path | None, root: Path, engine: Engine | None) -> Path:
-        """Write executions to ``path`` (default: the project's history file) from now on."""
+    def record(
+        self, path: Path | None, root: Path, engine: Engine | None, *, root_trigger: str | None = None
+    ) -> Path:
+        """Write executions to ``path`` (default: the project's history file) from now on, roots
+        with ``root_trigger`` as their trigger when given (see ``Store.root_trigger``)."""
         from pingback_cli.history.store import Store, history_path
 
         if self.store is not None:
             raise RuntimeError(f"history is already recorded in {self.store.path}")
-        self.store = Store(path or history_path(root))
+        self.store = Store(path or history_path(root), root_trigger=root_trigger)
         if engine is not None:
             engine.store = self.store
         return self.store.path

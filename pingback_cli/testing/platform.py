@@ -95,10 +95,12 @@ class VirtualPlatform:
         self.hosting.isolated = True
         return self
 
-    def history(self, path: str | Path | None = None) -> Path:
+    def history(self, path: str | Path | None = None, *, label: str | None = None) -> Path:
         """Record every execution from now on in a history file (default: the project's
-        ``.pingback/history.sqlite3``), readable by ``pingback runs`` and ``show``."""
-        return self.hosting.record(None if path is None else Path(path), self._project_root(), self.engine)
+        ``.pingback/history.sqlite3``), readable by ``pingback runs`` and ``show``; ``label``,
+        when given, is recorded as every root's trigger (``simulate --run`` writes "simulate")."""
+        where = None if path is None else Path(path)
+        return self.hosting.record(where, self._project_root(), self.engine, root_trigger=label)
 
     @property
     def functions(self) -> dict[str, FunctionSpec]:

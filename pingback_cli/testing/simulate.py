@@ -14,8 +14,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from pingback_cli.models import SIMULATED, FunctionSpec, iso
 from pingback_cli.models import Execution as Record
-from pingback_cli.models import FunctionSpec, iso
 from pingback_cli.project.cron import NeverFires, next_fire, next_fires
 from pingback_cli.project.plans import PLANS, Plan
 
@@ -219,7 +219,9 @@ def simulate_run(
         if isolated:
             platform.isolated()
         platform.load(app, plan=plan, concurrency=concurrency)
-        path = str(platform.history()) if record else None
+        # Labelled, not a file of their own: `pingback show ID` of a simulated run then works,
+        # and its future-dated runs say what they are wherever they are listed.
+        path = str(platform.history(label=SIMULATED)) if record else None
         if on_tree is not None:
             platform.on_event = lambda event: event.kind == "finished" and on_tree(event.execution)
         # The user's prints go to stderr, as in the worker: stdout carries --json.

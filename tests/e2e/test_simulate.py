@@ -177,3 +177,27 @@ def test_run_applies_the_plan_as_run_does(tmp_path: Path) -> None:
     body = result.json()  # the free plan dispatches no fan-out tasks
     assert body["executions"] == {"byFunction": {"sweep": {"success": 4}}, "total": 4}
     assert body["monthlyEstimate"]["plan"] == "free"
+
+
+def test_run_marks_what_it_records_as_simulated(tmp_path: Path) -> None:
+    project = copy_project("simday", tmp_path)
+    assert_clean_exit(run_cli(project, "run", "sweep"), 0)  # a real run, for contrast
+
+    assert_clean_exit(
+        run_cli(project, "simulate", "--from", "2030-01-01T00:00Z", "--to", "2030-01-01T00:20Z", "--run"), 0
+    )
+
+    runs = run_cli(project, "runs", "--json").json()
+    assert sorted(run["trigger"] for run in runs) == ["run", "simulate", "simulate"]
+    table = run_cli(project, "runs")
+    assert sum(line.rstrip().endswith("simulate") for line in table.stdout.splitlines()) == 2, table.brief()
+    simulated = next(run for run in runs if run["trigger"] == "simulate")
+    shown = run_cli(project, "show", simulated["executionId"])
+    assert "simulated (pingback simulate --run)" in shown.stdout.splitlines()[0], shown.brief()
+    real = next(run for run in runs if run["trigger"] == "run")
+    assert "simulated" not in run_cli(project, "show", real["executionId"]).stdout
+    with sqlite3.connect(project / ".pingback" / "history.sqlite3") as conn:
+        children = conn.execute(
+            'SELECT DISTINCT "trigger" FROM executions WHERE parent_id IS NOT NULL'
+        ).fetchall()
+    assert children == [("fanout",)]  # children keep what made them

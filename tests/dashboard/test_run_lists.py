@@ -1,0 +1,51 @@
+"""The dashboard's Runs list: simulated runs marked."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+
+from pingback_cli.dashboard.app import dashboard_routes
+from pingback_cli.dashboard.source import HistorySource
+from pingback_cli.history.store import Store
+from pingback_cli.models import Execution
+
+BASE = "http://127.0.0.1:8766"
+
+
+def root(number: int, function: str, **fields: object) -> Execution:
+    return Execution(id=f"{number:08x}-0000-4000-8000-000000000000", function=function, type="task", **fields)
+
+
+async def client_for(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+    store = Store(tmp_path / ".pingback" / "history.sqlite3", readonly=True)
+    source = HistorySource(tmp_path, store, project="demo")
+    app = Starlette(routes=dashboard_routes(source, host="127.0.0.1", api_key=None))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as client:
+        yield client
+    store.close()
+
+
+@pytest.fixture
+async def simulated(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+    now = time.time()
+    path = tmp_path / ".pingback" / "history.sqlite3"
+    with Store(path) as writer:
+        writer.save(root(1, "real-one", scheduled_at=now, status="success", started_at=now))
+    with Store(path, root_trigger="simulate") as writer:
+        writer.save(root(2, "future-one", scheduled_at=now + 86400, status="success", started_at=now + 86400))
+    async for client in client_for(tmp_path):
+        yield client
+
+
+async def test_the_runs_list_marks_simulated_runs(simulated: httpx.AsyncClient) -> None:
+    page = (await simulated.get("/")).text
+    rows = {row.split("</a>")[0].rsplit(">", 1)[1]: row for row in page.split("<tr data-id=")[1:]}
+    assert "simulated" in rows["future-one"] and "simulated" not in rows["real-one"]
+    detail = (await simulated.get("/executions/00000002-0000-4000-8000-000000000000")).text
+    assert "task · simulate" in detail
