@@ -19,6 +19,37 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
         _summaries.extend(str(value) for name, value in report.user_properties if name == "summary")
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist turns xdist_group marks into node ids
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Scheduling for ``pytest -n N --dist loadgroup`` (scripts/test); no effect on a serial run
+    but the order of the ``long`` tests.
+
+    - A test that uses a module-scoped fixture (a shared ``pingback dev``, a batch of commands
+      run once) joins its module's xdist group: the fixture is built once, on one worker,
+      instead of once on every worker that happens to receive one of its tests.
+    - Tests marked ``long`` (and in no group) move to the front, so a worker starts each of them
+      early and the run does not end with one worker finishing a long test alone. xdist hands
+      out the groups first, largest first, then the single tests in this order.
+    """
+    for item in items:
+        if item.get_closest_marker("xdist_group") is None and _uses_module_fixture(item):
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::", 1)[0]))
+    items.sort(
+        key=lambda item: not (item.get_closest_marker("long") and not item.get_closest_marker("xdist_group"))
+    )
+
+
+def _uses_module_fixture(item: pytest.Item) -> bool:
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None:
+        return False
+    return any(
+        definitions[-1].scope in ("module", "class")
+        for name, definitions in info.name2fixturedefs.items()
+        if definitions and name in info.names_closure
+    )
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     for line in _summaries:
         terminalreporter.write_line(line)

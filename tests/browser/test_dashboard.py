@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from cli_support import cli_env, free_port, pingback_command, poll, run_cli
 from playwright.sync_api import expect
 from reliability.helpers import DevServer
@@ -213,6 +214,7 @@ def test_narrow_window(dev: DevServer, page: Any) -> None:
     assert width <= 440, f"the page scrolls sideways at 420 px ({width} px wide)"
 
 
+@pytest.mark.long
 def test_nothing_shows_running_after_a_restart(project: Path, page: Any) -> None:
     first = DevServer(project).start()
     try:

@@ -12,6 +12,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.long
 def test_the_dashboard_benchmark_runs(tmp_path: Path) -> None:
     if not Path("/usr/bin/chromium").exists():
         message = "/usr/bin/chromium is missing: `apt-get install chromium` (scripts/test does it)"

@@ -7,6 +7,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 PROBE = textwrap.dedent(
@@ -39,6 +41,7 @@ PROBE = textwrap.dedent(
 )
 
 
+@pytest.mark.long
 def test_a_non_editable_install_serves_templates_and_static_files(tmp_path: Path) -> None:
     target = tmp_path / "site"
     install = subprocess.run(

@@ -130,6 +130,7 @@ def children_span(tree: dict[str, Any]) -> float:
     return max(seconds(c["completedAt"]) for c in children) - min(seconds(c["startedAt"]) for c in children)
 
 
+@pytest.mark.long
 def test_concurrency_is_not_enforced_by_default_and_documented_restores_it(tmp_path: Path) -> None:
     root = project(tmp_path, CONCURRENCY)
     result = run_cli(root, "run", "fan", "--json")

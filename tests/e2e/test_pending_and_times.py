@@ -137,6 +137,7 @@ def test_version() -> None:
     assert result.returncode == 0 and re.fullmatch(r"pingback \d+\.\d+\.\d+\n", result.stdout), result.brief()
 
 
+@pytest.mark.long
 def test_run_says_what_it_waits_for(project: Path) -> None:
     result = run_cli(project, "run", "kicks-later", "--payload", '{"delay": "3s"}')
     assert result.returncode == 0, result.brief()

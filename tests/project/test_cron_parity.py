@@ -71,6 +71,7 @@ SHARDS = 4
 """The corpus is compared in this many parts, so a parallel run spreads it over the cores."""
 
 
+@pytest.mark.long
 @pytest.mark.timeout(600)
 @pytest.mark.parametrize("shard", range(SHARDS), ids=[f"part{n + 1}of{SHARDS}" for n in range(SHARDS)])
 def test_cron_grammar_matches_cron_parser(cron_oracle: list[str], record_property: Any, shard: int) -> None:

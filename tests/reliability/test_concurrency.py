@@ -46,6 +46,7 @@ def project(tmp_path: Path) -> Iterator[Path]:
 # --- readers while dev writes ----------------------------------------------------------------
 
 
+@pytest.mark.long
 def test_runs_and_show_in_a_loop_while_dev_writes_thousands(project: Path) -> None:
     with dev_server(project) as dev:
         roots = [dev.trigger("fan-out-10k", {"count": 2500}) for _ in range(2)]
@@ -190,6 +191,7 @@ def test_readers_are_not_blocked_by_a_writer_lock(project: Path) -> None:
     assert shown.returncode == 0 and shown.json()["status"] == "success", shown.brief()
 
 
+@pytest.mark.long
 def test_a_lock_held_past_the_busy_timeout_is_a_clear_error(project: Path) -> None:
     """The run's rows cannot be written: it says so and exits 3 (it used to exit 0 with a
     traceback from a loop callback, the run silently missing from history)."""
