@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, Literal
 
 from pingback_cli.protocol import iso_z
@@ -30,6 +30,11 @@ def new_id() -> str:
 def iso(ts: float | None) -> str | None:
     """Unix seconds -> ``2026-11-28T10:15:00.000Z`` (None stays None)."""
     return None if ts is None else iso_z(ts)
+
+
+def utc_datetime(ts: float) -> datetime:
+    """Unix seconds -> an aware ``datetime`` in UTC."""
+    return datetime.fromtimestamp(ts, tz=timezone.utc)
 
 
 def from_iso(text: str | None) -> float | None:

@@ -1,17 +1,20 @@
 """Every time the terminal shows, by one rule: in the local zone with the zone named
 (``14:30:00 EST``), or in UTC when the user asks (``pingback --utc``, or ``PINGBACK_UTC=1``).
 Cron schedules are always said to be UTC, as the platform reads them. JSON is not shown
-here: it stays ISO-8601 UTC (``models.iso``).
+here: it stays ISO-8601 UTC (``models.iso``). Durations have one compact form everywhere
+(terminal, dashboard, ``check``): ``850ms``, ``1.2s``, ``2m05s``, ``1h02m``.
 
-Times are unix seconds. Nothing here prints.
+Times are unix seconds, durations seconds (``duration_ms``: milliseconds). Nothing here prints.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import time
 
 _forced_utc: bool | None = None
+_MAX_SHOWN_SECONDS = 1e15
 
 
 def use_utc(enabled: bool) -> None:
@@ -81,3 +84,34 @@ def due(ts: float, now: float) -> str:
     if ts <= now + 0.5:
         return "due now"
     return f"due {moment(ts, now=now)}, {relative(ts - now)}"
+
+
+def utc_full(ts: float) -> str:
+    """``2026-12-01 00:15:00 UTC`` whatever the zone setting: a cron occurrence, said in the UTC
+    the platform reads schedules in."""
+    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(ts))
+
+
+def duration(seconds: float) -> str:
+    """Compact text for display: ``850ms``, ``1.2s``, ``45s``, ``2m05s``, ``1h02m``; a negative
+    span is ``0ms``, one that is not finite ``?``."""
+    if not math.isfinite(seconds):
+        return "?"
+    seconds = min(max(0.0, float(seconds)), _MAX_SHOWN_SECONDS)
+    millis = round(seconds * 1000)
+    if millis < 1000:
+        return f"{millis}ms"
+    tenths = round(seconds * 10)
+    if tenths < 100:
+        return f"{tenths / 10:.1f}s"
+    whole = round(seconds)
+    if whole < 60:
+        return f"{whole}s"
+    if whole < 3600:
+        return f"{whole // 60}m{whole % 60:02d}s"
+    return f"{whole // 3600}h{whole % 3600 // 60:02d}m"
+
+
+def duration_ms(ms: float | None) -> str:
+    """``duration`` of ``ms`` milliseconds (a record's ``duration_ms``); empty for None."""
+    return "" if ms is None else duration(ms / 1000)

@@ -22,10 +22,10 @@ from pingback_cli.errors import UsageError
 from pingback_cli.project.cron import ScheduleError, next_fire, next_fires, validate_schedule
 from pingback_cli.project.durations import (
     DurationError,
-    format_duration,
     parse_timeout,
     read_timeout,
 )
+from pingback_cli.times import duration
 
 PROPERTY = settings(deadline=None, max_examples=200, suppress_health_check=[HealthCheck.too_slow])
 
@@ -83,8 +83,8 @@ def test_parse_timeout_reads_every_well_formed_timeout(amount: int, unit: str, p
 
 @PROPERTY
 @given(st.floats() | st.integers(min_value=-(10**30), max_value=10**30))
-def test_format_duration_never_raises(value: float) -> None:
-    text = format_duration(value)
+def test_duration_never_raises(value: float) -> None:
+    text = duration(value)
     assert isinstance(text, str) and text
 
 

@@ -58,3 +58,53 @@ def test_relative(seconds: float, text: str) -> None:
 def test_due() -> None:
     assert times.due(T + 900, T) == "due 09:45:00 EST, in 15m"
     assert times.due(T - 5, T) == "due now"
+
+
+# --- durations: one compact form for the terminal, the dashboard and check ---------------------
+
+
+@pytest.mark.parametrize(
+    ("seconds", "expected"),
+    [
+        (0, "0ms"),
+        (0.0004, "0ms"),
+        (0.012, "12ms"),
+        (0.85, "850ms"),
+        (0.999, "999ms"),
+        (0.9996, "1.0s"),
+        (1, "1.0s"),
+        (1.2, "1.2s"),
+        (9.94, "9.9s"),
+        (9.96, "10s"),
+        (10, "10s"),
+        (45, "45s"),
+        (59.4, "59s"),
+        (59.6, "1m00s"),
+        (60, "1m00s"),
+        (125, "2m05s"),
+        (3599, "59m59s"),
+        (3600, "1h00m"),
+        (3720, "1h02m"),
+        (3779, "1h02m"),
+        (30 * 3600, "30h00m"),
+        (-1, "0ms"),
+        (float("inf"), "?"),
+        (float("nan"), "?"),
+    ],
+)
+def test_duration(seconds: float, expected: str) -> None:
+    assert times.duration(seconds) == expected
+
+
+def test_duration_ms_is_empty_for_nothing_measured() -> None:
+    assert [times.duration_ms(v) for v in (None, 12, 1250, 125_000, 3_720_000)] == [
+        "",
+        "12ms",
+        "1.2s",
+        "2m05s",
+        "1h02m",
+    ]
+
+
+def test_a_cron_occurrence_is_said_in_utc_whatever_the_zone() -> None:
+    assert times.utc_full(T) == "2025-11-28 14:30:00 UTC"

@@ -43,8 +43,8 @@ def option_findings(raw: RawFunction, now: float) -> list[Finding]:
 
 def _check_overlap(schedule: str, seconds: float, concurrency: int, now: float, add: Add) -> None:
     """Compares the timeout with the shortest real gap between fires (``project.cron.intervals``)."""
+    from pingback_cli import times
     from pingback_cli.project.cron import ScheduleError, intervals
-    from pingback_cli.project.durations import format_duration
 
     try:
         cadence = intervals(schedule, now)
@@ -53,7 +53,7 @@ def _check_overlap(schedule: str, seconds: float, concurrency: int, now: float, 
     gap = cadence.shortest
     if seconds <= gap * concurrency:
         return
-    limit = format_duration(seconds)
+    limit = times.duration(seconds)
     needed = -(-int(seconds) // int(gap))
     more = f"raise concurrency to {needed}" if needed <= 10 else "split the work into tasks"
     if concurrency == 1:

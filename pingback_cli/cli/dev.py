@@ -127,6 +127,8 @@ class LiveView:
     def reloaded(self, result: Any, seconds: float) -> None:
         from rich.text import Text
 
+        from pingback_cli import times
+
         if not result.ok:
             error = result.error
             self.out.error(
@@ -135,7 +137,7 @@ class LiveView:
                 details=error.details if error else None,
             )
             return
-        line = Text(f"{_clock()}  reloaded   in {seconds * 1000:.0f}ms", style="green")
+        line = Text(f"{_clock()}  reloaded   in {times.duration(seconds)}", style="green")
         for label, names in (
             ("added", result.added),
             ("removed", result.removed),

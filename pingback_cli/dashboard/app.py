@@ -43,6 +43,7 @@ class Renderer:
         if self._env is None:
             from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+            from pingback_cli import times
             from pingback_cli.dashboard import present
 
             env = Environment(
@@ -51,7 +52,7 @@ class Renderer:
                 trim_blocks=True,
                 lstrip_blocks=True,
             )
-            env.filters["duration"] = present.duration
+            env.filters["duration"] = times.duration_ms
             env.filters["when"] = present.when
             env.filters["pill"] = present.pill
             env.filters["iso"] = _iso

@@ -1,5 +1,5 @@
 """Turning records into what a page shows: highlighted JSON (escaped, truncated past 100 KB),
-durations, the visible part of a large tree, and the waterfall's geometry.
+the visible part of a large tree, and the waterfall's geometry.
 
 Everything returned as ``Markup`` is built from escaped pieces; nothing user-written is ever
 marked safe as it is.
@@ -14,6 +14,7 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
+from pingback_cli import times
 from pingback_cli.history.outline import Outline, OutlineNode
 from pingback_cli.models import iso
 
@@ -75,22 +76,6 @@ def pill(status: str | None) -> Markup:
     return Markup(f'<span class="pill pill-{value}">{value}</span>')
 
 
-def duration(ms: float | None) -> str:
-    """12 ms, 1.25 s, 2 m 05 s, 1 h 02 m; empty for None."""
-    if ms is None:
-        return ""
-    if ms < 1000:
-        return f"{ms:.0f} ms"
-    seconds = ms / 1000
-    if seconds < 60:
-        return f"{seconds:.2f} s"
-    minutes, seconds = divmod(int(seconds), 60)
-    if minutes < 60:
-        return f"{minutes} m {seconds:02d} s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} m"
-
-
 def tree_html(tree: Outline, current: str) -> Markup:
     """The outline as nested lists (``<details>`` where there are children), built here rather
     than in a template: a recursive Jinja macro costs milliseconds per hundred nodes."""
@@ -108,7 +93,8 @@ def _tree_item(node: OutlineNode, current: str, parts: list[str]) -> None:
     attempts = f" · {row.attempt} attempts" if row.attempt > 1 else ""
     label = (
         f'<a href="/executions/{node_id}"{mark} data-node="{node_id}">{pill(row.status)} '
-        f'{escape(row.function)}</a> <span class="muted">{escape(duration(row.duration_ms))}{attempts}</span>'
+        f"{escape(row.function)}</a> "
+        f'<span class="muted">{escape(times.duration_ms(row.duration_ms))}{attempts}</span>'
     )
     if not node.children and not node.hidden:
         parts.append(f'<li><span class="leaf">{label}</span></li>')
@@ -204,15 +190,15 @@ def _spans(node: OutlineNode, now: float) -> list[tuple[str, float, float, str]]
         return found
     first = attempts[0].started_at
     if first > queued_from:
-        found.append(("queued", queued_from, first, f"queued {duration((first - queued_from) * 1000)}"))
+        found.append(("queued", queued_from, first, f"queued {times.duration(first - queued_from)}"))
     previous_end: float | None = None
     for attempt in attempts:
         if previous_end is not None and attempt.started_at > previous_end:
-            wait = duration((attempt.started_at - previous_end) * 1000)
+            wait = times.duration(attempt.started_at - previous_end)
             found.append(("backoff", previous_end, attempt.started_at, f"backoff {wait}"))
         finished = attempt.completed_at if attempt.completed_at is not None else now
         status = attempt.status if attempt.completed_at is not None else "running"
-        label = f"attempt {attempt.number} {status} {duration((finished - attempt.started_at) * 1000)}"
+        label = f"attempt {attempt.number} {status} {times.duration(finished - attempt.started_at)}"
         found.append((f"run-{status}", attempt.started_at, finished, label))
         previous_end = finished
     return found

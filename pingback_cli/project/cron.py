@@ -8,13 +8,13 @@ module stays cheap. Pure: imports nothing of the emulator.
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import islice, pairwise
 
+from pingback_cli.models import utc_datetime
 from pingback_cli.project.cron_grammar import (
     DAY_OF_MONTH,
     DAY_OF_WEEK,
@@ -206,7 +206,7 @@ def _across(times: list[float], typical: float) -> str | None:
 
 def _crosses(unit: str, earlier: float, later: float) -> bool:
     if unit == "month":
-        first, second = _utc(earlier), _utc(later)
+        first, second = utc_datetime(earlier), utc_datetime(later)
         return (first.year, first.month) != (second.year, second.month)
     size = dict(_UNITS)[unit]
     return earlier // size != later // size
@@ -236,10 +236,6 @@ def _span(first: float, last: float) -> str:
         if low[1].rstrip("s") == high[1].rstrip("s")
         else (f"{' '.join(low)} to {' '.join(high)}")
     )
-
-
-def _utc(seconds: float) -> dt.datetime:
-    return dt.datetime.fromtimestamp(seconds, dt.timezone.utc)
 
 
 def describe(expr: str) -> str:

@@ -25,7 +25,6 @@ _WRITTEN_UNITS = {
 }
 _MAX_DIGITS = 12
 """Longer amounts are out of any range; int() of thousands of digits raises ValueError."""
-_MAX_SHOWN_SECONDS = 1e15
 
 
 class DurationError(ValueError):
@@ -132,22 +131,3 @@ def _quoted(text: str) -> str:
     """``text`` in double quotes, with a newline or other control character escaped, so an
     error that repeats the user's input stays one line."""
     return json.dumps(text, ensure_ascii=False)
-
-
-def format_duration(seconds: float) -> str:
-    """Compact text for display: ``850ms``, ``1.2s``, ``45s``, ``2m05s``, ``1h02m``."""
-    if not math.isfinite(seconds):
-        return "?"
-    seconds = min(max(0.0, float(seconds)), _MAX_SHOWN_SECONDS)
-    millis = round(seconds * 1000)
-    if millis < 1000:
-        return f"{millis}ms"
-    tenths = round(seconds * 10)
-    if tenths < 100:
-        return f"{tenths / 10:.1f}s"
-    whole = round(seconds)
-    if whole < 60:
-        return f"{whole}s"
-    if whole < 3600:
-        return f"{whole // 60}m{whole % 60:02d}s"
-    return f"{whole // 3600}h{whole % 3600 // 60:02d}m"

@@ -14,7 +14,6 @@ from rich.table import Table
 from rich.text import Text
 
 from pingback_cli.models import LogEntry
-from pingback_cli.project.durations import format_duration
 from pingback_cli.terminal import glyph, printable
 
 STATUS_STYLES: dict[str, str] = {
@@ -68,10 +67,6 @@ def compact_json(value: Any, limit: int | None = None) -> str:
         more = glyph("more")
         return text[: max(limit - len(more), 0)] + more
     return text
-
-
-def duration_text(ms: int | float | None) -> str | None:
-    return None if ms is None else format_duration(ms / 1000)
 
 
 def first_line(text: str) -> str:

@@ -9,7 +9,6 @@ from rich.text import Text
 from pingback_cli import times
 from pingback_cli.models import Execution, LogEntry
 from pingback_cli.render.cells import (
-    duration_text,
     first_line,
     log_entry,
     short_id,
@@ -46,7 +45,7 @@ def event_line(
         detail = f"{'retry ' if kind == 'retrying' else ''}{when}" + (f": {detail}" if detail else "")
     if detail is None:
         if kind == "succeeded":
-            detail = duration_text(execution.duration_ms)
+            detail = times.duration_ms(execution.duration_ms)
         elif kind in ("failed", "interrupted") and execution.error:
             detail = execution.error
     style = EVENT_STYLES.get(kind)

@@ -10,7 +10,6 @@ from rich.text import Text
 from pingback_cli import times
 from pingback_cli.layout import FitTable
 from pingback_cli.models import FunctionSpec, iso
-from pingback_cli.project.durations import format_duration
 from pingback_cli.render.cells import (
     none_cell,
     plain_table,
@@ -67,7 +66,7 @@ def function_table(
 
 def _timeout_cell(spec: FunctionSpec) -> Text:
     if not spec.timeout:
-        return Text(format_duration(spec.timeout_seconds), style="dim")
+        return Text(times.duration(spec.timeout_seconds), style="dim")
     if spec.timeout_written is None:
         return Text(printable(spec.timeout))
     return Text.assemble(

@@ -11,7 +11,6 @@ from pingback_cli import times
 from pingback_cli.layout import FitTable
 from pingback_cli.models import Execution
 from pingback_cli.render.cells import (
-    duration_text,
     none_cell,
     plain_table,
     short_id,
@@ -56,7 +55,7 @@ def runs_table(summaries: Sequence[RunSummary]) -> FitTable:
             children.append(Text(", ").join(Text(note, style=style) for note, style in notes))
             children.append(")")
         started = execution.started_at
-        duration = duration_text(execution.duration_ms)
+        duration = times.duration_ms(execution.duration_ms)
         table.add_row(
             Text(short_id(execution.id), style="dim"),
             Text(printable(execution.function), style="bold"),

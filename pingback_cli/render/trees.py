@@ -6,12 +6,11 @@ from __future__ import annotations
 from rich.text import Text
 from rich.tree import Tree
 
+from pingback_cli import times
 from pingback_cli.models import SIMULATED, Attempt, Execution
-from pingback_cli.project.durations import format_duration
 from pingback_cli.render.cells import (
     STATUS_STYLES,
     compact_json,
-    duration_text,
     first_line,
     log_entry,
     short_id,
@@ -46,7 +45,7 @@ def _node_label(execution: Execution, max_payload: int) -> Text:
         label.append(f" {execution.type}", style="dim")
     if len(execution.attempts) > 1:
         label.append(f"  attempts: {len(execution.attempts)}", style="yellow")
-    duration = duration_text(execution.duration_ms)
+    duration = times.duration_ms(execution.duration_ms)
     if duration:
         label.append(f"  {duration}")
     label.append(f"  {short_id(execution.id)}", style="dim")
@@ -101,7 +100,7 @@ def _node_details(execution: Execution, show_logs: bool) -> list[Text]:
         error = first_line(first.error or "?")
         said = "same error" if execution.error and error == first_line(execution.error) else error
         line = f"{numbers} {first.status}: {said}"
-        duration = duration_text(first.duration_ms) if first is last else None
+        duration = times.duration_ms(first.duration_ms) if first is last else None
         lines.append(Text(f"{line} ({duration})" if duration else line, style="dim"))
         if show_logs:  # what a failed attempt logged is often why it failed
             lines.extend(Text("  ").append_text(log_entry(e)) for e in last.logs[:ATTEMPT_LOGS])
@@ -219,5 +218,5 @@ def tree_summary(root: Execution) -> Text:
         text.append(f"{count:,} {status}", style=STATUS_STYLES.get(status, ""))
     ends = [e.completed_at for e in executions if e.completed_at is not None]
     if root.started_at is not None and len(ends) == total:
-        text.append(f" {glyph('dot')} {format_duration(max(ends) - root.started_at)}")
+        text.append(f" {glyph('dot')} {times.duration(max(ends) - root.started_at)}")
     return text

@@ -8,10 +8,10 @@ fan-out ``children`` and ways to search the tree.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
-from pingback_cli.models import Attempt, LogEntry
+from pingback_cli.models import Attempt, LogEntry, utc_datetime
 from pingback_cli.models import Execution as Record
 
 
@@ -47,7 +47,7 @@ class Execution:
     @property
     def scheduled_at(self) -> datetime:
         """When the platform scheduled it, as a UTC datetime (what ``ctx.scheduled_at`` reads)."""
-        return datetime.fromtimestamp(self.record.scheduled_at, tz=timezone.utc)
+        return utc_datetime(self.record.scheduled_at)
 
     @property
     def children(self) -> list[Execution]:

@@ -15,7 +15,7 @@ from typing import Any
 from pingback_cli.engine.cron_timer import CronScheduler
 from pingback_cli.engine.engine import Engine, Event, Limits
 from pingback_cli.models import Execution as Record
-from pingback_cli.models import FunctionSpec
+from pingback_cli.models import FunctionSpec, utc_datetime
 from pingback_cli.project.config import ProjectConfig, configure
 from pingback_cli.project.delay import parse_delay
 from pingback_cli.project.plans import Plan
@@ -24,7 +24,7 @@ from pingback_cli.testing.driver import Driver
 from pingback_cli.testing.execution import Execution
 from pingback_cli.testing.faults import Fault, FaultKind
 from pingback_cli.testing.hosting import Hosting
-from pingback_cli.testing.times import DEFAULT_START, Instant, Span, instant, span, utc
+from pingback_cli.testing.times import DEFAULT_START, Instant, Span, instant, span
 
 ENDED = "interrupted: the test ended before this finished"
 
@@ -112,7 +112,7 @@ class VirtualPlatform:
     @property
     def now(self) -> datetime:
         """Platform time (UTC)."""
-        return utc(self.clock.now())
+        return utc_datetime(self.clock.now())
 
     def set_time(self, when: Instant) -> None:
         """Move platform time to ``when`` without running anything in between; crons are
@@ -128,7 +128,7 @@ class VirtualPlatform:
         self._engine()
         target = instant(by) if isinstance(by, datetime) else self.clock.now() + span(by)
         if target < self.clock.now():
-            raise ValueError(f"time only moves forward: {utc(target)} is before now ({self.now})")
+            raise ValueError(f"time only moves forward: {utc_datetime(target)} is before now ({self.now})")
         self._touched = {}
         try:
             self.driver.drive(target)

@@ -6,20 +6,15 @@ into ``Text`` spans only, never parsed as markup.
 
 from __future__ import annotations
 
-import time
-
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from pingback_cli import times
 from pingback_cli.models import Execution as Record
 from pingback_cli.render.cells import STATUS_STYLES, short_id, status_icon
 from pingback_cli.terminal import glyph, printable
 from pingback_cli.testing.simulate import Forecast, Simulation
-
-
-def _utc(ts: float) -> str:
-    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(ts))
 
 
 def occurrence_lines(plan: Forecast) -> RenderableType:
@@ -28,7 +23,10 @@ def occurrence_lines(plan: Forecast) -> RenderableType:
         return Text("no cron occurs in this window", style="dim")
     width = max(len(o.function) for o in plan.occurrences)
     return Group(
-        *(Text(f"{_utc(o.scheduled_at)}  {printable(o.function):<{width}}") for o in plan.occurrences)
+        *(
+            Text(f"{times.utc_full(o.scheduled_at)}  {printable(o.function):<{width}}")
+            for o in plan.occurrences
+        )
     )
 
 
@@ -42,7 +40,8 @@ def forecast_summary(plan: Forecast) -> RenderableType:
         table.add_row(Text(printable(name)), f"{count:,}", f"{plan.monthly[name]:,}")
     total = sum(plan.counts.values())
     note = Text(
-        f"{total:,} occurrence{'' if total == 1 else 's'} from {_utc(plan.start)} to {_utc(plan.end)}; "
+        f"{total:,} occurrence{'' if total == 1 else 's'} from {times.utc_full(plan.start)} "
+        f"to {times.utc_full(plan.end)}; "
         f"about {plan.monthly_total:,} cron executions a month (every attempt, retry and fan-out "
         "child counts too)"
     )
@@ -64,7 +63,7 @@ def tree_line(root: Record) -> Text:
     icon, style = status_icon("failed" if failed else "success")
     line = Text()
     line.append(icon, style=style)
-    line.append(f" {_utc(root.scheduled_at)}  ")
+    line.append(f" {times.utc_full(root.scheduled_at)}  ")
     line.append(printable(root.function), style="bold")
     line.append(f"  {len(tree):,} execution{'' if len(tree) == 1 else 's'}")
     if failed:

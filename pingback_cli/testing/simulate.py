@@ -209,8 +209,8 @@ def simulate_run(
     project's history when ``record``. ``on_tree`` hears each root when its tree finishes.
     ``plan`` and ``concurrency`` as ``run``'s ``--plan`` and ``--concurrency``. Raises
     ProjectError when the project cannot be loaded, UsageError for an unknown plan or mode."""
+    from pingback_cli.models import utc_datetime
     from pingback_cli.testing.platform import VirtualPlatform
-    from pingback_cli.testing.times import utc
 
     if end <= start:
         raise ValueError("the window is empty: --to must be later than --from")
@@ -226,7 +226,7 @@ def simulate_run(
             platform.on_event = lambda event: event.kind == "finished" and on_tree(event.execution)
         # The user's prints go to stderr, as in the worker: stdout carries --json.
         with contextlib.redirect_stdout(sys.stderr):
-            roots = platform.advance(utc(end - _EDGE))
+            roots = platform.advance(utc_datetime(end - _EDGE))
         crons = [spec for spec in platform.functions.values() if spec.type == "cron" and spec.schedule]
         fired = [Occurrence(r.function, r.record.scheduled_at) for r in roots if r.record.trigger == "cron"]
         summary = _tally(crons, start, end, fired)

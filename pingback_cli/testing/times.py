@@ -65,7 +65,3 @@ def _text_span(value: str) -> float:
     if not text or _SPAN.sub("", text):
         raise ValueError(f'{value!r} is not a duration: write "90", "15m", "1d" or "1d2h30m"')
     return sum(float(amount) * _UNITS[unit] for amount, unit in _SPAN.findall(text))
-
-
-def utc(seconds: float) -> datetime:
-    return datetime.fromtimestamp(seconds, tz=timezone.utc)

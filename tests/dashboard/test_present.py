@@ -22,16 +22,6 @@ def test_json_is_escaped_highlighted_and_cut() -> None:
     assert big.truncated and big.size == 200_002 and len(big.html) < 110_000
 
 
-def test_durations() -> None:
-    assert [present.duration(v) for v in (None, 12, 1250, 125_000, 3_720_000)] == [
-        "",
-        "12 ms",
-        "1.25 s",
-        "2 m 05 s",
-        "1 h 02 m",
-    ]
-
-
 def test_waterfall_has_queued_run_and_backoff_segments() -> None:
     attempts = (
         '[{"attempt":1,"status":"failed","startedAt":101.0,"completedAt":102.0},'

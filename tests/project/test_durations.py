@@ -5,7 +5,6 @@ import pytest
 from pingback_cli.project.durations import (
     DEFAULT_TIMEOUT_SECONDS,
     DurationError,
-    format_duration,
     js_parse_int,
     parse_timeout,
     read_timeout,
@@ -97,36 +96,3 @@ def test_parse_timeout_rejects_non_strings(value: object) -> None:
 )
 def test_js_parse_int(text: str, expected: int | None) -> None:
     assert js_parse_int(text) == expected
-
-
-@pytest.mark.parametrize(
-    ("seconds", "expected"),
-    [
-        (0, "0ms"),
-        (0.0004, "0ms"),
-        (0.012, "12ms"),
-        (0.85, "850ms"),
-        (0.999, "999ms"),
-        (0.9996, "1.0s"),
-        (1, "1.0s"),
-        (1.2, "1.2s"),
-        (9.94, "9.9s"),
-        (9.96, "10s"),
-        (10, "10s"),
-        (45, "45s"),
-        (59.4, "59s"),
-        (59.6, "1m00s"),
-        (60, "1m00s"),
-        (125, "2m05s"),
-        (3599, "59m59s"),
-        (3600, "1h00m"),
-        (3720, "1h02m"),
-        (3779, "1h02m"),
-        (30 * 3600, "30h00m"),
-        (-1, "0ms"),
-        (float("inf"), "?"),
-        (float("nan"), "?"),
-    ],
-)
-def test_format_duration(seconds: float, expected: str) -> None:
-    assert format_duration(seconds) == expected
