@@ -18,8 +18,8 @@ import secrets
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
-LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
-ANY_INTERFACE = ("0.0.0.0", "::", "")
+from pingback_cli.emulator.guard import HOST_REFUSED, host_allowed
+
 SESSION_COOKIE = "pingback_session"
 CSRF_HEADER = "x-pingback-csrf"
 SAFE_METHODS = ("GET", "HEAD")
@@ -50,16 +50,10 @@ class Guard:
         return hmac.new(self.api_key.encode(), b"pingback-dashboard-session", hashlib.sha256).hexdigest()
 
     def host_allowed(self, request: Request) -> bool:
-        """Whether ``Host`` names this server (any name when bound to every interface)."""
-        if self.host in ANY_INTERFACE:
-            return True
-        header = request.headers.get("host", "").lower()
-        port = request.scope.get("server", (None, None))[1]
-        names = {*LOOPBACK_NAMES, f"[{self.host}]" if ":" in self.host else self.host}
-        allowed = {f"{name}:{port}" for name in names}
-        if port == 80:
-            allowed |= names
-        return header in allowed
+        """Whether ``Host`` names this server (``emulator.guard.host_allowed``: the rule the
+        whole server applies before any route; checked again here for the routes alone)."""
+        port = (request.scope.get("server") or (None, None))[1]
+        return host_allowed(request.headers.get("host", ""), self.host, port)
 
     def signed_in(self, request: Request) -> bool:
         if self.api_key is None:
@@ -85,11 +79,7 @@ class Guard:
     def refuse(self, request: Request, *, form_token: str | None = None) -> Response | None:
         """The response that refuses ``request``, or None to let it through."""
         if not self.host_allowed(request):
-            return PlainTextResponse(
-                "refused: this dashboard answers only requests addressed to its own address"
-                " (Host header), against DNS rebinding",
-                status_code=421,
-            )
+            return PlainTextResponse(HOST_REFUSED, status_code=421)
         path = request.url.path
         if not self.signed_in(request) and path != "/signin" and not path.startswith("/static/"):
             if request.method in SAFE_METHODS and "text/html" in request.headers.get("accept", ""):

@@ -162,7 +162,7 @@ class Emulator:
         # while this process imports and starts the web stack.
         options = self.options
         early = head_start.take(self.config, options.host, options.port, worker=options.endpoint is None)
-        self._api = ApiServer(options.host, options.port)
+        self._api = ApiServer(options.host, options.port, api_key=api_key)
         closing.push_async_callback(self._api.stop)
         self._api.bind(early.socket if early else None)
         self._executor = self._choose_executor(early.worker if early else None)

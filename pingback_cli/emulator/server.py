@@ -38,9 +38,14 @@ def api_key_for(host: str, environ: Mapping[str, str] | None = None) -> str | No
 
 
 class ApiServer:
-    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+    """One local server: whatever app it serves answers behind ``emulator.guard.RequestGuard``
+    (Host, origin and content type checked before any route); ``api_key``: the API's bearer key
+    when bound beyond loopback."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, api_key: str | None = None) -> None:
         self.host = host
         self.port = port
+        self.api_key = api_key
         self._socket: socket.socket | None = None
         self._server: Any = None
         self._task: asyncio.Task[None] | None = None
@@ -59,8 +64,11 @@ class ApiServer:
         self._socket = sock
 
     async def serve(self, app: Any) -> None:
-        """Start serving ``app`` on the bound socket; returns once it accepts requests."""
+        """Start serving ``app`` (behind the request guard) on the bound socket; returns once it
+        accepts requests."""
         import uvicorn
+
+        from pingback_cli.emulator.guard import RequestGuard
 
         class QuietServer(uvicorn.Server):
             """uvicorn without its own signal handlers: the emulator owns Ctrl-C."""
@@ -72,7 +80,11 @@ class ApiServer:
         if self._socket is None:
             self.bind()
         config = uvicorn.Config(
-            app, log_level="warning", access_log=False, lifespan="off", timeout_graceful_shutdown=2
+            RequestGuard(app, host=self.host, api_key=self.api_key),
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            timeout_graceful_shutdown=2,
         )
         self._server = QuietServer(config)
         self._task = asyncio.get_running_loop().create_task(self._server.serve(sockets=[self._socket]))

@@ -49,7 +49,7 @@ async def _serve(
 
     async with stop_on_signals() as stop:
         source = HistorySource(config.root, store)
-        server = ApiServer(options.host, options.port)
+        server = ApiServer(options.host, options.port, api_key=api_key)
         server.bind()
         try:
             await server.serve(Starlette(routes=dashboard_routes(source, host=options.host, api_key=api_key)))

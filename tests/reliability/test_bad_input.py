@@ -201,6 +201,8 @@ class BadRequest:
         return BadRequest(method, path, status, needle, json.dumps(data).encode())
 
 
+JSON = {"Content-Type": "application/json"}
+"""As every client sends its body (the request guard refuses a write without it: 415)."""
 TRIGGER = "/api/v1/trigger"
 REGISTER = "/api/v1/register"
 EXECUTIONS = "/api/v1/executions"
@@ -318,7 +320,7 @@ def request_id(request: BadRequest) -> str:
 
 @pytest.mark.parametrize("request_", REQUESTS, ids=request_id)
 def test_an_api_route_refuses_bad_input_with_a_json_error(request_: BadRequest, dev: DevServer) -> None:
-    response = dev.http.request(request_.method, request_.path, content=request_.body)
+    response = dev.http.request(request_.method, request_.path, content=request_.body, headers=JSON)
     assert response.status_code == request_.status, response.text
     assert response.headers["content-type"] == "application/json"
     error = response.json()["message"]
@@ -329,7 +331,7 @@ def test_an_api_route_refuses_bad_input_with_a_json_error(request_: BadRequest, 
 @pytest.mark.parametrize("size", [MAX_BODY_BYTES + 1, 3 * MAX_BODY_BYTES])
 def test_an_oversized_body_is_413_and_the_server_keeps_serving(dev: DevServer, size: int) -> None:
     body = b'{"task": "ok", "payload": "' + b"x" * (size - 28) + b'"}'
-    response = dev.http.post(TRIGGER, content=body)
+    response = dev.http.post(TRIGGER, content=body, headers=JSON)
     assert response.status_code == 413, response.text[:300]
     assert response.json() == {"statusCode": 413, "message": "request entity too large"}
 
@@ -339,7 +341,7 @@ def test_an_oversized_body_is_413_and_the_server_keeps_serving(dev: DevServer, s
             yield b"y" * (1 << 20)
         yield b'"}'
 
-    streamed = httpx.post(dev.url + TRIGGER, content=chunks(), timeout=30)
+    streamed = httpx.post(dev.url + TRIGGER, content=chunks(), headers=JSON, timeout=30)
     assert streamed.status_code == 413
     assert dev.run("ok")["status"] == "success"
 
@@ -348,7 +350,7 @@ def test_a_body_just_under_the_limit_is_accepted(dev: DevServer) -> None:
     prefix, suffix = b'{"task": "big-payload", "payload": {"data": "', b'"}}'
     body = prefix + b"z" * (MAX_BODY_BYTES - len(prefix) - len(suffix)) + suffix
     assert len(body) == MAX_BODY_BYTES
-    response = dev.http.post(TRIGGER, content=body)
+    response = dev.http.post(TRIGGER, content=body, headers=JSON)
     assert response.status_code == 201, response.text
     execution_id = response.json()["executionId"]
     assert dev.wait_root(execution_id, "big-payload")["status"] == "success"
