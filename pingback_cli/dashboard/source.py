@@ -226,7 +226,8 @@ class EmulatorSource:
         return bool(self.emulator.stopping)
 
     def run(self, name: str, payload: Any, has_payload: bool) -> str:
-        return str(self.emulator.trigger(name, payload, has_payload, 0).id)
+        execution = self.emulator.submit(name, payload=payload, has_payload=has_payload, trigger="trigger")
+        return str(execution.id)
 
     def replay(self, execution_id: str, payload: Any, has_payload: bool) -> str:
         original = self.store.get(execution_id)
