@@ -172,6 +172,11 @@ def _set_status_in_history(root: Path, name: str, status: str) -> dict[str, Any]
     from pingback_cli.history.store import Store, history_path
 
     path = history_path(root)
+    if not path.is_file():  # nothing to change, and no .pingback/ to leave behind
+        raise NotFound(
+            f'no job "{name}" in this project\'s history (there is no history in {root} yet)',
+            hint="`pingback dev` records the project's functions as jobs when it starts",
+        )
     with Store(path) as store:
         jobs = JobStore(store)
         job = jobs.by_name().get(name)

@@ -39,15 +39,43 @@ class ProjectConfig:
     settings: dict[str, Any] = field(default_factory=dict)
 
 
+ROOT_MARKERS = ("pyproject.toml", "package.json")
+"""What makes a folder a project root, in order (``find_root``)."""
+
+
 def find_root(start: Path) -> Path:
     """The nearest folder holding a pyproject.toml; without one anywhere up, the nearest
     holding a package.json (a JavaScript project); else ``start`` itself."""
     start = start.resolve()
-    for marker in ("pyproject.toml", "package.json"):
+    for marker in ROOT_MARKERS:
         for folder in (start, *start.parents):
             if (folder / marker).is_file():
                 return folder
     return start
+
+
+def root_marker(root: Path) -> str | None:
+    """The file that made ``root`` the project root, or None when no folder from where the
+    command ran up to ``/`` holds one (the root is then that folder itself)."""
+    return next((marker for marker in ROOT_MARKERS if (root / marker).is_file()), None)
+
+
+def nothing_uses_pingback(root: Path, *, js: bool = False) -> ProjectError:
+    """The error for a root where no file uses pingback, naming the folder(s) tried and why
+    each is not a project. ``js``: the JS/TS scan found nothing either."""
+    found = f"no Python file in {root} uses pingback (imports it, or declares @pb.cron/@pb.task)"
+    if js:
+        found += ", and no JS/TS file imports @usepingback/next"
+    marker = root_marker(root)
+    if marker is None:
+        markers = " or ".join(ROOT_MARKERS)
+        message = f"no project here: no {markers} in {root} or any folder above it, and {found}"
+    else:
+        message = f"{found}; it is the project root, as the nearest folder holding a {marker}"
+    hint = "run this in your project folder, or point at it with --app MODULE|FILE|DIR"
+    if js:
+        hint += ", or list your JS/TS folders in [tool.pingback] js-paths"
+    return ProjectError(message, hint=hint)
 
 
 def read_settings(root: Path) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pingback_cli.errors import ProjectError
 from pingback_cli.models import FunctionSpec
-from pingback_cli.project.config import ProjectConfig
+from pingback_cli.project.config import ProjectConfig, nothing_uses_pingback
 from pingback_cli.project.files import project_files
 from pingback_cli.project.loader import load_project
 from pingback_cli.project.specs import InvalidFunction, build_spec, build_specs
@@ -93,11 +93,7 @@ def discover_project(config: ProjectConfig, *, lenient: bool = False) -> Discove
                 "relying on what the app registers"
             )
     else:
-        python_error = ProjectError(
-            f"no Python file in {config.root} uses pingback, and no JS/TS file imports @usepingback/next",
-            hint="run this in your project folder, point at it with --app, or list your JS/TS "
-            "folders in [tool.pingback] js-paths",
-        )
+        python_error = nothing_uses_pingback(config.root, js=True)
     from pingback_cli.project.js.scan import scan_project  # a Python project never needs it
 
     scan = scan_project(config.root, config.settings)

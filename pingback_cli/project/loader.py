@@ -19,7 +19,12 @@ from pathlib import Path
 from typing import Any
 
 from pingback_cli.errors import ProjectError
-from pingback_cli.project.config import UNREACHABLE_PLATFORM, ProjectConfig
+from pingback_cli.project.config import (
+    UNREACHABLE_PLATFORM,
+    ProjectConfig,
+    nothing_uses_pingback,
+    root_marker,
+)
 from pingback_cli.project.files import scan_files
 
 if sys.version_info >= (3, 11):
@@ -221,10 +226,7 @@ def _import_all(config: ProjectConfig, notices: list[str]) -> Any:
         notices.extend(scan.notices)
         files = scan.files
         if not files:
-            raise ProjectError(
-                f"no Python file in {root} uses pingback",
-                hint="run this in your project folder, or point at it with --app MODULE|FILE|DIR",
-            )
+            raise nothing_uses_pingback(root)
         for path in files:
             _import_one(lambda path=path: _import_path(path, search_roots), str(path), root)
         return None
@@ -265,7 +267,7 @@ def _import_one(load: Any, label: str, root: Path) -> Any:
                 ) from None
             raise ProjectError(
                 f"importing {_display(label, root)} failed: {type(exc).__name__}: {exc}",
-                hint="fix the error in your code (traceback below), or install what it needs",
+                hint=_missing_module_hint(root),
                 details=_brief_traceback(exc),
             ) from None
         except BaseException as exc:
@@ -276,6 +278,18 @@ def _import_one(load: Any, label: str, root: Path) -> Any:
                 hint="fix the error in your code (traceback below)",
                 details=_brief_traceback(exc),
             ) from None
+
+
+def _missing_module_hint(root: Path) -> str:
+    """A module the code imports is missing: a bug or a missing install; or, when no folder up
+    from here is a project (no pyproject.toml), code that imports from a folder above ``root``."""
+    if root_marker(root) is None:
+        return (
+            f"no pyproject.toml in {root} or above, so pingback imported the code from {root}: if it "
+            "imports from a folder above, run pingback there (or add a pyproject.toml at the "
+            "project's root); else install what it needs"
+        )
+    return "fix the error in your code (traceback below), or install what it needs"
 
 
 def _display(label: str, root: Path) -> str:

@@ -127,18 +127,6 @@ def test_replay_sends_to_an_endpoint(project: Path) -> None:
     assert (tree["result"], tree["replayOf"]) == ("from the app", first.json()["executionId"])
 
 
-def test_a_command_that_finds_no_project_leaves_no_state_folder(tmp_path: Path) -> None:
-    from cli_support import run_cli
-
-    empty = tmp_path / "not-a-project" / "sub"
-    empty.mkdir(parents=True)
-    for args in (("run", "anything"), ("dev", "--no-reload", "--port", "0"), ("runs",), ("ls",)):
-        result = run_cli(empty, *args, timeout=60)
-        assert result.returncode in (0, 3), result.brief()
-        assert not (empty / ".pingback").exists(), args
-        assert not (empty.parent / ".pingback").exists(), args
-
-
 HOSTED_APP = """
 import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer

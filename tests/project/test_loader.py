@@ -48,3 +48,27 @@ def test_a_project_without_an_instance_says_how_to_make_one(tmp_path: Path) -> N
     with pytest.raises(ProjectError, match="no Pingback instance") as raised:
         load_project(config)
     assert raised.value.hint and "Pingback(" in raised.value.hint
+
+
+def test_a_root_where_nothing_uses_pingback_says_which_folder_and_why(tmp_path: Path) -> None:
+    from pingback_cli.project.config import configure, nothing_uses_pingback, root_marker
+
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    assert root_marker(bare) is None
+    error = nothing_uses_pingback(bare, js=True)
+    assert error.message == (
+        f"no project here: no pyproject.toml or package.json in {bare} or any folder above it, and no "
+        f"Python file in {bare} uses pingback (imports it, or declares @pb.cron/@pb.task), and no JS/TS "
+        "file imports @usepingback/next"
+    )
+    assert "js-paths" in (error.hint or "")
+    project = tmp_path / "project"
+    (project / "sub").mkdir(parents=True)
+    (project / "pyproject.toml").write_text("", encoding="utf-8")
+    assert configure(cwd=project / "sub").root == project and root_marker(project) == "pyproject.toml"
+    assert nothing_uses_pingback(project).message.endswith(
+        "it is the project root, as the nearest folder holding a pyproject.toml"
+    )
+    with pytest.raises(ProjectError, match="no project here: no pyproject.toml or package.json in"):
+        load_project(configure(cwd=bare))

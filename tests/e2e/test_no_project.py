@@ -1,0 +1,85 @@
+"""Running where there is no project, through the installed command: every command says which
+folder it tried and why it is not a project (or what it looked for), in one line, and none
+leaves a `.pingback/` folder behind; code in a subfolder without a pyproject.toml that imports
+from a folder above is told where to run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+NO_PROJECT_COMMANDS = (
+    ("run", "anything"),
+    ("dev", "--no-reload", "--port", "0"),
+    ("runs",),
+    ("ls",),
+    ("check",),
+    ("show", "0000"),
+    ("replay", "0000"),
+    ("simulate", "--from", "2026-01-01T00:00:00Z", "--to", "2026-01-02T00:00:00Z"),
+    ("register", "--dry-run"),
+    ("pause", "anything"),
+    ("resume", "anything"),
+    ("retry", "0000"),
+    ("cancel", "0000"),
+    ("trigger", "anything"),
+)
+
+
+@pytest.mark.parametrize("args", NO_PROJECT_COMMANDS, ids=lambda args: args[0])
+def test_a_command_that_finds_no_project_leaves_no_state_folder(
+    tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    from cli_support import run_cli
+
+    empty = tmp_path / "not-a-project" / "sub"
+    empty.mkdir(parents=True)
+    result = run_cli(
+        empty, *args, env={"PINGBACK_PLATFORM_URL": ""} if args[0] == "trigger" else None, timeout=60
+    )
+    assert result.returncode in (0, 2, 3), result.brief()
+    assert "Traceback" not in result.stderr, result.brief()
+    assert not (empty / ".pingback").exists(), args
+    assert not (empty.parent / ".pingback").exists(), args
+    if args[0] in ("run", "dev", "ls", "check", "simulate", "register"):  # they import the project
+        line = result.stderr.splitlines()[0]
+        assert line == (
+            f"error: no project here: no pyproject.toml or package.json in {empty} or any folder above it, "
+            f"and no Python file in {empty} uses pingback (imports it, or declares @pb.cron/@pb.task)"
+            + (
+                ", and no JS/TS file imports @usepingback/next"
+                if args[0] in ("ls", "simulate", "register")
+                else ""
+            )
+        ), result.brief()
+
+
+def test_code_importing_from_a_folder_above_a_root_without_pyproject_says_where_to_run(
+    tmp_path: Path,
+) -> None:
+    """No pyproject.toml anywhere, run from a subfolder whose code imports a sibling package:
+    the hint says why (the root is the subfolder) instead of "fix the error in your code"."""
+    from cli_support import run_cli
+
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "__init__.py").write_text("", encoding="utf-8")
+    (tmp_path / "app" / "models.py").write_text("X = 1\n", encoding="utf-8")
+    jobs = tmp_path / "jobs"
+    jobs.mkdir()
+    (jobs / "tasks.py").write_text(
+        "from app.models import X\nfrom pingback import Pingback\n\n"
+        'pb = Pingback(api_key="k", cron_secret="s")\n\n\n@pb.task("t")\ndef t(ctx):\n    return X\n',
+        encoding="utf-8",
+    )
+    result = run_cli(jobs, "ls")
+    assert result.returncode == 3, result.brief()
+    assert result.stderr.startswith(
+        "error: importing tasks.py failed: ModuleNotFoundError: No module named 'app'"
+    )
+    assert (
+        f"hint: no pyproject.toml in {jobs} or above, so pingback imported the code from {jobs}"
+        in result.stderr
+    )
+    assert "fix the error in your code" not in result.stderr
+    assert not (jobs / ".pingback").exists()
