@@ -70,5 +70,5 @@ def test_a_root_where_nothing_uses_pingback_says_which_folder_and_why(tmp_path: 
     assert nothing_uses_pingback(project).message.endswith(
         "it is the project root, as the nearest folder holding a pyproject.toml"
     )
-    with pytest.raises(ProjectError, match="no project here: no pyproject.toml or package.json in"):
+    with pytest.raises(ProjectError, match=r"no project here: no pyproject\.toml or package\.json in"):
         load_project(configure(cwd=bare))
