@@ -53,7 +53,7 @@ def run_query(params: QueryParams, now: float) -> queries.RunQuery:
         text=(params.get("q") or "").strip() or None,
         roots_only=params.get("all") != "1",
         root=params.get("root") or None,
-        before=int(before) if before.isdigit() else None,
+        before=before or None,
         limit=50,
     )
 

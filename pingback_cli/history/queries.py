@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pingback_cli.history.rows import LIGHT, Liveness, RunRow, like, read_row
+from pingback_cli.history.schema import shown_at
 from pingback_cli.history.store import Store
 
 STATUSES = ("pending", "running", "success", "failed", "cancelled", "interrupted")
@@ -30,8 +31,9 @@ _BELOW = "SELECT COUNT(*) FROM executions d WHERE d.root_id = r.id AND d.rowid !
 
 @dataclass(frozen=True)
 class RunQuery:
-    """One page of the runs list. Times are unix seconds of creation; ``before`` is the cursor
-    from the previous page (``RunPage.next_before``)."""
+    """One page of the runs list, in the order of the time it shows (``schema.shown_at``:
+    started, else due), newest first. ``since``/``until`` are unix seconds of creation;
+    ``before`` is the cursor from the previous page (``RunPage.next_before``)."""
 
     function: str | None = None
     status: str | None = None
@@ -41,14 +43,14 @@ class RunQuery:
     roots_only: bool = True
     root: str | None = None
     """Only executions of this tree (with ``roots_only`` False)."""
-    before: int | None = None
+    before: str | None = None
     limit: int = 50
 
 
 @dataclass
 class RunPage:
     rows: list[RunRow]
-    next_before: int | None
+    next_before: str | None
     """Pass as ``RunQuery.before`` for the next (older) page; None on the last page."""
 
 
@@ -74,38 +76,57 @@ class LogLine:
 
 
 def runs(store: Store, query: RunQuery) -> RunPage:
-    """A page of executions, newest first: roots (``roots_only``) or every execution.
+    """A page of executions, newest shown time first: roots (``roots_only``) or every execution.
 
-    With ``text``, one page searches at most ``SEARCH_WINDOW`` executions (newest first) and
-    its cursor continues below them: a search costs the same whatever the history's size."""
-    key = "r.seq" if query.roots_only else "r.rowid"
+    With ``text``, one page searches at most ``SEARCH_WINDOW`` executions (newest created first)
+    and its cursor continues below them: a search costs the same whatever the history's size."""
+    at = shown_at("r")
     where, params = _filters(query)
     limit = max(1, min(query.limit, MAX_PAGE))
     searched_to: int | None = None
     if query.text:
         ids, searched_to = _search(store, query, limit)
         if not ids:
-            return RunPage([], searched_to)
+            return RunPage([], _text_cursor(searched_to))
         where.append(f"r.id IN ({', '.join('?' for _ in ids)})")
         params.extend(ids)
-    elif query.before is not None:
-        where.append(f"{key} < ?")
-        params.append(query.before)
+    elif (cursor := read_cursor(query.before)) is not None:
+        where.append(f"{at} <= ? AND ({at}, r.rowid) < (?, ?)")  # the first term seeks the index
+        params.extend([cursor[0], *cursor])
     rows = store.read(
-        f"SELECT {LIGHT}, {key}, ({_BELOW}), ({_BELOW} AND d.status = 'failed'),"
+        f"SELECT {LIGHT}, {at}, r.rowid, ({_BELOW}), ({_BELOW} AND d.status = 'failed'),"
         f" ({_BELOW} AND d.status IN ('pending', 'running'))"
-        f" FROM executions r WHERE {' AND '.join(where)} ORDER BY {key} DESC LIMIT ?",
+        f" FROM executions r WHERE {' AND '.join(where)} ORDER BY {at} DESC, r.rowid DESC LIMIT ?",
         (*params, limit + 1),
     )
     alive = Liveness(store)
     found = []
     for values in rows[:limit]:
         row = read_row(values, alive)
-        row.cursor, row.descendants, row.failed_descendants, row.unfinished_descendants = values[15:]
+        row.cursor = make_cursor(values[15], values[16])
+        row.descendants, row.failed_descendants, row.unfinished_descendants = values[17:]
         found.append(row)
     if query.text:
-        return RunPage(found, searched_to)
+        return RunPage(found, _text_cursor(searched_to))
     return RunPage(found, found[-1].cursor if len(rows) > limit else None)
+
+
+def make_cursor(at: float, rowid: int) -> str:
+    """A list position as text for a URL: the shown time (exact, ``repr``) and the rowid."""
+    return f"{at!r}_{rowid}"
+
+
+def read_cursor(text: str | None) -> tuple[float, int] | None:
+    """``make_cursor``'s (time, rowid), or None for text that is not such a cursor."""
+    at, _, rowid = (text or "").partition("_")
+    try:
+        return float(at), int(rowid)
+    except ValueError:
+        return None
+
+
+def _text_cursor(searched_to: int | None) -> str | None:
+    return None if searched_to is None else str(searched_to)
 
 
 def _filters(query: RunQuery) -> tuple[list[str], list[Any]]:
@@ -137,7 +158,7 @@ def _search(store: Store, query: RunQuery, limit: int) -> tuple[list[str], int |
     """Ids (roots, or executions) whose payload, result, error or logs contain the text, among
     the ``SEARCH_WINDOW`` newest executions below the cursor; and the cursor below them."""
     [(top,)] = store.read("SELECT COALESCE(MAX(rowid), 0) + 1 FROM executions", ())
-    upper = query.before if query.before is not None else top
+    upper = int(query.before) if query.before and query.before.isdigit() else top
     lower = max(0, upper - SEARCH_WINDOW)
     pattern = like(query.text or "")
     matches = " OR ".join(f"t.{c} LIKE ? ESCAPE '\\'" for c in ("payload", "result", "error", "logs"))
@@ -200,12 +221,15 @@ def _count_hours(store: Store, first: int, hours: int) -> list[HistogramBar]:
 
 
 def last_runs(store: Store, functions: list[str]) -> dict[str, RunRow]:
-    """Each named function's newest execution (root or child), when it has one."""
+    """Each named function's newest execution (root or child; by ``schema.shown_at``), when it
+    has one."""
     alive = Liveness(store)
     found: dict[str, RunRow] = {}
+    at = shown_at("r")
     for name in functions:
         rows = store.read(
-            f"SELECT {LIGHT} FROM executions r WHERE r.function = ? ORDER BY r.rowid DESC LIMIT 1", (name,)
+            f"SELECT {LIGHT} FROM executions r WHERE r.function = ? ORDER BY {at} DESC, r.rowid DESC LIMIT 1",
+            (name,),
         )
         if rows:
             found[name] = read_row(rows[0], alive)
@@ -227,8 +251,8 @@ def function_names(store: Store) -> list[str]:
 def recent_payloads(store: Store, function: str, count: int = 10) -> list[str]:
     """The newest distinct payloads ``function`` was run with, as JSON text (newest first)."""
     rows = store.read(
-        "SELECT payload FROM executions WHERE function = ? AND has_payload = 1 AND payload IS NOT NULL"
-        " ORDER BY rowid DESC LIMIT 200",
+        "SELECT payload FROM executions r WHERE function = ? AND has_payload = 1 AND payload IS NOT NULL"
+        f" ORDER BY {shown_at('r')} DESC LIMIT 200",
         (function,),
     )
     seen: list[str] = []
@@ -249,8 +273,12 @@ def log_lines(
     before: str | None = None,
     limit: int = 100,
 ) -> tuple[list[LogLine], str | None]:
-    """Log lines of every execution, newest execution first; ``before`` is the cursor the
-    previous page returned (``"rowid:index"``). Returns the lines and the next cursor."""
+    """Log lines of every execution, newest first: executions in the order the runs list uses
+    (``schema.shown_at``, started time), each one's lines newest first. ``before`` is the cursor
+    the previous page returned. Returns the lines and the next cursor.
+
+    Lines of executions that ran at the same time are not interleaved: ordering every line by
+    its own timestamp would sort all of history's lines for one page."""
     where = ["e.logs != '[]'"]
     params: list[Any] = []
     if function:
@@ -264,21 +292,22 @@ def log_lines(
     if text:
         where.append("j.value LIKE ? ESCAPE '\\'")
         params.append(like(text))
-    if before:
-        rowid, _, index = before.partition(":")
-        if rowid.isdigit() and index.isdigit():
-            where.append("(e.rowid < ? OR (e.rowid = ? AND j.key > ?))")
-            params.extend([int(rowid), int(rowid), int(index)])
+    at = shown_at("e")
+    position, _, index = (before or "").rpartition(":")
+    cursor = read_cursor(position)
+    if cursor is not None and index.isdigit():
+        where.append(f"{at} <= ? AND ({at}, j.key, e.rowid) < (?, ?, ?)")
+        params.extend([cursor[0], cursor[0], int(index), cursor[1]])
     limit = max(1, min(limit, 1000))
     rows = store.read(
-        "SELECT e.id, e.function, e.rowid, j.key, j.value FROM executions e, json_each(e.logs) j"
-        # Ordered by rowid alone: json_each already yields a row's lines in order, and a second
-        # key would make SQLite sort every matching line before the LIMIT.
-        f" WHERE {' AND '.join(where)} ORDER BY e.rowid DESC LIMIT ?",
+        f"SELECT e.id, e.function, {at}, e.rowid, j.key, j.value FROM executions e, json_each(e.logs) j"
+        # The index gives the executions in order, so SQLite sorts only the lines of one shown
+        # time at a time ("temp b-tree for right part of order by"), not every matching line.
+        f" WHERE {' AND '.join(where)} ORDER BY {at} DESC, j.key DESC, e.rowid DESC LIMIT ?",
         (*params, limit + 1),
     )
     lines = []
-    for execution_id, name, rowid, index, value in rows[:limit]:
+    for execution_id, name, shown, rowid, index, value in rows[:limit]:
         entry = json.loads(value)
         lines.append(
             LogLine(
@@ -288,7 +317,7 @@ def log_lines(
                 str(entry.get("level") or "info"),
                 str(entry.get("message", "")),
                 entry.get("meta"),
-                f"{rowid}:{index}",
+                f"{make_cursor(shown, rowid)}:{index}",
             )
         )
     return lines, (lines[-1].cursor if len(rows) > limit else None)

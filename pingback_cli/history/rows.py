@@ -37,7 +37,7 @@ class RunRow:
     root_id: str
     depth: int
     error: str | None
-    cursor: int = 0
+    cursor: str = ""
     descendants: int = 0
     failed_descendants: int = 0
     unfinished_descendants: int = 0

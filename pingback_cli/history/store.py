@@ -30,6 +30,7 @@ from pingback_cli.history.codec import (
 )
 from pingback_cli.history.connection import history_error, open_connection, transaction
 from pingback_cli.history.owner import process_identity
+from pingback_cli.history.schema import shown_at
 from pingback_cli.models import Execution
 
 _PREFIX = re.compile(r"[0-9a-f-]+")
@@ -193,7 +194,8 @@ class Store:
     def recent_roots(
         self, limit: int = 20, *, function: str | None = None, status: str | None = None
     ) -> list[RootSummary]:
-        """Root executions, newest first, with counts over their descendants. ``status``
+        """Root executions, newest shown time first (``schema.shown_at``: started, else due),
+        with counts over their descendants. ``status``
         "failed" also takes roots with a failed execution anywhere below them."""
         where = ["r.parent_id IS NULL"]
         params: list[Any] = []
@@ -214,7 +216,8 @@ class Store:
             f" ({below}),"
             f" ({below} AND d.status = 'failed'),"
             f" ({below} AND d.status IN ('pending', 'running'))"
-            f" FROM executions r WHERE {' AND '.join(where)} ORDER BY r.seq DESC LIMIT ?",
+            f" FROM executions r WHERE {' AND '.join(where)}"
+            f" ORDER BY {shown_at('r')} DESC, r.rowid DESC LIMIT ?",
             (*params, max(limit, 0)),
         )
         return [RootSummary(decode_row(row[:-3]), row[-3], row[-2], row[-1]) for row in rows]

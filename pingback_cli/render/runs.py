@@ -33,7 +33,8 @@ class RunSummary(Protocol):
 
 
 def runs_table(summaries: Sequence[RunSummary]) -> FitTable:
-    """Recent runs, one row per root execution; stacked when narrow."""
+    """Recent runs, one row per root execution (in the order history gives: by the time the
+    Started column shows, a pending run's due time marked ``due``); stacked when narrow."""
     table = plain_table()
     for header in ("ID", "Function", "Status", "Started", "Duration"):
         table.add_column(header, no_wrap=header != "Function")
@@ -54,13 +55,16 @@ def runs_table(summaries: Sequence[RunSummary]) -> FitTable:
             children.append(" (")
             children.append(Text(", ").join(Text(note, style=style) for note, style in notes))
             children.append(")")
-        started = execution.started_at
+        started = Text(times.full(execution.started_at)) if execution.started_at is not None else None
+        if started is None and execution.status == "pending":
+            started = Text(times.full(execution.scheduled_at))
+            started.append(" due", style="dim")
         duration = times.duration_ms(execution.duration_ms)
         table.add_row(
             Text(short_id(execution.id), style="dim"),
             Text(printable(execution.function), style="bold"),
             status_text(execution.status),
-            none_cell() if started is None else Text(times.full(started)),
+            none_cell() if started is None else started,
             Text(duration) if duration else none_cell(),
             children if summary.descendants else none_cell(),
             Text(printable(execution.trigger)),

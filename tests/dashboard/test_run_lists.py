@@ -13,7 +13,7 @@ from starlette.applications import Starlette
 from pingback_cli.dashboard.app import dashboard_routes
 from pingback_cli.dashboard.source import HistorySource
 from pingback_cli.history.store import Store
-from pingback_cli.models import Execution
+from pingback_cli.models import Execution, LogEntry
 
 BASE = "http://127.0.0.1:8766"
 
@@ -49,3 +49,46 @@ async def test_the_runs_list_marks_simulated_runs(simulated: httpx.AsyncClient) 
     assert "simulated" in rows["future-one"] and "simulated" not in rows["real-one"]
     detail = (await simulated.get("/executions/00000002-0000-4000-8000-000000000000")).text
     assert "task · simulate" in detail
+
+
+@pytest.fixture
+async def out_of_order(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+    """Created: slow (started 22:19:22), process-item (started 22:19:26), a pending one due in an
+    hour; then tick, which started first of all, created last."""
+    now = time.time()
+    path = tmp_path / ".pingback" / "history.sqlite3"
+    with Store(path) as writer:
+        for number, function, started, logs in (
+            (1, "slow", now - 4, [LogEntry(int((now - 4) * 1000), "info", "slow log")]),
+            (2, "process-item", now, [LogEntry(int(now * 1000), "info", "process log")]),
+            (3, "later", None, []),
+            (4, "tick", now - 26, [LogEntry(int((now - 26) * 1000), "info", "tick log")]),
+        ):
+            status = "pending" if started is None else "success"
+            writer.save(
+                root(
+                    number,
+                    function,
+                    scheduled_at=started or now + 3600,
+                    status=status,
+                    started_at=started,
+                    logs=logs,
+                )
+            )
+    async for client in client_for(tmp_path):
+        yield client
+
+
+def _functions(page: str) -> list[str]:
+    return [row.split("</a>")[0].rsplit(">", 1)[1] for row in page.split("<tr data-id=")[1:]]
+
+
+async def test_the_runs_list_is_in_the_order_of_its_time_column(out_of_order: httpx.AsyncClient) -> None:
+    assert _functions((await out_of_order.get("/")).text) == ["later", "process-item", "slow", "tick"]
+    assert _functions((await out_of_order.get("/?all=1")).text) == ["later", "process-item", "slow", "tick"]
+
+
+async def test_the_logs_list_is_in_the_order_of_its_time_column(out_of_order: httpx.AsyncClient) -> None:
+    page = (await out_of_order.get("/logs")).text
+    shown = [page.index(text) for text in ("process log", "slow log", "tick log")]
+    assert shown == sorted(shown), page

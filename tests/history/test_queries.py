@@ -132,14 +132,16 @@ def test_log_lines_filter_and_page(store: Store) -> None:
     logs = [LogEntry(1000 + i, "error" if i % 2 else "info", f"line {i}") for i in range(5)]
     execution = make("a", logs=logs)
     store.save(execution)
-    store.save(make("b", logs=[LogEntry(1, "info", "other")]))
+    later = make("b", logs=[LogEntry(1, "info", "other")])
+    later.started_at = NOW + 1
+    store.save(later)
     errors, _ = queries.log_lines(store, level="error")
-    assert [line.message for line in errors] == ["line 1", "line 3"]
+    assert [line.message for line in errors] == ["line 3", "line 1"]
     assert all(line.execution_id == execution.id for line in errors)
     first, cursor = queries.log_lines(store, limit=3)
-    assert [line.message for line in first] == ["other", "line 0", "line 1"]
+    assert [line.message for line in first] == ["other", "line 4", "line 3"]
     rest, end = queries.log_lines(store, before=cursor, limit=10)
-    assert [line.message for line in rest] == ["line 2", "line 3", "line 4"]
+    assert [line.message for line in rest] == ["line 2", "line 1", "line 0"]
     assert end is None
     assert [line.message for line in queries.log_lines(store, text="other")[0]] == ["other"]
 
@@ -226,3 +228,53 @@ def test_outline_sees_a_tree_grow_after_it_was_read(store: Store) -> None:
     tree = outline(store, root.id)
     assert tree.total == 3 and tree.root is not None
     assert tree.root.children[-1].row.id == late.id
+
+
+def timed(function: str, started: float | None, *, scheduled: float = NOW, **fields: object) -> Execution:
+    """An execution that started at ``started`` (None: pending, due at ``scheduled``)."""
+    execution = make(function, "success" if started is not None else "pending", **fields)  # type: ignore[arg-type]
+    execution.scheduled_at, execution.started_at = scheduled, started
+    if started is None:
+        execution.attempts, execution.completed_at, execution.duration_ms = [], None, None
+    return execution
+
+
+def test_lists_are_in_the_order_of_the_time_they_show_not_of_creation(store: Store) -> None:
+    # Created in this order; shown (started, else due) at 100, 50, 300 (due), 200.
+    first = timed("first", NOW + 100)
+    early = timed("early", NOW + 50)
+    due = timed("due", None, scheduled=NOW + 300)
+    late = timed("late", NOW + 200)
+    for execution in (first, early, due, late):
+        store.save(execution)
+    expected = [due.id, late.id, first.id, early.id]
+    assert [row.id for row in queries.runs(store, queries.RunQuery()).rows] == expected
+    assert [summary.execution.id for summary in store.recent_roots()] == expected
+    walked, cursor = [], None
+    while True:  # one row a page: the cursor continues in the same order
+        page = queries.runs(store, queries.RunQuery(limit=1, before=cursor))
+        walked.extend(row.id for row in page.rows)
+        if (cursor := page.next_before) is None:
+            break
+    assert walked == expected
+    child = timed("child", NOW + 150, parent=first)
+    store.save(child)
+    everything = queries.runs(store, queries.RunQuery(roots_only=False))
+    assert [row.id for row in everything.rows] == [due.id, late.id, child.id, first.id, early.id]
+    assert queries.last_runs(store, ["first"])["first"].id == first.id
+
+
+def test_log_lines_follow_the_time_their_executions_show(store: Store) -> None:
+    delayed = timed("delayed", NOW + 13, logs=[LogEntry(13_039, "info", "at 13")])
+    ticked = timed("tick", NOW, logs=[LogEntry(13, "info", "at 0"), LogEntry(14, "info", "at 0 again")])
+    store.save(delayed)  # created first, ran later (a delayed trigger)
+    store.save(ticked)
+    lines, _ = queries.log_lines(store)
+    assert [line.message for line in lines] == ["at 13", "at 0 again", "at 0"]
+    walked, cursor = [], None
+    while True:
+        page, cursor = queries.log_lines(store, before=cursor, limit=1)
+        walked.extend(line.message for line in page)
+        if cursor is None:
+            break
+    assert walked == ["at 13", "at 0 again", "at 0"]

@@ -316,7 +316,8 @@ def test_runs_table() -> None:
         r"a1b2c3d4 +send-emails +✗ failed +2026-11-28 10:15:02 UTC +2\.3s +12 \(2 failed\) +cron",
         lines[1],
     )
-    assert re.fullmatch(r"b2c3d4e5 +send-email +○ pending +— +— +— +run", lines[2])
+    # A pending run shows when it is due, the time the list is ordered by.
+    assert re.fullmatch(r"b2c3d4e5 +send-email +○ pending +2026-11-28 10:08:00 UTC due +— +— +run", lines[2])
     assert re.fullmatch(
         r"c3d4e5f6 +sync +● running +2026-11-28 10:15:02 UTC +— +1,200 \(7 unfinished\) +run",
         lines[3],
