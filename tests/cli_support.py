@@ -98,6 +98,15 @@ def run_cli(
     return Result(args, completed.returncode, completed.stdout, completed.stderr, time.monotonic() - started)
 
 
+def source_of(project: Path, relative: str, needle: str) -> str:
+    """``relative:LINE`` of the first line of ``relative`` that contains ``needle``."""
+    lines = (project / relative).read_text(encoding="utf-8").splitlines()
+    for number, line in enumerate(lines, start=1):
+        if needle in line:
+            return f"{relative}:{number}"
+    raise AssertionError(f"{needle!r} not found in {relative}")
+
+
 def walk(tree: dict[str, Any]) -> list[dict[str, Any]]:
     """A ``--json`` execution tree, depth first."""
     found = [tree]

@@ -6,11 +6,13 @@ The e2e suite (tests/e2e/test_check.py) runs a few of these through the installe
 from __future__ import annotations
 
 import pytest
+from cli_support import FIXTURES, source_of
 
 from pingback_cli.check.rules import RULES
 from pingback_cli.errors import ExitCode, ProjectError
 from pingback_cli.project.rules import OPTION_RULES
 
+from .cases import CASES
 from .conftest import RunCheck
 
 # rule -> (severity, count, text in the first message, function of the first finding)
@@ -71,6 +73,27 @@ def test_each_rule_on_its_fixture(run_check: RunCheck, rule: str) -> None:
     if function is not None:
         assert first.function == function
     assert report.exit_code == (ExitCode.EXECUTION_FAILED if severity == "error" else ExitCode.OK)
+
+
+@pytest.mark.parametrize("rule", sorted(CASES))
+def test_each_finding_names_its_line_message_and_fix(run_check: RunCheck, rule: str) -> None:
+    """Every finding of every rule, as ``check --json`` prints it: the line that holds its marker,
+    its message, a fix, the counts and the exit code."""
+    severity, expected = CASES[rule]
+    report = run_check(f"check/{rule}")
+    printed = report.to_json()
+    findings = printed["findings"]
+    assert [f["rule"] for f in findings] == [rule] * len(expected), findings
+    assert report.exit_code == (ExitCode.EXECUTION_FAILED if severity == "error" else ExitCode.OK)
+    assert (printed["errors"], printed["warnings"]) == (
+        (len(expected), 0) if severity == "error" else (0, len(expected))
+    )
+    for finding, (file, marker, text) in zip(findings, expected, strict=True):
+        assert finding["severity"] == severity
+        assert finding["location"] == source_of(FIXTURES / "check" / rule, file, marker), finding
+        assert finding["location"] == f"{finding['file']}:{finding['line']}"
+        assert text in finding["message"], finding
+        assert finding["fix"], finding
 
 
 def test_the_clean_fixture_passes_every_rule_under_every_plan(run_check: RunCheck) -> None:

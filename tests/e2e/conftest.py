@@ -20,15 +20,6 @@ def copy_project(name: str, into: Path) -> Path:
     return target
 
 
-def source_of(project: Path, relative: str, needle: str) -> str:
-    """``relative:LINE`` of the first line of ``relative`` that contains ``needle``."""
-    lines = (project / relative).read_text(encoding="utf-8").splitlines()
-    for number, line in enumerate(lines, start=1):
-        if needle in line:
-            return f"{relative}:{number}"
-    raise AssertionError(f"{needle!r} not found in {relative}")
-
-
 def assert_clean_exit(result: Result, code: int) -> None:
     """The exit code is ``code`` and pingback printed no traceback of its own."""
     assert result.returncode == code, str(result)

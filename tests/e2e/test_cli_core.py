@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_support import Result, cli_env, eventually, pingback_command, run_cli, walk, worker_pids
+from cli_support import Result, cli_env, eventually, pingback_command, run_cli, source_of, walk, worker_pids
 
-from .conftest import assert_clean_exit, copy_project, source_of
+from .conftest import assert_clean_exit, copy_project
 
 LAB_FUNCTIONS = {
     "ok",

@@ -21,9 +21,9 @@ from typing import Any
 
 import httpx
 import pytest
-from cli_support import cli_env, free_port, pingback_command, run_cli, walk
+from cli_support import cli_env, free_port, pingback_command, run_cli, source_of, walk
 
-from .conftest import assert_clean_exit, copy_project, source_of
+from .conftest import assert_clean_exit, copy_project
 
 FLASK_SECRET = "flask-fixture-secret"
 NODE_SECRET = "node-fixture-secret"
