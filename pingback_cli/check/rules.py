@@ -22,7 +22,7 @@ from pingback_cli.check.report import CheckReport, Finding
 from pingback_cli.check.scan import duplicate_findings, scan_files
 from pingback_cli.check.signatures import signature_findings
 from pingback_cli.errors import ProjectError
-from pingback_cli.project.config import ProjectConfig, load_env
+from pingback_cli.project.config import ProjectConfig
 from pingback_cli.project.discovery import quiet_sdk_log
 from pingback_cli.project.files import project_files
 from pingback_cli.project.loader import load_project
@@ -46,7 +46,8 @@ RULES: dict[str, str] = {
 
 
 def check_project(config: ProjectConfig, *, now: float | None = None, plan: str | None = None) -> CheckReport:
-    """Every finding for the project at ``config``; ProjectError when it cannot load at all.
+    """Every finding for the project at ``config`` (``project.open_project``'s: its env files
+    loaded, as the project's code reads them); ProjectError when it cannot load at all.
 
     ``plan`` (else ``PINGBACK_PLAN``, else ``[tool.pingback] plan``) turns on the plan rules.
     """
@@ -54,7 +55,6 @@ def check_project(config: ProjectConfig, *, now: float | None = None, plan: str 
     files = project_files(config.root)
     scan = scan_files(files, config.root)
     duplicates = duplicate_findings(scan)
-    load_env(config.root)
     chosen: Plan | None = choose_plan(plan, config.settings)
     try:
         with quiet_sdk_log():

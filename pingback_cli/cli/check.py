@@ -34,11 +34,11 @@ def check(app: AppOption = None, plan: PlanOption = None, json_output: JsonOptio
     """
     with boundary():
         from pingback_cli.check.rules import check_project
-        from pingback_cli.project.config import configure
+        from pingback_cli.project.config import open_project
 
         out = terminal()
         with out.importing(enabled=not json_output):
-            report = check_project(configure(app), plan=plan)
+            report = check_project(open_project(app), plan=plan)
         if json_output:
             out.json(report.to_json())
         else:

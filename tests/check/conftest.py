@@ -16,7 +16,7 @@ from cli_support import FIXTURES
 
 from pingback_cli.check.report import CheckReport
 from pingback_cli.check.rules import check_project
-from pingback_cli.project.config import configure
+from pingback_cli.project.config import open_project
 
 _ENV_KEYS = ("PINGBACK_PLAN", "PINGBACK_CRON_SECRET", "PINGBACK_API_KEY", "PINGBACK_APP")
 
@@ -49,6 +49,6 @@ def run_check(tmp_path: Path) -> RunCheck:
         target = tmp_path / f"{next(counter)}" / name.replace("/", "_")
         shutil.copytree(FIXTURES / name, target)
         with isolated():
-            return check_project(configure(cwd=target), now=now, plan=plan)
+            return check_project(open_project(cwd=target), now=now, plan=plan)
 
     return run
