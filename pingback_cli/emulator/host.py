@@ -46,7 +46,6 @@ from pingback_cli.emulator.recorder import Recorder
 from pingback_cli.emulator.server import ApiServer, api_key_for
 from pingback_cli.emulator.signals import unless_stopped
 from pingback_cli.engine.clock import Clock, SystemClock
-from pingback_cli.engine.cron_timer import CronScheduler
 from pingback_cli.engine.engine import Engine, Event, Limits, UnknownFunction
 from pingback_cli.engine.slots import concurrency_mode
 from pingback_cli.errors import Interrupted, Unavailable
@@ -60,6 +59,7 @@ from pingback_cli.project.manifest import write_manifest
 from pingback_cli.project.plans import choose_plan
 
 if TYPE_CHECKING:
+    from pingback_cli.engine.cron_timer import CronScheduler
     from pingback_cli.executors.spawn import Spawned
     from pingback_cli.protocol import AttemptOutcome, AttemptRequest
 
@@ -116,11 +116,13 @@ class Emulator:
         """pause, resume, retry, cancel: what the API and the dashboard call."""
         self._specs: list[FunctionSpec] = []
         self._engine.job_status = self.controls.status
-        self._crons = (
-            CronScheduler(self._engine, self.clock, on_event=on_event, job_status=self.controls.status)
-            if self.options.crons
-            else None
-        )
+        self._crons: CronScheduler | None = None
+        if self.options.crons:  # `dev`: `run` fires no cron, and never imports the cron grammar
+            from pingback_cli.engine.cron_timer import CronScheduler
+
+            self._crons = CronScheduler(
+                self._engine, self.clock, on_event=on_event, job_status=self.controls.status
+            )
         self._closing = contextlib.AsyncExitStack()
 
     # --- lifecycle ----------------------------------------------------------------

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pingback_cli.models import Job
-from pingback_cli.project.cron import ScheduleError, validate_schedule
 from pingback_cli.project.durations import DurationError, read_timeout
 
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
@@ -199,6 +198,8 @@ def _register_one(
     if seconds is None:  # NaN reaches an integer column: the platform answers 500
         raise RegistrationRefused(500, "Internal server error")
     if fn.type == "cron" and fn.schedule:
+        from pingback_cli.project.cron import ScheduleError, validate_schedule  # crons only
+
         try:
             validate_schedule(fn.schedule)
         except ScheduleError:
@@ -268,6 +269,8 @@ def patched(job: Job, update: dict[str, Any], *, now: float) -> Job:
     status, retries, timeoutSeconds and concurrency replace the stored values when given."""
     changes: dict[str, Any] = {"updated_at": now}
     if update.get("schedule"):
+        from pingback_cli.project.cron import ScheduleError, validate_schedule
+
         try:
             validate_schedule(update["schedule"])
         except ScheduleError:
