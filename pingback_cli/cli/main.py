@@ -22,7 +22,7 @@ def main() -> None:
         from pingback_cli.cli.completion import answer_tab
 
         if not answer_tab(app):  # a TAB, answered without Typer's slow value conversion
-            _run_app()
+            _run_app()  # every command: completion lists them
         return
     argv = sys.argv[1:]
     from pingback_cli.cli import help_cache
@@ -30,11 +30,11 @@ def main() -> None:
     if help_cache.is_help(argv):
         code = help_cache.replay(argv)
         if code is None:
-            code = help_cache.render(argv, _run_app)
+            code = help_cache.render(argv, lambda: _run_app(argv[0] if argv else None))
         raise SystemExit(code)
     if argv[:1] == ["run"]:
         _start_worker_early(argv[1:])
-    _run_app()
+    _run_app(argv[0] if argv else None)
 
 
 def _start_worker_early(args: list[str]) -> None:
@@ -56,9 +56,12 @@ def _start_worker_early(args: list[str]) -> None:
     head_start.start(app)
 
 
-def _run_app() -> None:
-    from pingback_cli.cli.app import app
+def _run_app(command: str | None = None) -> None:
+    """The Typer app: with ``command`` (a word the user typed first), only that command's
+    module is imported if it names one; otherwise every command's."""
+    from pingback_cli.cli.app import COMMANDS, build
 
+    app = build(only=command if command in COMMANDS else None)
     try:
         app()
     except SystemExit as done:
