@@ -203,6 +203,17 @@ def execution(target: Target, execution_id: str) -> dict[str, Any]:
 # --- the emulator's local routes ------------------------------------------------------------
 
 
+def project_root(target: Target) -> str | None:
+    """GET /api/v1/project (the emulator's own): the root of the project that `pingback dev`
+    serves; None when it does not say (a platform, or a dev without the route)."""
+    try:
+        data = call(target, "GET", "/api/v1/project")
+    except NoRoute:
+        return None
+    root = data.get("root") if isinstance(data, dict) else None
+    return root if isinstance(root, str) else None
+
+
 def control(target: Target, action: str, execution_id: str) -> dict[str, Any]:
     """POST /api/v1/executions/{id}/{cancel|retry} (the emulator's; the platform retries only
     from its dashboard and cancels nothing)."""

@@ -68,6 +68,28 @@ def _need_dev(found: Target | None, command: str) -> Target:
     return found
 
 
+def this_projects_dev(root: Path, api_key: str | None) -> Target:
+    """The `pingback dev` running in ``root`` (``.pingback/dev.json``), checked to serve ``root``
+    (``GET /api/v1/project``): never whatever listens on the default port. Raises UsageError,
+    one line, when none runs here or the one found serves another project (a copied
+    ``.pingback/``)."""
+    from pingback_cli.state import running_api_url
+
+    url = running_api_url(root)
+    if url is None:
+        raise UsageError(
+            f"no `pingback dev` is running in {root} (start it with `pingback dev`, or pass --platform-url)"
+        )
+    found = Target(url, api_key or os.environ.get("PINGBACK_API_KEY", ""), local=True)
+    served = client.project_root(found)
+    if served is not None and Path(served).resolve() != root.resolve():
+        raise UsageError(
+            f"no `pingback dev` is running in {root}: the one at {url} serves {served}"
+            " (start one here with `pingback dev`, or pass --platform-url)"
+        )
+    return found
+
+
 # --- reads ----------------------------------------------------------------------------------
 
 
@@ -143,13 +165,13 @@ def show(
 def trigger(name: str, platform_url: str | None, api_key: str | None, *, payload: Any = None,
             has_payload: bool = False, delay: str | None = None
             ) -> tuple[dict[str, Any], Target]:  # fmt: skip
-    """``trigger``: ``{"executionId", "task", "scheduledAt"}`` from the platform (201)."""
-    from pingback_cli.state import DEFAULT_LOCAL_URL
-
+    """``trigger``: ``{"executionId", "task", "scheduledAt"}`` from the platform (201): the one
+    named (``--platform-url``, PINGBACK_PLATFORM_URL), else this project's own `pingback dev`
+    (``this_projects_dev``; UsageError when there is none)."""
     root = project_root(None)
-    found = target(root, platform_url, api_key) or Target(
-        DEFAULT_LOCAL_URL, os.environ.get("PINGBACK_API_KEY", ""), local=True
-    )
+    found = target(root, platform_url, api_key) if platform_given(platform_url) else None
+    if found is None:
+        found = this_projects_dev(root, api_key)
     answer = client.trigger(found, name, payload=payload, has_payload=has_payload, delay=delay)
     return answer, found
 

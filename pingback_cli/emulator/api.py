@@ -8,7 +8,9 @@ The platform's API-key routes, answered as the platform answers them (runpingbac
 - ``GET /api/v1/jobs``, ``GET/PATCH/DELETE /api/v1/jobs/{id}``, ``GET /api/v1/jobs/{id}/executions``,
   ``GET /api/v1/executions/{id}`` (``emulator/api_jobs.py``)
 
-Local only (the platform has none of these): ``GET /api/v1/functions``, ``GET /api/v1/executions``
+Local only (the platform has none of these): ``GET /api/v1/project`` (which project this server
+runs: ``{projectId, root}``, so `pingback trigger` never sends to another project's dev),
+``GET /api/v1/functions``, ``GET /api/v1/executions``
 (recent roots), ``GET /api/v1/executions/{id}/tree``, ``POST /api/v1/executions/{id}/cancel`` and
 ``POST /api/v1/executions/{id}/retry`` (the platform retries only from its dashboard).
 
@@ -18,6 +20,7 @@ Each route is a module-level handler given the request and the app's platform
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from starlette.applications import Starlette
@@ -72,6 +75,10 @@ class Platform(JobsPlatform, Protocol):
     def recent(self, limit: int, function: str | None, status: str | None) -> list[dict[str, Any]]: ...
 
     def tree(self, id_or_prefix: str) -> dict[str, Any]: ...
+
+    def project_root(self) -> Path | None:
+        """The root of the project served (None: not one on disk)."""
+        ...
 
 
 def _loading(platform: Platform) -> None:
@@ -135,6 +142,15 @@ async def executions(request: Request, platform: Platform) -> Response:
     return StrictJSONResponse(platform.recent(int(raw_limit), request.query_params.get("function"), status))
 
 
+async def project(request: Request, platform: Platform) -> Response:
+    root = platform.project_root()
+    if root is None:
+        return StrictJSONResponse({"projectId": None, "root": None})
+    from pingback_cli.emulator.shapes import project_id
+
+    return StrictJSONResponse({"projectId": project_id(root), "root": str(root.resolve())})
+
+
 async def tree(request: Request, platform: Platform) -> Response:
     return StrictJSONResponse(platform.tree(request.path_params["execution_id"]))
 
@@ -143,6 +159,7 @@ ROUTES = [
     route("/api/v1/trigger", trigger, "POST"),
     route("/api/v1/register", register, "POST"),
     route("/api/v1/functions", functions, "GET"),
+    route("/api/v1/project", project, "GET"),
     route("/api/v1/executions", executions, "GET"),
     route("/api/v1/executions/{execution_id}/tree", tree, "GET"),
     *JOB_ROUTES,

@@ -3,6 +3,7 @@ triggers, registrations, job state, and the platform-shaped reads and controls."
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pingback_cli.emulator.jobs import JobBook, spec_of
@@ -38,6 +39,9 @@ class EmulatorApi:
 
     def functions(self) -> list[FunctionSpec]:
         return self.emulator.functions()
+
+    def project_root(self) -> Path:
+        return Path(self.emulator.config.root)
 
     def knows(self, name: str) -> bool:
         """A trigger of ``name`` finds something to run (endpoint mode: the app may know it)."""

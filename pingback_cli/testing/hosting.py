@@ -137,6 +137,10 @@ class ApiPlatform:
     def functions(self) -> list[FunctionSpec]:
         return list(self.platform.functions.values())
 
+    def project_root(self) -> Path | None:
+        config = self.platform.config
+        return config.root if config is not None else None
+
     def trigger(self, name: str, payload: Any, has_payload: bool, delay: float) -> Record:
         return self.platform.submit_trigger(name, payload, has_payload, delay)
 

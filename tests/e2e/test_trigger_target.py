@@ -1,0 +1,109 @@
+"""`pingback trigger` sends to the `pingback dev` running in this project, and only to it: not to
+whatever listens on the default port, not to another project's dev whose ``.pingback/dev.json``
+was copied along; ``--platform-url`` still sends anywhere on purpose."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cli_support import run_cli
+from reliability.helpers import DevServer, assert_one_error_line, copy_misbehave, dev_server, history_rows
+
+DEFAULT_PORT = 8765
+
+
+@pytest.fixture
+def project_a(tmp_path: Path) -> Iterator[DevServer]:
+    with dev_server(copy_misbehave(tmp_path, name="project-a")) as dev:
+        yield dev
+
+
+class Listener:
+    """Whatever else may listen on the default port: it records every request it gets."""
+
+    def __init__(self) -> None:
+        seen: list[str] = []
+        self.seen = seen
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                seen.append(f"GET {self.path}")
+                self.send_response(500)
+                self.end_headers()
+
+            do_POST = do_GET
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", DEFAULT_PORT), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def default_port_listener() -> Iterator[Listener | None]:
+    """A listener on 127.0.0.1:8765 when the port is free on this (shared) machine."""
+    try:
+        listener = Listener()
+    except OSError:
+        with socket.create_connection(("127.0.0.1", DEFAULT_PORT), timeout=1):
+            pass  # taken: something listens there already, which is the case under test too
+        yield None
+        return
+    yield listener
+    listener.close()
+
+
+def test_without_a_dev_here_trigger_says_so_and_sends_nothing(
+    tmp_path: Path, default_port_listener: Listener | None
+) -> None:
+    project_b = copy_misbehave(tmp_path, name="project-b")
+    result = run_cli(project_b, "trigger", "ok", "--payload", '{"i": 1}')
+    assert_one_error_line(
+        result,
+        2,
+        f"no `pingback dev` is running in {project_b} (start it with `pingback dev`, or pass --platform-url)",
+    )
+    assert "\n" not in result.stderr.strip(), result.brief()  # the one line, no hint under it
+    if default_port_listener is not None:
+        assert default_port_listener.seen == [], "trigger sent to whatever listens on the default port"
+
+
+def test_a_dev_json_copied_from_another_project_is_not_trusted(project_a: DevServer, tmp_path: Path) -> None:
+    project_b = copy_misbehave(tmp_path, name="project-b")
+    # `cp -r project-a project-b` while project-a's dev runs copies its .pingback/dev.json too.
+    (project_b / ".pingback").mkdir(exist_ok=True)
+    shutil.copy(project_a.project / ".pingback" / "dev.json", project_b / ".pingback" / "dev.json")
+    result = run_cli(project_b, "trigger", "ok")
+    line = assert_one_error_line(result, 2, f"no `pingback dev` is running in {project_b}")
+    assert f"the one at {project_a.url} serves {project_a.project.resolve()}" in line
+    assert [row for row in history_rows(project_a.project) if row["function"] == "ok"] == []
+
+
+def test_in_its_own_project_trigger_finds_dev_on_any_port(project_a: DevServer, tmp_path: Path) -> None:
+    sent = run_cli(project_a.project, "trigger", "ok", "--json")
+    assert sent.returncode == 0, sent.brief()
+    execution_id = json.loads(sent.stdout)["executionId"]
+    assert project_a.wait_root(execution_id, "ok")["status"] == "success"
+    # From a subfolder too.
+    again = run_cli(project_a.project / "misbehave", "trigger", "ok", "--json")
+    assert again.returncode == 0, again.brief()
+    # An explicit URL still sends to that platform, from any project.
+    project_b = copy_misbehave(tmp_path, name="project-b")
+    there = run_cli(project_b, "trigger", "ok", "--json", "--platform-url", project_a.url)
+    assert there.returncode == 0, there.brief()
+    assert project_a.wait_root(json.loads(there.stdout)["executionId"], "ok")["status"] == "success"
+    project = project_a.http.get("/api/v1/project").json()
+    assert project["root"] == str(project_a.project.resolve()) and len(project["projectId"]) == 36
