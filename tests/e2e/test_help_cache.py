@@ -109,3 +109,20 @@ def test_a_changed_cli_is_never_answered_from_the_cache(tmp_path: Path) -> None:
     assert after.returncode == 0
     assert "Show the project's functions" in after.stdout
     assert "List the project's crons and tasks" not in after.stdout
+
+
+def test_the_program_name_is_part_of_the_key(tmp_path: Path) -> None:
+    """`pingback --help` and `python -m pingback_cli --help` share a cache, never a text."""
+    env = cli_env({"XDG_CACHE_HOME": str(tmp_path / "cache")})
+    as_script = run_cli(tmp_path, "--help", env={"XDG_CACHE_HOME": str(tmp_path / "cache")})
+    as_module = subprocess.run(
+        [sys.executable, "-m", "pingback_cli", "--help"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert as_script.stdout.startswith("Usage: pingback [OPTIONS]")
+    assert as_module.returncode == 0
+    assert as_module.stdout.startswith("Usage: python -m pingback_cli [OPTIONS]")
+    assert as_module.stdout.partition("\n")[2] == as_script.stdout.partition("\n")[2]
