@@ -11,17 +11,16 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from cli_support import cli_env, free_port, pingback_command, run_cli, source_of, walk
+from loopback import QuietHandler, serving
 
 from .conftest import assert_clean_exit, copy_project
 
@@ -428,7 +427,7 @@ class FakePlatform:
 def platform() -> Iterator[FakePlatform]:
     fake = FakePlatform("")
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_POST(self) -> None:
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
             fake.requests.append((self.path, dict(self.headers.items()), body))
@@ -436,27 +435,10 @@ def platform() -> Iterator[FakePlatform]:
             if self.headers.get("Authorization") != "Bearer good-key":
                 # the platform's body (api-key.strategy.ts:41, NestJS's HttpException)
                 status, data = 401, {"message": "Invalid API key", "error": "Unauthorized", "statusCode": 401}
-            raw = json.dumps(data).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(raw)))
-            self.end_headers()
-            self.wfile.write(raw)
+            self.send_json(status, data)
 
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    fake.url = f"http://127.0.0.1:{server.server_address[1]}"
-    try:
+    with serving(Handler) as fake.url:
         yield fake
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
 
 
 def test_register_sends_what_the_sdk_sends(

@@ -5,17 +5,19 @@ platform retries it but printed once, repeats collapsed, never with HTML; and a 
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import signal
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 from cli_support import FIXTURES, free_port, poll
+from loopback import answering
 from reliability.helpers import DevServer, kill_workers
 
+WRONG_ROUTE = "/wrong-route"
+"""Where the setup-mistake apps are reached: a route that is not the app's Pingback route."""
 HTML_404 = (
     b"<!DOCTYPE html><html><head><title>404 Not Found</title></head><body><h1>Not Found</h1></body></html>"
 )
@@ -27,24 +29,6 @@ def project(tmp_path: Path) -> Iterator[Path]:
     shutil.copytree(FIXTURES / "durable", target, ignore=shutil.ignore_patterns(".pingback", "__pycache__"))
     yield target
     kill_workers(target)
-
-
-def serve(status: int, body: bytes, content_type: str) -> tuple[str, ThreadingHTTPServer]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return f"http://127.0.0.1:{server.server_address[1]}/wrong-route", server
 
 
 def drive(project: Path, endpoint: str) -> str:
@@ -73,19 +57,16 @@ def test_a_setup_error_prints_once_and_repeats_collapse(project: Path, case: str
         "wrong-secret": "the app refused the signature (401): the secret does not match",
         "nothing-listening": "is your app running?",
     }[case]
-    server = None
-    if case == "html-404":
-        endpoint, server = serve(404, HTML_404, "text/html")
-    elif case == "wrong-secret":
-        endpoint, server = serve(401, b'{"error": "Invalid signature"}', "application/json")
-    else:
-        endpoint = f"http://127.0.0.1:{free_port()}/api/pingback"
-    try:
+    with contextlib.ExitStack() as stack:
+        if case == "html-404":
+            endpoint = stack.enter_context(answering(404, HTML_404, "text/html", WRONG_ROUTE))
+        elif case == "wrong-secret":
+            endpoint = stack.enter_context(
+                answering(401, b'{"error": "Invalid signature"}', "application/json", WRONG_ROUTE)
+            )
+        else:
+            endpoint = f"http://127.0.0.1:{free_port()}/api/pingback"
         stdout = drive(project, endpoint)
-    finally:
-        if server is not None:
-            server.shutdown()
-            server.server_close()
     live = [line for line in stdout.splitlines() if line[:2].isdigit()]  # timestamped event lines
     assert sum(needle in line for line in live) == 1, stdout
     assert stdout.count(needle[:60]) == 1 + 2, stdout  # and once in each of the two trees' labels
@@ -96,19 +77,23 @@ def test_a_setup_error_prints_once_and_repeats_collapse(project: Path, case: str
 
 
 def test_dev_endpoint_says_what_to_set_when_the_app_does_not_register(project: Path) -> None:
-    endpoint, app = serve(404, HTML_404, "text/html")
-    server = DevServer(project, args=("--endpoint", endpoint)).start()
-    try:
-        stdout = server.stdout_path.read_text(encoding="utf-8")
-        assert f"PINGBACK_PLATFORM_URL={server.url}" in stdout, stdout
-        poll("the registration hint", lambda: "has not registered" in server.output(), 15, 0.2, server.output)
-        hint = server.stderr_path.read_text(encoding="utf-8")
-        assert f"PINGBACK_PLATFORM_URL={server.url}" in hint
-        assert 'platform_url=os.environ.get("PINGBACK_PLATFORM_URL")' in hint
-    finally:
-        server.kill()
-        app.shutdown()
-        app.server_close()
+    with answering(404, HTML_404, "text/html", WRONG_ROUTE) as endpoint:
+        server = DevServer(project, args=("--endpoint", endpoint)).start()
+        try:
+            stdout = server.stdout_path.read_text(encoding="utf-8")
+            assert f"PINGBACK_PLATFORM_URL={server.url}" in stdout, stdout
+            poll(
+                "the registration hint",
+                lambda: "has not registered" in server.output(),
+                15,
+                0.2,
+                server.output,
+            )
+            hint = server.stderr_path.read_text(encoding="utf-8")
+            assert f"PINGBACK_PLATFORM_URL={server.url}" in hint
+            assert 'platform_url=os.environ.get("PINGBACK_PLATFORM_URL")' in hint
+        finally:
+            server.kill()
 
 
 def test_replay_sends_to_an_endpoint(project: Path) -> None:
@@ -116,12 +101,9 @@ def test_replay_sends_to_an_endpoint(project: Path) -> None:
 
     first = run_cli(project, "run", "later", "--json")
     assert first.returncode == 0, first.brief()
-    endpoint, app = serve(200, b'{"status": "success", "result": "from the app"}', "application/json")
-    try:
+    answer = b'{"status": "success", "result": "from the app"}'
+    with answering(200, answer, "application/json", WRONG_ROUTE) as endpoint:
         again = run_cli(project, "replay", first.json()["executionId"][:8], "--endpoint", endpoint, "--json")
-    finally:
-        app.shutdown()
-        app.server_close()
     assert again.returncode == 0, again.brief()
     tree = again.json()
     assert (tree["result"], tree["replayOf"]) == ("from the app", first.json()["executionId"])

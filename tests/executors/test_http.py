@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
 from collections.abc import AsyncIterator, Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
 import pytest
+from loopback import QuietHandler, serving
 
 from pingback_cli.engine.clock import AttemptTimeout
 from pingback_cli.errors import UsageError
@@ -214,19 +213,6 @@ async def test_transport_errors(
     assert outcome.error is not None and expected in outcome.error
 
 
-async def test_connection_refused_for_real() -> None:
-    with socket_on_free_port() as port:
-        pass  # closed again: nothing listens there now
-    executor = HttpExecutor(f"http://127.0.0.1:{port}/api/pingback", SECRET)
-    try:
-        outcome = await run_one(executor)
-    finally:
-        await executor.aclose()
-    assert (
-        outcome.error == f"nothing is listening at http://127.0.0.1:{port}/api/pingback: is your app running?"
-    )
-
-
 # --- redirects ------------------------------------------------------------------------
 
 
@@ -337,21 +323,7 @@ async def test_an_injected_client_is_left_open() -> None:
 # --- a real loopback server -----------------------------------------------------------
 
 
-class socket_on_free_port:
-    """A bound loopback socket; its port is free again after the block."""
-
-    def __enter__(self) -> int:
-        import socket
-
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        return int(self.sock.getsockname()[1])
-
-    def __exit__(self, *exc: object) -> None:
-        self.sock.close()
-
-
-class ProtocolApp(BaseHTTPRequestHandler):
+class ProtocolApp(QuietHandler):
     """Just enough of an SDK: verify, then answer by function name."""
 
     protocol_version = "HTTP/1.1"
@@ -361,13 +333,13 @@ class ProtocolApp(BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers["Content-Length"]))
         type(self).peers.add(self.client_address)
         if not verify(SECRET, dict(self.headers.items()), body):
-            self._send(401, {"error": "unauthorized"})
+            self.send_json(401, {"error": "unauthorized"})
             return
         request = json.loads(body)
         if request["function"] == "missing":
-            self._send(404, {"error": 'function "missing" not found'})
+            self.send_json(404, {"error": 'function "missing" not found'})
             return
-        self._send(
+        self.send_json(
             200,
             {
                 "status": "success",
@@ -378,31 +350,12 @@ class ProtocolApp(BaseHTTPRequestHandler):
             },
         )
 
-    def _send(self, status: int, data: dict[str, Any]) -> None:
-        raw = json.dumps(data).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(raw)))
-        self.end_headers()
-        self.wfile.write(raw)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
 
 @pytest.fixture
 def loopback_app() -> Iterator[str]:
     ProtocolApp.peers = set()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), ProtocolApp)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/api/pingback"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+    with serving(ProtocolApp) as base:
+        yield f"{base}/api/pingback"
 
 
 async def test_against_a_real_loopback_server(loopback_app: str) -> None:

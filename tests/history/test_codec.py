@@ -5,37 +5,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
-from pingback_cli.history.store import Store, history_path
-from pingback_cli.models import Execution, LogEntry
-
-T0 = 1_700_000_000.0
-
-
-@pytest.fixture
-def path(tmp_path: Path) -> Path:
-    return history_path(tmp_path)
-
-
-@pytest.fixture
-def store(path: Path) -> Iterator[Store]:
-    with Store(path) as opened:
-        yield opened
-
-
-def make(execution_id: str, **fields: object) -> Execution:
-    return Execution(
-        id=execution_id,
-        function="job",
-        type="task",
-        scheduled_at=T0,
-        status="success",
-        **fields,  # type: ignore[arg-type]
-    )
+from history.records import make
+from pingback_cli.history.store import Store
+from pingback_cli.models import LogEntry
 
 
 def test_non_finite_floats_are_never_written(store: Store, path: Path) -> None:

@@ -46,13 +46,6 @@ def make(
     return execution
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Store:
-    opened = Store(tmp_path / "history.sqlite3")
-    yield opened
-    opened.close()
-
-
 def test_roots_newest_first_with_counts_and_paging(store: Store) -> None:
     roots = [make("a") for _ in range(5)]
     for root in roots:

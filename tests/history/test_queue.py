@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from history.test_store import T0, make
+from history.records import T0, make
 from pingback_cli.history.owner import process_identity
 from pingback_cli.history.queue import DEV_QUEUE, orphaned_roots, pending, take_over
 from pingback_cli.history.recovery import recover

@@ -1,60 +1,16 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from history.records import T0, make, save_tree
 from pingback_cli.errors import HistoryError, UsageError
 from pingback_cli.history.recovery import mark_interrupted, recover
 from pingback_cli.history.schema import SCHEMA_VERSION
 from pingback_cli.history.store import Store, history_path
-from pingback_cli.models import Attempt, Execution, LogEntry
-
-T0 = 1_700_000_000.0
-
-
-@pytest.fixture
-def path(tmp_path: Path) -> Path:
-    return history_path(tmp_path)
-
-
-@pytest.fixture
-def store(path: Path) -> Iterator[Store]:
-    with Store(path) as opened:
-        yield opened
-
-
-def make(
-    execution_id: str,
-    function: str = "job",
-    *,
-    parent: Execution | None = None,
-    status: str = "success",
-    **fields: object,
-) -> Execution:
-    execution = Execution(
-        id=execution_id,
-        function=function,
-        type="task" if parent else "cron",
-        scheduled_at=T0,
-        status=status,  # type: ignore[arg-type]
-        parent_id=parent.id if parent else None,
-        root_id=parent.root_id if parent else "",
-        depth=parent.depth + 1 if parent else 0,
-        trigger="fanout" if parent else "run",
-        **fields,  # type: ignore[arg-type]
-    )
-    if parent:
-        parent.children.append(execution)
-    return execution
-
-
-def save_tree(store: Store, root: Execution) -> None:
-    for execution in root.walk():
-        store.save(execution)
-    store.flush()
+from pingback_cli.models import Attempt, LogEntry
 
 
 def test_history_path_and_gitignore(tmp_path: Path) -> None:
