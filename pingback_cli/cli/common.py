@@ -12,6 +12,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 
 from pingback_cli.errors import ExitCode, PingbackError, UsageError
+from pingback_cli.usage import PAYLOAD_OPTION
 
 EXIT_CODES = (
     "Exit codes: 0 every execution succeeded; 1 an execution failed; "
@@ -73,7 +74,7 @@ ConcurrencyOption = Annotated[
 PayloadOption = Annotated[
     str | None,
     typer.Option(
-        "--payload",
+        PAYLOAD_OPTION,
         "-p",
         help="The payload as JSON, @file.json to read a file, or - to read stdin. "
         'Example: --payload \'{"id": "1"}\'',
@@ -126,7 +127,7 @@ def read_payload(value: str | None) -> tuple[Any, bool]:
     """``--payload`` text -> (payload, has_payload); UsageError on unreadable or invalid JSON."""
     if value is None:
         return None, False
-    source = "--payload"
+    source = PAYLOAD_OPTION
     text = value
     if value == "-":
         source = "stdin"

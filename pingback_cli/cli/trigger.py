@@ -18,6 +18,7 @@ from pingback_cli.cli.common import (
     terminal,
 )
 from pingback_cli.cli.completion import complete_function
+from pingback_cli.usage import DELAY_OPTION, TRIGGER_EXAMPLE
 
 
 def trigger(
@@ -31,18 +32,13 @@ def trigger(
     delay: Annotated[
         str | None,
         typer.Option(
-            "--delay", "-d", help='Start later: seconds or units in any order, e.g. 90, "15m", "1h30m".'
+            DELAY_OPTION, "-d", help='Start later: seconds or units in any order, e.g. 90, "15m", "1h30m".'
         ),
     ] = None,
     platform_url: PlatformUrlOption = None,
     api_key: ApiKeyOption = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Trigger a function on the running `pingback dev` (or any platform): prints its execution
-    id and when it is due.
-
-    Example: pingback trigger send-email --payload '{"id": "1"}' --delay 15m
-    """
     with boundary():
         from pingback_cli import controls
 
@@ -58,3 +54,10 @@ def trigger(
             from pingback_cli.render.pending import trigger_line
 
             out.print(trigger_line(answer, time.time()))
+
+
+trigger.__doc__ = f"""Trigger a function on the `pingback dev` running in this project (or any platform):
+prints its execution id and when it is due.
+
+Example: {TRIGGER_EXAMPLE}
+"""

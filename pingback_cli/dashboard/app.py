@@ -110,7 +110,7 @@ def dashboard_routes(source: Source, *, host: str, api_key: str | None) -> list[
         Route("/executions/{id}", view("execution.html", lambda r: pages.execution_page(source, _id(r)))),
         Route("/executions/{execution_id}/raw/{part}", guarded(raw)),
         Route("/logs", view("logs.html", lambda r: pages.logs_page(source, r.query_params))),
-        Route("/api", view("api.html", lambda r: {})),
+        Route("/api", view("api.html", lambda r: pages.api_page(source))),
         Route("/events", guarded(events)),
         Route("/signin", guarded(actions.signin_page(renderer)), methods=["GET"]),
         Route("/signin", guarded(actions.signin(guard)), methods=["POST"]),

@@ -76,6 +76,15 @@ def runs_page(source: Source, params: QueryParams) -> dict[str, Any]:
     }
 
 
+def api_page(source: Source) -> dict[str, Any]:
+    """The API docs page: its terminal example triggers one of the project's tasks (``NAME``
+    when it has none), as `pingback trigger --help` spells the command (``usage``)."""
+    from pingback_cli.usage import trigger_command
+
+    tasks = [f.name for f in source.functions() if f.type == "task"]
+    return {"trigger_example": trigger_command(tasks[0] if tasks else "NAME", '{"key": "value"}')}
+
+
 def functions_page(source: Source) -> dict[str, Any]:
     functions = source.functions()
     return {

@@ -4,7 +4,10 @@ was copied along; ``--platform-url`` still sends anywhere on purpose."""
 
 from __future__ import annotations
 
+import html
 import json
+import re
+import shlex
 import shutil
 import socket
 import threading
@@ -107,3 +110,20 @@ def test_in_its_own_project_trigger_finds_dev_on_any_port(project_a: DevServer, 
     assert project_a.wait_root(json.loads(there.stdout)["executionId"], "ok")["status"] == "success"
     project = project_a.http.get("/api/v1/project").json()
     assert project["root"] == str(project_a.project.resolve()) and len(project["projectId"]) == 36
+
+
+def test_the_dashboards_api_page_shows_a_trigger_command_that_runs(project_a: DevServer) -> None:
+    page = project_a.http.get("/api")
+    assert page.status_code == 200
+    found = re.search(r'<code id="trigger-example">([^<]+)</code>', page.text)
+    assert found is not None, page.text[-2000:]
+    words = shlex.split(html.unescape(found[1]))
+    assert words[:2] == ["pingback", "trigger"] and "--payload" in words, words
+    sent = run_cli(project_a.project, *words[1:], "--json")
+    assert sent.returncode == 0, sent.brief()
+    execution_id = json.loads(sent.stdout)["executionId"]
+    assert project_a.tree(execution_id)["payload"] == {"key": "value"}
+    # The same words as the CLI's own help example.
+    helped = run_cli(project_a.project, "trigger", "--help", env={"COLUMNS": "200"})
+    example = next(line.strip() for line in helped.stdout.splitlines() if "Example: pingback trigger" in line)
+    assert shlex.split(example.removeprefix("Example: "))[3] == words[3] == "--payload"
