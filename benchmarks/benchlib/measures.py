@@ -178,8 +178,8 @@ def run_fanout(settings: Settings, shared: Shared) -> MeasureResult:
             ours,
             floor=floor,
             floor_label="pb.handle() + one SQLite row per execution, one process",
-            targets=[Target(">=", 15_000), Target(">=", 0.40, on="ratio")],
-            target_text=">= 15,000/s and >= 40% of floor",
+            targets=[Target(">=", 0.70, on="ratio")],
+            target_text=">= 70% of floor",
         )
     )
     result.rows.append(
@@ -218,15 +218,6 @@ def run_fanout(settings: Settings, shared: Shared) -> MeasureResult:
     return result
 
 
-def _shared_floor(settings: Settings, shared: Shared) -> list[float]:
-    if not shared.floor:
-        settings.log("  measuring the in-process floor for this run")
-        for _ in range(settings.repeat):
-            with temp_project() as project:
-                shared.floor.append(_floor_once(project, settings))
-    return shared.floor
-
-
 def _shared_run_fanout(settings: Settings, shared: Shared) -> list[float]:
     if not shared.run_fanout:
         settings.log("  measuring `pingback run fanout` for this run")
@@ -245,6 +236,7 @@ def dev_fanout(settings: Settings, shared: Shared) -> MeasureResult:
     )
     n = settings.fanout
     samples: list[float] = []
+    floor: list[float] = []
     for rep in range(settings.repeat):
         with temp_project() as project, DevServer(project, bench_env(n)) as dev:
             warm = dev.trigger_id("noop")
@@ -253,16 +245,19 @@ def dev_fanout(settings: Settings, shared: Shared) -> MeasureResult:
             root = dev.trigger_id("fanout")
             seen = dev.wait_tree(root, n + 1, timeout=60 + n / 100)
             samples.append(n / (seen - started))
-        settings.log(f"  rep {rep + 1}: {samples[-1]:,.0f}/s")
+        # The floor right after each repetition: the machine's load drifts within a run.
+        with temp_project() as project:
+            floor.append(_floor_once(project, settings))
+        settings.log(f"  rep {rep + 1}: {samples[-1]:,.0f}/s, floor {floor[-1]:,.0f}/s")
     result.rows.append(
         Row(
             f"children/s, POST /api/v1/trigger → last child in history, N = {_n(n)}",
             "/s",
             samples,
-            floor=_shared_floor(settings, shared),
-            floor_label="in-process floor (run-fanout)",
-            targets=[Target(">=", 10_000)],
-            target_text=">= 10,000/s",
+            floor=floor,
+            floor_label="in-process floor, measured after each repetition",
+            targets=[Target(">=", 0.80, on="ratio")],
+            target_text=">= 80% of floor",
         )
     )
     result.notes += [
