@@ -7,9 +7,10 @@ trailing ``Z`` on the wire and in JSON, as the platform writes them.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pingback_cli.protocol import iso_z
 
@@ -19,8 +20,22 @@ FINISHED: frozenset[str] = frozenset({"success", "failed", "interrupted", "cance
 JobStatus = Literal["active", "paused", "inactive"]
 """A job's state on the platform (apps/platform/src/modules/jobs/job.entity.ts:30-31)."""
 
+Node = TypeVar("Node")
+
 JSON = Any
 """A value that survives ``json.dumps``."""
+
+
+def depth_first(root: Node, children: Callable[[Node], list[Node]]) -> list[Node]:
+    """``root`` and every node below it, depth first, children in order; without recursion, so
+    a deep chain cannot overflow the stack (``Execution.walk``, the history's outline)."""
+    found: list[Node] = []
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        found.append(node)
+        stack.extend(reversed(children(node)))
+    return found
 
 
 def new_id() -> str:
@@ -285,10 +300,4 @@ class Execution:
     def walk(self) -> list[Execution]:
         """This execution and all its descendants, depth first (without recursion, so a deep
         chain of fan-out cannot overflow the stack)."""
-        found: list[Execution] = []
-        stack = [self]
-        while stack:
-            execution = stack.pop()
-            found.append(execution)
-            stack.extend(reversed(execution.children))
-        return found
+        return depth_first(self, lambda execution: execution.children)

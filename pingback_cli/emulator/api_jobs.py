@@ -7,17 +7,18 @@ Sources (runpingback/pingback ``apps/platform/src/modules/``): ``jobs/jobs.contr
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Protocol
+from collections.abc import Callable
+from typing import Any, Protocol
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from pingback_cli.emulator.api_base import route
+from pingback_cli.emulator.jobs import JobBook, JobNotFound
 from pingback_cli.emulator.nest import HttpError, StrictJSONResponse, parse_int, read_json
 from pingback_cli.errors import NotFound
-
-if TYPE_CHECKING:
-    from pingback_cli.emulator.jobs import JobBook
+from pingback_cli.models import Job
+from pingback_cli.project.registration import RegistrationInvalid, RegistrationRefused
 
 
 class JobsPlatform(Protocol):
@@ -52,19 +53,10 @@ async def list_jobs(request: Request, platform: JobsPlatform) -> Response:
 
 
 async def get_job(request: Request, platform: JobsPlatform) -> Response:
-    from pingback_cli.emulator.jobs import JobNotFound
-
-    jobs = _book(platform)
-    try:
-        return StrictJSONResponse(jobs.to_json(jobs.get(_job_id(request))))
-    except JobNotFound:
-        raise HttpError(404, "Job not found") from None
+    return _job_answer(platform, lambda jobs: jobs.get(_job_id(request)))
 
 
 async def patch_job(request: Request, platform: JobsPlatform) -> Response:
-    from pingback_cli.emulator.jobs import JobNotFound
-    from pingback_cli.project.registration import RegistrationInvalid, RegistrationRefused
-
     data = await read_json(request)
     jobs = _book(platform)
     try:
@@ -79,11 +71,14 @@ async def patch_job(request: Request, platform: JobsPlatform) -> Response:
 
 
 async def delete_job(request: Request, platform: JobsPlatform) -> Response:
-    from pingback_cli.emulator.jobs import JobNotFound
+    return _job_answer(platform, lambda jobs: jobs.delete(_job_id(request)))
 
+
+def _job_answer(platform: JobsPlatform, act: Callable[[JobBook], Job]) -> Response:
+    """The job ``act`` finds (or deletes) as the platform shows it; its 404 "Job not found"."""
     jobs = _book(platform)
     try:
-        return StrictJSONResponse(jobs.to_json(jobs.delete(_job_id(request))))
+        return StrictJSONResponse(jobs.to_json(act(jobs)))
     except JobNotFound:
         raise HttpError(404, "Job not found") from None
 

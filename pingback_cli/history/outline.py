@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pingback_cli.history.codec import load_attempts
 from pingback_cli.history.rows import LIGHT, Liveness, RunRow, read_row
 from pingback_cli.history.store import Store
-from pingback_cli.models import Attempt
+from pingback_cli.models import Attempt, depth_first
 
 
 @dataclass
@@ -28,13 +28,7 @@ class OutlineNode:
 
     def walk(self) -> list[OutlineNode]:
         """This node and the nodes below it in the outline, depth first."""
-        found: list[OutlineNode] = []
-        stack = [self]
-        while stack:
-            node = stack.pop()
-            found.append(node)
-            stack.extend(reversed(node.children))
-        return found
+        return depth_first(self, lambda node: node.children)
 
 
 @dataclass
