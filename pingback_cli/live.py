@@ -57,8 +57,10 @@ class LiveFeed:
             self._started[root] = self._started.get(root, 0) + 1
         if event.kind == "finished":
             return self._finished(execution, event.at)
-        line = self._line(event)
         counted = self._count_line(root) if event.kind == "started" else []
+        if not self._has_budget(root):  # past the cap: no line of this tree is shown, none is built
+            return counted
+        line = self._line(event)
         if line is None:
             return counted
         note = self._spend(root)

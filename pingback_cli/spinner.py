@@ -60,7 +60,8 @@ class ImportSpinner:
             return None
 
         def settled(*args: Any) -> Any:
-            self.done()
+            if not self._finished:  # once done, a callback costs no lock (events come by the 100,000)
+                self.done()
             return callback(*args)
 
         return settled
