@@ -97,6 +97,10 @@ def strict_dumps(value: Any, **options: Any) -> str:
         return json.dumps(json_safe(value), allow_nan=False, **options)
 
 
+_WIRE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+"""Built once: ``json.dumps`` with options builds an encoder per call (one per attempt here)."""
+
+
 def json_plain(value: Any) -> Any:
     """``value`` as JSON can carry it: NaN and Infinity as strings, other types as their repr."""
     return json.loads(json.dumps(json_safe(value), default=repr))
@@ -176,7 +180,11 @@ class AttemptRequest:
 
     def encode(self) -> bytes:
         """The wire body; a payload holding NaN or Infinity is sent as :func:`json_safe` makes it."""
-        return strict_dumps(self.body(), separators=(",", ":"), ensure_ascii=False).encode()
+        body = self.body()
+        try:
+            return _WIRE.encode(body).encode()
+        except ValueError:
+            return strict_dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 @dataclass

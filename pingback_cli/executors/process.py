@@ -23,6 +23,10 @@ from pingback_cli.worker import main as worker_module
 LogCallback = Callable[[str, int, dict[str, Any]], None]
 
 
+_BATCH = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+"""Built once (``json.dumps`` with options builds one per call). NaN passes: the worker's
+``AttemptRequest.encode`` makes the wire body JSON as ``json_safe`` does."""
+
 MAX_ABANDONED = 16
 """Handlers past their timeout that a worker may carry before a fresh one replaces it."""
 
@@ -171,10 +175,7 @@ class WorkerProcess:
         batch, self._outgoing = self._outgoing, []
         if self._writer is None or self._writer.is_closing():
             return
-        self._writer.write(
-            json.dumps({"op": "exec", "requests": batch}, separators=(",", ":"), ensure_ascii=False).encode()
-            + b"\n"
-        )
+        self._writer.write(_BATCH.encode({"op": "exec", "requests": batch}).encode() + b"\n")
 
     def _on_message(self, message: dict[str, Any]) -> None:
         op = message.get("op")

@@ -74,9 +74,14 @@ def project_secret() -> str:
     return os.environ.get("PINGBACK_CRON_SECRET") or DEV_CRON_SECRET
 
 
+_LINE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+"""Built once: ``json.dumps`` with options builds an encoder per call (one per result here)."""
+
+
 def _dumps(message: dict[str, Any]) -> bytes:
-    """One pipe line; ValueError for NaN or Infinity, which JSON cannot hold."""
-    return json.dumps(message, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode() + b"\n"
+    """One pipe line; ValueError for NaN or Infinity, which JSON cannot hold (TypeError for
+    a type it cannot hold)."""
+    return _LINE.encode(message).encode() + b"\n"
 
 
 class Outbox:
