@@ -8,7 +8,7 @@ const store = {
   get(key, fallback) { try { return localStorage.getItem("pingback." + key) ?? fallback; } catch (e) { return fallback; } },
   set(key, value) { try { localStorage.setItem("pingback." + key, value); } catch (e) { /* ignore */ } },
 };
-const csrf = document.querySelector('meta[name="csrf-token"]').content;
+let csrf = document.querySelector('meta[name="csrf-token"]').content;  // renewed by a restarted server's pages
 const page = document.body.dataset.page || "";
 
 // --- time -------------------------------------------------------------------------------
@@ -99,6 +99,7 @@ async function refresh() {
     const response = await fetch(location.href, { headers: { "X-Pingback-Live": "1" }, cache: "no-store" });
     if (!response.ok) return;
     const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
+    serverUp(fresh);
     const before = new Set(document.querySelectorAll("details[data-key]").length ? [...document.querySelectorAll("details[data-key]")].map((d) => d.dataset.key) : []);
     const open = openKeys();
     for (const region of fresh.querySelectorAll("[data-live]")) {
@@ -111,7 +112,7 @@ async function refresh() {
     renderTimes();
     applyLevels();
   } catch (e) {
-    /* the next event or poll tries again */
+    if (e instanceof TypeError) serverDown();  // no answer at all; the next event or poll tries again
   } finally {
     live.busy = false;
     if (live.again) { live.again = false; refresh(); }
@@ -122,6 +123,38 @@ function wanted(message) {
   const root = document.body.dataset.root;
   return message.kinds.includes("changed") || message.roots.includes(root) || message.ids.includes(document.body.dataset.execution);
 }
+// --- the server's own state: "stopped" once it answers nothing, back when it does --------
+const server = { down: false };
+function downMessage() {
+  const command = document.body.dataset.mode === "history" ? "pingback ui" : "pingback dev";
+  return `${command} is not running — start it with \`${command}\``;
+}
+function serverDown() {
+  if (server.down) return;
+  server.down = true;
+  const state = document.getElementById("emulator-state");
+  const pill = document.createElement("span");
+  pill.className = "pill pill-failed";
+  pill.textContent = "stopped";
+  pill.title = downMessage();
+  state.replaceChildren(pill);
+}
+function serverUp(fresh) {
+  // A page from the server: it answers again (maybe a new process, with a new CSRF token).
+  const token = fresh && fresh.querySelector('meta[name="csrf-token"]');
+  if (token) csrf = token.content;
+  if (!server.down) return;
+  server.down = false;
+  const error = document.getElementById("action-error");
+  if (error && error.textContent === downMessage()) error.textContent = "";
+}
+async function checkServer() {
+  try {
+    const response = await fetch(location.href, { headers: { "X-Pingback-Live": "1" }, cache: "no-store" });
+    if (response.ok) serverUp(new DOMParser().parseFromString(await response.text(), "text/html"));
+  } catch (e) { serverDown(); }
+}
+
 function startPolling() {
   if (live.poller) return;
   liveStatus.textContent = live.paused ? "paused" : "stream lost: polling";
@@ -137,11 +170,13 @@ function connect() {
   live.source = source;
   source.addEventListener("open", () => {
     // Catch up on what happened between the page's rendering (or the stream's loss) and now.
-    if (live.poller || document.querySelector(".pill-running, .pill-pending")) refresh();
+    if (server.down) checkServer().then(() => refresh());
+    else if (live.poller || document.querySelector(".pill-running, .pill-pending")) refresh();
     stopPolling();
   });
   source.addEventListener("change", (event) => { if (wanted(JSON.parse(event.data))) refresh(); });
   source.addEventListener("error", () => {
+    checkServer();
     startPolling();
     if (source.readyState === EventSource.CLOSED) setTimeout(connect, 2000);
   });
@@ -150,11 +185,17 @@ if (page) connect();
 
 // --- requests ---------------------------------------------------------------------------
 async function post(action, body) {
-  const response = await fetch("/actions/" + action, {
-    method: "POST",
-    headers: { "Content-Type": "application/json", "X-Pingback-CSRF": csrf },
-    body: JSON.stringify(body),
-  });
+  let response;
+  try {
+    response = await fetch("/actions/" + action, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "X-Pingback-CSRF": csrf },
+      body: JSON.stringify(body),
+    });
+  } catch (e) {
+    serverDown();  // no answer: the server is gone, not the action refused
+    throw new Error(downMessage());
+  }
   let data = {};
   try { data = await response.json(); } catch (e) { data = { error: await response.text().catch(() => "") }; }
   if (!response.ok) throw new Error(data.error || `HTTP ${response.status}`);
