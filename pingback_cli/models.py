@@ -189,6 +189,16 @@ class Attempt:
     """What production does with this attempt that its answer does not say (docs/parity.md)."""
     output: list[OutputLine] = field(default_factory=list)
     """What the handler printed during the attempt; not sent to the platform."""
+    requested_at: float | None = None
+    """When a manual retry asked for this attempt (unix seconds); None for the first attempt
+    and for automatic retries, which follow their backoff. The wait before it is idle time."""
+
+    def last_seen(self) -> float | None:
+        """The latest moment this attempt is known to have been running: its last log line or
+        printed line (unix seconds), else None. What a process that died mid-attempt leaves."""
+        stamps = [entry.timestamp for entry in self.logs] + [line.timestamp for line in self.output]
+        latest = max(stamps, default=0) / 1000
+        return latest if latest > self.started_at else None
 
     def to_json(self) -> dict[str, JSON]:
         return {
@@ -203,6 +213,7 @@ class Attempt:
             "logs": [log.to_json() for log in self.logs] if self.logs else [],
             "notices": list(self.notices),
             "output": [line.to_json() for line in self.output],
+            **({"requestedAt": iso(self.requested_at)} if self.requested_at is not None else {}),
         }
 
     @classmethod
@@ -219,6 +230,7 @@ class Attempt:
             logs=[LogEntry.from_json(log) for log in data.get("logs") or []],
             notices=[str(notice) for notice in data.get("notices") or []],
             output=[OutputLine.from_json(line) for line in data.get("output") or []],
+            requested_at=from_iso(data.get("requestedAt")),
         )
 
 

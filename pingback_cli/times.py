@@ -115,3 +115,26 @@ def duration(seconds: float) -> str:
 def duration_ms(ms: float | None) -> str:
     """``duration`` of ``ms`` milliseconds (a record's ``duration_ms``); empty for None."""
     return "" if ms is None else duration(ms / 1000)
+
+
+def run_time(
+    attempts: int,
+    last_ms: float | None,
+    started_at: float | None,
+    completed_at: float | None,
+    *,
+    ended: bool,
+    dot: str = "\u00b7",
+) -> str:
+    """How long an execution ran, as every face shows it: ``1ms`` for one attempt, else
+    ``last attempt 1ms · total 6.0s`` (total: first start to end, backoff included). ``unknown``
+    for an execution that ``ended`` without a known end (its process was killed); empty while
+    nothing is known yet (pending, running). ``dot`` is the separator's glyph."""
+    last = duration_ms(last_ms) or ("unknown" if ended and started_at is not None else "")
+    if attempts <= 1:
+        return last
+    if started_at is not None and completed_at is not None:
+        total = duration(completed_at - started_at)
+    else:
+        total = "unknown" if ended else ""
+    return f"last attempt {last or '-'} {dot} total {total}" if total else f"last attempt {last}"

@@ -108,3 +108,20 @@ def test_duration_ms_is_empty_for_nothing_measured() -> None:
 
 def test_a_cron_occurrence_is_said_in_utc_whatever_the_zone() -> None:
     assert times.utc_full(T) == "2025-11-28 14:30:00 UTC"
+
+
+@pytest.mark.parametrize(
+    ("attempts", "last_ms", "started", "completed", "ended", "said"),
+    [
+        (1, 12, 100.0, 100.012, True, "12ms"),
+        (3, 1, 100.0, 106.0, True, "last attempt 1ms · total 6.0s"),
+        (1, None, 100.0, None, True, "unknown"),  # cut off by kill -9, never seen again
+        (2, None, 100.0, None, True, "last attempt unknown · total unknown"),
+        (1, None, None, None, False, ""),  # pending
+        (2, 5, 100.0, None, False, "last attempt 5ms"),  # waiting out a backoff
+    ],
+)
+def test_run_time(
+    attempts: int, last_ms: int | None, started: float | None, completed: float | None, ended: bool, said: str
+) -> None:
+    assert times.run_time(attempts, last_ms, started, completed, ended=ended) == said

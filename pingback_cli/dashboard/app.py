@@ -53,6 +53,7 @@ class Renderer:
                 lstrip_blocks=True,
             )
             env.filters["duration"] = times.duration_ms
+            env.filters["run_time"] = present.run_time
             env.filters["when"] = present.when
             env.filters["pill"] = present.pill
             env.filters["iso"] = _iso

@@ -16,7 +16,7 @@ from markupsafe import Markup, escape
 
 from pingback_cli import times
 from pingback_cli.history.outline import Outline, OutlineNode
-from pingback_cli.models import iso
+from pingback_cli.models import FINISHED, iso
 
 MAX_JSON_CHARS = 100_000
 """Payloads and results longer than this (as indented JSON) are shown cut, with a raw link."""
@@ -86,15 +86,23 @@ def tree_html(tree: Outline, current: str) -> Markup:
     return Markup("".join(parts))
 
 
+def run_time(row: Any) -> str:
+    """How long ``row`` (an ``Execution`` or a ``RunRow``) ran: ``times.run_time``, as the CLI says it."""
+    return times.run_time(
+        row.attempt, row.duration_ms, row.started_at, row.completed_at, ended=row.status in FINISHED
+    )
+
+
 def _tree_item(node: OutlineNode, current: str, parts: list[str]) -> None:
     row = node.row
     node_id = escape(row.id)
     mark = ' aria-current="true" class="current"' if row.id == current else ""
     attempts = f" · {row.attempt} attempts" if row.attempt > 1 else ""
+    ran = run_time(row)
     label = (
         f'<a href="/executions/{node_id}"{mark} data-node="{node_id}">{pill(row.status)} '
         f"{escape(row.function)}</a> "
-        f'<span class="muted">{escape(times.duration_ms(row.duration_ms))}{attempts}</span>'
+        f'<span class="muted">{escape(ran)}{attempts}</span>'
     )
     if not node.children and not node.hidden:
         parts.append(f'<li><span class="leaf">{label}</span></li>')
@@ -141,7 +149,8 @@ class Waterfall:
 
 def waterfall(tree: Outline, now: float) -> Waterfall:
     """Every execution of the outline on one time axis: queued time, then one run segment per
-    attempt, with the backoff between attempts as its own segment."""
+    attempt, with the backoff between attempts as its own segment; before a manual retry's
+    attempt, nothing (idle) until it was asked for, then its queued time."""
     order = tree.root.walk() if tree.root is not None else []
     spans = [_spans(node, now) for node in order]
     points = [point for found in spans for _, a, b, _ in found for point in (a, b)]
@@ -193,7 +202,11 @@ def _spans(node: OutlineNode, now: float) -> list[tuple[str, float, float, str]]
         found.append(("queued", queued_from, first, f"queued {times.duration(first - queued_from)}"))
     previous_end: float | None = None
     for attempt in attempts:
-        if previous_end is not None and attempt.started_at > previous_end:
+        asked = attempt.requested_at
+        if asked is not None and attempt.started_at > asked:  # a manual retry: idle until asked
+            wait = times.duration(attempt.started_at - asked)
+            found.append(("queued", asked, attempt.started_at, f"retried by hand, queued {wait}"))
+        elif asked is None and previous_end is not None and attempt.started_at > previous_end:
             wait = times.duration(attempt.started_at - previous_end)
             found.append(("backoff", previous_end, attempt.started_at, f"backoff {wait}"))
         finished = attempt.completed_at if attempt.completed_at is not None else now

@@ -9,10 +9,13 @@ from pingback_cli.protocol import AttemptOutcome
 from pingback_cli.reading import Reading
 
 
-def begin(execution: Execution, now: float) -> Attempt:
-    """The next attempt of ``execution``, running from ``now`` (the execution's start if first)."""
+def begin(execution: Execution, now: float, *, by_hand: bool = False) -> Attempt:
+    """The next attempt of ``execution``, running from ``now`` (the execution's start if first);
+    ``by_hand``: a manual retry asked for it, at ``scheduled_at`` (``again``)."""
     execution.attempt += 1
     attempt = Attempt(number=execution.attempt, status="running", started_at=now)
+    if by_hand:
+        attempt.requested_at = execution.scheduled_at
     execution.attempts.append(attempt)
     execution.status = "running"
     if execution.started_at is None:
@@ -43,17 +46,24 @@ def answered(
     execution.duration_ms = attempt.duration_ms
 
 
-def close_running(execution: Execution, status: str, reason: str, now: float) -> list[Attempt]:
+def close_running(
+    execution: Execution, status: str, reason: str, now: float | None, *, died: bool = False
+) -> list[Attempt]:
     """End ``execution``'s running attempt at ``now`` as ``status`` (interrupted, failed,
     cancelled) with ``reason`` as its error; its logs and duration become the execution's.
+    ``died``: the process running it was killed, so it ended when it was last seen
+    (``Attempt.last_seen``), and its duration is unknown (None) when it never was.
     Returns the attempts so closed (none when nothing ran)."""
     closed = []
     for attempt in execution.attempts:
         if attempt.status == "running":
+            ended = attempt.last_seen() if died else now
             attempt.status = status
             attempt.error = reason
-            attempt.completed_at = now
-            attempt.duration_ms = max(0, round((now - attempt.started_at) * 1000))
+            attempt.completed_at = ended
+            attempt.duration_ms = (
+                None if ended is None else max(0, round((ended - attempt.started_at) * 1000))
+            )
             execution.logs = attempt.logs
             execution.duration_ms = attempt.duration_ms
             closed.append(attempt)
@@ -78,16 +88,19 @@ def failed(execution: Execution, attempt: Attempt, error: str, outcome: AttemptO
     execution.error = error
 
 
-def stopped(execution: Execution, reason: str, now: float, retry_in: float | None) -> None:
+def stopped(
+    execution: Execution, reason: str, now: float, retry_in: float | None, *, died: bool = False
+) -> None:
     """The running attempt failed because pingback stopped (``reason``): the execution waits
-    ``retry_in`` seconds for its next attempt, or is ``interrupted`` when that is None."""
-    close_running(execution, "failed", reason, now)
+    ``retry_in`` seconds for its next attempt, or is ``interrupted`` when that is None.
+    ``died``: that pingback was killed, so the attempt ended when last seen (``close_running``)."""
+    closed = close_running(execution, "failed", reason, now, died=died)
     execution.error = reason
     if retry_in is not None:
         due(execution, now + retry_in)
     else:
         execution.status = "interrupted"
-        execution.completed_at = now
+        execution.completed_at = closed[-1].completed_at if died and closed else now
 
 
 def due(execution: Execution, at: float) -> None:

@@ -182,8 +182,8 @@ class Engine:
                 if execution.finished:
                     continue
                 taken.append(execution)
-                if execution.status == "running":
-                    self._stop_attempt(execution, now, reason)
+                if execution.status == "running":  # its process died: it ran until last seen
+                    self._stop_attempt(execution, now, reason, died=True)
                 if execution.finished:
                     tree.size += 1
                     self._save(execution)
@@ -199,11 +199,11 @@ class Engine:
                 self.waits.after(execution, max(0.0, (execution.due_at or now) - now))
         return taken
 
-    def _stop_attempt(self, execution: Execution, now: float, reason: str) -> None:
+    def _stop_attempt(self, execution: Execution, now: float, reason: str, *, died: bool = False) -> None:
         """The running attempt failed because pingback stopped: retry later or interrupt."""
         self.inflight.forget(execution.id, execution.attempt)
         retry_in = self.retries.after_stop(execution, self.functions.get(execution.function))
-        attempts.stopped(execution, reason, now, retry_in)
+        attempts.stopped(execution, reason, now, retry_in, died=died)
 
     def cancel(self, execution_id: str, reason: str = "cancelled") -> Execution | None:
         """End an unfinished execution as ``cancelled`` (local only: the platform has no cancel).
@@ -303,7 +303,8 @@ class Engine:
         self._pump()
 
     def _begin_attempt(self, execution: Execution) -> Attempt:
-        attempt = attempts.begin(execution, self.clock.now())
+        by_hand = self.retries.is_by_hand(execution.id)
+        attempt = attempts.begin(execution, self.clock.now(), by_hand=by_hand)
         self.inflight.track(execution.id, attempt)
         self._save(execution)
         self._emit("started", execution)

@@ -29,6 +29,10 @@ class Retries:
         """``execution_id`` is re-run by hand: its next failure is final."""
         self._manual.add(execution_id)
 
+    def is_by_hand(self, execution_id: str) -> bool:
+        """Whether ``execution_id``'s attempts now are manual retries (``by_hand``)."""
+        return execution_id in self._manual
+
     def forget(self, execution_id: str) -> None:
         """``execution_id`` has finished."""
         self._manual.discard(execution_id)

@@ -179,6 +179,7 @@ def dump_attempts(attempts: list[Attempt]) -> str:
                 "logs": [log.to_json() for log in attempt.logs],
                 **({"notices": attempt.notices} if attempt.notices else {}),
                 **({"output": [line.to_json() for line in attempt.output]} if attempt.output else {}),
+                **({"requestedAt": attempt.requested_at} if attempt.requested_at is not None else {}),
             }
             for attempt in attempts
         ]
@@ -203,6 +204,7 @@ def load_attempts(text: str | None) -> list[Attempt]:
                     logs=_log_entries(item.get("logs") or []),
                     notices=[str(notice) for notice in item.get("notices") or []],
                     output=_output_lines(item.get("output") or []),
+                    requested_at=item.get("requestedAt"),
                 )
             )
         except (KeyError, TypeError, AttributeError):

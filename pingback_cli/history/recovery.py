@@ -40,12 +40,15 @@ def recover(store: Store) -> int:
                 (owner,),
             )
         )
-    return mark_interrupted(store, orphans, reason=DIED) if orphans else 0
+    return mark_interrupted(store, orphans, reason=DIED, died=True) if orphans else 0
 
 
-def mark_interrupted(store: Store, ids: Iterable[str] | None = None, *, reason: str) -> int:
+def mark_interrupted(
+    store: Store, ids: Iterable[str] | None = None, *, reason: str, died: bool = False
+) -> int:
     """Mark pending/running executions (all, or only ``ids``) interrupted with ``reason``, what is
-    buffered included; their running attempts end now. Returns how many."""
+    buffered included; their running attempts end now, or, when their process ``died``, when
+    they were last seen (``Attempt.last_seen``; the duration unknown when never). Returns how many."""
     wanted = None if ids is None else set(ids)
     updates: list[tuple[Any, ...]] = []
     with store.connection("write", write=True) as conn:
@@ -53,21 +56,23 @@ def mark_interrupted(store: Store, ids: Iterable[str] | None = None, *, reason: 
         rows = conn.execute(
             "SELECT id, started_at, attempts FROM executions WHERE status IN ('pending', 'running')"
         ).fetchall()
-        for execution_id, started_at, attempts_text in rows:
+        for execution_id, _started_at, attempts_text in rows:
             if wanted is not None and execution_id not in wanted:
                 continue
             attempts = load_attempts(attempts_text)
+            ended: float | None = now
             for attempt in attempts:
                 if attempt.status in _UNFINISHED:
+                    ended = attempt.last_seen() if died else now
                     attempt.status = "interrupted"
                     attempt.error = reason
-                    attempt.completed_at = now
-                    attempt.duration_ms = _elapsed_ms(attempt.started_at, now)
-            elapsed = _elapsed_ms(started_at, now)
-            updates.append((reason, now, elapsed, dump_attempts(attempts), execution_id))
+                    attempt.completed_at = ended
+                    attempt.duration_ms = None if ended is None else _elapsed_ms(attempt.started_at, ended)
+            last = attempts[-1].duration_ms if attempts else None
+            updates.append((reason, ended, last, dump_attempts(attempts), execution_id))
         conn.executemany(
             "UPDATE executions SET status = 'interrupted', error = ?, completed_at = ?,"
-            " duration_ms = COALESCE(duration_ms, ?), attempts = ? WHERE id = ?",
+            " duration_ms = ?, attempts = ? WHERE id = ?",
             updates,
         )
     return len(updates)

@@ -13,7 +13,8 @@ from typing import Any
 from rich.table import Table
 from rich.text import Text
 
-from pingback_cli.models import LogEntry
+from pingback_cli import times
+from pingback_cli.models import FINISHED, LogEntry
 from pingback_cli.terminal import glyph, printable
 
 STATUS_STYLES: dict[str, str] = {
@@ -49,6 +50,20 @@ LEVEL_STYLES: dict[str, str] = {
 
 
 META_VALUE_LIMIT = 60
+
+
+def ran_for(execution: Any) -> str:
+    """How long ``execution`` (an ``Execution`` or a history row) ran: ``1ms``, or
+    ``last attempt 1ms · total 6.0s`` after retries, ``unknown`` when its end is not known
+    (``times.run_time``, which the dashboard shows too)."""
+    return times.run_time(
+        execution.attempt,
+        execution.duration_ms,
+        execution.started_at,
+        execution.completed_at,
+        ended=execution.status in FINISHED,
+        dot=glyph("dot"),
+    )
 
 
 def none_cell() -> Text:

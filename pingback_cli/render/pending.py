@@ -76,9 +76,16 @@ def waiting_line(delayed: int, retrying: int, next_due: float | None, now: float
 
 
 def timeline(execution: Execution, now: float) -> Text:
-    """``due 14:30:00 EST · started 14:30:01 EST · ended 14:30:03 EST`` (what is known)."""
-    due = execution.due_at if execution.due_at is not None else execution.scheduled_at
-    parts = [f"due {times.moment(due, now=now)}" + (f" ({_when(due, now)})" if due > now + 0.5 else "")]
+    """``due 14:30:00 EST · started 14:30:01 EST · ended 14:30:03 EST`` (what is known). Once it
+    has run, ``scheduled`` (or ``retried by hand``, the platform's manual retry moving
+    ``scheduledAt``) instead of the due time of a retry that is over."""
+    if execution.status == "pending":
+        due = execution.due_at if execution.due_at is not None else execution.scheduled_at
+        parts = [f"due {times.moment(due, now=now)}" + (f" ({_when(due, now)})" if due > now + 0.5 else "")]
+    else:
+        by_hand = bool(execution.attempts) and execution.attempts[-1].requested_at is not None
+        said = "retried by hand" if by_hand else "scheduled"
+        parts = [f"{said} {times.moment(execution.scheduled_at, now=now)}"]
     if execution.started_at is not None:
         parts.append(f"started {times.moment(execution.started_at, now=now)}")
     if execution.completed_at is not None:

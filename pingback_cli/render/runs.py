@@ -13,6 +13,7 @@ from pingback_cli.models import Execution
 from pingback_cli.render.cells import (
     none_cell,
     plain_table,
+    ran_for,
     short_id,
     status_text,
 )
@@ -59,7 +60,7 @@ def runs_table(summaries: Sequence[RunSummary]) -> FitTable:
         if started is None and execution.status == "pending":
             started = Text(times.full(execution.scheduled_at))
             started.append(" due", style="dim")
-        duration = times.duration_ms(execution.duration_ms)
+        duration = ran_for(execution)
         table.add_row(
             Text(short_id(execution.id), style="dim"),
             Text(printable(execution.function), style="bold"),

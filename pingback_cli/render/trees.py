@@ -13,6 +13,7 @@ from pingback_cli.render.cells import (
     compact_json,
     first_line,
     log_entry,
+    ran_for,
     short_id,
     status_counts,
     status_icon,
@@ -45,7 +46,7 @@ def _node_label(execution: Execution, max_payload: int) -> Text:
         label.append(f" {execution.type}", style="dim")
     if len(execution.attempts) > 1:
         label.append(f"  attempts: {len(execution.attempts)}", style="yellow")
-    duration = times.duration_ms(execution.duration_ms)
+    duration = ran_for(execution)
     if duration:
         label.append(f"  {duration}")
     label.append(f"  {short_id(execution.id)}", style="dim")

@@ -41,3 +41,20 @@ def test_parity_notes_come_from_the_rule_table_and_the_plans() -> None:
     assert any("capped by plan" in note and "free 1" in note for note in notes), notes
     assert present.parity_notes(FunctionInfo("f", "task", None, 0, "30s", 30, 1)) == []
     assert present.parity_notes(FunctionInfo("f", None)) == []
+
+
+def test_waterfall_draws_no_backoff_before_a_manual_retry() -> None:
+    attempts = (
+        '[{"attempt":1,"status":"failed","startedAt":101.0,"completedAt":102.0},'
+        '{"attempt":2,"status":"success","startedAt":230.5,"completedAt":231.0,"requestedAt":230.0}]'
+    )
+    chart = present.waterfall(Outline(_node("r", None, attempts), 1, 1), now=300.0)
+    segments = chart.rows[0].segments
+    assert [segment.kind for segment in segments] == ["queued", "run-failed", "queued", "run-success"]
+    assert (segments[2].start, segments[2].end) == (230.0, 230.5)  # idle 102-230 is not drawn
+    assert "retried by hand" in segments[2].label
+
+
+def test_run_time_says_last_attempt_and_total_after_retries() -> None:
+    row = RunRow("r", "f", "task", "failed", 3, 100.0, 100.0, 106.0, 1, "run", None, "r", 0, "boom")
+    assert present.run_time(row) == "last attempt 1ms · total 6.0s"

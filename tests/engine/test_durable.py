@@ -142,3 +142,37 @@ async def test_waiting_says_what_waits_while_nothing_runs() -> None:
     executor.release(error("boom"))
     await settle()
     assert engine.waiting() == (1, 1, flaky.due_at) and flaky.due_at == clock.now() + 2
+
+
+async def test_an_attempt_cut_off_by_a_dead_process_ends_when_last_seen() -> None:
+    from pingback_cli.models import LogEntry
+
+    first, _, clock, _ = make(lambda r: None, spec("once"), spec("quiet"))
+    seen = first.submit("once")
+    quiet = first.submit("quiet")
+    await settle()
+    started = seen.attempts[0].started_at
+    seen.attempts[0].logs.append(LogEntry(int((started + 0.25) * 1000), "info", "working"))
+    saved = snapshot(seen, quiet)  # then kill -9
+
+    second, _, clock2, _ = make(lambda r: ok(), spec("once"), spec("quiet"))
+    await clock2.advance(30 + (clock.now() - clock2.now()))  # the next dev starts 30 s later
+    second.resume(saved, reason=REASON)
+    back = {e.id: e for e in saved}
+    logged, silent = back[seen.id], back[quiet.id]
+    assert logged.status == "interrupted" and logged.attempts[0].duration_ms == 250
+    assert logged.completed_at == logged.attempts[0].completed_at == started + 0.25
+    assert silent.status == "interrupted" and silent.attempts[0].duration_ms is None
+    assert silent.completed_at is None and silent.duration_ms is None  # not the 30 s it was down
+
+
+async def test_a_manual_retry_marks_its_attempt_as_asked_for() -> None:
+    engine, _, clock, _ = make(lambda r: error("broken"), spec("a"))
+    root = engine.submit("a")
+    await engine.drain()
+    await clock.advance(120)  # idle for two minutes, then Retry
+    engine.rerun(root)
+    await engine.drain()
+    first, second = root.attempts
+    assert first.requested_at is None
+    assert second.requested_at == root.scheduled_at == clock.now()

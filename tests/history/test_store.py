@@ -410,3 +410,28 @@ def test_a_version_1_history_is_migrated_and_keeps_its_rows(path: Path) -> None:
         indexes = {row[1] for row in store._conn.execute("PRAGMA index_list(executions)")}
         assert {"executions_roots_at", "executions_at", "executions_function_at"} <= indexes
         assert "executions_function" not in indexes
+
+
+def test_recover_ends_a_killed_attempt_when_it_was_last_seen_not_now(path: Path) -> None:
+    import subprocess
+    import sys
+
+    from pingback_cli.models import Attempt, LogEntry
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True)
+    crashed = Store(path)
+    crashed.owner = f"{int(dead.stdout)}:1"
+    logged = make("k1", status="running", started_at=T0, attempt=1)
+    logged.attempts = [Attempt(1, "running", T0, logs=[LogEntry(int((T0 + 0.5) * 1000), "info", "busy")])]
+    silent = make("k2", status="running", started_at=T0, attempt=1)
+    silent.attempts = [Attempt(1, "running", T0)]
+    crashed.save(logged)
+    crashed.save(silent)
+    crashed.close()
+    with Store(path) as later:  # opened long after T0: "now" is not when they stopped
+        assert recover(later) == 2
+        found = later.get(logged.id)
+        assert (found.completed_at, found.duration_ms, found.attempts[0].duration_ms) == (T0 + 0.5, 500, 500)
+        quiet = later.get(silent.id)
+        assert quiet.status == "interrupted"
+        assert (quiet.completed_at, quiet.duration_ms, quiet.attempts[0].completed_at) == (None, None, None)

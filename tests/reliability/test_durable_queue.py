@@ -191,3 +191,20 @@ def test_a_second_dev_is_refused_while_the_first_runs_and_allowed_after_kill_9(p
         first.stop(signal.SIGKILL)
     with dev(project) as again:
         assert again.trigger("later")
+
+
+def test_an_attempt_cut_off_by_kill_9_claims_no_time_it_did_not_run(project: Path) -> None:
+    import time
+
+    with dev(project) as first:
+        lost = first.trigger("slow-once")  # logs nothing: when it stopped is not known
+        poll("the attempt running", lambda: rows(project).get(lost, {}).get("status") == "running", 20)
+        first.stop(signal.SIGKILL)
+    time.sleep(3)  # the next dev starts later: that wait is not time the attempt ran
+    with dev(project) as second:
+        second.wait_root(lost, "slow-once", timeout=30)
+    row = rows(project)[lost]
+    assert row["status"] == "interrupted" and row["duration_ms"] is None and row["completed_at"] is None
+    assert row["attempts"][0]["durationMs"] is None
+    shown = run_cli(project, "show", lost)
+    assert "slow-once task  unknown" in shown.stdout.splitlines()[0], shown.brief()
