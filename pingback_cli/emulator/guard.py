@@ -10,9 +10,11 @@ platform API and dashboard, ``pingback ui``), as an ASGI middleware:
   visits can neither run a task (a "simple" ``text/plain`` POST, sent without a preflight) nor
   read history.
 - A write to the API with a body must say ``Content-Type: application/json`` (415 otherwise):
-  the SDKs (pingback-py ``pingback/client.py:185``, ``pingback/register.py:35``), ``pingback
-  trigger``/``register`` and the dashboard's own fetches all do; a browser cannot send it
-  cross-origin without a preflight, which gets no CORS answer.
+  the SDKs (pingback-py ``pingback/client.py`` ``trigger()``, ``pingback/register.py``
+  ``register()``), ``pingback trigger``/``register`` and the dashboard's own fetches all do; a
+  browser cannot send it cross-origin without a preflight, which gets no CORS answer. The
+  platform's own rules are in docs/parity.md ("The API"): CORS for its dashboard only
+  (``apps/platform/src/main.ts:10``) and a bearer key that a page of another site cannot send.
 
 Refusals on API paths are the platform's JSON error shape (``emulator/nest.py``), elsewhere one
 line of text, as the dashboard always answered. Bound beyond loopback, the API's bearer key still
