@@ -46,6 +46,10 @@ def test_quick_benchmark_writes_every_measure(tmp_path: Path) -> None:
         assert rows, f"no summary row for {name}"
         assert not any("| ERROR |" in row for row in rows), rows
     assert "## Machine" in text and "## Profiles and notes" in text
+    if Path("/usr/bin/chromium").exists():  # scripts/test installs it; CI has it
+        names = ("| dashboard-live | ", "| dashboard-open | ")
+        browser = [line for line in text.splitlines() if line.startswith(names)]
+        assert len(browser) == 3 and all(" ms** " in line for line in browser), browser
     if importlib.util.find_spec("huey") is None:
         # Without the bench extra the peer is reported, not measured.
         print("huey is not installed (pip install -e '.[bench]'): peer-huey reported as unavailable")
