@@ -46,19 +46,24 @@ def _print_version(value: bool) -> None:
         raise typer.Exit()
 
 
+UTC_HELP = "Show times in UTC instead of the local zone."
+
+
+def _use_utc(_ctx: Any, _param: Any, value: bool) -> None:
+    if value:
+        from pingback_cli import times
+
+        times.use_utc(True)
+
+
 def options(
-    utc: bool = typer.Option(
-        False, "--utc", envvar="PINGBACK_UTC", help="Show times in UTC instead of the local zone."
-    ),
+    utc: bool = typer.Option(False, "--utc", envvar="PINGBACK_UTC", help=UTC_HELP),
     version: bool = typer.Option(
         False, "--version", is_eager=True, callback=_print_version, help="Print the version and exit."
     ),
 ) -> None:
     """Options for every command: pingback --utc runs."""
-    if utc:
-        from pingback_cli import times
-
-        times.use_utc(True)
+    _use_utc(None, None, utc)
 
 
 def build(only: str | None = None) -> typer.Typer:
@@ -83,6 +88,54 @@ def build(only: str | None = None) -> typer.Typer:
             handler = getattr(importlib.import_module(f"pingback_cli.cli.{module}"), function)
             app.command(name, **({"epilog": EXIT_CODES} if exit_codes else {}))(handler)
     return app
+
+
+def command(only: str | None = None) -> Any:
+    """``build(only)`` as the Click command that runs, tidied (``tidy``)."""
+    from typer.main import get_command
+
+    return tidy(get_command(build(only)))
+
+
+_TYPERS_OWN = ("install_completion", "show_completion")
+
+
+def tidy(group: Any) -> Any:
+    """Typer's Click command ``group`` as pingback shows it: Typer's ``--install-completion``
+    and ``--show-completion`` hidden (they still work; ``pingback completion`` is the
+    documented way, and the first edits ~/.bashrc unasked); ``--utc`` taken after a command
+    too (``pingback runs --utc``); arguments in usage lines as ``NAME``, as Click writes them
+    (Typer 0.28 writes a required one as ``{name}``)."""
+    from typer.core import TyperArgument, TyperOption
+
+    for param in group.params:
+        if param.name in _TYPERS_OWN:
+            param.hidden = True
+    for sub in getattr(group, "commands", {}).values():
+        sub.params.append(
+            TyperOption(
+                param_decls=["--utc"],
+                is_flag=True,
+                default=False,
+                expose_value=False,
+                callback=_use_utc,
+                help=UTC_HELP,
+            )
+        )
+        for param in sub.params:
+            if isinstance(param, TyperArgument) and param.metavar is None:
+                param.make_metavar = _plain_metavar(param)
+    return group
+
+
+def _plain_metavar(param: Any) -> Any:
+    """``NAME`` (``[NAME]`` when optional, ``NAME...`` for several), whatever ``usage`` is."""
+
+    def make_metavar(ctx: Any, *, usage: bool = False) -> str:
+        name = (param.name or "").upper() + ("..." if param.nargs != 1 else "")
+        return f"[{name}]" if usage and not param.required else name
+
+    return make_metavar
 
 
 _whole: typer.Typer | None = None

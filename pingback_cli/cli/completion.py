@@ -150,7 +150,9 @@ def answer_tab(app: typer.Typer) -> bool:
             target, incomplete = resolve_incomplete(ctx, args, incomplete)
             return target.shell_complete(ctx, incomplete)
 
-    completer = LightComplete(get_command(app), {}, PROG_NAME, COMPLETE_VAR)
+    from pingback_cli.cli.app import tidy
+
+    completer = LightComplete(tidy(get_command(app)), {}, PROG_NAME, COMPLETE_VAR)
     try:
         answer = completer.complete()
     except (AttributeError, TypeError):  # Typer's internals changed: use its own path
@@ -217,11 +219,10 @@ def completion(
 ) -> None:
     """Print the shell completion script for bash, zsh or fish.
 
-    It completes commands, options, function names (for run and trigger) and
-    execution ids (for show and replay). Install it once: it reads names from
-    .pingback/manifest.json (written by every `pingback ls`, `run` and `dev`) and ids
-    from history, and never imports your code. `pingback --install-completion` installs
-    the same script for the current shell.
+    It completes commands, options, function names (for run and trigger), statuses
+    (runs --status) and execution ids (for show and replay). Install it once: it reads
+    names from .pingback/manifest.json (written by every `pingback ls`, `run` and `dev`)
+    and ids from history, and never imports your code.
 
     Example: pingback completion zsh > ~/.zfunc/_pingback
     """

@@ -20,6 +20,10 @@ from pingback_cli.cli.completion import complete_execution_id
 STATUSES = ("pending", "running", "success", "failed", "interrupted", "cancelled")
 
 
+def _complete_status(incomplete: str) -> list[str]:
+    return [status for status in STATUSES if status.startswith(incomplete)]
+
+
 def _history_exists(app: str | None) -> bool:
     from pingback_cli.history.store import history_path
     from pingback_cli.project.config import configure
@@ -41,7 +45,11 @@ def runs(
     ] = None,
     status: Annotated[
         str | None,
-        typer.Option("--status", help="Only this status: success, failed, interrupted, ..."),
+        typer.Option(
+            "--status",
+            help="Only this status: success, failed, interrupted, ...",
+            autocompletion=_complete_status,
+        ),
     ] = None,
     app: AppOption = None,
     platform_url: PlatformUrlOption = None,

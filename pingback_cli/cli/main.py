@@ -59,9 +59,10 @@ def _start_worker_early(args: list[str]) -> None:
 def _run_app(command: str | None = None) -> None:
     """The Typer app: with ``command`` (a word the user typed first), only that command's
     module is imported if it names one; otherwise every command's."""
-    from pingback_cli.cli.app import COMMANDS, build
+    from pingback_cli.cli.app import COMMANDS
+    from pingback_cli.cli.app import command as click_command
 
-    app = build(only=command if command in COMMANDS else None)
+    app = click_command(only=command if command in COMMANDS else None)
     try:
         app()
     except SystemExit as done:

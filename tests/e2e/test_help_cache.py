@@ -26,8 +26,9 @@ FORMS = [[], ["--help"], ["-h"], *([name, "--help"] for name in _commands()), ["
 
 
 def typer_itself(cwd: Path, argv: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    """The Typer app run directly, as the entry point ran it before the cache existed."""
-    probe = "import sys; sys.argv[0] = 'pingback'; from pingback_cli.cli.app import app; app()"
+    """The Typer app run directly (as ``cli.app.command`` tidies it), as the entry point ran it
+    before the cache existed."""
+    probe = "import sys; sys.argv[0] = 'pingback'; from pingback_cli.cli.app import command; command()()"
     return subprocess.run(
         [sys.executable, "-c", probe, *argv],
         cwd=cwd,

@@ -1,0 +1,52 @@
+"""Rough edges of the command line from a new user's trial, through the installed command:
+Typer's completion options hidden, usage lines in capitals, --utc after the command, TAB
+completion of --status."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cli_support import run_cli
+
+from .conftest import assert_clean_exit
+from .test_completion import bash_complete
+
+
+def test_help_hides_typers_completion_options_but_keeps_the_command(tmp_path: Path) -> None:
+    shown = run_cli(tmp_path, "--help")
+    assert_clean_exit(shown, 0)
+    assert "--install-completion" not in shown.stdout and "--show-completion" not in shown.stdout
+    assert "completion" in shown.stdout
+
+
+def test_usage_lines_name_arguments_in_capitals(lab: Path) -> None:
+    for command, argument in (("run", "NAME"), ("show", "EXECUTION_ID"), ("trigger", "NAME")):
+        helped = run_cli(lab, command, "--help")
+        assert helped.stdout.splitlines()[0] == f"Usage: pingback {command} [OPTIONS] {argument}", (
+            helped.brief()
+        )
+    missing = run_cli(lab, "run")
+    assert missing.returncode == 2 and "Usage: pingback run [OPTIONS] NAME" in missing.stderr, missing.brief()
+    assert "{" not in missing.stderr
+
+
+def test_utc_is_taken_after_the_command_too(lab: Path) -> None:
+    assert_clean_exit(run_cli(lab, "run", "ok"), 0)
+    env = {"TZ": "America/New_York"}
+    before = run_cli(lab, "--utc", "runs", env=env)
+    after = run_cli(lab, "runs", "--utc", env=env)
+    assert_clean_exit(after, 0)
+    assert after.stdout == before.stdout and " UTC " in after.stdout
+    assert " UTC " not in run_cli(lab, "runs", env=env).stdout
+
+
+def test_tab_completes_the_values_of_runs_status(lab: Path) -> None:
+    assert bash_complete(lab, "pingback", "runs", "--status", "") == [
+        "pending",
+        "running",
+        "success",
+        "failed",
+        "interrupted",
+        "cancelled",
+    ]
+    assert bash_complete(lab, "pingback", "runs", "--status", "f") == ["failed"]
