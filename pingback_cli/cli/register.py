@@ -30,7 +30,11 @@ def register(
         ),
     ] = None,
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Print the request body as JSON and send nothing.")
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="Print the request body as JSON (and, on stderr, the URL it would go to); send nothing.",
+        ),
     ] = False,
     app: AppOption = None,
     json_output: JsonOption = False,
@@ -52,12 +56,23 @@ def register(
             app, platform_url, api_key, endpoint_url=endpoint_url, dry_run=dry_run, on_warning=out.warn
         )
         if jobs is None:
+            _would_send(out, found.url)
             out.json(body)
         elif json_output:
             out.json({"platformUrl": found.url, "jobs": jobs})
         else:
             looking_at(out, found)
             out.print(_report(jobs, found.url))
+
+
+def _would_send(out: Any, url: str) -> None:
+    """On stderr (stdout is the body, as JSON): where the body would have gone."""
+    from rich.text import Text
+
+    from pingback_cli.terminal import print_whole, printable
+
+    where = f"{url.rstrip('/')}/api/v1/register"
+    print_whole(out.err, Text(f"dry run: would POST this to {printable(where)}; nothing sent", style="dim"))
 
 
 def _report(jobs: list[dict[str, Any]], url: str) -> Any:

@@ -75,7 +75,17 @@ PINGBACK_API_KEY=pb_live_xxxxxxxx
 PINGBACK_CRON_SECRET=whsec_xxxxxxxx
 """
 
-GITIGNORE_BLOCK = f"# Pingback's local history and caches\n{IGNORED}\n"
+_ENV_FORMS = frozenset({".env", "/.env", ".env*"})
+IGNORES = (
+    (IGNORED, _IGNORE_FORMS, "# Pingback's local history and caches", "local history"),
+    (
+        ".env",
+        _ENV_FORMS,
+        "# Secrets (PINGBACK_API_KEY, PINGBACK_CRON_SECRET): keep them out of git",
+        "secrets",
+    ),
+)
+"""What ``init`` has git ignore: (line, lines that already do it, comment above it, why)."""
 
 
 @dataclass(frozen=True)
@@ -157,20 +167,25 @@ def _create(path: Path, text: str, note: str) -> FileAction:
 
 
 def _ignore_state(path: Path) -> FileAction:
+    """Add to ``.gitignore`` (made if missing) each line of ``IGNORES`` it lacks."""
     try:
         existing = path.read_text(encoding="utf-8") if path.exists() else None
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"cannot read {path}: {exc}") from None
-    if existing is not None and any(line.strip() in _IGNORE_FORMS for line in existing.splitlines()):
-        return FileAction(path, "skipped", f"already ignores {IGNORED}")
+    lines = {line.strip() for line in (existing or "").splitlines()}
+    missing = [(entry, comment, why) for entry, forms, comment, why in IGNORES if not lines & forms]
+    if not missing:
+        return FileAction(path, "skipped", f"already ignores {' and '.join(entry for entry, *_ in IGNORES)}")
+    block = "".join(f"{comment}\n{entry}\n" for entry, comment, _ in missing)
+    said = " and ".join(f"{entry} ({why})" for entry, _, why in missing)
     try:
         if existing is None:
             with path.open("x", encoding="utf-8") as stream:
-                stream.write(GITIGNORE_BLOCK)
-            return FileAction(path, "created", f"ignores {IGNORED} (local history)")
+                stream.write(block)
+            return FileAction(path, "created", f"ignores {said}")
         separator = "" if not existing or existing.endswith("\n") else "\n"
         with path.open("a", encoding="utf-8") as stream:
-            stream.write(separator + ("\n" if existing.strip() else "") + GITIGNORE_BLOCK)
+            stream.write(separator + ("\n" if existing.strip() else "") + block)
     except OSError as exc:
         raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
-    return FileAction(path, "updated", f"added {IGNORED} (local history)")
+    return FileAction(path, "updated", f"added {said}")

@@ -50,3 +50,18 @@ def test_tab_completes_the_values_of_runs_status(lab: Path) -> None:
         "cancelled",
     ]
     assert bash_complete(lab, "pingback", "runs", "--status", "f") == ["failed"]
+
+
+def test_a_decimal_delay_is_refused_as_not_whole(lab: Path) -> None:
+    result = run_cli(lab, "trigger", "ok", "--delay", "1.5")
+    assert_clean_exit(result, 2)
+    assert result.stderr.splitlines()[0] == 'error: --delay "1.5" is not a whole number of seconds', (
+        result.brief()
+    )
+
+
+def test_register_dry_run_says_where_it_would_post(lab: Path) -> None:
+    result = run_cli(lab, "register", "--dry-run", "--platform-url", "http://127.0.0.1:9/base/")
+    assert_clean_exit(result, 0)
+    assert "functions" in result.json()  # stdout stays the body alone
+    assert "would POST this to http://127.0.0.1:9/base/api/v1/register" in result.stderr, result.brief()

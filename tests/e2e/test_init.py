@@ -9,6 +9,9 @@ from cli_support import run_cli, walk
 
 from .conftest import assert_clean_exit
 
+HISTORY = "# Pingback's local history and caches\n.pingback/\n"
+SECRETS = "# Secrets (PINGBACK_API_KEY, PINGBACK_CRON_SECRET): keep them out of git\n.env\n"
+
 
 def test_init_creates_a_project_that_ls_and_run_accept(tmp_path: Path) -> None:
     created = run_cli(tmp_path, "init")
@@ -22,7 +25,8 @@ def test_init_creates_a_project_that_ls_and_run_accept(tmp_path: Path) -> None:
     assert 'os.environ["PINGBACK_API_KEY"]' in jobs and 'os.environ["PINGBACK_CRON_SECRET"]' in jobs
     env_example = (tmp_path / ".env.example").read_text(encoding="utf-8")
     assert "PINGBACK_API_KEY=" in env_example and "PINGBACK_CRON_SECRET=" in env_example
-    assert ".pingback/" in (tmp_path / ".gitignore").read_text(encoding="utf-8").splitlines()
+    ignored = (tmp_path / ".gitignore").read_text(encoding="utf-8").splitlines()
+    assert ".pingback/" in ignored and ".env" in ignored  # .env.example says "keep .env out of git"
 
     listed = run_cli(tmp_path, "ls", "--json")
     assert_clean_exit(listed, 0)
@@ -84,9 +88,11 @@ def test_init_twice_changes_nothing(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("existing", "expected"),
     [
-        ("node_modules/\n", "node_modules/\n\n# Pingback's local history and caches\n.pingback/\n"),
-        ("dist", "dist\n\n# Pingback's local history and caches\n.pingback/\n"),
-        ("", "# Pingback's local history and caches\n.pingback/\n"),
+        ("node_modules/\n", f"node_modules/\n\n{HISTORY}{SECRETS}"),
+        ("dist", f"dist\n\n{HISTORY}{SECRETS}"),
+        ("", f"{HISTORY}{SECRETS}"),
+        (".env\n", f".env\n\n{HISTORY}"),  # only what is missing
+        (".pingback/\n", f".pingback/\n\n{SECRETS}"),
     ],
 )
 def test_init_appends_to_an_existing_gitignore(tmp_path: Path, existing: str, expected: str) -> None:
@@ -99,7 +105,7 @@ def test_init_appends_to_an_existing_gitignore(tmp_path: Path, existing: str, ex
 
 @pytest.mark.parametrize("line", [".pingback/", ".pingback", "/.pingback/", "  .pingback/  "])
 def test_init_does_not_duplicate_an_existing_ignore(tmp_path: Path, line: str) -> None:
-    content = f"*.pyc\n{line}\n"
+    content = f"*.pyc\n{line}\n.env\n"
     (tmp_path / ".gitignore").write_text(content, encoding="utf-8")
     result = run_cli(tmp_path, "init")
     assert "skipped  .gitignore" in result.stdout
