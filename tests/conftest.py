@@ -56,15 +56,18 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _no_event_loop_left_running() -> Iterator[None]:
+def _no_event_loop_left_running(request: pytest.FixtureRequest) -> Iterator[None]:
     """A test that leaves an event loop marked running in this thread (Playwright's sync API
     kept open, a loop stopped from inside a callback) fails here, at its own teardown, instead
     of every later asyncio test on the same xdist worker ("Runner.run() cannot be called from
-    a running event loop")."""
+    a running event loop"). The one exception is a loop a wider fixture keeps running on
+    purpose and stops itself (``kept_running_loop``: the browser tests' Playwright)."""
     yield
     try:
         leaked = asyncio.get_running_loop()
     except RuntimeError:
+        return
+    if "kept_running_loop" in request.fixturenames and leaked is request.getfixturevalue("kept_running_loop"):
         return
     asyncio._set_running_loop(None)  # the later tests on this worker start clean
     pytest.fail(f"the test left {leaked!r} running in the test's thread")

@@ -8,6 +8,7 @@ a screenshot in ``tmp/artifacts/`` (or ``$PINGBACK_ARTIFACTS``).
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import shutil
@@ -41,19 +42,32 @@ def pytest_runtest_makereport(item: pytest.Item, call: Any) -> Iterator[None]:
     setattr(item, f"report_{report.when}", report)
 
 
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    """Per test, not per session: Playwright's sync API keeps an event loop running in this
-    thread while it is open, and the asyncio tests that share an xdist worker need none."""
+@pytest.fixture(scope="module")
+def playwright() -> Iterator[Any]:
+    """One Playwright driver and one Chromium for the module (its tests share one xdist worker:
+    tests/conftest.py groups the users of a module-scoped fixture); each test gets its own context.
+    Starting them took about 5 s of a browser test's setup."""
     _require_browser()
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"]
-        )
-        yield launched
-        launched.close()
+    with sync_playwright() as started:
+        yield started
+
+
+@pytest.fixture(scope="module", autouse=True)
+def kept_running_loop(playwright: Any) -> asyncio.AbstractEventLoop:
+    """Playwright's event loop: its sync API keeps it running in this thread from the module's
+    first test to the module's end, when ``playwright`` stops it; tests/conftest.py's guard lets
+    this one loop be and fails a test that leaves any other running. Every test of a browser
+    module runs inside it (autouse), so a module's tests stay together on one xdist worker."""
+    return asyncio.get_running_loop()
+
+
+@pytest.fixture(scope="module")
+def browser(playwright: Any, kept_running_loop: asyncio.AbstractEventLoop) -> Iterator[Any]:
+    launched = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"])
+    yield launched
+    launched.close()
 
 
 @pytest.fixture

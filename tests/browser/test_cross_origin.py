@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from reliability.helpers import DevServer
 
-from .conftest import CHROMIUM, _require_browser
+from .conftest import CHROMIUM
 
 EVIL_PAGE = """<!doctype html><title>cute cats</title><body><script>
 (async () => {
@@ -67,19 +67,16 @@ class EvilSite:
 
 
 @pytest.fixture
-def rebinding_browser() -> Iterator[Any]:
-    """Chromium in which ``evil.test`` resolves to 127.0.0.1: what DNS rebinding achieves."""
-    _require_browser()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=["--no-sandbox", "--host-resolver-rules=MAP evil.test 127.0.0.1"],
-        )
-        yield launched
-        launched.close()
+def rebinding_browser(playwright: Any) -> Iterator[Any]:
+    """Chromium in which ``evil.test`` resolves to 127.0.0.1: what DNS rebinding achieves
+    (launched from the module's Playwright: a second sync Playwright cannot start inside it)."""
+    launched = playwright.chromium.launch(
+        executable_path=str(CHROMIUM),
+        headless=True,
+        args=["--no-sandbox", "--host-resolver-rules=MAP evil.test 127.0.0.1"],
+    )
+    yield launched
+    launched.close()
 
 
 def _echo_payloads(dev: DevServer) -> list[Any]:
