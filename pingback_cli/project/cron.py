@@ -9,6 +9,7 @@ module stays cheap. Pure: imports nothing of the emulator.
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
@@ -37,6 +38,10 @@ _LIMITS = ((0, 59), (0, 59), (0, 23), (1, 31), (1, 12), (0, 7))
 _SAMPLE = 60
 _SAMPLE_SPAN = 400 * 86400.0
 _UNITS = (("month", 0), ("day", 86400), ("hour", 3600), ("minute", 60))
+_NAME_WORDS = frozenset(
+    {*(name[:3].upper() for name in MONTH_NAMES), "SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"}
+)
+"""Month and day names: a schedule of words made of these alone is cron, however odd."""
 
 
 class ScheduleError(ValueError):
@@ -278,7 +283,40 @@ def _fields(expr: str) -> CronFields:
     try:
         return parse(expr)
     except GrammarError as exc:
-        raise ScheduleError(str(exc), _grammar_fix(expr, str(exc))) from None
+        raise _common_mistake(expr) or ScheduleError(str(exc), _grammar_fix(expr, str(exc))) from None
+
+
+_INTERVAL = re.compile(
+    r"(?:@?every\s*)?(\d+)\s*(s|secs?|seconds?|m|mins?|minutes?|h|hrs?|hours?)", re.IGNORECASE
+)
+
+
+def _common_mistake(expr: str) -> ScheduleError | None:
+    """A refused schedule that is not cron at all, said as such: another scheduler's
+    ``@every 5m``, an interval like ``5m``, or a word (``bogus``); None for a cron
+    expression with a bad field, which the grammar's own message explains best."""
+    from pingback_cli.project.cron_grammar import ALIASES
+
+    text = expr.strip()
+    interval = _INTERVAL.fullmatch(text)
+    fix = GENERIC_FIX
+    if interval:
+        count, unit = int(interval[1]), interval[2][0].lower()
+        fix = {
+            "s": f'write "*/{count} * * * * *" (6 fields, seconds first)',
+            "m": f'write "*/{count} * * * *"',
+        }.get(unit, f'write "0 */{count} * * *"')
+    if text.startswith("@") and len(text.split()) > 1 and text.split()[0] not in ALIASES:
+        word = text.split()[0]  # one word alone: the grammar's message names the aliases
+        said = f"{quoted(word)} is not supported by the platform's parser (cron-parser 4.9.0 knows only"
+        return ScheduleError(f"{said} {', '.join(ALIASES)})", fix)
+    if interval:
+        return ScheduleError(f"{quoted(text)} is an interval, not a cron expression", fix)
+    if re.fullmatch(r"[A-Za-z]+(?:\s+[A-Za-z0-9]+)*", text) and not re.search(r"[*/,\-]", text):
+        words = text.split()
+        if not all(word.upper()[:3] in _NAME_WORDS for word in words):
+            return ScheduleError(f"{quoted(text)} is not a cron expression", fix)
+    return None
 
 
 def _grammar_fix(expr: str, message: str) -> str:

@@ -12,7 +12,12 @@ from pingback_cli.project.rules import option_problems
 
 
 class InvalidFunction(ValueError):
-    """An option the platform would refuse; the message names the function."""
+    """An option the platform would refuse; the message names the function, ``fix`` (when
+    known) says what to write instead."""
+
+    def __init__(self, message: str, fix: str | None = None) -> None:
+        super().__init__(message)
+        self.fix = fix
 
 
 def _label(name: str, source: str | None) -> str:
@@ -36,7 +41,7 @@ def build_spec(raw: dict[str, Any]) -> FunctionSpec:
         raise InvalidFunction(f'{label}: type must be "cron" or "task", got {kind!r}')
     options = {"retries": 0, "concurrency": 1, **raw}
     for _, problem in option_problems(options, refusals_only=True):
-        raise InvalidFunction(f"{label}: {problem.message}")
+        raise InvalidFunction(f"{label}: {problem.message}", problem.fix)
     timeout = read_timeout(raw.get("timeout"))
     return FunctionSpec(
         name=name,
@@ -55,16 +60,19 @@ def build_specs(raws: Iterable[dict[str, Any]]) -> list[FunctionSpec]:
     """All specs, or a ProjectError listing every invalid function at once."""
     specs: list[FunctionSpec] = []
     problems: list[str] = []
+    fixes: list[str | None] = []
     for raw in raws:
         try:
             specs.append(build_spec(raw))
         except InvalidFunction as exc:
             problems.append(str(exc))
+            fixes.append(exc.fix)
     if problems:
         first, rest = problems[0], problems[1:]
+        fix = fixes[0] if not rest and fixes[0] else "fix the options to match the platform's ranges"
         raise ProjectError(
             first if not rest else f"{len(problems)} functions have invalid options",
-            hint="fix the options to match the platform's ranges, then run again",
+            hint=f"{fix}, then run again",
             details="\n".join(problems) if rest else None,
         )
     return specs

@@ -65,3 +65,19 @@ def test_register_dry_run_says_where_it_would_post(lab: Path) -> None:
     assert_clean_exit(result, 0)
     assert "functions" in result.json()  # stdout stays the body alone
     assert "would POST this to http://127.0.0.1:9/base/api/v1/register" in result.stderr, result.brief()
+
+
+def test_a_schedule_from_another_scheduler_gets_a_cron_hint(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "b"\nversion = "0"\n\n[tool.pingback]\n')
+    (tmp_path / "jobs.py").write_text(
+        "import os\n\nfrom pingback import Pingback\n\n"
+        'pb = Pingback(api_key=os.environ["PINGBACK_API_KEY"],\n'
+        '              cron_secret=os.environ["PINGBACK_CRON_SECRET"])\n\n\n'
+        '@pb.cron("tick", "@every 5m")\ndef tick(ctx):\n    pass\n'
+    )
+    listed = run_cli(tmp_path, "ls")
+    assert_clean_exit(listed, 3)
+    assert '"@every" is not supported by the platform\'s parser' in listed.stderr, listed.brief()
+    assert 'hint: write "*/5 * * * *", then run again' in listed.stderr, listed.brief()
+    checked = run_cli(tmp_path, "check")
+    assert 'fix: write "*/5 * * * *"' in checked.stdout, checked.brief()

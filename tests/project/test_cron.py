@@ -358,3 +358,25 @@ def test_schedule_notes(expr: str, notes: list[str]) -> None:
     assert len(found) == len(notes)
     for message, expected in zip(found, notes, strict=True):
         assert expected in message
+
+
+@pytest.mark.parametrize(
+    ("expr", "message", "fix"),
+    [
+        ("@every 5m", '"@every" is not supported by the platform\'s parser', 'write "*/5 * * * *"'),
+        ("@every 2h", '"@every" is not supported', 'write "0 */2 * * *"'),
+        ("@reboot now", '"@reboot" is not supported', "write 5 fields"),
+        ("5m", '"5m" is an interval, not a cron expression', 'write "*/5 * * * *"'),
+        ("every 10 seconds", "is an interval", 'write "*/10 * * * * *"'),
+        ("bogus", '"bogus" is not a cron expression', "write 5 fields"),
+    ],
+)
+def test_schedules_that_are_not_cron_at_all_are_said_so(expr: str, message: str, fix: str) -> None:
+    with pytest.raises(ScheduleError) as raised:
+        validate_schedule(expr)
+    assert message in str(raised.value) and fix in (raised.value.fix or "")
+
+
+def test_a_bad_field_keeps_the_grammars_own_message() -> None:
+    with pytest.raises(ScheduleError, match="not a month name"):
+        validate_schedule("0 0 1 foo *")
