@@ -120,13 +120,22 @@ def _is_tty(stream: TextIO) -> bool:
         return False
 
 
+def no_styling() -> bool:
+    """Whether ``NO_COLOR`` is set (to anything but empty, as no-color.org has it). pingback
+    then writes no escape codes at all: no colour, and no bold or dim either. The convention
+    asks only for no colour; without it, text that was dim for contrast against coloured text
+    (a stacked table's labels, every value of ``ls`` at 80 columns) is left low-contrast grey
+    on terminals that render dim, and nothing here needs bold or dim to be read."""
+    return bool(os.environ.get("NO_COLOR"))
+
+
 def make_console(*, stderr: bool = False, file: TextIO | None = None) -> Console:
     """A console for stdout (or stderr) that prints user text verbatim.
 
     On a terminal it wraps to the terminal's width. Anywhere else (a pipe, a file) it
     emits plain text without colour codes and does not break long lines: the width is
-    ``COLUMNS`` when set, otherwise a wide :data:`PIPE_WIDTH`. ``NO_COLOR`` and
-    ``FORCE_COLOR`` are honoured as Rich honours them. ``file`` overrides the stream,
+    ``COLUMNS`` when set, otherwise a wide :data:`PIPE_WIDTH`. ``NO_COLOR`` means no escape
+    codes at all (:func:`no_styling`); ``FORCE_COLOR`` as Rich honours it. ``file`` overrides the stream,
     for tests.
     """
     from rich.console import Console
@@ -134,10 +143,12 @@ def make_console(*, stderr: bool = False, file: TextIO | None = None) -> Console
     stream = protect(file or (sys.stderr if stderr else sys.stdout))
     terminal = _is_tty(stream)
     width = None if terminal or os.environ.get("COLUMNS", "").isdigit() else PIPE_WIDTH
+    plain = {"color_system": None} if no_styling() else {}
     return Console(
         file=file,
         stderr=stderr,
         width=width,
+        **plain,  # type: ignore[arg-type]
         markup=False,
         emoji=False,
         highlight=False,

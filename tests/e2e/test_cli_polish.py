@@ -81,3 +81,47 @@ def test_a_schedule_from_another_scheduler_gets_a_cron_hint(tmp_path: Path) -> N
     assert 'hint: write "*/5 * * * *", then run again' in listed.stderr, listed.brief()
     checked = run_cli(tmp_path, "check")
     assert 'fix: write "*/5 * * * *"' in checked.stdout, checked.brief()
+
+
+def in_a_terminal(project: Path, *args: str, env: dict[str, str]) -> str:
+    """What ``pingback ARGS`` writes to an 80-column terminal (a pseudo-terminal)."""
+    import fcntl
+    import os
+    import pty
+    import struct
+    import subprocess
+    import termios
+
+    from cli_support import cli_env, pingback_command
+
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 80, 0, 0))
+    process = subprocess.Popen(
+        [pingback_command(), *args],
+        cwd=project,
+        stdin=subprocess.DEVNULL,
+        stdout=follower,
+        stderr=follower,
+        env={k: v for k, v in cli_env(env).items() if k != "NO_COLOR"} | env,
+    )
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # EIO: the terminal's last writer is gone
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(leader)
+    assert process.wait(timeout=60) == 0
+    return b"".join(chunks).decode("utf-8", "replace")
+
+
+def test_no_color_means_no_escape_codes_at_all_in_a_terminal(lab: Path) -> None:
+    styled = in_a_terminal(lab, "ls", env={"TERM": "xterm-256color"})
+    assert "\x1b[" in styled  # the control: a terminal gets styles
+    plain = in_a_terminal(lab, "ls", env={"TERM": "xterm-256color", "NO_COLOR": "1"})
+    assert "\x1b" not in plain, plain[:400]
+    assert "Schedule */5 * * * * UTC" in plain  # the stacked cards of 80 columns

@@ -377,7 +377,9 @@ def test_no_color_removes_colour_even_when_forced(clean_env: pytest.MonkeyPatch)
     console = make_console(file=plain)
     console.print(execution_tree(fan_out_tree()))
     console.print(Text("x", style="red"))
+    console.print(Text("label", style="bold dim"))
     assert not sgr_params(plain.getvalue()) & COLOUR_CODES
+    assert "\x1b" not in plain.getvalue()  # no bold or dim either: NO_COLOR is plain text
 
 
 def test_terminal_error_and_warn_go_to_stderr_verbatim(
