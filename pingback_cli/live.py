@@ -193,7 +193,7 @@ class Repeats:
                 return None
             del self._streaks[execution.id]
             first, last = streak[1] + 1, execution.attempt
-            span = f"attempt {first}" if first == last else f"attempts {first}–{last}"
+            span = f"attempt {first}" if first == last else f"attempts {first}{glyph('to')}{last}"
             return f"same error on {span}"
         if kind == "retrying":
             self._streaks[execution.id] = (error, execution.attempt)

@@ -86,4 +86,6 @@ class _Elapsed:
     def __rich__(self) -> Any:
         from rich.text import Text
 
-        return Text(f"{self.what}… {time.monotonic() - self.started:.0f}s", style="dim")
+        from pingback_cli.terminal import glyph
+
+        return Text(f"{self.what}{glyph('more')} {time.monotonic() - self.started:.0f}s", style="dim")

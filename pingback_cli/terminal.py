@@ -50,6 +50,8 @@ GLYPHS: dict[str, tuple[str, str]] = {
     "arrow": ("\u2192", "->"),
     "more": ("\u2026", "..."),
     "dot": ("\u00b7", "|"),
+    "to": ("\u2013", "-"),
+    "bar": ("\u2502", "|"),
 }
 """Each glyph we print: (Unicode, ASCII). The ASCII one is used when stdout is not UTF
 (``PYTHONIOENCODING=cp1252``, a C locale); Rich picks ASCII tree and table lines itself."""

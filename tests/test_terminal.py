@@ -149,3 +149,19 @@ def test_a_table_off_a_terminal_still_stacks_at_the_width_it_was_given() -> None
     Terminal(out=console).print(FitTable(table))
     text = out.getvalue()
     assert text.startswith("one\n") and "Detail " in text and "TAIL" in text
+
+
+def test_our_own_punctuation_falls_back_to_ascii(ascii_glyphs: object) -> None:
+    from pingback_cli.models import Attempt, OutputLine
+
+    root = Execution(id="d" * 8 + "-0", function="same", type="task", scheduled_at=0.0)
+    root.status, root.started_at, root.completed_at, root.error = "failed", 0.0, 6.0, "boom"
+    root.attempt, root.duration_ms = 3, 1
+    root.attempts = [Attempt(n, "failed", n * 2.0, n * 2.0 + 0.001, 1, error="boom") for n in (1, 2, 3)]
+    root.attempts[-1].output = [OutputLine(0, "stdout", "hello")]
+    out = stream("ascii")
+    Terminal(out=make_console(file=out)).print(execution_tree(root))
+    text = written(out)
+    assert "attempts 1-2 failed: same error" in text
+    assert "last attempt 1ms | total 6.0s" in text and "stdout| hello" in text
+    assert "\\u" not in text, text  # nothing of ours escaped

@@ -17,7 +17,7 @@ TREE_OUTPUT_LINES = 20
 def output_entry(line: OutputLine) -> Text:
     """``stdout│ Sent 3 emails``: the stream dim, the text verbatim (never markup)."""
     style = "yellow" if line.stream == "stderr" else None
-    text = Text(f"{printable(line.stream):<6}│ ", style="dim")
+    text = Text(f"{printable(line.stream):<6}{glyph('bar')} ", style="dim")
     text.append(printable(line.text), style="dim" if line.stream == "pingback" else style)
     return text
 

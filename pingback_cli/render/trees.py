@@ -97,7 +97,11 @@ def _node_details(execution: Execution, show_logs: bool) -> list[Text]:
     lines: list[Text] = []
     for group in _attempt_groups(execution.attempts[:-1]):
         first, last = group[0], group[-1]
-        numbers = f"attempt {first.number}" if first is last else f"attempts {first.number}–{last.number}"
+        numbers = (
+            f"attempt {first.number}"
+            if first is last
+            else f"attempts {first.number}{glyph('to')}{last.number}"
+        )
         error = first_line(first.error or "?")
         said = "same error" if execution.error and error == first_line(execution.error) else error
         line = f"{numbers} {first.status}: {said}"

@@ -88,7 +88,8 @@ def simulation_summary(result: Simulation) -> RenderableType:
         reason = printable((record.error or record.status).splitlines()[0])
         parts.append(Text(f"{status_icon('failed')[0]} {record.function} {record.id}  {reason}", style="red"))
     if len(result.failures) > 20:
-        parts.append(Text(f"… {len(result.failures) - 20:,} more failures (pingback runs --status failed)"))
+        more = len(result.failures) - 20
+        parts.append(Text(f"{glyph('more')} {more:,} more failures (pingback runs --status failed)"))
     dot = glyph("dot")
     total = Text(f"{result.total:,} executions {dot} {len(result.roots):,} runs")
     if result.failures:

@@ -53,3 +53,19 @@ def test_a_long_error_message_is_whole_on_stderr(project: Path) -> None:
     result = run_cli(project, "run", name)
     assert result.returncode == 2, result.brief()
     assert name in result.stderr, result.brief()
+
+
+def test_an_ascii_stdout_gets_our_punctuation_in_ascii(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "same"\nversion = "0"\n\n[tool.pingback]\n')
+    (tmp_path / "jobs.py").write_text(
+        "import os\n\nfrom pingback import Pingback\n\n"
+        'pb = Pingback(api_key=os.environ["PINGBACK_API_KEY"],\n'
+        '              cron_secret=os.environ["PINGBACK_CRON_SECRET"])\n\n\n'
+        '@pb.task("same", retries=2)\n'
+        "def same(ctx):\n"
+        '    raise RuntimeError("the same every time")\n'
+    )
+    ran = run_cli(tmp_path, "run", "same", "--no-backoff", env={"PYTHONIOENCODING": "ascii"})
+    assert ran.returncode == 1, ran.brief()
+    assert "attempts 1-2 failed: same error" in ran.stdout, ran.brief()
+    assert "\\u" not in ran.stdout, ran.brief()  # no \u2013 of ours
