@@ -27,15 +27,10 @@ class HandlerPool(Generic[T]):
         run: Callable[[T], None],
         *,
         on_drained: Callable[[], None] | None = None,
-        on_stalled: Callable[[], None] | None = None,
         max_threads: int = 256,
     ) -> None:
-        """``on_drained`` is called after a call that leaves the queue empty, ``on_stalled`` (on
-        the watchdog's thread) while a call has run for SLOW_CALL_SECONDS: the moments to
-        write results held for a batch."""
         self._run = run
         self._on_drained = on_drained
-        self._on_stalled = on_stalled
         self._max_threads = max_threads
         self._lock = threading.Lock()
         self._work_ready = threading.Condition(self._lock)
@@ -114,15 +109,10 @@ class HandlerPool(Generic[T]):
                     self._on_drained()
 
     def _watch(self) -> None:
-        """Adds a thread while calls wait behind slow ones and no new submit comes to notice;
-        calls ``on_stalled`` while a call has been running for SLOW_CALL_SECONDS."""
+        """Adds a thread while calls wait behind slow ones and no new submit comes to notice."""
         while True:
             with self._lock:
-                self._backlog.wait(SLOW_CALL_SECONDS if self._queue or self._running else None)
+                self._backlog.wait(SLOW_CALL_SECONDS if self._queue else None)
                 spawn = bool(self._queue) and not self._idle and self._all_slow()
-                now = time.monotonic()
-                stalled = any(now - started >= SLOW_CALL_SECONDS for started in self._running.values())
-            if stalled and self._on_stalled is not None:
-                self._on_stalled()
             if spawn:
                 self._add_thread()

@@ -87,17 +87,16 @@ def _dumps(message: dict[str, Any]) -> bytes:
 class Outbox:
     """Messages to the engine, from any thread, written in order.
 
-    Results are written in small batches (MAX_BUFFERED), and at once when the queue runs
-    dry or a call has run for ``handler_pool.SLOW_CALL_SECONDS`` (so a result never waits
-    behind a slow call for longer than that), so the engine dispatches the next attempts
-    while this process still runs the rest of a batch. History: writing only when the
-    queue runs dry made the two processes ping-pong (29% of the in-process floor); one
-    write per result pipelined them (40%) but cost a syscall and a wake-up of the engine
-    per result, which on a loaded machine is a context switch each; batches of 8 cut this
-    process's writes eightfold.
+    Each result is written as soon as it exists, before the next call starts: the engine
+    dispatches the next attempt while this process runs the rest of a batch (writing when
+    the queue ran dry made the two processes ping-pong: 29% of the in-process floor against
+    40%, benchmarks/run.py --only run-fanout), and a handler that kills this process
+    (``os._exit``, a segfault) can take only its own attempt with it, never a finished
+    one's result. Batches of 8 were tried: fewer writes, but a crash then failed up to
+    seven attempts that had succeeded, and the gain was within the noise of a loaded machine.
     """
 
-    MAX_BUFFERED = 8
+    MAX_BUFFERED = 1
 
     def __init__(self, fd: int) -> None:
         self._fd = fd
@@ -189,7 +188,7 @@ class Runner:
                 function.definition["handler"] = _traced(handler)
         self._outbox = outbox
         self._pool: HandlerPool[RequestFields] = HandlerPool(
-            self._run, on_drained=outbox.flush, on_stalled=outbox.flush, max_threads=threads
+            self._run, on_drained=outbox.flush, max_threads=threads
         )
 
     def submit(self, requests: list[RequestFields]) -> None:
