@@ -136,3 +136,28 @@ class DevLock:
             hint="`pingback trigger NAME` and the SDK reach the running one; stop it "
             f"(Ctrl-C in its terminal, or kill {pid}) to start another here",
         )
+
+
+NOTICES = "notices.json"
+_NOTICES_KEPT = 200
+
+
+def first_time(root: Path, notice: str) -> bool:
+    """Whether ``notice`` was never said in this project before; records it as said. A notice
+    that is designed to be said once (what a plan would cut with no plan set), not at every
+    run. True when ``.pingback/`` cannot be read or written: then it is said every time."""
+    path = state_dir(root) / NOTICES
+    try:
+        said = json.loads(path.read_text(encoding="utf-8")) if path.exists() else []
+        if not isinstance(said, list):
+            said = []
+    except (OSError, ValueError):
+        said = []
+    if notice in said:
+        return False
+    with contextlib.suppress(OSError):
+        ensure(path.parent)
+        temporary = path.with_suffix(".tmp")
+        temporary.write_text(json.dumps([*said, notice][-_NOTICES_KEPT:]), encoding="utf-8")
+        os.replace(temporary, path)
+    return True

@@ -96,3 +96,11 @@ def test_5xx_is_the_platform_failing(monkeypatch: pytest.MonkeyPatch) -> None:
         == "the platform at https://api.pingback.lol failed (502): <html>Bad gateway</html>"
     )
     assert caught.value.hint is not None
+
+
+def test_a_notice_is_said_the_first_time_only(tmp_path: Path) -> None:
+    assert state.first_time(tmp_path, "the free plan would cut retries 2 to 1")
+    assert not state.first_time(tmp_path, "the free plan would cut retries 2 to 1")
+    assert state.first_time(tmp_path, "the free plan would cut retries 3 to 1")  # another finding
+    (tmp_path / ".pingback" / "notices.json").write_text("{not json", encoding="utf-8")
+    assert state.first_time(tmp_path, "the free plan would cut retries 2 to 1")  # unreadable: said again

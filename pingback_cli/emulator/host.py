@@ -141,7 +141,10 @@ class Emulator:
     ) -> None:
         await self._close()
         if kind is None and (cuts := self._engine.plan_caps.summary()):
-            self._notice(cuts)
+            from pingback_cli import state
+
+            if state.first_time(self.config.root, cuts):
+                self._notice(cuts)
 
     @property
     def concurrency(self) -> str:

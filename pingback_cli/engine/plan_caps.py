@@ -57,11 +57,15 @@ class PlanCaps:
         )
 
     def summary(self) -> str | None:
-        """Without a plan: one line naming which plans would cut this run's retries or fan-out."""
+        """Without a plan: which plans would cut this run's retries or fan-out (issue 11: the
+        designed default, so the emulator says it, once per project: ``state.first_time``)."""
         if self.plan is not None:
             return None
         cuts = plans_that_cut(retries=self.most_retries, fan_out=self.most_tasks)
         if not cuts:
             return None
         named = "; ".join(f"the {plan.name} plan would cut {what}" for plan, what in cuts)
-        return f"{named} (no plan set: nothing was capped; see docs/parity.md#plans)"
+        return (
+            f"no plan set, so nothing was capped; in production {named}\n"
+            "  (said once per project; --plan or [tool.pingback] plan applies a plan: docs/parity.md#plans)"
+        )

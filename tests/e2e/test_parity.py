@@ -100,6 +100,9 @@ def test_without_a_plan_nothing_is_capped_and_one_line_names_the_cuts(tmp_path: 
     assert result.returncode == 0, str(result)
     assert "12 executions" in result.stdout or result.stdout.count("child") >= 12, str(result)
     assert "the free plan would cut fan-out 12 to 0; the pro plan would cut fan-out 12 to 10" in result.stderr
+    assert "said once per project" in result.stderr
+    again = run_cli(root, "run", "fan")  # the designed default, said once, not at every run
+    assert again.returncode == 0 and "would cut" not in again.stderr, str(again)
 
 
 def test_plan_free_gives_a_retries_3_function_2_attempts(tmp_path: Path) -> None:

@@ -81,8 +81,9 @@ async def test_without_a_plan_nothing_is_capped_and_the_summary_names_the_cuts()
     await engine.drain()
     assert len(root.children) == 12 and len(root.attempts) == 3
     assert engine.plan_caps.summary() == (
-        "the free plan would cut retries 2 to 1, fan-out 12 to 0; the pro plan would cut fan-out 12 to 10 "
-        "(no plan set: nothing was capped; see docs/parity.md#plans)"
+        "no plan set, so nothing was capped; in production the free plan would cut retries 2 to 1, "
+        "fan-out 12 to 0; the pro plan would cut fan-out 12 to 10\n"
+        "  (said once per project; --plan or [tool.pingback] plan applies a plan: docs/parity.md#plans)"
     )
 
 
