@@ -59,15 +59,6 @@ def platform_given(platform_url: str | None) -> bool:
     return bool(platform_url or os.environ.get("PINGBACK_PLATFORM_URL"))
 
 
-def _need_dev(found: Target | None, command: str) -> Target:
-    if found is None:
-        raise UsageError(
-            f"no `pingback dev` is running in this project for `pingback {command}` to ask",
-            hint="start `pingback dev`, or pass --platform-url",
-        )
-    return found
-
-
 def this_projects_dev(root: Path, api_key: str | None) -> Target:
     """The `pingback dev` running in ``root`` (``.pingback/dev.json``), checked to serve ``root``
     (``GET /api/v1/project``): never whatever listens on the default port. Raises UsageError,
@@ -216,8 +207,12 @@ def _set_status_in_history(root: Path, name: str, status: str) -> dict[str, Any]
 def control(
     action: str, execution_id: str, platform_url: str | None, api_key: str | None
 ) -> tuple[dict[str, Any], Target]:
-    """``retry`` / ``cancel`` through the running dev (or a platform): the execution's JSON."""
-    found = _need_dev(target(project_root(None), platform_url, api_key), action)
+    """``retry`` / ``cancel`` through this project's running dev (``this_projects_dev``) or the
+    platform named: the execution's JSON."""
+    root = project_root(None)
+    found = target(root, platform_url, api_key) if platform_given(platform_url) else None
+    if found is None:
+        found = this_projects_dev(root, api_key)
     return client.control(found, action, execution_id), found
 
 

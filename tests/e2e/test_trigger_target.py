@@ -93,6 +93,15 @@ def test_a_dev_json_copied_from_another_project_is_not_trusted(project_a: DevSer
     line = assert_one_error_line(result, 2, f"no `pingback dev` is running in {project_b}")
     assert f"the one at {project_a.url} serves {project_a.project.resolve()}" in line
     assert [row for row in history_rows(project_a.project) if row["function"] == "ok"] == []
+    # retry and cancel look for the dev the same way.
+    failed = project_a.trigger("raises")
+    project_a.wait_root(failed, "raises")
+    for action in ("retry", "cancel"):
+        refused = run_cli(project_b, action, failed)
+        assert_one_error_line(refused, 2, f"the one at {project_a.url} serves {project_a.project.resolve()}")
+    assert len(project_a.tree(failed)["attempts"]) == 1
+    nothing_here = run_cli(copy_misbehave(tmp_path, name="project-c"), "retry", failed)
+    assert_one_error_line(nothing_here, 2, "no `pingback dev` is running in")
 
 
 def test_in_its_own_project_trigger_finds_dev_on_any_port(project_a: DevServer, tmp_path: Path) -> None:
