@@ -80,7 +80,8 @@ def test_show_gives_start_and_end_times_and_failed_attempts_logs(project: Path) 
     execution_id = result.json()["executionId"]
     shown = run_cli(project, "show", execution_id[:8], env=NEW_YORK)
     assert re.search(
-        r"scheduled \d\d:\d\d:\d\d (EST|EDT) · started \d\d:\d\d:\d\d (EST|EDT) · ended \d\d:\d\d:\d\d (EST|EDT)",
+        r"scheduled \d\d:\d\d:\d\d (EST|EDT) · started \d\d:\d\d:\d\d (EST|EDT)"
+        r" · ended \d\d:\d\d:\d\d (EST|EDT)",
         shown.stdout,
     ), shown.stdout
     assert "attempts 1–3 failed: same error" in shown.stdout  # the earlier attempts, said once
