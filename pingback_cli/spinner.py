@@ -20,9 +20,11 @@ class ImportSpinner:
     (or the block's end). Thread-safe; ``done`` may be called any number of times, from any
     callback that proves the import has finished."""
 
-    def __init__(self, console: Console | None, *, what: str, delay: float = SHOW_AFTER_SECONDS) -> None:
+    def __init__(
+        self, console: Console | None, *, what: str, delay: float = SHOW_AFTER_SECONDS, ellipsis: str = "…"
+    ) -> None:
         self._console = console  # None: disabled
-        self._what = what
+        self._what = what + ellipsis  # Terminal.importing passes terminal.glyph's (ASCII where needed)
         self._delay = delay
         self._lock = threading.Lock()
         self._timer: threading.Timer | None = None
@@ -77,7 +79,7 @@ class ImportSpinner:
 
 
 class _Elapsed:
-    """``importing the project… 3s``, rebuilt at each refresh."""
+    """``importing the project… 3s`` (``what`` with its ellipsis), rebuilt at each refresh."""
 
     def __init__(self, what: str, started: float) -> None:
         self.what = what
@@ -86,6 +88,4 @@ class _Elapsed:
     def __rich__(self) -> Any:
         from rich.text import Text
 
-        from pingback_cli.terminal import glyph
-
-        return Text(f"{self.what}{glyph('more')} {time.monotonic() - self.started:.0f}s", style="dim")
+        return Text(f"{self.what} {time.monotonic() - self.started:.0f}s", style="dim")

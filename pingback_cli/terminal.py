@@ -233,7 +233,7 @@ class Terminal:
         from pingback_cli.spinner import ImportSpinner
 
         shown = enabled and _is_tty(sys.stderr)
-        return ImportSpinner(self.err if shown else None, what=what)
+        return ImportSpinner(self.err if shown else None, what=what, ellipsis=glyph("more"))
 
     def warn(self, message: str) -> None:
         from rich.text import Text
