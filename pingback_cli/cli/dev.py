@@ -51,24 +51,30 @@ def dev(
         config = configure(app)  # the env files are read where needed, never put in os.environ
         out = terminal()
         with out.importing() as loading:  # until dev is ready (or stops)
-            serve(
-                config,
-                DevOptions(
-                    host=host,
-                    port=port,
-                    reload=not no_reload,
-                    backoff=not no_backoff,
-                    endpoint=endpoint,
-                    secret=secret,
-                    plan=plan,
-                    concurrency=concurrency,
-                ),
-                LiveView(out, quiet=quiet, loaded=loading.done),
-            )
+            view = LiveView(out, quiet=quiet, loaded=loading.done)
+            try:
+                serve(
+                    config,
+                    DevOptions(
+                        host=host,
+                        port=port,
+                        reload=not no_reload,
+                        backoff=not no_backoff,
+                        endpoint=endpoint,
+                        secret=secret,
+                        plan=plan,
+                        concurrency=concurrency,
+                    ),
+                    view,
+                )
+            finally:
+                view.flush()  # what start-up said, should dev never have become ready
 
 
 class LiveView:
-    """Event lines as they happen, and each root's tree when it finishes."""
+    """Event lines as they happen, and each root's tree when it finishes. What start-up says
+    (history recovered, queued work taken over and resumed) waits for the header, and is
+    printed right after it."""
 
     def __init__(self, out: Any, *, quiet: bool = False, loaded: Any = None) -> None:
         from pingback_cli.live import LiveFeed
@@ -77,6 +83,20 @@ class LiveView:
         self.feed = LiveFeed("quiet" if quiet else "dev")
         self.loaded = loaded or (lambda: None)
         """Called when the project has loaded (clears the start-up spinner)."""
+        self._early: list[Any] | None = []
+        """Lines held until the header is printed; None once it is."""
+
+    def _say(self, say: Any) -> None:
+        if self._early is None:
+            say()
+        else:
+            self._early.append(say)
+
+    def flush(self) -> None:
+        """Print what was held for the header (at once from now on)."""
+        early, self._early = self._early or [], None
+        for say in early:
+            say()
 
     def ready(self, info: Any) -> None:
         from rich.text import Text
@@ -92,31 +112,36 @@ class LiveView:
         header.append(f"  {info.root}\n", style="dim")
         header.append(f"  {_count(len(info.functions), 'function')} ({_count(crons, 'cron')}, ")
         header.append(f"{_count(len(info.functions) - crons, 'task')})\n")
-        header.append("  API      ")
-        header.append(info.api_url, style="cyan")
-        header.append("\n  dashboard ")
-        header.append(f"{info.api_url}/", style="cyan")
+        rows: list[tuple[str, str, str | None]] = [
+            ("API", info.api_url, "cyan"),
+            ("dashboard", f"{info.api_url}/", "cyan"),
+        ]
         if info.endpoint:
-            header.append("\n  endpoint ")
-            header.append(printable(info.endpoint), style="cyan")
-            header.append(
-                f"\n           your app registers and triggers here when it runs with "
-                f"PINGBACK_PLATFORM_URL={info.api_url}\n           and passes "
-                'platform_url=os.environ.get("PINGBACK_PLATFORM_URL") to Pingback(...)',
-                style="dim",
-            )
-        header.append("\n  reload   ")
-        header.append("on" if info.reload else "off", style="green" if info.reload else "yellow")
-        header.append(f"\n  history  {info.history}", style=None)
+            rows.append(("endpoint", printable(info.endpoint), "cyan"))
+        rows.append(("reload", "on" if info.reload else "off", "green" if info.reload else "yellow"))
+        rows.append(("history", str(info.history), None))
         zone = "UTC" if times.in_utc() else f"local ({times.zone()})"
-        header.append(f"\n  times    {zone}; cron schedules are in UTC\n", style=None)
+        rows.append(("times", f"{zone}; cron schedules are in UTC", None))
+        for label, value, style in rows:
+            header.append(f"  {label:<{BANNER_LABEL}}")
+            header.append(value, style=style)
+            header.append("\n")
+            if label == "endpoint":
+                indent = " " * (BANNER_LABEL + 2)
+                header.append(
+                    f"{indent}your app registers and triggers here when it runs with "
+                    f"PINGBACK_PLATFORM_URL={info.api_url}\n{indent}and passes "
+                    'platform_url=os.environ.get("PINGBACK_PLATFORM_URL") to Pingback(...)\n',
+                    style="dim",
+                )
         self.out.print(header)
         self.out.print(function_table(info.functions, _now(), concurrency=info.concurrency))
         self.out.print(Text("Waiting for crons and triggers. Ctrl-C to stop.", style="dim"))
+        self.flush()
 
     def event(self, event: Any) -> None:
         for line in self.feed.lines(event):
-            self.out.print(line)
+            self._say(lambda line=line: self.out.print(line))
 
     def reloading(self, paths: list[str]) -> None:
         from rich.text import Text
@@ -148,16 +173,21 @@ class LiveView:
         self.out.print(line)
 
     def worker_restarted(self, message: str) -> None:
-        self.out.warn(message)
+        self._say(lambda: self.out.warn(message))
 
     def stopped(self, interrupted: int, kept: int = 0) -> None:
         from rich.text import Text
 
         self.loaded()
+        self.flush()
         note = f", {interrupted} unfinished marked interrupted" if interrupted else ""
         if kept:
             note += f", {kept} queued execution{'s' if kept != 1 else ''} kept for the next `pingback dev`"
         self.out.print(Text(f"{_clock()}  stopped{note}", style="dim"))
+
+
+BANNER_LABEL = 10
+"""The width of the banner's labels (``dashboard`` and a space): every value in one column."""
 
 
 def _count(number: int, word: str) -> str:

@@ -257,7 +257,7 @@ def dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
 
 def test_header_lists_the_functions_and_the_next_cron_run(dev: DevServer) -> None:
     stdout = dev.stdout_path.read_text(encoding="utf-8")
-    assert f"API      {dev.url}" in stdout
+    assert f"API       {dev.url}" in stdout
     assert "6 functions (2 crons, 4 tasks)" in stdout
     assert "Waiting for crons and triggers. Ctrl-C to stop." in stdout
     row = next(line for line in stdout.splitlines() if line.startswith("every-minute"))

@@ -299,7 +299,7 @@ def test_dev_drives_a_flask_app_triggers_crons_and_fan_out(
     assert all(child["status"] == "success" and child["function"] == "email-user" for child in children)
 
     output = dev.stop()
-    assert f"endpoint {flask_app.url}" in output
+    assert f"endpoint  {flask_app.url}" in output
     assert "nightly-digest" in output and "Every minute" in output
     assert "Traceback" not in output
 

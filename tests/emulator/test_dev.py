@@ -91,6 +91,7 @@ def live_lines(*events: Event) -> list[str]:
     buffer = io.StringIO()
     console = make_console(file=buffer)
     view = LiveView(Terminal(out=console, err=console))
+    view.flush()  # as after the header: lines print as they come
     for event in events:
         view.event(event)
     return buffer.getvalue().splitlines()
@@ -167,3 +168,36 @@ def test_a_setting_the_engine_read_at_start_says_it_needs_a_restart(
     assert message.startswith("PINGBACK_CRON_SECRET changed in the env files")
     assert "restart it to apply" in message
     assert _settings_needing_restart(config, loopback) == []
+
+
+def test_what_start_up_says_comes_after_the_header(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    buffer = io.StringIO()
+    console = make_console(file=buffer)
+    view = LiveView(Terminal(out=console, err=console))
+    view.worker_restarted("from the last `pingback dev`: 3 queued executions taken over")
+    view.event(Event("resumed", sleepy("pending"), 1_764_324_900.0, None))
+    assert buffer.getvalue() == ""  # held: the header is not out yet
+    info = SimpleNamespace(
+        root=tmp_path,
+        functions=[],
+        api_url="http://127.0.0.1:8765",
+        endpoint=None,
+        reload=True,
+        history=tmp_path / ".pingback" / "history.sqlite3",
+        concurrency="platform",
+    )
+    view.ready(info)
+    lines = buffer.getvalue().splitlines()
+    assert lines[0].startswith("pingback dev")
+    taken = next(i for i, line in enumerate(lines) if "taken over" in line)
+    resumed = next(i for i, line in enumerate(lines) if "resumed" in line)
+    waiting = next(i for i, line in enumerate(lines) if line.startswith("Waiting for crons"))
+    assert waiting < taken < resumed
+    values = [line.index("http") for line in lines if line.lstrip().startswith(("API", "dashboard"))]
+    assert len(values) == 2 and len(set(values)) == 1  # one column for every value
+    column = values[0]
+    for label in ("reload", "history", "times"):
+        line = next(line for line in lines if line.lstrip().startswith(label))
+        assert len(line) - len(line[len("  " + label) :].lstrip()) == column, line

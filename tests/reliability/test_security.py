@@ -88,7 +88,7 @@ def loopback_dev(secret_project: Path) -> Iterator[DevServer]:
 def test_the_api_listens_on_loopback_by_default(loopback_dev: DevServer) -> None:
     assert listening_addresses(loopback_dev.port) == {f"127.0.0.1:{loopback_dev.port}"}
     # The whole output: the header is above a function table taller than output()'s excerpt.
-    assert f"API      http://127.0.0.1:{loopback_dev.port}" in loopback_dev.output(limit=1_000_000)
+    assert f"API       http://127.0.0.1:{loopback_dev.port}" in loopback_dev.output(limit=1_000_000)
 
 
 @pytest.mark.parametrize(
