@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pingback_cli.project.config import ProjectConfig, project_environment
-from pingback_cli.worker import API_ENV, APP_ENV, FDS_ENV, GRACE_ENV, ROOT_ENV, THREADS_ENV
+from pingback_cli.worker import API_ENV, APP_ENV, FDS_ENV, GRACE_ENV, MARKER_ENV, ROOT_ENV, THREADS_ENV
 
 Identity = tuple[str, str, str, int, float]
 
@@ -64,6 +64,7 @@ def spawn_worker(config: ProjectConfig, api_url: str, *, threads: int, grace: fl
             FDS_ENV: f"{to_worker_read},{from_worker_write}",
             ROOT_ENV: str(config.root),
             APP_ENV: config.app or "",
+            MARKER_ENV: config.marker or "",
             API_ENV: api_url,
             THREADS_ENV: str(threads),
             GRACE_ENV: str(grace),

@@ -10,9 +10,10 @@ import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from pingback_cli.errors import ProjectError
+from pingback_cli.project.files import shared_folder
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -30,6 +31,10 @@ UNREACHABLE_PLATFORM = "http://127.0.0.1:9"
 """Where SDK calls go when no local API is running: refused at once, never the internet."""
 
 
+FIND = object()
+"""``ProjectConfig.marker``'s default: read it from the folder."""
+
+
 @dataclass
 class ProjectConfig:
     """Where the project is and how to load it."""
@@ -37,19 +42,29 @@ class ProjectConfig:
     root: Path
     app: str | None = None
     settings: dict[str, Any] = field(default_factory=dict)
+    marker: str | None = field(default=cast(str, FIND))
+    """What made ``root`` the root (:data:`ROOT_MARKERS`), read when the project is found,
+    before a command writes its own state there (a worker is told it); None: no folder up
+    from it is a project."""
+
+    def __post_init__(self) -> None:
+        if self.marker is FIND:
+            self.marker = root_marker(self.root)
 
 
-ROOT_MARKERS = ("pyproject.toml", "package.json")
-"""What makes a folder a project root, in order (``find_root``)."""
+ROOT_MARKERS = ("pyproject.toml", "package.json", ".pingback")
+"""What makes a folder a project root, in order (``find_root``): a ``.pingback/`` folder (local
+history, made by the first command that ran there) marks a project that has neither file, so
+its subfolders find it too (not in a shared folder: ``files.shared_folder``)."""
 
 
 def find_root(start: Path) -> Path:
     """The nearest folder holding a pyproject.toml; without one anywhere up, the nearest
-    holding a package.json (a JavaScript project); else ``start`` itself."""
+    holding a package.json (a JavaScript project), then a ``.pingback/``; else ``start``."""
     start = start.resolve()
     for marker in ROOT_MARKERS:
         for folder in (start, *start.parents):
-            if (folder / marker).is_file():
+            if _marks(folder, marker):
                 return folder
     return start
 
@@ -57,19 +72,30 @@ def find_root(start: Path) -> Path:
 def root_marker(root: Path) -> str | None:
     """The file that made ``root`` the project root, or None when no folder from where the
     command ran up to ``/`` holds one (the root is then that folder itself)."""
-    return next((marker for marker in ROOT_MARKERS if (root / marker).is_file()), None)
+    return next((marker for marker in ROOT_MARKERS if _marks(root, marker)), None)
 
 
-def nothing_uses_pingback(root: Path, *, js: bool = False) -> ProjectError:
+def _marks(folder: Path, marker: str) -> bool:
+    """Whether ``marker`` in ``folder`` makes it a project root. A ``.pingback/`` does once it
+    holds history (not only the lock of a `pingback dev` still finding its project), and not
+    in a shared folder (``~``, ``/tmp``), or every folder below would be its project."""
+    if marker != ".pingback":
+        return (folder / marker).exists()
+    return (folder / marker / "history.sqlite3").is_file() and not shared_folder(folder)
+
+
+def nothing_uses_pingback(config: ProjectConfig, *, js: bool = False) -> ProjectError:
     """The error for a root where no file uses pingback, naming the folder(s) tried and why
     each is not a project. ``js``: the JS/TS scan found nothing either."""
+    root, marker = config.root, config.marker
     found = f"no Python file in {root} uses pingback (imports it, or declares @pb.cron/@pb.task)"
     if js:
         found += ", and no JS/TS file imports @usepingback/next"
-    marker = root_marker(root)
     if marker is None:
-        markers = " or ".join(ROOT_MARKERS)
+        markers = ", ".join(ROOT_MARKERS[:-1]) + f" or {ROOT_MARKERS[-1]}/"
         message = f"no project here: no {markers} in {root} or any folder above it, and {found}"
+        if shared_folder(root):
+            message += " (in a shared folder like this one, pingback searches no subfolder)"
     else:
         message = f"{found}; it is the project root, as the nearest folder holding a {marker}"
     hint = "run this in your project folder, or point at it with --app MODULE|FILE|DIR"

@@ -47,7 +47,8 @@ def quiet_sdk_log() -> Iterator[None]:
 
 
 def has_python_project(config: ProjectConfig) -> bool:
-    return config.app is not None or bool(project_files(config.root))
+    loose = config.marker is None
+    return config.app is not None or bool(project_files(config.root, loose=loose))
 
 
 def _python(config: ProjectConfig, notices: list[str]) -> list[FunctionSpec]:
@@ -93,7 +94,7 @@ def discover_project(config: ProjectConfig, *, lenient: bool = False) -> Discove
                 "relying on what the app registers"
             )
     else:
-        python_error = nothing_uses_pingback(config.root, js=True)
+        python_error = nothing_uses_pingback(config, js=True)
     from pingback_cli.project.js.scan import scan_project  # a Python project never needs it
 
     scan = scan_project(config.root, config.settings)

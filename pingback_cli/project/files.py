@@ -8,6 +8,10 @@ The rule, folder by folder from the project root:
 - a symlinked folder inside the project is followed like any folder (wherever it points),
   under its name in the project, unless it leads to a folder being walked or one holding
   it (a loop), or to one already walked (its files are listed once, where first seen);
+- when the root is no project (no marker there or above: ``config.ROOT_MARKERS``), a
+  subfolder that is a project of its own (:data:`OWN_PROJECT_MARKERS`) is not searched, and
+  in a shared folder (``~``, ``/``, the temporary folder) no subfolder is: a command typed
+  there by mistake imports no one else's code;
 - test files (``test_*.py``, ``*_test.py``, ``conftest.py``) and ``setup.py``/``noxfile.py``
   are not the project's functions.
 
@@ -44,6 +48,9 @@ SKIPPED_DIRS = frozenset(
 
 QUIET_SKIPS = frozenset({"node_modules", "venv", "env", "__pycache__", "site-packages", "tests", "test"})
 """Skipped folders never worth a notice: environments, caches and the project's tests."""
+
+OWN_PROJECT_MARKERS = ("pyproject.toml", "package.json", "setup.py", ".git", ".pingback")
+"""What makes a subfolder another project, for a scan whose root is none (see the rule)."""
 
 USES_PINGBACK = re.compile(
     r"^\s*(?:from\s+pingback(?:\.\w+)*\s+import\b|import\s+pingback\b)"
@@ -104,13 +111,13 @@ def uses_pingback(path: Path) -> bool:
     return False
 
 
-def scan_files(folder: Path) -> ProjectFiles:
+def scan_files(folder: Path, *, loose: bool = False) -> ProjectFiles:
     """Python files under ``folder`` that use pingback, by the rule above, in a stable order
-    (each folder's files, then its subfolders, by name); each file once."""
+    (each folder's files, then its subfolders, by name); each file once. ``loose``: ``folder``
+    is no project (no root marker), so subfolders that are projects of their own are skipped."""
     found = ProjectFiles()
-    walking: set[str] = set()
-    walked: set[str] = set()
-    for here, files in _walk(folder, folder, walking, walked, found.notices):
+    walk = _Walk(folder, loose, found.notices)
+    for here, files in walk.folder(folder):
         for name in files:
             path = here / name
             if name.endswith(".py") and not is_test_file(name) and uses_pingback(path):
@@ -118,38 +125,62 @@ def scan_files(folder: Path) -> ProjectFiles:
     return found
 
 
-def project_files(folder: Path) -> list[Path]:
+def project_files(folder: Path, *, loose: bool = False) -> list[Path]:
     """:func:`scan_files`'s files only."""
-    return scan_files(folder).files
+    return scan_files(folder, loose=loose).files
 
 
-def _walk(
-    root: Path, here: Path, walking: set[str], walked: set[str], notices: list[str]
-) -> Iterator[tuple[Path, list[str]]]:
-    real = os.path.realpath(here)
-    walking.add(real)
-    walked.add(real)
-    try:
-        entries = sorted(os.scandir(here), key=lambda entry: entry.name)
-    except OSError:
-        walking.discard(real)
-        return
-    yield here, [entry.name for entry in entries if _is_file(entry)]
-    for entry in entries:
-        if not _is_dir(entry):
-            continue
-        child = here / entry.name
+class _Walk:
+    """One scan's walk: the folders being walked (to stop at loops) and those already walked."""
+
+    def __init__(self, root: Path, loose: bool, notices: list[str]) -> None:
+        self.root = root
+        self.loose = loose
+        self.notices = notices
+        self.walking: set[str] = set()
+        self.walked: set[str] = set()
+
+    def folder(self, here: Path) -> Iterator[tuple[Path, list[str]]]:
+        real = os.path.realpath(here)
+        self.walking.add(real)
+        self.walked.add(real)
+        try:
+            entries = sorted(os.scandir(here), key=lambda entry: entry.name)
+        except OSError:
+            self.walking.discard(real)
+            return
+        yield here, [entry.name for entry in entries if _is_file(entry)]
+        if self.loose and shared_folder(here):
+            return
+        for entry in entries:
+            if _is_dir(entry):
+                yield from self._subfolder(here / entry.name)
+        self.walking.discard(real)
+
+    def _subfolder(self, child: Path) -> Iterator[tuple[Path, list[str]]]:
+        name = child.name
         if skipped_folder(child):
-            if entry.name not in QUIET_SKIPS and not entry.name.startswith("."):
-                _note_skipped(root, child, f"folders named {entry.name} are not scanned", notices)
-            continue
+            if name not in QUIET_SKIPS and not name.startswith("."):
+                _note_skipped(self.root, child, f"folders named {name} are not scanned", self.notices)
+            return
+        if self.loose and any((child / marker).exists() for marker in OWN_PROJECT_MARKERS):
+            why = "a project of its own: run pingback there"
+            _note_skipped(self.root, child, why, self.notices)
+            return
         target = os.path.realpath(child)
-        if target in walked or _contains(target, walking):
+        if target in self.walked or _contains(target, self.walking):
             # A link back to a folder being walked, or to one that holds the scan (a loop),
             # or the same folder reached again: its files are listed once, from where first seen.
-            continue
-        yield from _walk(root, child, walking, walked, notices)
-    walking.discard(real)
+            return
+        yield from self.folder(child)
+
+
+def shared_folder(folder: Path) -> bool:
+    """Whether ``folder`` is one that holds many people's or projects' folders."""
+    import tempfile  # only when asked: the worker imports this module
+
+    shared = {Path.home(), Path(tempfile.gettempdir()), Path("/tmp"), Path(os.sep)}
+    return folder.resolve() in {path.resolve() for path in shared}
 
 
 def _contains(target: str, walking: set[str]) -> bool:

@@ -222,11 +222,11 @@ def _import_all(config: ProjectConfig, notices: list[str]) -> Any:
         target, attribute = target.rsplit(":", 1)
 
     if target is None:
-        scan = scan_files(root)
+        scan = scan_files(root, loose=config.marker is None)
         notices.extend(scan.notices)
         files = scan.files
         if not files:
-            raise nothing_uses_pingback(root)
+            raise nothing_uses_pingback(config)
         for path in files:
             _import_one(lambda path=path: _import_path(path, search_roots), str(path), root)
         return None

@@ -40,7 +40,16 @@ from pingback_cli.errors import ProjectError
 from pingback_cli.project.config import DEV_CRON_SECRET, ProjectConfig
 from pingback_cli.project.loader import RawFunction, load_project
 from pingback_cli.protocol import AttemptRequest, json_plain, not_json_reason, signed_headers
-from pingback_cli.worker import API_ENV, APP_ENV, FDS_ENV, GRACE_ENV, ROOT_ENV, THREADS_ENV, capture
+from pingback_cli.worker import (
+    API_ENV,
+    APP_ENV,
+    FDS_ENV,
+    GRACE_ENV,
+    MARKER_ENV,
+    ROOT_ENV,
+    THREADS_ENV,
+    capture,
+)
 from pingback_cli.worker.handler_pool import HandlerPool
 
 BODY_STORED_BYTES = 10_240
@@ -282,7 +291,11 @@ def main() -> None:
     signal.signal(signal.SIGINT, lambda *_: os._exit(130))
     signal.signal(signal.SIGTERM, lambda *_: os._exit(143))
     outbox = Outbox(write_fd)
-    config = ProjectConfig(root=Path(os.environ[ROOT_ENV]), app=os.environ.get(APP_ENV) or None)
+    config = ProjectConfig(
+        root=Path(os.environ[ROOT_ENV]),
+        app=os.environ.get(APP_ENV) or None,
+        marker=os.environ.get(MARKER_ENV) or None,
+    )
     notices: list[str] = []
     capture.install()  # before the import: logging handlers made there hold these streams
     try:

@@ -45,7 +45,8 @@ def test_a_command_that_finds_no_project_leaves_no_state_folder(
     if args[0] in ("run", "dev", "ls", "check", "simulate", "register"):  # they import the project
         line = result.stderr.splitlines()[0]
         assert line == (
-            f"error: no project here: no pyproject.toml or package.json in {empty} or any folder above it, "
+            "error: no project here: no pyproject.toml, package.json or .pingback/ "
+            f"in {empty} or any folder above it, "
             f"and no Python file in {empty} uses pingback (imports it, or declares @pb.cron/@pb.task)"
             + (
                 ", and no JS/TS file imports @usepingback/next"
@@ -83,3 +84,41 @@ def test_code_importing_from_a_folder_above_a_root_without_pyproject_says_where_
     )
     assert "fix the error in your code" not in result.stderr
     assert not (jobs / ".pingback").exists()
+
+
+JOBS = (
+    "import os\nfrom pingback import Pingback\n\n"
+    'pb = Pingback(api_key=os.environ["PINGBACK_API_KEY"], cron_secret=os.environ["PINGBACK_CRON_SECRET"])'
+    '\n\n\n@pb.task("{name}")\ndef t(ctx):\n    return 1\n'
+)
+
+
+def test_without_a_project_marker_another_project_below_is_not_imported(tmp_path: Path) -> None:
+    """A folder with no marker up (as ~ or a downloads folder): its own files are the project,
+    a subfolder that is a project of its own (here a git checkout) is neither imported nor run."""
+    from cli_support import run_cli
+
+    (tmp_path / "mine.py").write_text(JOBS.format(name="mine"), encoding="utf-8")
+    theirs = tmp_path / "someone-elses" / "pkg"
+    theirs.mkdir(parents=True)
+    (tmp_path / "someone-elses" / ".git").mkdir()
+    (theirs / "jobs.py").write_text("import pingback\nraise SystemExit('imported a stranger')\n")
+    listed = run_cli(tmp_path, "ls", "--json")
+    assert listed.returncode == 0, listed.brief()
+    assert [function["name"] for function in listed.json()] == ["mine"]
+    assert "skipped someone-elses/ (a project of its own: run pingback there)" in listed.stderr
+
+
+def test_a_subfolder_of_a_project_with_history_finds_it_without_a_pyproject(tmp_path: Path) -> None:
+    """The layout `pingback init` makes has no pyproject.toml: once a command recorded history
+    in .pingback/, every subfolder finds the project there."""
+    from cli_support import run_cli
+
+    (tmp_path / "jobs.py").write_text(JOBS.format(name="t"), encoding="utf-8")
+    assert run_cli(tmp_path, "run", "t").returncode == 0
+    sub = tmp_path / "app" / "views"
+    sub.mkdir(parents=True)
+    runs = run_cli(sub, "runs", "--json")
+    assert runs.returncode == 0, runs.brief()
+    assert [row["function"] for row in runs.json()] == ["t"]
+    assert [function["name"] for function in run_cli(sub, "ls", "--json").json()] == ["t"]

@@ -74,3 +74,34 @@ def test_a_project_inside_a_folder_named_build_still_counts(tmp_path: Path) -> N
     (root / "jobs.py").write_text(USES)
     assert names(root, project_files(root)) == ["jobs.py"]
     assert belongs(root, root / "jobs.py")
+
+
+def test_with_no_project_marker_a_subfolder_that_is_a_project_of_its_own_is_not_searched(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "mine.py").write_text(USES)
+    for marker in ("pyproject.toml", "package.json", "setup.py", ".git", ".pingback"):
+        other = tmp_path / f"other-{marker.strip('.')}"
+        (other / "pkg").mkdir(parents=True)
+        (other / marker).mkdir() if marker.startswith(".") else (other / marker).write_text("")
+        (other / "pkg" / "theirs.py").write_text(USES)
+    (tmp_path / "plain" / "jobs.py").parent.mkdir()
+    (tmp_path / "plain" / "jobs.py").write_text(USES)
+
+    loose = scan_files(tmp_path, loose=True)
+    assert names(tmp_path, loose.files) == ["mine.py", "plain/jobs.py"]
+    assert "skipped other-git/ (a project of its own: run pingback there)" in loose.notices[0]
+    assert len(loose.notices) == 5
+    # A real project root (a marker there or above) keeps its nested folders, as before.
+    assert len(scan_files(tmp_path).files) == 7
+
+
+def test_with_no_project_marker_a_shared_folder_is_searched_no_deeper_than_its_own_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(Path, "home", classmethod(lambda cls: tmp_path))
+    (tmp_path / "mine.py").write_text(USES)
+    (tmp_path / "someone" / "jobs.py").parent.mkdir()
+    (tmp_path / "someone" / "jobs.py").write_text(USES)
+    assert names(tmp_path, project_files(tmp_path, loose=True)) == ["mine.py"]
+    assert names(tmp_path, project_files(tmp_path / "someone", loose=True)) == ["someone/jobs.py"]

@@ -56,9 +56,10 @@ def test_a_root_where_nothing_uses_pingback_says_which_folder_and_why(tmp_path: 
     bare = tmp_path / "bare"
     bare.mkdir()
     assert root_marker(bare) is None
-    error = nothing_uses_pingback(bare, js=True)
+    error = nothing_uses_pingback(configure(cwd=bare), js=True)
     assert error.message == (
-        f"no project here: no pyproject.toml or package.json in {bare} or any folder above it, and no "
+        "no project here: no pyproject.toml, package.json or .pingback/ "
+        f"in {bare} or any folder above it, and no "
         f"Python file in {bare} uses pingback (imports it, or declares @pb.cron/@pb.task), and no JS/TS "
         "file imports @usepingback/next"
     )
@@ -67,8 +68,30 @@ def test_a_root_where_nothing_uses_pingback_says_which_folder_and_why(tmp_path: 
     (project / "sub").mkdir(parents=True)
     (project / "pyproject.toml").write_text("", encoding="utf-8")
     assert configure(cwd=project / "sub").root == project and root_marker(project) == "pyproject.toml"
-    assert nothing_uses_pingback(project).message.endswith(
+    assert nothing_uses_pingback(configure(cwd=project)).message.endswith(
         "it is the project root, as the nearest folder holding a pyproject.toml"
     )
-    with pytest.raises(ProjectError, match=r"no project here: no pyproject\.toml or package\.json in"):
+    no_project = r"no project here: no pyproject\.toml, package\.json or \.pingback/ in"
+    with pytest.raises(ProjectError, match=no_project):
         load_project(configure(cwd=bare))
+
+
+def test_a_pingback_folder_marks_the_root_for_subfolders_but_not_in_a_shared_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pingback_cli.project.config import configure, root_marker
+
+    project = tmp_path / "home" / "project"
+    (project / "sub" / "deeper").mkdir(parents=True)
+    (project / ".pingback").mkdir()
+    assert configure(cwd=project / "sub").root == project / "sub"  # a lock alone marks nothing
+    (project / ".pingback" / "history.sqlite3").write_bytes(b"")
+    assert configure(cwd=project / "sub" / "deeper").root == project
+    assert root_marker(project) == ".pingback"
+    home = tmp_path / "home"
+    (home / ".pingback").mkdir()  # a stray one in ~ marks nothing
+    (home / ".pingback" / "history.sqlite3").write_bytes(b"")
+    monkeypatch.setattr(Path, "home", classmethod(lambda cls: home))
+    assert root_marker(home) is None
+    (project / ".pingback" / "history.sqlite3").unlink()
+    assert configure(cwd=project / "sub").root == project / "sub"
