@@ -18,7 +18,7 @@ from pingback_cli.errors import ProjectError
 from pingback_cli.executors.spawn import Spawned, spawn_worker
 from pingback_cli.project.config import ProjectConfig
 from pingback_cli.protocol import AttemptOutcome, AttemptRequest
-from pingback_cli.worker import main as worker_module
+from pingback_cli.worker import request_fields
 
 LogCallback = Callable[[str, int, dict[str, Any]], None]
 
@@ -155,7 +155,7 @@ class WorkerProcess:
             asyncio.get_running_loop().call_soon(self._send_batch)
         # The fields, not the wire body: the worker builds and signs the body (one JSON
         # encoding instead of two, and the HMAC off the engine's loop).
-        self._outgoing.append(worker_module.request_fields(seq, request))
+        self._outgoing.append(request_fields(seq, request))
         return future
 
     def _forget(self, seq: int) -> None:

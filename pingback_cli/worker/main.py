@@ -2,7 +2,7 @@
 
 It talks to the engine over two pipes of newline-delimited JSON (never stdout,
 which belongs to the user's prints). Engine -> worker, each request as the fields of
-an ``AttemptRequest`` (``request_fields``)::
+an ``AttemptRequest`` (``pingback_cli.worker.request_fields``)::
 
     {"op": "exec", "requests": [[1, "f", "<executionId>", 1, 1764410100.5, null, false, false], ...]}
 
@@ -60,20 +60,6 @@ _local = threading.local()
 
 RequestFields = list[Any]
 """``[seq, function, executionId, attempt, scheduledAt, payload, hasPayload, child]``."""
-
-
-def request_fields(seq: int, request: AttemptRequest) -> tuple[Any, ...]:
-    """One attempt as the engine sends it on the pipe (read back by ``Runner``)."""
-    return (
-        seq,
-        request.function,
-        request.execution_id,
-        request.attempt,
-        request.scheduled_at,
-        request.payload,
-        request.has_payload,
-        request.child,
-    )
 
 
 def project_secret() -> str:

@@ -27,7 +27,8 @@ from pingback_cli.project.config import ProjectConfig
 from pingback_cli.project.loader import RawFunction
 from pingback_cli.protocol import AttemptOutcome, AttemptRequest
 from pingback_cli.worker import main as worker_main
-from pingback_cli.worker.main import Outbox, Runner, request_fields
+from pingback_cli.worker import request_fields
+from pingback_cli.worker.main import Outbox, Runner
 
 from .helpers import HAS_PROC, DevServer, assert_one_error_line, copy_misbehave, dev_server, kill_workers
 

@@ -15,7 +15,8 @@ from pingback import Pingback
 
 from pingback_cli.project.loader import RawFunction
 from pingback_cli.protocol import AttemptRequest
-from pingback_cli.worker.main import Outbox, Runner, request_fields
+from pingback_cli.worker import request_fields
+from pingback_cli.worker.main import Outbox, Runner
 
 SECRET = "test-secret"
 
