@@ -180,7 +180,7 @@ class Emulator:
             raise
         await loading
         if self.options.durable:
-            self._take_over_queue(closing)
+            self._take_over_queue()
         self.ready = True
         flusher = asyncio.get_running_loop().create_task(self._recorder.flush_forever())
         closing.push_async_callback(_cancelled, flusher)
@@ -234,13 +234,8 @@ class Emulator:
         kept, ended = self._engine.suspend(notices.STOPPED_DURING_ATTEMPT)  # twice: what started meanwhile
         self.kept, self.interrupted_at_stop = self.kept + kept, self.interrupted_at_stop + ended
 
-    def _take_over_queue(self, closing: contextlib.AsyncExitStack) -> None:
-        """Resume what a stopped (or killed) dev left in the durable queue, and say so; in
-        endpoint mode, say how to get the app's registration if it does not come."""
-        if self.options.endpoint is not None:
-            wait = notices.REGISTER_HINT_SECONDS
-            hint = asyncio.get_running_loop().call_later(wait, self._hints.registration_due, self._api.url)
-            closing.callback(hint.cancel)
+    def _take_over_queue(self) -> None:
+        """Resume what a stopped (or killed) dev left in the durable queue, and say so."""
         trees = take_over(self.history())
         if trees:
             taken = self._engine.resume(trees, reason=notices.STOPPED_DURING_ATTEMPT)
@@ -343,6 +338,8 @@ class Emulator:
             return
         if event.kind == "finished":
             self._recorder.flush_soon()
+        elif event.kind == "succeeded":
+            self._hints.app_succeeded = True
         elif event.kind in ("retrying", "failed"):
             self._hints.attempt_failed(event.execution, self._api.url)
         if self.on_event is not None:

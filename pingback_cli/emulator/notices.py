@@ -9,8 +9,6 @@ from pingback_cli.models import Execution
 STOPPED_DURING_ATTEMPT = "pingback dev stopped during this attempt"
 """The error of an attempt that was running when `dev` stopped or died (it is then retried
 if it has retries left)."""
-REGISTER_HINT_SECONDS = 5.0
-"""Endpoint mode: how long `dev` waits for the app's registration before saying how to get it."""
 
 
 def taken_over(taken: list[Execution], now: float) -> str:
@@ -28,13 +26,16 @@ def taken_over(taken: list[Execution], now: float) -> str:
 
 
 def unregistered(api_url: str) -> str:
-    """The app has not registered: most likely its SDK talks to the hosted service because
-    ``platform_url`` is not set."""
+    """Endpoint mode: the app answered a failed attempt, yet has not registered with this dev.
+    pingback-py registers once per process, on the first request it handles
+    (runpingback/pingback-py ``pingback/client.py:118-130``), so it registered earlier: with the
+    `dev` before this one, or with the hosted service if ``platform_url`` is not set."""
     return (
-        f"your app has not registered with this emulator after {REGISTER_HINT_SECONDS:g}s: start it "
-        f"with PINGBACK_PLATFORM_URL={api_url} and construct the SDK with "
+        "your app answered but has not registered with this dev: expected if it was already running "
+        "(pingback-py registers once per process, on its first request; restart the app to register "
+        f"here); otherwise start it with PINGBACK_PLATFORM_URL={api_url} and construct the SDK with "
         'Pingback(..., platform_url=os.environ.get("PINGBACK_PLATFORM_URL")), or its '
-        "registrations and pb.trigger() calls go to the hosted service"
+        "registrations and pb.trigger() calls go to the hosted service (said once)"
     )
 
 

@@ -1,7 +1,8 @@
 """Endpoint mode explains itself, through the installed command: a setup mistake (an app
 that answers 404 with an HTML page, a wrong secret, nothing listening) is retried as the
-platform retries it but printed once, repeats collapsed, never with HTML; and a `dev
---endpoint` whose app never registers says what to set."""
+platform retries it but printed once, repeats collapsed, never with HTML; a `dev --endpoint`
+whose app answers without registering with it says what to set, and one whose app registered
+with the dev before says nothing."""
 
 from __future__ import annotations
 
@@ -76,24 +77,143 @@ def test_a_setup_error_prints_once_and_repeats_collapse(project: Path, case: str
     assert "<html" not in stdout.lower() and "<h1" not in stdout.lower()
 
 
-def test_dev_endpoint_says_what_to_set_when_the_app_does_not_register(project: Path) -> None:
-    with answering(404, HTML_404, "text/html", WRONG_ROUTE) as endpoint:
-        server = DevServer(project, args=("--endpoint", endpoint)).start()
+SDK_APP = """
+import json
+import sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from pingback import Pingback
+
+pb = Pingback(api_key="pb_local_dev_api_key", cron_secret="devsecret", platform_url=sys.argv[2])
+
+
+@pb.task("kicks-later")
+def kicks_later(ctx):
+    pb.trigger("later")
+
+
+@pb.task("later")
+def later(ctx):
+    return "ran"
+
+
+@pb.task("boom")
+def boom(ctx):
+    raise RuntimeError("boom")
+
+
+class Handler(BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        answer = pb.handle(body, dict(self.headers))
+        status = answer.pop("_status", 200)
+        data = json.dumps(answer).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args):
+        pass
+
+
+ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Handler).serve_forever()
+"""
+"""A real pingback-py app (argv: its port, its platform_url): it registers once per process, on
+the first request it handles."""
+
+
+@contextlib.contextmanager
+def sdk_app(tmp_path: Path, platform_url: str) -> Iterator[str]:
+    """:data:`SDK_APP` running; yields its endpoint."""
+    import subprocess
+    import sys
+
+    (tmp_path / "sdk_app.py").write_text(SDK_APP, encoding="utf-8")
+    port = free_port()
+    app = subprocess.Popen([sys.executable, str(tmp_path / "sdk_app.py"), str(port), platform_url])
+    try:
+        poll("the app", lambda: _listening(port), 15, 0.1)
+        yield f"http://127.0.0.1:{port}/api/pingback"
+    finally:
+        app.kill()
+        app.wait()
+
+
+def _listening(port: int) -> bool:
+    import socket
+
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def dev_on(project: Path, port: int, endpoint: str, name: str) -> DevServer:
+    """A `dev --endpoint` on ``port`` (the one the app's platform_url names), output in ``name``.*."""
+    import httpx
+
+    server = DevServer(project, args=("--endpoint", endpoint, "--secret", "devsecret"))
+    server.http.close()
+    server.port, server.url = port, f"http://127.0.0.1:{port}"
+    server.http = httpx.Client(base_url=server.url, timeout=30)
+    server.stdout_path, server.stderr_path = (
+        project.parent / f"{name}.{part}" for part in ("stdout", "stderr")
+    )
+    return server.start()
+
+
+def test_an_app_registered_with_the_dev_before_gets_no_warning(project: Path, tmp_path: Path) -> None:
+    """New-user finding 8: the app registered with the `dev` before this one (the SDK registers
+    once per process), then this dev starts on the same port: its attempts and pb.trigger() calls
+    work, so nothing says it is not registered; the banner has every line of worker mode."""
+    import time
+
+    port = free_port()
+    with sdk_app(tmp_path, f"http://127.0.0.1:{port}") as endpoint:
+        first = dev_on(project, port, endpoint, "first")
         try:
-            stdout = server.stdout_path.read_text(encoding="utf-8")
-            assert f"PINGBACK_PLATFORM_URL={server.url}" in stdout, stdout
-            poll(
-                "the registration hint",
-                lambda: "has not registered" in server.output(),
-                15,
-                0.2,
-                server.output,
+            first.run("kicks-later")
+        finally:
+            first.stop()
+            first.kill()
+        second = dev_on(project, port, endpoint, "second")
+        started = time.monotonic()  # ready: the old warning came 5 s after this
+        try:
+            tree = second.run("kicks-later")
+            assert tree["status"] == "success", tree
+            rows = lambda: second.http.get("/api/v1/executions", params={"function": "later"}).json()  # noqa: E731
+            poll("a later on each dev", lambda: len(rows()) == 2, 15, 0.2, rows)  # the app's pb.trigger()s
+            boom = second.trigger("boom")
+            second.wait_root(boom, "boom")
+            time.sleep(max(0.0, started + 6 - time.monotonic()))  # past the 5 s the old warning waited
+            stdout, stderr = (
+                path.read_text(encoding="utf-8") for path in (second.stdout_path, second.stderr_path)
             )
+        finally:
+            second.kill()
+    assert "not registered" not in stdout + stderr, stderr
+    for label in ("API", "dashboard", "endpoint", "reload", "history", "times"):
+        assert f"\n  {label} " in stdout, stdout
+    assert f"dashboard {second.url}/" in stdout, stdout
+
+
+def test_an_app_answering_without_registering_here_gets_one_true_hint(project: Path, tmp_path: Path) -> None:
+    """The app's SDK registers elsewhere (here: a platform_url nobody serves, like the hosted
+    service) and its handler fails: dev says once what it knows and what to set."""
+    with sdk_app(tmp_path, f"http://127.0.0.1:{free_port()}") as endpoint:
+        server = DevServer(project, args=("--endpoint", endpoint, "--secret", "devsecret")).start()
+        try:
+            assert "not registered" not in server.output()  # no attempt yet: nothing is known
+            for _ in range(2):
+                server.wait_root(server.trigger("boom"), "boom")
+            poll("the hint", lambda: "has not registered" in server.output(), 15, 0.2, server.output)
             hint = server.stderr_path.read_text(encoding="utf-8")
-            assert f"PINGBACK_PLATFORM_URL={server.url}" in hint
-            assert 'platform_url=os.environ.get("PINGBACK_PLATFORM_URL")' in hint
         finally:
             server.kill()
+    assert hint.count("has not registered with this dev") == 1, hint
+    assert "restart the app to register here" in hint
+    assert f"PINGBACK_PLATFORM_URL={server.url}" in hint
+    assert 'platform_url=os.environ.get("PINGBACK_PLATFORM_URL")' in hint
 
 
 def test_replay_sends_to_an_endpoint(project: Path) -> None:
