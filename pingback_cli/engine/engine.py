@@ -305,9 +305,11 @@ class Engine:
     def _begin_attempt(self, execution: Execution) -> Attempt:
         by_hand = self.retries.is_by_hand(execution.id)
         attempt = attempts.begin(execution, self.clock.now(), by_hand=by_hand)
+        if (late := self.slots.late_start(execution, attempt)) is not None:
+            attempt.notices.append(late)
         self.inflight.track(execution.id, attempt)
         self._save(execution)
-        self._emit("started", execution)
+        self._emit("started", execution, late)
         return attempt
 
     def _end_attempt(

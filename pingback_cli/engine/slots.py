@@ -14,12 +14,14 @@ from collections import deque
 from collections.abc import Mapping
 from typing import Literal
 
-from pingback_cli.models import Execution, FunctionSpec
+from pingback_cli.models import Attempt, Execution, FunctionSpec
 
 ConcurrencyMode = Literal["platform", "documented"]
 CONCURRENCY_MODES: tuple[ConcurrencyMode, ...] = ("platform", "documented")
 POOL_SIZE = 20
 """internal/config/config.go:29: ``WorkerPoolSize: intEnv("WORKER_POOL_SIZE", 20)``."""
+LATE_SECONDS = 1.0
+"""A cron occurrence that started this much after its time because of the pool says so."""
 
 
 class Slots:
@@ -33,10 +35,14 @@ class Slots:
         self._active: dict[str, int] = {}
         self._running = 0
         self._noticed: set[str] = set()
+        self._waits: dict[str, tuple[int, int]] = {}
 
     def push(self, execution: Execution) -> None:
-        """Queue ``execution`` behind everything already waiting (its function's queue, documented)."""
+        """Queue ``execution`` behind everything already waiting (its function's queue, documented);
+        a cron occurrence queued behind the full pool keeps what it waits behind (:meth:`late_start`)."""
         if self.mode == "platform":
+            if self._running >= self.pool_size and execution.trigger == "cron":
+                self._waits[execution.id] = (self._running, len(self._fifo))
             self._fifo.append(execution)
         else:
             self._by_function.setdefault(execution.function, deque()).append(execution)
@@ -64,6 +70,17 @@ class Slots:
         self._active[function] = max(0, self._active.get(function, 1) - 1)
         self._running = max(0, self._running - 1)
 
+    def late_start(self, execution: Execution, attempt: Attempt) -> str | None:
+        """As ``attempt`` starts: ``started 15.6s late: waited for a slot (20 running, 3 queued
+        ahead)`` when it is a cron occurrence's first, more than ``LATE_SECONDS`` after its time,
+        and it was queued behind the full pool (platform mode); else None."""
+        waited = self._waits.pop(execution.id, None)
+        late = attempt.started_at - execution.scheduled_at
+        if waited is None or execution.trigger != "cron" or attempt.number != 1 or late <= LATE_SECONDS:
+            return None
+        running, ahead = waited
+        return f"started {late:.1f}s late: waited for a slot ({running} running, {ahead:,} queued ahead)"
+
     def running(self, function: str) -> int:
         return self._active.get(function, 0)
 
@@ -71,6 +88,7 @@ class Slots:
         """Forget everything waiting (what runs is released one by one as it ends)."""
         self._fifo.clear()
         self._by_function.clear()
+        self._waits.clear()
 
     def over_declared(self, spec: FunctionSpec) -> bool:
         """True the first time ``spec``'s function runs more at once than its declared

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from engine.test_engine import error, make, ok, spec
 from pingback_cli.engine.clock import settle
 from pingback_cli.models import FunctionSpec
@@ -27,6 +29,45 @@ async def test_one_pool_of_20_for_the_project_whatever_concurrency_says() -> Non
         await settle()
     await engine.drain()
     assert [r.function for r in executor.requests].count("other") == 1
+
+
+async def test_a_cron_late_for_a_slot_says_why_and_how_late() -> None:
+    """New-user finding 6: a cron occurrence queued behind the full pool of 20 (config.go:29)
+    starts late; its started line and its attempt say so, once, with what it waited behind."""
+    engine, executor, clock, events = make(
+        lambda r: None if r.function == "slow" else ok(), spec("slow", concurrency=1), spec("tick")
+    )
+    for _ in range(22):
+        engine.submit("slow")
+    await settle()
+    due = clock.now()
+    tick = engine.submit("tick", trigger="cron", scheduled_at=due)
+    on_time = engine.submit("tick", trigger="run")  # not a cron: waits as long, says nothing
+    await clock.advance(15.6)
+    for _ in range(3):  # the 2 slow ones ahead start first, then the cron occurrence
+        executor.release(ok())
+        await settle()
+    started = [e for e in events if e.kind == "started" and e.execution is tick]
+    said = "started 15.6s late: waited for a slot (20 running, 2 queued ahead)"
+    assert [e.detail for e in started] == [said]
+    assert tick.attempts[0].notices == [said]
+    assert tick.attempts[0].started_at - tick.scheduled_at == pytest.approx(15.6)
+    assert [e.detail for e in events if e.kind == "started" and e.execution is on_time] == [None]
+    engine.interrupt("stop")
+
+
+async def test_a_cron_that_waited_under_a_second_says_nothing() -> None:
+    engine, executor, clock, events = make(lambda r: None, spec("slow"), spec("tick"))
+    for _ in range(20):
+        engine.submit("slow")
+    await settle()
+    tick = engine.submit("tick", trigger="cron", scheduled_at=clock.now())
+    await clock.advance(0.9)
+    executor.release(ok())
+    await settle()
+    assert tick.attempts and not tick.attempts[0].notices
+    assert [e.detail for e in events if e.kind == "started" and e.execution is tick] == [None]
+    engine.interrupt("stop")
 
 
 async def test_documented_mode_holds_each_function_to_its_concurrency() -> None:
