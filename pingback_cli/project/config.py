@@ -257,3 +257,15 @@ class _Resolver:
             return "".join(parts)
         finally:
             self._busy.discard((key, index))
+
+
+def missing_module_hint(root: Path) -> str:
+    """A module the code imports is missing: a bug or a missing install; or, when no folder up
+    from here is a project (no pyproject.toml), code that imports from a folder above ``root``."""
+    if root_marker(root) is None:
+        return (
+            f"no pyproject.toml in {root} or above, so pingback imported the code from {root}: if it "
+            "imports from a folder above, run pingback there (or add a pyproject.toml at the "
+            "project's root); else install what it needs"
+        )
+    return "fix the error in your code (traceback below), or install what it needs"

@@ -26,7 +26,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -102,6 +102,22 @@ def belongs(root: Path, path: Path) -> bool:
         if skipped_folder(folder):
             return False
     return True
+
+
+def leave_out_hint(
+    failed: Path, shown: str, files: list[Path], module_of: Callable[[Path], str | None]
+) -> str:
+    """What to do when ``failed`` (``shown`` as), one of the scanned ``files``, cannot be imported: it was
+    imported only because it uses pingback (the rule above); production imports what the app
+    imports, so a helper script outside the app is named out with ``app`` (``module_of`` gives a
+    file's module name: the first other file's is the example)."""
+    example = next((name for path in files if path != failed and (name := module_of(path))), None)
+    setting = f'[tool.pingback] app = "{example}"' if example else "[tool.pingback] app"
+    return (
+        f"pingback imported {shown} because it uses pingback, as it imports every such file; "
+        "fix it or install what it needs, or, if it is not part of your app, name the module that "
+        f"defines your functions with --app or {setting}"
+    )
 
 
 def uses_pingback(path: Path) -> bool:

@@ -22,10 +22,10 @@ from pingback_cli.errors import ProjectError
 from pingback_cli.project.config import (
     UNREACHABLE_PLATFORM,
     ProjectConfig,
+    missing_module_hint,
     nothing_uses_pingback,
-    root_marker,
 )
-from pingback_cli.project.files import scan_files
+from pingback_cli.project.files import leave_out_hint, scan_files
 
 if sys.version_info >= (3, 11):
     pass
@@ -228,7 +228,13 @@ def _import_all(config: ProjectConfig, notices: list[str]) -> Any:
         if not files:
             raise nothing_uses_pingback(config)
         for path in files:
-            _import_one(lambda path=path: _import_path(path, search_roots), str(path), root)
+            try:
+                _import_one(lambda path=path: _import_path(path, search_roots), str(path), root)
+            except ProjectError as exc:  # the scan chose it: say so, and how to leave it out
+                if config.marker is not None:  # (else the hint says where the project root is)
+                    shown = _display(str(path), root)
+                    exc.hint = leave_out_hint(path, shown, files, lambda f: _module_name(f, search_roots))
+                raise
         return None
 
     path = Path(target) if Path(target).is_absolute() else root / target
@@ -267,7 +273,7 @@ def _import_one(load: Any, label: str, root: Path) -> Any:
                 ) from None
             raise ProjectError(
                 f"importing {_display(label, root)} failed: {type(exc).__name__}: {exc}",
-                hint=_missing_module_hint(root),
+                hint=missing_module_hint(root),
                 details=_brief_traceback(exc),
             ) from None
         except BaseException as exc:
@@ -278,18 +284,6 @@ def _import_one(load: Any, label: str, root: Path) -> Any:
                 hint="fix the error in your code (traceback below)",
                 details=_brief_traceback(exc),
             ) from None
-
-
-def _missing_module_hint(root: Path) -> str:
-    """A module the code imports is missing: a bug or a missing install; or, when no folder up
-    from here is a project (no pyproject.toml), code that imports from a folder above ``root``."""
-    if root_marker(root) is None:
-        return (
-            f"no pyproject.toml in {root} or above, so pingback imported the code from {root}: if it "
-            "imports from a folder above, run pingback there (or add a pyproject.toml at the "
-            "project's root); else install what it needs"
-        )
-    return "fix the error in your code (traceback below), or install what it needs"
 
 
 def _display(label: str, root: Path) -> str:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pingback_cli.project.files import belongs, project_files, scan_files
+from pingback_cli.project.files import belongs, leave_out_hint, project_files, scan_files
 
 USES = "from pingback import Pingback\n"
 
@@ -105,3 +105,13 @@ def test_with_no_project_marker_a_shared_folder_is_searched_no_deeper_than_its_o
     (tmp_path / "someone" / "jobs.py").write_text(USES)
     assert names(tmp_path, project_files(tmp_path, loose=True)) == ["mine.py"]
     assert names(tmp_path, project_files(tmp_path / "someone", loose=True)) == ["someone/jobs.py"]
+
+
+def test_leave_out_hint_names_another_file_as_the_app_or_the_setting_alone() -> None:
+    helper, jobs = Path("/p/scripts/other.py"), Path("/p/jobs.py")
+    module_of = {helper: "scripts.other", jobs: "jobs"}.get
+    hint = leave_out_hint(helper, "scripts/other.py", [helper, jobs], module_of)
+    assert hint.startswith("pingback imported scripts/other.py because it uses pingback")
+    assert hint.endswith('with --app or [tool.pingback] app = "jobs"')
+    alone = leave_out_hint(helper, "scripts/other.py", [helper], module_of)
+    assert alone.endswith("with --app or [tool.pingback] app")
