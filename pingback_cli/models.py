@@ -173,7 +173,7 @@ class OutputLine:
         )
 
 
-@dataclass
+@dataclass(slots=True)
 class Attempt:
     number: int
     status: Status
@@ -238,7 +238,7 @@ SIMULATED = "simulate"
 """The trigger history records for the roots of ``pingback simulate --run``."""
 
 
-@dataclass
+@dataclass(slots=True)
 class Execution:
     """One run of a function: the unit the dashboard shows, with every attempt."""
 
