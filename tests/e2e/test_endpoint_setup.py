@@ -77,7 +77,31 @@ def test_a_setup_error_prints_once_and_repeats_collapse(project: Path, case: str
     assert "<html" not in stdout.lower() and "<h1" not in stdout.lower()
 
 
-SDK_APP = """
+SERVE_ON_ARGV_PORT = """
+
+class Handler(BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        answer = pb.handle(body, dict(self.headers))
+        status = answer.pop("_status", 200)
+        data = json.dumps(answer).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args):
+        pass
+
+
+ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Handler).serve_forever()
+"""
+"""The end of an app script: serve ``pb.handle`` on the port in argv[1] (needs json, sys and
+http.server's names imported above it)."""
+
+SDK_APP = (
+    """
 import json
 import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -101,25 +125,9 @@ def later(ctx):
 def boom(ctx):
     raise RuntimeError("boom")
 
-
-class Handler(BaseHTTPRequestHandler):
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        answer = pb.handle(body, dict(self.headers))
-        status = answer.pop("_status", 200)
-        data = json.dumps(answer).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):
-        pass
-
-
-ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Handler).serve_forever()
 """
+    + SERVE_ON_ARGV_PORT
+)
 """A real pingback-py app (argv: its port, its platform_url): it registers once per process, on
 the first request it handles."""
 
@@ -229,7 +237,9 @@ def test_replay_sends_to_an_endpoint(project: Path) -> None:
     assert (tree["result"], tree["replayOf"]) == ("from the app", first.json()["executionId"])
 
 
-HOSTED_APP = """
+HOSTED_APP = (
+    """
+import json
 import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -242,27 +252,9 @@ pb = Pingback(api_key="pb_local_dev_api_key", cron_secret="pb_local_dev_cron_sec
 def flaky(ctx):
     pb.trigger("later")  # to the SDK's default platform URL: the hosted service
 
-
-class Handler(BaseHTTPRequestHandler):
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        answer = pb.handle(body, dict(self.headers))
-        import json
-
-        status = answer.pop("_status", 200)
-        data = json.dumps(answer).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):
-        pass
-
-
-ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Handler).serve_forever()
 """
+    + SERVE_ON_ARGV_PORT
+)
 
 
 def test_an_attempt_failing_on_the_hosted_service_gets_one_hint(project: Path, tmp_path: Path) -> None:
