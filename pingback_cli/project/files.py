@@ -152,6 +152,8 @@ class _Walk:
     def __init__(self, root: Path, loose: bool, notices: list[str]) -> None:
         self.root = root
         self.loose = loose
+        self.files_only = loose and shared_folder(root)
+        """A shared folder (``~``, ``/tmp``) and no project: its own files, no subfolder."""
         self.notices = notices
         self.walking: set[str] = set()
         self.walked: set[str] = set()
@@ -166,7 +168,7 @@ class _Walk:
             self.walking.discard(real)
             return
         yield here, [entry.name for entry in entries if _is_file(entry)]
-        if self.loose and shared_folder(here):
+        if self.files_only:
             return
         for entry in entries:
             if _is_dir(entry):
