@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -65,7 +66,7 @@ def history_error(path: Path, exc: sqlite3.Error, action: str) -> HistoryError:
             f"cannot {action} history file {path}: it is corrupt ({text})",
             hint="move it aside or delete it to start a new history",
         )
-    if "locked" in lowered or "busy" in lowered:
+    if _is_busy(exc):
         return HistoryError(
             f"cannot {action} history file {path}: it is locked by another process",
             hint="wait for the other pingback process to finish, or stop it",
@@ -81,7 +82,7 @@ def history_error(path: Path, exc: sqlite3.Error, action: str) -> HistoryError:
 def _open(path: Path, readonly: bool) -> sqlite3.Connection:
     if not readonly:
         _prepare_directory(path.parent)
-        return _connect(path, str(path), uri=False, readonly=False)
+        return _connect_writer(path)
     if not path.exists():
         raise _no_history(path)
     location = path.absolute().as_uri()
@@ -93,6 +94,26 @@ def _open(path: Path, readonly: bool) -> sqlite3.Connection:
         # A folder we cannot write: SQLite cannot create its WAL index there, and
         # nobody can be writing the file either, so it can be read as immutable.
         return _connect(path, f"{location}?mode=ro&immutable=1", uri=True, readonly=True)
+
+
+def _connect_writer(path: Path) -> sqlite3.Connection:
+    """The writable connection, tried again until ``BUSY_TIMEOUT`` while another process holds
+    the file: a new file's first opens race to switch it to WAL, and SQLite answers the loser
+    "database is locked" at once, without waiting (its deadlock rule for two readers that
+    both want to write), so the connection's own timeout never applies."""
+    deadline = time.monotonic() + BUSY_TIMEOUT
+    while True:
+        try:
+            return _connect(path, str(path), uri=False, readonly=False)
+        except sqlite3.OperationalError as exc:
+            if not _is_busy(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.02)
+
+
+def _is_busy(exc: sqlite3.Error) -> bool:
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
 
 
 def _connect(path: Path, target: str, *, uri: bool, readonly: bool) -> sqlite3.Connection:
