@@ -113,8 +113,6 @@ def _list_runs(
 
             found = store.recent_roots(limit, function=function, status=status)
             settle_for_reading(store, (summary.execution for summary in found))
-            if status == "running":  # a dead owner's rows are not running
-                found = [summary for summary in found if summary.execution.status == "running"]
         return found, (store.count() if not found else len(found))
 
 

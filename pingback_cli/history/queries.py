@@ -15,6 +15,7 @@ from typing import Any
 
 from pingback_cli.history.rows import LIGHT, Liveness, RunRow, like, read_row
 from pingback_cli.history.schema import shown_at
+from pingback_cli.history.statuses import status_term
 from pingback_cli.history.store import Store
 
 STATUSES = ("pending", "running", "success", "failed", "cancelled", "interrupted")
@@ -81,7 +82,7 @@ def runs(store: Store, query: RunQuery) -> RunPage:
     With ``text``, one page searches at most ``SEARCH_WINDOW`` executions (newest created first)
     and its cursor continues below them: a search costs the same whatever the history's size."""
     at = shown_at("r")
-    where, params = _filters(query)
+    where, params = _filters(store, query)
     limit = max(1, min(query.limit, MAX_PAGE))
     searched_to: int | None = None
     if query.text:
@@ -129,7 +130,7 @@ def _text_cursor(searched_to: int | None) -> str | None:
     return None if searched_to is None else str(searched_to)
 
 
-def _filters(query: RunQuery) -> tuple[list[str], list[Any]]:
+def _filters(store: Store, query: RunQuery) -> tuple[list[str], list[Any]]:
     """The WHERE terms (over alias ``r``) of every filter but text and the cursor."""
     where = ["r.parent_id IS NULL"] if query.roots_only else ["1"]
     params: list[Any] = []
@@ -143,8 +144,9 @@ def _filters(query: RunQuery) -> tuple[list[str], list[Any]]:
             " WHERE f.root_id = r.id AND f.status = 'failed'))"
         )
     elif query.status:
-        where.append("r.status = ?")
-        params.append(query.status)
+        term, values = status_term(query.status, store.read, store.owner)
+        where.append(term)
+        params.extend(values)
     if query.since is not None:
         where.append("r.seq >= ?")
         params.append(int(query.since * 1_000_000))

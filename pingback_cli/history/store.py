@@ -31,6 +31,7 @@ from pingback_cli.history.codec import (
 from pingback_cli.history.connection import history_error, open_connection, transaction
 from pingback_cli.history.owner import process_identity
 from pingback_cli.history.schema import shown_at
+from pingback_cli.history.statuses import status_term
 from pingback_cli.models import Execution
 
 _PREFIX = re.compile(r"[0-9a-f-]+")
@@ -195,8 +196,9 @@ class Store:
         self, limit: int = 20, *, function: str | None = None, status: str | None = None
     ) -> list[RootSummary]:
         """Root executions, newest shown time first (``schema.shown_at``: started, else due),
-        with counts over their descendants. ``status``
-        "failed" also takes roots with a failed execution anywhere below them."""
+        with counts over their descendants. ``status`` "failed" also takes roots with a failed
+        execution anywhere below them; "interrupted" also takes running roots whose process is
+        gone, which "running" leaves out (``history.statuses``)."""
         where = ["r.parent_id IS NULL"]
         params: list[Any] = []
         if function is not None:
@@ -208,8 +210,9 @@ class Store:
                 " WHERE f.root_id = r.id AND f.status = 'failed'))"
             )
         elif status is not None:
-            where.append("r.status = ?")
-            params.append(status)
+            term, values = status_term(status, self._query, self.owner)
+            where.append(term)
+            params.extend(values)
         below = "SELECT COUNT(*) FROM executions d WHERE d.root_id = r.id AND d.rowid != r.rowid"
         rows = self._query(
             f"SELECT {SELECT_ROOT},"

@@ -125,3 +125,20 @@ def test_a_reader_shows_a_dead_owners_running_rows_interrupted_and_writes_nothin
         assert "next `pingback dev`" in (found[0].error or "")
         assert (found[2].error or "").startswith("interrupted: the pingback process running this (pid ")
         assert reader.get("d1").status == "running"  # only the objects changed
+
+
+def test_the_status_filter_reads_a_dead_owners_running_rows_as_interrupted(tmp_path: Path) -> None:
+    """``--status interrupted`` (CLI and dashboard) lists them; ``--status running`` does not."""
+    import os
+
+    from pingback_cli.history import queries
+
+    path = history_path(tmp_path)
+    write_as(path, dead_owner(), DEV_QUEUE, make("gone", status="running"))
+    write_as(path, process_identity(os.getpid()), DEV_QUEUE, make("live", status="running"))
+    write_as(path, dead_owner(), None, make("ended", status="interrupted"), make("ok", status="success"))
+    with Store(path, readonly=True) as reader:
+        for status, expected in (("interrupted", {"gone", "ended"}), ("running", {"live"})):
+            assert {s.execution.id for s in reader.recent_roots(10, status=status)} == expected, status
+            page = queries.runs(reader, queries.RunQuery(status=status))
+            assert {row.id for row in page.rows} == expected, status

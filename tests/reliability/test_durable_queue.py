@@ -162,6 +162,8 @@ def _readers_say_the_owner_is_gone(project: Path, *ids: str) -> None:
         assert "running" not in run_cli(project, "runs").stdout.replace("not running", "")
     assert {rows(project)[i]["status"] for i in ids} == {"running"}
     assert run_cli(project, "runs", "--status", "running", "--json").json() == []
+    listed = run_cli(project, "runs", "--status", "interrupted", "--json").json()
+    assert set(ids) <= {row["executionId"] for row in listed}
 
 
 def test_pingback_run_does_not_take_devs_queue(project: Path) -> None:
