@@ -6,6 +6,7 @@ answered without importing Typer; everything else runs the Typer app of ``cli/ap
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from typing import Any
@@ -14,6 +15,18 @@ from pingback_cli.cli import COMPLETE_VAR
 
 
 def main() -> None:
+    """The `pingback` command: the process ends when this returns (or raises SystemExit)."""
+    try:
+        _dispatch()
+    finally:
+        # Python's last act before exiting would be a garbage collection over every object
+        # start-up made (Typer, Rich, the project, the user's code): ~35 ms of CPU on this
+        # machine kind, a fifth of `pingback ls`, and it finds nothing to free that matters.
+        # Our files, pipes and history are closed by now; frozen objects are left to the OS.
+        gc.freeze()
+
+
+def _dispatch() -> None:
     from pingback_cli.terminal import protect_std_streams
 
     protect_std_streams()  # a cp1252 or ascii terminal gets ASCII glyphs, never a traceback
