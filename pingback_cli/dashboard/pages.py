@@ -21,8 +21,8 @@ WINDOWS = {"1h": 3600, "6h": 6 * 3600, "24h": 24 * 3600, "7d": 7 * 24 * 3600}
 LEVELS = ("debug", "info", "warn", "error")
 
 
-_histograms: dict[str, queries.HistogramCache] = {}
-"""One cache of the histogram's closed hours per history file served."""
+_histograms: dict[tuple[str, str | None], queries.HistogramCache] = {}
+"""One cache of the histogram's closed hours per history file served and function filter."""
 
 
 class NotFound(LookupError):
@@ -66,7 +66,10 @@ def runs_page(source: Source, params: QueryParams) -> dict[str, Any]:
         "query": query,
         "page": page,
         "bars": queries.histogram(
-            source.store, now, _histograms.setdefault(str(source.store.path), queries.HistogramCache())
+            source.store,
+            now,
+            _histograms.setdefault((str(source.store.path), query.function), queries.HistogramCache()),
+            query.function,
         ),
         "functions": [f.name for f in source.functions()],
         "statuses": queries.STATUSES,

@@ -185,30 +185,44 @@ class HistogramCache:
         self._at = 0.0
         self._bars: list[HistogramBar] = []
 
-    def closed(self, store: Store, first: int, now: float) -> list[HistogramBar]:
+    def closed(self, store: Store, first: int, now: float, function: str | None = None) -> list[HistogramBar]:
+        """The closed hours' bars (of ``function``'s roots when given: keep one cache per
+        function filter)."""
         if self._first != first or now - self._at > self.ttl:
-            self._bars = _count_hours(store, first, HISTOGRAM_HOURS - 1)
+            self._bars = _count_hours(store, first, HISTOGRAM_HOURS - 1, function)
             self._first, self._at = first, now
         return [HistogramBar(bar.start, bar.success, bar.failed, bar.other) for bar in self._bars]
 
 
-def histogram(store: Store, now: float, cache: HistogramCache | None = None) -> list[HistogramBar]:
-    """Root executions created in each of the last 24 hours (the current one last), by status."""
+def histogram(
+    store: Store, now: float, cache: HistogramCache | None = None, function: str | None = None
+) -> list[HistogramBar]:
+    """Root executions created in each of the last 24 hours (the current one last), by status;
+    only ``function``'s when given (the runs list's function filter applies to its histogram)."""
     current = int(now) // HOUR * HOUR
     first = current - (HISTOGRAM_HOURS - 1) * HOUR
     if cache is None:
-        return _count_hours(store, first, HISTOGRAM_HOURS)
-    return [*cache.closed(store, first, now), *_count_hours(store, current, 1)]
+        return _count_hours(store, first, HISTOGRAM_HOURS, function)
+    return [*cache.closed(store, first, now, function), *_count_hours(store, current, 1, function)]
 
 
-def _count_hours(store: Store, first: int, hours: int) -> list[HistogramBar]:
+def _count_hours(store: Store, first: int, hours: int, function: str | None = None) -> list[HistogramBar]:
     bars = [HistogramBar(first + index * HOUR) for index in range(hours)]
-    rows = store.read(
-        "SELECT (seq / 1000000 - ?) / ?, status, COUNT(*) FROM executions INDEXED BY executions_roots_status"
-        " WHERE parent_id IS NULL AND status IN ('success', 'failed', 'pending', 'running', 'cancelled',"
-        " 'interrupted') AND seq >= ? AND seq < ? GROUP BY 1, 2",
-        (first, HOUR, first * 1_000_000, (first + hours * HOUR) * 1_000_000),
-    )
+    span = (first * 1_000_000, (first + hours * HOUR) * 1_000_000)
+    if function is None:
+        rows = store.read(
+            "SELECT (seq / 1000000 - ?) / ?, status, COUNT(*) FROM executions"
+            " INDEXED BY executions_roots_status WHERE parent_id IS NULL AND status IN ('success', 'failed',"
+            " 'pending', 'running', 'cancelled', 'interrupted') AND seq >= ? AND seq < ? GROUP BY 1, 2",
+            (first, HOUR, *span),
+        )
+    else:
+        rows = store.read(
+            "SELECT (seq / 1000000 - ?) / ?, status, COUNT(*) FROM executions"
+            " INDEXED BY executions_roots_function WHERE parent_id IS NULL AND function = ?"
+            " AND seq >= ? AND seq < ? GROUP BY 1, 2",
+            (first, HOUR, function, *span),
+        )
     for bucket, status, count in rows:
         if not 0 <= bucket < hours:
             continue

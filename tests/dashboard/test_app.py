@@ -108,6 +108,15 @@ async def test_ui_lists_job_state_from_history(client: httpx.AsyncClient) -> Non
     assert 'pill-inactive">inactive' in page  # echo: only history knows it
 
 
+async def test_the_histogram_follows_the_function_filter(client: httpx.AsyncClient) -> None:
+    """The one run in history is echo's, failed: a filter on another function empties the bars."""
+    shown = (await client.get("/?function=echo")).text
+    assert 'aria-label="Root executions of echo per hour' in shown
+    assert "1 failed" in shown and "&amp;function=echo" in shown
+    other = (await client.get("/?function=nightly")).text
+    assert "1 failed" not in other and "0 succeeded, 0 failed, 0 other" in other
+
+
 async def test_unknown_pages_are_404(client: httpx.AsyncClient) -> None:
     assert (await client.get("/executions/ffffffff")).status_code == 404
     assert (await client.get("/functions/no-such")).status_code == 404

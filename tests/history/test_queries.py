@@ -107,6 +107,17 @@ def test_histogram_counts_this_hour(store: Store) -> None:
     assert sum(bar.success for bar in bars[:-1]) == 0
 
 
+def test_histogram_counts_only_the_filtered_functions_roots(store: Store) -> None:
+    for function, status in (("a", "success"), ("a", "failed"), ("b", "success"), ("b", "success")):
+        store.save(make(function, status))
+    store.flush()
+    cache = queries.HistogramCache()
+    bars = queries.histogram(store, time.time(), cache, function="a")
+    assert (bars[-1].success, bars[-1].failed, bars[-1].other) == (1, 1, 0)
+    assert queries.histogram(store, time.time(), function="b")[-1].success == 2
+    assert queries.histogram(store, time.time(), function="c")[-1].success == 0
+
+
 def test_last_runs_names_and_recent_payloads(store: Store) -> None:
     root = make("a", payload={"n": 1})
     store.save(root)
