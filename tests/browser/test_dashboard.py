@@ -39,6 +39,8 @@ def test_runs_list_shows_executions(dev: DevServer, page: Any) -> None:
     expect(row.locator(".pill")).to_have_text("success")
     expect(page.locator(f'tr[data-id="{failed["executionId"]}"] .pill')).to_have_text("failed")
     expect(page.locator(".histogram .bar")).to_have_count(24)
+    # the axis names whole hours
+    expect(page.locator(".axis time")).to_have_text(re.compile(r"^\d{4}-\d\d-\d\d \d\d:00 \S+$"))
 
 
 def test_run_with_payload_opens_execution_and_children_finish_live(

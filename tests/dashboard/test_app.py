@@ -117,6 +117,29 @@ async def test_the_histogram_follows_the_function_filter(client: httpx.AsyncClie
     assert "1 failed" not in other and "0 succeeded, 0 failed, 0 other" in other
 
 
+async def test_a_repeated_traceback_is_folded_and_says_which_attempt_it_repeats(tmp_path: Path) -> None:
+    """Three identical failed attempts: the first traceback open, the next two folded; a
+    running attempt has no dangling separator."""
+    path = tmp_path / ".pingback" / "history.sqlite3"
+    failed = _execution({}, [])
+    now = time.time()
+    same = "Traceback: same"
+    failed.attempts = [Attempt(n, "failed", now, now + 0.1, 100, 500, "boom", same) for n in (1, 2, 3)]
+    failed.attempts.append(Attempt(4, "running", now + 1))
+    with Store(path) as writer:
+        writer.save(failed)
+    with Store(path, readonly=True) as store:
+        source = HistorySource(tmp_path, store, project="d")
+        app = Starlette(routes=dashboard_routes(source, host="127.0.0.1", api_key=None))
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as client:
+            page = (await client.get(f"/executions/{failed.id}")).text
+    assert page.count("<summary>Traceback</summary>") == 1
+    assert page.count("<summary>Traceback: the same as attempt 1</summary>") == 2
+    assert 'data-key="tb-2" open' not in page and 'data-key="tb-1" open' in page
+    running = page[page.index("<strong>Attempt 4</strong>") :].split("</li>")[0]
+    assert "·" not in running.split("<pre")[0], running
+
+
 async def test_unknown_pages_are_404(client: httpx.AsyncClient) -> None:
     assert (await client.get("/executions/ffffffff")).status_code == 404
     assert (await client.get("/functions/no-such")).status_code == 404

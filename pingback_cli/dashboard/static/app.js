@@ -27,7 +27,7 @@ function relative(ms) {
   else text = Math.floor(abs / 86400) + " d";
   return diff > 0 ? "in " + text : text + " ago";
 }
-function formatTime(date, mode, short) {
+function formatTime(date, mode, short, minute) {
   if (mode === "relative") return relative(date.getTime());
   const utc = mode === "utc";
   const y = utc ? date.getUTCFullYear() : date.getFullYear();
@@ -37,7 +37,7 @@ function formatTime(date, mode, short) {
   const mi = utc ? date.getUTCMinutes() : date.getMinutes();
   const s = utc ? date.getUTCSeconds() : date.getSeconds();
   const ms = utc ? date.getUTCMilliseconds() : date.getMilliseconds();
-  const clock = `${pad(h)}:${pad(mi)}:${pad(s)}.${pad(ms, 3)}`;
+  const clock = minute ? `${pad(h)}:${pad(mi)}` : `${pad(h)}:${pad(mi)}:${pad(s)}.${pad(ms, 3)}`;
   const zone = utc ? "UTC" : zoneName(date);
   if (short) return `${clock} ${zone}`;
   return `${y}-${pad(mo)}-${pad(d)} ${clock} ${zone}`;
@@ -52,7 +52,7 @@ function renderTimes(root = document) {
       el.title = formatTime(date, mode === "relative" ? "local" : mode, false);
       continue;
     }
-    el.textContent = formatTime(date, mode, el.hasAttribute("data-short"));
+    el.textContent = formatTime(date, mode, el.hasAttribute("data-short"), el.hasAttribute("data-minute"));
     el.title = formatTime(date, mode === "utc" ? "local" : "utc", false);
   }
 }
