@@ -15,7 +15,7 @@ from typing import Any
 from markupsafe import Markup, escape
 
 from pingback_cli import times
-from pingback_cli.history.outline import Outline, OutlineNode
+from pingback_cli.history.outline import PREVIEW, Outline, OutlineNode
 from pingback_cli.models import FINISHED, iso
 
 MAX_JSON_CHARS = 100_000
@@ -93,6 +93,15 @@ def run_time(row: Any) -> str:
     )
 
 
+def _payload_preview(node: OutlineNode) -> str:
+    """`` <code class="preview">{"n": 3}</code>``: how siblings of one function differ."""
+    text = node.payload_start
+    if not text or text == "null":
+        return ""
+    shown = text if len(text) <= PREVIEW else text[:PREVIEW] + "\u2026"
+    return f' <code class="preview">{escape(shown)}</code>'
+
+
 def _tree_item(node: OutlineNode, current: str, parts: list[str]) -> None:
     row = node.row
     node_id = escape(row.id)
@@ -102,7 +111,7 @@ def _tree_item(node: OutlineNode, current: str, parts: list[str]) -> None:
     label = (
         f'<a href="/executions/{node_id}"{mark} data-node="{node_id}">{pill(row.status)} '
         f"{escape(row.function)}</a> "
-        f'<span class="muted">{escape(ran)}{attempts}</span>'
+        f'<span class="muted">{escape(ran)}{attempts}</span>{_payload_preview(node)}'
     )
     if not node.children and not node.hidden:
         parts.append(f'<li><span class="leaf">{label}</span></li>')

@@ -15,13 +15,17 @@ from pingback_cli.models import Attempt, depth_first
 
 @dataclass
 class OutlineNode:
-    """One execution of a tree as the tree view and the waterfall need it (no payload)."""
+    """One execution of a tree as the tree view and the waterfall need it (no payload, only
+    its first characters)."""
 
     row: RunRow
     attempts_text: str
     children: list[OutlineNode] = field(default_factory=list)
     hidden: int = 0
     """Children of this execution left out of the outline."""
+    payload_start: str | None = None
+    """The first ``PREVIEW`` characters of the payload as stored (JSON text), to tell siblings
+    apart; None without a payload."""
 
     def attempts(self) -> list[Attempt]:
         return load_attempts(self.attempts_text)
@@ -83,6 +87,8 @@ _LINKS: OrderedDict[tuple[str, str], tuple[int, _Links]] = OrderedDict()
 """(history file, root id) -> (tree size, links) of the trees read last. A tree's links never
 change, it only grows, so its size (counted from an index) says whether they are current."""
 LINKS_CACHED = 8
+PREVIEW = 60
+"""Characters of each payload an outline reads (one more, to know whether there is more)."""
 
 
 def _links(store: Store, root_id: str) -> _Links:
@@ -114,9 +120,11 @@ def _outline_nodes(store: Store, ids: list[str], hidden: dict[str, int]) -> dict
         batch = ids[first : first + 500]
         marks = ", ".join("?" for _ in batch)
         for values in store.read(
-            f"SELECT {LIGHT}, r.attempts FROM executions r WHERE r.id IN ({marks})", batch
+            f"SELECT {LIGHT}, r.attempts, substr(r.payload, 1, {PREVIEW + 1}) FROM executions r"
+            f" WHERE r.id IN ({marks})",
+            batch,
         ):
             nodes[values[0]] = OutlineNode(
-                read_row(values, alive), values[15], hidden=hidden.get(values[0], 0)
+                read_row(values, alive), values[15], hidden=hidden.get(values[0], 0), payload_start=values[16]
             )
     return nodes

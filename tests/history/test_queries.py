@@ -168,6 +168,25 @@ def test_outline_nests_children_in_creation_order(store: Store) -> None:
     assert outline(store, "missing").root is None
 
 
+def test_an_outline_reads_the_start_of_each_payload_and_the_tree_shows_it(store: Store) -> None:
+    from pingback_cli.dashboard.present import tree_html
+
+    root = make("root")
+    store.save(root)
+    for payload in ({"order": 7}, {"blob": "<" * 500}):
+        store.save(make("leaf", parent=root, payload=payload))
+    store.save(make("bare", parent=root))
+    tree = outline(store, root.id)
+    assert tree.root is not None
+    starts = [child.payload_start for child in tree.root.children]
+    assert starts[0] == '{"order":7}' and starts[2] is None
+    assert len(starts[1] or "") == 61  # one more than shown: there is more
+    html = tree_html(tree, root.id)
+    assert '<code class="preview">{&#34;order&#34;:7}</code>' in html
+    assert "&lt;" * 40 in html and "<<" not in html and "\u2026</code>" in html
+    assert html.count('class="preview"') == 2
+
+
 def test_outline_caps_children_but_keeps_the_path_to_the_selected(store: Store) -> None:
     root = make("root")
     store.save(root)
