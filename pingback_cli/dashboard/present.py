@@ -245,10 +245,14 @@ def parity_notes(function: Any) -> list[str]:
     }
     notes = [f"{problem.message}; {problem.fix}" for _, problem in option_problems(raw)]
     capped = [
-        f"{plan.name} {plan.cap_retries(function.retries)}"
+        f"{plan.name} allows {plan.cap_retries(function.retries)}"
         for plan in PLANS.values()
         if plan.cap_retries(function.retries) < function.retries
     ]
     if capped:
-        notes.append(f"retries {function.retries} are capped by plan on the platform: " + ", ".join(capped))
+        notes.append(
+            f"retries={function.retries} is capped on some of the platform's plans: "
+            + ", ".join(capped)
+            + " (emulate a plan with --plan or [tool.pingback] plan)"
+        )
     return notes

@@ -38,7 +38,7 @@ def test_waterfall_has_queued_run_and_backoff_segments() -> None:
 def test_parity_notes_come_from_the_rule_table_and_the_plans() -> None:
     notes = present.parity_notes(FunctionInfo("f", "task", None, 3, "5m", 5, 2))
     assert any('reads "5m" as 5 seconds' in note for note in notes), notes
-    assert any("capped by plan" in note and "free 1" in note for note in notes), notes
+    assert any("some of the platform's plans" in note and "free allows 1" in note for note in notes), notes
     assert present.parity_notes(FunctionInfo("f", "task", None, 0, "30s", 30, 1)) == []
     assert present.parity_notes(FunctionInfo("f", None)) == []
 
