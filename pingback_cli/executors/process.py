@@ -217,7 +217,7 @@ class WorkerProcess:
         asyncio.get_running_loop().create_task(self._reap())
 
     async def _reap(self) -> None:
-        returncode = await asyncio.get_running_loop().run_in_executor(None, self._wait)
+        returncode = await self._exit_code()
         if not self._ready.done():
             self._ready.set_result(
                 {
@@ -243,6 +243,28 @@ class WorkerProcess:
             self.exited.set_result(returncode)
         if self.on_exit is not None and not self.stopping:
             self.on_exit(self)
+
+    async def _exit_code(self) -> int | None:
+        """The worker's exit code, once it has exited (it has closed its pipe, so it is going),
+        reaped. On Linux the loop watches a pidfd; elsewhere a thread waits (``_wait``): a
+        one-shot `run` then starts no thread, and imports no thread pool, to learn it. Past 10 s
+        the whole group is killed, as ``_wait`` does."""
+        assert self.process is not None
+        loop = asyncio.get_running_loop()
+        try:
+            pidfd = os.pidfd_open(self.process.pid)
+        except (AttributeError, OSError):  # not Linux >= 5.3, or already reaped
+            return await loop.run_in_executor(None, self._wait)
+        gone: asyncio.Future[None] = loop.create_future()
+        loop.add_reader(pidfd, lambda: gone.done() or gone.set_result(None))
+        overdue = loop.call_later(10, self._signal_group, signal.SIGKILL)
+        try:
+            await gone
+        finally:
+            overdue.cancel()
+            loop.remove_reader(pidfd)
+            os.close(pidfd)
+        return self.process.wait()
 
     def _wait(self) -> int | None:
         assert self.process is not None
