@@ -20,6 +20,10 @@ import pytest
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 WORKER_MODULE = "pingback_cli.worker"
 COMMAND_TIMEOUT = 90.0
+SETTLE = 60.0
+"""The deadline for an event a test waits for (a process gone, a row written, a line printed):
+generous, because a loaded 2-core machine can stall any process for seconds, and free, because
+the wait ends as soon as the event happens."""
 
 
 def pingback_command() -> str:

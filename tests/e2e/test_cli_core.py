@@ -13,7 +13,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_support import Result, cli_env, eventually, pingback_command, run_cli, source_of, walk, worker_pids
+from cli_support import (
+    SETTLE,
+    Result,
+    cli_env,
+    eventually,
+    pingback_command,
+    poll,
+    run_cli,
+    source_of,
+    walk,
+    worker_pids,
+)
+from reliability.helpers import history_rows
 
 from .conftest import assert_clean_exit, copy_project
 
@@ -50,6 +62,8 @@ FUNCTION_KEYS = {
 SUMMARY_COUNTERS = {"descendants", "failedDescendants", "unfinishedDescendants"}
 WORKER_DIED = "the worker process died while this attempt was running"
 MARKUP_LOG = "[bold]x[/bold] café ✓ 日本語"
+SLOW_ISH_SECONDS = 50
+"""How long the lab's slow-ish handler sleeps: a stop that waited for it would take this long."""
 MARKUP_META = "[Errno 2] No such file: '[red]a[/red]'"
 MARKUP_RESULT = "[bold]x[/bold] [Errno 2] naïve ☃"
 
@@ -731,21 +745,19 @@ def test_broken_project(tmp_path: Path, name: str, command: tuple[str, ...]) -> 
 
 
 def running_root(project: Path) -> dict[str, Any] | None:
-    """The newest root in history while it runs, read through ``pingback runs --json``."""
-    result = run_cli(project, "runs", "--json", "--limit", "1")
-    if result.returncode != 0:
-        return None
-    listing = result.json()
-    if listing and listing[0]["function"] == "slow-ish" and listing[0]["status"] == "running":
-        return listing[0]
+    """The newest root in history while it runs, read straight from SQLite (a `pingback runs`
+    per probe would cost a process start every 50 ms)."""
+    roots = [row for row in history_rows(project) if row["parent_id"] is None]
+    if roots and roots[-1]["function"] == "slow-ish" and roots[-1]["status"] == "running":
+        return roots[-1]
     return None
 
 
 def interrupt_run(project: Path, signals: int) -> tuple[Result, dict[str, Any], float]:
     """Start ``run slow-ish``, wait until history shows it running, send SIGINT ``signals`` times.
 
-    Returns the run's result, the root as history showed it running, and the seconds from
-    the first SIGINT to the command's exit.
+    Returns the run's result, the root's history row while it ran, and the seconds from the
+    first SIGINT to the command's exit.
     """
     args = ("run", "slow-ish")
     started = time.monotonic()
@@ -760,10 +772,7 @@ def interrupt_run(project: Path, signals: int) -> tuple[Result, dict[str, Any], 
         env=cli_env(),
     ) as process:
         try:
-            seen: list[dict[str, Any]] = []
-            eventually(lambda: bool(seen.append(running_root(project)) or seen[-1]), 10, 0.05)
-            root = seen[-1]
-            assert root is not None, "history never showed slow-ish running"
+            root = poll("history to show slow-ish running", lambda: running_root(project), SETTLE)
             assert process.poll() is None
             assert worker_pids(project), "no worker process while the run is going"
             interrupted_at = time.monotonic()
@@ -771,7 +780,7 @@ def interrupt_run(project: Path, signals: int) -> tuple[Result, dict[str, Any], 
                 if number:
                     time.sleep(0.1)
                 process.send_signal(signal.SIGINT)
-            stdout, stderr = process.communicate(timeout=30)
+            stdout, stderr = process.communicate(timeout=SETTLE)
         finally:
             if process.poll() is None:
                 process.kill()
@@ -785,13 +794,13 @@ def test_ctrl_c_interrupts_the_run(lab: Path) -> None:
     result, root, stopping = interrupt_run(lab, signals=1)
 
     assert_clean_exit(result, 130)
-    assert stopping < 8, f"took {stopping:.1f}s to stop: it waited for the 10s handler"
+    assert stopping < SLOW_ISH_SECONDS / 2, f"took {stopping:.1f}s to stop: it waited for the handler"
     assert "⚠ slow-ish task" in result.stdout
     assert "interrupted: pingback run was stopped before this finished" in result.stdout
     assert "1 execution · 1 interrupted" in result.stdout
-    assert eventually(lambda: not worker_pids(lab), 2), f"worker left: {worker_pids(lab)}"
+    assert eventually(lambda: not worker_pids(lab), SETTLE), f"worker left: {worker_pids(lab)}"
 
-    shown = run_cli(lab, "show", root["executionId"], "--json")
+    shown = run_cli(lab, "show", root["id"], "--json")
     assert_clean_exit(shown, 0)
     tree = shown.json()
     assert tree["status"] == "interrupted"
@@ -811,7 +820,7 @@ def test_second_ctrl_c_still_cleans_up(lab: Path) -> None:
 
     assert result.returncode in (130, -signal.SIGINT), str(result)
     assert "Traceback" not in result.stderr, str(result)
-    assert eventually(lambda: not worker_pids(lab), 2), f"worker left: {worker_pids(lab)}"
-    shown = run_cli(lab, "show", root["executionId"], "--json")
+    assert eventually(lambda: not worker_pids(lab), SETTLE), f"worker left: {worker_pids(lab)}"
+    shown = run_cli(lab, "show", root["id"], "--json")
     assert_clean_exit(shown, 0)
     assert shown.json()["status"] == "interrupted"

@@ -18,7 +18,6 @@ import pytest
 from cli_support import Result, cli_env, eventually, pingback_command, poll, run_cli, walk, worker_pids
 
 from pingback_cli.history import rescue as rescue_module
-from pingback_cli.history.connection import BUSY_TIMEOUT
 from pingback_cli.history.store import Store
 
 from .helpers import (
@@ -151,17 +150,24 @@ import sqlite3, sys, time
 conn = sqlite3.connect(sys.argv[1], isolation_level=None)
 conn.execute("BEGIN EXCLUSIVE")
 print("locked", flush=True)
-time.sleep(float(sys.argv[2]))
+if sys.argv[2] == "until-killed":
+    sys.stdin.read()  # the test closes stdin or kills us when its block ends
+else:
+    time.sleep(float(sys.argv[2]))
 conn.execute("ROLLBACK")
 """
 
 
 @contextlib.contextmanager
-def hold_lock(path: Path, seconds: float) -> Iterator[subprocess.Popen[str]]:
-    """Another process holding an exclusive transaction on the history file for ``seconds``
-    (or until the block ends)."""
+def hold_lock(path: Path, seconds: float | None = None) -> Iterator[subprocess.Popen[str]]:
+    """Another process holding an exclusive transaction on the history file for ``seconds``,
+    or (``None``) until the block ends."""
+    held = "until-killed" if seconds is None else str(seconds)
     with subprocess.Popen(
-        [sys.executable, "-c", LOCKER, str(path), str(seconds)], stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", LOCKER, str(path), held],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     ) as process:
         try:
             assert process.stdout is not None and process.stdout.readline().strip() == "locked"
@@ -181,12 +187,14 @@ def test_a_lock_shorter_than_the_busy_timeout_is_waited_out(project: Path) -> No
 
 
 def test_readers_are_not_blocked_by_a_writer_lock(project: Path) -> None:
-    """WAL: ``runs`` and ``show`` read while another process holds the write lock."""
+    """WAL: ``runs`` and ``show`` read while another process holds the write lock (held until
+    both have answered: a reader it blocked would give up after the busy timeout, exit 3)."""
     first = run_cli(project, "run", "ok", "--json")
-    with hold_lock(history_db(project), 10):
+    with hold_lock(history_db(project)) as locker:
         listed = run_cli(project, "runs", "--json")
         shown = run_cli(project, "show", first.json()["executionId"], "--json")
-    assert listed.returncode == 0 and listed.seconds < 4, listed.brief()
+        assert locker.poll() is None, "the lock was held the whole time"
+    assert listed.returncode == 0, listed.brief()
     assert [row["executionId"] for row in listed.json()] == [first.json()["executionId"]]
     assert shown.returncode == 0 and shown.json()["status"] == "success", shown.brief()
 
@@ -196,8 +204,9 @@ def test_a_lock_held_past_the_busy_timeout_is_a_clear_error(project: Path) -> No
     """The run's rows cannot be written: it says so and exits 3 (it used to exit 0 with a
     traceback from a loop callback, the run silently missing from history)."""
     assert run_cli(project, "run", "ok").returncode == 0
-    with hold_lock(history_db(project), BUSY_TIMEOUT + 8):
+    with hold_lock(history_db(project)) as locker:
         result = run_cli(project, "run", "ok", "--json")
+        assert locker.poll() is None, "the lock was held the whole time"
     assert_one_error_line(result, 3, "it is locked by another process")
     assert "warning: history is not being saved" in result.stderr
     assert eventually(lambda: not worker_pids(project), 5)

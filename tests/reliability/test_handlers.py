@@ -29,12 +29,13 @@ from .helpers import (
     kill_workers,
 )
 
-pytestmark = [
-    pytest.mark.skipif(not HAS_PROC, reason="finds leftover worker processes through /proc"),
-    # One xdist worker runs the module in order: test_dev_after_every_case checks the shared
-    # server after every case ran on it.
-    pytest.mark.xdist_group("handlers-shared-dev"),
-]
+pytestmark = pytest.mark.skipif(not HAS_PROC, reason="finds leftover worker processes through /proc")
+
+# Two xdist groups, each run in order on one worker, side by side: the `pingback run` batch and
+# the tests reading it, and the shared `pingback dev` (test_dev_after_every_case checks it after
+# every case ran on it). The tests with a project of their own spread over the other workers.
+ON_RUN_BATCH = pytest.mark.xdist_group("handlers-run")
+ON_SHARED_DEV = pytest.mark.xdist_group("handlers-shared-dev")
 
 BIG_CHARS = 5 * 1024 * 1024 // 2
 """A string of this many "é" is 5 MB of UTF-8."""
@@ -193,6 +194,7 @@ def run_results(run_project: Path) -> dict[str, Result]:
     return {name: future.result() for name, future in futures.items()}
 
 
+@ON_RUN_BATCH
 @pytest.mark.parametrize("case", CASES, ids=case_id)
 def test_run(case: Case, run_results: dict[str, Result]) -> None:
     result = run_results[case.function]
@@ -201,6 +203,7 @@ def test_run(case: Case, run_results: dict[str, Result]) -> None:
     check_tree(case, result.json())
 
 
+@ON_RUN_BATCH
 def test_run_prints_of_a_handler_never_reach_json_stdout(run_results: dict[str, Result]) -> None:
     result = run_results["prints-megabytes"]
     root = result.json()
@@ -214,6 +217,7 @@ def test_run_prints_of_a_handler_never_reach_json_stdout(run_results: dict[str, 
     assert "more characters of output went to the terminal unattributed" in attempt["output"][-1]["text"]
 
 
+@ON_RUN_BATCH
 def test_run_after_every_case_history_is_settled_and_ok_still_succeeds(
     run_project: Path, run_results: dict[str, Result]
 ) -> None:
@@ -226,6 +230,7 @@ def test_run_after_every_case_history_is_settled_and_ok_still_succeeds(
     assert after.json()["status"] == "success"
 
 
+@ON_RUN_BATCH
 def test_a_tree_shows_fifty_logs_per_node_and_says_where_the_rest_are(
     run_project: Path, run_results: dict[str, Result]
 ) -> None:
@@ -238,6 +243,7 @@ def test_a_tree_shows_fifty_logs_per_node_and_says_where_the_rest_are(
     assert "reads only the first 1 MiB" in " ".join(shown.stdout.split())
 
 
+@ON_RUN_BATCH
 def test_run_markup_in_names_logs_and_payloads_prints_verbatim(run_project: Path) -> None:
     result = run_cli(run_project, "run", MARKUP_NAME, "--payload", json.dumps(MARKUP_PAYLOAD))
     assert result.returncode == 0, result.brief()
@@ -247,6 +253,7 @@ def test_run_markup_in_names_logs_and_payloads_prints_verbatim(run_project: Path
     assert "\x1b[" not in result.stdout, "no styling leaked into piped output"
 
 
+@ON_RUN_BATCH
 def test_a_thread_started_at_import_does_not_keep_commands_alive(run_project: Path) -> None:
     """``ls``, ``register --dry-run`` and ``check`` import the project in their own process;
     a non-daemon thread it starts must not keep them from exiting."""
@@ -322,6 +329,7 @@ def _dev_payload(case: Case) -> Any:
     return {"data": big_text()} if case.payload == "big" else case.payload
 
 
+@ON_SHARED_DEV
 @pytest.mark.parametrize("case", CASES, ids=case_id)
 def test_dev(case: Case, dev: DevServer) -> None:
     if case.payload == "big":  # 5 MB: past the platform's 100 kB JSON body limit, as in production
@@ -338,6 +346,7 @@ def test_dev(case: Case, dev: DevServer) -> None:
     assert after["status"] == "success", after
 
 
+@ON_SHARED_DEV
 def test_dev_after_every_case(dev: DevServer) -> None:
     """Still one worker, history settled, live logs capped, no error of ours in the output."""
     assert len(worker_pids(dev.project)) == 1
@@ -364,6 +373,7 @@ def test_dev_keeps_serving_after_many_handlers_overran_their_timeout(tmp_path: P
         assert eventually(lambda: len(worker_pids(server.project)) == 1, 15), worker_pids(server.project)
 
 
+@ON_SHARED_DEV
 def test_history_rows_of_dev_carry_its_owner(dev: DevServer) -> None:
     """Each row names the dev process (pid:start-time), which is what kill -9 recovery reads."""
     assert dev.process is not None
