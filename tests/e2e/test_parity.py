@@ -127,10 +127,19 @@ def one_at_a_time(ctx, payload):
 """
 
 
-def children_span(tree: dict[str, Any]) -> float:
+def most_at_once(tree: dict[str, Any]) -> int:
+    """The most children that were running at the same moment, from their recorded start and
+    end times (not from how long the run took, which a loaded machine stretches)."""
     children = tree["children"]
     assert len(children) == 5 and all(c["status"] == "success" for c in children)
-    return max(seconds(c["completedAt"]) for c in children) - min(seconds(c["startedAt"]) for c in children)
+    edges = sorted(
+        [(seconds(c["startedAt"]), 1) for c in children] + [(seconds(c["completedAt"]), -1) for c in children]
+    )  # at a tie an end (-1) sorts before a start: back to back is not at once
+    running = most = 0
+    for _, step in edges:
+        running += step
+        most = max(most, running)
+    return most
 
 
 @pytest.mark.long
@@ -138,16 +147,16 @@ def test_concurrency_is_not_enforced_by_default_and_documented_restores_it(tmp_p
     root = project(tmp_path, CONCURRENCY)
     result = run_cli(root, "run", "fan", "--json")
     assert result.returncode == 0, str(result)
-    assert children_span(result.json()) < 2.5
+    assert most_at_once(result.json()) >= 2
     assert "is running 2 at once, more than its concurrency=1" in result.stderr
     assert result.stderr.count("more than its concurrency") == 1  # one notice per function
     documented = run_json(root, "fan", "--concurrency", "documented", code=0)
-    assert 4.5 <= children_span(documented) < 8
+    assert most_at_once(documented) == 1
     (root / "pyproject.toml").write_text(
         '[project]\nname = "proj"\nversion = "0"\n[tool.pingback]\nconcurrency = "documented"\n',
         encoding="utf-8",
     )
-    assert 4.5 <= children_span(run_json(root, "fan", code=0)) < 8
+    assert most_at_once(run_json(root, "fan", code=0)) == 1
     listing = run_cli(root, "ls")
     assert "not enforced" not in listing.stdout
 

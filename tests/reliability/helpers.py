@@ -19,6 +19,7 @@ import httpx
 import pytest
 from cli_support import (
     FIXTURES,
+    SETTLE,
     Result,
     cli_env,
     free_port,
@@ -28,7 +29,7 @@ from cli_support import (
 )
 
 MISBEHAVE = FIXTURES / "misbehave"
-READY_TIMEOUT = 20.0
+READY_TIMEOUT = SETTLE
 FINISHED = ("success", "failed", "interrupted")
 HAS_PROC = Path("/proc/self/cwd").exists()
 

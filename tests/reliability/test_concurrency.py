@@ -15,7 +15,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cli_support import Result, cli_env, eventually, pingback_command, poll, run_cli, walk, worker_pids
+from cli_support import (
+    SETTLE,
+    Result,
+    cli_env,
+    eventually,
+    pingback_command,
+    poll,
+    run_cli,
+    walk,
+    worker_pids,
+)
 
 from pingback_cli.history import rescue as rescue_module
 from pingback_cli.history.store import Store
@@ -139,7 +149,7 @@ def test_two_runs_at_once_in_one_project(project: Path) -> None:
         assert len(recorded) == 10
     owners = {row["owner"] for row in rows}
     assert len(owners) == 2, "each run stamps its own rows"
-    assert eventually(lambda: not worker_pids(project), 5)
+    assert eventually(lambda: not worker_pids(project), SETTLE)
 
 
 # --- a locked history ------------------------------------------------------------------------
@@ -209,7 +219,7 @@ def test_a_lock_held_past_the_busy_timeout_is_a_clear_error(project: Path) -> No
         assert locker.poll() is None, "the lock was held the whole time"
     assert_one_error_line(result, 3, "it is locked by another process")
     assert "warning: history is not being saved" in result.stderr
-    assert eventually(lambda: not worker_pids(project), 5)
+    assert eventually(lambda: not worker_pids(project), SETTLE)
 
 
 # --- a read-only history ---------------------------------------------------------------------

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_support import Result, eventually, run_cli, walk, worker_pids
+from cli_support import SETTLE, Result, eventually, run_cli, walk, worker_pids
 
 from .helpers import (
     HAS_PROC,
@@ -221,7 +221,7 @@ def test_run_prints_of_a_handler_never_reach_json_stdout(run_results: dict[str, 
 def test_run_after_every_case_history_is_settled_and_ok_still_succeeds(
     run_project: Path, run_results: dict[str, Result]
 ) -> None:
-    assert eventually(lambda: not worker_pids(run_project), 5), worker_pids(run_project)
+    assert eventually(lambda: not worker_pids(run_project), SETTLE), worker_pids(run_project)
     rows = assert_history_settled(run_project)
     roots = {row["function"] for row in rows if row["parent_id"] is None}
     assert {case.function for case in CASES} <= roots
@@ -310,7 +310,7 @@ def test_an_invalid_limit_is_a_project_error(tmp_path: Path, setting: str, value
     project = copy_misbehave(tmp_path, settings={setting: value})
     result = run_cli(project, "run", "ok")
     assert_one_error_line(result, 3, needle)
-    assert eventually(lambda: not worker_pids(project), 5)
+    assert eventually(lambda: not worker_pids(project), SETTLE)
 
 
 # --- one shared pingback dev ---------------------------------------------------------------
@@ -322,7 +322,7 @@ def dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
     with dev_server(project) as server:
         yield server
         assert server.stop() == 0, server.output()
-        assert eventually(lambda: not worker_pids(project), 5), worker_pids(project)
+        assert eventually(lambda: not worker_pids(project), SETTLE), worker_pids(project)
 
 
 def _dev_payload(case: Case) -> Any:
@@ -370,7 +370,7 @@ def test_dev_keeps_serving_after_many_handlers_overran_their_timeout(tmp_path: P
         assert after["status"] == "success", after["error"]
         assert "handlers are still running past their timeouts; a fresh worker" in server.output()
         # The old worker, and the hung threads in it, are gone once it is retired.
-        assert eventually(lambda: len(worker_pids(server.project)) == 1, 15), worker_pids(server.project)
+        assert eventually(lambda: len(worker_pids(server.project)) == 1, SETTLE), worker_pids(server.project)
 
 
 @ON_SHARED_DEV

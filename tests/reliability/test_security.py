@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
-from cli_support import Result, eventually, run_cli, worker_pids
+from cli_support import SETTLE, Result, eventually, run_cli, worker_pids
 from pingback import Pingback
 
 from pingback_cli import protocol
@@ -361,4 +361,4 @@ def test_secrets_never_appear_in_output_history_or_errors(
         data = path.read_bytes()
         for name, secret in SECRETS.items():
             assert secret.encode() not in data, f"{name} is stored in {path}"
-    assert eventually(lambda: not worker_pids(project), 5)
+    assert eventually(lambda: not worker_pids(project), SETTLE)

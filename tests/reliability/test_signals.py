@@ -21,7 +21,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from cli_support import cli_env, eventually, pingback_command, poll, run_cli, worker_pids
+from cli_support import SETTLE, cli_env, eventually, pingback_command, poll, run_cli, worker_pids
 
 from .helpers import (
     FINISHED,
@@ -41,7 +41,7 @@ LANES = 3
 """Repetitions run in this many projects side by side (mostly waiting, so it fits 2 cores)."""
 SOAK_REPETITIONS = 100
 SEED = 20261128
-WORKER_GONE_SECONDS = 5.0
+WORKER_GONE_SECONDS = SETTLE
 RUN_EXIT = {0, 1, 130}
 """0 or 1: the run ended before the signal did anything; 130: interrupted."""
 DEV_EXIT = {0, 130}
@@ -85,9 +85,24 @@ def check_aftermath(
     assert "Traceback" not in output, output
 
 
+def something_running(project: Path) -> bool:
+    return any(row["status"] == "running" for row in history_rows(project))
+
+
+def wait_for_the_moment(project: Path, delay: float, last: bool) -> str:
+    """Sleep ``delay`` (a random moment), or for a lane's ``last`` repetition, until an
+    execution is running: so at least one signal per lane lands on running work however
+    slowly this machine starts processes. Returns how the moment was chosen, for the output."""
+    if not last:
+        time.sleep(delay)
+        return f"delay {delay:.3f}s"
+    poll("an execution running", lambda: something_running(project), SETTLE, 0.02)
+    return "once an execution was running"
+
+
 def interrupt_runs(project: Path, sig: signal.Signals, repetitions: int, lane: int = 0) -> None:
     rng = random.Random(f"{SEED}-run-{sig.name}-{lane}")
-    for _ in range(repetitions):
+    for repetition in range(repetitions):
         delay = rng.uniform(0.0, 2.5)
         rows_before = len(history_rows(project))
         process = subprocess.Popen(
@@ -100,17 +115,14 @@ def interrupt_runs(project: Path, sig: signal.Signals, repetitions: int, lane: i
             start_new_session=True,
         )
         try:
-            time.sleep(delay)
+            moment = wait_for_the_moment(project, delay, repetition == repetitions - 1)
             deliver(process, sig)
-            stdout, stderr = process.communicate(timeout=30)
+            stdout, stderr = process.communicate(timeout=SETTLE)
         finally:
             if process.poll() is None:
                 process.kill()
                 process.communicate()
-        output = (
-            f"delay {delay:.3f}s\n--- stdout ---\n{stdout.decode()[-2000:]}\n"
-            f"--- stderr ---\n{stderr.decode()}"
-        )
+        output = f"{moment}\n--- stdout ---\n{stdout.decode()[-2000:]}\n--- stderr ---\n{stderr.decode()}"
         check_aftermath(project, process.returncode, RUN_EXIT, output, rows_before)
 
 
@@ -132,7 +144,7 @@ def fire_triggers(url: str, stop: threading.Event) -> None:
 
 def interrupt_devs(project: Path, sig: signal.Signals, repetitions: int, lane: int = 0) -> None:
     rng = random.Random(f"{SEED}-dev-{sig.name}-{lane}")
-    for _ in range(repetitions):
+    for repetition in range(repetitions):
         delay = rng.uniform(0.0, 3.0)
         rows_before = len(history_rows(project))
         server = DevServer(project, reload=True).launch()
@@ -140,20 +152,18 @@ def interrupt_devs(project: Path, sig: signal.Signals, repetitions: int, lane: i
         firing = threading.Thread(target=fire_triggers, args=(server.url, stop), daemon=True)
         firing.start()
         try:
-            time.sleep(delay)
+            moment = wait_for_the_moment(project, delay, repetition == repetitions - 1)
             assert server.process is not None
             deliver(server.process, sig)
             try:
-                code = server.process.wait(timeout=20)
+                code = server.process.wait(timeout=SETTLE)
             except subprocess.TimeoutExpired:
-                pytest.fail(f"pingback dev did not stop within 20s of {sig.name}:\n{server.output()}")
+                pytest.fail(f"pingback dev did not stop within {SETTLE:g}s of {sig.name}:\n{server.output()}")
         finally:
             stop.set()
             firing.join(10)
             server.kill()
-        check_aftermath(
-            project, code, DEV_EXIT, f"delay {delay:.3f}s\n{server.output()}", rows_before, queued_ok=True
-        )
+        check_aftermath(project, code, DEV_EXIT, f"{moment}\n{server.output()}", rows_before, queued_ok=True)
 
 
 def next_start_works(project: Path, *, queued_ok: bool = False) -> None:
