@@ -4,9 +4,16 @@ anywhere), and the per-folder conftests add what their layer needs."""
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Iterator
 
 import pytest
+
+# The test modules' bytecode (pytest's assertion-rewritten copies included) is kept between runs
+# even where PYTHONDONTWRITEBYTECODE=1 (this machine, many CI images): each xdist worker
+# collects every module, ~3.5 s of CPU per worker when all are compiled from source. Only this
+# process is affected; the `pingback` commands the tests start keep the environment's setting.
+sys.dont_write_bytecode = False
 
 _summaries: list[str] = []
 """Lines a test asked to show in the terminal summary (its ``summary`` user property)."""
@@ -21,22 +28,37 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 
 @pytest.hookimpl(tryfirst=True)  # before xdist turns xdist_group marks into node ids
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Scheduling for ``pytest -n N --dist loadgroup`` (scripts/test); no effect on a serial run
-    but the order of the ``long`` tests.
+    """Scheduling for ``pytest -n N --dist loadgroup --no-loadscope-reorder`` (scripts/test):
+    xdist hands out work units (a group, or one test) in the order of their first test here.
 
     - A test that uses a module-scoped fixture (a shared ``pingback dev``, a batch of commands
       run once) joins its module's xdist group: the fixture is built once, on one worker,
       instead of once on every worker that happens to receive one of its tests.
-    - Tests marked ``long`` (and in no group) move to the front, so a worker starts each of them
-      early and the run does not end with one worker finishing a long test alone. xdist hands
-      out the groups first, largest first, then the single tests in this order.
+    - Longest first: units holding a test marked ``long`` lead, the one expected to take longest
+      first (``@pytest.mark.long(SECONDS)``, the idle-machine wall time; 30 when not given),
+      then the other groups (a chain of tests on one worker), largest first, then single tests.
+      A run then does not end with one worker finishing a long test alone. Within a group the
+      tests keep their order (a module's last test may check its shared dev).
     """
     for item in items:
         if item.get_closest_marker("xdist_group") is None and _uses_module_fixture(item):
             item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::", 1)[0]))
-    items.sort(
-        key=lambda item: not (item.get_closest_marker("long") and not item.get_closest_marker("xdist_group"))
-    )
+    units: dict[str, list[pytest.Item]] = {}
+    for item in items:
+        group = item.get_closest_marker("xdist_group")
+        units.setdefault(str(group.args[0]) if group and group.args else item.nodeid, []).append(item)
+    ordered = sorted(units.values(), key=_unit_priority)  # stable: ties keep collection order
+    items[:] = [item for unit in ordered for item in unit]
+
+
+LONG_DEFAULT_SECONDS = 30.0
+
+
+def _unit_priority(unit: list[pytest.Item]) -> tuple[int, float]:
+    marks = [mark for item in unit if (mark := item.get_closest_marker("long")) is not None]
+    if marks:
+        return 0, -max(float(mark.args[0]) if mark.args else LONG_DEFAULT_SECONDS for mark in marks)
+    return (1, -len(unit)) if len(unit) > 1 else (2, 0)
 
 
 def _uses_module_fixture(item: pytest.Item) -> bool:

@@ -27,7 +27,7 @@ def project(tmp_path: Path) -> Iterator[Path]:
     kill_workers(target)
 
 
-@pytest.mark.long
+@pytest.mark.long(45)
 @pytest.mark.timeout(600)  # 77 s measured at load 16 on 2 cores
 def test_a_100k_child_runaway_prints_fewer_than_1000_lines(project: Path) -> None:
     """100,000 failing children in ten waves of 10,000 (one answer carries at most about 27,000
@@ -98,7 +98,7 @@ def minutely(ctx):
 """
 
 
-@pytest.mark.long
+@pytest.mark.long(120)
 @pytest.mark.timeout(300)  # up to 120 s of waiting for two minute boundaries, on a loaded machine
 @pytest.mark.xdist_group("every-minute-cron")
 def test_dev_quiet_with_an_every_minute_cron_over_two_minutes_prints_only_summaries(project: Path) -> None:
