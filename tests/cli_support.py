@@ -102,6 +102,35 @@ def run_cli(
     return Result(args, completed.returncode, completed.stdout, completed.stderr, time.monotonic() - started)
 
 
+def run_in_process(
+    project: Path, *args: str, env: dict[str, str] | None = None, input: str | None = None
+) -> Result:
+    """``pingback ARGS`` in ``project`` through the Click command the entry point runs, in this
+    process: the same parsing, typed errors, exit codes and rendering, without starting an
+    interpreter. For variants of a case that an installed-command test already covers, and only
+    for commands that fail before importing user code or starting a process or a server (they
+    would run inside the test). Not thread-safe: it changes the working folder and environment.
+    An exception that escapes the command is appended to stderr as a traceback."""
+    import contextlib
+    import traceback
+
+    from click.testing import CliRunner
+
+    from pingback_cli.cli.app import COMMANDS, command
+
+    wanted = cli_env(env)
+    overrides: dict[str, str | None] = {key: None for key in os.environ if key not in wanted}
+    overrides.update(wanted)
+    click_command = command(only=args[0] if args and args[0] in COMMANDS else None)
+    started = time.monotonic()
+    with contextlib.chdir(project):
+        done = CliRunner().invoke(click_command, list(args), input=input, env=overrides, prog_name="pingback")
+    stderr = done.stderr
+    if done.exc_info is not None and not isinstance(done.exception, SystemExit):
+        stderr += "".join(traceback.format_exception(*done.exc_info))
+    return Result(args, done.exit_code, done.stdout, stderr, time.monotonic() - started)
+
+
 def source_of(project: Path, relative: str, needle: str) -> str:
     """``relative:LINE`` of the first line of ``relative`` that contains ``needle``."""
     lines = (project / relative).read_text(encoding="utf-8").splitlines()

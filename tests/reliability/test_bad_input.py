@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
-from cli_support import Result, run_cli
+from cli_support import Result, run_cli, run_in_process
 
 from pingback_cli.emulator.nest import MAX_BODY_BYTES
 
@@ -42,29 +42,43 @@ class Bad:
     alone: bool = False
     """Run in a copy of the project of its own: a second `dev` in the shared project would be
     refused by the one-dev-per-project lock before reaching the input under test."""
+    installed: bool = False
+    """Through the installed command: at least one case of each command, and every case that
+    gets as far as importing the project, starting a worker or serving. The others are
+    variants of those and run the same Click command in process (``run_in_process``)."""
 
 
 CASES = [
     # run: payloads, names, options
-    Bad(("run", "ok", "--payload", "{bad"), 2, "payload from --payload is not valid JSON"),
+    Bad(("run", "ok", "--payload", "{bad"), 2, "payload from --payload is not valid JSON", installed=True),
     Bad(("run", "ok", "--payload", ""), 2, "payload from --payload is not valid JSON"),
     Bad(("run", "ok", "--payload", "{'single': 'quotes'}"), 2, "not valid JSON"),
     Bad(("run", "ok", "--payload", DEEP[:4000]), 2, "payload from --payload is"),
-    Bad(("run", "ok", "--payload", "@deep.json"), 2, "payload from deep.json is nested too deeply"),
+    Bad(
+        ("run", "ok", "--payload", "@deep.json"),
+        2,
+        "payload from deep.json is nested too deeply",
+        installed=True,
+    ),
     Bad(("run", "ok", "--payload", "@missing.json"), 2, "cannot read payload file missing.json"),
     Bad(("run", "ok", "--payload", "@misbehave"), 2, "cannot read payload file misbehave: Is a directory"),
     Bad(("run", "ok", "--payload", "@binary.json"), 2, "cannot read payload file binary.json"),
     Bad(("run", "ok", "--payload", "-"), 2, "payload from stdin is not valid JSON", input="{oops"),
-    Bad(("run", "no-such-function"), 2, 'no cron or task named "no-such-function"'),
-    Bad(("run", "[bold]x[/bold]"), 2, 'no cron or task named "[bold]x[/bold]"'),
-    Bad(("run", ""), 2, 'no cron or task named ""'),
-    Bad(("run", "ok", "--endpoint", "notaurl"), 2, "--endpoint 'notaurl' is not an http(s) URL"),
-    Bad(("run", "ok", "--endpoint", "http://[::1"), 2, "is not a URL"),
-    Bad(("run", "ok", "--endpoint", "ftp://host/x"), 2, "is not an http(s) URL"),
-    Bad(("run", "ok", "--app", "no.such.module"), 3, "cannot find module no.such.module"),
-    Bad(("run", "ok", "--app", "missing.py"), 3, "--app file missing.py does not exist"),
-    Bad(("run", "ok", "--app", "misbehave.client:nothing"), 3, "has no attribute 'nothing'"),
-    Bad(("run", "ok", "--bogus"), 2, "No such option: --bogus"),
+    Bad(("run", "no-such-function"), 2, 'no cron or task named "no-such-function"', installed=True),
+    Bad(("run", "[bold]x[/bold]"), 2, 'no cron or task named "[bold]x[/bold]"', installed=True),
+    Bad(("run", ""), 2, 'no cron or task named ""', installed=True),
+    Bad(
+        ("run", "ok", "--endpoint", "notaurl"),
+        2,
+        "--endpoint 'notaurl' is not an http(s) URL",
+        installed=True,
+    ),
+    Bad(("run", "ok", "--endpoint", "http://[::1"), 2, "is not a URL", installed=True),
+    Bad(("run", "ok", "--endpoint", "ftp://host/x"), 2, "is not an http(s) URL", installed=True),
+    Bad(("run", "ok", "--app", "no.such.module"), 3, "cannot find module no.such.module", installed=True),
+    Bad(("run", "ok", "--app", "missing.py"), 3, "--app file missing.py does not exist", installed=True),
+    Bad(("run", "ok", "--app", "misbehave.client:nothing"), 3, "has no attribute 'nothing'", installed=True),
+    Bad(("run", "ok", "--bogus"), 2, "No such option: --bogus", installed=True),
     Bad(("run",), 2, "Missing argument"),
     # trigger: payloads, delays, platforms
     Bad(("trigger", "ok", "--payload", "[1,"), 2, "payload from --payload is not valid JSON"),
@@ -72,6 +86,7 @@ CASES = [
         ("trigger", "ok", "--delay", "abc", "--platform-url", URL),
         2,
         'refused (400): Invalid delay format: "abc"',
+        installed=True,
     ),
     Bad(
         ("trigger", "ok", "--delay", "0", "--platform-url", URL),
@@ -89,15 +104,15 @@ CASES = [
         2,
         'Task "no-such-function" not found in this project (404)',
     ),
-    Bad(("trigger", "ok", "--platform-url", "http://127.0.0.1:9"), 2, "nothing is listening"),
+    Bad(("trigger", "ok", "--platform-url", "http://127.0.0.1:9"), 2, "nothing is listening", installed=True),
     Bad(("trigger", "ok", "--platform-url", "notaurl"), 2, "notaurl"),
     Bad(("trigger", "ok", "--platform-url", URL + "/nope"), 2, "has no route POST /api/v1/trigger (404)"),
     # history: limits, statuses, ids
-    Bad(("runs", "--limit", "0"), 2, "Invalid value for '--limit'"),
+    Bad(("runs", "--limit", "0"), 2, "Invalid value for '--limit'", installed=True),
     Bad(("runs", "--limit", "abc"), 2, "Invalid value for '--limit'"),
     Bad(("runs", "--limit", "100000"), 2, "Invalid value for '--limit'"),
     Bad(("runs", "--status", "bogus"), 2, 'unknown status "bogus"'),
-    Bad(("show", "zzz"), 2, '"zzz" is not an execution id'),
+    Bad(("show", "zzz"), 2, '"zzz" is not an execution id', installed=True),
     Bad(("show", ""), 2, '"" is not an execution id'),
     Bad(("show", "../../etc/passwd"), 2, "is not an execution id"),
     Bad(("show", "ab\x01cd"), 2, "is not an execution id"),
@@ -105,12 +120,12 @@ CASES = [
     Bad(("show", "fffffffff"), 2, 'no execution matches "fffffffff"'),
     Bad(("show",), 2, "Missing argument"),
     Bad(("replay", "zzz"), 2, '"zzz" is not an execution id'),
-    Bad(("replay", "fffffffff"), 2, "no execution matches"),
+    Bad(("replay", "fffffffff"), 2, "no execution matches", installed=True),
     Bad(("replay", "0", "--payload", "{bad"), 2, "not valid JSON"),
     # dev: ports and hosts
     Bad(("dev", "--port", "-1"), 2, "Invalid value for '--port'"),
     Bad(("dev", "--port", "70000"), 2, "Invalid value for '--port'"),
-    Bad(("dev", "--port", "abc"), 2, "Invalid value for '--port'"),
+    Bad(("dev", "--port", "abc"), 2, "Invalid value for '--port'", installed=True),
     Bad(("dev", "--port", PORT), 2, "cannot listen on 127.0.0.1:", alone=True),
     Bad(
         ("dev", "--host", "0.0.0.0"),
@@ -126,13 +141,13 @@ CASES = [
         alone=True,
     ),
     # the rest
-    Bad(("completion", "powershell"), 2, 'no completion script for shell "powershell"'),
+    Bad(("completion", "powershell"), 2, 'no completion script for shell "powershell"', installed=True),
     Bad(("completion",), 2, "Missing argument"),
-    Bad(("register", "--platform-url", "http://127.0.0.1:9"), 2, "nothing is listening"),
-    Bad(("check", "--app", "missing.py"), 3, "--app file missing.py does not exist"),
-    Bad(("ls", "--app", "misbehave.client:os"), 3, "is a module, not a Pingback"),
+    Bad(("register", "--platform-url", "http://127.0.0.1:9"), 2, "nothing is listening", installed=True),
+    Bad(("check", "--app", "missing.py"), 3, "--app file missing.py does not exist", installed=True),
+    Bad(("ls", "--app", "misbehave.client:os"), 3, "is a module, not a Pingback", installed=True),
     Bad(("ls", "--json", "--bogus"), 2, "No such option: --bogus"),
-    Bad(("no-such-command",), 2, "No such command"),
+    Bad(("no-such-command",), 2, "No such command", installed=True),
 ]
 
 
@@ -168,11 +183,16 @@ def results(
     def run(case: Bad) -> Result:
         args = tuple(_expand(arg, dev) for arg in case.args)
         where = copy_misbehave(tmp_path_factory.mktemp("alone")) if case.alone else project
-        return run_cli(where, *args, input=case.input, env=dict(case.env), timeout=60)
+        return run_cli(where, *args, input=case.input, env=dict(case.env))
 
     with ThreadPoolExecutor(max_workers=4) as pool:
-        futures = {case.args: pool.submit(run, case) for case in CASES}
-    return {args: future.result() for args, future in futures.items()}
+        futures = {case.args: pool.submit(run, case) for case in CASES if case.installed or case.alone}
+    results = {args: future.result() for args, future in futures.items()}
+    for case in CASES:  # after the pool: run_in_process changes the folder and environment
+        if case.args not in results:
+            args = tuple(_expand(arg, dev) for arg in case.args)
+            results[case.args] = run_in_process(project, *args, input=case.input, env=dict(case.env))
+    return results
 
 
 @pytest.mark.parametrize("case", CASES, ids=case_id)
