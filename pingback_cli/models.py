@@ -6,7 +6,7 @@ trailing ``Z`` on the wire and in JSON, as the platform writes them.
 
 from __future__ import annotations
 
-import uuid
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -38,8 +38,15 @@ def depth_first(root: Node, children: Callable[[Node], list[Node]]) -> list[Node
     return found
 
 
+_VARIANT = "89ab" * 4
+"""The RFC 4122 variant digit for each value of a random hex digit (its top two bits ``10``)."""
+
+
 def new_id() -> str:
-    return str(uuid.uuid4())
+    """A random (version 4) UUID as text, as ``str(uuid.uuid4())`` writes it, in a third of its
+    time: one per execution, so once per fan-out child."""
+    h = os.urandom(16).hex()
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[int(h[16], 16)]}{h[17:20]}-{h[20:]}"
 
 
 def iso(ts: float | None) -> str | None:
@@ -201,20 +208,25 @@ class Attempt:
         return latest if latest > self.started_at else None
 
     def to_json(self) -> dict[str, JSON]:
-        return {
+        """The attempt as ``--json`` and the API show it. Runs once per execution of a fan-out's
+        tree, so empty lists and None checks are inline."""
+        started, completed = self.started_at, self.completed_at
+        data: dict[str, JSON] = {
             "attempt": self.number,
             "status": self.status,
-            "startedAt": iso(self.started_at),
-            "completedAt": None if self.completed_at is None else iso_z(self.completed_at),
+            "startedAt": None if started is None else iso_z(started),
+            "completedAt": None if completed is None else iso_z(completed),
             "durationMs": self.duration_ms,
             "httpStatus": self.http_status,
             "error": self.error,
             "traceback": self.traceback,
             "logs": [log.to_json() for log in self.logs] if self.logs else [],
-            "notices": list(self.notices),
-            "output": [line.to_json() for line in self.output],
-            **({"requestedAt": iso(self.requested_at)} if self.requested_at is not None else {}),
+            "notices": list(self.notices) if self.notices else [],
+            "output": [line.to_json() for line in self.output] if self.output else [],
         }
+        if self.requested_at is not None:
+            data["requestedAt"] = iso_z(self.requested_at)
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, JSON]) -> Attempt:

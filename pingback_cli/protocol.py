@@ -11,6 +11,7 @@ import hmac
 import json
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -97,7 +98,36 @@ def strict_dumps(value: Any, **options: Any) -> str:
         return json.dumps(json_safe(value), allow_nan=False, **options)
 
 
-_WIRE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+def compact_encoder(
+    *, allow_nan: bool = False, default: Callable[[Any], Any] | None = None
+) -> Callable[[Any], str]:
+    """``json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=allow_nan,
+    default=default, check_circular=False).encode``, built once.
+
+    ``JSONEncoder.encode`` builds its C encoder again on every call, most of the time it takes
+    for a small value (a payload, a result, an attempt), and these run several times per
+    execution. Errors are ``encode``'s: ValueError for NaN or Infinity unless ``allow_nan``,
+    TypeError for a type JSON cannot hold (unless ``default``), and RecursionError for a
+    value that holds itself (no cycle check: ``encode`` would say ValueError).
+    """
+    python = json.JSONEncoder(
+        separators=(",", ":"), ensure_ascii=False, allow_nan=allow_nan, default=default, check_circular=False
+    )
+    make = getattr(json.encoder, "c_make_encoder", None)
+    try:  # the arguments JSONEncoder.iterencode gives it (CPython 3.10 to 3.13)
+        encoder = make(
+            None, python.default, json.encoder.encode_basestring, None, ":", ",", False, False, allow_nan
+        )  # type: ignore[misc]
+    except TypeError:  # no C accelerator, or one that takes other arguments
+        return python.encode
+
+    def encode(value: Any) -> str:
+        return "".join(encoder(value, 0))
+
+    return encode
+
+
+_WIRE = compact_encoder()
 """Built once: ``json.dumps`` with options builds an encoder per call (one per attempt here)."""
 
 
@@ -182,7 +212,7 @@ class AttemptRequest:
         """The wire body; a payload holding NaN or Infinity is sent as :func:`json_safe` makes it."""
         body = self.body()
         try:
-            return _WIRE.encode(body).encode()
+            return _WIRE(body).encode()
         except ValueError:
             return strict_dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
 

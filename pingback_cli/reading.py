@@ -30,6 +30,10 @@ _INT64 = range(-(2**63), 2**63)
 
 _LOG_FIELDS = {"timestamp": "int", "level": "str", "message": "str", "meta": "any"}
 _TASK_FIELDS = {"name": "str", "payload": "any"}
+_SDK_KEYS = frozenset({"status", "result", "error", "logs", "tasks", "durationMs"})
+"""Keys of pingback-py's answers (``client.py:167-183``, ``handle``). An answer with no other key has
+no second spelling of ``logs`` or ``tasks`` (Go matches keys case-insensitively, the last
+one winning), so its two fields are read directly: this runs once per attempt."""
 
 
 @dataclass
@@ -82,9 +86,13 @@ def decode_problem(data: Any) -> str | None:
     """
     if not isinstance(data, dict):
         return f"the body is {type(data).__name__ if data is not None else 'null'}, not a JSON object"
+    plain = data.keys() <= _SDK_KEYS  # then "logs" and "tasks" are the only spellings present
     for key, fields, what in (("logs", _LOG_FIELDS, "log"), ("tasks", _TASK_FIELDS, "task")):
-        values = [v for k, v in data.items() if isinstance(k, str) and k.lower() == key]
-        value = values[-1] if values else None
+        if plain:
+            value = data.get(key)
+        else:
+            values = [v for k, v in data.items() if isinstance(k, str) and k.lower() == key]
+            value = values[-1] if values else None
         if value is None:
             continue
         if not isinstance(value, list):

@@ -10,6 +10,7 @@ import pytest
 
 from pingback_cli.protocol import (
     AttemptRequest,
+    compact_encoder,
     json_safe,
     lenient_loads,
     non_finite_path,
@@ -72,3 +73,33 @@ def test_lenient_loads_reads_recorded_constants_as_text() -> None:
 def test_a_payload_with_nan_goes_on_the_wire_as_json() -> None:
     request = AttemptRequest("e1", "f", 1, 0.0, payload={"x": math.nan}, has_payload=True)
     assert parse_as_javascript_would(request.encode().decode())["payload"] == {"x": "NaN"}
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"i": 5},
+        {"text": 'é \u2028 "quoted" \n', "nested": [1, 2.5, None, True, {"a": []}], "big": 2**70},
+        [1e20, -0.0, 2.5e-07],
+        "just text",
+        None,
+    ],
+)
+def test_compact_encoder_writes_what_json_writes(value: object) -> None:
+    expected = json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    assert compact_encoder()(value) == expected
+    assert compact_encoder(default=repr)(value) == expected
+
+
+def test_compact_encoder_errors() -> None:
+    with pytest.raises(ValueError):
+        compact_encoder()({"ratio": math.nan})
+    assert compact_encoder(allow_nan=True)([math.nan]) == "[NaN]"
+    with pytest.raises(TypeError):
+        compact_encoder()({"when": object()})
+    assert compact_encoder(default=lambda _: "x")({"when": object()}) == '{"when":"x"}'
+    cycle: list[object] = []
+    cycle.append(cycle)
+    with pytest.raises(RecursionError):
+        compact_encoder()(cycle)
+    assert compact_encoder()({"after": "a cycle"}) == '{"after":"a cycle"}'

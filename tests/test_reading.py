@@ -30,6 +30,12 @@ LOG = {"timestamp": 1764324900000, "level": "info", "message": "ok"}
         ({"tasks": [{"name": 7}]}, "task 1's name is 7, not a string"),
         ({"tasks": [{"name": "t"}, {"name": ["x"]}]}, "task 2's name is ['x'], not a string"),
         ([1, 2], "the body is list, not a JSON object"),
+        # the SDK's own keys only (read directly) and the same with another spelling beside them
+        ({"status": "success", "result": 1, "logs": [], "tasks": [], "durationMs": 0}, None),
+        ({"status": "success", "logs": "no", "durationMs": 0}, 'logs is "no", not a list'),
+        ({"status": "success", "logs": [], "Logs": [{**LOG, "level": 3}]}, "log 1's level is 3"),
+        ({"logs": [LOG], "LOGS": None}, None),  # the last spelling wins, as in Go
+        ({"status": "success", "tasks": [], "TASKS": [{"name": 1}]}, "task 1's name is 1"),
     ],
 )
 def test_decode_problem(body: Any, problem: str | None) -> None:

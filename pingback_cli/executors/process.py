@@ -17,13 +17,13 @@ from typing import Any
 from pingback_cli.errors import ProjectError
 from pingback_cli.executors.spawn import Spawned, spawn_worker
 from pingback_cli.project.config import ProjectConfig
-from pingback_cli.protocol import AttemptOutcome, AttemptRequest
+from pingback_cli.protocol import AttemptOutcome, AttemptRequest, compact_encoder
 from pingback_cli.worker import request_fields
 
 LogCallback = Callable[[str, int, dict[str, Any]], None]
 
 
-_BATCH = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+_BATCH = compact_encoder(allow_nan=True)
 """Built once (``json.dumps`` with options builds one per call). NaN passes: the worker's
 ``AttemptRequest.encode`` makes the wire body JSON as ``json_safe`` does."""
 
@@ -175,7 +175,7 @@ class WorkerProcess:
         batch, self._outgoing = self._outgoing, []
         if self._writer is None or self._writer.is_closing():
             return
-        self._writer.write(_BATCH.encode({"op": "exec", "requests": batch}).encode() + b"\n")
+        self._writer.write(_BATCH({"op": "exec", "requests": batch}).encode() + b"\n")
 
     def _on_message(self, message: dict[str, Any]) -> None:
         op = message.get("op")

@@ -15,7 +15,7 @@ import json
 from typing import Any
 
 from pingback_cli.models import JSON, Attempt, Execution, LogEntry, OutputLine
-from pingback_cli.protocol import NON_FINITE_TEXT, json_safe, non_finite_path
+from pingback_cli.protocol import NON_FINITE_TEXT, compact_encoder, json_safe, non_finite_path
 
 # Column order of a row as written; reads use the same order without seq.
 COLUMNS = (
@@ -67,10 +67,10 @@ UPSERT = (
 
 
 # Encoders are built once: json.dumps with options builds a new one per call.
-_STRICT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+_STRICT = compact_encoder()
 
 
-_LENIENT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=repr)
+_LENIENT = compact_encoder(default=repr)
 
 
 # NaN / Infinity in an older row read as the strings "NaN" / "Infinity".
@@ -94,13 +94,13 @@ def dump_value(value: JSON) -> str:
     """JSON text; NaN and Infinity are stored as strings, and a value JSON cannot hold at
     all as its repr string."""
     try:
-        return _STRICT.encode(value)
+        return _STRICT(value)
     except ValueError:
         if non_finite_path(value) is not None:
             return dump_value(json_safe(value))
-        return _STRICT.encode(_repr(value))
+        return _STRICT(_repr(value))
     except (TypeError, RecursionError):
-        return _STRICT.encode(_repr(value))
+        return _STRICT(_repr(value))
 
 
 def _repr(value: Any) -> str:
@@ -115,7 +115,7 @@ def _dump_list(items: list[dict[str, JSON]]) -> str:
     if not items:
         return "[]"
     try:
-        return _LENIENT.encode(items)
+        return _LENIENT(items)
     except ValueError:  # NaN or Infinity inside, or a circular log meta
         if non_finite_path(items) is not None:
             return _dump_list(json_safe(items))
@@ -165,6 +165,8 @@ def dump_attempts(attempts: list[Attempt]) -> str:
     """Like ``Attempt.to_json`` but with unix-second times: ISO formatting dominated flushes."""
     if not attempts:
         return "[]"
+    if len(attempts) == 1 and (plain := _plain_attempt(attempts[0])) is not None:
+        return plain
     return _dump_list(
         [
             {
@@ -183,6 +185,45 @@ def dump_attempts(attempts: list[Attempt]) -> str:
             }
             for attempt in attempts
         ]
+    )
+
+
+_PLAIN_STATUSES = frozenset({"pending", "running", "success", "failed", "interrupted", "cancelled"})
+
+
+def _number(value: Any) -> str | None:
+    """JSON text of a finite int or float, as the json module writes it; None for anything else."""
+    kind = type(value)
+    if kind is float:
+        return repr(value) if value - value == 0.0 else None  # NaN and infinities fail this
+    return repr(value) if kind is int else None
+
+
+def _plain_attempt(attempt: Attempt) -> str | None:
+    """``dump_attempts([attempt])`` for the usual attempt (numbers, no error, log, notice or
+    output), written directly; None when it is not one. A fan-out child's row is encoded once
+    per flush that finds it changed, so this runs about once per execution."""
+    if (
+        attempt.logs
+        or attempt.notices
+        or attempt.output
+        or attempt.error is not None
+        or attempt.traceback is not None
+        or attempt.requested_at is not None
+        or attempt.status not in _PLAIN_STATUSES
+        or type(attempt.number) is not int
+    ):
+        return None
+    started = _number(attempt.started_at)
+    completed = "null" if attempt.completed_at is None else _number(attempt.completed_at)
+    duration = "null" if attempt.duration_ms is None else _number(attempt.duration_ms)
+    status = "null" if attempt.http_status is None else _number(attempt.http_status)
+    if started is None or completed is None or duration is None or status is None:
+        return None
+    return (
+        f'[{{"attempt":{attempt.number},"status":"{attempt.status}","startedAt":{started},'
+        f'"completedAt":{completed},"durationMs":{duration},"httpStatus":{status},'
+        '"error":null,"traceback":null,"logs":[]}]'
     )
 
 

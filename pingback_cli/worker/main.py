@@ -39,7 +39,7 @@ from typing import Any
 from pingback_cli.errors import ProjectError
 from pingback_cli.project.config import DEV_CRON_SECRET, ProjectConfig
 from pingback_cli.project.loader import RawFunction, load_project
-from pingback_cli.protocol import AttemptRequest, json_plain, not_json_reason, signed_headers
+from pingback_cli.protocol import AttemptRequest, compact_encoder, json_plain, not_json_reason, signed_headers
 from pingback_cli.worker import (
     API_ENV,
     APP_ENV,
@@ -69,14 +69,14 @@ def project_secret() -> str:
     return os.environ.get("PINGBACK_CRON_SECRET") or DEV_CRON_SECRET
 
 
-_LINE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+_LINE = compact_encoder()
 """Built once: ``json.dumps`` with options builds an encoder per call (one per result here)."""
 
 
 def _dumps(message: dict[str, Any]) -> bytes:
     """One pipe line; ValueError for NaN or Infinity, which JSON cannot hold (TypeError for
-    a type it cannot hold)."""
-    return _LINE.encode(message).encode() + b"\n"
+    a type it cannot hold, RecursionError for a value that holds itself)."""
+    return _LINE(message).encode() + b"\n"
 
 
 class Outbox:
@@ -159,7 +159,7 @@ def _stream_logs(outbox: Outbox) -> None:
         entry = self._logs[-1]
         try:
             line = _dumps({"op": "log", "id": self.execution_id, "attempt": self.attempt, "entry": entry})
-        except (TypeError, ValueError):  # shown live as text; the response itself is refused
+        except (TypeError, ValueError, RecursionError):  # shown live as text; the response itself is refused
             safe = dict(entry, meta={key: repr(value) for key, value in (meta or {}).items()})
             line = _dumps({"op": "log", "id": self.execution_id, "attempt": self.attempt, "entry": safe})
         outbox.add(line)
@@ -218,7 +218,7 @@ class Runner:
         }
         try:
             line = _dumps(message)
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError, RecursionError) as exc:
             return _dumps(_unserializable(message, exc))
         if len(line) > BODY_STORED_BYTES:  # rare: the size the SDK's adapters would send
             message["bodyBytes"] = len(json.dumps(response, separators=(",", ":")).encode())

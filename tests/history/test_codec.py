@@ -4,12 +4,16 @@
 from __future__ import annotations
 
 import json
+import math
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from history.records import make
+from pingback_cli.history.codec import dump_attempts, load_attempts
 from pingback_cli.history.store import Store
-from pingback_cli.models import LogEntry
+from pingback_cli.models import Attempt, LogEntry
 
 
 def test_non_finite_floats_are_never_written(store: Store, path: Path) -> None:
@@ -69,3 +73,43 @@ def test_an_attempts_printed_output_round_trips() -> None:
     assert Attempt.from_json(attempt.to_json()).output == attempt.output
     [bare] = load_attempts(dump_attempts([Attempt(1, "success", 1.0)]))
     assert bare.output == [] and "output" not in dump_attempts([Attempt(1, "success", 1.0)])
+
+
+@pytest.mark.parametrize(
+    "attempt",
+    [
+        Attempt(1, "success", 1796000213.9460626, 1796000219.3559794, 5410, 200),
+        Attempt(2, "running", 1.0),
+        Attempt(1, "failed", 1e20, 2.5e-07, 0, 500),
+        Attempt(3, "success", 5, 6, 1, None),
+        # not the usual attempt: written the general way
+        Attempt(1, "failed", 1.0, 2.0, 1000, 500, error="HTTP 500: boom", traceback="Traceback"),
+        Attempt(1, "success", 1.0, notices=["cut"], logs=[LogEntry(1, "info", "hi", {"k": 1})]),
+        Attempt(1, "interrupted", math.nan),
+        Attempt(1, "success", 1.0, requested_at=0.5),
+        Attempt(True, "success", 1.0),
+    ],
+)
+def test_attempts_read_back_as_written(attempt: Attempt) -> None:
+    text = dump_attempts([attempt])
+    assert json.loads(text, parse_constant=lambda name: pytest.fail(f"{name} written")) is not None
+    assert [_fields(read) for read in load_attempts(text)] == [_fields(attempt, written=True)]
+
+
+def _fields(attempt: Attempt, *, written: bool = False) -> tuple[object, ...]:
+    started = attempt.started_at
+    if written and isinstance(started, float) and math.isnan(started):
+        started = "NaN"
+    return (
+        int(attempt.number),
+        attempt.status,
+        started,
+        attempt.completed_at,
+        attempt.duration_ms,
+        attempt.http_status,
+        attempt.error,
+        attempt.traceback,
+        [log.to_json() for log in attempt.logs],
+        attempt.notices,
+        attempt.requested_at,
+    )
