@@ -8,10 +8,8 @@ not found, the platform failing.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from pingback_cli.errors import NotFound, PlatformError
@@ -37,22 +35,6 @@ class Target:
     @property
     def name(self) -> str:
         return f"pingback dev at {self.url}" if self.local else f"the platform at {self.url}"
-
-
-def resolve_platform(root: Path, platform_url: str | None, api_key: str | None) -> tuple[str, str]:
-    """The platform a command talks to, as (url, api key): ``platform_url``, else
-    PINGBACK_PLATFORM_URL, else the `pingback dev` running in ``root`` (``.pingback/dev.json``),
-    else ``state.DEFAULT_LOCAL_URL``; the key is ``api_key``, else PINGBACK_API_KEY, else ""."""
-    from pingback_cli.state import DEFAULT_LOCAL_URL, running_api_url
-
-    url = platform_url or os.environ.get("PINGBACK_PLATFORM_URL") or running_api_url(root)
-    return url or DEFAULT_LOCAL_URL, api_key or os.environ.get("PINGBACK_API_KEY", "")
-
-
-def resolve_target(root: Path, platform_url: str | None, api_key: str | None) -> Target:
-    """``resolve_platform`` as a Target: ``local`` unless a platform URL was given."""
-    url, key = resolve_platform(root, platform_url, api_key)
-    return Target(url, key, local=not (platform_url or os.environ.get("PINGBACK_PLATFORM_URL")))
 
 
 def call(

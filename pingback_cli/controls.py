@@ -119,7 +119,9 @@ def runs(app: str | None, platform_url: str | None, api_key: str | None, *, limi
     rows; the local history's own listing is ``cli/history.py``'s)."""
     from pingback_cli.remote import recent_roots
 
-    found = client.resolve_target(project_root(app), platform_url, api_key)
+    found = target(project_root(app), platform_url, api_key)
+    if found is None:
+        raise UsageError("`pingback runs` reads a platform only with --platform-url or PINGBACK_PLATFORM_URL")
     return recent_roots(found, limit, function, status), found
 
 
@@ -216,24 +218,64 @@ def control(
     return client.control(found, action, execution_id), found
 
 
+@dataclass
+class Registration:
+    """What ``register`` sent and got: ``jobs`` is the platform's answer (None with a dry run),
+    ``deactivated`` the names of the SDK jobs it made inactive, ``target`` None for a dry run
+    with nowhere to send (``nowhere`` says why)."""
+
+    body: dict[str, Any]
+    target: Target | None
+    jobs: list[dict[str, Any]] | None = None
+    deactivated: list[str] = field(default_factory=list)
+    nowhere: str = ""
+
+
 def register(app: str | None, platform_url: str | None, api_key: str | None, *, endpoint_url: str | None,
-             dry_run: bool = False, on_warning: Any = None
-             ) -> tuple[dict[str, Any], list[dict[str, Any]] | None, Target]:  # fmt: skip
-    """``register``: the body the SDKs send and the platform's ``jobs`` (None with ``dry_run``).
-    Every function pingback-py would send without retries (``retries=0``) but whose job keeps
-    more goes to ``on_warning``: the platform keeps the stored value (registration.service.ts:70)."""
+             dry_run: bool = False, on_warning: Any = None) -> Registration:  # fmt: skip
+    """``register``: the body the SDKs send, to the platform named (``--platform-url``,
+    PINGBACK_PLATFORM_URL), else to this project's own `pingback dev` (``this_projects_dev``:
+    never another project's dev on the default port; UsageError when none runs here, except
+    for ``dry_run``, which then sends nowhere). Every function pingback-py would send without
+    retries (``retries=0``) but whose job keeps more goes to ``on_warning``: the platform keeps
+    the stored value (registration.service.ts:70)."""
     from pingback_cli.project.discovery import discover
 
     specs = discover(app, on_warning=on_warning)  # also loads .env
     body = client.registration_body(specs, endpoint_url)
-    found = client.resolve_target(project_root(app), platform_url, api_key)
+    root = project_root(app)
+    found = target(root, platform_url, api_key) if platform_given(platform_url) else None
+    if found is None:
+        try:
+            found = this_projects_dev(root, api_key)
+        except UsageError as refused:
+            if not dry_run:
+                raise
+            return Registration(body, None, nowhere=refused.message)
     if dry_run:
-        return body, None, found
+        return Registration(body, found)
+    before = _listed_jobs(found)
     jobs = client.register(found, body)
     if on_warning is not None:
         for warning in kept_retries(found, specs):
             on_warning(warning)
-    return body, jobs, found
+    return Registration(body, found, jobs, deactivated(before, body))
+
+
+def _listed_jobs(found: Target) -> list[dict[str, Any]]:
+    """GET /api/v1/jobs, or nothing when the platform does not list them."""
+    try:
+        return client.jobs(found)
+    except PlatformError:
+        return []
+
+
+def deactivated(before: list[dict[str, Any]], body: dict[str, Any]) -> list[str]:
+    """The jobs a registration of ``body`` makes inactive, from the jobs listed before it: the
+    SDK jobs not sent that were not inactive yet (registration.service.ts:93-101), sorted."""
+    sent = {entry["name"] for entry in body["functions"]}
+    stale = (job for job in before if job.get("name") not in sent and job.get("status") != "inactive")
+    return sorted(str(job["name"]) for job in stale if job.get("source", "sdk") == "sdk")
 
 
 def kept_retries(found: Target, specs: list[FunctionSpec]) -> list[str]:

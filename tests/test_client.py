@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
 
-from pingback_cli import state
-from pingback_cli.client import Target, call, control, resolve_platform
-from pingback_cli.errors import NotFound, PlatformError
+from pingback_cli import client, controls, state
+from pingback_cli.client import Target, call, control
+from pingback_cli.errors import NotFound, PlatformError, UsageError
 
 
 @pytest.fixture(autouse=True)
@@ -20,21 +21,53 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_the_option_wins_then_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PINGBACK_PLATFORM_URL", "https://env.example")
     monkeypatch.setenv("PINGBACK_API_KEY", "env-key")
-    assert resolve_platform(tmp_path, "https://option.example", "option-key") == (
-        "https://option.example",
-        "option-key",
+    assert controls.target(tmp_path, "https://option.example", "option-key") == Target(
+        "https://option.example", "option-key"
     )
-    assert resolve_platform(tmp_path, None, None) == ("https://env.example", "env-key")
+    assert controls.target(tmp_path, None, None) == Target("https://env.example", "env-key")
 
 
-def test_then_the_running_dev_of_this_project_then_the_default(tmp_path: Path) -> None:
-    assert resolve_platform(tmp_path, None, None) == (state.DEFAULT_LOCAL_URL, "")
+def test_then_the_running_dev_of_this_project_never_the_default_port(tmp_path: Path) -> None:
+    assert controls.target(tmp_path, None, None) is None
+    with pytest.raises(UsageError, match=f"no `pingback dev` is running in {tmp_path}"):
+        controls.this_projects_dev(tmp_path, None)
     state.announce(tmp_path, "http://127.0.0.1:9999")  # what a running `pingback dev` writes
     try:
-        url, _ = resolve_platform(tmp_path, None, None)
+        found = controls.target(tmp_path, None, None)
     finally:
         state.withdraw(tmp_path)
-    assert url == "http://127.0.0.1:9999"
+    assert found == Target("http://127.0.0.1:9999", "", local=True)
+
+
+def test_register_with_no_dev_here_sends_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "b"\n', encoding="utf-8")
+    (tmp_path / "register_b_jobs.py").write_text(
+        "from pingback import Pingback\npb = Pingback(api_key='k', cron_secret='s')\n\n"
+        "@pb.task('t')\ndef t(ctx, payload):\n    return 1\n",
+        encoding="utf-8",
+    )
+    monkeypatch.chdir(tmp_path)
+    sent: list[object] = []
+    monkeypatch.setattr(client, "call", lambda *args, **kwargs: sent.append(args))
+    with pytest.raises(UsageError, match=f"no `pingback dev` is running in {tmp_path}"):
+        controls.register(None, None, None, endpoint_url=None)
+    monkeypatch.delitem(sys.modules, "register_b_jobs")  # so that the second load imports it again
+    dry = controls.register(None, None, None, endpoint_url=None, dry_run=True)
+    assert dry.target is None and dry.jobs is None and "no `pingback dev` is running" in dry.nowhere
+    assert [entry["name"] for entry in dry.body["functions"]] == ["t"]
+    assert sent == []
+
+
+def test_registration_lists_the_sdk_jobs_it_makes_inactive() -> None:
+    before = [
+        {"name": "kept", "status": "active", "source": "sdk"},
+        {"name": "gone", "status": "active", "source": "sdk"},
+        {"name": "paused-gone", "status": "paused", "source": "sdk"},
+        {"name": "was-inactive", "status": "inactive", "source": "sdk"},
+        {"name": "made-by-hand", "status": "active", "source": "manual"},
+    ]
+    body = {"functions": [{"name": "kept"}, {"name": "new"}]}
+    assert controls.deactivated(before, body) == ["gone", "paused-gone"]
 
 
 # --- one line per failure, with a hint ------------------------------------------------------

@@ -42,9 +42,10 @@ def register(
     """Register the project's crons and tasks with a platform, as a deploy does.
 
     Sends what `pingback ls` finds (Python, or JS/TS using @usepingback/next) to
-    <platform>/api/v1/register in the shape the SDKs use. As on the platform, every
-    function sent becomes active (a paused one too) and the platform's other functions
-    become inactive.
+    <platform>/api/v1/register in the shape the SDKs use: the platform named, else the
+    `pingback dev` running in this project (never another project's). As on the platform,
+    every function sent becomes active (a paused one too) and the platform's other
+    functions become inactive; they are listed as such.
 
     Example: pingback register --platform-url https://api.pingback.lol --dry-run
     """
@@ -52,41 +53,50 @@ def register(
         from pingback_cli import controls
 
         out = terminal()
-        body, jobs, found = controls.register(
+        done = controls.register(
             app, platform_url, api_key, endpoint_url=endpoint_url, dry_run=dry_run, on_warning=out.warn
         )
-        if jobs is None:
-            _would_send(out, found.url)
-            out.json(body)
+        if done.jobs is None:
+            _would_send(out, done)
+            out.json(done.body)
         elif json_output:
-            out.json({"platformUrl": found.url, "jobs": jobs})
+            assert done.target is not None
+            out.json({"platformUrl": done.target.url, "jobs": done.jobs, "deactivated": done.deactivated})
         else:
-            looking_at(out, found)
-            out.print(_report(jobs, found.url))
+            assert done.target is not None
+            looking_at(out, done.target)
+            out.print(_report(done.jobs, done.deactivated, done.target.url))
 
 
-def _would_send(out: Any, url: str) -> None:
-    """On stderr (stdout is the body, as JSON): where the body would have gone."""
+def _would_send(out: Any, done: Any) -> None:
+    """On stderr (stdout is the body, as JSON): where the body would have gone, or why nowhere."""
     from rich.text import Text
 
     from pingback_cli.terminal import print_whole, printable
 
-    where = f"{url.rstrip('/')}/api/v1/register"
-    print_whole(out.err, Text(f"dry run: would POST this to {printable(where)}; nothing sent", style="dim"))
+    if done.target is None:
+        said = f"dry run: nothing sent, and there is nowhere to send it: {done.nowhere}"
+    else:
+        said = f"dry run: would POST this to {done.target.url.rstrip('/')}/api/v1/register; nothing sent"
+    print_whole(out.err, Text(printable(said), style="dim"))
 
 
-def _report(jobs: list[dict[str, Any]], url: str) -> Any:
+def _report(jobs: list[dict[str, Any]], deactivated: list[str], url: str) -> Any:
+    """One line per job the platform answered, then one per job it made inactive."""
     from rich.text import Text
 
     from pingback_cli.terminal import printable
 
+    rows = [(str(job.get("status", "?")), str(job.get("name", "?"))) for job in jobs]
+    rows += [("inactive", name) for name in deactivated]
     text = Text()
-    width = max((len(str(job.get("status", ""))) for job in jobs), default=6)
-    for job in jobs:
-        status = str(job.get("status", "?"))
+    width = max((len(status) for status, _ in rows), default=6)
+    for status, name in rows:
         text.append(f"{status:<{width}}  ", style="green" if status == "active" else "yellow")
-        text.append(printable(str(job.get("name", "?"))), style="bold")
+        text.append(printable(name), style="bold")
         text.append("\n")
     noun = "function" if len(jobs) == 1 else "functions"
     text.append(f"registered {len(jobs)} {noun} with {printable(url)}", style="dim")
+    if deactivated:
+        text.append(f"; {len(deactivated)} not sent became inactive (their crons stop firing)", style="dim")
     return text

@@ -69,11 +69,12 @@ def default_port_listener() -> Iterator[Listener | None]:
     listener.close()
 
 
+@pytest.mark.parametrize("command", [("trigger", "ok", "--payload", '{"i": 1}'), ("register",)])
 def test_without_a_dev_here_trigger_says_so_and_sends_nothing(
-    tmp_path: Path, default_port_listener: Listener | None
+    tmp_path: Path, default_port_listener: Listener | None, command: tuple[str, ...]
 ) -> None:
     project_b = copy_misbehave(tmp_path, name="project-b")
-    result = run_cli(project_b, "trigger", "ok", "--payload", '{"i": 1}')
+    result = run_cli(project_b, *command)
     assert_one_error_line(
         result,
         2,
@@ -81,7 +82,7 @@ def test_without_a_dev_here_trigger_says_so_and_sends_nothing(
     )
     assert "\n" not in result.stderr.strip(), result.brief()  # the one line, no hint under it
     if default_port_listener is not None:
-        assert default_port_listener.seen == [], "trigger sent to whatever listens on the default port"
+        assert default_port_listener.seen == [], f"{command[0]} sent to whatever listens on the default port"
 
 
 def test_a_dev_json_copied_from_another_project_is_not_trusted(project_a: DevServer, tmp_path: Path) -> None:
@@ -100,6 +101,11 @@ def test_a_dev_json_copied_from_another_project_is_not_trusted(project_a: DevSer
         refused = run_cli(project_b, action, failed)
         assert_one_error_line(refused, 2, f"the one at {project_a.url} serves {project_a.project.resolve()}")
     assert len(project_a.tree(failed)["attempts"]) == 1
+    # register too: project-a's jobs stay as they were (a registration would deactivate them).
+    jobs_before = project_a.http.get("/api/v1/jobs").json()
+    refused = run_cli(project_b, "register")
+    assert_one_error_line(refused, 2, f"the one at {project_a.url} serves {project_a.project.resolve()}")
+    assert project_a.http.get("/api/v1/jobs").json() == jobs_before
     nothing_here = run_cli(copy_misbehave(tmp_path, name="project-c"), "retry", failed)
     assert_one_error_line(nothing_here, 2, "no `pingback dev` is running in")
 
@@ -119,6 +125,26 @@ def test_in_its_own_project_trigger_finds_dev_on_any_port(project_a: DevServer, 
     assert project_a.wait_root(json.loads(there.stdout)["executionId"], "ok")["status"] == "success"
     project = project_a.http.get("/api/v1/project").json()
     assert project["root"] == str(project_a.project.resolve()) and len(project["projectId"]) == 36
+
+
+def test_register_in_its_own_project_says_what_became_inactive(project_a: DevServer) -> None:
+    # An earlier deploy registered a function the code no longer has.
+    sent = run_cli(project_a.project, "register", "--json")
+    assert sent.returncode == 0, sent.brief()
+    functions = json.loads(sent.stdout)["jobs"]
+    older = [{"name": job["name"], "type": "task"} for job in functions if job["name"] != "ok"]
+    older += [{"name": "removed-task", "type": "task"}]
+    assert project_a.http.post("/api/v1/register", json={"functions": older}).status_code == 201
+    again = run_cli(project_a.project, "register")
+    assert again.returncode == 0, again.brief()
+    lines = again.stdout.splitlines()
+    assert "inactive  removed-task" in lines and "active    ok" in lines, again.brief()
+    assert lines[-1] == (
+        f"registered {len(functions)} functions with {project_a.url}; 1 not sent became inactive"
+        " (their crons stop firing)"
+    )
+    statuses = {job["name"]: job["status"] for job in project_a.http.get("/api/v1/jobs").json()}
+    assert statuses["removed-task"] == "inactive" and statuses["ok"] == "active"
 
 
 def test_the_dashboards_api_page_shows_a_trigger_command_that_runs(project_a: DevServer) -> None:
