@@ -126,8 +126,8 @@ def run_in_process(
     with contextlib.chdir(project):
         done = CliRunner().invoke(click_command, list(args), input=input, env=overrides, prog_name="pingback")
     stderr = done.stderr
-    if done.exc_info is not None and not isinstance(done.exception, SystemExit):
-        stderr += "".join(traceback.format_exception(*done.exc_info))
+    if done.exception is not None and not isinstance(done.exception, SystemExit):
+        stderr += "".join(traceback.format_exception(done.exception))
     return Result(args, done.exit_code, done.stdout, stderr, time.monotonic() - started)
 
 

@@ -21,6 +21,7 @@ from cli_support import (
     pingback_command,
     poll,
     run_cli,
+    run_in_process,
     source_of,
     walk,
     worker_pids,
@@ -592,7 +593,7 @@ def test_show_ambiguous_prefix(shared_lab: Path, recorded: dict[str, dict[str, A
 def test_show_unknown_id(
     shared_lab: Path, recorded: dict[str, dict[str, Any]], given: str, message: str
 ) -> None:
-    result = run_cli(shared_lab, "show", given, "--json")
+    result = run_in_process(shared_lab, "show", given, "--json")
 
     assert_clean_exit(result, 2)
     assert message in result.stderr
@@ -601,8 +602,8 @@ def test_show_unknown_id(
 
 
 def test_runs_without_history_is_empty(lab: Path) -> None:
-    table = run_cli(lab, "runs")
-    listing = run_cli(lab, "runs", "--json")
+    table = run_in_process(lab, "runs")
+    listing = run_in_process(lab, "runs", "--json")
 
     assert_clean_exit(table, 0)
     assert "No executions yet" in table.stdout
@@ -612,7 +613,7 @@ def test_runs_without_history_is_empty(lab: Path) -> None:
 
 
 def test_show_without_history(lab: Path) -> None:
-    result = run_cli(lab, "show", "abc")
+    result = run_in_process(lab, "show", "abc")
 
     assert_clean_exit(result, 2)
     assert 'error: no execution matches "abc": there is no history yet' in result.stderr
@@ -634,7 +635,7 @@ def test_unknown_function_suggests_a_name(lab: Path) -> None:
 
 
 def test_invalid_json_payload(lab: Path) -> None:
-    result = run_cli(lab, "run", "echo", "--payload", "{bad")
+    result = run_in_process(lab, "run", "echo", "--payload", "{bad")
 
     assert_clean_exit(result, 2)
     assert "error: payload from --payload is not valid JSON" in result.stderr
@@ -643,14 +644,14 @@ def test_invalid_json_payload(lab: Path) -> None:
 
 
 def test_invalid_json_payload_from_stdin(lab: Path) -> None:
-    result = run_cli(lab, "run", "echo", "--payload", "-", input="not json")
+    result = run_in_process(lab, "run", "echo", "--payload", "-", input="not json")
 
     assert_clean_exit(result, 2)
     assert "error: payload from stdin is not valid JSON" in result.stderr
 
 
 def test_missing_payload_file(lab: Path) -> None:
-    result = run_cli(lab, "run", "echo", "--payload", "@missing.json")
+    result = run_in_process(lab, "run", "echo", "--payload", "@missing.json")
 
     assert_clean_exit(result, 2)
     assert "error: cannot read payload file missing.json: No such file or directory" in (result.stderr)
