@@ -195,6 +195,7 @@ def results(
     return results
 
 
+@pytest.mark.timeout(600)  # the first builds the whole batch (pytest-timeout counts set-up)
 @pytest.mark.parametrize("case", CASES, ids=case_id)
 def test_a_command_refuses_bad_input_in_one_line(case: Bad, results: dict[tuple[str, ...], Result]) -> None:
     result = results[case.args]

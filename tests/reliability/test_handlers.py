@@ -36,6 +36,10 @@ pytestmark = pytest.mark.skipif(not HAS_PROC, reason="finds leftover worker proc
 # every case ran on it). The tests with a project of their own spread over the other workers.
 ON_RUN_BATCH = pytest.mark.xdist_group("handlers-run")
 ON_SHARED_DEV = pytest.mark.xdist_group("handlers-shared-dev")
+BATCH_TIMEOUT = pytest.mark.timeout(600)
+"""For the tests whose first builds a whole batch (ten thousand children, five megabytes, ...):
+pytest-timeout counts a fixture's set-up in the test that needs it first, and the 120 s default
+was overrun at load 23."""
 
 BIG_CHARS = 5 * 1024 * 1024 // 2
 """A string of this many "é" is 5 MB of UTF-8."""
@@ -195,6 +199,7 @@ def run_results(run_project: Path) -> dict[str, Result]:
 
 
 @ON_RUN_BATCH
+@BATCH_TIMEOUT
 @pytest.mark.parametrize("case", CASES, ids=case_id)
 def test_run(case: Case, run_results: dict[str, Result]) -> None:
     result = run_results[case.function]
@@ -204,6 +209,7 @@ def test_run(case: Case, run_results: dict[str, Result]) -> None:
 
 
 @ON_RUN_BATCH
+@BATCH_TIMEOUT
 def test_run_prints_of_a_handler_never_reach_json_stdout(run_results: dict[str, Result]) -> None:
     result = run_results["prints-megabytes"]
     root = result.json()
@@ -218,6 +224,7 @@ def test_run_prints_of_a_handler_never_reach_json_stdout(run_results: dict[str, 
 
 
 @ON_RUN_BATCH
+@BATCH_TIMEOUT
 def test_run_after_every_case_history_is_settled_and_ok_still_succeeds(
     run_project: Path, run_results: dict[str, Result]
 ) -> None:
@@ -231,6 +238,7 @@ def test_run_after_every_case_history_is_settled_and_ok_still_succeeds(
 
 
 @ON_RUN_BATCH
+@BATCH_TIMEOUT
 def test_a_tree_shows_fifty_logs_per_node_and_says_where_the_rest_are(
     run_project: Path, run_results: dict[str, Result]
 ) -> None:
@@ -244,6 +252,7 @@ def test_a_tree_shows_fifty_logs_per_node_and_says_where_the_rest_are(
 
 
 @ON_RUN_BATCH
+@BATCH_TIMEOUT
 def test_run_markup_in_names_logs_and_payloads_prints_verbatim(run_project: Path) -> None:
     result = run_cli(run_project, "run", MARKUP_NAME, "--payload", json.dumps(MARKUP_PAYLOAD))
     assert result.returncode == 0, result.brief()
@@ -254,6 +263,7 @@ def test_run_markup_in_names_logs_and_payloads_prints_verbatim(run_project: Path
 
 
 @ON_RUN_BATCH
+@BATCH_TIMEOUT
 def test_a_thread_started_at_import_does_not_keep_commands_alive(run_project: Path) -> None:
     """``ls``, ``register --dry-run`` and ``check`` import the project in their own process;
     a non-daemon thread it starts must not keep them from exiting."""
@@ -330,6 +340,7 @@ def _dev_payload(case: Case) -> Any:
 
 
 @ON_SHARED_DEV
+@BATCH_TIMEOUT
 @pytest.mark.parametrize("case", CASES, ids=case_id)
 def test_dev(case: Case, dev: DevServer) -> None:
     if case.payload == "big":  # 5 MB: past the platform's 100 kB JSON body limit, as in production
@@ -347,6 +358,7 @@ def test_dev(case: Case, dev: DevServer) -> None:
 
 
 @ON_SHARED_DEV
+@BATCH_TIMEOUT
 def test_dev_after_every_case(dev: DevServer) -> None:
     """Still one worker, history settled, live logs capped, no error of ours in the output."""
     assert len(worker_pids(dev.project)) == 1
@@ -374,6 +386,7 @@ def test_dev_keeps_serving_after_many_handlers_overran_their_timeout(tmp_path: P
 
 
 @ON_SHARED_DEV
+@BATCH_TIMEOUT
 def test_history_rows_of_dev_carry_its_owner(dev: DevServer) -> None:
     """Each row names the dev process (pid:start-time), which is what kill -9 recovery reads."""
     assert dev.process is not None
