@@ -59,6 +59,23 @@ GLYPHS: dict[str, tuple[str, str]] = {
 _ascii_glyphs = False
 
 
+_NARROW_GLYPHS = frozenset(
+    unicode for unicode, _ in (GLYPHS[name] for name in ("none", "arrow", "to", "dot"))
+)
+"""Glyphs Rich counts as one cell wide."""
+
+
+def as_written(line: str) -> bool:
+    """Whether Rich lays ``line`` out as written: every character one cell wide (no tab,
+    control, wide or combining character) and no space its wrapping could drop or move
+    (leading, trailing, doubled). Then plain text is what Rich prints of it off a terminal."""
+    if line.startswith(" ") or line.endswith(" ") or "  " in line:
+        return False
+    if line.isascii():
+        return line.isprintable()
+    return all((ch.isascii() and ch.isprintable()) or ch in _NARROW_GLYPHS for ch in line)
+
+
 def glyph(name: str) -> str:
     """The glyph ``name`` (a key of :data:`GLYPHS`) as the output can show it."""
     return GLYPHS[name][_ascii_glyphs]
@@ -214,6 +231,43 @@ class Terminal:
 
     def print(self, renderable: RenderableType = "") -> None:
         print_whole(self.out, renderable)
+
+    def grid(self, grid: Any) -> None:
+        """A table (``render.grid.Grid``). Where stdout is not a terminal, its plain text is
+        written without importing Rich whenever that text is exactly what Rich would print
+        (``Grid.plain``); otherwise, and on a terminal, Rich prints ``grid.rich()``."""
+        width = self._plain_width()
+        text = grid.plain(width) if width else None
+        if text is None:
+            self.print(grid.rich())
+            return
+        stream = protect(self._out_file or sys.stdout)
+        stream.write(text)
+
+    def line(self, text: str, style: str = "") -> None:
+        """``text`` (one or more lines) in ``style``; off a terminal, plain and without Rich
+        when Rich would print it as written (``as_written``, as ``grid``)."""
+        if self._plain_width() and all(as_written(part) for part in text.split("\n")):
+            protect(self._out_file or sys.stdout).write(text + "\n")
+            return
+        from rich.text import Text
+
+        self.print(Text(text, style=style))
+
+    def _plain_width(self) -> int | None:
+        """The width Rich lays out at when stdout is not a terminal and nothing makes Rich
+        treat it as one (``FORCE_COLOR``, ``TTY_COMPATIBLE``) or read it differently (a console
+        given to this Terminal, Windows' legacy console); None otherwise."""
+        if self._out is not None or sys.platform == "win32":
+            return None
+        if _is_tty(self._out_file or sys.stdout) or os.environ.get("FORCE_COLOR") is not None:
+            return None
+        if os.environ.get("TTY_COMPATIBLE") == "1":
+            return None
+        columns = os.environ.get("COLUMNS", "")
+        if columns.isdigit():
+            return int(columns) or None
+        return PIPE_WIDTH
 
     def error(self, message: str, hint: str | None = None, details: str | None = None) -> None:
         """``error: <message>``, then an optional ``hint:`` and indented details, on stderr."""

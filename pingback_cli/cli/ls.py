@@ -38,7 +38,7 @@ def ls(
         from pingback_cli import controls
         from pingback_cli.engine.slots import concurrency_mode
         from pingback_cli.project.config import configure
-        from pingback_cli.render.functions import function_json, function_table
+        from pingback_cli.render.functions import CONCURRENCY_NOTE, function_grid, function_json
 
         out = terminal()
         with out.importing(enabled=not json_output and not controls.platform_given(platform_url)):
@@ -53,10 +53,6 @@ def ls(
             out.json(rows)
         else:
             looking_at(out, found.target)
-            out.print(function_table(found.specs, now, statuses=found.statuses, concurrency=mode))
+            out.grid(function_grid(found.specs, now, statuses=found.statuses, concurrency=mode))
             if mode == "platform" and found.specs:
-                from rich.text import Text
-
-                from pingback_cli.render.functions import CONCURRENCY_NOTE
-
-                out.print(Text(CONCURRENCY_NOTE, style="dim"))
+                out.line(CONCURRENCY_NOTE, style="dim")

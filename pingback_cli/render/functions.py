@@ -3,18 +3,26 @@
 from __future__ import annotations
 
 import contextlib
-from typing import Any
-
-from rich.text import Text
+from typing import TYPE_CHECKING, Any
 
 from pingback_cli import times
-from pingback_cli.layout import FitTable
 from pingback_cli.models import FunctionSpec, iso
-from pingback_cli.render.cells import (
-    none_cell,
-    plain_table,
-)
+from pingback_cli.render.grid import Cell, Column, Grid, Span, cell
 from pingback_cli.terminal import glyph, printable
+
+if TYPE_CHECKING:
+    from pingback_cli.layout import FitTable
+
+COLUMNS = (
+    Column("Name", no_wrap=True),
+    Column("Type", no_wrap=True),
+    Column("Schedule"),
+    Column("Next run", no_wrap=True),
+    Column("Retries", justify="right", no_wrap=True),
+    Column("Timeout", no_wrap=True),
+    Column("Concurrency", justify="right", no_wrap=True),
+    Column("Source", overflow="fold"),
+)
 
 
 def function_table(
@@ -24,61 +32,72 @@ def function_table(
     statuses: dict[str, str] | None = None,
     concurrency: str = "platform",
 ) -> FitTable:
-    """Every cron and task: crons first, then tasks, each by name; stacked when narrow. A job
-    that is not active (``statuses``: paused, inactive) says so under its name, and a paused
-    cron has no next run. A timeout the platform reads as another number shows both; under the
-    "platform" concurrency mode a function's concurrency is shown as not enforced
-    (docs/parity.md#timeouts, #concurrency)."""
+    """``function_grid`` as Rich shows it (a table, or cards when narrow)."""
+    return function_grid(specs, now, statuses=statuses, concurrency=concurrency).rich()
+
+
+def function_grid(
+    specs: list[FunctionSpec],
+    now: float,
+    *,
+    statuses: dict[str, str] | None = None,
+    concurrency: str = "platform",
+) -> Grid:
+    """Every cron and task: crons first, then tasks, each by name. A job that is not active
+    (``statuses``: paused, inactive) says so under its name, and a paused cron has no next
+    run. A timeout the platform reads as another number shows both; under the "platform"
+    concurrency mode a function's concurrency is shown as not enforced
+    (docs/parity.md#timeouts, #concurrency). Rich-free: ``Terminal.grid`` prints it."""
     statuses = statuses or {}
-    table = plain_table()
-    table.add_column("Name", no_wrap=True)
-    table.add_column("Type", no_wrap=True)
-    table.add_column("Schedule")
-    table.add_column("Next run", no_wrap=True)
-    table.add_column("Retries", justify="right", no_wrap=True)
-    table.add_column("Timeout", no_wrap=True)
-    table.add_column("Concurrency", justify="right", no_wrap=True)
-    table.add_column("Source", overflow="fold")
+    rows = []
     for spec in sorted(specs, key=lambda spec: (spec.type != "cron", spec.name)):
         state = statuses.get(spec.name, "active")
         if spec.schedule:
             schedule, next_run = _schedule_cells(spec.schedule, now)
             if state != "active":
-                next_run = Text(f"{glyph('none')} ({state})", style="dim")
+                next_run = cell(f"{glyph('none')} ({state})", "dim")
         else:
-            schedule = next_run = none_cell()
-        name = Text(printable(spec.name), style="bold")
-        if state != "active":
-            name.append(f"\n{state}", style="yellow")
-        timeout = _timeout_cell(spec)
-        table.add_row(
-            name,
-            Text(spec.type),
-            schedule,
-            next_run,
-            Text(str(spec.retries)),
-            timeout,
-            _concurrency_cell(spec, concurrency),
-            Text(printable(spec.source)) if spec.source else none_cell(),
+            schedule = next_run = _none()
+        name = Cell(
+            ((printable(spec.name), ""),) + (((f"\n{state}", "yellow"),) if state != "active" else ()), "bold"
         )
-    return FitTable(table, title_columns=2)
+        rows.append(
+            (
+                name,
+                cell(spec.type),
+                schedule,
+                next_run,
+                cell(str(spec.retries)),
+                _timeout_cell(spec),
+                _concurrency_cell(spec, concurrency),
+                cell(printable(spec.source)) if spec.source else _none(),
+            )
+        )
+    return Grid(COLUMNS, rows, title_columns=2)
 
 
-def _timeout_cell(spec: FunctionSpec) -> Text:
+def _none() -> Cell:
+    """The dash of an empty cell (``cells.none_cell``)."""
+    return cell(glyph("none"), "dim")
+
+
+def _timeout_cell(spec: FunctionSpec) -> Cell:
     if not spec.timeout:
-        return Text(times.duration(spec.timeout_seconds), style="dim")
+        return cell(times.duration(spec.timeout_seconds), "dim")
     if spec.timeout_written is None:
-        return Text(printable(spec.timeout))
-    return Text.assemble(
-        printable(spec.timeout),
-        (f" {glyph('arrow')} {spec.timeout_seconds:g}s on the platform", "yellow"),
+        return cell(printable(spec.timeout))
+    return Cell(
+        (
+            (printable(spec.timeout), ""),
+            (f" {glyph('arrow')} {spec.timeout_seconds:g}s on the platform", "yellow"),
+        )
     )
 
 
-def _concurrency_cell(spec: FunctionSpec, mode: str) -> Text:
+def _concurrency_cell(spec: FunctionSpec, mode: str) -> Cell:
     if mode == "documented":
-        return Text(str(spec.concurrency))
-    return Text.assemble(str(spec.concurrency), ("\nnot enforced", "dim"))
+        return cell(str(spec.concurrency))
+    return Cell(((str(spec.concurrency), ""), ("\nnot enforced", "dim")))
 
 
 CONCURRENCY_NOTE = (
@@ -88,25 +107,30 @@ CONCURRENCY_NOTE = (
 """Printed under the function table in the "platform" concurrency mode."""
 
 
-def _schedule_cells(schedule: str, now: float) -> tuple[Text, Text]:
+def _schedule_cells(schedule: str, now: float) -> tuple[Cell, Cell]:
     """The schedule with its description (and its real rhythm when that is uneven), and the
     next run; the rhythm is ``project.cron.intervals``, the same one ``pingback check`` uses."""
     from pingback_cli.project.cron import NeverFires, describe, intervals, next_fire
 
-    described = Text.assemble(
-        printable(schedule), (" UTC", "dim"), "\n", (printable(describe(schedule)), "dim")
+    described: tuple[Span, ...] = (
+        (printable(schedule), ""),
+        (" UTC", "dim"),
+        ("\n", ""),
+        (printable(describe(schedule)), "dim"),
     )
     try:
         upcoming = next_fire(schedule, now)
     except NeverFires:
-        return described, Text("never", style="dim")
+        return Cell(described), cell("never", "dim")
     try:
         cadence = intervals(schedule, now)
     except NeverFires:
         cadence = None
     if cadence is not None and cadence.across is not None:
-        described.append_text(Text.assemble("\n", (cadence.phrase(), "dim")))
-    return described, Text.assemble(times.full(upcoming), "\n", (times.relative(upcoming - now), "dim"))
+        described += (("\n", ""), (cadence.phrase(), "dim"))
+    return Cell(described), Cell(
+        ((times.full(upcoming), ""), ("\n", ""), (times.relative(upcoming - now), "dim"))
+    )
 
 
 def function_json(spec: FunctionSpec, now: float) -> dict[str, Any]:
