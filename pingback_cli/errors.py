@@ -23,7 +23,7 @@ Layer-local errors stay in their layer (they carry no exit code) and are turned 
 
 Third-party errors (sqlite3, httpx, OSError) become one of these where they enter:
 ``history/store.py`` -> ``HistoryError``, ``client.py`` -> ``PlatformError``, the API
-server's bind -> ``PingbackError``; ``executors/http.py`` turns each failure of the
+server's bind -> ``CannotListen``; ``executors/http.py`` turns each failure of the
 user's app into that attempt's error, never an exception.
 """
 
@@ -51,6 +51,12 @@ class PingbackError(Exception):
         self.hint = hint
         self.details = details
         """Extra text shown under the message, e.g. the user's own traceback."""
+
+
+class CannotListen(PingbackError):
+    """The API's address is taken (another `pingback dev`?) or not this machine's."""
+
+    exit_code = ExitCode.USAGE
 
 
 class UsageError(PingbackError):

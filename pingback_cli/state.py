@@ -22,14 +22,15 @@ def state_dir(root: Path) -> Path:
 
 @contextlib.contextmanager
 def kept_only_for_a_project(root: Path) -> Iterator[None]:
-    """A command that finds no project (a ProjectError escapes) leaves no ``.pingback/``
-    behind when there was none before it started."""
-    from pingback_cli.errors import ProjectError
+    """A command that finds no project (a ProjectError escapes), or a `pingback dev` that could
+    not start listening (CannotListen), leaves no ``.pingback/`` behind when there was none
+    before it started."""
+    from pingback_cli.errors import CannotListen, ProjectError
 
     existed = state_dir(root).exists()
     try:
         yield
-    except ProjectError:
+    except (ProjectError, CannotListen):
         if not existed:
             shutil.rmtree(state_dir(root), ignore_errors=True)
         raise

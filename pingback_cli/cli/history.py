@@ -25,10 +25,17 @@ def _complete_status(incomplete: str) -> list[str]:
 
 
 def _history_exists(app: str | None) -> bool:
+    """Whether the project has a history file; ProjectError when this is no project at all."""
     from pingback_cli.history.store import history_path
     from pingback_cli.project.config import configure
 
-    return history_path(configure(app).root).is_file()
+    config = configure(app)
+    if history_path(config.root).is_file():
+        return True
+    from pingback_cli.project.discovery import ensure_project
+
+    ensure_project(config)
+    return False
 
 
 def _open_store(app: str | None):  # type: ignore[no-untyped-def]

@@ -19,7 +19,7 @@ from pingback_cli.emulator.options import EmulatorOptions
 from pingback_cli.emulator.server import LOOPBACK
 from pingback_cli.emulator.signals import stop_on_signals
 from pingback_cli.engine.engine import Event
-from pingback_cli.errors import UsageError
+from pingback_cli.errors import CannotListen, UsageError
 from pingback_cli.executors.base import ReloadResult
 from pingback_cli.history.store import history_path
 from pingback_cli.models import FunctionSpec
@@ -79,7 +79,16 @@ def serve(config: ProjectConfig, options: DevOptions, view: DevView) -> None:
     Raises UsageError (e.g. a host beyond loopback without an API key), ProjectError (the
     project cannot load), Interrupted (stopped before it was serving)."""
     with devstate.kept_only_for_a_project(config.root):
-        asyncio.run(_serve(config, options, view))
+        try:
+            asyncio.run(_serve(config, options, view))
+        except CannotListen:
+            # The API binds while the worker imports the project (a faster start), so a taken
+            # port is found first: in a folder that is no project, that is the error to fix.
+            if options.endpoint is None:
+                from pingback_cli.project.discovery import ensure_project
+
+                ensure_project(config)
+            raise
 
 
 async def _serve(config: ProjectConfig, options: DevOptions, view: DevView) -> None:

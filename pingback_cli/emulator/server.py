@@ -56,7 +56,7 @@ class ApiServer:
         return api_url(self.host, self.port)
 
     def bind(self, sock: socket.socket | None = None) -> None:
-        """Listen on host:port now (PingbackError if that cannot be), or adopt ``sock``, a
+        """Listen on host:port now (CannotListen if that cannot be), or adopt ``sock``, a
         socket ``sockets.bind_socket`` made for them before (the port it got included)."""
         if sock is None:
             sock = bind_socket(self.host, self.port)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import socket
 
-from pingback_cli.errors import PingbackError
+from pingback_cli.errors import CannotListen
 
 WORKER_PREFIX = "/__worker"
 """The API's routes again under this prefix for the project's own worker: its SDK's
@@ -16,7 +16,7 @@ registration is the project's load itself, not a deploy."""
 
 
 def bind_socket(host: str, port: int) -> socket.socket:
-    """A non-blocking TCP socket listening on ``host:port`` (0: any free port); PingbackError
+    """A non-blocking TCP socket listening on ``host:port`` (0: any free port); CannotListen
     when the address is taken or not ours."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY on accepted sockets only then, and
@@ -27,7 +27,7 @@ def bind_socket(host: str, port: int) -> socket.socket:
         sock.bind((host, port))
     except OSError as exc:
         sock.close()
-        raise PingbackError(
+        raise CannotListen(
             f"cannot listen on {host}:{port}: {exc.strerror or exc}",
             hint="is another `pingback dev` running? choose another --port",
         ) from None

@@ -51,6 +51,15 @@ def has_python_project(config: ProjectConfig) -> bool:
     return config.app is not None or bool(project_files(config.root, loose=loose))
 
 
+def ensure_project(config: ProjectConfig) -> None:
+    """Raises ``nothing_uses_pingback`` (ProjectError) when ``config`` is no project at all: no
+    root marker up from it, no --app, and no Python file there using pingback (a JS/TS
+    project has its package.json). For commands that would otherwise answer as if it were
+    one: `runs` with no history, `dev` before it reports a port in use."""
+    if config.marker is None and not has_python_project(config):
+        raise nothing_uses_pingback(config)
+
+
 def _python(config: ProjectConfig, notices: list[str]) -> list[FunctionSpec]:
     from pingback_cli.project.config import env_files_applied
 

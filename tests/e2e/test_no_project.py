@@ -42,7 +42,8 @@ def test_a_command_that_finds_no_project_leaves_no_state_folder(
     assert "Traceback" not in result.stderr, result.brief()
     assert not (empty / ".pingback").exists(), args
     assert not (empty.parent / ".pingback").exists(), args
-    if args[0] in ("run", "dev", "ls", "check", "simulate", "register"):  # they import the project
+    if args[0] in ("run", "dev", "ls", "check", "simulate", "register", "runs"):  # they look for code
+        assert result.returncode == 3, result.brief()
         line = result.stderr.splitlines()[0]
         assert line == (
             "error: no project here: no pyproject.toml, package.json or .pingback/ "
@@ -54,6 +55,42 @@ def test_a_command_that_finds_no_project_leaves_no_state_folder(
                 else ""
             )
         ), result.brief()
+
+
+def test_dev_on_a_taken_port_says_first_that_there_is_no_project_and_leaves_nothing(tmp_path: Path) -> None:
+    """The API binds while the worker imports the project: a taken port must not hide that
+    the folder is no project, nor leave a `.pingback/` that makes it one for later commands."""
+    import socket
+
+    from cli_support import run_cli
+
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    port = str(taken.getsockname()[1])
+    empty = tmp_path / "not-a-project"
+    empty.mkdir()
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "jobs.py").write_text(
+        'from pingback import Pingback\n\npb = Pingback(api_key="k", cron_secret="s")\n\n\n'
+        '@pb.task("t")\ndef t(ctx, payload):\n    return 1\n',
+        encoding="utf-8",
+    )
+    try:
+        nowhere = run_cli(empty, "dev", "--no-reload", "--port", port, timeout=60)
+        busy = run_cli(project, "dev", "--no-reload", "--port", port, timeout=60)
+    finally:
+        taken.close()
+    assert nowhere.returncode == 3, nowhere.brief()
+    assert nowhere.stderr.startswith(
+        f"error: no project here: no pyproject.toml, package.json or .pingback/ in {empty}"
+    )
+    assert not (empty / ".pingback").exists()
+    # A project: the port is the error, and its first (failed) start leaves no state either.
+    assert busy.returncode == 2, busy.brief()
+    assert busy.stderr.startswith(f"error: cannot listen on 127.0.0.1:{port}: "), busy.brief()
+    assert not (project / ".pingback").exists()
 
 
 def test_code_importing_from_a_folder_above_a_root_without_pyproject_says_where_to_run(
