@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cli_support import FIXTURES, free_port, poll
+from cli_support import FIXTURES, SETTLE, free_port, poll
 from loopback import answering
 from reliability.helpers import DevServer, kill_workers
 
@@ -142,7 +142,7 @@ def sdk_app(tmp_path: Path, platform_url: str) -> Iterator[str]:
     port = free_port()
     app = subprocess.Popen([sys.executable, str(tmp_path / "sdk_app.py"), str(port), platform_url])
     try:
-        poll("the app", lambda: _listening(port), 15, 0.1)
+        poll("the app", lambda: _listening(port), SETTLE, 0.1)
         yield f"http://127.0.0.1:{port}/api/pingback"
     finally:
         app.kill()
@@ -190,7 +190,7 @@ def test_an_app_registered_with_the_dev_before_gets_no_warning(project: Path, tm
             tree = second.run("kicks-later")
             assert tree["status"] == "success", tree
             rows = lambda: second.http.get("/api/v1/executions", params={"function": "later"}).json()  # noqa: E731
-            poll("a later on each dev", lambda: len(rows()) == 2, 15, 0.2, rows)  # the app's pb.trigger()s
+            poll("a later on each dev", lambda: len(rows()) == 2, SETTLE, 0.2, rows)  # the app's triggers
             boom = second.trigger("boom")
             second.wait_root(boom, "boom")
             time.sleep(max(0.0, started + 6 - time.monotonic()))  # past the 5 s the old warning waited
@@ -214,7 +214,7 @@ def test_an_app_answering_without_registering_here_gets_one_true_hint(project: P
             assert "not registered" not in server.output()  # no attempt yet: nothing is known
             for _ in range(2):
                 server.wait_root(server.trigger("boom"), "boom")
-            poll("the hint", lambda: "has not registered" in server.output(), 15, 0.2, server.output)
+            poll("the hint", lambda: "has not registered" in server.output(), SETTLE, 0.2, server.output)
             hint = server.stderr_path.read_text(encoding="utf-8")
         finally:
             server.kill()
@@ -270,6 +270,7 @@ def test_an_attempt_failing_on_the_hosted_service_gets_one_hint(project: Path, t
     env = {**os.environ, "https_proxy": f"http://127.0.0.1:{free_port()}", "no_proxy": ""}
     app = subprocess.Popen([sys.executable, str(tmp_path / "hosted_app.py"), str(port)], env=env)
     try:
+        poll("the app", lambda: _listening(port), SETTLE, 0.1)
         endpoint = f"http://127.0.0.1:{port}/api/pingback"
         server = drive_dev(project, endpoint)
         stdout = server.stdout_path.read_text(encoding="utf-8")
