@@ -15,6 +15,8 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any, TextIO
 
+from pingback_cli.streams import guard_reader_gone
+
 if TYPE_CHECKING:  # Rich loads when output is made, not when the CLI starts (a TAB never needs it)
     from rich.console import Console, RenderableType
 
@@ -125,10 +127,11 @@ def protect(stream: TextIO) -> TextIO:
 
 
 def protect_std_streams() -> None:
-    """:func:`protect` stdout and stderr, and pick ASCII glyphs when stdout is not UTF; the
-    CLI calls this once before any output."""
-    protect(sys.stdout)
-    protect(sys.stderr)
+    """:func:`protect` stdout and stderr and guard them against a reader that leaves
+    (:class:`ReaderGoneGuard`), and pick ASCII glyphs when stdout is not UTF; the CLI calls
+    this once before any output."""
+    sys.stdout = guard_reader_gone(protect(sys.stdout))
+    sys.stderr = guard_reader_gone(protect(sys.stderr))
     use_ascii_glyphs(not _is_unicode(getattr(sys.stdout, "encoding", "utf-8")))
 
 

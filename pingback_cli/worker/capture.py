@@ -23,6 +23,8 @@ from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from typing import Any, TextIO
 
+from pingback_cli.streams import guard_reader_gone
+
 KEPT_BYTES = 64 * 1024
 """Attributed output kept per attempt; the rest goes to the real stream."""
 LINE_CHARS = 2_000
@@ -113,13 +115,16 @@ class AttributedStream:
 
 
 def install() -> None:
-    """Put attributed streams in place of ``sys.stdout`` and ``sys.stderr`` (once)."""
+    """Put attributed streams in place of ``sys.stdout`` and ``sys.stderr`` (once), over the real
+    ones guarded against a reader that leaves (``streams.ReaderGoneGuard``)."""
     import sys
 
     for name in ("stdout", "stderr"):
         real = getattr(sys, name)
         if real is not None and not isinstance(real, AttributedStream):
-            setattr(sys, name, AttributedStream(name, real))
+            # The worker writes to the CLI's stderr: `pingback dev 2>&1 | tee` with tee gone
+            # must not fail a handler that prints.
+            setattr(sys, name, AttributedStream(name, guard_reader_gone(real)))
 
 
 @contextlib.contextmanager

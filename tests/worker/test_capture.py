@@ -135,3 +135,26 @@ def test_install_wraps_once(monkeypatch: pytest.MonkeyPatch) -> None:
     first = sys.stdout
     capture.install()
     assert isinstance(first, AttributedStream) and sys.stdout is first
+
+
+def test_a_handler_printing_to_a_closed_terminal_pipe_is_not_failed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`pingback dev 2>&1 | tee log` with tee gone: the worker writes to that pipe, and what an
+    attempt prints past the kept bytes (or at import) must not raise in the user's code."""
+    import os
+    import sys
+
+    read, write = os.pipe()
+    os.close(read)
+    closed = io.TextIOWrapper(io.FileIO(write, "w"), encoding="utf-8", line_buffering=True)
+    monkeypatch.setattr(sys, "stdout", closed)
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
+    capture.install()
+    sent, send = collect()
+    try:
+        print("at import", file=sys.stdout)
+        with attributed("e1", 1, send):
+            for _ in range(100):
+                print("y" * 1023, file=sys.stdout)
+    finally:
+        closed.close()
+    assert sent[-1]["entry"]["text"].endswith("(the first 64 KiB of each attempt are kept)")
