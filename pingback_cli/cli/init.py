@@ -21,6 +21,12 @@ def init(
             help="Name of the Python module to create, without .py. Example: pingback init jobs",
         ),
     ] = "pingback_jobs",
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", help="Add the example module even in a project whose code already uses pingback."
+        ),
+    ] = False,
     json_output: JsonOption = False,
 ) -> None:
     """Start a project here: a cron that fans out to a task, .env.example, .gitignore.
@@ -28,6 +34,7 @@ def init(
     Creates MODULE.py (pingback_jobs.py by default) with one cron that fans out to one
     task, a .env.example with the two keys it reads, and adds .pingback/ (local
     history) to .gitignore. Never overwrites a file: existing ones are skipped and listed as skipped.
+    In a project whose code already uses pingback it adds no example (unless --force).
     Then try `pingback ls` and `pingback run send-reminders`.
 
     Example: pingback init jobs
@@ -37,7 +44,7 @@ def init(
 
         from pingback_cli.project.scaffold import init_project
 
-        result = init_project(Path.cwd(), module)
+        result = init_project(Path.cwd(), module, force=force)
         out = terminal()
         if json_output:
             out.json(result.to_json())
@@ -58,13 +65,16 @@ def _report(result: InitResult) -> Text:
         text.append(printable(action.path.name).ljust(width), style="bold")
         text.append(f"  {printable(action.note)}\n", style="dim")
     text.append("\nNext:\n", style="bold")
-    if not result.created_module:
-        text.append(f"  (your {result.module}.py was kept; the commands below assume the example)\n")
-    for command, why in (
+    steps = [
         ("pingback ls", "list the crons and tasks"),
         (f"pingback run {result.cron}", "run the cron now and see its fan-out"),
         ("pingback dev", "fire crons on schedule and reload on save"),
-    ):
+    ]
+    if result.existing:
+        steps = [("pingback ls", "list your crons and tasks"), steps[2]]
+    elif not result.created_module:
+        text.append(f"  (your {result.module}.py was kept; the commands below assume the example)\n")
+    for command, why in steps:
         text.append(f"  {command:<30}", style="cyan")
         text.append(f"  {why}\n", style="dim")
     text.rstrip()

@@ -105,6 +105,8 @@ class InitResult:
     actions: list[FileAction]
     cron: str = EXAMPLE_CRON
     task: str = EXAMPLE_TASK
+    existing: bool = False
+    """The project already had code using pingback, so no example was added."""
 
     @property
     def created_module(self) -> bool:
@@ -116,6 +118,7 @@ class InitResult:
             "module": self.module,
             "cron": self.cron,
             "task": self.task,
+            "existingProject": self.existing,
             "files": [action.to_json() for action in self.actions],
         }
 
@@ -136,15 +139,28 @@ def module_file(module: str) -> str:
     return f"{name}.py"
 
 
-def init_project(folder: Path, module: str = DEFAULT_MODULE) -> InitResult:
-    """Create the jobs module, ``.env.example``, and ignore ``.pingback/`` in ``folder``."""
+def init_project(folder: Path, module: str = DEFAULT_MODULE, *, force: bool = False) -> InitResult:
+    """Create the jobs module, ``.env.example``, and ignore ``.pingback/`` in ``folder``. The
+    example module is skipped in a project whose code already uses pingback, unless ``force``:
+    its cron would join the real ones (``pingback dev`` would load it on the next save)."""
     filename = module_file(module)
-    actions = [
-        _create(
-            folder / filename,
+    example = folder / filename
+    users = [] if force or example.exists() else code_using_pingback(folder)
+    if users:
+        shown = ", ".join(_relative(path, folder) for path in users[:3]) + (", ..." if len(users) > 3 else "")
+        skip_example = FileAction(
+            example,
+            "skipped",
+            f"this project already uses pingback ({shown}): no example added (--force adds it)",
+        )
+    else:
+        skip_example = _create(
+            example,
             JOBS_TEMPLATE.format(cron=EXAMPLE_CRON, task=EXAMPLE_TASK),
             f'a cron "{EXAMPLE_CRON}" that fans out to a task "{EXAMPLE_TASK}"',
-        ),
+        )
+    actions = [
+        skip_example,
         _create(
             folder / ".env.example",
             ENV_EXAMPLE,
@@ -152,7 +168,25 @@ def init_project(folder: Path, module: str = DEFAULT_MODULE) -> InitResult:
         ),
         _ignore_state(folder / ".gitignore"),
     ]
-    return InitResult(folder=folder, module=filename[:-3], actions=actions)
+    return InitResult(folder=folder, module=filename[:-3], actions=actions, existing=bool(users))
+
+
+def code_using_pingback(folder: Path) -> list[Path]:
+    """The Python files of the project ``folder`` is in that use pingback (the file rule
+    discovery follows), or none when no folder up from it is a project."""
+    from pingback_cli.project.config import find_root, root_marker
+    from pingback_cli.project.files import project_files
+
+    root = find_root(folder)
+    marker = root_marker(root)
+    return project_files(root, loose=marker is None)
+
+
+def _relative(path: Path, folder: Path) -> str:
+    try:
+        return str(path.relative_to(folder))
+    except ValueError:
+        return str(path)
 
 
 def _create(path: Path, text: str, note: str) -> FileAction:

@@ -127,3 +127,26 @@ def test_init_refuses_module_names_that_cannot_work(tmp_path: Path, module: str,
     assert_clean_exit(result, 2)
     assert message in result.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_init_in_a_project_that_uses_pingback_adds_no_example(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "mine"\n', encoding="utf-8")
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "jobs.py").write_text(
+        'from pingback import Pingback\n\npb = Pingback(api_key="k", cron_secret="s")\n\n\n'
+        '@pb.task("mine")\ndef mine(ctx, payload):\n    return 1\n',
+        encoding="utf-8",
+    )
+    result = run_cli(tmp_path, "init")
+    assert_clean_exit(result, 0)
+    assert result.stdout.splitlines()[0] == (
+        "skipped  pingback_jobs.py  this project already uses pingback (app/jobs.py): "
+        "no example added (--force adds it)"
+    )
+    assert "pingback run send-reminders" not in result.stdout
+    assert not (tmp_path / "pingback_jobs.py").exists()
+    assert (tmp_path / ".gitignore").exists()  # the rest is still done
+    forced = run_cli(tmp_path, "init", "--force", "--json")
+    assert_clean_exit(forced, 0)
+    assert forced.json()["files"][0]["action"] == "created" and forced.json()["existingProject"] is False
+    assert (tmp_path / "pingback_jobs.py").exists()
