@@ -13,12 +13,15 @@ import contextlib
 import io
 import os
 import sys
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, TextIO
 
 from pingback_cli.streams import guard_reader_gone
 
 if TYPE_CHECKING:  # Rich loads when output is made, not when the CLI starts (a TAB never needs it)
-    from rich.console import Console, RenderableType
+    from rich.console import Console, ConsoleOptions, RenderableType
+    from rich.measure import Measurement
+    from rich.segment import Segment
 
 PIPE_WIDTH = 200
 """Width used when output is not a terminal, so piped lines are not wrapped at 80. Only
@@ -186,10 +189,10 @@ def print_whole(console: Console, renderable: RenderableType) -> None:
     Rich would crop it without a marker; so the console is widened, for this print only, to
     the renderable's natural width. A renderable that lays itself out by width (a
     :class:`~pingback_cli.layout.FitTable`, through its ``fitted(console, options)``) chooses its layout
-    at the console's own width first.
+    at the console's own width first. No line ends in spaces (:class:`Trimmed`).
     """
     if console.is_terminal:
-        console.print(renderable)
+        console.print(Trimmed(renderable))
         return
     from rich.measure import Measurement
 
@@ -199,13 +202,39 @@ def print_whole(console: Console, renderable: RenderableType) -> None:
     width = console.width
     needed = Measurement.get(console, console.options.update_width(_UNBOUNDED), renderable).maximum
     if needed <= width:
-        console.print(renderable)
+        console.print(Trimmed(renderable))
         return
     console.width = needed
     try:
-        console.print(renderable)
+        console.print(Trimmed(renderable))
     finally:
         console.width = width
+
+
+class Trimmed:
+    """``renderable`` with the spaces that end each of its lines dropped: Rich pads every
+    table cell and tree line to its column's width, so a table's lines would end in spaces
+    (noise in a pipe, a diff, ``cat -A``). Measured as ``renderable``."""
+
+    def __init__(self, renderable: RenderableType) -> None:
+        self.renderable = renderable
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> Iterator[Segment]:
+        from rich.segment import Segment
+
+        for line in console.render_lines(self.renderable, options, pad=False, new_lines=False):
+            while line and not line[-1].control and not line[-1].text.rstrip(" "):
+                line.pop()
+            if line and not line[-1].control:
+                last = line[-1]
+                line[-1] = Segment(last.text.rstrip(" "), last.style, last.control)
+            yield from line
+            yield Segment.line()
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        from rich.measure import Measurement
+
+        return Measurement.get(console, options, self.renderable)
 
 
 class Terminal:

@@ -165,3 +165,21 @@ def test_our_own_punctuation_falls_back_to_ascii(ascii_glyphs: object) -> None:
     assert "attempts 1-2 failed: same error" in text
     assert "last attempt 1ms | total 6.0s" in text and "stdout| hello" in text
     assert "\\u" not in text, text  # nothing of ours escaped
+
+
+def test_no_printed_line_ends_in_spaces_on_a_terminal_or_off_it() -> None:
+    """Rich pads table cells to their column's width; the terminal drops that padding at the
+    end of each line (``pingback ls | cat -A`` showed spaces before every ``$``)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("Name", "Detail", box=None)
+    table.add_row("a-long-name", "x")
+    table.add_row("b", "a longer detail")
+    piped = io.StringIO()
+    Terminal(out=make_console(file=piped)).print(table)
+    tty = io.StringIO()
+    Terminal(out=Console(file=tty, width=60, force_terminal=True, color_system=None)).print(table)
+    for text in (piped.getvalue(), tty.getvalue()):
+        assert text.splitlines() == [line.rstrip() for line in text.splitlines()], text
+        assert "b            a longer detail" in text and text.endswith("\n")

@@ -136,6 +136,10 @@ class LiveView:
                 )
         self.out.print(header)
         self.out.print(function_table(info.functions, _now(), concurrency=info.concurrency))
+        if info.concurrency != "documented" and info.functions:
+            from pingback_cli.render.functions import CONCURRENCY_NOTE
+
+            self.out.print(Text(CONCURRENCY_NOTE, style="dim"))
         self.out.print(Text("Waiting for crons and triggers. Ctrl-C to stop.", style="dim"))
         self.flush()
 

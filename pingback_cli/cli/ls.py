@@ -29,8 +29,9 @@ def ls(
     --platform-url it lists that platform's jobs.
 
     A timeout the platform reads as another number of seconds shows both ("5m -> 5s on the
-    platform"), and concurrency is marked "not enforced by the platform" unless
-    [tool.pingback] concurrency = "documented" (see docs/parity.md).
+    platform"), and concurrency is marked "not enforced by the platform" (once, under the
+    table) unless [tool.pingback] concurrency = "documented" (see docs/parity.md). The table
+    and --json list crons first, then tasks, each by name.
 
     Example: pingback ls --json
     """
@@ -38,7 +39,12 @@ def ls(
         from pingback_cli import controls
         from pingback_cli.engine.slots import concurrency_mode
         from pingback_cli.project.config import configure
-        from pingback_cli.render.functions import CONCURRENCY_NOTE, function_grid, function_json
+        from pingback_cli.render.functions import (
+            CONCURRENCY_NOTE,
+            function_grid,
+            function_json,
+            listing_order,
+        )
 
         out = terminal()
         with out.importing(enabled=not json_output and not controls.platform_given(platform_url)):
@@ -46,7 +52,7 @@ def ls(
         mode = concurrency_mode(None, configure(app).settings)
         now = time.time()
         if json_output:
-            rows = [function_json(spec, now) for spec in found.specs]
+            rows = [function_json(spec, now) for spec in listing_order(found.specs)]
             for row in rows:
                 row["status"] = found.statuses.get(row["name"], "active")
                 row["concurrencyEnforced"] = mode == "documented"

@@ -23,6 +23,11 @@ COLUMNS = (
     Column("Concurrency", justify="right", no_wrap=True),
     Column("Source", overflow="fold"),
 )
+"""The columns under the "documented" concurrency mode; :data:`NOT_ENFORCED` otherwise."""
+
+NOT_ENFORCED = (*COLUMNS[:6], Column("Concurrency*", justify="right", no_wrap=True), COLUMNS[7])
+"""The columns under the "platform" mode: the asterisk points at :data:`CONCURRENCY_NOTE`,
+printed once under the table (a "not enforced" under every row was noise)."""
 
 
 def function_table(
@@ -43,14 +48,15 @@ def function_grid(
     statuses: dict[str, str] | None = None,
     concurrency: str = "platform",
 ) -> Grid:
-    """Every cron and task: crons first, then tasks, each by name. A job that is not active
-    (``statuses``: paused, inactive) says so under its name, and a paused cron has no next
-    run. A timeout the platform reads as another number shows both; under the "platform"
-    concurrency mode a function's concurrency is shown as not enforced
-    (docs/parity.md#timeouts, #concurrency). Rich-free: ``Terminal.grid`` prints it."""
+    """Every cron and task in :func:`listing_order`. A job that is not active (``statuses``:
+    paused, inactive) says so under its name, and a paused cron has no next run. A timeout the
+    platform reads as another number shows both (docs/parity.md#timeouts). Under the
+    "platform" concurrency mode the Concurrency header has an asterisk, explained once by
+    :data:`CONCURRENCY_NOTE` under the table (docs/parity.md#concurrency). Rich-free:
+    ``Terminal.grid`` prints it."""
     statuses = statuses or {}
     rows = []
-    for spec in sorted(specs, key=lambda spec: (spec.type != "cron", spec.name)):
+    for spec in listing_order(specs):
         state = statuses.get(spec.name, "active")
         if spec.schedule:
             schedule, next_run = _schedule_cells(spec.schedule, now)
@@ -69,11 +75,11 @@ def function_grid(
                 next_run,
                 cell(str(spec.retries)),
                 _timeout_cell(spec),
-                _concurrency_cell(spec, concurrency),
+                cell(str(spec.concurrency)),
                 cell(printable(spec.source)) if spec.source else _none(),
             )
         )
-    return Grid(COLUMNS, rows, title_columns=2)
+    return Grid(COLUMNS if concurrency == "documented" else NOT_ENFORCED, rows, title_columns=2)
 
 
 def _none() -> Cell:
@@ -94,14 +100,13 @@ def _timeout_cell(spec: FunctionSpec) -> Cell:
     )
 
 
-def _concurrency_cell(spec: FunctionSpec, mode: str) -> Cell:
-    if mode == "documented":
-        return cell(str(spec.concurrency))
-    return Cell(((str(spec.concurrency), ""), ("\nnot enforced", "dim")))
+def listing_order(specs: list[FunctionSpec]) -> list[FunctionSpec]:
+    """Crons first, then tasks, each by name: the order of ``ls``'s table and of its JSON."""
+    return sorted(specs, key=lambda spec: (spec.type != "cron", spec.name))
 
 
 CONCURRENCY_NOTE = (
-    "concurrency is not enforced by the platform: one pool of 20, crons overlap\n"
+    "* concurrency is not enforced by the platform: one pool of 20, crons overlap\n"
     'see docs/parity.md#concurrency; concurrency = "documented" enforces it'
 )
 """Printed under the function table in the "platform" concurrency mode."""

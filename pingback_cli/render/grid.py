@@ -4,7 +4,8 @@ terminal) and plain text (``Grid.plain``), which imports no Rich at all.
 
 Plain text is what Rich prints of that table where stdout is not a terminal: no colour, no
 borders, each column as wide as its widest line, columns two spaces apart, right-justified
-columns padded on the left. ``Grid.plain`` gives exactly those lines (tests/render/test_grid.py
+columns padded on the left, no line ending in spaces (``terminal.Trimmed``). ``Grid.plain``
+gives exactly those lines (tests/render/test_grid.py
 checks them against Rich's) or None whenever they could differ: a table wider than the output
 (Rich stacks it as cards), a character whose width is not one cell (tabs, wide and combining
 characters), or spaces Rich's wrapping could drop (leading, trailing, doubled). A piped
@@ -96,5 +97,5 @@ class Grid:
                 for lines, column, size in zip(row, self.columns, widths, strict=True):
                     line = lines[k] if k < len(lines) else ""
                     parts.append(line.rjust(size) if column.justify == "right" else line.ljust(size))
-                out.append("  ".join(parts) + "\n")
+                out.append("  ".join(parts).rstrip(" ") + "\n")  # as terminal.Trimmed
         return "".join(out)

@@ -95,10 +95,12 @@ def test_ls_table_lists_every_function_with_source_and_schedule(lab: Path) -> No
         "run",
         "Retries",
         "Timeout",
-        "Concurrency",
+        "Concurrency*",
         "Source",
     ]
-    assert lines[-2].startswith("concurrency is not enforced by the platform")  # docs/parity.md
+    assert lines[-2].startswith("* concurrency is not enforced by the platform")  # docs/parity.md
+    assert "not enforced" not in "\n".join(lines[:-2])  # said once, under the table
+    assert all(line == line.rstrip() for line in lines)  # no trailing spaces
     first_words = {line.split()[0] for line in lines[1:-2] if line and not line[0].isspace()}
     assert first_words == LAB_FUNCTIONS
     assert source_of(lab, "lab_app/basic.py", '@pb.task("ok")') in result.stdout
@@ -120,6 +122,8 @@ def test_ls_json_describes_both_instances(lab: Path) -> None:
     assert isinstance(listing, list)
     assert names(listing) == LAB_FUNCTIONS
     assert len(listing) == len(LAB_FUNCTIONS)
+    order = [(f["type"] != "cron", f["name"]) for f in listing]
+    assert order == sorted(order)  # the text table's order: crons first, then tasks, by name
     for function in listing:
         assert function.keys() >= FUNCTION_KEYS, function
     by_name = {function["name"]: function for function in listing}

@@ -1,5 +1,6 @@
 """The pytest plugin in a user's project: plain `pytest`, with pingback-cli installed in the
-environment as the only setup, runs the README's example test file against examples/shop."""
+environment as the only setup, runs the shipped example test file (examples/shop/tests/
+test_jobs.py, the README's example: tests/test_readme.py holds them equal) against examples/shop."""
 
 from __future__ import annotations
 
@@ -11,15 +12,6 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def readme_example() -> str:
-    text = (REPO / "README.md").read_text(encoding="utf-8")
-    block = re.search(
-        r"<!-- testing-example:start -->\n```python\n(.*?)```\n<!-- testing-example:end -->", text, re.S
-    )
-    assert block is not None, "README.md has no testing example between its markers"
-    return block.group(1)
 
 
 def plain_pytest(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -35,13 +27,14 @@ def plain_pytest(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_the_readme_example_passes_with_plain_pytest(tmp_path: Path) -> None:
+def test_the_shipped_example_passes_with_plain_pytest(tmp_path: Path) -> None:
     project = tmp_path / "shop"
     shutil.copytree(
-        REPO / "examples" / "shop", project, ignore=shutil.ignore_patterns(".pingback", "__pycache__")
+        REPO / "examples" / "shop",
+        project,
+        ignore=shutil.ignore_patterns(".pingback", "__pycache__", ".pytest_cache"),
     )
-    (project / "tests").mkdir()
-    (project / "tests" / "test_jobs.py").write_text(readme_example(), encoding="utf-8")
+    assert (project / "tests" / "test_jobs.py").is_file()
 
     done = plain_pytest(project)
 
@@ -53,7 +46,9 @@ def test_the_readme_example_passes_with_plain_pytest(tmp_path: Path) -> None:
 def test_a_failing_assert_success_shows_the_tree(tmp_path: Path) -> None:
     project = tmp_path / "shop"
     shutil.copytree(
-        REPO / "examples" / "shop", project, ignore=shutil.ignore_patterns(".pingback", "__pycache__")
+        REPO / "examples" / "shop",
+        project,
+        ignore=shutil.ignore_patterns(".pingback", "__pycache__", ".pytest_cache", "tests"),
     )
     (project / "test_fails.py").write_text(
         "def test_it(pingback):\n"

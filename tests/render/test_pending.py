@@ -41,7 +41,7 @@ def test_a_wide_table_stays_a_table_and_a_narrow_one_stacks_without_losing_a_col
     assert narrow.splitlines()[0].split() == ["nightly-report", "cron"]
     for needle in ("Schedule 0 9 * * * UTC", "Next run 2025-11-29 09:00:00 UTC", "Retries 2", "Timeout 45s"):
         assert needle in narrow, narrow
-    assert "Concurrency 10" in narrow and "Source app/tasks.py:12" in narrow
+    assert "Concurrency* 10" in narrow and "Source app/tasks.py:12" in narrow
 
 
 def test_trigger_line_says_when_it_is_due() -> None:
