@@ -165,8 +165,19 @@ def trigger(name: str, platform_url: str | None, api_key: str | None, *, payload
     found = target(root, platform_url, api_key) if platform_given(platform_url) else None
     if found is None:
         found = this_projects_dev(root, api_key)
-    answer = client.trigger(found, name, payload=payload, has_payload=has_payload, delay=delay)
+    try:
+        answer = client.trigger(found, name, payload=payload, has_payload=has_payload, delay=delay)
+    except NotFound as unknown:  # the platform's message stays; the hint names what is close
+        unknown.hint = _names_like(found, name) or unknown.hint
+        raise
     return answer, found
+
+
+def _names_like(found: Target, name: str) -> str | None:
+    """``did you mean ...?`` from the jobs ``found`` lists (None when it lists none alike)."""
+    from pingback_cli.project.specs import did_you_mean
+
+    return did_you_mean(name, [str(job.get("name")) for job in _listed_jobs(found)])
 
 
 def set_status(

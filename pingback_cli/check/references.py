@@ -17,7 +17,7 @@ _P = inspect.Parameter
 
 def reference_findings(scan: StaticScan, raws: list[RawFunction]) -> list[Finding]:
     """Literal names that no function defines, and literal payloads that do not fit."""
-    from pingback_cli.project.specs import suggest
+    from pingback_cli.project.specs import did_you_mean
 
     by_name = {raw.name: raw for raw in raws}
     defined = set(by_name) | {d.name for d in scan.declarations}
@@ -25,7 +25,7 @@ def reference_findings(scan: StaticScan, raws: list[RawFunction]) -> list[Findin
     for ref in scan.references:
         call = f'{ref.receiver}.{ref.via}("{ref.name}", ...)'
         if ref.name not in defined:
-            close = suggest(ref.name, defined)
+            close = did_you_mean(ref.name, defined)
             consequence = (
                 "the platform skips it with only a warning"
                 if ref.via == "task"
@@ -38,9 +38,7 @@ def reference_findings(scan: StaticScan, raws: list[RawFunction]) -> list[Findin
                     ref.file,
                     ref.line,
                     f"{call} names no function defined in this project; {consequence}",
-                    f"did you mean {' or '.join(repr(c) for c in close)}?"
-                    if close
-                    else f'define it with @pb.task("{ref.name}"), or fix the name',
+                    close or f'define it with @pb.task("{ref.name}"), or fix the name',
                 )
             )
             continue

@@ -74,7 +74,8 @@ def _whole_seconds(delay: str | None) -> None:
 
 
 trigger.__doc__ = f"""Trigger a function on the `pingback dev` running in this project (or any platform):
-prints its execution id and when it is due.
+prints its execution id and when it is due. --json prints the platform's answer as it gives it,
+{{"executionId", "task", "scheduledAt"}} (POST /api/v1/trigger calls the function "task").
 
 Example: {TRIGGER_EXAMPLE}
 """

@@ -14,7 +14,7 @@ from pingback_cli.engine.engine import Event, UnknownFunction
 from pingback_cli.errors import ExitCode, UsageError
 from pingback_cli.models import Execution
 from pingback_cli.project.config import ProjectConfig
-from pingback_cli.project.specs import suggest
+from pingback_cli.project.specs import did_you_mean
 from pingback_cli.state import kept_only_for_a_project
 
 INTERRUPTED = "interrupted: pingback run was stopped before this finished"
@@ -151,8 +151,7 @@ async def _watch_waiting(
 
 
 def _unknown(name: str, known: list[str]) -> UsageError:
-    close = suggest(name, known)
-    hint = f"did you mean {' or '.join(repr(c) for c in close)}?" if close else None
+    hint = did_you_mean(name, known)
     listing = ", ".join(sorted(known)) or "none"
     return UsageError(
         f'no cron or task named "{name}" (defined: {listing})',

@@ -79,10 +79,23 @@ def build_specs(raws: Iterable[dict[str, Any]]) -> list[FunctionSpec]:
 
 
 def suggest(name: str, known: Iterable[str]) -> list[str]:
-    """Close matches for a mistyped function name, best first."""
+    """Close matches for a mistyped function name, best first, at most 3: the same name in
+    another case, then names alike (difflib's ratio of at least 0.7, ignoring case), then
+    names it starts. Every command and the pytest fixture suggest through this one rule."""
     import difflib
 
     candidates = list(known)
-    close = difflib.get_close_matches(name, candidates, n=3, cutoff=0.5)
-    prefixed = [c for c in candidates if c.startswith(name) and c not in close]
-    return close + prefixed[: 3 - len(close)]
+    by_lower: dict[str, list[str]] = {}
+    for candidate in candidates:
+        by_lower.setdefault(candidate.lower(), []).append(candidate)
+    lowered = name.lower()
+    alike = difflib.get_close_matches(lowered, list(by_lower), n=3, cutoff=0.7)
+    found = [original for match in alike for original in by_lower[match]]
+    found += [c for c in candidates if c.lower().startswith(lowered) and c not in found]
+    return [c for c in found if c != name][:3]
+
+
+def did_you_mean(name: str, known: Iterable[str]) -> str | None:
+    """``did you mean 'a' or 'b'?`` from ``suggest``; None when nothing is close."""
+    close = suggest(name, known)
+    return f"did you mean {' or '.join(repr(c) for c in close)}?" if close else None

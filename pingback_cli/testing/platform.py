@@ -243,10 +243,10 @@ class VirtualPlatform:
     def _check(self, name: str) -> None:
         functions = self._engine().functions
         if name not in functions:
-            from pingback_cli.project.specs import suggest
+            from pingback_cli.project.specs import did_you_mean
 
-            close = suggest(name, list(functions))
-            hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+            close = did_you_mean(name, list(functions))
+            hint = f"; {close}" if close else ""
             raise LookupError(
                 f'no cron or task named "{name}" (defined: {", ".join(sorted(functions)) or "none"}){hint}'
             )

@@ -351,6 +351,10 @@ def test_refusals_via_pingback_trigger(dev: DevServer) -> None:
     )
     unknown = run_cli(dev.project, "trigger", "no-such-task", env={"PINGBACK_PLATFORM_URL": dev.url})
     assert_one_error_line(unknown, 2, 'Task "no-such-task" not found in this project (404)')
+    assert "hint: `pingback ls` and `pingback runs` list what exists" in unknown.stderr, unknown.brief()
+    typo = run_cli(dev.project, "trigger", "Leaf", env={"PINGBACK_PLATFORM_URL": dev.url})
+    assert_one_error_line(typo, 2, 'Task "Leaf" not found in this project (404)')
+    assert "hint: did you mean 'leaf'?" in typo.stderr, typo.brief()
 
 
 def test_pingback_trigger_succeeds(dev: DevServer) -> None:
