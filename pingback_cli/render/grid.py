@@ -16,7 +16,6 @@ user's own code.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from pingback_cli.terminal import as_written
@@ -25,12 +24,15 @@ Span = tuple[str, str]
 """(text, style): a piece of a cell; its text may hold newlines (a cell of several lines)."""
 
 
-@dataclass(frozen=True)
 class Cell:
-    """Styled text: ``spans`` in order, all under the base ``style`` (``Text.assemble``)."""
+    """Styled text: ``spans`` in order, all under the base ``style`` (``Text.assemble``).
+    (Plain classes here, not dataclasses: each dataclass costs ~0.5 ms of start-up to build.)"""
 
-    spans: tuple[Span, ...]
-    style: str = ""
+    __slots__ = ("spans", "style")
+
+    def __init__(self, spans: tuple[Span, ...], style: str = "") -> None:
+        self.spans = spans
+        self.style = style
 
     @property
     def plain(self) -> str:
@@ -50,22 +52,33 @@ def cell(text: str, style: str = "") -> Cell:
     return Cell(((text, ""),), style)
 
 
-@dataclass(frozen=True)
 class Column:
-    header: str
-    justify: str = "left"
-    """"left" or "right"."""
-    no_wrap: bool = False
-    overflow: str | None = None
-    """Rich's overflow for the column (None: Rich's default)."""
+    """A column: its header, ``justify`` ("left" or "right"), whether it may wrap, and Rich's
+    ``overflow`` for it (None: Rich's default)."""
+
+    __slots__ = ("header", "justify", "no_wrap", "overflow")
+
+    def __init__(
+        self, header: str, justify: str = "left", no_wrap: bool = False, overflow: str | None = None
+    ) -> None:
+        self.header = header
+        self.justify = justify
+        self.no_wrap = no_wrap
+        self.overflow = overflow
 
 
-@dataclass(frozen=True)
 class Grid:
-    columns: Sequence[Column]
-    rows: Sequence[Sequence[Cell]]
-    title_columns: int = 1
-    """Columns that make a card's title line when Rich stacks the table (``layout.cards``)."""
+    """``rows`` of cells under ``columns``; ``title_columns``: the columns that make a card's
+    title line when Rich stacks the table (``layout.cards``)."""
+
+    __slots__ = ("columns", "rows", "title_columns")
+
+    def __init__(
+        self, columns: Sequence[Column], rows: Sequence[Sequence[Cell]], title_columns: int = 1
+    ) -> None:
+        self.columns = columns
+        self.rows = rows
+        self.title_columns = title_columns
 
     def rich(self) -> Any:
         """The grid as Rich shows it: a ``FitTable`` (a table, or cards when narrow)."""
