@@ -146,7 +146,8 @@ def _is_marker(line: str) -> bool:
 
 
 def _hidden_summary(hidden: list[Execution]) -> Text:
-    """``… 9,980 more children: 9,975 success, 5 failed``."""
+    """``… 9,975 more children: 9,975 success``: the children shown nowhere, by status (the
+    failed ones printed after this line are not counted in it)."""
     text = Text(f"{glyph('more')} {len(hidden):,} more children: ", style="dim")
     for index, (count, status) in enumerate(status_counts(c.status for c in hidden)):
         if index:
@@ -171,13 +172,12 @@ def _add_children(
     head = min(HEAD_CHILDREN, max_children)
     for child in children[:head]:
         add(child)
-    hidden = children[head:]
-    node.add(_hidden_summary(hidden))
-    failed = [child for child in hidden if child.status == "failed"]
-    for child in failed[:HIDDEN_FAILED]:
+    rest = children[head:]
+    failed = [child for child in rest if child.status == "failed"][:HIDDEN_FAILED]
+    shown = {id(child) for child in failed}
+    node.add(_hidden_summary([child for child in rest if id(child) not in shown]))
+    for child in failed:
         add(child)
-    if len(failed) > HIDDEN_FAILED:
-        node.add(Text(f"{glyph('more')} {len(failed) - HIDDEN_FAILED:,} more failed not shown", style="dim"))
     return added
 
 
@@ -191,9 +191,10 @@ def execution_tree(
 ) -> Tree:
     """One node per execution, fan-out children nested under their parent.
 
-    A node with more than ``max_children`` children shows the first few, a count of
-    the rest by status, and then the failed ones among the rest. Past about ``max_lines``
-    lines the rest is left out, with one line saying how many executions and where they are.
+    A node with more than ``max_children`` children shows the first few, a count by status
+    of those it does not show, and then the failed ones among the rest (up to HIDDEN_FAILED).
+    Past about ``max_lines`` lines the rest is left out, with one line saying how many
+    executions and where they are.
     """
     tree = Tree(_node_label(root, max_payload), guide_style="dim")
     stack: list[tuple[Execution, Tree]] = [(root, tree)]
