@@ -367,7 +367,6 @@ class Engine:
             if problem is not None:
                 self._refuse(child, now, problem)
                 continue
-            child.type = self.functions[child.function].type
             self._admit(child)
             self._enqueue(child)
 

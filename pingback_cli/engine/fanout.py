@@ -46,13 +46,17 @@ def task_request(request: Any) -> tuple[Any, Any]:
     return request.get("name"), request.get("payload")
 
 
-def child_of(parent: Execution, name: Any, payload: Any, now: float) -> Execution:
+def child_of(
+    parent: Execution, name: Any, payload: Any, now: float, functions: Mapping[str, FunctionSpec]
+) -> Execution:
     """The child execution a task request of ``parent``'s answer asks for, due ``now`` (its name
-    and payload as given: ``refusal`` says whether it may run)."""
+    and payload as given: ``refusal`` says whether it may run). Its type is its function's, also
+    when it is refused (depth, a paused job); None only for a name no function has."""
+    spec = functions.get(name) if isinstance(name, str) else None
     return Execution(
         id=new_id(),
         function=str(name),
-        type=None,
+        type=spec.type if spec is not None else None,
         scheduled_at=now,
         payload=payload,
         has_payload=payload is not None,
@@ -80,7 +84,7 @@ def children(
     limit = limits.max_executions_per_root
     for index, request in enumerate(tasks):
         name, payload = task_request(request)
-        child = child_of(parent, name, payload, now)
+        child = child_of(parent, name, payload, now, functions)
         parent.children.append(child)
         if tree.size >= limit:
             yield child, over_limit(limit, len(tasks) - index)

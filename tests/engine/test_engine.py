@@ -257,6 +257,18 @@ async def test_fan_out_limits_stop_runaway_recursion() -> None:
     deepest = root.walk()[-1]
     assert deepest.depth == 4 and deepest.status == "failed"
     assert "depth limit" in (deepest.error or "")
+    assert deepest.type == "task"  # its function exists: refused, not unknown
+
+
+async def test_a_child_no_function_has_is_the_only_untyped_one() -> None:
+    engine, _, _, _ = make(
+        lambda r: ok(tasks=[{"name": "nope"}, {"name": "leaf"}]) if r.function == "fan" else ok(),
+        spec("fan"),
+        spec("leaf"),
+    )
+    root = engine.submit("fan")
+    await engine.drain()
+    assert {child.function: child.type for child in root.children} == {"nope": None, "leaf": "task"}
 
 
 async def test_executions_per_root_limit() -> None:

@@ -107,6 +107,7 @@ def _stopped_by_max_depth(tree: dict[str, Any]) -> None:
     last = nodes[-1]
     assert "fan-out depth limit reached" in last["error"] and "max-depth = 5" in last["error"], last
     assert last["payload"] == {"level": 6}
+    assert last["type"] == "task", last  # refused by depth, but its function exists
 
 
 def _big_result(tree: dict[str, Any]) -> None:
