@@ -6,12 +6,20 @@ monkeypatches is what the handler sees. Attempts are queued by ``start_attempt``
 ``run_pending()``, which the caller invokes outside any running event loop, so a handler may
 itself call ``asyncio.run()``. There is no crash containment: a handler that calls
 ``os._exit()`` ends the test process (the worker executor is for that).
+
+A handler cannot be stopped here, so its timeout is held against its real run time once it
+returns: an attempt that ran longer than its function's timeout is left unanswered, and the
+engine's timeout timer (on the caller's clock) fails it at the timeout, as the platform's
+``context.WithTimeout`` on the request does (runpingback/worker
+``internal/processor/dispatch.go:70``). What it did meanwhile is done, as an app's handler
+that the platform stopped waiting for goes on to the end.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import time
 import traceback
 from collections import deque
 from collections.abc import Callable
@@ -40,8 +48,14 @@ class InProcessExecutor:
         *,
         publish: Callable[[list[FunctionSpec]], None] | None = None,
         on_queued: Callable[[], None] | None = None,
+        real_time: Callable[[], float] = time.monotonic,
     ) -> None:
         self.loop = loop
+        self.real_time = real_time
+        """Seconds, for how long a handler ran (held against its timeout)."""
+        self._timeouts: dict[str, float] = {}
+        self.overran: list[asyncio.Future[AttemptOutcome]] = []
+        """Attempts whose handler ran past its timeout, left unanswered for the timeout timer."""
         self.publish = publish
         self.on_queued = on_queued
         self.functions = [function.to_json() for function in functions]
@@ -58,8 +72,10 @@ class InProcessExecutor:
 
     async def start(self) -> None:
         """Publish the functions (validated; ProjectError for invalid options)."""
+        specs = build_specs(self.functions)
+        self._timeouts = {spec.name: spec.timeout_seconds for spec in specs}
         if self.publish is not None:
-            self.publish(build_specs(self.functions))
+            self.publish(specs)
 
     async def reload(self) -> ReloadResult:
         """Code in this process is not imported again: the functions stay as they are."""
@@ -90,10 +106,17 @@ class InProcessExecutor:
             request, future = self._queue.popleft()
             if future.done():
                 continue  # interrupted before it started
+            began = self.real_time()
             outcome = self._execute(request)
             ran += 1
-            if not future.done():
-                future.set_result(outcome)
+            if future.done():
+                continue
+            timeout = self._timeouts.get(request.function)
+            if timeout is not None and self.real_time() - began > timeout:
+                self.overran.append(future)  # the platform stopped waiting at the timeout
+                future.add_done_callback(self.overran.remove)
+                continue
+            future.set_result(outcome)
         return ran
 
     async def aclose(self, grace: float | None = None) -> None:

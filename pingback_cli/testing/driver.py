@@ -2,9 +2,11 @@
 
 The engine and its executors work with asyncio futures; the driver owns a private event loop
 and turns it only between steps, from the test's own thread. In-process handlers run between
-turns, outside any running loop. While a worker subprocess (``isolated``) still runs an
-attempt, platform time flows at wall-clock speed, never past the next timer (the attempt's
-own timeout at the latest), so a hung handler times out as on the platform.
+turns, outside any running loop, and take no platform time; one that ran longer than its
+timeout (real time) is left unanswered by the executor, and platform time goes on to that
+timeout, which fails it as the platform would. While a worker subprocess (``isolated``)
+still runs an attempt, platform time flows at wall-clock speed, never past the next timer
+(the attempt's own timeout at the latest), so a hung handler times out as on the platform.
 """
 
 from __future__ import annotations
@@ -82,7 +84,12 @@ class Driver:
             if due is not None and due <= now:
                 self.clock.fire_next()
                 continue
-            if self.faults.outstanding:
+            if self.inprocess is not None and self.inprocess.overran and due is not None:
+                # A handler that ran past its timeout: platform time goes on to that timeout
+                # (firing what falls due before it), even past ``until``, as for a worker.
+                self.clock.fire_next()
+                continue
+            if self.faults.outstanding and self.inprocess is None:
                 # Finish what a worker runs, even past ``until``: a tree is never left half-run.
                 self._wait_real(now, due)
                 continue

@@ -231,6 +231,18 @@ def test_timeout_fails_an_attempt_at_the_functions_timeout(pingback: VirtualPlat
     assert pingback.now == utc("2026-01-01T00:00:17Z")  # 15 s timeout + 2 s backoff
 
 
+def test_a_handler_that_runs_past_its_timeout_fails_at_the_timeout(pingback: VirtualPlatform) -> None:
+    """In the test's process a handler cannot be stopped, but its real run time still counts:
+    the platform stops waiting at the timeout (new-user trial #2, finding 3: it passed in 0 ms)."""
+    root = pingback.run("slow", {"seconds": 1.3})  # timeout "1s", retries=1
+
+    first, second = root.attempts
+    assert first.status == "failed" and first.error is not None
+    assert first.error.startswith("timed out after 1s: the handler was still running"), first.error
+    assert (second.status, root.status, root.result) == ("success", "success", {"attempt": 2})
+    assert pingback.now == utc("2026-01-01T00:00:03Z")  # 1 s timeout + 2 s backoff, platform time
+
+
 def test_crash_fails_as_a_dead_worker_would(pingback: VirtualPlatform) -> None:
     pingback.crash("explode")
 

@@ -90,3 +90,25 @@ def test_the_in_process_executor_refuses_nan_the_same_way() -> None:
         loop.close()
     assert outcome.http_status == 500 and outcome.response is not None
     assert "result.ratio is NaN or Infinity" in outcome.response["error"]
+
+
+@pytest.mark.parametrize(("ran", "answered"), [(14.9, True), (15.1, False)])
+def test_the_in_process_executor_holds_real_run_time_against_the_timeout(ran: float, answered: bool) -> None:
+    """Past its timeout an attempt is left unanswered: the engine's timeout timer fails it."""
+    from pingback_cli.executors.inprocess import InProcessExecutor
+
+    pb = Pingback(api_key="", cron_secret=SECRET)
+    pb.task("job", timeout="15s")(lambda ctx: "done")
+    readings = iter([100.0, 100.0 + ran])
+    loop = asyncio.new_event_loop()
+    try:
+        executor = InProcessExecutor(
+            [RawFunction("job", pb._functions["job"], None, pb)], loop, real_time=lambda: next(readings)
+        )
+        loop.run_until_complete(executor.start())
+        future = executor.start_attempt(AttemptRequest("e1", "job", 1, 0.0))
+        assert executor.run_pending() == 1
+        assert future.done() is answered
+        assert executor.overran == ([] if answered else [future])
+    finally:
+        loop.close()
