@@ -143,7 +143,7 @@ class Emulator:
         if kind is None and (cuts := self._engine.plan_caps.summary()):
             from pingback_cli import state
 
-            if state.first_time(self.config.root, cuts):
+            if state.first_time(self.config.root, self._engine.plan_caps.SAID_ONCE):
                 self._notice(cuts)
 
     @property

@@ -56,6 +56,10 @@ class PlanCaps:
             f"{self.plan.name} plan's limit of {self.plan.fan_out} (see docs/parity.md#plans)"
         )
 
+    SAID_ONCE = "no plan set: what plans would cut"
+    """The key ``summary`` is said once per project under (``state.first_time``), whatever its
+    figures: a run with other figures is no reason to say it again."""
+
     def summary(self) -> str | None:
         """Without a plan: which plans would cut this run's retries or fan-out (issue 11: the
         designed default, so the emulator says it, once per project: ``state.first_time``)."""

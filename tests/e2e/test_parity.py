@@ -103,6 +103,8 @@ def test_without_a_plan_nothing_is_capped_and_one_line_names_the_cuts(tmp_path: 
     assert "said once per project" in result.stderr
     again = run_cli(root, "run", "fan")  # the designed default, said once, not at every run
     assert again.returncode == 0 and "would cut" not in again.stderr, str(again)
+    other = run_cli(root, "run", "flaky", "--no-backoff")  # other figures (retries 3): still said once
+    assert other.returncode == 1 and "would cut" not in other.stderr, str(other)
 
 
 def test_plan_free_gives_a_retries_3_function_2_attempts(tmp_path: Path) -> None:
