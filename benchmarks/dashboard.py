@@ -353,10 +353,10 @@ def report(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="2,000 executions, 3 samples")
+    parser.add_argument("--quick", action="store_true", help="2,000 executions, 2 samples")
     parser.add_argument("--write", action="store_true", help="replace the dashboard section of RESULTS.md")
     args = parser.parse_args()
-    executions, samples = (2_000, 3) if args.quick else (100_000, 15)
+    executions, samples = (2_000, 2) if args.quick else (100_000, 15)
     started = time.perf_counter()
     folder = Path(tempfile.mkdtemp(prefix="pingback-dash-bench-")) / ".pingback"
     folder.mkdir()
@@ -364,7 +364,7 @@ def main() -> None:
     marks = populate(path, executions, 10_000)
     pages = asyncio.run(page_times(path, marks, samples))
     browser = browser_open(path, marks)
-    live = live_latency(5 if args.quick else 20)
+    live = live_latency(3 if args.quick else 20)
     command = ".venv/bin/python benchmarks/dashboard.py" + (" --quick" if args.quick else "") + " --write"
     text = report(executions, pages, browser, live, time.perf_counter() - started, command)
     print(text)

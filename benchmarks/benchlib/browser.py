@@ -108,7 +108,7 @@ def _chromium() -> Iterator[Any]:
 def dashboard_live(settings: Settings, shared: Shared) -> MeasureResult:
     """Trigger ``noop`` through a running dev's API; time until the open runs page shows it."""
     result = MeasureResult("dashboard-live", "A run started elsewhere reaching an open dashboard page")
-    samples = 3 if settings.quick else 21
+    samples = 2 if settings.quick else 21
     latencies: list[float] = []
     floor: list[float] = []
     with temp_project() as project, DevServer(project, bench_env(10)) as dev, _chromium() as page:
@@ -203,7 +203,7 @@ def dashboard_open(settings: Settings, shared: Shared) -> MeasureResult:
     import dashboard  # benchmarks/dashboard.py: the history it writes
 
     children = 500 if settings.quick else 10_000
-    samples = 2 if settings.quick else 7
+    samples = 1 if settings.quick else 7
     result = MeasureResult("dashboard-open", f"An execution with {children:,} children in Chromium")
     first: list[dict[str, Any]] = []
     again: list[dict[str, Any]] = []
