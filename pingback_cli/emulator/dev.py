@@ -40,6 +40,7 @@ class DevOptions(EmulatorOptions):
     durable: bool = True
     dashboard: bool = True
     reload: bool = True
+    restart_at_once: bool = True
 
 
 @dataclass

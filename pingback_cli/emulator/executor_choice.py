@@ -50,6 +50,7 @@ def choose_executor(
         on_restart=on_restart,
         grace=options.grace,
         early=early,
+        restart_at_once=options.restart_at_once,
     )
 
 

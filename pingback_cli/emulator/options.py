@@ -40,3 +40,6 @@ class EmulatorOptions:
     """``--concurrency``: "platform" (one pool of 20) or "documented" (per-function limits);
     None: ``[tool.pingback] concurrency``, else "platform" (``engine.slots``)."""
     api_on_demand: bool = False  # start the API server at its first connection (`run`)
+    restart_at_once: bool = False
+    """A worker a handler killed is replaced at once (`dev`: ready for the next trigger);
+    otherwise when another attempt needs one (a one-shot `run` may need none)."""

@@ -40,8 +40,11 @@ class Supervisor:
         grace: float = 5.0,
         threads: int = 256,
         early: Spawned | None = None,
+        restart_at_once: bool = True,
     ) -> None:
         self.config = config
+        self.restart_at_once = restart_at_once
+        """Replace a worker a handler killed at once; else when the next attempt needs one."""
         self.early = early
         """A worker started before the emulator for this project (``emulator.head_start``):
         the first start takes it instead of spawning one."""
@@ -124,8 +127,9 @@ class Supervisor:
         outer.add_done_callback(lambda _: inner.done() or inner.cancel())
 
     def _worker_exited(self, worker: WorkerProcess) -> None:
-        """A worker died on its own (a handler crashed it): start the next one now."""
-        if worker is not self.current or self.closing:
+        """A worker died on its own (a handler crashed it): start the next one now, or (not
+        ``restart_at_once``) when an attempt comes (``start_attempt``)."""
+        if worker is not self.current or self.closing or not self.restart_at_once:
             return
         task = asyncio.get_running_loop().create_task(self._replacement())
         task.add_done_callback(lambda done: done.cancelled() or done.exception())

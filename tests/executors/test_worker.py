@@ -87,6 +87,28 @@ async def test_a_reload_with_invalid_options_keeps_the_old_worker(project: Proje
         await supervisor.aclose(0)
 
 
+async def test_without_restart_at_once_the_next_attempt_starts_the_replacement(
+    project: ProjectConfig,
+) -> None:
+    restarts: list[str] = []
+    supervisor = Supervisor(
+        project, "http://127.0.0.1:9", on_restart=restarts.append, grace=0, restart_at_once=False
+    )
+    try:
+        await supervisor.start()
+        first = supervisor.current
+        assert first is not None
+        assert "error" in await attempt(supervisor, "die")
+        await asyncio.wait_for(asyncio.shield(first.exited), 10)  # set just before on_exit is called
+        assert supervisor.current is first and supervisor._starting is None and restarts == []
+        again = await attempt(supervisor, "ok")
+        assert again.get("status") == "success", again
+        assert supervisor.current is not first
+        assert restarts and "took over" in restarts[0], restarts
+    finally:
+        await supervisor.aclose(0)
+
+
 async def test_a_worker_a_handler_killed_is_replaced(project: ProjectConfig) -> None:
     restarts: list[str] = []
     supervisor = Supervisor(project, "http://127.0.0.1:9", on_restart=restarts.append, grace=0)

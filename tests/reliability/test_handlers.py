@@ -211,6 +211,15 @@ def test_run(case: Case, run_results: dict[str, Result]) -> None:
 
 @ON_RUN_BATCH
 @BATCH_TIMEOUT
+def test_a_one_shot_run_starts_no_worker_after_a_handler_killed_its_own(
+    run_results: dict[str, Result],
+) -> None:
+    for name in ("os-exit", "segfault"):  # nothing else will run: no replacement, no notice of one
+        assert "took over" not in run_results[name].stderr, run_results[name].brief()
+
+
+@ON_RUN_BATCH
+@BATCH_TIMEOUT
 def test_run_prints_of_a_handler_never_reach_json_stdout(run_results: dict[str, Result]) -> None:
     result = run_results["prints-megabytes"]
     root = result.json()
