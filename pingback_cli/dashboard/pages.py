@@ -12,7 +12,7 @@ from starlette.datastructures import QueryParams
 
 from pingback_cli.dashboard import present
 from pingback_cli.dashboard.source import FunctionInfo, Source
-from pingback_cli.emulator.controls import RETRYABLE
+from pingback_cli.emulator.controls import retryable
 from pingback_cli.history import queries
 from pingback_cli.history.outline import Outline, outline
 from pingback_cli.models import Execution
@@ -162,7 +162,8 @@ def execution_page(source: Source, id_or_prefix: str) -> dict[str, Any]:
         else "",
         "notes": present.parity_notes(function) if function else [],
         "levels": LEVELS,
-        "retryable": RETRYABLE,
+        "retryable": retryable(execution, _shown_status(tree, execution)),
+        "by_hand": next((a for a in reversed(execution.attempts) if a.requested_at is not None), None),
     }
 
 

@@ -109,7 +109,7 @@ def _tree_item(node: OutlineNode, current: str, parts: list[str]) -> None:
     attempts = f" · {row.attempt} attempts" if row.attempt > 1 else ""
     ran = run_time(row)
     label = (
-        f'<a href="/executions/{node_id}"{mark} data-node="{node_id}">{pill(row.status)} '
+        f'<a href="/executions/{node_id}"{mark} data-node="{node_id}">{pill(row.status)}'
         f"{escape(row.function)}</a> "
         f'<span class="muted">{escape(ran)}{attempts}</span>{_payload_preview(node)}'
     )
@@ -121,9 +121,15 @@ def _tree_item(node: OutlineNode, current: str, parts: list[str]) -> None:
         _tree_item(child, current, parts)
     if node.hidden:
         root = escape(row.root_id)
+        failed = (
+            f'{node.hidden_failed:,} of them failed: <a href="/?root={root}&amp;all=1&amp;status=failed">'
+            "list the failures</a> or "
+            if node.hidden_failed
+            else "none failed: "
+        )
         parts.append(
-            f'<li class="muted">{node.hidden} more children not shown: <a href="/?root={root}&amp;all=1">'
-            "list every execution of this tree</a></li>"
+            f'<li class="muted">{node.hidden:,} more children not shown, {failed}'
+            f'<a href="/?root={root}&amp;all=1">list every execution of this tree</a></li>'
         )
     parts.append("</ul></details></li>")
 
@@ -154,6 +160,11 @@ class Waterfall:
     rows: list[WaterfallRow]
     ticks: list[tuple[float, float]]
     """(percent, unix seconds) for the axis labels."""
+
+    @property
+    def drawn(self) -> bool:
+        """Whether any execution has a segment (one cancelled before it started has none)."""
+        return any(row.segments for row in self.rows)
 
 
 def waterfall(tree: Outline, now: float) -> Waterfall:

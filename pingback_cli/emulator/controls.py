@@ -23,6 +23,14 @@ RETRYABLE = ("failed", "interrupted", "cancelled")
 ``cancelled`` are local-only ways of failing, retried the same way."""
 
 
+def retryable(execution: Execution, status: str | None = None) -> bool:
+    """Whether the Retry control applies to ``execution`` (its ``status`` as shown, when a page
+    reads a running row of a dead process as interrupted): it ended without success
+    (``RETRYABLE``) after at least one attempt. One cancelled before its first attempt has
+    nothing to retry; ``replay`` runs it as a new run."""
+    return (status or execution.status) in RETRYABLE and execution.attempt > 0
+
+
 class Controls:
     """``engine`` and ``jobs`` are read when called (the emulator creates them on start);
     ``changed`` re-applies job state to the engine and the cron clock after a change."""
@@ -111,6 +119,11 @@ class Controls:
         ``scheduledAt`` now, no automatic retry after it. Raises NotFound, or UsageError when
         it did not fail or its function is gone."""
         execution = self._find(id_or_prefix)
+        if execution.status == "cancelled" and not retryable(execution):
+            raise UsageError(
+                f"execution {execution.id[:8]} was cancelled before its first attempt: nothing to retry",
+                hint="`pingback replay ID` runs it as a new run",
+            )
         if execution.status not in RETRYABLE:
             raise UsageError(
                 f"execution {execution.id[:8]} is {execution.status}: only a failed execution can be retried",

@@ -23,6 +23,9 @@ class OutlineNode:
     children: list[OutlineNode] = field(default_factory=list)
     hidden: int = 0
     """Children of this execution left out of the outline."""
+    hidden_failed: int = 0
+    """How many of the ``hidden`` failed (failed children are shown past the limit, up to a
+    second ``per_parent``)."""
     payload_start: str | None = None
     """The first ``PREVIEW`` characters of the payload as stored (JSON text), to tell siblings
     apart; None without a payload."""
@@ -42,6 +45,9 @@ class Outline:
     total: int
     """Executions in the whole tree."""
     shown: int
+    failed_below: int = 0
+    """Failed executions below the one the outline was made for (``keep``, else the root), at
+    any depth, shown or not."""
 
 
 def outline(
@@ -49,12 +55,21 @@ def outline(
 ) -> Outline:
     """The tree under ``root_id`` as a page shows it, without payloads, results or logs:
     children in creation order, at most ``per_parent`` under one execution and ``limit`` in
-    all, always with the path down to ``keep``. Only the ids of the whole tree are read (and
-    kept while the tree does not grow); rows are read for the executions shown, so a tree of
-    10,000 costs about what one of 1,000 does."""
+    all, always with the path down to ``keep``, and the failed children of a parent whose
+    children do not all fit added after the first ``per_parent`` (up to ``per_parent`` of them),
+    as the CLI's tree lists them: a failure is never hidden among a thousand successes. Only
+    the ids of the whole tree (and of its failed executions) are read (the ids kept while the
+    tree does not grow); rows are read for the executions shown, so a tree of 10,000 costs
+    about what one of 1,000 does."""
     parents, children = _links(store, root_id)
     if root_id not in parents:
         return Outline(None, 0, 0)
+    failed = {
+        execution_id
+        for (execution_id,) in store.read(
+            "SELECT id FROM executions WHERE root_id = ? AND status = 'failed'", (root_id,)
+        )
+    }
     on_path: dict[str | None, str] = {}
     """parent -> its child on the way down to ``keep``."""
     node_id = keep if keep in parents else None
@@ -62,24 +77,40 @@ def outline(
         on_path[parents[node_id]] = node_id
         node_id = parents[node_id]
     chosen: list[str] = []
-    hidden: dict[str, int] = {}
+    hidden: dict[str, tuple[int, int]] = {}
     stack = [root_id]
     while stack:
         node_id = stack.pop()
         chosen.append(node_id)
         below = children.get(node_id, [])
         shown = below[: max(0, min(per_parent, limit - len(chosen)))]
+        if len(shown) < len(below) and failed:
+            shown += [child for child in below[len(shown) :] if child in failed][:per_parent]
         kept = on_path.get(node_id)
         if kept is not None and kept not in shown:
             shown = [*shown, kept]
-        hidden[node_id] = len(below) - len(shown)
+        if len(shown) < len(below):
+            left = set(below) - set(shown)
+            hidden[node_id] = (len(left), len(left & failed))
         stack.extend(reversed(shown))
     nodes = _outline_nodes(store, chosen, hidden)
     for node_id in chosen:
         parent_id = parents[node_id]
         if parent_id is not None and parent_id in nodes:
             nodes[parent_id].children.append(nodes[node_id])
-    return Outline(nodes[root_id], len(parents), len(chosen))
+    top = keep if keep in parents else root_id
+    below_top = sum(1 for execution_id in failed if _is_below(execution_id, top, parents))
+    return Outline(nodes[root_id], len(parents), len(chosen), below_top)
+
+
+def _is_below(execution_id: str, ancestor: str, parents: dict[str, str | None]) -> bool:
+    """Whether ``ancestor`` is a parent, grandparent, ... of ``execution_id``."""
+    node: str | None = parents.get(execution_id)
+    while node is not None:
+        if node == ancestor:
+            return True
+        node = parents.get(node)
+    return False
 
 
 _Links = tuple[dict[str, "str | None"], dict[str, list[str]]]
@@ -113,7 +144,9 @@ def _links(store: Store, root_id: str) -> _Links:
     return parents, children
 
 
-def _outline_nodes(store: Store, ids: list[str], hidden: dict[str, int]) -> dict[str, OutlineNode]:
+def _outline_nodes(
+    store: Store, ids: list[str], hidden: dict[str, tuple[int, int]]
+) -> dict[str, OutlineNode]:
     alive = Liveness(store)
     nodes: dict[str, OutlineNode] = {}
     for first in range(0, len(ids), 500):
@@ -124,7 +157,12 @@ def _outline_nodes(store: Store, ids: list[str], hidden: dict[str, int]) -> dict
             f" WHERE r.id IN ({marks})",
             batch,
         ):
+            left, left_failed = hidden.get(values[0], (0, 0))
             nodes[values[0]] = OutlineNode(
-                read_row(values, alive), values[15], hidden=hidden.get(values[0], 0), payload_start=values[16]
+                read_row(values, alive),
+                values[15],
+                hidden=left,
+                hidden_failed=left_failed,
+                payload_start=values[16],
             )
     return nodes

@@ -301,3 +301,28 @@ def test_log_lines_follow_the_time_their_executions_show(store: Store) -> None:
         if cursor is None:
             break
     assert walked == ["at 13", "at 0 again", "at 0"]
+
+
+def test_an_outline_shows_failed_children_past_the_limit_and_counts_failures_below(store: Store) -> None:
+    """A fan-out of 30 whose 26th child failed, cut at 10 a parent: the failure is listed after
+    the first 10 (as the CLI's tree does), the hidden part says none of it failed, and the
+    root knows one failure is below it; a child's outline counts only its own subtree."""
+    root = make("root")
+    store.save(root)
+    children = [make("leaf", "failed" if n == 25 else "success", parent=root) for n in range(30)]
+    for child in children:
+        store.save(child)
+    deeper = make("deep", "failed", parent=children[3])
+    store.save(deeper)
+    tree = outline(store, root.id, per_parent=10)
+    assert tree.root is not None
+    shown = [child.row.id for child in tree.root.children]
+    assert shown == [c.id for c in children[:10]] + [children[25].id]
+    assert (tree.root.hidden, tree.root.hidden_failed) == (19, 0)
+    assert tree.failed_below == 2
+    assert outline(store, root.id, keep=children[3].id).failed_below == 1
+    assert outline(store, root.id, keep=children[4].id).failed_below == 0
+    few = outline(store, root.id, per_parent=1)
+    assert few.root is not None
+    assert [child.row.id for child in few.root.children] == [children[0].id, children[25].id]
+    assert (few.root.hidden, few.root.hidden_failed) == (28, 0)
