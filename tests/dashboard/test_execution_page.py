@@ -44,9 +44,8 @@ async def _page(tmp_path: Path, executions: list[Execution], shown: str) -> str:
         for execution in executions:
             writer.save(execution)
     with Store(path, readonly=True) as store:
-        app = Starlette(
-            routes=dashboard_routes(HistorySource(tmp_path, store, project="d"), host="127.0.0.1", api_key=None)
-        )
+        source = HistorySource(tmp_path, store, project="d")
+        app = Starlette(routes=dashboard_routes(source, host="127.0.0.1", api_key=None))
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE) as client:
             response = await client.get(f"/executions/{shown}")
     assert response.status_code == 200, response.text[:500]
@@ -55,7 +54,9 @@ async def _page(tmp_path: Path, executions: list[Execution], shown: str) -> str:
 
 async def test_a_failed_child_past_the_listed_hundred_is_shown_counted_and_linked(tmp_path: Path) -> None:
     root = _execution("fanout", "success", n=1)
-    children = [_execution("leaf", "failed" if k == 150 else "success", parent=root, n=100 + k) for k in range(200)]
+    children = [
+        _execution("leaf", "failed" if k == 150 else "success", parent=root, n=100 + k) for k in range(200)
+    ]
     page = await _page(tmp_path, [root, *children], root.id)
     failures = f"/?root={root.id}&amp;all=1&amp;status=failed"
     assert f'id="failed-below" href="{failures}">1 failed below</a>' in page  # next to the status
