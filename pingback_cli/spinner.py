@@ -16,16 +16,26 @@ SHOW_AFTER_SECONDS = 1.0
 
 
 class ImportSpinner:
-    """``⠋ importing the project… 3s`` from ``delay`` seconds after entering until :meth:`done`
-    (or the block's end). Thread-safe; ``done`` may be called any number of times, from any
-    callback that proves the import has finished."""
+    """``⠋ importing the project… 3s`` from ``delay`` seconds after the import began until
+    :meth:`done` (or the block's end). The import began at ``since`` (a ``time.monotonic()``
+    reading: `run`'s worker starts importing before the CLI has loaded, ``emulator.head_start``)
+    or, without it, on entering the block; the seconds shown count from then. Thread-safe;
+    ``done`` may be called any number of times, from any callback that proves the import has
+    finished."""
 
     def __init__(
-        self, console: Console | None, *, what: str, delay: float = SHOW_AFTER_SECONDS, ellipsis: str = "…"
+        self,
+        console: Console | None,
+        *,
+        what: str,
+        delay: float = SHOW_AFTER_SECONDS,
+        ellipsis: str = "…",
+        since: float | None = None,
     ) -> None:
         self._console = console  # None: disabled
         self._what = what + ellipsis  # Terminal.importing passes terminal.glyph's (ASCII where needed)
         self._delay = delay
+        self._since = since
         self._lock = threading.Lock()
         self._timer: threading.Timer | None = None
         self._status: Any = None
@@ -34,8 +44,9 @@ class ImportSpinner:
 
     def __enter__(self) -> ImportSpinner:
         if self._console is not None:
-            self._started = time.monotonic()
-            self._timer = threading.Timer(self._delay, self._show)
+            now = time.monotonic()
+            self._started = min(self._since, now) if self._since is not None else now
+            self._timer = threading.Timer(max(0.0, self._started + self._delay - now), self._show)
             self._timer.daemon = True
             self._timer.start()
         return self

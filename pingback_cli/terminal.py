@@ -312,14 +312,16 @@ class Terminal:
             lines = printable(details).rstrip("\n").splitlines()
             print_whole(self.err, Text("\n".join(f"  {line}" for line in lines)))
 
-    def importing(self, *, enabled: bool = True, what: str = "importing the project") -> Any:
-        """A context manager: after a second, a spinner with the elapsed time on stderr until
-        its ``done()`` (``spinner.ImportSpinner``); nothing unless ``enabled`` and stderr is a
-        terminal."""
+    def importing(
+        self, *, enabled: bool = True, what: str = "importing the project", since: float | None = None
+    ) -> Any:
+        """A context manager: a second after the import began (``since``, a ``time.monotonic()``
+        reading; default: now), a spinner with the elapsed time on stderr until its ``done()``
+        (``spinner.ImportSpinner``); nothing unless ``enabled`` and stderr is a terminal."""
         from pingback_cli.spinner import ImportSpinner
 
         shown = enabled and _is_tty(sys.stderr)
-        return ImportSpinner(self.err if shown else None, what=what, ellipsis=glyph("more"))
+        return ImportSpinner(self.err if shown else None, what=what, ellipsis=glyph("more"), since=since)
 
     def warn(self, message: str) -> None:
         from rich.text import Text

@@ -4,6 +4,7 @@ by ``done``; never shown when done comes first, or when disabled."""
 from __future__ import annotations
 
 import io
+import re
 import time
 
 from rich.console import Console
@@ -27,6 +28,20 @@ def test_after_the_delay_it_shows_the_elapsed_time_until_done() -> None:
         assert buffer.getvalue().count("importing") == written.count("importing")  # nothing after done
     assert "importing the project… 1s" in written
     assert written.endswith("\x1b[2K")  # cleared (Rich's transient status)
+
+
+def test_the_seconds_count_from_when_the_import_began() -> None:
+    """`run`'s worker begins importing before the CLI has loaded (``emulator.head_start``): an
+    import that began 5 s before the block shows at once, with its 5 s, not a second later
+    from 0 (a run whose CLI took over a second to load showed no spinner at all)."""
+    shown, buffer = console()
+    with ImportSpinner(shown, what="importing the project", since=time.monotonic() - 5) as spinner:
+        deadline = time.monotonic() + 30
+        while "importing" not in buffer.getvalue() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        spinner.done()
+    found = re.search(r"importing the project… (\d+)s", buffer.getvalue())
+    assert found and int(found[1]) >= 5, buffer.getvalue()
 
 
 def test_done_before_the_delay_shows_nothing() -> None:

@@ -54,6 +54,7 @@ def run(
     Example: pingback run send-email --payload '{"id": "1"}'
     """
     with boundary():
+        from pingback_cli.emulator import head_start
         from pingback_cli.emulator.options import EmulatorOptions
         from pingback_cli.emulator.run import run_function
         from pingback_cli.project.config import open_project
@@ -63,7 +64,8 @@ def run(
         config = open_project(app)
         out = terminal()
         waiting = None if json_output else WaitingLine(out)
-        with out.importing(enabled=not json_output) as loading:  # until the first word from the run
+        began = head_start.began()  # run's worker began importing before this process loaded the CLI
+        with out.importing(enabled=not json_output, since=began) as loading:  # until the run's first word
             result = run_function(
                 config,
                 name,

@@ -17,6 +17,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import socket
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +37,8 @@ class HeadStart:
     app: str | None
     socket: socket.socket
     worker: Spawned
+    spawned_at: float
+    """``time.monotonic()`` when the worker was started: its import of the project began then."""
 
 
 _waiting: HeadStart | None = None
@@ -53,6 +56,7 @@ def start(app: str | None) -> None:
         sock = bind_socket(HOST, 0)
     except Exception:
         return
+    spawned_at = time.monotonic()
     try:
         worker = spawn_worker(
             config, worker_api_url(HOST, sock.getsockname()[1]), threads=THREADS, grace=GRACE
@@ -60,8 +64,14 @@ def start(app: str | None) -> None:
     except Exception:
         sock.close()
         return
-    _waiting = HeadStart(config.root, config.app, sock, worker)
+    _waiting = HeadStart(config.root, config.app, sock, worker, spawned_at)
     atexit.register(discard)
+
+
+def began() -> float | None:
+    """``time.monotonic()`` when the waiting head start's worker began importing the project
+    (the moment `run`'s import spinner counts from); None when there is none."""
+    return _waiting.spawned_at if _waiting is not None else None
 
 
 def take(config: ProjectConfig, host: str, port: int, *, worker: bool = True) -> HeadStart | None:

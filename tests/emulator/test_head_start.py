@@ -4,6 +4,7 @@ attempts on; a head start for another project or address is killed, never used."
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 
 import pytest
@@ -80,3 +81,15 @@ def test_a_head_start_nobody_takes_is_killed_at_discard(project: ProjectConfig) 
     head_start.discard()
     assert waiting.worker.process.poll() is not None
     assert head_start.take(project, head_start.HOST, 0) is None
+
+
+def test_began_is_when_the_worker_was_spawned(project: ProjectConfig) -> None:
+    """The moment `run`'s import spinner counts from (cli/run.py)."""
+    assert head_start.began() is None
+    before = time.monotonic()
+    head_start.start("jobs")
+    after = time.monotonic()
+    began = head_start.began()
+    assert began is not None and before <= began <= after
+    head_start.discard()
+    assert head_start.began() is None
