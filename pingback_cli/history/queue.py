@@ -53,7 +53,9 @@ def take_over(store: Store, queue: str = DEV_QUEUE) -> list[Execution]:
 def pending(store: Store, limit: int = 20, *, function: str | None = None) -> list[Execution]:
     """Executions waiting to start (delayed, queued, waiting out a backoff), at any depth,
     soonest due first, without children."""
-    where = "status = 'pending'" + (" AND function = ?" if function is not None else "")
+    # The IN term: the index of unfinished rows (executions_queue) serves it, not a scan of all.
+    where = "status IN ('pending', 'running') AND status = 'pending'"
+    where += " AND function = ?" if function is not None else ""
     params: tuple[object, ...] = (function,) if function is not None else ()
     with store.connection("read") as conn:
         rows = conn.execute(

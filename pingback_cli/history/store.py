@@ -96,12 +96,17 @@ class Store:
     # -- writing -------------------------------------------------------------------
 
     def save(self, execution: Execution) -> None:
-        """Buffer an upsert of ``execution``; the latest save of an id wins."""
-        self.require_writable()
+        """Buffer an upsert of ``execution``; the latest save of an id wins. Three times per
+        execution (queued, started, ended), so a save of one already buffered only checks."""
+        if self.readonly:
+            self.require_writable()
         with self._lock:
             buffered = self._buffer.get(execution.id)
-            seq = buffered[0] if buffered else self._next_seq()
-            self._buffer[execution.id] = (seq, execution)
+            if buffered is not None:  # rows are built from the object at flush time
+                if buffered[1] is not execution:
+                    self._buffer[execution.id] = (buffered[0], execution)
+                return
+            self._buffer[execution.id] = (self._next_seq(), execution)
             if len(self._buffer) >= self.auto_flush_at:
                 self.flush()
 

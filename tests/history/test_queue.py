@@ -142,3 +142,28 @@ def test_the_status_filter_reads_a_dead_owners_running_rows_as_interrupted(tmp_p
             assert {s.execution.id for s in reader.recent_roots(10, status=status)} == expected, status
             page = queries.runs(reader, queries.RunQuery(status=status))
             assert {row.id for row in page.rows} == expected, status
+
+
+def test_reads_of_unfinished_rows_use_their_index_not_a_scan(tmp_path: Path) -> None:
+    """Every query over pending and running rows is served by the index of unfinished rows
+    (``executions_queue``): at 100,000 executions a scan of the table is what a list would wait on."""
+    from pingback_cli.history.statuses import gone_owners
+
+    path = history_path(tmp_path)
+    write_as(
+        path, dead_owner(), DEV_QUEUE, *(make(f"done{i}") for i in range(50)), make("p", status="pending")
+    )
+    with Store(path) as store:
+        statements: list[str] = []
+        store._conn.set_trace_callback(statements.append)
+        pending(store)
+        orphaned_roots(store)
+        recover(store)
+        gone_owners(store.read, store.owner)
+        store._conn.set_trace_callback(None)
+        unfinished = [sql for sql in statements if "'running')" in sql and sql.lstrip().startswith("SELECT")]
+        assert len(unfinished) >= 4
+        for sql in unfinished:
+            plan = [row[3] for row in store._conn.execute(f"EXPLAIN QUERY PLAN {sql}")]
+            assert "SCAN executions" not in plan, (sql, plan)
+            assert any("executions_queue" in step for step in plan), (sql, plan)

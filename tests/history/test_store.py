@@ -407,10 +407,16 @@ def test_a_version_1_history_is_migrated_and_keeps_its_rows(path: Path) -> None:
         assert store.get("old1").function == "job"
         columns = [row[1] for row in store._conn.execute("PRAGMA table_info(executions)")]
         assert {"owner", "due_at", "queue"} <= set(columns)
-        assert store._conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 6
+        assert store._conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 7
         indexes = {row[1] for row in store._conn.execute("PRAGMA index_list(executions)")}
-        assert {"executions_roots_at", "executions_at", "executions_function_at"} <= indexes
+        assert {
+            "executions_roots_at",
+            "executions_at",
+            "executions_function_at",
+            "executions_queue",
+        } <= indexes
         assert "executions_function" not in indexes
+        assert "executions_unfinished" not in indexes
 
 
 def test_recover_ends_a_killed_attempt_when_it_was_last_seen_not_now(path: Path) -> None:
