@@ -287,6 +287,9 @@ class Engine:
     def _attempt_done(
         self, outcome: AttemptOutcome | None, execution: Execution, attempt: Attempt, spec: FunctionSpec
     ) -> None:
+        # The handler is done with its slot before its children queue: a chain (a task fanning
+        # out to itself) would otherwise count parent and child as running at once.
+        self.slots.release(execution.function)
         try:
             if execution.finished or outcome is None:
                 return  # interrupted meanwhile
@@ -295,7 +298,7 @@ class Engine:
             logger.exception("engine error")
             self._fail_without_attempt(execution, f"internal error in pingback: {exc!r}")
         finally:
-            self._release_slot(execution.function)
+            self._pump()
 
     def _release_slot(self, function: str) -> None:
         self.slots.release(function)

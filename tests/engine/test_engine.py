@@ -210,6 +210,20 @@ async def test_unregistered_child_is_a_failed_child() -> None:
     assert real.status == "success"
 
 
+async def test_a_chain_of_a_task_fanning_out_to_itself_never_counts_as_running_twice() -> None:
+    """A child starts only after its parent's attempt answered: no 'running 2 at once' notice
+    for a strictly sequential chain (new-user trial #2, finding 6)."""
+    engine, _, _, events = make(
+        lambda r: ok(tasks=[{"name": "deep", "payload": r.payload + 1}] if r.payload < 5 else []),
+        spec("deep"),
+    )
+    submitted = engine.submit("deep", payload=0, has_payload=True)
+    await engine.drain()
+    assert [e.payload for e in submitted.walk()] == [0, 1, 2, 3, 4, 5]
+    assert all(e.status == "success" for e in submitted.walk())
+    assert [e.detail for e in events if e.kind == "notice"] == []
+
+
 async def test_task_concurrency_queues_the_rest() -> None:
     engine, executor, _, _ = make(lambda r: None, spec("t", concurrency=2), concurrency="documented")
     roots = [engine.submit("t") for _ in range(5)]
