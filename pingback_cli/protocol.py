@@ -29,14 +29,29 @@ _MILLIS = tuple(f".{ms:03d}Z" for ms in range(1000))
 """The fraction and zone of a timestamp, by millisecond: concatenation instead of formatting."""
 
 
+_ISO_SEEN: dict[float, str] = {}
+"""Recent answers of ``iso_z``: a ``--json`` tree asks six times per execution for about three
+times (an attempt's start and end are its execution's; a fan-out's children share their
+scheduled and due time)."""
+
+_ISO_SEEN_MAX = 8192
+
+
 def iso_z(ts: float) -> str:
-    """Unix seconds -> ``2026-11-28T10:15:00.000Z``; cached per second, as it runs per execution
-    (six times per execution of a ``--json`` tree)."""
+    """Unix seconds -> ``2026-11-28T10:15:00.000Z``; cached per second and per recent value, as it
+    runs per execution (six times per execution of a ``--json`` tree)."""
+    text = _ISO_SEEN.get(ts)
+    if text is not None:
+        return text
     whole = math.floor(ts)
     micros = round((ts - whole) * 1_000_000)
     if micros >= 1_000_000:
         whole, micros = whole + 1, 0
-    return _whole_second(whole) + _MILLIS[micros // 1000]
+    text = _whole_second(whole) + _MILLIS[micros // 1000]
+    if len(_ISO_SEEN) >= _ISO_SEEN_MAX:
+        _ISO_SEEN.clear()
+    _ISO_SEEN[ts] = text
+    return text
 
 
 # --- JSON as JSON allows it ----------------------------------------------------------

@@ -103,3 +103,20 @@ def test_compact_encoder_errors() -> None:
     with pytest.raises(RecursionError):
         compact_encoder()(cycle)
     assert compact_encoder()({"after": "a cycle"}) == '{"after":"a cycle"}'
+
+
+def test_iso_z_answers_the_same_from_its_memory_of_recent_values() -> None:
+    from datetime import datetime, timezone
+
+    from pingback_cli import protocol
+
+    def by_datetime(ts: float) -> str:
+        moment = datetime.fromtimestamp(ts, tz=timezone.utc)  # to the microsecond, then cut to ms
+        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+    stamps = [1_796_000_000 + i * 0.0137 for i in range(protocol._ISO_SEEN_MAX + 500)]
+    for _ in range(2):  # the second pass is answered from memory, then after it was cleared
+        for ts in stamps:
+            assert protocol.iso_z(ts) == by_datetime(ts)
+    assert len(protocol._ISO_SEEN) <= protocol._ISO_SEEN_MAX
+    assert protocol.iso_z(1_700_000_000.9999996) == "2023-11-14T22:13:21.000Z"  # rounds up a second
