@@ -95,7 +95,18 @@ class GrammarError(ValueError):
 
 
 class _FieldError(Exception):
-    """Why one field is rejected; :func:`parse` adds the expression and field."""
+    """Why one field is rejected; :func:`parse` adds the expression and field. ``alone``: the
+    reason to give instead when the value it names is the whole field (``minute field "61" is
+    outside 0-59``, not ``minute field "61" has "61", outside 0-59``)."""
+
+    def __init__(self, reason: str, *, value: str | None = None, alone: str | None = None) -> None:
+        super().__init__(reason)
+        self.value = value
+        self.alone = alone
+
+    def said_of(self, text: str) -> str:
+        """The reason for the field written ``text``."""
+        return self.alone if self.alone is not None and self.value == text else str(self)
 
 
 @dataclass(frozen=True)
@@ -160,7 +171,7 @@ def parse(expression: str) -> CronFields:
                 text, nth = _split_nth(text)
             values.append(_parse_field(index, text))
         except _FieldError as exc:
-            message = _field_message(expression, index, texts[index], str(exc))
+            message = _field_message(expression, index, texts[index], exc.said_of(texts[index]))
             raise GrammarError(message + _shifted(len(atoms))) from None
     values[DAY_OF_MONTH] = _fit_month(expression, values[DAY_OF_MONTH], values[MONTH])
     return CronFields(tuple(values), nth, tuple(texts), written or len([a for a in atoms if a]))
@@ -209,7 +220,7 @@ def _parse_field(index: int, text: str) -> tuple[Value, ...]:
             "[a-z]{3}", lambda match: _name(index, match.group()), text, flags=re.IGNORECASE | re.ASCII
         )
     if not _CHARACTERS[index].fullmatch(text):
-        raise _FieldError(_bad_characters(index, text))
+        raise _bad_characters(index, text)
     if "*" in text:
         text = text.replace("*", f"{lo}-{hi}")
     elif "?" in text:
@@ -232,15 +243,19 @@ def _name(index: int, word: str) -> str:
     return str(number)
 
 
-def _bad_characters(index: int, text: str) -> str:
+def _bad_characters(index: int, text: str) -> _FieldError:
     if index == DAY_OF_MONTH and "W" in text:
-        return "uses W (nearest weekday), which the platform does not support"
+        return _FieldError("uses W (nearest weekday), which the platform does not support")
     if index in (DAY_OF_MONTH, DAY_OF_WEEK) and "l" in text:
-        return "uses a lowercase l; the platform only reads L"
+        return _FieldError("uses a lowercase l; the platform only reads L")
     if not text:
-        return "is empty"
+        return _FieldError("is empty")
     bad = next((char for char in text if not _CHARACTERS[index].fullmatch(char)), text[0])
-    return f"has {quoted(bad)}, which the platform does not accept here"
+    return _FieldError(
+        f"has {quoted(bad)}, which the platform does not accept here",
+        value=bad,
+        alone="is not a value the platform accepts here",
+    )
 
 
 def _parse_step(index: int, item: str) -> list[Value] | str | float:
@@ -313,7 +328,9 @@ def _collect(index: int, result: list[Value] | str | float, stack: list[Value]) 
         number = js_number(value) if isinstance(value, str) else float(value)
         if math.isnan(number) or not lo <= number <= hi:
             shown = value if isinstance(value, str) else f"{number:g}"
-            raise _FieldError(f"has {quoted(shown)}, outside {lo}-{hi}")
+            raise _FieldError(
+                f"has {quoted(shown)}, outside {lo}-{hi}", value=shown, alone=f"is outside {lo}-{hi}"
+            )
         if index == DAY_OF_WEEK and not isinstance(result, list):
             number %= 7
         stack.append(int(number))
