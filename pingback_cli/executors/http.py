@@ -238,6 +238,14 @@ def _go_not_found(response: httpx.Response, function: str) -> bool:
     )
 
 
+def _no_route(data: dict[str, Any] | None) -> bool:
+    """A 404 of NestJS/Express for a path they do not route (``{"message": "Cannot POST /x",
+    "error": "Not Found", "statusCode": 404}``), as the platform's API and `pingback dev`
+    answer: no app's Pingback handler, which names the function."""
+    message = data.get("message") if data is not None else None
+    return isinstance(message, str) and message.startswith("Cannot POST ") and "statusCode" in data
+
+
 def read_outcome(response: httpx.Response, function: str, url: httpx.URL) -> AttemptOutcome:
     status = response.status_code
     data = _protocol_json(response)
@@ -255,6 +263,14 @@ def read_outcome(response: httpx.Response, function: str, url: httpx.URL) -> Att
                 status,
                 error=f"{url} answered 404 with no Pingback JSON: is this the route your app serves "
                 f"Pingback on? body: {excerpt(response.text)}",
+            )
+        if _no_route(data):
+            return AttemptOutcome(
+                status,
+                response=data,
+                error=f'{url} has no such route ("{data["message"]}"): that is NestJS\'s answer, as '
+                "a Pingback API gives it (`pingback dev`, the platform), not an app's Pingback handler; "
+                "--endpoint is your app's route, e.g. http://127.0.0.1:5000/api/pingback",
             )
         return AttemptOutcome(
             status, response=data, error=f'the app has no function named "{function}" (404)'

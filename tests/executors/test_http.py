@@ -131,6 +131,15 @@ HTML_404 = "<!doctype html><html><title>404 Not Found</title><h1>Not Found</h1><
             404,
             'the app has no function named "send-email" (404)',
         ),
+        (  # --endpoint pointed at `pingback dev` (or the platform): NestJS's answer for no route
+            httpx.Response(
+                404, json={"message": "Cannot POST /api/pingback", "error": "Not Found", "statusCode": 404}
+            ),
+            404,
+            f'{URL} has no such route ("Cannot POST /api/pingback"): that is NestJS\'s answer, as a '
+            "Pingback API gives it (`pingback dev`, the platform), not an app's Pingback handler; "
+            "--endpoint is your app's route, e.g. http://127.0.0.1:5000/api/pingback",
+        ),
         (
             httpx.Response(404, text=HTML_404),
             404,
