@@ -39,7 +39,10 @@ def test_trigger_prints_the_id_and_when_it_is_due(dev: DevServer) -> None:
     assert result.returncode == 0, result.brief()
     execution_id, task, *when = result.stdout.split()
     assert task == "later" and len(execution_id) == 36
-    assert re.fullmatch(r"due \d\d:\d\d:\d\d (EST|EDT), in 15m", " ".join(when)), result.stdout
+    # The due time carries its date when it falls on another day than now (from 23:45 in New York).
+    assert re.fullmatch(r"due (\d{4}-\d\d-\d\d )?\d\d:\d\d:\d\d (EST|EDT), in 15m", " ".join(when)), (
+        result.stdout
+    )
     now = run_cli(dev.project, "trigger", "later", env=NEW_YORK)
     assert now.stdout.split()[2:] == ["starts", "now"], now.stdout
 
@@ -80,8 +83,8 @@ def test_show_gives_start_and_end_times_and_failed_attempts_logs(project: Path) 
     execution_id = result.json()["executionId"]
     shown = run_cli(project, "show", execution_id[:8], env=NEW_YORK)
     assert re.search(
-        r"scheduled \d\d:\d\d:\d\d (EST|EDT) · started \d\d:\d\d:\d\d (EST|EDT)"
-        r" · ended \d\d:\d\d:\d\d (EST|EDT)",
+        r"scheduled (\d{4}-\d\d-\d\d )?\d\d:\d\d:\d\d (EST|EDT) · started (\d{4}-\d\d-\d\d )?\d\d:\d\d:\d\d"
+        r" (EST|EDT) · ended (\d{4}-\d\d-\d\d )?\d\d:\d\d:\d\d (EST|EDT)",  # dated if not today
         shown.stdout,
     ), shown.stdout
     assert "attempts 1–3 failed: same error" in shown.stdout  # the earlier attempts, said once
