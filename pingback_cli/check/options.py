@@ -3,9 +3,10 @@ rules that weigh a cron's interval against its timeout and concurrency."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from pingback_cli.check.report import Finding, Severity, split_source
+from pingback_cli.check.scan import Declaration
 from pingback_cli.project.loader import RawFunction
 from pingback_cli.project.rules import option_problems
 
@@ -38,6 +39,30 @@ def option_findings(raw: RawFunction, now: float) -> list[Finding]:
         seconds = float(parse_timeout(data["timeout"]))
         if seconds > 0:
             _check_overlap(data["schedule"], seconds, data["concurrency"], now, add)
+    return found
+
+
+def static_schedule_findings(declarations: Iterable[Declaration], now: float) -> list[Finding]:
+    """The schedule rules of the rule table on each cron whose schedule is a literal, read
+    without importing the project: what ``check`` can still say when it does not load."""
+    found: list[Finding] = []
+    for declaration in declarations:
+        if declaration.kind != "cron" or declaration.schedule is None:
+            continue
+        data = {"name": declaration.name, "type": "cron", "schedule": declaration.schedule}
+        for rule, problem in option_problems(data, now):
+            if rule.field == "schedule":
+                found.append(
+                    Finding(
+                        rule.id,
+                        rule.severity,
+                        declaration.file,
+                        declaration.line,
+                        f'cron "{declaration.name}": {problem.message}',
+                        problem.fix,
+                        declaration.name,
+                    )
+                )
     return found
 
 

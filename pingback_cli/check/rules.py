@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 
 from pingback_cli.check.instances import INSTANCE_RULES, instance_findings
-from pingback_cli.check.options import OVERLAP_RULES, option_findings
+from pingback_cli.check.options import OVERLAP_RULES, option_findings, static_schedule_findings
 from pingback_cli.check.plans import PLAN_RULES, plan_findings
 from pingback_cli.check.references import reference_findings
 from pingback_cli.check.registration import REGISTRATION_RULES, registration_findings
@@ -62,11 +62,12 @@ def check_project(config: ProjectConfig, *, now: float | None = None, plan: str 
     except ProjectError as exc:
         if not duplicates:
             raise
-        # Duplicates alone stop the project from loading; report them as findings.
+        # Duplicates alone stop the project from loading; report them as findings, with
+        # what the static pass can still tell (literal schedules).
         return CheckReport(
             config.root,
-            _sorted(duplicates),
-            functions=len({d.name for d in scan.declarations}),
+            _sorted(duplicates + static_schedule_findings(scan.declarations, now)),
+            functions=len(scan.declarations),
             files=len(files),
             skipped=f"the other rules need the project to load, and it does not: {exc.message}",
         )

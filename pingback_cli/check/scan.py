@@ -20,6 +20,8 @@ class Declaration:
     kind: str
     file: str
     line: int
+    schedule: str | None = None
+    """A cron's schedule when it is written as a literal string."""
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,16 @@ def _literal_name(call: ast.Call) -> str | None:
         first = next((k.value for k in call.keywords if k.arg in ("name", "task_name")), None)
     if isinstance(first, ast.Constant) and isinstance(first.value, str):
         return first.value
+    return None
+
+
+def _literal_schedule(call: ast.Call) -> str | None:
+    """The literal schedule of ``@x.cron("name", "* * * * *")`` (or ``schedule=``), else None."""
+    second: ast.expr | None = call.args[1] if len(call.args) > 1 else None
+    if second is None:
+        second = next((k.value for k in call.keywords if k.arg == "schedule"), None)
+    if isinstance(second, ast.Constant) and isinstance(second.value, str):
+        return second.value
     return None
 
 
@@ -166,7 +178,8 @@ class _Scanner(ast.NodeVisitor):
         if name is None or receiver is None:
             return
         if receiver in self.receivers and method in ("cron", "task"):
-            self.scan.declarations.append(Declaration(name, method, self.file, node.lineno))
+            schedule = _literal_schedule(node) if method == "cron" else None
+            self.scan.declarations.append(Declaration(name, method, self.file, node.lineno, schedule))
         elif (method == "task" and receiver in ("ctx", self.contexts[-1])) or (
             method == "trigger" and receiver in self.receivers
         ):

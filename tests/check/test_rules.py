@@ -5,6 +5,8 @@ The e2e suite (tests/e2e/test_check.py) runs a few of these through the installe
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from cli_support import FIXTURES, source_of
 
@@ -126,3 +128,28 @@ def test_duplicates_alone_are_reported_without_loading(run_check: RunCheck) -> N
     report = run_check("check/duplicate-name")
     assert report.skipped and "does not" in report.skipped
     assert report.to_json()["findings"][0]["location"] == "crm.py:4"
+
+
+def test_a_project_held_back_by_duplicates_still_gets_its_literal_schedules_checked(tmp_path: Path) -> None:
+    from pingback_cli.check.rules import check_project
+    from pingback_cli.project.config import open_project
+
+    from .conftest import isolated
+
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "dup"\n', encoding="utf-8")
+    (tmp_path / "dupjobs.py").write_text(
+        'from pingback import Pingback\n\npb = Pingback(api_key="k", cron_secret="s")\n\n\n'
+        '@pb.cron("feb", "0 0 31 2 *")\ndef feb(ctx):\n    pass\n\n\n'
+        '@pb.cron("fine", schedule="*/5 * * * *")\ndef fine(ctx):\n    pass\n\n\n'
+        '@pb.task("c")\ndef c(ctx):\n    pass\n\n\n'
+        '@pb.task("c")\ndef c_again(ctx):\n    pass\n',
+        encoding="utf-8",
+    )
+    with isolated():
+        report = check_project(open_project(cwd=tmp_path), now=1_780_000_000.0)
+    assert report.skipped and "does not" in report.skipped
+    assert [(f.rule, f.location, f.function) for f in report.findings] == [
+        ("invalid-schedule", "dupjobs.py:6", "feb"),
+        ("duplicate-name", "dupjobs.py:21", "c"),
+    ]
+    assert report.functions == 4  # every definition, the duplicate too
