@@ -58,6 +58,13 @@ def runs(
             autocompletion=_complete_status,
         ),
     ] = None,
+    trigger: Annotated[
+        str | None,
+        typer.Option(
+            "--trigger",
+            help="Only runs started this way: cron, trigger, run, replay or simulate.",
+        ),
+    ] = None,
     app: AppOption = None,
     platform_url: PlatformUrlOption = None,
     api_key: ApiKeyOption = None,
@@ -69,6 +76,10 @@ def runs(
 
     --status pending lists what waits to start (delayed, queued, retries in backoff) at any
     depth, soonest due first. --status failed also lists runs whose children failed.
+
+    Newest first by the time shown (started, else due); runs on simulate --run's clock by
+    when they were recorded, and executions cancelled before they started by when they were
+    cancelled. --trigger simulate lists only simulated runs.
 
     Example: pingback runs --limit 5 --status failed
     """
@@ -82,10 +93,18 @@ def runs(
             from pingback_cli.errors import UsageError
 
             raise UsageError(f'unknown status "{status}"', hint=f"use one of: {', '.join(STATUSES)}")
+        _check_trigger(trigger, status)
         from pingback_cli import controls
 
         out = terminal()
         if controls.platform_given(platform_url):
+            if trigger is not None:
+                from pingback_cli.errors import UsageError
+
+                raise UsageError(
+                    "--trigger is local only: the platform's executions do not record what started them",
+                    hint="leave out --trigger with --platform-url",
+                )
             found, target = controls.runs(
                 app, platform_url, api_key, limit=limit, function=function, status=status
             )
@@ -93,7 +112,7 @@ def runs(
             if not json_output:
                 looking_at(out, target)
         else:
-            found, total = _list_runs(app, limit, function, status)
+            found, total = _list_runs(app, limit, function, status, trigger)
         if json_output:
             out.json([item.to_json() for item in found])
         elif not found:
@@ -104,8 +123,21 @@ def runs(
             out.print(runs_table(found))
 
 
+def _check_trigger(trigger: str | None, status: str | None) -> None:
+    """Raises UsageError for a trigger history does not record on roots, or with --status
+    pending (a list of executions at any depth, not of runs)."""
+    from pingback_cli.errors import UsageError
+    from pingback_cli.history.queries import TRIGGERS
+
+    roots = [name for name in TRIGGERS if name != "fanout"]
+    if trigger is not None and trigger not in roots:
+        raise UsageError(f'unknown trigger "{trigger}"', hint=f"use one of: {', '.join(roots)}")
+    if trigger is not None and status == "pending":
+        raise UsageError("--trigger lists runs; --status pending lists waiting executions at any depth")
+
+
 def _list_runs(
-    app: str | None, limit: int, function: str | None, status: str | None
+    app: str | None, limit: int, function: str | None, status: str | None, trigger: str | None = None
 ) -> tuple[list[Any], int]:
     """(root summaries, or pending executions for ``--status pending``; executions in history)."""
     if not _history_exists(app):
@@ -118,7 +150,7 @@ def _list_runs(
         else:
             from pingback_cli.history.rows import settle_for_reading
 
-            found = store.recent_roots(limit, function=function, status=status)
+            found = store.recent_roots(limit, function=function, status=status, trigger=trigger)
             settle_for_reading(store, (summary.execution for summary in found))
         return found, (store.count() if not found else len(found))
 

@@ -53,6 +53,7 @@ def run_query(params: QueryParams, now: float) -> queries.RunQuery:
         text=(params.get("q") or "").strip() or None,
         roots_only=params.get("all") != "1",
         root=params.get("root") or None,
+        trigger=trigger if (trigger := params.get("trigger")) in queries.TRIGGERS else None,
         before=before or None,
         limit=50,
     )
@@ -73,6 +74,7 @@ def runs_page(source: Source, params: QueryParams) -> dict[str, Any]:
         ),
         "functions": [f.name for f in source.functions()],
         "statuses": queries.STATUSES,
+        "triggers": queries.TRIGGERS,
         "windows": list(WINDOWS),
         "window": params.get("window", ""),
         "filters": {k: v for k, v in params.items() if k != "before"},

@@ -44,13 +44,14 @@ COLUMNS = (
     "due_at",
     "owner",
     "queue",
+    "listed_at",
 )
 
 
 QUOTED = [f'"{name}"' for name in COLUMNS]
 
 
-READ_COLUMNS = [name for name in QUOTED if name not in ('"seq"', '"owner"', '"queue"')]
+READ_COLUMNS = [name for name in QUOTED if name not in ('"seq"', '"owner"', '"queue"', '"listed_at"')]
 
 
 SELECT = ", ".join(READ_COLUMNS)
@@ -253,11 +254,32 @@ def load_attempts(text: str | None) -> list[Attempt]:
     return attempts
 
 
+def listed_at(seq: int, e: Execution, *, simulated: bool = False) -> float:
+    """The time lists order ``e`` by (``schema.shown_at``), in unix seconds: when it started,
+    else when it is due; when it was recorded (``seq``, microseconds of the real clock) if its
+    times come from a ``simulated`` clock; when it was cancelled if that was before it started
+    (a delayed trigger: its due time never came)."""
+    if simulated:
+        return seq / 1_000_000
+    if e.started_at is not None:
+        return e.started_at
+    if e.status == "cancelled":
+        return e.completed_at if e.completed_at is not None else seq / 1_000_000
+    return e.scheduled_at
+
+
 def encode_row(
-    seq: int, e: Execution, owner: str, queue: str | None = None, root_trigger: str | None = None
+    seq: int,
+    e: Execution,
+    owner: str,
+    queue: str | None = None,
+    root_trigger: str | None = None,
+    *,
+    simulated: bool = False,
 ) -> tuple[Any, ...]:
     """One row in ``COLUMNS`` order; ``queue`` names the durable queue holding it (or None);
-    ``root_trigger``, when given, is written as a root execution's trigger instead of its own."""
+    ``root_trigger``, when given, is written as a root execution's trigger instead of its own;
+    ``simulated``: its times come from a simulated clock (``listed_at``)."""
     return (
         e.id,
         seq,
@@ -284,6 +306,7 @@ def encode_row(
         e.due_at,
         owner,
         queue,
+        listed_at(seq, e, simulated=simulated),
     )
 
 

@@ -19,6 +19,11 @@ from pingback_cli.history.statuses import status_term
 from pingback_cli.history.store import Store
 
 STATUSES = ("pending", "running", "success", "failed", "cancelled", "interrupted")
+
+TRIGGERS = ("cron", "trigger", "run", "replay", "simulate", "fanout")
+"""What started an execution, as history records it: a cron firing, the trigger API (the
+dashboard's Run, ``pingback trigger``, ``pb.trigger()``), ``pingback run``, a replay, a
+``simulate --run``, a parent's ``ctx.task()``. The runs lists filter on it (``--trigger``)."""
 """What the status filter accepts; ``failed`` also finds trees with a failed descendant."""
 
 HOUR = 3600
@@ -44,6 +49,8 @@ class RunQuery:
     roots_only: bool = True
     root: str | None = None
     """Only executions of this tree (with ``roots_only`` False)."""
+    trigger: str | None = None
+    """Only executions started this way (``TRIGGERS``)."""
     before: str | None = None
     limit: int = 50
 
@@ -134,7 +141,8 @@ def _filters(store: Store, query: RunQuery) -> tuple[list[str], list[Any]]:
     """The WHERE terms (over alias ``r``) of every filter but text and the cursor."""
     where = ["r.parent_id IS NULL"] if query.roots_only else ["1"]
     params: list[Any] = []
-    for column, value in (("r.root_id", query.root), ("r.function", query.function)):
+    equal = (("r.root_id", query.root), ("r.function", query.function), ('r."trigger"', query.trigger))
+    for column, value in equal:
         if value:
             where.append(f"{column} = ?")
             params.append(value)

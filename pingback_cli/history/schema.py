@@ -5,19 +5,25 @@ Append a migration to add a table or column; never edit one that has shipped.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 
 def shown_at(alias: str) -> str:
-    """SQL for the time a list shows and is ordered by, over table alias ``alias``: when the
-    execution started, else when it is due (``scheduled_at``: a pending row's due time). The
-    same expression as migration 6's indexes, which SQLite then uses for ``ORDER BY``.
+    """SQL for the time a list is ordered by, over table alias ``alias``: the ``listed_at``
+    column (migration 8), which ``codec.listed_at`` computes on every write and migration 8's
+    indexes cover, so SQLite walks an index for ``ORDER BY``.
 
-    The rule of Flower's task list (flower/utils/tasks.py ``sort_tasks``: by the time column
-    chosen, received or started) and Inngest's runs list (by the time field shown, queued or
-    started): a list reads in the order of the times it prints; ties by creation (rowid).
+    It is the time the list shows, when the execution started, else when it is due (the rule
+    of Flower's task list, flower/utils/tasks.py ``sort_tasks``, and Inngest's runs list: a
+    list reads in the order of the times it prints; ties by creation, rowid). Where that time
+    is not a moment that has passed, when the row was recorded or ended instead, as the
+    platform orders every list, by creation (runpingback/pingback
+    apps/platform/src/modules/executions/executions.service.ts ``findByProject``,
+    ``findByJob``: ``createdAt`` DESC): a run on a simulated clock (``simulate --run``, the
+    pytest fixture's history) by when it was recorded, and one cancelled before it started by
+    when it was cancelled, not by the due time it never reached.
     """
-    return f"COALESCE({alias}.started_at, {alias}.scheduled_at)"
+    return f"{alias}.listed_at"
 
 
 MIGRATIONS: list[str] = [
@@ -109,5 +115,27 @@ MIGRATIONS: list[str] = [
     # Queries over unfinished rows say status IN ('pending', 'running') to be served by it.
     """
     DROP INDEX executions_unfinished;
+    """,
+    # 8: lists ordered by listed_at (schema.shown_at, codec.listed_at): the shown time, except
+    # for runs on a simulated clock (by when recorded: seq is microseconds of the real clock)
+    # and executions cancelled before they started (by when cancelled). Replaces 6's indexes.
+    """
+    ALTER TABLE executions ADD COLUMN listed_at REAL;
+    UPDATE executions SET listed_at = CASE
+        WHEN root_id IN (SELECT id FROM executions WHERE parent_id IS NULL AND "trigger" = 'simulate')
+            THEN seq / 1000000.0
+        WHEN started_at IS NULL AND status = 'cancelled'
+            THEN COALESCE(completed_at, seq / 1000000.0)
+        ELSE COALESCE(started_at, scheduled_at) END;
+    DROP INDEX executions_function_at;
+    DROP INDEX executions_roots_at;
+    DROP INDEX executions_roots_function_at;
+    DROP INDEX executions_roots_status_at;
+    DROP INDEX executions_at;
+    CREATE INDEX executions_function_listed ON executions (function, listed_at);
+    CREATE INDEX executions_roots_listed ON executions (listed_at) WHERE parent_id IS NULL;
+    CREATE INDEX executions_roots_function_listed ON executions (function, listed_at) WHERE parent_id IS NULL;
+    CREATE INDEX executions_roots_status_listed ON executions (status, listed_at) WHERE parent_id IS NULL;
+    CREATE INDEX executions_listed ON executions (listed_at);
     """,
 ]

@@ -67,7 +67,13 @@ class Store:
     """Buffered executions that trigger a flush from ``save``, bounding memory."""
 
     def __init__(
-        self, path: Path, *, readonly: bool = False, queue: str | None = None, root_trigger: str | None = None
+        self,
+        path: Path,
+        *,
+        readonly: bool = False,
+        queue: str | None = None,
+        root_trigger: str | None = None,
+        simulated: bool = False,
     ) -> None:
         self.path = path
         self.readonly = readonly
@@ -77,6 +83,9 @@ class Store:
         self.root_trigger = root_trigger
         """When set, written as the trigger of every root execution (``"simulate"``: runs a
         simulation put in real history are marked as such in ``runs``, ``show`` and the dashboard)."""
+        self.simulated = simulated
+        """The executions written have the times of a simulated clock (``simulate --run``, the
+        pytest fixture): lists order them by when they were recorded (``codec.listed_at``)."""
         self._lock = threading.RLock()
         # id -> (seq, execution); rows are built from the object's state at flush time.
         self._buffer: dict[str, tuple[int, Execution]] = {}
@@ -118,8 +127,11 @@ class Store:
     def take_rows(self) -> list[tuple[Any, ...]]:
         """Snapshot the buffer as rows (cheap, in the thread that mutates executions)."""
         with self._lock:
-            owner, queue, label = self.owner, self.queue, self.root_trigger
-            rows = [encode_row(seq, e, owner, queue, label) for seq, e in self._buffer.values()]
+            owner, queue, label, simulated = self.owner, self.queue, self.root_trigger, self.simulated
+            rows = [
+                encode_row(seq, e, owner, queue, label, simulated=simulated)
+                for seq, e in self._buffer.values()
+            ]
             self._buffer.clear()
             return rows
 
@@ -198,17 +210,24 @@ class Store:
         return nodes[execution_id]
 
     def recent_roots(
-        self, limit: int = 20, *, function: str | None = None, status: str | None = None
+        self,
+        limit: int = 20,
+        *,
+        function: str | None = None,
+        status: str | None = None,
+        trigger: str | None = None,
     ) -> list[RootSummary]:
         """Root executions, newest shown time first (``schema.shown_at``: started, else due),
         with counts over their descendants. ``status`` "failed" also takes roots with a failed
         execution anywhere below them; "interrupted" also takes running roots whose process is
-        gone, which "running" leaves out (``history.statuses``)."""
+        gone, which "running" leaves out (``history.statuses``). ``trigger``: only roots started
+        that way (``queries.TRIGGERS``)."""
         where = ["r.parent_id IS NULL"]
         params: list[Any] = []
-        if function is not None:
-            where.append("r.function = ?")
-            params.append(function)
+        for column, value in (("r.function", function), ('r."trigger"', trigger)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
         if status == "failed":  # a run whose children failed is a failed run to look at
             where.append(
                 "(r.status = 'failed' OR EXISTS (SELECT 1 FROM executions f"

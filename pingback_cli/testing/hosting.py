@@ -95,7 +95,7 @@ class Hosting:
 
         if self.store is not None:
             raise RuntimeError(f"history is already recorded in {self.store.path}")
-        self.store = Store(path or history_path(root), root_trigger=root_trigger)
+        self.store = Store(path or history_path(root), root_trigger=root_trigger, simulated=True)
         if engine is not None:
             engine.store = self.store
         return self.store.path

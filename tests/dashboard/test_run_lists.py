@@ -92,3 +92,33 @@ async def test_the_logs_list_is_in_the_order_of_its_time_column(out_of_order: ht
     page = (await out_of_order.get("/logs")).text
     shown = [page.index(text) for text in ("process log", "slow log", "tick log")]
     assert shown == sorted(shown), page
+
+
+@pytest.fixture
+async def future_dated(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+    """In creation order: a simulated run dated tomorrow, a delayed trigger due in an hour that
+    was cancelled at once, then a real run (new-user trial #2, finding 11)."""
+    now = time.time()
+    path = tmp_path / ".pingback" / "history.sqlite3"
+    with Store(path, root_trigger="simulate", simulated=True) as writer:
+        writer.save(root(1, "simulated", scheduled_at=now + 86400, status="success", started_at=now + 86400))
+    with Store(path) as writer:
+        writer.save(root(2, "cancelled", scheduled_at=now + 3600, status="cancelled", completed_at=now + 0.5))
+        writer.save(
+            root(3, "real", scheduled_at=now + 1, status="success", started_at=now + 1, trigger="trigger")
+        )
+    async for client in client_for(tmp_path):
+        yield client
+
+
+def _functions(page: str) -> list[str]:
+    return [row.split("</a>")[0].rsplit(">", 1)[1] for row in page.split("<tr data-id=")[1:]]
+
+
+async def test_future_dated_rows_sit_where_they_were_recorded_or_cancelled(
+    future_dated: httpx.AsyncClient,
+) -> None:
+    assert _functions((await future_dated.get("/")).text) == ["real", "cancelled", "simulated"]
+    assert _functions((await future_dated.get("/?trigger=simulate")).text) == ["simulated"]
+    assert _functions((await future_dated.get("/?trigger=trigger")).text) == ["real"]
+    assert 'option value="simulate" selected' in (await future_dated.get("/?trigger=simulate")).text

@@ -181,14 +181,16 @@ def test_run_applies_the_plan_as_run_does(tmp_path: Path) -> None:
 
 def test_run_marks_what_it_records_as_simulated(tmp_path: Path) -> None:
     project = copy_project("simday", tmp_path)
-    assert_clean_exit(run_cli(project, "run", "sweep"), 0)  # a real run, for contrast
-
     assert_clean_exit(
         run_cli(project, "simulate", "--from", "2030-01-01T00:00Z", "--to", "2030-01-01T00:20Z", "--run"), 0
     )
+    assert_clean_exit(run_cli(project, "run", "sweep"), 0)  # a real run, for contrast
 
     runs = run_cli(project, "runs", "--json").json()
-    assert sorted(run["trigger"] for run in runs) == ["run", "simulate", "simulate"]
+    # dated 2030, the simulated runs sit where they were recorded: below the later real run
+    assert [run["trigger"] for run in runs] == ["run", "simulate", "simulate"]
+    only = run_cli(project, "runs", "--trigger", "simulate", "--json").json()
+    assert [run["executionId"] for run in only] == [run["executionId"] for run in runs[1:]]
     table = run_cli(project, "runs")
     assert sum(line.rstrip().endswith("simulate") for line in table.stdout.splitlines()) == 2, table.brief()
     simulated = next(run for run in runs if run["trigger"] == "simulate")

@@ -407,16 +407,15 @@ def test_a_version_1_history_is_migrated_and_keeps_its_rows(path: Path) -> None:
         assert store.get("old1").function == "job"
         columns = [row[1] for row in store._conn.execute("PRAGMA table_info(executions)")]
         assert {"owner", "due_at", "queue"} <= set(columns)
-        assert store._conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 7
+        assert store._conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 8
         indexes = {row[1] for row in store._conn.execute("PRAGMA index_list(executions)")}
-        assert {
-            "executions_roots_at",
-            "executions_at",
-            "executions_function_at",
-            "executions_queue",
-        } <= indexes
-        assert "executions_function" not in indexes
-        assert "executions_unfinished" not in indexes
+        assert {"executions_roots_listed", "executions_listed", "executions_function_listed"} <= indexes
+        assert "executions_queue" in indexes
+        assert (
+            not {"executions_function", "executions_roots_at", "executions_at", "executions_unfinished"}
+            & indexes
+        )
+        assert store._conn.execute("SELECT listed_at FROM executions").fetchone()[0] == 0  # backfilled
 
 
 def test_recover_ends_a_killed_attempt_when_it_was_last_seen_not_now(path: Path) -> None:
@@ -469,3 +468,55 @@ def test_processes_opening_a_new_history_at_once_all_get_it(tmp_path: Path) -> N
         with contextlib.closing(sqlite3.connect(path)) as conn:
             assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
             assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_simulated_and_cancelled_before_start_runs_are_listed_when_recorded_or_cancelled(path: Path) -> None:
+    """Runs on a simulated clock sit where they were recorded, and a delayed run cancelled
+    before it was due where it was cancelled, not at their future times; --trigger filters."""
+    import time
+
+    now = time.time()
+    sim, gone, real, wait = (
+        make("sim1", started_at=now + 86400),
+        make("gone1", status="cancelled", completed_at=now + 1),
+        make("real1", started_at=now + 2),
+        make("wait1", status="pending"),  # due in a minute: shown (and listed) as due
+    )
+    sim.scheduled_at, gone.scheduled_at, real.scheduled_at, wait.scheduled_at = (
+        now + 86400,
+        now + 3600,
+        now,
+        now + 60,
+    )
+    with Store(path, root_trigger="simulate", simulated=True) as simulation:
+        simulation.save(sim)
+    with Store(path) as writer:
+        writer.save(gone)
+        writer.save(real)
+        writer.save(wait)
+    with Store(path, readonly=True) as reader:
+        assert [s.execution.id for s in reader.recent_roots()] == ["wait1", "real1", "gone1", "sim1"]
+        assert [s.execution.id for s in reader.recent_roots(trigger="simulate")] == ["sim1"]
+        assert reader.get("sim1").started_at == now + 86400  # the simulated times are kept
+
+
+def test_migration_8_lists_existing_simulated_and_cancelled_runs_by_when_recorded(path: Path) -> None:
+    from pingback_cli.history.schema import MIGRATIONS
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path)
+    for script in MIGRATIONS[:7]:
+        conn.executescript(script)
+    conn.executescript(
+        "INSERT INTO executions (id, seq, root_id, function, status, scheduled_at, started_at, completed_at,"
+        ' "trigger") VALUES'
+        " ('sim', 5000000, 'sim', 'f', 'success', 9e9, 9e9, 9e9, 'simulate'),"
+        " ('kid', 5000001, 'sim', 'f', 'success', 9e9, 9e9, 9e9, 'fanout'),"
+        " ('gone', 6000000, 'gone', 'f', 'cancelled', 9e9, NULL, 7, 'trigger'),"
+        " ('ran', 7000000, 'ran', 'f', 'success', 1, 8, 9, 'run');"
+        "PRAGMA user_version = 7;"
+    )
+    conn.close()
+    with Store(path) as store:
+        listed = dict(store._conn.execute("SELECT id, listed_at FROM executions").fetchall())
+    assert listed == {"sim": 5.0, "kid": 5.000001, "gone": 7.0, "ran": 8.0}
