@@ -182,6 +182,14 @@ def show(
             autocompletion=complete_execution_id,
         ),
     ],
+    full: Annotated[
+        bool,
+        typer.Option(
+            "--full",
+            help="Cut nothing: whole payloads, results and errors, every log and printed line, "
+            "whole tracebacks, every child.",
+        ),
+    ] = False,
     app: AppOption = None,
     platform_url: PlatformUrlOption = None,
     api_key: ApiKeyOption = None,
@@ -189,9 +197,12 @@ def show(
 ) -> None:
     """Show one execution's whole tree from history, with attempts and logs.
 
+    Long values are cut to one line, and logs and printed output to their first lines, so a
+    tree stays readable; --full prints everything (long JSON indented under its execution).
+
     With --platform-url: that platform's execution, its tree built from hasChildren and parentId.
 
-    Example: pingback show 3f2a
+    Example: pingback show 3f2a --full
     """
     with boundary():
         from pingback_cli import controls
@@ -207,6 +218,6 @@ def show(
 
             from pingback_cli.render.pending import timeline
 
-            out.print(execution_tree(tree))
+            out.print(execution_tree(tree, full=full))
             out.print(timeline(tree, time.time()))
             out.print(tree_summary(tree))

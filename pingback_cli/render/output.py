@@ -39,9 +39,10 @@ def _prefixed(execution: Execution, body: Text) -> Text:
     return line.append_text(body)
 
 
-def output_details(execution: Execution) -> list[Text]:
+def output_details(execution: Execution, *, full: bool = False) -> list[Text]:
     """The output lines under a tree node: each attempt's (named when several printed), at most
-    ``TREE_OUTPUT_LINES`` each, under one note that they were not sent to the platform."""
+    ``TREE_OUTPUT_LINES`` each (every one with ``full``), under one note that they were not
+    sent to the platform."""
     printed = [attempt for attempt in execution.attempts if attempt.output]
     if not printed:
         return []
@@ -51,14 +52,13 @@ def output_details(execution: Execution) -> list[Text]:
         if len(printed) > 1 or len(execution.attempts) > 1:
             lines.append(Text(f"  attempt {attempt.number}:", style="dim"))
             indent = "    "
-        lines.extend(
-            Text(indent).append_text(output_entry(line)) for line in attempt.output[:TREE_OUTPUT_LINES]
-        )
-        hidden = len(attempt.output) - TREE_OUTPUT_LINES
+        kept = attempt.output if full else attempt.output[:TREE_OUTPUT_LINES]
+        lines.extend(Text(indent).append_text(output_entry(line)) for line in kept)
+        hidden = len(attempt.output) - len(kept)
         if hidden > 0:
             lines.append(
                 Text(
-                    f"{indent}{glyph('more')} {hidden:,} more lines: pingback show {execution.id[:8]} --json",
+                    f"{indent}{glyph('more')} {hidden:,} more lines: pingback show {execution.id[:8]} --full",
                     style="dim",
                 )
             )

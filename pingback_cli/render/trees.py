@@ -36,7 +36,7 @@ HIDDEN_FAILED = 20
 TRACEBACK_LINES = 8
 
 
-def _node_label(execution: Execution, max_payload: int) -> Text:
+def _node_label(execution: Execution, max_payload: int | None) -> Text:
     icon, style = status_icon(execution.status)
     label = Text()
     label.append(icon, style=style)
@@ -54,15 +54,47 @@ def _node_label(execution: Execution, max_payload: int) -> Text:
         label.append(f"  replay of {short_id(execution.replay_of)}", style="magenta")
     if execution.trigger == SIMULATED:
         label.append("  simulated (pingback simulate --run)", style="magenta")
-    if execution.has_payload or execution.payload is not None:
+    if (execution.has_payload or execution.payload is not None) and _inline(execution.payload, max_payload):
         label.append("  payload ", style="dim")
         label.append(compact_json(execution.payload, max_payload))
-    if execution.status == "success" and execution.result is not None:
+    if execution.status == "success" and _inline(execution.result, max_payload):
         label.append(f"  {glyph('arrow')} {compact_json(execution.result, max_payload)}")
     elif execution.error:
         error_style = "yellow" if execution.status == "interrupted" else "red"
         label.append(f"  {first_line(execution.error)}", style=error_style)
     return label
+
+
+FULL_INLINE = 60
+"""With ``full``, a payload or result up to this long in one-line JSON stays on the node's line;
+a longer one is printed whole under it, indented."""
+
+
+def _inline(value: object, max_payload: int | None) -> bool:
+    """Whether ``value`` goes on the node's line: always, cut to ``max_payload``; in full mode
+    (``max_payload`` None) when it is short, else it is printed whole under the node."""
+    if value is None:
+        return False
+    return max_payload is not None or len(compact_json(value)) <= FULL_INLINE
+
+
+def _whole_values(execution: Execution) -> list[Text]:
+    """In full mode: the payload and result too long for the node's line, as indented JSON, and
+    an error of several lines whole."""
+    import json
+
+    lines: list[Text] = []
+    values = [("payload", execution.payload if execution.has_payload else None)]
+    if execution.status == "success":
+        values.append(("result", execution.result))
+    for name, value in values:
+        if value is not None and not _inline(value, None):
+            text = json.dumps(value, indent=2, ensure_ascii=False, default=str)
+            lines.append(Text.assemble((f"{name} ", "dim"), printable(text)))
+    if execution.error and "\n" in execution.error.strip():
+        style = "yellow" if execution.status == "interrupted" else "red"
+        lines.append(Text(printable(execution.error.strip()), style=style))
+    return lines
 
 
 ATTEMPT_LOGS = 10
@@ -92,9 +124,10 @@ def _attempt_groups(attempts: list[Attempt]) -> list[list[Attempt]]:
     return groups
 
 
-def _node_details(execution: Execution, show_logs: bool) -> list[Text]:
-    """The lines under a node: earlier failed attempts, logs, the last traceback."""
-    lines: list[Text] = []
+def _node_details(execution: Execution, show_logs: bool, full: bool = False) -> list[Text]:
+    """The lines under a node: earlier failed attempts, logs, the last traceback; with
+    ``full``, also whole values (``_whole_values``), and no log, output or traceback cut."""
+    lines: list[Text] = _whole_values(execution) if full else []
     for group in _attempt_groups(execution.attempts[:-1]):
         first, last = group[0], group[-1]
         numbers = (
@@ -116,21 +149,21 @@ def _node_details(execution: Execution, show_logs: bool) -> list[Text]:
         for notice in attempt.notices:
             lines.append(Text(f"{glyph('interrupted')} production: {printable(notice)}", style="yellow"))
     if show_logs:
-        shown = execution.logs[:MAX_LOGS_PER_NODE]
+        shown = execution.logs if full else execution.logs[:MAX_LOGS_PER_NODE]
         lines.extend(log_entry(entry) for entry in shown)
         hidden = len(execution.logs) - len(shown)
         if hidden > 0:
             lines.append(
                 Text(
                     f"{glyph('more')} {hidden:,} more log entries: "
-                    f"pingback show {short_id(execution.id)} --json",
+                    f"pingback show {short_id(execution.id)} --full",
                     style="dim",
                 )
             )
-        lines.extend(output_details(execution))
+        lines.extend(output_details(execution, full=full))
     if execution.attempts and execution.attempts[-1].traceback:
         tb = printable(execution.attempts[-1].traceback).rstrip().splitlines()
-        start = max(0, len(tb) - TRACEBACK_LINES)
+        start = 0 if full else max(0, len(tb) - TRACEBACK_LINES)
         while start > 0 and (_is_marker(tb[start]) or tb[start].startswith("    ")):
             start -= 1  # never begin at a ^^^^ marker or a source line without its File line
         shown = tb[start:]
@@ -157,7 +190,7 @@ def _hidden_summary(hidden: list[Execution]) -> Text:
 
 
 def _add_children(
-    node: Tree, children: list[Execution], max_children: int, max_payload: int
+    node: Tree, children: list[Execution], max_children: int, max_payload: int | None
 ) -> list[tuple[Execution, Tree]]:
     """Add children's labels under ``node``, summarising a crowd; returns those added."""
     added: list[tuple[Execution, Tree]] = []
@@ -184,24 +217,29 @@ def _add_children(
 def execution_tree(
     root: Execution,
     *,
-    max_payload: int = 60,
+    max_payload: int | None = 60,
     show_logs: bool = True,
     max_children: int = 50,
     max_lines: int = TREE_LINES,
+    full: bool = False,
 ) -> Tree:
     """One node per execution, fan-out children nested under their parent.
 
     A node with more than ``max_children`` children shows the first few, a count by status
     of those it does not show, and then the failed ones among the rest (up to HIDDEN_FAILED).
     Past about ``max_lines`` lines the rest is left out, with one line saying how many
-    executions and where they are.
+    executions and where they are. ``full`` (``pingback show --full``) cuts nothing: whole
+    payloads, results and errors, every log and printed line kept, whole tracebacks, every
+    child.
     """
+    if full:
+        max_payload, max_children, max_lines = None, 1 << 62, 1 << 62
     tree = Tree(_node_label(root, max_payload), guide_style="dim")
     stack: list[tuple[Execution, Tree]] = [(root, tree)]
     used = 1
     while stack and used < max_lines:
         execution, node = stack.pop()
-        for line in _node_details(execution, show_logs):
+        for line in _node_details(execution, show_logs, full):
             node.add(line)
             used += line.plain.count("\n") + 1
         added = _add_children(node, execution.children, max_children, max_payload)
@@ -210,7 +248,7 @@ def execution_tree(
     if stack:
         total = len(root.walk())
         more = f"{glyph('more')} only part of this tree of {total:,} executions is shown"
-        tree.add(Text(f"{more}: pingback show {short_id(root.id)} --json has all of it", style="dim"))
+        tree.add(Text(f"{more}: pingback show {short_id(root.id)} --full shows all of it", style="dim"))
     return tree
 
 

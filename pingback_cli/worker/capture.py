@@ -11,8 +11,9 @@ through ``logging`` is attributed too.
 Only ``ctx.log()`` and friends reach the platform: pingback-py's ``Context._add_log`` appends to
 ``ctx._logs`` (runpingback/pingback-py ``pingback/context.py:16-24``) and ``handle()`` answers
 with those logs alone (``pingback/client.py``, ``"logs": ctx._logs``); printed text stays in the
-app's own console. Past ``KEPT_BYTES`` per attempt, text goes to the real stream unattributed
-and one last line says how much. Standard library only: this runs in the worker.
+app's own console. Past ``KEPT_BYTES`` per attempt, text goes to the real stream, each line
+prefixed with the function and execution it belongs to (as the live output names them), and
+one last line says how much. Standard library only: this runs in the worker.
 """
 
 from __future__ import annotations
@@ -36,11 +37,14 @@ Send = Callable[[dict[str, Any]], None]
 class AttemptOutput:
     """The output of one attempt: whole lines are sent as they complete."""
 
-    def __init__(self, execution_id: str, attempt: int, send: Send) -> None:
+    def __init__(self, execution_id: str, attempt: int, send: Send, function: str = "") -> None:
         self.execution_id = execution_id
         self.attempt = attempt
+        self.function = function
         self._send = send
         self._partial: dict[str, str] = {}
+        self._passing: dict[str, tuple[str, TextIO]] = {}
+        """Per stream, an unfinished line past ``KEPT_BYTES`` and the real stream it goes to."""
         self.kept = 0
         self.passed = 0
         """Characters that went to the real stream past ``KEPT_BYTES``."""
@@ -48,7 +52,10 @@ class AttemptOutput:
     def take(self, stream: str, text: str, real: TextIO) -> None:
         if self.kept >= KEPT_BYTES:
             self.passed += len(text)
-            real.write(text)
+            *lines, rest = (self._passing.pop(stream, ("", real))[0] + text).split("\n")
+            real.write("".join(self._overflow(stream, line) for line in lines))
+            if rest:
+                self._passing[stream] = (rest, real)
             return
         *lines, rest = (self._partial.pop(stream, "") + text).split("\n")
         for line in lines:
@@ -61,12 +68,22 @@ class AttemptOutput:
         for stream, rest in list(self._partial.items()):
             self._line(stream, rest)
         self._partial.clear()
+        for stream, (rest, real) in self._passing.items():
+            with contextlib.suppress(OSError, ValueError):
+                real.write(self._overflow(stream, rest))
+        self._passing.clear()
         if self.passed:
             self._message(
                 "pingback",
                 f"{self.passed:,} more characters of output went to the terminal unattributed "
                 f"(the first {KEPT_BYTES // 1024} KiB of each attempt are kept)",
             )
+
+    def _overflow(self, stream: str, line: str) -> str:
+        """``  chatty a274a409  stdout| line``: a line past ``KEPT_BYTES`` as the terminal gets
+        it, named as the live output names an execution's lines (ASCII: any stream encodes it)."""
+        named = f"{self.function} " if self.function else ""
+        return f"  {named}{self.execution_id[:8]}  {stream}| {line}\n"
 
     def _line(self, stream: str, line: str) -> None:
         self.kept += len(line) + 1
@@ -128,9 +145,9 @@ def install() -> None:
 
 
 @contextlib.contextmanager
-def attributed(execution_id: str, attempt: int, send: Send) -> Iterator[AttemptOutput]:
-    """Attribute this thread's writes to the attempt while the block runs."""
-    output = AttemptOutput(execution_id, attempt, send)
+def attributed(execution_id: str, attempt: int, send: Send, function: str = "") -> Iterator[AttemptOutput]:
+    """Attribute this thread's writes to the attempt (of ``function``) while the block runs."""
+    output = AttemptOutput(execution_id, attempt, send, function)
     token = CURRENT.set(output)
     try:
         yield output

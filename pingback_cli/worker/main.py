@@ -202,7 +202,7 @@ class Runner:
         try:
             body = _body(request)
             # Signed as the platform signs, verified by the SDK: as between the platform and an app.
-            with capture.attributed(request[2], request[3], self._outbox.send):
+            with capture.attributed(request[2], request[3], self._outbox.send, function):
                 response = instance.handle(body, signed_headers(self._secret, body))
         except BaseException as exc:  # SystemExit, KeyboardInterrupt, SDK payload errors
             response = {"_status": 500, "status": "error", "error": f"{type(exc).__name__}: {exc}"}

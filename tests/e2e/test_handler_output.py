@@ -43,6 +43,15 @@ JOBS = textwrap.dedent(
         return "ok"
 
 
+    @pb.task("verbose")
+    def verbose(ctx):
+        for number in range(60):
+            ctx.log(f"log {{number}}")
+        for number in range(70):  # 70 KiB: past the 64 KiB an attempt keeps
+            print(f"line {{number}} " + "x" * 1010)
+        return {{f"key{{number}}": "v" * 20 for number in range(10)}}
+
+
     @pb.task("child", concurrency={CHILDREN})
     def child(ctx, payload):
         for line in range(5):
@@ -123,3 +132,29 @@ def test_dev_shows_a_triggered_executions_output_under_it(project: Path) -> None
     assert f"chatty {execution_id[:8]}  stdout│ hello from print" in stdout, stdout
     assert NOT_SENT in stdout
     assert ("stderr", "INFO jobs: through logging") in texts(tree)
+
+
+def test_show_full_prints_whole_values_and_every_line_and_overflow_says_whose_it_is(project: Path) -> None:
+    """`show` cuts a long result, logs and output for a readable tree, and says where the rest
+    is; `show --full` prints them whole. Output past the 64 KiB an attempt keeps goes to the
+    terminal's stderr with each line naming its execution (new-user trial #2, finding 12)."""
+    result = run_cli(project, "run", "verbose")
+    assert result.returncode == 0, result.brief()
+    execution_id = run_cli(project, "runs", "--json").json()[0]["executionId"]
+    overflow = [line for line in result.stderr.splitlines() if "x" * 1010 in line]
+    assert overflow and all(
+        line.startswith(f"  verbose {execution_id[:8]}  stdout| line ") for line in overflow
+    )
+
+    cut = run_cli(project, "show", execution_id[:8]).stdout
+    assert "key9" not in cut and "log 59" not in cut
+    assert f"10 more log entries: pingback show {execution_id[:8]} --full" in cut
+    assert f"more lines: pingback show {execution_id[:8]} --full" in cut
+
+    full = run_cli(project, "show", execution_id[:8], "--full")
+    assert full.returncode == 0, full.brief()
+    assert '  "key9": "' + "v" * 20 + '"' in full.stdout  # the result whole, indented
+    assert "log 59" in full.stdout and "more log entries" not in full.stdout
+    assert "more lines:" not in full.stdout
+    kept = [line for line in full.stdout.splitlines() if "stdout│ line " in line]
+    assert len(kept) + len(overflow) == 70  # every line printed: kept in history, or on stderr

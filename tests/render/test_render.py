@@ -435,3 +435,27 @@ def test_a_cut_traceback_never_starts_at_a_marker_or_a_bare_source_line() -> Non
     body = [line.strip("│└├─ ") for line in out.splitlines()[1:]]
     first = next(line for line in body if line and line != "…")
     assert first.startswith('File "app/tasks.py"'), out
+
+
+def test_a_full_tree_cuts_nothing() -> None:
+    """``show --full``: a long payload printed whole under its node (a short one stays on the
+    line), every log, a multi-line error and the whole traceback; the default tree cuts them."""
+    long_payload = {f"key{n}": "v" * 10 for n in range(12)}
+    root = execution(
+        "a1b2c3d4",
+        "job",
+        status="failed",
+        payload=long_payload,
+        has_payload=True,
+        error="ValueError: bad\nsecond line of the error",
+        logs=[LogEntry(1, "info", f"log {n}") for n in range(60)],
+        attempts=[Attempt(1, "failed", NOW, NOW + 1, 1000, traceback=TRACEBACK)],
+    )
+    root.children = [execution("e5f6a7b8", "leaf", payload={"n": 1}, has_payload=True, status="success")]
+    cut = render(execution_tree(root))
+    assert "key11" not in cut and "log 59" not in cut and "second line" not in cut
+    assert "line 1, in charge" not in cut
+    full = render(execution_tree(root, full=True), width=200)
+    assert '  "key11": "vvvvvvvvvv"' in full and "log 59" in full and "more log entries" not in full
+    assert "second line of the error" in full and "line 1, in charge" in full
+    assert 'payload {"n":1}' in full  # short: on its node's line

@@ -106,15 +106,21 @@ def test_past_the_kept_bytes_output_goes_to_the_real_stream_and_one_line_says_ho
 ) -> None:
     sent, send = collect()
     line = "y" * 1023
-    with attributed("e1", 1, send):
+    with attributed("a274a409-e1", 1, send, "chatty"):
         for _ in range(100):
             print(line, file=streams.stdout)
         print("z" * (LINE_CHARS + 5), file=streams.stdout)
+        streams.stdout.write("no newline")
     texts = [m["entry"]["text"] for m in sent]
     assert texts[:-1] == [line] * (KEPT_BYTES // 1024)
     passed = streams.out.getvalue()
-    assert passed.count(line) == 100 - KEPT_BYTES // 1024 and "z" * LINE_CHARS in passed
-    assert texts[-1].startswith(f"{len(passed):,} more characters of output went to the terminal")
+    # each line on the terminal says whose it is (several handlers may print at once in dev)
+    assert passed.splitlines() == [f"  chatty a274a409  stdout| {line}"] * (100 - KEPT_BYTES // 1024) + [
+        f"  chatty a274a409  stdout| {'z' * (LINE_CHARS + 5)}",
+        "  chatty a274a409  stdout| no newline",
+    ]
+    written = (100 - KEPT_BYTES // 1024) * (len(line) + 1) + LINE_CHARS + 6 + len("no newline")
+    assert texts[-1].startswith(f"{written:,} more characters of output went to the terminal")
     assert sent[-1]["entry"]["stream"] == "pingback"
 
 
