@@ -181,6 +181,8 @@ class Emulator:
         await loading
         if self.options.durable:
             self._take_over_queue()
+            if self._crons is not None and self.jobs is not None:
+                self._crons.catch_up(self.functions(), self.jobs.store.last_runs())
         self.ready = True
         flusher = asyncio.get_running_loop().create_task(self._recorder.flush_forever())
         closing.push_async_callback(_cancelled, flusher)

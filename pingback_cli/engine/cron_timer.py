@@ -10,12 +10,29 @@ tick) and tests move time by hand.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 from pingback_cli.engine.clock import Clock, TimerHandle
 from pingback_cli.engine.engine import Engine, Event
 from pingback_cli.models import Execution, FunctionSpec
-from pingback_cli.project.cron import NeverFires, next_fire
+from pingback_cli.project.cron import NeverFires, ScheduleError, next_fire, next_fires
+from pingback_cli.times import moment
+
+MISSED_COUNTED = 1000
+"""Occurrences missed while stopped are counted up to this many ("999+" past it)."""
+
+
+def _missed(schedule: str, last: float, now: float) -> tuple[float | None, int]:
+    """The first occurrence after ``last`` that is due by ``now`` (None: none), and how many
+    are (at most MISSED_COUNTED)."""
+    try:
+        if next_fire(schedule, last) > now:  # the usual case: nothing missed, one fire computed
+            return None, 0
+        upcoming = next_fires(schedule, last, MISSED_COUNTED)
+    except (NeverFires, ScheduleError):
+        return None, 0
+    due = [at for at in upcoming if at <= now]
+    return (due[0] if due else None), len(due)
 
 
 class CronScheduler:
@@ -42,6 +59,34 @@ class CronScheduler:
         for spec in specs:
             if spec.type == "cron" and spec.schedule:
                 self._arm(spec, now)
+
+    def catch_up(self, specs: Iterable[FunctionSpec], last_fired: Mapping[str, float]) -> None:
+        """Fire, late, the first occurrence of each cron that came due while no `pingback dev`
+        ran (after its ``last_fired`` scheduledAt, from history), and say how many more were
+        skipped. As the platform's scheduler when it runs again: the job's stored ``nextRunAt``
+        is past, so its next tick fires that one occurrence with that ``scheduledAt``, then
+        takes the next occurrence after now (scheduler.service.ts:38-81)."""
+        now = self.clock.now()
+        for spec in specs:
+            last = last_fired.get(spec.name)
+            if spec.type != "cron" or not spec.schedule or last is None:
+                continue
+            due, count = _missed(spec.schedule, last, now)
+            if due is None or self._held(spec.name, due):
+                continue
+            detail = (
+                f"due {moment(due, now=now)} while pingback dev was stopped: fired late, as the platform does"
+            )
+            if count > 1:
+                more = f"{MISSED_COUNTED - 1:,}+" if count >= MISSED_COUNTED else f"{count - 1:,}"
+                plural = "s" if count != 2 else ""
+                detail += f"; {more} later occurrence{plural} skipped, as the platform skips them"
+            self.engine.submit(
+                spec.name,
+                scheduled_at=due,
+                trigger="cron",
+                announce=lambda execution, said=detail: self._emit("fired", execution, said),
+            )
 
     def next_runs(self) -> dict[str, float]:
         return dict(self._next)

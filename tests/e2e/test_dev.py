@@ -457,6 +457,38 @@ def test_a_cron_fires_once_at_each_occurrence(tmp_path: Path) -> None:
         server.kill()
 
 
+def test_an_occurrence_missed_while_dev_was_stopped_fires_late_on_start(tmp_path: Path) -> None:
+    """As the platform's scheduler after downtime: the overdue occurrence fires once, late, with
+    its own scheduledAt; the later ones are skipped; the live output says both."""
+    from pingback_cli.history.store import Store, history_path
+    from pingback_cli.models import Execution, new_id
+
+    project = copy_devproj(tmp_path / "p")
+    last = (int(time.time()) // 60 - 10) * 60.0  # "every-minute" last fired 10 minutes ago
+    history_path(project).parent.mkdir(parents=True, exist_ok=True)
+    with Store(history_path(project)) as store:
+        fired = Execution(new_id(), "every-minute", "cron", last, trigger="cron", status="success")
+        fired.started_at = fired.completed_at = last
+        store.save(fired)
+    server = DevServer(project)
+    try:
+        server.start()
+
+        def caught_up() -> dict[str, Any] | None:
+            roots = server.http.get("/api/v1/executions", params={"function": "every-minute"}).json()
+            return next((r for r in roots if parse_iso(r["scheduledAt"]) == last + 60), None)
+
+        row = poll("the missed occurrence to fire", caught_up, RUN_TIMEOUT, explain=server.output)
+        assert row["trigger"] == "cron"
+        assert server.wait_finished(row["executionId"])["status"] == "success"
+        poll("the line saying so", lambda: "fired late, as the platform does" in server.output(), RUN_TIMEOUT)
+        assert "later occurrences skipped, as the platform skips them" in server.output()
+        code, _ = server.stop()
+        assert code == 0, server.output()
+    finally:
+        server.kill()
+
+
 def test_the_shared_server_logged_no_errors(dev: DevServer) -> None:
     """Runs last on the shared server: the SDK's registration landed, nothing crashed."""
     output = dev.output()

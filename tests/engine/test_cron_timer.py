@@ -411,3 +411,31 @@ async def test_first_occurrence_is_strictly_after_now(schedule: str, start: floa
     assert r.scheduler.next_runs() == {"c": due}
     await advance_to(r, due)
     assert r.started("c") == [due]
+
+
+# --- occurrences that came due while no dev ran ----------------------------------------------
+
+
+async def test_the_first_occurrence_missed_while_stopped_fires_late_and_the_rest_are_said_skipped() -> None:
+    # Last fired 00:00 (history), dev back at 01:00:07: 00:15, 00:30, 00:45 and 01:00 came due.
+    r = rig(cron("q", "*/15 * * * *"), cron("fresh", "*/15 * * * *"), start=MIDNIGHT + HOUR + 7)
+    r.scheduler.schedule(r.engine.functions.values())
+    r.scheduler.catch_up(r.engine.functions.values(), {"q": MIDNIGHT})  # "fresh" never fired
+    await r.engine.drain()
+    [event] = r.fired()
+    assert event.execution.function == "q" and event.execution.scheduled_at == MIDNIGHT + QUARTER
+    assert event.execution.trigger == "cron" and event.execution.status == "success"
+    assert "while pingback dev was stopped: fired late, as the platform does" in (event.detail or "")
+    assert (event.detail or "").endswith("; 3 later occurrences skipped, as the platform skips them")
+    assert r.started("q") == [MIDNIGHT + QUARTER]
+    assert r.scheduler.next_runs() == {"q": MIDNIGHT + HOUR + QUARTER, "fresh": MIDNIGHT + HOUR + QUARTER}
+
+
+async def test_a_restart_before_the_next_occurrence_fires_nothing_extra() -> None:
+    r = rig(cron("q", "*/15 * * * *"), start=MIDNIGHT + QUARTER + 30)  # fired 00:15, back at 00:15:30
+    r.scheduler.schedule(r.engine.functions.values())
+    r.scheduler.catch_up(r.engine.functions.values(), {"q": MIDNIGHT + QUARTER})
+    await r.engine.drain()
+    assert r.fired() == [] and r.executor.requests == []
+    await advance_to(r, MIDNIGHT + 2 * QUARTER)
+    assert r.started("q") == [MIDNIGHT + 2 * QUARTER]  # then on schedule, once
