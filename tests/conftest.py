@@ -35,10 +35,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
       run once) joins its module's xdist group: the fixture is built once, on one worker,
       instead of once on every worker that happens to receive one of its tests.
     - Longest first: units holding a test marked ``long`` lead, the one expected to take longest
-      first (``@pytest.mark.long(SECONDS)``, the idle-machine wall time; 30 when not given),
-      then the other groups (a chain of tests on one worker), largest first, then single tests.
-      A run then does not end with one worker finishing a long test alone. Within a group the
-      tests keep their order (a module's last test may check its shared dev).
+      first (``@pytest.mark.long(SECONDS)``, the idle-machine wall time; 30 when not given; a
+      unit's other tests count 1.5 s each), then the other groups (a chain of tests on one
+      worker), largest first, then single tests. A run then does not end with one worker
+      finishing a long test alone. Within a group the tests keep their order (a module's last
+      test may check its shared dev).
     """
     for item in items:
         if item.get_closest_marker("xdist_group") is None and _uses_module_fixture(item):
@@ -46,18 +47,25 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     units: dict[str, list[pytest.Item]] = {}
     for item in items:
         group = item.get_closest_marker("xdist_group")
-        units.setdefault(str(group.args[0]) if group and group.args else item.nodeid, []).append(item)
+        name = (group.args[0] if group.args else group.kwargs.get("name")) if group else None
+        units.setdefault(item.nodeid if name is None else str(name), []).append(item)
     ordered = sorted(units.values(), key=_unit_priority)  # stable: ties keep collection order
     items[:] = [item for unit in ordered for item in unit]
 
 
 LONG_DEFAULT_SECONDS = 30.0
+OTHER_TEST_SECONDS = 1.5
+"""A guess for a test that is not marked ``long``, when it shares a unit with one that is."""
 
 
 def _unit_priority(unit: list[pytest.Item]) -> tuple[int, float]:
-    marks = [mark for item in unit if (mark := item.get_closest_marker("long")) is not None]
-    if marks:
-        return 0, -max(float(mark.args[0]) if mark.args else LONG_DEFAULT_SECONDS for mark in marks)
+    marks = [item.get_closest_marker("long") for item in unit]
+    if any(marks):
+        seconds = sum(
+            (float(mark.args[0]) if mark.args else LONG_DEFAULT_SECONDS) if mark else OTHER_TEST_SECONDS
+            for mark in marks
+        )
+        return 0, -seconds
     return (1, -len(unit)) if len(unit) > 1 else (2, 0)
 
 
