@@ -303,7 +303,7 @@ def test_run_timeout_fails_fast(shared_lab: Path) -> None:
     result = run_cli(shared_lab, "run", "slow", "--json")
 
     assert_clean_exit(result, 1)
-    assert result.seconds < 20, f"the 30 s handler held the command: {result.seconds:.1f}s"
+    assert result.seconds < 150, f"the 300 s handler held the command: {result.seconds:.1f}s"
     root = result.json()
     assert root["status"] == "failed"
     assert "timed out after 1s" in root["error"]
