@@ -198,7 +198,45 @@ def worker_pids(project: Path) -> list[int]:
     return found
 
 
+LOWEST_PICKED_PORT = 10_100
+"""Above every port Chromium refuses to load a page from (the highest is 10080)."""
+_picked: set[int] = set()
+
+
 def free_port() -> int:
+    """A loopback port nothing listens on, for a server the test starts a moment later.
+
+    Not one the kernel hands out itself (``bind(("127.0.0.1", 0))`` picks a random odd port
+    of the ephemeral range): between this call and the server's bind, any other process
+    binding port 0 (every ``pingback run`` does, for its worker's API) could be given the same
+    one, and the server then fails to start. So the port is drawn below the ephemeral range,
+    where no ``bind(0)`` and no outgoing connection lands, from a block of its own per xdist
+    worker, and never twice in one process. Without ``/proc`` (not Linux): the kernel's pick.
+    """
+    try:
+        first_ephemeral = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        first_ephemeral = 0
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1") or 1)
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+    block = (first_ephemeral - LOWEST_PICKED_PORT) // max(workers, 1)
+    if block >= 100:
+        import random
+
+        low = LOWEST_PICKED_PORT + (worker % max(workers, 1)) * block
+        for port in random.sample(range(low, low + block), 100):
+            if port not in _picked and _bindable(port):
+                _picked.add(port)
+                return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
