@@ -9,6 +9,7 @@ from pingback_cli.check.report import Finding, split_source
 from pingback_cli.check.scan import StaticScan
 from pingback_cli.project.loader import RawFunction
 from pingback_cli.project.plans import Plan
+from pingback_cli.project.quota import MonthEstimate, monthly_fires, written_estimate, written_per_fire
 
 PLAN_RULES: dict[str, str] = {
     "plan-retries": "retries past what the plan runs (free 1, pro 5, team 10)",
@@ -16,10 +17,6 @@ PLAN_RULES: dict[str, str] = {
     "plan-jobs": "more functions than the plan keeps active per project (free 5, pro 50)",
     "plan-executions": "crons that fire more often per month than the plan's execution quota",
 }
-
-MONTH_SECONDS = 30 * 24 * 3600
-_SAMPLE = 2000
-"""Fire times read per cron; a cron firing more often than that per month is extrapolated."""
 
 
 def plan_findings(plan: Plan, raws: list[RawFunction], scan: StaticScan, now: float) -> list[Finding]:
@@ -114,47 +111,45 @@ def _position(raw: RawFunction) -> tuple[str, int]:
     return file or "", line or 0
 
 
-def monthly_fires(schedule: str, now: float) -> int:
-    """How many times ``schedule`` fires in the 30 days after ``now`` (extrapolated past 2,000)."""
-    from pingback_cli.project.cron import ScheduleError, next_fires
-
-    try:
-        fires = next_fires(schedule, now, _SAMPLE)
-    except ScheduleError:
-        return 0
-    inside = [t for t in fires if t <= now + MONTH_SECONDS]
-    if len(inside) < len(fires):
-        return len(inside)
-    return round((len(fires) - 1) * MONTH_SECONDS / max(fires[-1] - fires[0], 1e-9))
+def written_month(
+    plan: Plan | None, crons: list[tuple[str, str]], scan: StaticScan, start: float
+) -> MonthEstimate:
+    """The month of ``crons`` ((name, schedule) pairs) from ``start`` under ``plan``, with the
+    fan-out their handlers' source writes (``project.quota``: shared with ``simulate``)."""
+    fires = {name: monthly_fires(schedule, start) for name, schedule in crons}
+    per_fire: dict[str, tuple[int, bool]] = {}
+    for name, _ in crons:
+        sites, in_loop = scan.fan_out_sites(name)
+        children = {r.name for r in scan.references if r.via == "task" and r.within == name}
+        deeper = any(scan.fan_out_sites(child)[0] for child in children)
+        per_fire[name] = written_per_fire(sites, in_loop, deeper, plan)
+    return written_estimate(fires, per_fire, plan)
 
 
 def _executions(plan: Plan, raws: list[RawFunction], scan: StaticScan, now: float) -> list[Finding]:
     crons = [
-        raw
+        (raw.name, raw.definition["schedule"])
         for raw in raws
         if raw.definition.get("type") == "cron" and isinstance(raw.definition.get("schedule"), str)
     ]
-    estimates = []
-    for raw in crons:
-        sites, _ = scan.fan_out_sites(raw.name)
-        per_fire = 1 + min(sites, plan.fan_out)
-        estimates.append((monthly_fires(raw.definition["schedule"], now) * per_fire, raw))
-    total = sum(count for count, _ in estimates)
-    if total <= plan.executions_per_month:
+    month = written_month(plan, crons, scan, now)
+    biggest = month.biggest()
+    if month.verdict != "exceeded" or biggest is None:
         return []
-    count, biggest = max(estimates, key=lambda pair: pair[0])
-    file, line = split_source(biggest.source)
+    total, count = month.total, biggest.attempts
+    raw = next(raw for raw in raws if raw.name == biggest.name)
+    file, line = split_source(raw.source)
     return [
         Finding(
             "plan-executions",
             "error",
             file,
             line,
-            f"the crons make about {total:,} executions in 30 days (with the fan-out written in their "
-            f"handlers; {_label(biggest)} alone {count:,}), past the {plan.name} plan's "
-            f"{plan.executions_per_month:,} a month: after that every execution fails "
+            f"the crons make {'at least' if month.at_least else 'about'} {total:,} executions in 30 "
+            f"days (with the fan-out written in their handlers; {_label(raw)} alone {count:,}), past "
+            f"the {plan.name} plan's {plan.executions_per_month:,} a month: after that every execution fails "
             '("Monthly execution limit reached", see docs/parity.md#plans)',
             "fire less often, or choose a plan with a larger quota",
-            biggest.name,
+            raw.name,
         )
     ]

@@ -160,3 +160,58 @@ def _nth_matches(day: int, nth: float) -> bool:
         return True
     occurrence = (day - day % 7) // 7 + (1 if day % 7 else 0)
     return occurrence == nth
+
+
+WALKED_FIRST = 60
+"""Fires :func:`count_between` walks one by one before it counts the rest day by day."""
+
+
+def count_between(fields: CronFields, after_ms: int, before_ms: int) -> int:
+    """How many fire times :func:`fires` yields from ``after_ms`` before ``before_ms`` (whole
+    seconds strictly after the one, strictly before the other), without walking them all.
+
+    The first :data:`WALKED_FIRST` are walked (so a sparse schedule, and one that never fires,
+    behave exactly as ``next()`` does, WalkError included); past them the walk's own tests
+    count whole days at once: a day that passes the day and month tests fires at every
+    (hour, minute, second) of the fields. That is the walk's answer unless one search between
+    two fires took 10,000 steps, which only a gap of decades between fires can. A year of an
+    every-minute cron: 365 day tests instead of 525,600 searches.
+    """
+    walked = 0
+    for at in fires(fields, after_ms):
+        if at >= before_ms:
+            return walked
+        walked += 1
+        if walked == WALKED_FIRST:
+            return walked + _count_days(_plan(fields), at // SECOND_MS + 1, -(-before_ms // SECOND_MS) - 1)
+    return walked  # pragma: no cover - fires() never ends
+
+
+def _count_days(plan: _Plan, first: int, last: int) -> int:
+    """Fire seconds from ``first`` to ``last`` (unix seconds, both included), day by day."""
+    if last < first:
+        return 0
+    hours = sorted(h for h in plan.hours if 0 <= h < 24)
+    minutes = sorted(m for m in plan.minutes if 0 <= m < 60)
+    seconds = sorted(s for s in plan.seconds if 0 <= s < 60)
+    whole_day = len(hours) * len(minutes) * len(seconds)
+    day_seconds = DAY_MS // SECOND_MS
+    total = 0
+    for days in range(first // day_seconds, last // day_seconds + 1):
+        date = dt.date.fromordinal(_EPOCH_ORDINAL + days)
+        if not _day_matches(plan, date, (days + 4) % 7) or date.month not in plan.months:
+            continue
+        low = max(first - days * day_seconds, 0)
+        high = min(last - days * day_seconds, day_seconds - 1)
+        if low == 0 and high == day_seconds - 1:
+            total += whole_day
+            continue
+        total += sum(
+            1
+            for h in hours
+            for m in minutes
+            if low - 59 <= h * 3600 + m * 60 <= high
+            for s in seconds
+            if low <= h * 3600 + m * 60 + s <= high
+        )
+    return total

@@ -12,6 +12,7 @@ from rich.text import Text
 
 from pingback_cli import times
 from pingback_cli.models import Execution as Record
+from pingback_cli.project.quota import MonthEstimate
 from pingback_cli.render.cells import STATUS_STYLES, short_id, status_icon
 from pingback_cli.terminal import glyph, printable
 from pingback_cli.testing.simulate import Forecast, Simulation
@@ -31,29 +32,56 @@ def occurrence_lines(plan: Forecast) -> RenderableType:
 
 
 def forecast_summary(plan: Forecast) -> RenderableType:
-    """Per cron: occurrences in the window and a month's estimate; then the month's total."""
+    """Per cron: occurrences in the window and its fires in a month; then the month's attempts
+    against each plan (the estimate ``check`` makes), with what the count includes."""
     table = Table(box=None, pad_edge=False, show_edge=False, header_style="bold")
     table.add_column("Cron")
     table.add_column("In window", justify="right")
-    table.add_column("Per month (est.)", justify="right")
+    table.add_column("Fires a month", justify="right")
     for name, count in sorted(plan.counts.items()):
         table.add_row(Text(printable(name)), f"{count:,}", f"{plan.monthly[name]:,}")
     total = sum(plan.counts.values())
     note = Text(
         f"{total:,} occurrence{'' if total == 1 else 's'} from {times.utc_full(plan.start)} "
-        f"to {times.utc_full(plan.end)}; "
-        f"about {plan.monthly_total:,} cron executions a month (every attempt, retry and fan-out "
-        "child counts too)"
+        f"to {times.utc_full(plan.end)}; the crons fire {plan.monthly_fires:,} times in the 30 days "
+        f"from {times.utc_full(plan.start)}"
     )
-    fits = Text("Plans: ")
-    for index, (each, within) in enumerate(plan.plans()):
+    return Group(table, note, *month_lines(plan.months))
+
+
+BASIS = {
+    "written": "each fire with the ctx.task() calls written in its handler, as the plan caps them; "
+    "retries not counted",
+    "measured": "each fire with the attempts its runs made in this window, retries and fan-out included, "
+    "as the plan caps them",
+}
+
+
+def month_lines(months: list[MonthEstimate]) -> list[Text]:
+    """``Plans, every attempt counted (...): free 1,000 a month: exceeded (about 2,881) · ...``."""
+    if not months:
+        return []
+    line = Text(f"Plans, every attempt counted ({BASIS[months[0].basis]}): ")
+    for index, month in enumerate(months):
+        if month.plan is None:
+            continue
         if index:
-            fits.append(f" {glyph('dot')} ")
-        fits.append(
-            f"{each.name} {each.executions_per_month:,} a month: {'fits' if within else 'exceeded'}",
-            style="green" if within else "red",
+            line.append(f" {glyph('dot')} ")
+        size = f"{'at least' if month.at_least else 'about'} {month.total:,}"
+        style = {"fits": "green", "exceeded": "red"}.get(month.verdict or "", "yellow")
+        line.append(
+            f"{month.plan.name} {month.plan.executions_per_month:,} a month: {month.verdict} ({size})", style
         )
-    return Group(table, note, fits)
+    parts = [line]
+    if any(month.verdict == "unknown" for month in months):
+        parts.append(
+            Text(
+                "unknown: a ctx.task() in a loop (or a child that fans out again) may dispatch more than "
+                "the count; `pingback simulate ... --run` measures what the handlers really do",
+                style="dim",
+            )
+        )
+    return parts
 
 
 def tree_line(root: Record) -> Text:
@@ -97,4 +125,5 @@ def simulation_summary(result: Simulation) -> RenderableType:
     if result.history:
         total.append(f" {dot} recorded in {result.history}", style="dim")
     parts.append(total)
+    parts.extend(month_lines(result.forecast.months))
     return Group(*parts)

@@ -16,13 +16,10 @@ from typing import Any
 
 from pingback_cli.models import SIMULATED, FunctionSpec, iso
 from pingback_cli.models import Execution as Record
-from pingback_cli.project.cron import NeverFires, next_fire, next_fires
+from pingback_cli.project.cron import NeverFires, next_fire
 from pingback_cli.project.plans import PLANS, Plan
+from pingback_cli.project.quota import MonthEstimate, measured_estimate, monthly_fires
 
-MONTH_SECONDS = 30 * 86_400
-"""The month an estimate is for: 30 days from the window's start."""
-_ESTIMATE_SAMPLE = 60
-"""Occurrences counted before the monthly rate is extrapolated from their spacing."""
 _EDGE = 0.001
 """Cron occurrences are whole seconds; starting a hair before ``start`` includes one at it."""
 
@@ -38,8 +35,9 @@ class Occurrence:
 
 @dataclass
 class Forecast:
-    """Every cron occurrence in ``[start, end)`` in time order, counts per function, and each
-    cron's executions in a 30-day month from ``start`` (roots only: retries and fan-out add)."""
+    """Every cron occurrence in ``[start, end)`` in time order, counts per function, each
+    cron's fires in a 30-day month from ``start``, and that month's attempts against each plan
+    (``project.quota``: the estimate ``check`` makes too)."""
 
     start: float
     end: float
@@ -48,25 +46,29 @@ class Forecast:
     monthly: dict[str, int]
     plan: Plan | None = None
     """The plan chosen (``--plan``, PINGBACK_PLAN, ``[tool.pingback] plan``), if any."""
+    months: list[MonthEstimate] = field(default_factory=list)
+    """The month under the chosen plan, else under each plan."""
 
     @property
-    def monthly_total(self) -> int:
+    def monthly_fires(self) -> int:
         return sum(self.monthly.values())
-
-    def plans(self) -> list[tuple[Plan, bool]]:
-        """The chosen plan, else every plan, each with whether the month's estimate fits it
-        (``executionsPerMonth`` of ``project/plans.py``; every attempt counts there)."""
-        chosen = [self.plan] if self.plan is not None else list(PLANS.values())
-        return [(plan, self.monthly_total <= plan.executions_per_month) for plan in chosen]
 
     def monthly_json(self) -> dict[str, Any]:
         return {
             "functions": self.monthly,
-            "total": self.monthly_total,
+            "fires": self.monthly_fires,
             "plan": self.plan.name if self.plan is not None else None,
+            "basis": self.months[0].basis if self.months else None,
             "plans": {
-                plan.name: {"executionsPerMonth": plan.executions_per_month, "fits": fits}
-                for plan, fits in self.plans()
+                month.plan.name: {
+                    "executionsPerMonth": month.plan.executions_per_month,
+                    "attempts": month.total,
+                    "atLeast": month.at_least,
+                    "verdict": month.verdict,
+                    "fits": None if month.verdict == "unknown" else month.verdict == "fits",
+                }
+                for month in self.months
+                if month.plan is not None
             },
         }
 
@@ -80,6 +82,11 @@ class Forecast:
         }
 
 
+def plans_to_judge(chosen: Plan | None) -> list[Plan]:
+    """The chosen plan, else every plan."""
+    return [chosen] if chosen is not None else list(PLANS.values())
+
+
 def forecast_project(app: str | None, start: float, end: float, *, plan: str | None = None) -> Forecast:
     """``pingback simulate``: the project's crons (imported, no handler runs) over ``[start,
     end)``. ProjectError when it cannot be loaded; UsageError for an unknown plan."""
@@ -89,9 +96,24 @@ def forecast_project(app: str | None, start: float, end: float, *, plan: str | N
 
     config = open_project(app)
     chosen = choose_plan(plan, config.settings)
-    result = forecast(discover_project(config).specs, start, end)
+    specs = discover_project(config).specs
+    result = forecast(specs, start, end)
     result.plan = chosen
+    result.months = _written_months(config.root, specs, chosen, start)
     return result
+
+
+def _written_months(
+    root: Any, specs: Iterable[FunctionSpec], chosen: Plan | None, start: float
+) -> list[MonthEstimate]:
+    """The month with the fan-out the crons' handlers write, as ``check`` estimates it."""
+    from pingback_cli.check.plans import written_month
+    from pingback_cli.check.scan import scan_files
+    from pingback_cli.project.files import project_files
+
+    scan = scan_files(project_files(root), root)
+    crons = [(spec.name, spec.schedule) for spec in specs if spec.type == "cron" and spec.schedule]
+    return [written_month(plan, crons, scan, start) for plan in plans_to_judge(chosen)]  # type: ignore[misc]
 
 
 def forecast(specs: Iterable[FunctionSpec], start: float, end: float) -> Forecast:
@@ -112,7 +134,7 @@ def _tally(crons: list[FunctionSpec], start: float, end: float, occurrences: lis
     counts = dict.fromkeys((spec.name for spec in crons), 0)
     for occurrence in occurrences:
         counts[occurrence.function] = counts.get(occurrence.function, 0) + 1
-    monthly = {spec.name: _monthly(spec.schedule or "", start) for spec in crons}
+    monthly = {spec.name: monthly_fires(spec.schedule or "", start) for spec in crons}
     return Forecast(start, end, occurrences, counts, monthly)
 
 
@@ -127,19 +149,6 @@ def _fires_between(expr: str, start: float, end: float) -> list[float]:
         if at >= end:
             return found
         found.append(at)
-
-
-def _monthly(expr: str, start: float) -> int:
-    """Occurrences in the 30 days from ``start``: counted, or extrapolated from the first 60."""
-    try:
-        fires = next_fires(expr, start - _EDGE, _ESTIMATE_SAMPLE)
-    except NeverFires:
-        return len(_fires_between(expr, start, start + MONTH_SECONDS))
-    within = [at for at in fires if at < start + MONTH_SECONDS]
-    if len(within) < len(fires) or len(fires) < 2:
-        return len(within)
-    rate = (len(fires) - 1) / (fires[-1] - fires[0])
-    return round(rate * MONTH_SECONDS)
 
 
 @dataclass
@@ -231,6 +240,28 @@ def simulate_run(
         fired = [Occurrence(r.function, r.record.scheduled_at) for r in roots if r.record.trigger == "cron"]
         summary = _tally(crons, start, end, fired)
         summary.plan = platform.plan
+        summary.months = _measured_months(summary, [root.record for root in roots])
     finally:
         platform.close()
     return Simulation(summary, [root.record for root in roots], history=path)
+
+
+def _measured_months(summary: Forecast, roots: list[Record]) -> list[MonthEstimate]:
+    """The month with the attempts each cron's runs made per fire, capped as each plan caps."""
+    runs: dict[str, list[Record]] = {}
+    for root in roots:
+        if root.trigger == "cron":
+            runs.setdefault(root.function, []).append(root)
+    months = []
+    for plan in plans_to_judge(summary.plan):
+        per_fire = {name: sum(_attempts(r, plan) for r in trees) / len(trees) for name, trees in runs.items()}
+        months.append(measured_estimate(summary.monthly, per_fire, plan))
+    return months
+
+
+def _attempts(record: Record, plan: Plan | None) -> int:
+    """The attempts ``record``'s tree made, as ``plan`` would have let it: at most its retries
+    plus one per execution, at most its fan-out per parent (first ones kept)."""
+    made = len(record.attempts) if plan is None else min(len(record.attempts), plan.retries + 1)
+    children = record.children if plan is None else record.children[: plan.fan_out]
+    return made + sum(_attempts(child, plan) for child in children)
