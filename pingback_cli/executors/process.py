@@ -250,6 +250,8 @@ class WorkerProcess:
         one-shot `run` then starts no thread, and imports no thread pool, to learn it. Past 10 s
         the whole group is killed, as ``_wait`` does."""
         assert self.process is not None
+        if self.process.returncode is not None:  # already reaped: its pid may be another's now
+            return self.process.returncode
         loop = asyncio.get_running_loop()
         try:
             pidfd = os.pidfd_open(self.process.pid)
