@@ -147,7 +147,8 @@ def interrupt_devs(project: Path, sig: signal.Signals, repetitions: int, lane: i
     for repetition in range(repetitions):
         delay = rng.uniform(0.0, 3.0)
         rows_before = len(history_rows(project))
-        server = DevServer(project, reload=True).launch()
+        # PYTHONFAULTHANDLER: a dev that does not stop is made to say where it is (stuck_at).
+        server = DevServer(project, reload=True, env={"PYTHONFAULTHANDLER": "1"}).launch()
         stop = threading.Event()
         firing = threading.Thread(target=fire_triggers, args=(server.url, stop), daemon=True)
         firing.start()
@@ -158,12 +159,25 @@ def interrupt_devs(project: Path, sig: signal.Signals, repetitions: int, lane: i
             try:
                 code = server.process.wait(timeout=SETTLE)
             except subprocess.TimeoutExpired:
-                pytest.fail(f"pingback dev did not stop within {SETTLE:g}s of {sig.name}:\n{server.output()}")
+                pytest.fail(
+                    f"pingback dev did not stop within {SETTLE:g}s of {sig.name}:\n{stuck_at(server)}"
+                )
         finally:
             stop.set()
             firing.join(10)
             server.kill()
         check_aftermath(project, code, DEV_EXIT, f"{moment}\n{server.output()}", rows_before, queued_ok=True)
+
+
+def stuck_at(server: DevServer) -> str:
+    """The output of a dev that did not stop, with every thread's stack: SIGABRT makes
+    faulthandler (PYTHONFAULTHANDLER=1) write them to its stderr before it dies."""
+    assert server.process is not None
+    with contextlib.suppress(ProcessLookupError):
+        server.process.send_signal(signal.SIGABRT)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        server.process.wait(timeout=10)
+    return server.output(limit=20_000)
 
 
 def next_start_works(project: Path, *, queued_ok: bool = False) -> None:
