@@ -258,6 +258,9 @@ def dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
 
 
 def test_header_lists_the_functions_and_the_next_cron_run(dev: DevServer) -> None:
+    # The API serves the functions a moment before the table and this last line are printed.
+    waiting = "Waiting for crons and triggers. Ctrl-C to stop."
+    poll("the header's last line", lambda: waiting in dev.output(), SETTLE, explain=dev.output)
     stdout = dev.stdout_path.read_text(encoding="utf-8")
     assert f"API       {dev.url}" in stdout
     assert "6 functions (2 crons, 4 tasks)" in stdout
