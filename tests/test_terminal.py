@@ -183,3 +183,10 @@ def test_no_printed_line_ends_in_spaces_on_a_terminal_or_off_it() -> None:
     for text in (piped.getvalue(), tty.getvalue()):
         assert text.splitlines() == [line.rstrip() for line in text.splitlines()], text
         assert "b            a longer detail" in text and text.endswith("\n")
+
+
+def test_plain_lines_are_written_whole_and_escaped() -> None:
+    out = io.StringIO()
+    Terminal(out=make_console(file=out)).lines((f"line {n}\x1b[31m" for n in range(5_001)), chunk=2_000)
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 5_001 and lines[-1] == "line 5000\\x1b[31m"

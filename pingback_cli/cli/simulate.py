@@ -40,6 +40,14 @@ def simulate(
     isolated: Annotated[
         bool, typer.Option("--isolated", help="With --run: run handlers in a worker subprocess.")
     ] = False,
+    summary: Annotated[
+        bool,
+        typer.Option(
+            "--summary",
+            help="Only the counts and the month against the plans: no line per occurrence (or, with "
+            "--run, per tree). A year of an every-minute cron answers at once.",
+        ),
+    ] = False,
     plan: PlanOption = None,
     concurrency: ConcurrencyOption = None,
     app: AppOption = None,
@@ -57,13 +65,15 @@ def simulate(
         # Bound to the real stdout: the user's prints go to stderr while handlers run.
         out = terminal(bound=True)
         if not run:
-            forecast = library.forecast_project(app, *window, plan=plan)
+            forecast = library.forecast_project(app, *window, plan=plan, listing=not summary)
             if json_output:
                 out.json(forecast.to_json())
                 return
             from pingback_cli.testing import report
 
-            out.print(report.occurrence_lines(forecast))
+            if forecast.occurrences == []:
+                out.print(report.no_occurrence())
+            out.lines(report.occurrence_lines(forecast))
             out.print(report.forecast_summary(forecast))
             return
         if json_output:
@@ -78,7 +88,7 @@ def simulate(
                 isolated=isolated,
                 plan=plan,
                 concurrency=concurrency,
-                on_tree=lambda root: out.print(report.tree_line(root)),
+                on_tree=None if summary else lambda root: out.print(report.tree_line(root)),
             )
             out.print(report.simulation_summary(result))
         raise typer.Exit(int(ExitCode.OK if result.ok else ExitCode.EXECUTION_FAILED))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import islice, pairwise
@@ -27,7 +28,7 @@ from pingback_cli.project.cron_grammar import (
     parse,
     quoted,
 )
-from pingback_cli.project.cron_walk import WalkError, count_between, fires
+from pingback_cli.project.cron_walk import WalkError, count_between, fires, fires_between
 
 FIELD_NAMES = ("second", "minute", "hour", "day-of-month", "month", "day-of-week")
 GENERIC_FIX = (
@@ -90,13 +91,24 @@ def next_fires(expr: str, after: float, count: int) -> list[float]:
 
 
 def count_fires(expr: str, after: float, before: float) -> int:
-    """How many fire times lie strictly after ``after`` and strictly before ``before`` (unix
-    seconds), as :func:`next_fires` would list them, counted without listing them (a year of an
-    every-minute cron in well under a second: ``cron_walk.count_between``). ScheduleError for an
-    invalid ``expr``; NeverFires where the platform's ``next()`` throws."""
+    """How many fire times :func:`fires_in` lists between ``after`` and ``before`` (unix
+    seconds, both excluded), counted whole days at a time (``cron_walk.count_between``).
+    ScheduleError for an invalid ``expr``; NeverFires where the platform's ``next()`` throws."""
     fields = _fields(expr)
     try:
         return count_between(fields, math.floor(after * 1000), math.ceil(before * 1000))
+    except WalkError as exc:
+        raise _never_fires(expr, fields, exc) from None
+
+
+def fires_in(expr: str, after: float, before: float) -> Iterator[float]:
+    """The fire times (unix seconds) strictly between ``after`` and ``before``, in order, as
+    :func:`next_fires` finds them, but whole days at a time past the first few
+    (``cron_walk.fires_between``); errors as :func:`count_fires`, when iteration reaches them."""
+    fields = _fields(expr)
+    try:
+        for ms in fires_between(fields, math.floor(after * 1000), math.ceil(before * 1000)):
+            yield ms / 1000
     except WalkError as exc:
         raise _never_fires(expr, fields, exc) from None
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -163,7 +164,8 @@ def _nth_matches(day: int, nth: float) -> bool:
 
 
 WALKED_FIRST = 60
-"""Fires :func:`count_between` walks one by one before it counts the rest day by day."""
+"""Fires :func:`count_between` and :func:`fires_between` walk one by one before they take the
+rest day by day."""
 
 
 def count_between(fields: CronFields, after_ms: int, before_ms: int) -> int:
@@ -172,46 +174,77 @@ def count_between(fields: CronFields, after_ms: int, before_ms: int) -> int:
 
     The first :data:`WALKED_FIRST` are walked (so a sparse schedule, and one that never fires,
     behave exactly as ``next()`` does, WalkError included); past them the walk's own tests
-    count whole days at once: a day that passes the day and month tests fires at every
+    take whole days at once: a day that passes the day and month tests fires at every
     (hour, minute, second) of the fields. That is the walk's answer unless one search between
     two fires took 10,000 steps, which only a gap of decades between fires can. A year of an
     every-minute cron: 365 day tests instead of 525,600 searches.
     """
-    walked = 0
+    walked, more = _walk_first(fields, after_ms, before_ms)
+    if not more:
+        return len(walked)
+    plan = _plan(fields)
+    times = _times_of_day(plan)
+    whole = (0, _DAY_SECONDS - 1)
+    return len(walked) + sum(
+        len(times) if (low, high) == whole else bisect_right(times, high) - bisect_left(times, low)
+        for _, low, high in _days(plan, walked[-1] // SECOND_MS + 1, _last_second(before_ms))
+    )
+
+
+def fires_between(fields: CronFields, after_ms: int, before_ms: int) -> Iterator[int]:
+    """:func:`fires` from ``after_ms`` up to ``before_ms`` (excluded), as :func:`count_between`
+    finds them: walked at first, then day by day."""
+    walked, more = _walk_first(fields, after_ms, before_ms)
+    yield from walked
+    if not more:
+        return
+    plan = _plan(fields)
+    times = _times_of_day(plan)
+    for day, low, high in _days(plan, walked[-1] // SECOND_MS + 1, _last_second(before_ms)):
+        start = day * _DAY_SECONDS
+        for offset in times[bisect_left(times, low) : bisect_right(times, high)]:
+            yield (start + offset) * SECOND_MS
+
+
+def _walk_first(fields: CronFields, after_ms: int, before_ms: int) -> tuple[list[int], bool]:
+    """The first :data:`WALKED_FIRST` fires before ``before_ms``, and whether more may follow."""
+    walked: list[int] = []
     for at in fires(fields, after_ms):
         if at >= before_ms:
-            return walked
-        walked += 1
-        if walked == WALKED_FIRST:
-            return walked + _count_days(_plan(fields), at // SECOND_MS + 1, -(-before_ms // SECOND_MS) - 1)
-    return walked  # pragma: no cover - fires() never ends
+            return walked, False
+        walked.append(at)
+        if len(walked) == WALKED_FIRST:
+            return walked, True
+    return walked, False  # pragma: no cover - fires() never ends
 
 
-def _count_days(plan: _Plan, first: int, last: int) -> int:
-    """Fire seconds from ``first`` to ``last`` (unix seconds, both included), day by day."""
-    if last < first:
-        return 0
-    hours = sorted(h for h in plan.hours if 0 <= h < 24)
-    minutes = sorted(m for m in plan.minutes if 0 <= m < 60)
-    seconds = sorted(s for s in plan.seconds if 0 <= s < 60)
-    whole_day = len(hours) * len(minutes) * len(seconds)
-    day_seconds = DAY_MS // SECOND_MS
-    total = 0
-    for days in range(first // day_seconds, last // day_seconds + 1):
+_DAY_SECONDS = DAY_MS // SECOND_MS
+
+
+def _last_second(before_ms: int) -> int:
+    """The last whole second strictly before ``before_ms``."""
+    return -(-before_ms // SECOND_MS) - 1
+
+
+def _times_of_day(plan: _Plan) -> list[int]:
+    """Every second of a day (from midnight) the hour, minute and second fields allow, sorted."""
+    return sorted(
+        h * 3600 + m * 60 + s
+        for h in plan.hours
+        if 0 <= h < 24
+        for m in plan.minutes
+        if 0 <= m < 60
+        for s in plan.seconds
+        if 0 <= s < 60
+    )
+
+
+def _days(plan: _Plan, first: int, last: int) -> Iterator[tuple[int, int, int]]:
+    """(day since the epoch, first second, last second of it in range) for each day from the
+    one holding unix second ``first`` to the one holding ``last`` that passes the walk's day
+    and month tests."""
+    for days in range(first // _DAY_SECONDS, last // _DAY_SECONDS + 1) if last >= first else ():
         date = dt.date.fromordinal(_EPOCH_ORDINAL + days)
-        if not _day_matches(plan, date, (days + 4) % 7) or date.month not in plan.months:
-            continue
-        low = max(first - days * day_seconds, 0)
-        high = min(last - days * day_seconds, day_seconds - 1)
-        if low == 0 and high == day_seconds - 1:
-            total += whole_day
-            continue
-        total += sum(
-            1
-            for h in hours
-            for m in minutes
-            if low - 59 <= h * 3600 + m * 60 <= high
-            for s in seconds
-            if low <= h * 3600 + m * 60 + s <= high
-        )
-    return total
+        if _day_matches(plan, date, (days + 4) % 7) and date.month in plan.months:
+            low = max(first - days * _DAY_SECONDS, 0)
+            yield days, low, min(last - days * _DAY_SECONDS, _DAY_SECONDS - 1)

@@ -6,6 +6,8 @@ into ``Text`` spans only, never parsed as markup.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
@@ -18,17 +20,17 @@ from pingback_cli.terminal import glyph, printable
 from pingback_cli.testing.simulate import Forecast, Simulation
 
 
-def occurrence_lines(plan: Forecast) -> RenderableType:
-    """``2026-12-01 00:15:00 UTC  digest``, one line per occurrence, in time order."""
-    if not plan.occurrences:
-        return Text("no cron occurs in this window", style="dim")
-    width = max(len(o.function) for o in plan.occurrences)
-    return Group(
-        *(
-            Text(f"{times.utc_full(o.scheduled_at)}  {printable(o.function):<{width}}")
-            for o in plan.occurrences
-        )
-    )
+def occurrence_lines(plan: Forecast) -> Iterator[str]:
+    """``2026-12-01 00:15:00 UTC  digest``, one plain line per occurrence, in time order (for
+    ``Terminal.lines``: a year of an every-minute cron is 525,600 of them)."""
+    occurrences = plan.occurrences or []
+    width = max((len(o.function) for o in occurrences), default=0)
+    for occurrence in occurrences:
+        yield f"{times.utc_full(occurrence.scheduled_at)}  {occurrence.function:<{width}}".rstrip()
+
+
+def no_occurrence() -> Text:
+    return Text("no cron occurs in this window", style="dim")
 
 
 def forecast_summary(plan: Forecast) -> RenderableType:

@@ -16,7 +16,7 @@ from typing import Any
 
 from pingback_cli.models import SIMULATED, FunctionSpec, iso
 from pingback_cli.models import Execution as Record
-from pingback_cli.project.cron import NeverFires, next_fire
+from pingback_cli.project.cron import NeverFires, count_fires, fires_in
 from pingback_cli.project.plans import PLANS, Plan
 from pingback_cli.project.quota import MonthEstimate, measured_estimate, monthly_fires
 
@@ -41,7 +41,8 @@ class Forecast:
 
     start: float
     end: float
-    occurrences: list[Occurrence]
+    occurrences: list[Occurrence] | None
+    """None when only counted (``simulate --summary``)."""
     counts: dict[str, int]
     monthly: dict[str, int]
     plan: Plan | None = None
@@ -73,13 +74,10 @@ class Forecast:
         }
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "from": iso(self.start),
-            "to": iso(self.end),
-            "occurrences": [occurrence.to_json() for occurrence in self.occurrences],
-            "counts": self.counts,
-            "monthlyEstimate": self.monthly_json(),
-        }
+        data: dict[str, Any] = {"from": iso(self.start), "to": iso(self.end)}
+        if self.occurrences is not None:
+            data["occurrences"] = [occurrence.to_json() for occurrence in self.occurrences]
+        return {**data, "counts": self.counts, "monthlyEstimate": self.monthly_json()}
 
 
 def plans_to_judge(chosen: Plan | None) -> list[Plan]:
@@ -87,9 +85,12 @@ def plans_to_judge(chosen: Plan | None) -> list[Plan]:
     return [chosen] if chosen is not None else list(PLANS.values())
 
 
-def forecast_project(app: str | None, start: float, end: float, *, plan: str | None = None) -> Forecast:
+def forecast_project(
+    app: str | None, start: float, end: float, *, plan: str | None = None, listing: bool = True
+) -> Forecast:
     """``pingback simulate``: the project's crons (imported, no handler runs) over ``[start,
-    end)``. ProjectError when it cannot be loaded; UsageError for an unknown plan."""
+    end)``, each occurrence listed unless ``listing`` is False (``--summary``: counted only).
+    ProjectError when it cannot be loaded; UsageError for an unknown plan."""
     from pingback_cli.project.config import open_project
     from pingback_cli.project.discovery import discover_project
     from pingback_cli.project.plans import choose_plan
@@ -97,7 +98,7 @@ def forecast_project(app: str | None, start: float, end: float, *, plan: str | N
     config = open_project(app)
     chosen = choose_plan(plan, config.settings)
     specs = discover_project(config).specs
-    result = forecast(specs, start, end)
+    result = forecast(specs, start, end, listing=listing)
     result.plan = chosen
     result.months = _written_months(config.root, specs, chosen, start)
     return result
@@ -116,39 +117,53 @@ def _written_months(
     return [written_month(plan, crons, scan, start) for plan in plans_to_judge(chosen)]  # type: ignore[misc]
 
 
-def forecast(specs: Iterable[FunctionSpec], start: float, end: float) -> Forecast:
-    """Every occurrence of every cron in ``specs`` within ``[start, end)``; ValueError when
-    ``end`` is not after ``start``. ScheduleError for a schedule that cannot be walked."""
+def forecast(specs: Iterable[FunctionSpec], start: float, end: float, *, listing: bool = True) -> Forecast:
+    """Every occurrence of every cron in ``specs`` within ``[start, end)`` (only their counts
+    when not ``listing``); ValueError when ``end`` is not after ``start``. ScheduleError for
+    a schedule that cannot be read."""
     if end <= start:
         raise ValueError("the window is empty: --to must be later than --from")
-    occurrences: list[Occurrence] = []
     crons = [spec for spec in specs if spec.type == "cron" and spec.schedule]
+    monthly = {spec.name: monthly_fires(spec.schedule or "", start) for spec in crons}
+    if not listing:
+        counts = {spec.name: _count(spec.schedule or "", start, end) for spec in crons}
+        return Forecast(start, end, None, counts, monthly)
+    occurrences: list[Occurrence] = []
     for spec in crons:
-        assert spec.schedule is not None
-        occurrences.extend(Occurrence(spec.name, at) for at in _fires_between(spec.schedule, start, end))
-    return _tally(crons, start, end, occurrences)
+        occurrences.extend(
+            Occurrence(spec.name, at) for at in _fires_between(spec.schedule or "", start, end)
+        )
+    return _tally(crons, start, end, occurrences, monthly)
 
 
-def _tally(crons: list[FunctionSpec], start: float, end: float, occurrences: list[Occurrence]) -> Forecast:
+def _tally(
+    crons: list[FunctionSpec],
+    start: float,
+    end: float,
+    occurrences: list[Occurrence],
+    monthly: dict[str, int] | None = None,
+) -> Forecast:
     occurrences.sort(key=lambda o: o.scheduled_at)
     counts = dict.fromkeys((spec.name for spec in crons), 0)
     for occurrence in occurrences:
         counts[occurrence.function] = counts.get(occurrence.function, 0) + 1
-    monthly = {spec.name: monthly_fires(spec.schedule or "", start) for spec in crons}
+    if monthly is None:
+        monthly = {spec.name: monthly_fires(spec.schedule or "", start) for spec in crons}
     return Forecast(start, end, occurrences, counts, monthly)
 
 
 def _fires_between(expr: str, start: float, end: float) -> list[float]:
     found: list[float] = []
-    at = start - _EDGE
-    while True:
-        try:
-            at = next_fire(expr, at)
-        except NeverFires:  # accepted by the platform, but its scheduler finds no next time
-            return found
-        if at >= end:
-            return found
-        found.append(at)
+    with contextlib.suppress(NeverFires):  # accepted by the platform, but its scheduler finds no next time
+        found.extend(fires_in(expr, start - _EDGE, end))  # (what came before it is kept)
+    return found
+
+
+def _count(expr: str, start: float, end: float) -> int:
+    try:
+        return count_fires(expr, start - _EDGE, end)
+    except NeverFires:
+        return 0
 
 
 @dataclass

@@ -230,3 +230,20 @@ def test_run_marks_what_it_records_as_simulated(tmp_path: Path) -> None:
             'SELECT DISTINCT "trigger" FROM executions WHERE parent_id IS NOT NULL'
         ).fetchall()
     assert children == [("fanout",)]  # children keep what made them
+
+
+def test_a_year_in_summary_counts_without_listing(tmp_path: Path) -> None:
+    """New-user trial #2, finding 10: a year of crons took minutes to list before its summary."""
+    project = copy_project("timeproj", tmp_path)
+    year = ("--from", "2027-01-01T00:00Z", "--to", "2028-01-01T00:00Z", "--summary")
+
+    data = run_cli(project, "simulate", *year, "--json")
+
+    assert_clean_exit(data, 0)
+    body = data.json()
+    assert "occurrences" not in body
+    assert body["counts"] == {"digest": 35_040, "month-end": 12, "leap-day": 0}
+    text = run_cli(project, "simulate", *year)
+    assert_clean_exit(text, 0)
+    assert text.stdout.startswith("Cron "), text.brief()  # no line per occurrence
+    assert "35,052 occurrences from 2027-01-01 00:00:00 UTC" in text.stdout, text.brief()

@@ -40,7 +40,7 @@ SCHEDULES = [
 
 
 @pytest.mark.parametrize("schedule", SCHEDULES)
-def test_counting_by_days_gives_what_walking_every_fire_gives(
+def test_counting_and_listing_by_days_give_what_walking_every_fire_gives(
     schedule: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(cron_walk, "WALKED_FIRST", 5)  # count nearly everything by days
@@ -51,12 +51,13 @@ def test_counting_by_days_gives_what_walking_every_fire_gives(
         dense = schedule.startswith("*")  # every minute or second: a day is thousands of fires
         span = rng.choice([3_600_000, 86_400_000] if dense else [3 * 86_400_000, 400 * 86_400_000])
         before = after + span + rng.randint(0, 999)
-        walked = 0
+        walked = []
         for at in cron_walk.fires(fields, after):
             if at >= before:
                 break
-            walked += 1
-        assert cron_walk.count_between(fields, after, before) == walked, (after, before)
+            walked.append(at)
+        assert cron_walk.count_between(fields, after, before) == len(walked), (after, before)
+        assert list(cron_walk.fires_between(fields, after, before)) == walked, (after, before)
 
 
 def test_a_year_of_an_every_minute_cron_is_counted_not_listed() -> None:
