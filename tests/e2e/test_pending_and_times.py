@@ -148,8 +148,8 @@ def test_version() -> None:
 def test_run_says_what_it_waits_for(project: Path) -> None:
     result = run_cli(project, "run", "kicks-later", "--payload", '{"delay": "3s"}')
     assert result.returncode == 0, result.brief()
-    assert "waiting: 1 delayed execution due in 3s" in result.stdout or (
-        "waiting: 1 delayed execution due in 2s" in result.stdout
-    ), result.stdout
+    # The count is what is left when the line prints: a loaded machine can take a second or more
+    # between the trigger and the line; it never says more than the delay.
+    assert re.search(r"waiting: 1 delayed execution due in [1-3]s", result.stdout), result.stdout
     flaky = run_cli(project, "run", "flaky")
-    assert "waiting: 1 retry in backoff due in 2s" in flaky.stdout, flaky.stdout
+    assert re.search(r"waiting: 1 retry in backoff due in [12]s", flaky.stdout), flaky.stdout
