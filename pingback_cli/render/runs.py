@@ -60,6 +60,9 @@ def runs_table(summaries: Sequence[RunSummary]) -> FitTable:
         if started is None and execution.status == "pending":
             started = Text(times.full(execution.scheduled_at))
             started.append(" due", style="dim")
+        elif started is None and execution.status == "cancelled" and execution.completed_at is not None:
+            started = Text(times.full(execution.completed_at))  # where the list puts it (listed_at)
+            started.append(" cancelled", style="dim")
         duration = ran_for(execution)
         table.add_row(
             Text(short_id(execution.id), style="dim"),

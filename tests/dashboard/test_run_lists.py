@@ -118,7 +118,10 @@ def _functions(page: str) -> list[str]:
 async def test_future_dated_rows_sit_where_they_were_recorded_or_cancelled(
     future_dated: httpx.AsyncClient,
 ) -> None:
-    assert _functions((await future_dated.get("/")).text) == ["real", "cancelled", "simulated"]
+    page = (await future_dated.get("/")).text
+    assert _functions(page) == ["real", "cancelled", "simulated"]
+    cancelled = page.split('data-status="cancelled"')[1].split("</tr>")[0]
+    assert '<span class="muted">cancelled</span>' in cancelled and ">due<" not in cancelled
     assert _functions((await future_dated.get("/?trigger=simulate")).text) == ["simulated"]
     assert _functions((await future_dated.get("/?trigger=trigger")).text) == ["real"]
     assert 'option value="simulate" selected' in (await future_dated.get("/?trigger=simulate")).text

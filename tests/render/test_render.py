@@ -459,3 +459,12 @@ def test_a_full_tree_cuts_nothing() -> None:
     assert '  "key11": "vvvvvvvvvv"' in full and "log 59" in full and "more log entries" not in full
     assert "second line of the error" in full and "line 1, in charge" in full
     assert 'payload {"n":1}' in full  # short: on its node's line
+
+
+def test_a_run_cancelled_before_it_started_shows_when_it_was_cancelled() -> None:
+    """It is listed at its cancel time (``codec.listed_at``), so that is the time its row shows."""
+    cancelled_at = datetime(2026, 11, 28, 10, 20, tzinfo=timezone.utc).timestamp()
+    gone = execution("d4e5f6a7-0000", "leaf", status="cancelled", completed_at=cancelled_at)
+    gone.scheduled_at = cancelled_at + 3600  # it was due in an hour
+    [_, row] = [line.rstrip() for line in render(runs_table([Summary(gone)])).splitlines()]
+    assert re.search(r"cancelled +2026-11-28 10:20:00 UTC cancelled", row), row
