@@ -80,12 +80,16 @@ class ImportSpinner:
         return settled
 
     def _show(self) -> None:
-        from rich.status import Status
-
         with self._lock:
             if self._finished or self._console is None:
                 return
-            self._status = Status(_Elapsed(self._what, self._started), console=self._console)
+            elapsed = _Elapsed(self._what, self._started)
+            if self._console.no_color:
+                self._status = _PlainTicker(self._console.file, elapsed)
+            else:
+                from rich.status import Status
+
+                self._status = Status(elapsed, console=self._console)
             self._status.start()
 
 
@@ -96,7 +100,47 @@ class _Elapsed:
         self.what = what
         self.started = started
 
+    def __str__(self) -> str:
+        return f"{self.what} {time.monotonic() - self.started:.0f}s"
+
     def __rich__(self) -> Any:
         from rich.text import Text
 
-        return Text(f"{self.what} {time.monotonic() - self.started:.0f}s", style="dim")
+        return Text(str(self), style="dim")
+
+
+class _PlainTicker:
+    """The spinner under ``NO_COLOR``: no escape code at all (Rich's Status hides the cursor and
+    moves it), only the line redrawn after a carriage return once a second, then blanked."""
+
+    def __init__(self, stream: Any, elapsed: _Elapsed) -> None:
+        self._stream = stream
+        self._elapsed = elapsed
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._tick, daemon=True)
+        self._width = 0
+
+    def start(self) -> None:
+        self._draw()
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._thread.join(timeout=2)
+        self._write("\r" + " " * self._width + "\r")
+
+    def _tick(self) -> None:
+        while not self._stopped.wait(1.0):
+            self._draw()
+
+    def _draw(self) -> None:
+        text = str(self._elapsed)
+        self._width = max(self._width, len(text))
+        self._write("\r" + text.ljust(self._width))
+
+    def _write(self, text: str) -> None:
+        try:
+            self._stream.write(text)
+            self._stream.flush()
+        except (OSError, ValueError):
+            self._stopped.set()

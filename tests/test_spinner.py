@@ -68,3 +68,18 @@ def test_disabled_or_not_a_terminal_it_never_shows() -> None:
     out = Terminal()
     assert out.importing(enabled=False)._console is None
     assert out.importing()._console is None  # the test's stderr is not a terminal
+
+
+def test_under_no_color_it_draws_with_carriage_returns_and_no_escape_code() -> None:
+    buffer = io.StringIO()
+    shown = Console(file=buffer, force_terminal=True, width=80, no_color=True)
+    with ImportSpinner(shown, what="importing the project", since=time.monotonic() - 3) as spinner:
+        deadline = time.monotonic() + 30
+        while "importing" not in buffer.getvalue() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        spinner.done()
+    written = buffer.getvalue()
+    assert "\x1b" not in written, repr(written)
+    assert re.match(r"\rimporting the project… \d+s", written), repr(written)
+    blank = written.rpartition("\r")[0].rpartition("\r")[2]
+    assert written.endswith("\r") and blank.strip() == "" and len(blank) >= len("importing the project… 3s")
