@@ -64,6 +64,7 @@ def in_pty(
     until: Callable[[str], bool] | None = None,
     gate: Path | None = None,
     timeout: float = 60,
+    no_color: bool = False,
 ) -> str:
     """``pingback ARGS`` with stdin, stdout and stderr on a pseudo-terminal; all it wrote.
     With ``until``, SIGINT once the output satisfies it (for `dev`). With ``gate``, the
@@ -72,6 +73,8 @@ def in_pty(
     master, slave = os.openpty()
     env = cli_env({"COLUMNS": "120", **({"SLOW_IMPORT_GATE": str(gate)} if gate else {})})
     env.pop("NO_COLOR", None)
+    if no_color:
+        env["NO_COLOR"] = "1"
     process = subprocess.Popen(
         [pingback_command(), *args], cwd=project, stdin=slave, stdout=slave, stderr=slave, env=env
     )
@@ -146,6 +149,17 @@ def test_a_slow_import_gets_a_spinner_with_the_elapsed_time_then_it_is_cleared(
             gate=gate,
         )
         assert_spinner_then_cleared(output, "pingback dev")
+
+
+def test_with_no_color_the_spinner_writes_no_escape_code(slow: Path, tmp_path: Path) -> None:
+    """NO_COLOR means no escape code at all (README): the spinner's line is redrawn after a
+    carriage return and blanked the same way (Rich's live display hid the cursor and erased
+    the line with escape codes, so test_cli_polish's NO_COLOR check failed whenever its
+    project took over a second to import)."""
+    output = in_pty(slow, "ls", gate=tmp_path / "imported", no_color=True)
+    assert COUNTED.search(output), output[:2000]
+    assert "\x1b" not in output, repr(output[:2000])
+    assert "hello" in output
 
 
 @pytest.mark.parametrize("command", [("ls", "--json"), ("run", "hello", "--json"), ("check", "--json")])
