@@ -84,27 +84,12 @@ def runs(
     Example: pingback runs --limit 5 --status failed
     """
     with boundary():
-        import time
-
-        from pingback_cli.render.pending import pending_table
-        from pingback_cli.render.runs import runs_table
-
-        if status is not None and status not in STATUSES:
-            from pingback_cli.errors import UsageError
-
-            raise UsageError(f'unknown status "{status}"', hint=f"use one of: {', '.join(STATUSES)}")
-        _check_trigger(trigger, status)
         from pingback_cli import controls
 
+        remote = controls.platform_given(platform_url)
+        _check_filters(status, trigger, remote=remote)
         out = terminal()
-        if controls.platform_given(platform_url):
-            if trigger is not None:
-                from pingback_cli.errors import UsageError
-
-                raise UsageError(
-                    "--trigger is local only: the platform's executions do not record what started them",
-                    hint="leave out --trigger with --platform-url",
-                )
+        if remote:
             found, target = controls.runs(
                 app, platform_url, api_key, limit=limit, function=function, status=status
             )
@@ -113,14 +98,43 @@ def runs(
                 looking_at(out, target)
         else:
             found, total = _list_runs(app, limit, function, status, trigger)
-        if json_output:
-            out.json([item.to_json() for item in found])
-        elif not found:
-            out.print(_nothing_found(total, function, status))
-        elif status == "pending":
-            out.print(pending_table(found, time.time()))
-        else:
-            out.print(runs_table(found))
+        _show_runs(out, found, total, function, status, json_output=json_output)
+
+
+def _check_filters(status: str | None, trigger: str | None, *, remote: bool) -> None:
+    """Raises UsageError for an unknown status, a trigger history does not record (or one with
+    --status pending), or --trigger with --platform-url (the platform does not record it)."""
+    from pingback_cli.errors import UsageError
+
+    if status is not None and status not in STATUSES:
+        raise UsageError(f'unknown status "{status}"', hint=f"use one of: {', '.join(STATUSES)}")
+    _check_trigger(trigger, status)
+    if remote and trigger is not None:
+        raise UsageError(
+            "--trigger is local only: the platform's executions do not record what started them",
+            hint="leave out --trigger with --platform-url",
+        )
+
+
+def _show_runs(
+    out: Any, found: list[Any], total: int, function: str | None, status: str | None, *, json_output: bool
+) -> None:
+    """The runs found: JSON, why there are none, the pending table or the runs table."""
+    if json_output:
+        out.json([item.to_json() for item in found])
+        return
+    if not found:
+        out.print(_nothing_found(total, function, status))
+    elif status == "pending":
+        import time
+
+        from pingback_cli.render.pending import pending_table
+
+        out.print(pending_table(found, time.time()))
+    else:
+        from pingback_cli.render.runs import runs_table
+
+        out.print(runs_table(found))
 
 
 def _check_trigger(trigger: str | None, status: str | None) -> None:

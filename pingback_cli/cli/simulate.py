@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -65,16 +65,7 @@ def simulate(
         # Bound to the real stdout: the user's prints go to stderr while handlers run.
         out = terminal(bound=True)
         if not run:
-            forecast = library.forecast_project(app, *window, plan=plan, listing=not summary)
-            if json_output:
-                out.json(forecast.to_json())
-                return
-            from pingback_cli.testing import report
-
-            if forecast.occurrences == []:
-                out.print(report.no_occurrence())
-            out.lines(report.occurrence_lines(forecast))
-            out.print(report.forecast_summary(forecast))
+            _forecast(out, app, window, plan=plan, summary=summary, json_output=json_output)
             return
         if json_output:
             result = library.simulate_run(app, *window, isolated=isolated, plan=plan, concurrency=concurrency)
@@ -92,6 +83,24 @@ def simulate(
             )
             out.print(report.simulation_summary(result))
         raise typer.Exit(int(ExitCode.OK if result.ok else ExitCode.EXECUTION_FAILED))
+
+
+def _forecast(
+    out: Any, app: str | None, window: tuple[float, float], *, plan: Any, summary: bool, json_output: bool
+) -> None:
+    """The occurrences in ``window`` (none listed with ``summary``) and the month's estimate."""
+    from pingback_cli.testing import simulate as library
+
+    forecast = library.forecast_project(app, *window, plan=plan, listing=not summary)
+    if json_output:
+        out.json(forecast.to_json())
+        return
+    from pingback_cli.testing import report
+
+    if forecast.occurrences == []:
+        out.print(report.no_occurrence())
+    out.lines(report.occurrence_lines(forecast))
+    out.print(report.forecast_summary(forecast))
 
 
 def _window(start: str, end: str) -> tuple[float, float]:
