@@ -15,7 +15,7 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -49,6 +49,23 @@ DEV_EXIT = {0, 130}
 EARLY_EXIT = {-signal.SIGINT, -signal.SIGTERM}
 """Killed by the signal's default action: it landed while the interpreter was still starting,
 before any handler was set, or after the clean-up, while the result was being printed."""
+
+
+@pytest.fixture(autouse=True)
+def _ctrl_c_reaches_the_commands() -> Iterator[None]:
+    """The commands start with SIGINT at its default, as in a terminal. A suite started in the
+    background (``cmd &``, nohup) ignores SIGINT, and an ignored signal stays ignored across
+    exec: a SIGINT landing while ``pingback dev`` still imported, before it set its handler, was
+    then dropped, and dev served on (in each of four backgrounded whole-suite runs, never in a
+    terminal). Setting a handler here makes the children's SIGINT default again at exec."""
+    if signal.getsignal(signal.SIGINT) != signal.SIG_IGN:
+        yield
+        return
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def deliver(process: subprocess.Popen[bytes], sig: signal.Signals) -> None:
