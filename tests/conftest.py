@@ -12,11 +12,18 @@ import pytest
 # The test modules' bytecode (pytest's assertion-rewritten copies included) is kept between runs
 # even where PYTHONDONTWRITEBYTECODE=1 (this machine, many CI images): each xdist worker
 # collects every module, ~3.5 s of CPU per worker when all are compiled from source. Only this
-# process is affected; the `pingback` commands the tests start keep the environment's setting.
+# process is affected, and only while it collects (pytest_collection_finish puts the setting
+# back: the fixture projects tests import get no __pycache__); the `pingback` commands the
+# tests start keep the environment's setting.
+_DONT_WRITE_BYTECODE = sys.dont_write_bytecode
 sys.dont_write_bytecode = False
 
 _summaries: list[str] = []
 """Lines a test asked to show in the terminal summary (its ``summary`` user property)."""
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    sys.dont_write_bytecode = _DONT_WRITE_BYTECODE
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
