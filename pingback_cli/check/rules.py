@@ -60,13 +60,15 @@ def check_project(config: ProjectConfig, *, now: float | None = None, plan: str 
         with quiet_sdk_log():
             raws = load_project(config)
     except ProjectError as exc:
+        static = static_schedule_findings(scan.declarations, now)
         if not duplicates:
+            exc.details = _with_static(exc.details, static)
             raise
         # Duplicates alone stop the project from loading; report them as findings, with
         # what the static pass can still tell (literal schedules).
         return CheckReport(
             config.root,
-            _sorted(duplicates + static_schedule_findings(scan.declarations, now)),
+            _sorted(duplicates + static),
             functions=len(scan.declarations),
             files=len(files),
             skipped=f"the other rules need the project to load, and it does not: {exc.message}",
@@ -87,6 +89,18 @@ def check_project(config: ProjectConfig, *, now: float | None = None, plan: str 
         files=len(files),
         plan=chosen.name if chosen else None,
     )
+
+
+def _with_static(details: str | None, static: list[Finding]) -> str | None:
+    """An import error's details (the user's traceback), then what the static pass found in
+    the literal schedules, which the import error would otherwise hide until it is fixed."""
+    if not static:
+        return details
+    lines = ["found without importing the project (the other rules need it to load):"]
+    for finding in _sorted(static):
+        lines.append(f"{finding.location}  {finding.severity}  {finding.rule}: {finding.message}")
+        lines.append(f"  fix: {finding.fix}")
+    return "\n".join([*([details.rstrip("\n"), ""] if details else []), *lines])
 
 
 def _sorted(findings: list[Finding]) -> list[Finding]:

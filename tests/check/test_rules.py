@@ -153,3 +153,24 @@ def test_a_project_held_back_by_duplicates_still_gets_its_literal_schedules_chec
         ("duplicate-name", "dupjobs.py:21", "c"),
     ]
     assert report.functions == 4  # every definition, the duplicate too
+
+
+def test_an_import_error_still_shows_what_the_literal_schedules_break(tmp_path: Path) -> None:
+    from pingback_cli.check.rules import check_project
+    from pingback_cli.project.config import open_project
+
+    from .conftest import isolated
+
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "imp"\n', encoding="utf-8")
+    (tmp_path / "impjobs.py").write_text(
+        "import no_such_helper_module\nfrom pingback import Pingback\n\n"
+        'pb = Pingback(api_key="k", cron_secret="s")\n\n\n'
+        '@pb.cron("seven", "0 0 * * * * *")\ndef seven(ctx):\n    pass\n',
+        encoding="utf-8",
+    )
+    with isolated(), pytest.raises(ProjectError) as caught:
+        check_project(open_project(cwd=tmp_path), now=1_780_000_000.0)
+    assert "No module named 'no_such_helper_module'" in caught.value.message
+    details = caught.value.details or ""
+    assert details.index("Traceback") < details.index("found without importing the project")
+    assert 'impjobs.py:7  error  invalid-schedule: cron "seven": invalid cron expression' in details
