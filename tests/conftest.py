@@ -8,6 +8,14 @@ import sys
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Property tests never fail on how long this machine took to draw their examples: every one sets
+# deadline=None already, and the too_slow health check (data generation over ~1 s, easy for a
+# loaded 2-core machine) is off too, as Hypothesis' own "ci" profile has it when it detects CI.
+if settings.default is not None and not settings.default.derandomize:  # not the "ci" profile
+    settings.register_profile("suite", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    settings.load_profile("suite")
 
 # The test modules' bytecode (pytest's assertion-rewritten copies included) is kept between runs
 # even where PYTHONDONTWRITEBYTECODE=1 (this machine, many CI images): each xdist worker
