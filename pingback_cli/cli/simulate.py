@@ -25,6 +25,15 @@ ToOption = Annotated[
     str, typer.Option("--to", help="End of the window (excluded), ISO-8601 UTC. Example: 2026-12-02T00:00Z")
 ]
 
+SummaryOption = Annotated[
+    bool,
+    typer.Option(
+        "--summary",
+        help="Only the counts and the month against the plans: no line per occurrence (or, with "
+        "--run, per tree). A year of an every-minute cron answers at once.",
+    ),
+]
+
 
 def simulate(
     start: FromOption,
@@ -40,14 +49,7 @@ def simulate(
     isolated: Annotated[
         bool, typer.Option("--isolated", help="With --run: run handlers in a worker subprocess.")
     ] = False,
-    summary: Annotated[
-        bool,
-        typer.Option(
-            "--summary",
-            help="Only the counts and the month against the plans: no line per occurrence (or, with "
-            "--run, per tree). A year of an every-minute cron answers at once.",
-        ),
-    ] = False,
+    summary: SummaryOption = False,
     plan: PlanOption = None,
     concurrency: ConcurrencyOption = None,
     app: AppOption = None,
