@@ -27,11 +27,6 @@ from pingback_cli.project.config import (
 )
 from pingback_cli.project.files import leave_out_hint, scan_files
 
-if sys.version_info >= (3, 11):
-    pass
-else:  # pragma: no cover - exercised on 3.10 only
-    pass
-
 
 @dataclass
 class RawFunction:
@@ -184,6 +179,7 @@ def _brief_traceback(exc: BaseException) -> str:
 def _import_path(path: Path, search_roots: list[Path]) -> Any:
     name = _module_name(path, search_roots)
     if name is not None:
+        _forget_other(name, path)
         return importlib.import_module(name)
     unique = "pingback_project_" + re.sub(r"\W", "_", str(path.resolve()))
     spec = importlib.util.spec_from_file_location(unique, path)
@@ -193,6 +189,14 @@ def _import_path(path: Path, search_roots: list[Path]) -> Any:
     sys.modules[unique] = module
     spec.loader.exec_module(module)
     return module
+
+
+def _forget_other(name: str, path: Path) -> None:
+    """Drop module ``name`` imported from another file than ``path`` (a process loading two
+    projects, e.g. the pytest plugin's, got the first one's ``jobs`` for the second)."""
+    where = getattr(sys.modules.get(name), "__file__", None)
+    if where is not None and Path(where).resolve() != path.resolve():
+        del sys.modules[name]
 
 
 @contextlib.contextmanager

@@ -95,3 +95,30 @@ def test_a_pingback_folder_marks_the_root_for_subfolders_but_not_in_a_shared_fol
     assert root_marker(home) is None
     (project / ".pingback" / "history.sqlite3").unlink()
     assert configure(cwd=project / "sub").root == project / "sub"
+
+
+def test_a_second_project_with_a_same_named_module_is_imported_from_its_own_file(tmp_path: Path) -> None:
+    """One process, two projects each with a ``jobs.py`` (the pytest plugin, in-process tests):
+    the second gets its own functions, not the first's cached module."""
+    import sys
+
+    from pingback_cli.project.config import open_project
+    from pingback_cli.project.loader import load_project
+
+    names = []
+    for index, function in enumerate(("first-job", "second-job")):
+        root = tmp_path / f"p{index}"
+        root.mkdir()
+        (root / "pyproject.toml").write_text('[project]\nname = "p"\nversion = "0"\n', encoding="utf-8")
+        (root / "jobs.py").write_text(
+            "from pingback import Pingback\npb = Pingback(api_key='', cron_secret='s')\n"
+            f"@pb.task({function!r})\ndef handler(ctx, payload):\n    return None\n",
+            encoding="utf-8",
+        )
+        path = list(sys.path)
+        try:
+            names.append([raw.name for raw in load_project(open_project(cwd=root))])
+        finally:
+            sys.path[:] = path
+    sys.modules.pop("jobs", None)
+    assert names == [["first-job"], ["second-job"]]
