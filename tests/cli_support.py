@@ -26,6 +26,15 @@ generous, because a loaded 2-core machine can stall any process for seconds, and
 the wait ends as soon as the event happens."""
 
 
+JOBS_HEADER = (
+    "import os\n\nfrom pingback import Pingback\n\n"
+    'pb = Pingback(api_key=os.environ["PINGBACK_API_KEY"],\n'
+    '              cron_secret=os.environ["PINGBACK_CRON_SECRET"])\n\n\n'
+)
+"""The start of a one-file project's ``jobs.py``: the SDK instance, keys from the environment
+(``cli_env`` sets them); append the functions."""
+
+
 def pingback_command() -> str:
     """The ``pingback`` script installed next to the interpreter running the tests."""
     found = shutil.which("pingback", path=os.path.dirname(sys.executable))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cli_support import run_cli
+from cli_support import JOBS_HEADER, run_cli
 
 from .conftest import assert_clean_exit
 from .test_completion import bash_complete
@@ -70,10 +70,7 @@ def test_register_dry_run_says_where_it_would_post(lab: Path) -> None:
 def test_a_schedule_from_another_scheduler_gets_a_cron_hint(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text('[project]\nname = "b"\nversion = "0"\n\n[tool.pingback]\n')
     (tmp_path / "jobs.py").write_text(
-        "import os\n\nfrom pingback import Pingback\n\n"
-        'pb = Pingback(api_key=os.environ["PINGBACK_API_KEY"],\n'
-        '              cron_secret=os.environ["PINGBACK_CRON_SECRET"])\n\n\n'
-        '@pb.cron("tick", "@every 5m")\ndef tick(ctx):\n    pass\n'
+        JOBS_HEADER + '@pb.cron("tick", "@every 5m")\ndef tick(ctx):\n    pass\n'
     )
     listed = run_cli(tmp_path, "ls")
     assert_clean_exit(listed, 3)

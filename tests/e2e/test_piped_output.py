@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from cli_support import run_cli
+from cli_support import JOBS_HEADER, run_cli
 
 LONG = "E" * 300 + "ERREND"
 LOG = "L" * 300 + "LOGEND"
@@ -19,10 +19,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root.mkdir()
     (root / "pyproject.toml").write_text('[project]\nname = "longlines"\nversion = "0"\n\n[tool.pingback]\n')
     (root / "jobs.py").write_text(
-        "import os\n\nfrom pingback import Pingback\n\n"
-        'pb = Pingback(api_key=os.environ["PINGBACK_API_KEY"],\n'
-        '              cron_secret=os.environ["PINGBACK_CRON_SECRET"])\n\n\n'
-        '@pb.task("long-error")\n'
+        JOBS_HEADER + '@pb.task("long-error")\n'
         "def long_error(ctx):\n"
         f'    ctx.log("{LOG}")\n'
         f'    raise RuntimeError("{LONG}")\n'
@@ -58,10 +55,7 @@ def test_a_long_error_message_is_whole_on_stderr(project: Path) -> None:
 def test_an_ascii_stdout_gets_our_punctuation_in_ascii(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text('[project]\nname = "same"\nversion = "0"\n\n[tool.pingback]\n')
     (tmp_path / "jobs.py").write_text(
-        "import os\n\nfrom pingback import Pingback\n\n"
-        'pb = Pingback(api_key=os.environ["PINGBACK_API_KEY"],\n'
-        '              cron_secret=os.environ["PINGBACK_CRON_SECRET"])\n\n\n'
-        '@pb.task("same", retries=2)\n'
+        JOBS_HEADER + '@pb.task("same", retries=2)\n'
         "def same(ctx):\n"
         '    raise RuntimeError("the same every time")\n'
     )
