@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -212,7 +212,7 @@ def _set_status_in_history(root: Path, name: str, status: str) -> dict[str, Any]
                 f'no job "{name}" in this project\'s history (known: {known})',
                 hint="`pingback dev` records the project's functions as jobs when it starts",
             )
-        job = replace(job, status=status, updated_at=time.time())  # type: ignore[arg-type]
+        job = job.replace(status=status, updated_at=time.time())
         jobs.save([job])
         return job_json(job, project=project_id(root), next_run_at=None, last_run_at=None)
 

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Literal, TypeVar
 
 from pingback_cli.protocol import iso_z
+from pingback_cli.record import FrozenRecord, Record
 
 FunctionType = Literal["cron", "task"]
 Status = Literal["pending", "running", "success", "failed", "interrupted", "cancelled"]
@@ -65,10 +65,13 @@ def from_iso(text: str | None) -> float | None:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
 
 
-@dataclass(frozen=True)
-class FunctionSpec:
-    """One cron or task as a project declares it, validated."""
+class FunctionSpec(FrozenRecord):
+    """One cron or task as a project declares it, validated (frozen: ``record.FrozenRecord``)."""
 
+    __slots__ = _fields = (
+        "name", "type", "schedule", "retries", "timeout", "timeout_seconds", "concurrency", "source",
+        "timeout_written",
+    )  # fmt: skip
     name: str
     type: FunctionType
     schedule: str | None
@@ -78,11 +81,20 @@ class FunctionSpec:
     timeout_seconds: float
     """The timeout the platform applies: "5m" is 5 seconds there (docs/parity.md#timeouts)."""
     concurrency: int
-    source: str | None = None
+    source: str | None
     """``file:line`` of the declaration, relative to the project root when inside it."""
-    timeout_written: float | None = None
+    timeout_written: float | None
     """Seconds a person reads in ``timeout`` ("5m": 300) when the platform applies another
     number; None when the two agree."""
+
+    def __init__(
+        self, name: str, type: FunctionType, schedule: str | None, retries: int, timeout: str | None,
+        timeout_seconds: float, concurrency: int, source: str | None = None,
+        timeout_written: float | None = None,
+    ) -> None:  # fmt: skip
+        self._set(
+            name, type, schedule, retries, timeout, timeout_seconds, concurrency, source, timeout_written
+        )
 
     def to_json(self) -> dict[str, JSON]:
         return {
@@ -112,32 +124,47 @@ class FunctionSpec:
         )
 
 
-@dataclass
-class Job:
+class Job(Record):
     """A function as the platform stores it: its state and the options it runs with, as last
     registered or patched (runpingback/pingback apps/platform/src/modules/jobs/job.entity.ts)."""
 
-    id: str
-    name: str
-    type: FunctionType
-    schedule: str | None
-    status: JobStatus = "active"
-    retries: int = 0
-    timeout_seconds: int = 30
-    concurrency: int = 1
-    source: str = "sdk"
+    __slots__ = _fields = (
+        "id", "name", "type", "schedule", "status", "retries", "timeout_seconds", "concurrency", "source",
+        "created_at", "updated_at",
+    )  # fmt: skip
+    source: str
     """"sdk" (registered) or "manual" (created in the dashboard)."""
-    created_at: float = 0.0
-    updated_at: float = 0.0
+
+    def __init__(
+        self, id: str, name: str, type: FunctionType, schedule: str | None, status: JobStatus = "active",
+        retries: int = 0, timeout_seconds: int = 30, concurrency: int = 1, source: str = "sdk",
+        created_at: float = 0.0, updated_at: float = 0.0,
+    ) -> None:  # fmt: skip
+        self.id = id
+        self.name = name
+        self.type = type
+        self.schedule = schedule
+        self.status = status
+        self.retries = retries
+        self.timeout_seconds = timeout_seconds
+        self.concurrency = concurrency
+        self.source = source
+        self.created_at = created_at
+        self.updated_at = updated_at
 
 
-@dataclass
-class LogEntry:
+class LogEntry(Record):
+    """A line the handler logged with ``ctx.log()``."""
+
+    __slots__ = _fields = ("timestamp", "level", "message", "meta")
     timestamp: int
     """Unix milliseconds, as the SDK writes them."""
-    level: str
-    message: str
-    meta: dict[str, JSON] | None = None
+
+    def __init__(self, timestamp: int, level: str, message: str, meta: dict[str, JSON] | None = None) -> None:
+        self.timestamp = timestamp
+        self.level = level
+        self.message = message
+        self.meta = meta
 
     def to_json(self) -> dict[str, JSON]:
         entry: dict[str, JSON] = {
@@ -159,16 +186,19 @@ class LogEntry:
         )
 
 
-@dataclass
-class OutputLine:
+class OutputLine(Record):
     """A line the handler printed (``stdout``/``stderr``, ``logging`` included) during an attempt:
     local only, never sent to the platform, which keeps ``ctx.log()`` alone
     (``worker/capture.py``); ``pingback`` for pingback's own note about the output."""
 
+    __slots__ = _fields = ("timestamp", "stream", "text")
     timestamp: int
     """Unix milliseconds."""
-    stream: str
-    text: str
+
+    def __init__(self, timestamp: int, stream: str, text: str) -> None:
+        self.timestamp = timestamp
+        self.stream = stream
+        self.text = text
 
     def to_json(self) -> dict[str, JSON]:
         return {"timestamp": self.timestamp, "stream": self.stream, "text": self.text}
@@ -180,25 +210,41 @@ class OutputLine:
         )
 
 
-@dataclass(slots=True)
-class Attempt:
-    number: int
-    status: Status
-    started_at: float
-    completed_at: float | None = None
-    duration_ms: int | None = None
-    http_status: int | None = None
-    error: str | None = None
-    traceback: str | None = None
+class Attempt(Record):
+    """One attempt of an execution: its times, its answer and what it logged and printed."""
+
+    __slots__ = _fields = (
+        "number", "status", "started_at", "completed_at", "duration_ms", "http_status", "error", "traceback",
+        "logs", "notices", "output", "requested_at",
+    )  # fmt: skip
+    traceback: str | None
     """The user's handler traceback, when it raised."""
-    logs: list[LogEntry] = field(default_factory=list)
-    notices: list[str] = field(default_factory=list)
+    notices: list[str]
     """What production does with this attempt that its answer does not say (docs/parity.md)."""
-    output: list[OutputLine] = field(default_factory=list)
+    output: list[OutputLine]
     """What the handler printed during the attempt; not sent to the platform."""
-    requested_at: float | None = None
+    requested_at: float | None
     """When a manual retry asked for this attempt (unix seconds); None for the first attempt
     and for automatic retries, which follow their backoff. The wait before it is idle time."""
+
+    def __init__(
+        self, number: int, status: Status, started_at: float, completed_at: float | None = None,
+        duration_ms: int | None = None, http_status: int | None = None, error: str | None = None,
+        traceback: str | None = None, logs: list[LogEntry] | None = None, notices: list[str] | None = None,
+        output: list[OutputLine] | None = None, requested_at: float | None = None,
+    ) -> None:  # fmt: skip
+        self.number = number
+        self.status = status
+        self.started_at = started_at
+        self.completed_at = completed_at
+        self.duration_ms = duration_ms
+        self.http_status = http_status
+        self.error = error
+        self.traceback = traceback
+        self.logs = [] if logs is None else logs
+        self.notices = [] if notices is None else notices
+        self.output = [] if output is None else output
+        self.requested_at = requested_at
 
     def last_seen(self) -> float | None:
         """The latest moment this attempt is known to have been running: its last log line or
@@ -250,42 +296,57 @@ SIMULATED = "simulate"
 """The trigger history records for the roots of ``pingback simulate --run``."""
 
 
-@dataclass(slots=True)
-class Execution:
+class Execution(Record):
     """One run of a function: the unit the dashboard shows, with every attempt."""
 
-    id: str
-    function: str
+    __slots__ = _fields = (
+        "id", "function", "type", "scheduled_at", "payload", "has_payload", "parent_id", "root_id", "depth",
+        "status", "attempt", "attempts", "result", "error", "logs", "started_at", "completed_at",
+        "duration_ms", "http_status", "trigger", "replay_of", "due_at", "children",
+    )  # fmt: skip
     type: FunctionType | None
     """None when the function is not registered (an unknown fan-out child)."""
-    scheduled_at: float
-    payload: JSON = None
-    has_payload: bool = False
-    parent_id: str | None = None
-    root_id: str = ""
-    depth: int = 0
-    status: Status = "pending"
-    attempt: int = 0
-    attempts: list[Attempt] = field(default_factory=list)
-    result: JSON = None
-    error: str | None = None
-    logs: list[LogEntry] = field(default_factory=list)
-    started_at: float | None = None
-    completed_at: float | None = None
-    duration_ms: int | None = None
-    http_status: int | None = None
-    trigger: str = "run"
+    root_id: str
+    """The id of its tree's root: its own id when it is one (an empty ``root_id`` given)."""
+    trigger: str
     """What created it: run, cron, fanout, trigger, replay; or, in history, ``SIMULATED`` for a
     root ``pingback simulate --run`` wrote (on a virtual clock, maybe dated in the future)."""
-    replay_of: str | None = None
-    due_at: float | None = None
+    due_at: float | None
     """When it may next start: its delay's end, a retry's backoff end, or when it was queued.
     Kept after it finishes (the last time it was due); unix seconds."""
-    children: list[Execution] = field(default_factory=list)
 
-    def __post_init__(self) -> None:
-        if not self.root_id:
-            self.root_id = self.id
+    def __init__(
+        self, id: str, function: str, type: FunctionType | None, scheduled_at: float, payload: JSON = None,
+        has_payload: bool = False, parent_id: str | None = None, root_id: str = "", depth: int = 0,
+        status: Status = "pending", attempt: int = 0, attempts: list[Attempt] | None = None,
+        result: JSON = None, error: str | None = None, logs: list[LogEntry] | None = None,
+        started_at: float | None = None, completed_at: float | None = None, duration_ms: int | None = None,
+        http_status: int | None = None, trigger: str = "run", replay_of: str | None = None,
+        due_at: float | None = None, children: list[Execution] | None = None,
+    ) -> None:  # fmt: skip
+        self.id = id
+        self.function = function
+        self.type = type
+        self.scheduled_at = scheduled_at
+        self.payload = payload
+        self.has_payload = has_payload
+        self.parent_id = parent_id
+        self.root_id = root_id or id
+        self.depth = depth
+        self.status = status
+        self.attempt = attempt
+        self.attempts = [] if attempts is None else attempts
+        self.result = result
+        self.error = error
+        self.logs = [] if logs is None else logs
+        self.started_at = started_at
+        self.completed_at = completed_at
+        self.duration_ms = duration_ms
+        self.http_status = http_status
+        self.trigger = trigger
+        self.replay_of = replay_of
+        self.due_at = due_at
+        self.children = [] if children is None else children
 
     @property
     def finished(self) -> bool:

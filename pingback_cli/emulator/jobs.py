@@ -16,7 +16,6 @@ PATCHes, pauses and the project's own load, and read by the engine and the cron 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -80,7 +79,7 @@ class JobBook:
             status: JobStatus = "paused" if previous and previous.status == "paused" else "active"
             listed[spec.name] = job_of(spec, previous, status=status, now=now)
         stale = [
-            replace(job, status="inactive", updated_at=now)
+            job.replace(status="inactive", updated_at=now)
             for job in self._jobs.values()
             if job.name not in listed and job.source == "sdk" and job.status != "inactive"
         ]
@@ -128,13 +127,13 @@ class JobBook:
         if job is None:
             raise JobNotFound(name)
         if job.status != status:
-            job = replace(job, status=status, updated_at=self.now())
+            job = job.replace(status=status, updated_at=self.now())
             self._save([job])
         return job
 
     def delete(self, job_id: str) -> Job:
         """jobs.service.ts:108-115: an SDK job becomes inactive (every local job is one)."""
-        job = replace(self.get(job_id), status="inactive", updated_at=self.now())
+        job = self.get(job_id).replace(status="inactive", updated_at=self.now())
         self._save([job])
         return job
 
@@ -201,8 +200,7 @@ def with_job(spec: FunctionSpec, job: Job | None) -> FunctionSpec:
     if job is None:
         return spec
     timeout = spec.timeout if job.timeout_seconds == spec.timeout_seconds else f"{job.timeout_seconds}s"
-    return replace(
-        spec,
+    return spec.replace(
         schedule=job.schedule if spec.type == "cron" else spec.schedule,
         retries=job.retries,
         timeout=timeout,

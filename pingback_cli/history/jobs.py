@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable
-from dataclasses import replace
 from typing import Any
 
 from pingback_cli.history.codec import SELECT, decode_row
@@ -106,7 +105,7 @@ class JobStore:
                 )
             }
             saved = [
-                replace(job, id=stored[job.name][0], created_at=stored[job.name][1])
+                job.replace(id=stored[job.name][0], created_at=stored[job.name][1])
                 if job.name in stored and stored[job.name][0] != job.id
                 else job
                 for job in wanted

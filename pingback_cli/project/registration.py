@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from pingback_cli.models import Job
@@ -176,7 +176,7 @@ def apply(
     listed = {fn.name for fn in functions}
     for job in jobs.values():
         if job.source == "sdk" and job.name not in listed and job.status != "inactive":
-            outcome.saved.append(replace(job, status="inactive", updated_at=now))
+            outcome.saved.append(job.replace(status="inactive", updated_at=now))
     return outcome
 
 
@@ -284,4 +284,4 @@ def patched(job: Job, update: dict[str, Any], *, now: float) -> Job:
     ):
         if key in update:
             changes[attribute] = update[key]
-    return replace(job, **changes)
+    return job.replace(**changes)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import replace
 from pathlib import Path
 
 from pingback_cli.history.jobs import JobStore
@@ -24,7 +23,7 @@ def test_a_pause_survives_closing_and_reopening(tmp_path: Path) -> None:
     with Store(path) as store:
         jobs = JobStore(store)
         jobs.save([job("a", created_at=T0), job("b", created_at=T0 + 1)])
-        jobs.save([replace(jobs.by_name()["a"], status="paused", updated_at=T0 + 5)])
+        jobs.save([jobs.by_name()["a"].replace(status="paused", updated_at=T0 + 5)])
     with Store(path, readonly=True) as store:
         jobs = JobStore(store)
         assert [j.name for j in jobs.all()] == ["b", "a"]  # newest first
