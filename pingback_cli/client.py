@@ -9,11 +9,11 @@ not found, the platform failing.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from pingback_cli.errors import NotFound, PlatformError
 from pingback_cli.models import FunctionSpec
+from pingback_cli.record import FrozenRecord
 
 PLATFORM_KEY_PREFIX = "pb_live_"
 """The hosted platform's keys start so (apps/platform/src/modules/auth/api-key.strategy.ts:19)."""
@@ -24,13 +24,13 @@ class NoRoute(PlatformError):
     """The server answered Express's "Cannot METHOD /path": it has no such route."""
 
 
-@dataclass(frozen=True)
-class Target:
+class Target(FrozenRecord):
     """A platform to talk to: ``local`` is this project's own ``pingback dev``."""
 
-    url: str
-    api_key: str = ""
-    local: bool = False
+    __slots__ = _fields = ("url", "api_key", "local")  # fmt: skip
+
+    def __init__(self, url: str, api_key: str = "", local: bool = False) -> None:
+        self._set(url, api_key, local)
 
     @property
     def name(self) -> str:

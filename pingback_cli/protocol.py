@@ -12,8 +12,9 @@ import json
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
+
+from pingback_cli.record import Record
 
 SIGNATURE_HEADER = "X-Pingback-Signature"
 TIMESTAMP_HEADER = "X-Pingback-Timestamp"
@@ -198,19 +199,27 @@ def rfc3339_nano(ts: float) -> str:
     return f"{_whole_second(whole)}{'.' + digits if digits else ''}Z"
 
 
-@dataclass
-class AttemptRequest:
+class AttemptRequest(Record):
     """One attempt of one execution, as the platform sends it to an app."""
 
-    execution_id: str
-    function: str
-    attempt: int
-    scheduled_at: float
-    payload: Any = None
-    has_payload: bool = False
-    child: bool = False
+    __slots__ = _fields = (
+        "execution_id", "function", "attempt", "scheduled_at", "payload", "has_payload", "child"
+    )  # fmt: skip
+    child: bool
     """A fan-out child: ``scheduledAt`` in nanoseconds (:func:`rfc3339_nano`), and its payload
     always sent, ``null`` when it has none (fanout.go:46-48 with the SDK's ``ctx.task``)."""
+
+    def __init__(
+        self, execution_id: str, function: str, attempt: int, scheduled_at: float, payload: Any = None,
+        has_payload: bool = False, child: bool = False,
+    ) -> None:  # fmt: skip
+        self.execution_id = execution_id
+        self.function = function
+        self.attempt = attempt
+        self.scheduled_at = scheduled_at
+        self.payload = payload
+        self.has_payload = has_payload
+        self.child = child
 
     def body(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -232,20 +241,31 @@ class AttemptRequest:
             return strict_dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-@dataclass
-class AttemptOutcome:
+class AttemptOutcome(Record):
     """What came back: an HTTP status and the protocol's JSON, or why nothing usable did."""
 
-    http_status: int | None
-    response: dict[str, Any] | None = None
-    error: str | None = None
+    __slots__ = _fields = (
+        "http_status", "response", "error", "traceback", "duration_ms", "logs", "body_bytes"
+    )  # fmt: skip
+    error: str | None
     """Set when the attempt failed below the protocol: worker died, app unreachable, bad JSON."""
-    traceback: str | None = None
-    duration_ms: int | None = None
-    logs: list[dict[str, Any]] = field(default_factory=list)
+    logs: list[dict[str, Any]]
     """Logs streamed before a failure that left no response."""
-    body_bytes: int | None = None
+    body_bytes: int | None
     """The answer's size as sent over HTTP, when known to pass 10,240 bytes (``reading``)."""
+
+    def __init__(
+        self, http_status: int | None, response: dict[str, Any] | None = None, error: str | None = None,
+        traceback: str | None = None, duration_ms: int | None = None,
+        logs: list[dict[str, Any]] | None = None, body_bytes: int | None = None,
+    ) -> None:  # fmt: skip
+        self.http_status = http_status
+        self.response = response
+        self.error = error
+        self.traceback = traceback
+        self.duration_ms = duration_ms
+        self.logs = [] if logs is None else logs
+        self.body_bytes = body_bytes
 
     @property
     def succeeded(self) -> bool:
