@@ -17,6 +17,7 @@ import textwrap
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cli_support import cli_env, pingback_command, run_cli
@@ -88,11 +89,34 @@ def tab(project: Path, line: str, shell: str = "bash") -> subprocess.CompletedPr
     )
 
 
-@pytest.fixture
-def shop(tmp_path: Path) -> Path:
-    project = copy_shop(tmp_path)
+@pytest.fixture(scope="module")
+def listed_shop(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The shop after ``pingback ls`` wrote its manifest: built once, copied by each test."""
+    project = copy_shop(tmp_path_factory.mktemp("listed"))
     assert_clean_exit(run_cli(project, "ls"), 0)
     return project
+
+
+@pytest.fixture(scope="module")
+def ran_shop(listed_shop: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    """The listed shop after one ``pingback run send-emails --no-backoff --json``, and its tree."""
+    project = shutil.copytree(listed_shop, tmp_path_factory.mktemp("ran") / "shop")
+    first = run_cli(project, "run", "send-emails", "--no-backoff", "--json")
+    assert_clean_exit(first, 0)
+    return project, first.json()
+
+
+@pytest.fixture
+def shop(listed_shop: Path, tmp_path: Path) -> Path:
+    """A project of the test's own with a manifest and no history."""
+    return shutil.copytree(listed_shop, tmp_path / "shop")
+
+
+@pytest.fixture
+def shop_with_a_run(ran_shop: tuple[Path, dict[str, Any]], tmp_path: Path) -> tuple[Path, dict[str, Any]]:
+    """A project of the test's own whose history holds one run of send-emails; its tree."""
+    project, tree = ran_shop
+    return shutil.copytree(project, tmp_path / "shop"), tree
 
 
 # --- the committed scripts --------------------------------------------------------------
@@ -150,11 +174,12 @@ def test_bash_completes_commands_and_options(shop: Path) -> None:
     assert bash_complete(shop, "pingback", "completion", "") == ["bash", "zsh", "fish"]
 
 
-def test_bash_completes_execution_ids_for_show_and_replay(shop: Path) -> None:
-    first = run_cli(shop, "run", "send-emails", "--no-backoff", "--json")
-    assert_clean_exit(first, 0)
-    root = first.json()["executionId"]
-    child = first.json()["children"][0]["executionId"]
+def test_bash_completes_execution_ids_for_show_and_replay(
+    shop_with_a_run: tuple[Path, dict[str, Any]],
+) -> None:
+    shop, first = shop_with_a_run
+    root = first["executionId"]
+    child = first["children"][0]["executionId"]
     assert bash_complete(shop, "pingback", "show", root[:6]) == [root]
     assert bash_complete(shop, "pingback", "replay", child[:8]) == [child]
     # an empty word offers the newest roots, not their children
@@ -175,10 +200,10 @@ def require_shell(name: str) -> None:
     pytest.skip(message)
 
 
-def test_fish_completes_names_and_ids(shop: Path) -> None:
+def test_fish_completes_names_and_ids(shop_with_a_run: tuple[Path, dict[str, Any]]) -> None:
     require_shell("fish")
-    first = run_cli(shop, "run", "send-emails", "--no-backoff", "--json")
-    root = first.json()["executionId"]
+    shop, first = shop_with_a_run
+    root = first["executionId"]
     program = (
         f"source {shlex.quote(str(COMPLETIONS / 'pingback.fish'))}; "
         "complete -C 'pingback run send-'; complete -C 'pingback show '; complete -C 'pingback run --p'"
@@ -280,17 +305,17 @@ def test_a_tab_outside_any_project_offers_nothing_and_creates_nothing(tmp_path: 
     assert list(tmp_path.iterdir()) == []
 
 
-def test_a_tab_creates_no_file_beside_the_history(shop: Path) -> None:
-    assert_clean_exit(run_cli(shop, "run", "send-emails", "--no-backoff"), 0)
+def test_a_tab_creates_no_file_beside_the_history(shop_with_a_run: tuple[Path, dict[str, Any]]) -> None:
+    shop, _ = shop_with_a_run
     state = shop / ".pingback"
     before = sorted(path.name for path in state.iterdir())
     assert tab(shop, "pingback show ").stdout.strip()
     assert sorted(path.name for path in state.iterdir()) == before
 
 
-def test_a_tab_imports_nothing_heavy(shop: Path) -> None:
+def test_a_tab_imports_nothing_heavy(shop_with_a_run: tuple[Path, dict[str, Any]]) -> None:
     """Rich, croniter, pydantic, the SDK and the project loader stay out of a TAB."""
-    assert_clean_exit(run_cli(shop, "run", "send-emails", "--no-backoff"), 0)
+    shop, _ = shop_with_a_run
     report = shop / "modules.json"
     probe = textwrap.dedent(
         f"""\
