@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+import shutil
 import signal
 import subprocess
 from collections.abc import Iterator
@@ -13,11 +14,24 @@ from typing import Any
 
 import httpx
 import pytest
-from cli_support import cli_env, free_port, pingback_command, poll, run_cli
+from cli_support import FIXTURES, cli_env, free_port, pingback_command, poll, run_cli
 from playwright.sync_api import expect
 from reliability.helpers import DevServer
 
 EXECUTION_URL = re.compile(r"/executions/[0-9a-f-]{36}$")
+
+
+@pytest.fixture(scope="module")
+def shared_dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
+    """One `pingback dev` for the tests that look only at executions they start themselves (a
+    dev start is ~0.5 s of CPU); the tests that need an empty history get their own (``dev``)."""
+    project = tmp_path_factory.mktemp("shared") / "dashproj"
+    shutil.copytree(FIXTURES / "dashproj", project, ignore=shutil.ignore_patterns(".pingback", "__pycache__"))
+    server = DevServer(project)
+    try:
+        yield server.start()
+    finally:
+        server.kill()
 
 
 def mark(page: Any) -> None:
@@ -29,10 +43,10 @@ def still_marked(page: Any) -> bool:
     return bool(page.evaluate("window.__notReloaded === true"))
 
 
-def test_runs_list_shows_executions(dev: DevServer, page: Any) -> None:
-    tree = dev.run("echo", {"hello": "world"})
-    failed = dev.run("always-fails")
-    page.goto(dev.url + "/")
+def test_runs_list_shows_executions(shared_dev: DevServer, page: Any) -> None:
+    tree = shared_dev.run("echo", {"hello": "world"})
+    failed = shared_dev.run("always-fails")
+    page.goto(shared_dev.url + "/")
     expect(page).to_have_title(re.compile("Runs · pingback-dashboard-demo"))
     row = page.locator(f'tr[data-id="{tree["executionId"]}"]')
     expect(row).to_contain_text("echo")
@@ -43,12 +57,10 @@ def test_runs_list_shows_executions(dev: DevServer, page: Any) -> None:
     expect(page.locator(".axis time")).to_have_text(re.compile(r"^\d{4}-\d\d-\d\d \d\d:00 \S+$"))
 
 
-def test_run_with_payload_opens_execution_and_children_finish_live(
-    dev: DevServer, project: Path, page: Any
-) -> None:
-    release = project / "release-leaves"  # the leaves run until it exists: seen unfinished
+def test_run_with_payload_opens_execution_and_children_finish_live(shared_dev: DevServer, page: Any) -> None:
+    release = shared_dev.project / "release-leaves"  # the leaves run until it exists: seen unfinished
     payload = json.dumps({"count": 3, "order": "first", "hold": str(release)})
-    page.goto(dev.url + "/functions/fan-out")
+    page.goto(shared_dev.url + "/functions/fan-out")
     page.fill("#payload", payload)
     page.click("#run-submit")
     page.wait_for_url(EXECUTION_URL)
@@ -63,12 +75,13 @@ def test_run_with_payload_opens_execution_and_children_finish_live(
     assert still_marked(page)
     expect(page.locator("#values-section")).to_contain_text('"order": "first"')
     # The payload is remembered for this function in the browser.
-    page.goto(dev.url + "/functions/fan-out")
+    page.goto(shared_dev.url + "/functions/fan-out")
     expect(page.locator("#payload")).to_have_value(payload)
 
 
-def test_invalid_json_is_refused_in_place_and_nothing_is_sent(dev: DevServer, page: Any) -> None:
-    page.goto(dev.url + "/functions/echo")
+def test_invalid_json_is_refused_in_place_and_nothing_is_sent(shared_dev: DevServer, page: Any) -> None:
+    echoes = len(shared_dev.http.get("/api/v1/executions", params={"function": "echo"}).json())
+    page.goto(shared_dev.url + "/functions/echo")
     sent: list[str] = []
     page.on("request", lambda request: sent.append(request.url) if "/actions/" in request.url else None)
     page.fill("#payload", '{\n  "id": 1,\n  oops\n}')
@@ -77,13 +90,13 @@ def test_invalid_json_is_refused_in_place_and_nothing_is_sent(dev: DevServer, pa
     expect(page.locator("#payload")).to_have_attribute("aria-invalid", "true")
     assert page.url.endswith("/functions/echo")
     assert sent == []
-    assert dev.http.get("/api/v1/executions", params={"function": "echo"}).json() == []
+    assert len(shared_dev.http.get("/api/v1/executions", params={"function": "echo"}).json()) == echoes
 
 
-def test_deep_link_reloads_the_same_view(dev: DevServer, page: Any) -> None:
-    tree = dev.run("fan-out", {"count": 2})
+def test_deep_link_reloads_the_same_view(shared_dev: DevServer, page: Any) -> None:
+    tree = shared_dev.run("fan-out", {"count": 2})
     child = tree["children"][1]
-    page.goto(f"{dev.url}/executions/{child['executionId']}")
+    page.goto(f"{shared_dev.url}/executions/{child['executionId']}")
     expect(page.locator("#execution-id")).to_have_text(child["executionId"])
     page.reload()
     expect(page.locator("#execution-id")).to_have_text(child["executionId"])
@@ -109,9 +122,9 @@ def test_filters_survive_a_reload(dev: DevServer, page: Any) -> None:
     expect(rows.first).to_have_attribute("data-id", failed["executionId"])
 
 
-def test_replay_with_an_edited_payload(dev: DevServer, page: Any) -> None:
-    original = dev.run("echo", {"version": 1})
-    page.goto(f"{dev.url}/executions/{original['executionId']}")
+def test_replay_with_an_edited_payload(shared_dev: DevServer, page: Any) -> None:
+    original = shared_dev.run("echo", {"version": 1})
+    page.goto(f"{shared_dev.url}/executions/{original['executionId']}")
     page.click("#replay-open")
     page.fill("#replay-form #payload", '{"version": 2}')
     page.click('#replay-form button[type="submit"]')
@@ -137,9 +150,9 @@ def test_user_strings_render_as_text(dev: DevServer, page: Any) -> None:
     assert dialogs == []
 
 
-def test_foreign_host_and_cross_origin_requests_are_refused(dev: DevServer) -> None:
-    port = dev.port
-    with httpx.Client(base_url=dev.url) as client:
+def test_foreign_host_and_cross_origin_requests_are_refused(shared_dev: DevServer) -> None:
+    port = shared_dev.port
+    with httpx.Client(base_url=shared_dev.url) as client:
         assert client.get("/").status_code == 200
         refused = client.get("/", headers={"Host": f"attacker.example:{port}"})
         assert refused.status_code == 421
@@ -155,7 +168,7 @@ def test_foreign_host_and_cross_origin_requests_are_refused(dev: DevServer) -> N
         site = client.post("/actions/run", json=body, headers={**headers, "Sec-Fetch-Site": "cross-site"})
         assert site.status_code == 403
         assert client.post("/actions/run", json=body).status_code == 403  # no token
-        same = client.post("/actions/run", json=body, headers={**headers, "Origin": dev.url})
+        same = client.post("/actions/run", json=body, headers={**headers, "Origin": shared_dev.url})
         assert same.status_code == 200, same.text
         assert "access-control-allow-origin" not in {k.lower() for k in same.headers}
 
@@ -181,9 +194,9 @@ def test_pausing_live_updates_holds_the_page(dev: DevServer, page: Any) -> None:
     expect(page.locator("table.runs tbody tr")).to_have_count(1)
 
 
-def test_time_mode_and_theme_are_remembered(dev: DevServer, page: Any) -> None:
-    tree = dev.run("echo", {"n": 1})
-    page.goto(f"{dev.url}/executions/{tree['executionId']}")
+def test_time_mode_and_theme_are_remembered(shared_dev: DevServer, page: Any) -> None:
+    tree = shared_dev.run("echo", {"n": 1})
+    page.goto(f"{shared_dev.url}/executions/{tree['executionId']}")
     page.select_option("#time-mode", "utc")
     expect(page.locator("#summary time").first).to_contain_text("UTC")
     page.click("#theme-toggle")
@@ -195,21 +208,21 @@ def test_time_mode_and_theme_are_remembered(dev: DevServer, page: Any) -> None:
     expect(page.locator("#summary time").first).to_contain_text("ago")
 
 
-def test_keyboard_shortcuts(dev: DevServer, page: Any) -> None:
-    page.goto(dev.url + "/")
+def test_keyboard_shortcuts(shared_dev: DevServer, page: Any) -> None:
+    page.goto(shared_dev.url + "/")
     page.keyboard.press("/")
     assert page.evaluate("document.activeElement.id") == "search"
     page.keyboard.press("Escape")
     assert page.evaluate("document.activeElement.id") != "search"
-    page.goto(dev.url + "/functions/echo")
+    page.goto(shared_dev.url + "/functions/echo")
     page.keyboard.press("r")
     assert page.evaluate("document.activeElement.id") == "payload"
 
 
-def test_narrow_window(dev: DevServer, page: Any) -> None:
-    tree = dev.run("fan-out", {"count": 2})
+def test_narrow_window(shared_dev: DevServer, page: Any) -> None:
+    tree = shared_dev.run("fan-out", {"count": 2})
     page.set_viewport_size({"width": 420, "height": 800})
-    page.goto(f"{dev.url}/executions/{tree['executionId']}")
+    page.goto(f"{shared_dev.url}/executions/{tree['executionId']}")
     expect(page.locator("#tree-section")).to_be_visible()
     expect(page.locator("#waterfall-section")).to_be_visible()
     width = page.evaluate("document.documentElement.scrollWidth")
@@ -317,9 +330,9 @@ def test_header_shows_a_failed_reload_and_the_next_good_one(project: Path, page:
         server.kill()
 
 
-def test_retry_runs_a_failed_execution_again_in_place(dev: DevServer, page: Any) -> None:
-    failed = dev.run("always-fails")
-    page.goto(f"{dev.url}/executions/{failed['executionId']}")
+def test_retry_runs_a_failed_execution_again_in_place(shared_dev: DevServer, page: Any) -> None:
+    failed = shared_dev.run("always-fails")
+    page.goto(f"{shared_dev.url}/executions/{failed['executionId']}")
     mark(page)
     expect(page.locator("#attempts-section li")).to_have_count(1)
     page.click('button[data-action="retry"]')
@@ -327,26 +340,28 @@ def test_retry_runs_a_failed_execution_again_in_place(dev: DevServer, page: Any)
     expect(page.locator("#attempts-section")).to_contain_text("broken on attempt 2")
     assert page.url.endswith(failed["executionId"])
     assert still_marked(page)
-    assert dev.tree(failed["executionId"])["attempt"] == 2
+    assert shared_dev.tree(failed["executionId"])["attempt"] == 2
 
 
-def test_cancel_a_delayed_execution(dev: DevServer, page: Any) -> None:
-    execution_id = dev.trigger("echo", {"later": True}, delay="1h")
-    page.goto(f"{dev.url}/executions/{execution_id}")
+def test_cancel_a_delayed_execution(shared_dev: DevServer, page: Any) -> None:
+    execution_id = shared_dev.trigger("echo", {"later": True}, delay="1h")
+    page.goto(f"{shared_dev.url}/executions/{execution_id}")
     expect(page.locator("#summary .pill").first).to_have_text("pending")
     page.click('button[data-action="cancel"]')
     expect(page.locator("#summary .pill").first).to_have_text("cancelled", timeout=10_000)
     expect(page.locator('button[data-action="cancel"]')).to_have_count(0)
-    assert dev.tree(execution_id)["status"] == "cancelled"
+    assert shared_dev.tree(execution_id)["status"] == "cancelled"
 
 
-def test_pause_stops_a_cron_and_resume_starts_it_again(dev: DevServer, page: Any) -> None:
+def test_pause_stops_a_cron_and_resume_starts_it_again(shared_dev: DevServer, page: Any) -> None:
     def fired() -> int:
-        rows = dev.http.get("/api/v1/executions", params={"function": "every-second", "limit": 1000}).json()
+        rows = shared_dev.http.get(
+            "/api/v1/executions", params={"function": "every-second", "limit": 1000}
+        ).json()
         return len(rows)
 
     poll("the every-second cron to fire", lambda: fired() > 0, 15)
-    page.goto(f"{dev.url}/functions/every-second")
+    page.goto(f"{shared_dev.url}/functions/every-second")
     page.click('button[data-action="pause"]')
     expect(page.locator("h1 .pill")).to_have_text("paused", timeout=10_000)
     settled = fired()
