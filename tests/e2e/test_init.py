@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from cli_support import run_cli, walk
+from cli_support import run_cli, run_in_process, walk
 
 from .conftest import assert_clean_exit
 
@@ -67,7 +67,7 @@ def test_init_with_a_module_name(tmp_path: Path) -> None:
 def test_init_never_overwrites_and_says_what_it_skipped(tmp_path: Path) -> None:
     (tmp_path / "pingback_jobs.py").write_text("# mine\n", encoding="utf-8")
     (tmp_path / ".env.example").write_text("MINE=1\n", encoding="utf-8")
-    result = run_cli(tmp_path, "init")
+    result = run_in_process(tmp_path, "init")
     assert_clean_exit(result, 0)
     assert "skipped  pingback_jobs.py  already exists" in result.stdout
     assert "skipped  .env.example      already exists" in result.stdout
@@ -77,9 +77,9 @@ def test_init_never_overwrites_and_says_what_it_skipped(tmp_path: Path) -> None:
 
 
 def test_init_twice_changes_nothing(tmp_path: Path) -> None:
-    assert_clean_exit(run_cli(tmp_path, "init"), 0)
+    assert_clean_exit(run_in_process(tmp_path, "init"), 0)
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
-    again = run_cli(tmp_path, "init", "--json")
+    again = run_in_process(tmp_path, "init", "--json")
     assert_clean_exit(again, 0)
     assert {f["action"] for f in again.json()["files"]} == {"skipped"}
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
@@ -97,7 +97,7 @@ def test_init_twice_changes_nothing(tmp_path: Path) -> None:
 )
 def test_init_appends_to_an_existing_gitignore(tmp_path: Path, existing: str, expected: str) -> None:
     (tmp_path / ".gitignore").write_text(existing, encoding="utf-8")
-    result = run_cli(tmp_path, "init")
+    result = run_in_process(tmp_path, "init")
     assert_clean_exit(result, 0)
     assert "updated  .gitignore" in result.stdout
     assert (tmp_path / ".gitignore").read_text(encoding="utf-8") == expected
@@ -107,7 +107,7 @@ def test_init_appends_to_an_existing_gitignore(tmp_path: Path, existing: str, ex
 def test_init_does_not_duplicate_an_existing_ignore(tmp_path: Path, line: str) -> None:
     content = f"*.pyc\n{line}\n.env\n"
     (tmp_path / ".gitignore").write_text(content, encoding="utf-8")
-    result = run_cli(tmp_path, "init")
+    result = run_in_process(tmp_path, "init")
     assert "skipped  .gitignore" in result.stdout
     assert (tmp_path / ".gitignore").read_text(encoding="utf-8") == content
 
@@ -123,7 +123,7 @@ def test_init_does_not_duplicate_an_existing_ignore(tmp_path: Path, line: str) -
     ],
 )
 def test_init_refuses_module_names_that_cannot_work(tmp_path: Path, module: str, message: str) -> None:
-    result = run_cli(tmp_path, "init", module)
+    result = run_in_process(tmp_path, "init", module)
     assert_clean_exit(result, 2)
     assert message in result.stderr
     assert list(tmp_path.iterdir()) == []
@@ -137,7 +137,7 @@ def test_init_in_a_project_that_uses_pingback_adds_no_example(tmp_path: Path) ->
         '@pb.task("mine")\ndef mine(ctx, payload):\n    return 1\n',
         encoding="utf-8",
     )
-    result = run_cli(tmp_path, "init")
+    result = run_in_process(tmp_path, "init")
     assert_clean_exit(result, 0)
     assert result.stdout.splitlines()[0] == (
         "skipped  pingback_jobs.py  this project already uses pingback (app/jobs.py): "
@@ -146,7 +146,7 @@ def test_init_in_a_project_that_uses_pingback_adds_no_example(tmp_path: Path) ->
     assert "pingback run send-reminders" not in result.stdout
     assert not (tmp_path / "pingback_jobs.py").exists()
     assert (tmp_path / ".gitignore").exists()  # the rest is still done
-    forced = run_cli(tmp_path, "init", "--force", "--json")
+    forced = run_in_process(tmp_path, "init", "--force", "--json")
     assert_clean_exit(forced, 0)
     assert forced.json()["files"][0]["action"] == "created" and forced.json()["existingProject"] is False
     assert (tmp_path / "pingback_jobs.py").exists()
