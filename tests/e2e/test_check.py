@@ -2,18 +2,21 @@
 
 Every rule is tested in process (tests/check/test_rules.py, same table: tests/check/cases.py);
 here a few of them run through the installed command, then its text output, options and exit
-codes.
+codes: the installed command for a clean project, an error and a load failure, the same Click
+command in process (``run_in_process``) for the variants of options and output (one load of a
+project per process: a second import of the same files in one process finds no new instance).
 """
 
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from check.cases import CASES
-from cli_support import FIXTURES, run_cli, source_of
+from cli_support import FIXTURES, Result, run_cli, run_in_process, source_of
 
 from pingback_cli.check.rules import RULES
 
@@ -28,8 +31,8 @@ def test_every_rule_has_a_fixture() -> None:
     assert sorted(path.name for path in CHECK_FIXTURES.iterdir()) == sorted([*RULES, "clean"])
 
 
-def check(project: Path, *args: str) -> tuple[int, dict[str, Any]]:
-    result = run_cli(project, "check", "--json", *args)
+def check(project: Path, *args: str, run: Callable[..., Result] = run_cli) -> tuple[int, dict[str, Any]]:
+    result = run(project, "check", "--json", *args)
     assert "Traceback" not in result.stderr, str(result)
     return result.returncode, result.json()
 
@@ -71,7 +74,7 @@ def test_findings_print_location_severity_rule_and_fix(tmp_path: Path) -> None:
 
 def test_warnings_alone_pass(tmp_path: Path) -> None:
     project = copy_project("check/several-instances", tmp_path)
-    result = run_cli(project, "check")
+    result = run_in_process(project, "check")
     assert_clean_exit(result, 0)
     assert "fix: declare every function on one shared instance" in result.stdout
     assert result.stdout.splitlines()[-1].startswith("⚠ 0 errors, 1 warning")
@@ -79,7 +82,7 @@ def test_warnings_alone_pass(tmp_path: Path) -> None:
 
 def test_a_misread_timeout_is_an_error_with_its_fix(tmp_path: Path) -> None:
     project = copy_project("check/timeout-misread", tmp_path)
-    result = run_cli(project, "check")
+    result = run_in_process(project, "check")
     assert_clean_exit(result, 1)
     assert 'the platform reads "5m" as 5 seconds; write "300s"' in result.stdout
     assert 'fix: write it in seconds: timeout="300s"' in result.stdout
@@ -87,11 +90,11 @@ def test_a_misread_timeout_is_an_error_with_its_fix(tmp_path: Path) -> None:
 
 def test_plan_option_and_environment_choose_the_plan(tmp_path: Path) -> None:
     project = copy_project("check/plan-retries", tmp_path)
-    code, report = check(project, "--plan", "team")
+    code, report = check(project, "--plan", "team", run=run_in_process)
     assert (code, report["plan"], report["findings"]) == (0, "team", [])
     result = run_cli(project, "check", "--json", env={"PINGBACK_PLAN": "pro"})
     assert result.json()["plan"] == "pro" and result.returncode == 0, str(result)
-    result = run_cli(project, "check", "--plan", "gold")
+    result = run_in_process(project, "check", "--plan", "gold")
     assert result.returncode == 2 and "--plan is 'gold', which is not a plan" in result.stderr, str(result)
 
 
@@ -107,7 +110,7 @@ def test_a_clean_project_has_no_findings(tmp_path: Path) -> None:
 def test_the_example_shop_is_clean(tmp_path: Path) -> None:
     project = tmp_path / "shop"
     shutil.copytree(REPO / "examples" / "shop", project, ignore=shutil.ignore_patterns(".pingback"))
-    code, report = check(project)
+    code, report = check(project, run=run_in_process)
     assert code == 0
     assert report["functions"] == 5
     assert report["findings"] == []
@@ -128,7 +131,7 @@ def test_check_respects_app(tmp_path: Path) -> None:
         'from jobs import pb\n\n\n@pb.task("odd", retries=99)\ndef odd(ctx):\n    return None\n',
         encoding="utf-8",
     )
-    code, report = check(project)
+    code, report = check(project, run=run_in_process)
     assert code == 1 and [f["function"] for f in report["findings"]] == ["odd"]
     code, report = check(project, "--app", "jobs")
     assert (code, report["findings"]) == (0, [])
