@@ -52,6 +52,26 @@ def project(tmp_path: Path) -> Iterator[Path]:
     kill_workers(copy)
 
 
+@pytest.fixture(scope="module")
+def ran_once(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """A project whose history holds one successful ``pingback run ok``, and that execution's
+    id: made once per module, copied by each test that starts from it."""
+    project = copy_misbehave(tmp_path_factory.mktemp("ran-once"))
+    first = run_cli(project, "run", "ok", "--json")
+    assert first.returncode == 0, first.brief()
+    assert eventually(lambda: not worker_pids(project), SETTLE)
+    return project, first.json()["executionId"]
+
+
+@pytest.fixture
+def with_a_run(ran_once: tuple[Path, str], tmp_path: Path) -> Iterator[tuple[Path, str]]:
+    """A copy of its own of the project with one run in history, and that run's id."""
+    template, first_id = ran_once
+    copy = shutil.copytree(template, tmp_path / template.name)
+    yield copy, first_id
+    kill_workers(copy)
+
+
 # --- readers while dev writes ----------------------------------------------------------------
 
 
@@ -186,8 +206,8 @@ def hold_lock(path: Path, seconds: float | None = None) -> Iterator[subprocess.P
             process.kill()
 
 
-def test_a_lock_shorter_than_the_busy_timeout_is_waited_out(project: Path) -> None:
-    assert run_cli(project, "run", "ok").returncode == 0
+def test_a_lock_shorter_than_the_busy_timeout_is_waited_out(with_a_run: tuple[Path, str]) -> None:
+    project, _ = with_a_run
     with hold_lock(history_db(project), 2):
         result = run_cli(project, "run", "ok", "--json")
     assert result.returncode == 0, result.brief()
@@ -196,24 +216,24 @@ def test_a_lock_shorter_than_the_busy_timeout_is_waited_out(project: Path) -> No
     assert recorded[result.json()["executionId"]] == "success"
 
 
-def test_readers_are_not_blocked_by_a_writer_lock(project: Path) -> None:
+def test_readers_are_not_blocked_by_a_writer_lock(with_a_run: tuple[Path, str]) -> None:
     """WAL: ``runs`` and ``show`` read while another process holds the write lock (held until
     both have answered: a reader it blocked would give up after the busy timeout, exit 3)."""
-    first = run_cli(project, "run", "ok", "--json")
+    project, first_id = with_a_run
     with hold_lock(history_db(project)) as locker:
         listed = run_cli(project, "runs", "--json")
-        shown = run_cli(project, "show", first.json()["executionId"], "--json")
+        shown = run_cli(project, "show", first_id, "--json")
         assert locker.poll() is None, "the lock was held the whole time"
     assert listed.returncode == 0, listed.brief()
-    assert [row["executionId"] for row in listed.json()] == [first.json()["executionId"]]
+    assert [row["executionId"] for row in listed.json()] == [first_id]
     assert shown.returncode == 0 and shown.json()["status"] == "success", shown.brief()
 
 
 @pytest.mark.long
-def test_a_lock_held_past_the_busy_timeout_is_a_clear_error(project: Path) -> None:
+def test_a_lock_held_past_the_busy_timeout_is_a_clear_error(with_a_run: tuple[Path, str]) -> None:
     """The run's rows cannot be written: it says so and exits 3 (it used to exit 0 with a
     traceback from a loop callback, the run silently missing from history)."""
-    assert run_cli(project, "run", "ok").returncode == 0
+    project, _ = with_a_run
     with hold_lock(history_db(project)) as locker:
         result = run_cli(project, "run", "ok", "--json")
         assert locker.poll() is None, "the lock was held the whole time"
@@ -241,10 +261,9 @@ def without_root_privileges() -> tuple[str, ...]:
 
 
 @pytest.mark.parametrize("scope", ["file", "file-and-directory"])
-def test_a_read_only_history_gives_a_clear_message(project: Path, scope: str) -> None:
+def test_a_read_only_history_gives_a_clear_message(with_a_run: tuple[Path, str], scope: str) -> None:
     prefix = without_root_privileges()
-    first = run_cli(project, "run", "ok", "--json")
-    assert first.returncode == 0
+    project, first_id = with_a_run
     state = project / ".pingback"
     before = history_db(project).read_bytes()
     targets = sorted(state.glob("history.sqlite3*"))
@@ -263,7 +282,7 @@ def test_a_read_only_history_gives_a_clear_message(project: Path, scope: str) ->
     assert "writable" in ran.stderr
     # In a read-only folder SQLite cannot create the WAL index; history is read as immutable.
     assert listed.returncode == 0, listed.brief()
-    assert [row["executionId"] for row in listed.json()] == [first.json()["executionId"]]
+    assert [row["executionId"] for row in listed.json()] == [first_id]
     assert assert_history_settled(project)
     assert history_db(project).read_bytes() == before
 
@@ -281,9 +300,9 @@ def corrupt(path: Path) -> bytes:
 
 @pytest.mark.parametrize("command", [("runs",), ("runs", "--json"), ("show", "abc")])
 def test_readers_of_a_corrupt_history_say_so_and_touch_nothing(
-    project: Path, command: tuple[str, ...]
+    with_a_run: tuple[Path, str], command: tuple[str, ...]
 ) -> None:
-    assert run_cli(project, "run", "ok").returncode == 0
+    project, _ = with_a_run
     garbage = corrupt(history_db(project))
     result = run_cli(project, *command)
     assert_one_error_line(result, 3, "it is corrupt")
@@ -292,8 +311,8 @@ def test_readers_of_a_corrupt_history_say_so_and_touch_nothing(
     assert not list((project / ".pingback").glob("*.corrupt-*"))
 
 
-def test_a_writer_moves_a_corrupt_history_aside_and_starts_afresh(project: Path) -> None:
-    assert run_cli(project, "run", "ok").returncode == 0
+def test_a_writer_moves_a_corrupt_history_aside_and_starts_afresh(with_a_run: tuple[Path, str]) -> None:
+    project, _ = with_a_run
     garbage = corrupt(history_db(project))
     result = run_cli(project, "run", "ok", "--json")
     assert result.returncode == 0, result.brief()
@@ -305,8 +324,8 @@ def test_a_writer_moves_a_corrupt_history_aside_and_starts_afresh(project: Path)
     assert listed.returncode == 0 and len(listed.json()) == 1
 
 
-def test_dev_moves_a_corrupt_history_aside_too(project: Path) -> None:
-    assert run_cli(project, "run", "ok").returncode == 0
+def test_dev_moves_a_corrupt_history_aside_too(with_a_run: tuple[Path, str]) -> None:
+    project, _ = with_a_run
     garbage = corrupt(history_db(project))
     with dev_server(project) as dev:
         assert dev.run("ok")["status"] == "success"
