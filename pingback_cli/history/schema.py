@@ -5,7 +5,7 @@ Append a migration to add a table or column; never edit one that has shipped.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 
 
 def shown_at(alias: str) -> str:
@@ -137,5 +137,17 @@ MIGRATIONS: list[str] = [
     CREATE INDEX executions_roots_function_listed ON executions (function, listed_at) WHERE parent_id IS NULL;
     CREATE INDEX executions_roots_status_listed ON executions (status, listed_at) WHERE parent_id IS NULL;
     CREATE INDEX executions_listed ON executions (listed_at);
+    """,
+    # 9: fan-out children that have not started, one row per flush (history.queued): a child's
+    # row in executions is written once, when it starts or ends, instead of pending and again.
+    # children: JSON, per child the fields of its pending row that vary; owner and queue as
+    # on executions. A writer that opens the file turns what it finds into pending rows.
+    """
+    CREATE TABLE queued_batches (
+        id INTEGER PRIMARY KEY,
+        owner TEXT,
+        queue TEXT,
+        children TEXT NOT NULL
+    );
     """,
 ]

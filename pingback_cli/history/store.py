@@ -2,7 +2,8 @@
 
 One writer process buffers executions and flushes them in one transaction; any
 number of other processes may read at the same time (WAL mode). Rows hold every
-``Execution`` field; attempts, logs, payload and result are JSON text.
+``Execution`` field; attempts, logs, payload and result are JSON text. A fan-out child that
+has not started is first recorded compactly (``history.queued``), its row written once.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from pingback_cli.history.codec import (
 )
 from pingback_cli.history.connection import history_error, open_connection, transaction
 from pingback_cli.history.owner import process_identity
+from pingback_cli.history.queued import DELETE_BATCH, INSERT_BATCH, QueuedChildren, encode_batch, materialize
 from pingback_cli.history.schema import shown_at
 from pingback_cli.history.statuses import status_term
 from pingback_cli.models import Execution
@@ -90,6 +92,7 @@ class Store:
         # id -> (seq, execution); rows are built from the object's state at flush time.
         self._buffer: dict[str, tuple[int, Execution]] = {}
         self._last_seq = 0
+        self._queued = QueuedChildren()
         self.owner = process_identity(os.getpid())
         """Stamped on every row written, so a later process can tell whose runs died with it."""
         self._conn, self.moved_aside = open_connection(path, readonly=readonly)
@@ -97,6 +100,9 @@ class Store:
         if not readonly:
             try:
                 with self._guard("open"):
+                    if self._conn.execute("SELECT 1 FROM queued_batches LIMIT 1").fetchone():
+                        with transaction(self._conn):  # a stopped process's queued children
+                            materialize(self._conn)
                     [(self._last_seq,)] = self._conn.execute("SELECT COALESCE(MAX(seq), 0) FROM executions")
             except BaseException:
                 self._conn.close()
@@ -120,32 +126,46 @@ class Store:
                 self.flush()
 
     def flush(self) -> None:
-        """Write every buffered execution in one transaction."""
-        with self._lock:
-            self.write(self.take_rows())
+        """Write every buffered execution in one transaction; a fan-out child that has not
+        started only into its flush's batch (``history.queued``), its row written later."""
+        self._write_out(everything=False)
 
-    def take_rows(self) -> list[tuple[Any, ...]]:
-        """Snapshot the buffer as rows (cheap, in the thread that mutates executions)."""
+    def _write_out(self, *, everything: bool) -> None:
+        """Flush; ``everything``: also the rows of every child recorded only in a batch (before
+        this process reads history, so that its readers see them)."""
         with self._lock:
-            owner, queue, label, simulated = self.owner, self.queue, self.root_trigger, self.simulated
-            rows = [
-                encode_row(seq, e, owner, queue, label, simulated=simulated)
-                for seq, e in self._buffer.values()
-            ]
+            now = time.monotonic()
+            if not self._buffer and not self._queued.owed(everything=everything, now=now):
+                return
+            plan = self._queued.plan(self._buffer.values(), everything=everything, now=now)
             self._buffer.clear()
-            return rows
+            owner, queue, label, simulated = self.owner, self.queue, self.root_trigger, self.simulated
+            rows = [encode_row(seq, e, owner, queue, label, simulated=simulated) for seq, e in plan.rows]
+            batch = encode_batch(plan.compact, simulated=simulated) if plan.compact else None
+            with self._guard("write"), transaction(self._conn):
+                if batch is not None:
+                    batch_id = self._conn.execute(INSERT_BATCH, (owner, queue, batch)).lastrowid
+                if rows:
+                    self._conn.executemany(UPSERT, rows)
+                if plan.emptied:
+                    self._conn.executemany(DELETE_BATCH, [(emptied,) for emptied in plan.emptied])
+            if batch is not None:
+                self._queued.record(batch_id, plan.compact, now)
 
     def write(self, rows: list[tuple[Any, ...]]) -> None:
-        """Write rows from ``take_rows`` in one transaction; safe to call from another thread."""
+        """Write rows built by ``codec.encode_row`` in one transaction (a bulk load)."""
         if not rows:
             return
         with self._lock, self._guard("write"), transaction(self._conn):
             self._conn.executemany(UPSERT, rows)
 
     def close(self) -> None:
+        """Write everything, queued children as rows (readers of the file see them as pending
+        without a writer to open it first), and close."""
         with self._lock:
             try:
-                self.flush()
+                if not self.readonly:
+                    self._write_out(everything=True)
             finally:
                 self._conn.close()
 
@@ -267,7 +287,7 @@ class Store:
             self.require_writable()
         with self._lock:
             if not self.readonly:
-                self.flush()
+                self._write_out(everything=True)
             with self._guard(action):
                 if not write:
                     yield self._conn
@@ -277,7 +297,8 @@ class Store:
 
     def _query(self, sql: str, params: Iterable[Any]) -> list[tuple[Any, ...]]:
         with self._lock:
-            self.flush()
+            if not self.readonly:
+                self._write_out(everything=True)
             with self._guard("read"):
                 return self._conn.execute(sql, tuple(params)).fetchall()
 

@@ -1,0 +1,176 @@
+"""Fan-out children that have not started are recorded compactly (``history.queued``): one
+batch row per flush, each child's row written once, when it starts or ends, when this process
+reads, when the store closes, or once its batch is old; a batch a stopped process left becomes
+pending rows when a writer opens the file, so nothing queued is lost."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from history.records import T0, make
+from pingback_cli.history import queued
+from pingback_cli.history.codec import encode_row
+from pingback_cli.history.owner import process_identity
+from pingback_cli.history.queue import DEV_QUEUE, take_over
+from pingback_cli.history.recovery import DIED, recover
+from pingback_cli.history.store import Store
+from pingback_cli.models import Attempt, Execution
+
+
+def dead_owner() -> str:
+    """The identity of a process that has exited."""
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    identity = process_identity(child.pid)
+    child.wait()
+    return identity
+
+
+def raw(path: Path, sql: str) -> list[tuple[object, ...]]:
+    """Rows straight from the file, as a reader in another process sees it."""
+    conn = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True)
+    try:
+        return conn.execute(sql).fetchall()
+    finally:
+        conn.close()
+
+
+def fan_out(count: int) -> tuple[Execution, list[Execution]]:
+    root = make("ab", status="success")
+    children = [
+        make(f"c{i}", "leaf", parent=root, status="pending", payload={"i": i}, has_payload=True, due_at=T0)
+        for i in range(count)
+    ]
+    return root, children
+
+
+def finish(child: Execution) -> None:
+    child.attempts = [Attempt(number=1, status="success", started_at=T0 + 1, completed_at=T0 + 2)]
+    child.attempt, child.status, child.started_at, child.completed_at = 1, "success", T0 + 1, T0 + 2
+
+
+def stop_without_closing(store: Store) -> None:
+    """As ``kill -9`` leaves the file: what was flushed stays, nothing more is written."""
+    store._conn.close()
+
+
+def test_queued_children_are_one_batch_row_not_rows(path: Path) -> None:
+    store = Store(path)
+    root, children = fan_out(3)
+    for execution in (root, *children):
+        store.save(execution)
+    store.flush()
+    assert raw(path, "SELECT id FROM executions") == [("ab",)]
+    assert len(raw(path, "SELECT id FROM queued_batches")) == 1
+    stop_without_closing(store)
+
+
+def test_a_child_row_is_written_once_in_creation_order_and_the_batch_goes_with_the_last(
+    path: Path,
+) -> None:
+    store = Store(path)
+    root, children = fan_out(2)
+    for execution in (root, *children):
+        store.save(execution)
+    store.flush()
+    finish(children[1])
+    store.save(children[1])
+    store.flush()
+    assert sorted(raw(path, "SELECT id, status FROM executions")) == [("ab", "success"), ("c1", "success")]
+    assert len(raw(path, "SELECT id FROM queued_batches")) == 1
+    finish(children[0])
+    store.save(children[0])
+    store.flush()
+    assert raw(path, "SELECT id FROM queued_batches") == []
+    ordered = [row[0] for row in raw(path, "SELECT id FROM executions ORDER BY seq")]
+    assert ordered == ["ab", "c0", "c1"]  # as created, not as finished
+    stop_without_closing(store)
+
+
+def test_this_process_reads_queued_children_as_pending_and_others_do_after_close(path: Path) -> None:
+    store = Store(path)
+    root, children = fan_out(2)
+    for execution in (root, *children):
+        store.save(execution)
+    store.flush()
+    tree = store.tree("ab")
+    assert [(c.id, c.status, c.payload) for c in tree.children] == [
+        ("c0", "pending", {"i": 0}),
+        ("c1", "pending", {"i": 1}),
+    ]
+    assert raw(path, "SELECT id FROM queued_batches") == []
+
+    other, (late,) = make("ad", status="success"), fan_out(1)[1]
+    late.parent_id = late.root_id = other.id
+    store.save(other)
+    store.save(late)
+    store.close()
+    with Store(path, readonly=True) as reader:
+        assert reader.get(late.id).status == "pending"
+
+
+def test_a_batch_older_than_the_limit_is_written_as_rows(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = Store(path)
+    root, children = fan_out(2)
+    for execution in (root, *children):
+        store.save(execution)
+    store.flush()
+    assert len(raw(path, "SELECT id FROM executions")) == 1
+    monkeypatch.setattr(queued, "MATERIALIZE_AFTER", -1.0)
+    store.flush()
+    assert len(raw(path, "SELECT id FROM executions WHERE status = 'pending'")) == 2
+    assert raw(path, "SELECT id FROM queued_batches") == []
+    stop_without_closing(store)
+
+
+def test_materialized_rows_are_the_rows_a_pending_child_is_written_as(path: Path) -> None:
+    _, (child,) = fan_out(1)
+    child.type = None  # an unknown function's child too
+    text = queued.encode_batch([(123, child)], simulated=False)
+    assert queued.pending_rows(text, "owner", DEV_QUEUE) == [encode_row(123, child, "owner", DEV_QUEUE)]
+    child.has_payload, child.payload = False, None
+    text = queued.encode_batch([(5, child)], simulated=True)
+    assert queued.pending_rows(text, None, None) == [encode_row(5, child, None, None, simulated=True)]
+
+
+def test_devs_queued_children_survive_kill_9_and_are_taken_over(path: Path) -> None:
+    store = Store(path, queue=DEV_QUEUE)
+    store.owner = dead_owner()
+    root, children = fan_out(3)
+    finish(children[0])
+    for execution in (root, *children):
+        store.save(execution)
+    store.flush()
+    finish(children[1])
+    store.save(children[1])
+    store.flush()
+    stop_without_closing(store)
+
+    with Store(path, queue=DEV_QUEUE) as next_dev:
+        assert raw(path, "SELECT id FROM queued_batches") == []
+        [tree] = take_over(next_dev)
+    assert [(c.id, c.status) for c in tree.children] == [
+        ("c0", "success"),
+        ("c1", "success"),
+        ("c2", "pending"),
+    ]
+    assert raw(path, "SELECT queue FROM executions WHERE id = 'c2'") == [(DEV_QUEUE,)]
+
+
+def test_runs_queued_children_are_interrupted_after_kill_9(path: Path) -> None:
+    store = Store(path)
+    store.owner = dead_owner()
+    root, children = fan_out(2)
+    for execution in (root, *children):
+        store.save(execution)
+    store.flush()
+    stop_without_closing(store)
+
+    with Store(path) as next_run:
+        assert recover(next_run) == 2
+        statuses = {c.id: (c.status, c.error) for c in next_run.tree("ab").children}
+    assert statuses == {"c0": ("interrupted", DIED), "c1": ("interrupted", DIED)}
