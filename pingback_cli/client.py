@@ -27,7 +27,7 @@ class NoRoute(PlatformError):
 class Target(FrozenRecord):
     """A platform to talk to: ``local`` is this project's own ``pingback dev``."""
 
-    __slots__ = _fields = ("url", "api_key", "local")  # fmt: skip
+    __slots__ = _fields = ("url", "api_key", "local")
 
     def __init__(self, url: str, api_key: str = "", local: bool = False) -> None:
         self._set(url, api_key, local)

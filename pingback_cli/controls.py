@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,14 +23,22 @@ from pingback_cli import client
 from pingback_cli.client import Target
 from pingback_cli.errors import NotFound, PlatformError, UsageError
 from pingback_cli.models import Execution, FunctionSpec
+from pingback_cli.record import Record
 
 
-@dataclass
-class Functions:
-    specs: list[FunctionSpec]
-    statuses: dict[str, str] = field(default_factory=dict)
+class Functions(Record):
+    """What ``ls`` lists: the functions, their job states, and the platform they came from."""
+
+    __slots__ = _fields = ("specs", "statuses", "target")
+    statuses: dict[str, str]
     """Each function's job status (active, paused, inactive); empty: no job state yet."""
-    target: Target | None = None
+
+    def __init__(
+        self, specs: list[FunctionSpec], statuses: dict[str, str] | None = None, target: Target | None = None
+    ) -> None:
+        self.specs = specs
+        self.statuses = {} if statuses is None else statuses
+        self.target = target
 
 
 def project_root(app: str | None = None) -> Path:
@@ -229,17 +236,22 @@ def control(
     return client.control(found, action, execution_id), found
 
 
-@dataclass
-class Registration:
+class Registration(Record):
     """What ``register`` sent and got: ``jobs`` is the platform's answer (None with a dry run),
     ``deactivated`` the names of the SDK jobs it made inactive, ``target`` None for a dry run
     with nowhere to send (``nowhere`` says why)."""
 
-    body: dict[str, Any]
-    target: Target | None
-    jobs: list[dict[str, Any]] | None = None
-    deactivated: list[str] = field(default_factory=list)
-    nowhere: str = ""
+    __slots__ = _fields = ("body", "target", "jobs", "deactivated", "nowhere")
+
+    def __init__(
+        self, body: dict[str, Any], target: Target | None, jobs: list[dict[str, Any]] | None = None,
+        deactivated: list[str] | None = None, nowhere: str = "",
+    ) -> None:  # fmt: skip
+        self.body = body
+        self.target = target
+        self.jobs = jobs
+        self.deactivated = [] if deactivated is None else deactivated
+        self.nowhere = nowhere
 
 
 def register(app: str | None, platform_url: str | None, api_key: str | None, *, endpoint_url: str | None,

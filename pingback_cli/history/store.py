@@ -15,7 +15,6 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -35,6 +34,7 @@ from pingback_cli.history.queued import DELETE_BATCH, INSERT_BATCH, QueuedChildr
 from pingback_cli.history.schema import shown_at
 from pingback_cli.history.statuses import status_term
 from pingback_cli.models import Execution
+from pingback_cli.record import Record
 
 _PREFIX = re.compile(r"[0-9a-f-]+")
 _AMBIGUOUS_SHOWN = 5
@@ -44,14 +44,20 @@ def history_path(project_root: Path) -> Path:
     return statedir.state_dir(project_root) / statedir.HISTORY
 
 
-@dataclass
-class RootSummary:
+class RootSummary(Record):
     """A root execution (without children) and counts over everything below it."""
 
-    execution: Execution
-    descendants: int
-    failed_descendants: int
-    unfinished_descendants: int
+    __slots__ = _fields = (
+        "execution", "descendants", "failed_descendants", "unfinished_descendants"
+    )  # fmt: skip
+
+    def __init__(
+        self, execution: Execution, descendants: int, failed_descendants: int, unfinished_descendants: int
+    ) -> None:
+        self.execution = execution
+        self.descendants = descendants
+        self.failed_descendants = failed_descendants
+        self.unfinished_descendants = unfinished_descendants
 
     def to_json(self) -> dict[str, Any]:
         """The root as ``run --json`` prints it, minus children, plus the counts."""

@@ -8,12 +8,12 @@ import contextlib
 import os
 import sys
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from pingback_cli.errors import ProjectError
 from pingback_cli.project.files import shared_folder
+from pingback_cli.record import Record
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -35,21 +35,22 @@ FIND = object()
 """``ProjectConfig.marker``'s default: read it from the folder."""
 
 
-@dataclass
-class ProjectConfig:
+class ProjectConfig(Record):
     """Where the project is and how to load it."""
 
-    root: Path
-    app: str | None = None
-    settings: dict[str, Any] = field(default_factory=dict)
-    marker: str | None = field(default=cast(str, FIND))
+    __slots__ = _fields = ("root", "app", "settings", "marker")
+    marker: str | None
     """What made ``root`` the root (:data:`ROOT_MARKERS`), read when the project is found,
     before a command writes its own state there (a worker is told it); None: no folder up
     from it is a project."""
 
-    def __post_init__(self) -> None:
-        if self.marker is FIND:
-            self.marker = root_marker(self.root)
+    def __init__(
+        self, root: Path, app: str | None = None, settings: dict[str, Any] | None = None, marker: Any = FIND
+    ) -> None:
+        self.root = root
+        self.app = app
+        self.settings = {} if settings is None else settings
+        self.marker = root_marker(root) if marker is FIND else marker
 
 
 ROOT_MARKERS = ("pyproject.toml", "package.json", ".pingback")

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 from pingback_cli.errors import ProjectError
@@ -19,6 +18,7 @@ from pingback_cli.project.config import ProjectConfig, nothing_uses_pingback
 from pingback_cli.project.files import project_files
 from pingback_cli.project.loader import load_project
 from pingback_cli.project.specs import InvalidFunction, build_spec, build_specs
+from pingback_cli.record import Record
 
 if TYPE_CHECKING:
     from pingback_cli.project.js.scan import ScanResult
@@ -26,11 +26,17 @@ if TYPE_CHECKING:
 Language = Literal["python", "js", "none"]
 
 
-@dataclass
-class Discovered:
-    specs: list[FunctionSpec]
-    language: Language
-    warnings: list[str] = field(default_factory=list)
+class Discovered(Record):
+    """What discovery found: the functions, the project's language, and what to warn about."""
+
+    __slots__ = _fields = ("specs", "language", "warnings")
+
+    def __init__(
+        self, specs: list[FunctionSpec], language: Language, warnings: list[str] | None = None
+    ) -> None:
+        self.specs = specs
+        self.language = language
+        self.warnings = [] if warnings is None else warnings
 
 
 @contextlib.contextmanager

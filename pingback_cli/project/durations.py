@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import dataclass
+
+from pingback_cli.record import FrozenRecord
 
 DEFAULT_TIMEOUT_SECONDS = 30
 
@@ -31,16 +32,19 @@ class DurationError(ValueError):
     """A timeout or delay we cannot read, in one readable sentence."""
 
 
-@dataclass(frozen=True)
-class TimeoutReading:
+class TimeoutReading(FrozenRecord):
     """A function's timeout read twice: as the platform applies it and as a person reads it."""
 
+    __slots__ = _fields = ("text", "seconds", "written")
     text: str | None
     """The timeout as declared; None when unset."""
     seconds: int
     """What the platform applies, in whole seconds (0 or less: every attempt times out at once)."""
     written: float | None
     """What a person reads in ``text``, in seconds; None when it reads as no duration."""
+
+    def __init__(self, text: str | None, seconds: int, written: float | None) -> None:
+        self._set(text, seconds, written)
 
     @property
     def misread(self) -> bool:

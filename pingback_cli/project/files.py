@@ -27,8 +27,9 @@ import contextlib
 import os
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
+
+from pingback_cli.record import Record
 
 SKIPPED_DIRS = frozenset(
     {
@@ -61,12 +62,14 @@ USES_PINGBACK = re.compile(
 MAX_SOURCE_BYTES = 1_000_000
 
 
-@dataclass
-class ProjectFiles:
+class ProjectFiles(Record):
     """What :func:`scan_files` found: the files that use pingback and why others were skipped."""
 
-    files: list[Path] = field(default_factory=list)
-    notices: list[str] = field(default_factory=list)
+    __slots__ = _fields = ("files", "notices")
+
+    def __init__(self, files: list[Path] | None = None, notices: list[str] | None = None) -> None:
+        self.files = [] if files is None else files
+        self.notices = [] if notices is None else notices
 
 
 def skipped_folder(folder: Path) -> bool:

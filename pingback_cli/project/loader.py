@@ -14,7 +14,6 @@ import re
 import sys
 import traceback
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,16 +25,19 @@ from pingback_cli.project.config import (
     nothing_uses_pingback,
 )
 from pingback_cli.project.files import leave_out_hint, scan_files
+from pingback_cli.record import Record
 
 
-@dataclass
-class RawFunction:
+class RawFunction(Record):
     """A function as read from an SDK instance, before validation."""
 
-    name: str
-    definition: dict[str, Any]
-    source: str | None
-    instance: Any
+    __slots__ = _fields = ("name", "definition", "source", "instance")
+
+    def __init__(self, name: str, definition: dict[str, Any], source: str | None, instance: Any) -> None:
+        self.name = name
+        self.definition = definition
+        self.source = source
+        self.instance = instance
 
     def to_json(self) -> dict[str, Any]:
         definition = self.definition
@@ -53,18 +55,20 @@ class RawFunction:
 # --- watching the SDK while the user's code imports --------------------------------
 
 
-@dataclass
 class _Capture:
-    platform_url: str
-    instances: list[Any] = field(default_factory=list)
-    sources: dict[tuple[int, str], str] = field(default_factory=dict)
-    """``file:line`` of each (instance, name) declaration."""
-    callers: dict[tuple[int, str], str | None] = field(default_factory=dict)
-    """``file:line`` that called the code holding the declaration (a factory's call site)."""
-    duplicates: list[tuple[str, tuple[str | None, str | None], tuple[str, str | None]]] = field(
-        default_factory=list
-    )
-    """(name, (first declaration, its caller), (second declaration, its caller))."""
+    """What the SDK's hooks saw while the user's code imported."""
+
+    __slots__ = ("callers", "duplicates", "instances", "platform_url", "sources")
+
+    def __init__(self, platform_url: str) -> None:
+        self.platform_url = platform_url
+        self.instances: list[Any] = []
+        self.sources: dict[tuple[int, str], str] = {}
+        """``file:line`` of each (instance, name) declaration."""
+        self.callers: dict[tuple[int, str], str | None] = {}
+        """``file:line`` that called the code holding the declaration (a factory's call site)."""
+        self.duplicates: list[tuple[str, tuple[str | None, str | None], tuple[str, str | None]]] = []
+        """(name, (first declaration, its caller), (second declaration, its caller))."""
 
 
 _capture: _Capture | None = None

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any, Literal
 
 from pingback_cli.project.durations import DurationError, read_timeout
+from pingback_cli.record import FrozenRecord
 
 Severity = Literal["error", "warning"]
 
@@ -29,18 +29,21 @@ CONCURRENCY_RANGE = range(1, 11)
 """The documented range; the platform stores any whole number from 1 and never reads it."""
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(FrozenRecord):
     """One breach of a rule: what is wrong, and what to write instead."""
 
+    __slots__ = _fields = ("message", "fix")
     message: str
     fix: str
 
+    def __init__(self, message: str, fix: str) -> None:
+        self._set(message, fix)
 
-@dataclass(frozen=True)
-class OptionRule:
+
+class OptionRule(FrozenRecord):
     """One check of one option of a function, as the SDK registered it."""
 
+    __slots__ = _fields = ("id", "field", "severity", "loads", "summary", "check")
     id: str
     field: str
     """The option the rule reads: "schedule", "retries", "timeout" or "concurrency"."""
@@ -51,6 +54,12 @@ class OptionRule:
     summary: str
     check: Callable[[Any, Mapping[str, Any], float], Problem | None]
     """(the option's value, the whole raw definition, now in unix seconds) -> the problem, or None."""
+
+    def __init__(
+        self, id: str, field: str, severity: Severity, loads: bool, summary: str,
+        check: Callable[[Any, Mapping[str, Any], float], Problem | None],
+    ) -> None:  # fmt: skip
+        self._set(id, field, severity, loads, summary, check)
 
 
 def _whole(value: Any) -> bool:
