@@ -17,10 +17,10 @@ Pure and import-light: the engine calls :func:`read_attempt` once per finished a
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from pingback_cli.protocol import AttemptOutcome
+from pingback_cli.record import Record
 
 MAX_READ_BYTES = 1024 * 1024
 """dispatch.go:92 ``maxResponseBytes``."""
@@ -36,17 +36,28 @@ no second spelling of ``logs`` or ``tasks`` (Go matches keys case-insensitively,
 one winning), so its two fields are read directly: this runs once per attempt."""
 
 
-@dataclass
-class Reading:
+class Reading(Record):
     """An attempt as the platform records it."""
+
+    __slots__ = _fields = ("succeeded", "logs", "tasks", "error", "notices")
 
     succeeded: bool
     logs: list[dict[str, Any]]
     tasks: list[Any]
-    error: str | None = None
+    error: str | None
     """What the platform records, with the handler's own words beside it when it said any."""
-    notices: list[str] = field(default_factory=list)
+    notices: list[str]
     """What production does differently from what the answer says, each naming why."""
+
+    def __init__(
+        self, succeeded: bool, logs: list[dict[str, Any]], tasks: list[Any], error: str | None = None,
+        notices: list[str] | None = None,
+    ) -> None:  # fmt: skip
+        self.succeeded = succeeded
+        self.logs = logs
+        self.tasks = tasks
+        self.error = error
+        self.notices = [] if notices is None else notices
 
 
 def _field_problem(value: Any, kind: str) -> str | None:

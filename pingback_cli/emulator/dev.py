@@ -11,7 +11,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from pingback_cli import state as devstate
 from pingback_cli.emulator.host import Emulator
@@ -29,18 +29,22 @@ STOPPED = "interrupted: pingback dev stopped before this finished"
 WATCHED_NAMES = frozenset({".env", ".env.local", "pyproject.toml"})
 
 
-@dataclass
 class DevOptions(EmulatorOptions):
     """The emulator's options with ``dev``'s defaults, and whether saves reload."""
 
-    port: int = 8765
-    grace: float = 2.0
-    crons: bool = True
-    interrupt_reason: str = STOPPED
-    durable: bool = True
-    dashboard: bool = True
-    reload: bool = True
-    restart_at_once: bool = True
+    __slots__ = ("reload",)
+    _fields = (*EmulatorOptions._fields, "reload")
+
+    def __init__(
+        self, *, port: int = 8765, grace: float = 2.0, crons: bool = True, interrupt_reason: str = STOPPED,
+        durable: bool = True, dashboard: bool = True, reload: bool = True, restart_at_once: bool = True,
+        **others: Any,
+    ) -> None:  # fmt: skip
+        super().__init__(
+            port=port, grace=grace, crons=crons, interrupt_reason=interrupt_reason, durable=durable,
+            dashboard=dashboard, restart_at_once=restart_at_once, **others,
+        )  # fmt: skip
+        self.reload = reload
 
 
 @dataclass

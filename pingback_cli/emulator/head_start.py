@@ -18,12 +18,12 @@ import atexit
 import contextlib
 import socket
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 from pingback_cli.emulator.sockets import bind_socket, worker_api_url
 from pingback_cli.executors.spawn import Spawned, spawn_worker
 from pingback_cli.project.config import ProjectConfig, configure
+from pingback_cli.record import Record
 
 HOST = "127.0.0.1"
 THREADS = 256
@@ -31,14 +31,24 @@ GRACE = 5.0
 """The worker settings `pingback run` starts with (``EmulatorOptions``, ``Supervisor``)."""
 
 
-@dataclass
-class HeadStart:
+class HeadStart(Record):
+    __slots__ = _fields = ("root", "app", "socket", "worker", "spawned_at")
+
     root: Path
     app: str | None
     socket: socket.socket
     worker: Spawned
     spawned_at: float
     """``time.monotonic()`` when the worker was started: its import of the project began then."""
+
+    def __init__(
+        self, root: Path, app: str | None, socket: socket.socket, worker: Spawned, spawned_at: float
+    ) -> None:
+        self.root = root
+        self.app = app
+        self.socket = socket
+        self.worker = worker
+        self.spawned_at = spawned_at
 
 
 _waiting: HeadStart | None = None

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pingback_cli.emulator.host import Emulator
@@ -15,17 +14,26 @@ from pingback_cli.errors import ExitCode, UsageError
 from pingback_cli.models import Execution
 from pingback_cli.project.config import ProjectConfig
 from pingback_cli.project.specs import did_you_mean
+from pingback_cli.record import Record
 from pingback_cli.state import kept_only_for_a_project
 
 INTERRUPTED = "interrupted: pingback run was stopped before this finished"
 
 
-@dataclass
-class RunResult:
+class RunResult(Record):
+    __slots__ = _fields = ("root", "triggered", "interrupted")
+
     root: Execution
-    triggered: list[Execution] = field(default_factory=list)
+    triggered: list[Execution]
     """Roots that handlers started with ``pb.trigger()`` during the run."""
-    interrupted: bool = False
+    interrupted: bool
+
+    def __init__(
+        self, root: Execution, triggered: list[Execution] | None = None, interrupted: bool = False
+    ) -> None:
+        self.root = root
+        self.triggered = [] if triggered is None else triggered
+        self.interrupted = interrupted
 
     @property
     def exit_code(self) -> ExitCode:
@@ -62,8 +70,7 @@ def run_function(
     Interrupted when Ctrl-C comes before the run began."""
     # Every execution is recorded by the time the emulator stops (finished or interrupted);
     # what still runs in the worker then is a handler past its timeout: it gets no grace.
-    options = replace(
-        options or EmulatorOptions(),
+    options = (options or EmulatorOptions()).replace(
         backoff=backoff,
         interrupt_reason=INTERRUPTED,
         stop_grace=0,

@@ -4,19 +4,23 @@ runaway (``Limits``), and why a request is refused rather than run."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from pingback_cli.engine.ledger import Tree
 from pingback_cli.models import Execution, FunctionSpec, new_id
+from pingback_cli.record import FrozenRecord
 
 
-@dataclass(frozen=True)
-class Limits:
+class Limits(FrozenRecord):
     """Guards against runaway fan-out (a task that dispatches itself forever)."""
 
-    max_depth: int = 25
-    max_executions_per_root: int = 50_000
+    __slots__ = _fields = ("max_depth", "max_executions_per_root")
+
+    max_depth: int
+    max_executions_per_root: int
+
+    def __init__(self, max_depth: int = 25, max_executions_per_root: int = 50_000) -> None:
+        self._set(max_depth, max_executions_per_root)
 
     @classmethod
     def from_settings(cls, settings: dict[str, Any]) -> Limits:

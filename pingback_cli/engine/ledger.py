@@ -5,17 +5,23 @@ nothing at all is left (``drain``)."""
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
 
 from pingback_cli.models import Execution
+from pingback_cli.record import Record
 
 
-@dataclass
-class Tree:
+class Tree(Record):
+    __slots__ = _fields = ("root", "unfinished", "size")
+
     root: Execution
-    unfinished: int = 0
-    size: int = 0
+    unfinished: int
+    size: int
     """Executions of the tree so far, finished or not (``Limits.max_executions_per_root``)."""
+
+    def __init__(self, root: Execution, unfinished: int = 0, size: int = 0) -> None:
+        self.root = root
+        self.unfinished = unfinished
+        self.size = size
 
 
 class Ledger:

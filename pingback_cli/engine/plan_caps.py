@@ -9,20 +9,26 @@ naming which plans would have cut what (``docs/parity.md#plans``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from pingback_cli.models import FunctionSpec
 from pingback_cli.project.plans import Plan, plans_that_cut
+from pingback_cli.record import Record
 
 
-@dataclass
-class PlanCaps:
-    plan: Plan | None = None
-    most_retries: int = 0
+class PlanCaps(Record):
+    __slots__ = _fields = ("plan", "most_retries", "most_tasks")
+
+    plan: Plan | None
+    most_retries: int
     """The most retries one execution used (the attempt numbers past 1)."""
-    most_tasks: int = 0
+    most_tasks: int
     """The most tasks one successful attempt requested."""
+
+    def __init__(self, plan: Plan | None = None, most_retries: int = 0, most_tasks: int = 0) -> None:
+        self.plan = plan
+        self.most_retries = most_retries
+        self.most_tasks = most_tasks
 
     def retries(self, spec: FunctionSpec) -> int:
         """The retries an execution of ``spec`` gets."""

@@ -5,12 +5,12 @@ error it raises for a function it does not know."""
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
 from typing import Protocol
 
 from pingback_cli.errors import NotFound
 from pingback_cli.models import Execution, LogEntry, OutputLine
 from pingback_cli.protocol import AttemptOutcome, AttemptRequest
+from pingback_cli.record import Record
 
 
 class Executor(Protocol):
@@ -21,8 +21,9 @@ class Recorder(Protocol):
     def save(self, execution: Execution) -> None: ...
 
 
-@dataclass
-class Event:
+class Event(Record):
+    __slots__ = _fields = ("kind", "execution", "at", "detail", "log", "output")
+
     kind: str
     """scheduled (a delayed root, due at ``execution.due_at``), started, log, output (a line
     the handler printed: ``output``), retrying (due
@@ -30,9 +31,20 @@ class Event:
     (taken over from the durable queue), finished (a whole tree)."""
     execution: Execution
     at: float
-    detail: str | None = None
-    log: LogEntry | None = None
-    output: OutputLine | None = None
+    detail: str | None
+    log: LogEntry | None
+    output: OutputLine | None
+
+    def __init__(
+        self, kind: str, execution: Execution, at: float, detail: str | None = None,
+        log: LogEntry | None = None, output: OutputLine | None = None,
+    ) -> None:  # fmt: skip
+        self.kind = kind
+        self.execution = execution
+        self.at = at
+        self.detail = detail
+        self.log = log
+        self.output = output
 
 
 class UnknownFunction(NotFound):

@@ -9,27 +9,39 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 from pingback_cli.errors import ProjectError
 from pingback_cli.models import FunctionSpec
 from pingback_cli.protocol import AttemptOutcome, AttemptRequest
+from pingback_cli.record import Record
 
 Publish = Callable[[list[FunctionSpec]], None]
 """Receives each new function list; raises ProjectError to refuse it (the old list stays)."""
 
 
-@dataclass
-class ReloadResult:
+class ReloadResult(Record):
     """What a reload changed; ``functions`` are the protocol's dicts of the list now served."""
+
+    __slots__ = _fields = ("ok", "added", "removed", "changed", "functions", "error")
 
     ok: bool
     added: list[str]
     removed: list[str]
     changed: list[str]
     functions: list[dict[str, Any]]
-    error: ProjectError | None = None
+    error: ProjectError | None
+
+    def __init__(
+        self, ok: bool, added: list[str], removed: list[str], changed: list[str],
+        functions: list[dict[str, Any]], error: ProjectError | None = None,
+    ) -> None:  # fmt: skip
+        self.ok = ok
+        self.added = added
+        self.removed = removed
+        self.changed = changed
+        self.functions = functions
+        self.error = error
 
     @classmethod
     def compare(cls, before: list[dict[str, Any]], after: list[dict[str, Any]]) -> ReloadResult:
@@ -50,13 +62,19 @@ class ReloadResult:
         return cls(False, [], [], [], functions, error=error)
 
 
-@dataclass
-class ReloadRecord:
+class ReloadRecord(Record):
     """The last reload, as the dashboard's header shows it (``at``: unix seconds)."""
+
+    __slots__ = _fields = ("at", "changes", "error")
 
     at: float
     changes: str | None
     error: str | None
+
+    def __init__(self, at: float, changes: str | None, error: str | None) -> None:
+        self.at = at
+        self.changes = changes
+        self.error = error
 
     @classmethod
     def of(cls, result: ReloadResult, at: float) -> ReloadRecord:

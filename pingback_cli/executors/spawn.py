@@ -12,24 +12,33 @@ import os
 import signal
 import subprocess
 import sys
-from dataclasses import dataclass
 from typing import Any
 
 from pingback_cli.project.config import ProjectConfig, project_environment
+from pingback_cli.record import Record
 from pingback_cli.worker import API_ENV, APP_ENV, FDS_ENV, GRACE_ENV, MARKER_ENV, ROOT_ENV, THREADS_ENV
 
 Identity = tuple[str, str, str, int, float]
 
 
-@dataclass
-class Spawned:
+class Spawned(Record):
     """A worker process and this side's ends of its pipes (file descriptors)."""
+
+    __slots__ = _fields = ("process", "to_worker", "from_worker", "identity")
 
     process: subprocess.Popen[bytes]
     to_worker: int
     from_worker: int
     identity: Identity
     """(root, app, API URL, threads, grace): what it was started for."""
+
+    def __init__(
+        self, process: subprocess.Popen[bytes], to_worker: int, from_worker: int, identity: Identity
+    ) -> None:
+        self.process = process
+        self.to_worker = to_worker
+        self.from_worker = from_worker
+        self.identity = identity
 
     def is_for(self, config: ProjectConfig, api_url: str, threads: int, grace: float) -> bool:
         return self.identity == _identity(config, api_url, threads, grace)

@@ -18,17 +18,18 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from pingback_cli.errors import ProjectError, UsageError
+from pingback_cli.record import FrozenRecord
 
 PLAN_ENV = "PINGBACK_PLAN"
 
 
-@dataclass(frozen=True)
-class Plan:
+class Plan(FrozenRecord):
     """One plan's limits, as the platform applies them."""
+
+    __slots__ = _fields = ("name", "fan_out", "retries", "executions_per_month", "jobs")
 
     name: str
     fan_out: int
@@ -39,6 +40,11 @@ class Plan:
     """Attempts per calendar month; past it every execution fails at once."""
     jobs: int | None
     """Active functions per project; None for no limit."""
+
+    def __init__(
+        self, name: str, fan_out: int, retries: int, executions_per_month: int, jobs: int | None
+    ) -> None:
+        self._set(name, fan_out, retries, executions_per_month, jobs)
 
     def cap_retries(self, requested: int) -> int:
         """``limits.CapRetries``: the retries an execution of a function declaring ``requested`` gets."""

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from pingback_cli.models import Job
 from pingback_cli.project.durations import DurationError, read_timeout
+from pingback_cli.record import FrozenRecord, Record
 
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
@@ -36,27 +36,44 @@ class RegistrationRefused(Exception):
         self.message = message
 
 
-@dataclass(frozen=True)
-class Registered:
+class Registered(FrozenRecord):
     """One function of a registration body, after the DTO's checks."""
+
+    __slots__ = _fields = ("name", "type", "schedule", "retries", "timeout", "concurrency")
 
     name: str
     type: str
-    schedule: str | None = None
-    retries: int | None = None
-    timeout: str | None = None
-    concurrency: int | None = None
+    schedule: str | None
+    retries: int | None
+    timeout: str | None
+    concurrency: int | None
+
+    def __init__(
+        self, name: str, type: str, schedule: str | None = None, retries: int | None = None,
+        timeout: str | None = None, concurrency: int | None = None,
+    ) -> None:  # fmt: skip
+        self._set(name, type, schedule, retries, timeout, concurrency)
 
 
-@dataclass
-class Outcome:
-    saved: list[Job] = field(default_factory=list)
+class Outcome(Record):
+    __slots__ = _fields = ("saved", "jobs", "notices", "error")
+
+    saved: list[Job]
     """Every job written, in order (created, updated, then those made inactive)."""
-    jobs: list[dict[str, str]] = field(default_factory=list)
+    jobs: list[dict[str, str]]
     """The response's ``jobs``: ``[{"name", "status": "active"}]``."""
-    notices: list[str] = field(default_factory=list)
+    notices: list[str]
     """Traps worth saying: a retries value the registration could not lower."""
-    error: RegistrationRefused | None = None
+    error: RegistrationRefused | None
+
+    def __init__(
+        self, saved: list[Job] | None = None, jobs: list[dict[str, str]] | None = None,
+        notices: list[str] | None = None, error: RegistrationRefused | None = None,
+    ) -> None:  # fmt: skip
+        self.saved = [] if saved is None else saved
+        self.jobs = [] if jobs is None else jobs
+        self.notices = [] if notices is None else notices
+        self.error = error
 
 
 def _int(value: Any) -> bool:
