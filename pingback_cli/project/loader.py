@@ -56,7 +56,9 @@ class RawFunction(Record):
 
 
 class _Capture:
-    """What the SDK's hooks saw while the user's code imported."""
+    """What the SDK's hooks saw while the user's code imported: ``sources``, each (instance, name)
+    declaration's ``file:line``; ``callers``, that of the code calling it (a factory's call site);
+    ``duplicates``, (name, (first declaration, its caller), (second declaration, its caller))."""
 
     __slots__ = ("callers", "duplicates", "instances", "platform_url", "sources")
 
@@ -64,11 +66,8 @@ class _Capture:
         self.platform_url = platform_url
         self.instances: list[Any] = []
         self.sources: dict[tuple[int, str], str] = {}
-        """``file:line`` of each (instance, name) declaration."""
         self.callers: dict[tuple[int, str], str | None] = {}
-        """``file:line`` that called the code holding the declaration (a factory's call site)."""
         self.duplicates: list[tuple[str, tuple[str | None, str | None], tuple[str, str | None]]] = []
-        """(name, (first declaration, its caller), (second declaration, its caller))."""
 
 
 _capture: _Capture | None = None
