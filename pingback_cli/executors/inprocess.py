@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-import traceback
 from collections import deque
 from collections.abc import Callable
 from typing import Any
@@ -36,6 +35,7 @@ from pingback_cli.protocol import (
     not_json_reason,
     signed_headers,
 )
+from pingback_cli.worker.tracebacks import brief
 
 
 class InProcessExecutor:
@@ -139,7 +139,7 @@ class InProcessExecutor:
             response = instance.handle(body, headers)
         except (Exception, SystemExit) as exc:  # the SDK only catches Exception from the handler
             response = {"_status": 500, "status": "error", "error": f"{type(exc).__name__}: {exc}"}
-            self._traceback = self._traceback or _brief(exc, skip_frames=0)
+            self._traceback = self._traceback or brief(exc, skip_frames=0)
         status = response.pop("_status", 200)
         duration = response.get("durationMs")
         try:
@@ -170,14 +170,7 @@ class InProcessExecutor:
             try:
                 return handler(*args, **kwargs)
             except BaseException as exc:
-                self._traceback = _brief(exc)
+                self._traceback = brief(exc)
                 raise
 
         return call
-
-
-def _brief(exc: BaseException, skip_frames: int = 1) -> str:
-    """The traceback of the user's exception, without our wrapper frame, cut to its tail."""
-    summary = traceback.TracebackException.from_exception(exc)
-    summary.stack = traceback.StackSummary.from_list(list(summary.stack)[skip_frames:][-8:])
-    return "".join(summary.format()).rstrip()

@@ -4,6 +4,8 @@ response JSON cannot hold fails the attempt as the SDK's FastAPI adapter does (H
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import inspect
 import json
 import math
 import os
@@ -16,7 +18,7 @@ from pingback import Pingback
 from pingback_cli.project.loader import RawFunction
 from pingback_cli.protocol import AttemptRequest
 from pingback_cli.worker import request_fields
-from pingback_cli.worker.main import Outbox, Runner
+from pingback_cli.worker.main import Outbox, Runner, _traced
 
 SECRET = "test-secret"
 
@@ -65,6 +67,26 @@ def test_nan_or_infinity_anywhere_fails_the_attempt_naming_where(handler: Any, w
     response = message["response"]
     assert response["status"] == "error"
     assert f"{where} is NaN or Infinity" in response["error"], response["error"]
+
+
+@dataclasses.dataclass
+class Order:
+    id: str
+    count: int = 1
+
+
+def test_the_sdk_reads_the_handlers_own_signature_through_the_wrapper() -> None:
+    """The SDK builds a typed payload from the handler's annotation; the worker's traceback
+    wrapper carries the handler's signature, worked out once."""
+
+    def handler(ctx: Any, payload: Order) -> Any:
+        return {"type": type(payload).__name__, "id": payload.id, "count": payload.count}
+
+    message = answer(handler, {"id": "o-1", "count": 3})
+    assert message["response"]["result"] == {"type": "Order", "id": "o-1", "count": 3}
+    assert message["response"]["logs"] == [] and message["httpStatus"] == 200
+    assert inspect.signature(_traced(handler)) == inspect.signature(handler)
+    assert answer(lambda ctx: ctx.payload, {"raw": True})["response"]["result"] == {"raw": True}
 
 
 def test_logs_survive_a_refused_response_as_json() -> None:
