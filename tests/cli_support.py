@@ -117,8 +117,11 @@ def run_in_process(
     """``pingback ARGS`` in ``project`` through the Click command the entry point runs, in this
     process: the same parsing, typed errors, exit codes and rendering, without starting an
     interpreter. For variants of a case that an installed-command test already covers, and only
-    for commands that fail before importing user code or starting a process or a server (they
-    would run inside the test). Not thread-safe: it changes the working folder and environment.
+    for commands that start no process and no server (they would run inside the test): ones
+    that read history or files, or import the project (``ls``, ``check``, ``simulate`` without
+    ``--run``). What the project's import added is undone afterwards (its folders on
+    ``sys.path``, its modules in ``sys.modules``), so the next call imports it afresh, as a new
+    process would. Not thread-safe: it changes the working folder and environment.
     An exception that escapes the command is appended to stderr as a traceback."""
     import contextlib
     import traceback
@@ -131,13 +134,31 @@ def run_in_process(
     overrides: dict[str, str | None] = {key: None for key in os.environ if key not in wanted}
     overrides.update(wanted)
     click_command = command(only=args[0] if args and args[0] in COMMANDS else None)
+    path_before, modules_before = list(sys.path), set(sys.modules)
     started = time.monotonic()
-    with contextlib.chdir(project):
-        done = CliRunner().invoke(click_command, list(args), input=input, env=overrides, prog_name="pingback")
+    try:
+        with contextlib.chdir(project):
+            done = CliRunner().invoke(
+                click_command, list(args), input=input, env=overrides, prog_name="pingback"
+            )
+    finally:
+        _forget_project_imports(project, path_before, modules_before)
     stderr = done.stderr
     if done.exception is not None and not isinstance(done.exception, SystemExit):
         stderr += "".join(traceback.format_exception(done.exception))
     return Result(args, done.exit_code, done.stdout, stderr, time.monotonic() - started)
+
+
+def _forget_project_imports(project: Path, path_before: list[str], modules_before: set[str]) -> None:
+    """Undo what importing a project did to this process: the folders it put on ``sys.path``
+    and the modules it imported from them (or from ``project``)."""
+    roots = [Path(entry).resolve() for entry in sys.path if entry not in path_before]
+    roots.append(project.resolve())
+    sys.path[:] = path_before
+    for name in set(sys.modules) - modules_before:
+        file = getattr(sys.modules.get(name), "__file__", None)
+        if file and any(Path(file).resolve().is_relative_to(root) for root in roots):
+            del sys.modules[name]
 
 
 def source_of(project: Path, relative: str, needle: str) -> str:

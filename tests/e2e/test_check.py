@@ -3,8 +3,7 @@
 Every rule is tested in process (tests/check/test_rules.py, same table: tests/check/cases.py);
 here a few of them run through the installed command, then its text output, options and exit
 codes: the installed command for a clean project, an error and a load failure, the same Click
-command in process (``run_in_process``) for the variants of options and output (one load of a
-project per process: a second import of the same files in one process finds no new instance).
+command in process (``run_in_process``) for the variants of options and output.
 """
 
 from __future__ import annotations

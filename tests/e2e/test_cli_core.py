@@ -167,14 +167,14 @@ def test_ls_app_module_imports_only_that_module(lab: Path) -> None:
 
 
 def test_ls_app_module_without_attribute_lists_every_instance_it_touches(lab: Path) -> None:
-    result = run_cli(lab, "ls", "--json", "--app", "lab_app.reports")
+    result = run_in_process(lab, "ls", "--json", "--app", "lab_app.reports")
 
     assert_clean_exit(result, 0)
     assert names(result.json()) == {*REPORTS_INSTANCE, "cleanup"}
 
 
 def test_ls_app_module_attribute_selects_one_instance(lab: Path) -> None:
-    result = run_cli(lab, "ls", "--json", "--app", "lab_app.reports:reports")
+    result = run_in_process(lab, "ls", "--json", "--app", "lab_app.reports:reports")
 
     assert_clean_exit(result, 0)
     assert names(result.json()) == REPORTS_INSTANCE
@@ -195,7 +195,7 @@ def test_ls_pingback_app_environment_variable(lab: Path) -> None:
 
 
 def test_ls_app_option_wins_over_environment(lab: Path) -> None:
-    result = run_cli(
+    result = run_in_process(
         lab,
         "ls",
         "--json",

@@ -6,7 +6,7 @@ import sqlite3
 import textwrap
 from pathlib import Path
 
-from cli_support import run_cli
+from cli_support import run_cli, run_in_process
 
 from .conftest import assert_clean_exit, copy_project
 
@@ -37,7 +37,9 @@ def test_lists_every_occurrence_in_order_with_counts_and_a_monthly_estimate(tmp_
     assert lines[3].startswith("2026-03-01 00:00:00 UTC")
     assert not (project / ".pingback" / "history.sqlite3").exists()
 
-    data = run_cli(project, "simulate", "--from", "2026-02-28T23:30Z", "--to", "2026-03-01T00:30Z", "--json")
+    data = run_in_process(
+        project, "simulate", "--from", "2026-02-28T23:30Z", "--to", "2026-03-01T00:30Z", "--json"
+    )
     assert_clean_exit(data, 0)
     body = data.json()
     assert body["counts"] == {"digest": 4, "month-end": 1, "leap-day": 0}
@@ -62,7 +64,7 @@ def test_lists_every_occurrence_in_order_with_counts_and_a_monthly_estimate(tmp_
     }
     assert "free 1,000 a month: exceeded (about 2,881)" in result.stdout
 
-    pro = run_cli(
+    pro = run_in_process(
         project, "simulate", "--from", "2026-02-28T23:30Z", "--to", "2026-03-01T00:30Z", "--plan", "pro"
     )
     assert_clean_exit(pro, 0)
@@ -80,7 +82,7 @@ def test_lists_every_occurrence_in_order_with_counts_and_a_monthly_estimate(tmp_
     )
     assert_clean_exit(ran, 0)  # two fires of digest, each with 3 deliveries: 4 attempts a fire
     assert "pro 50,000 a month: fits (about 11,521)" in ran.stdout, ran.brief()
-    unknown = run_cli(
+    unknown = run_in_process(
         project, "simulate", "--from", "2026-02-28T23:30Z", "--to", "2026-03-01T00:30Z", "--plan", "gold"
     )
     assert_clean_exit(unknown, 2)
@@ -161,8 +163,10 @@ def test_run_exits_1_and_names_the_failures(tmp_path: Path) -> None:
 def test_bad_windows_are_one_line_and_exit_2(tmp_path: Path) -> None:
     project = copy_project("simday", tmp_path)
 
-    bad = run_cli(project, "simulate", "--from", "yesterday", "--to", "2026-12-02T00:00Z")
-    backwards = run_cli(project, "simulate", "--from", "2026-12-02T00:00Z", "--to", "2026-12-01T00:00Z")
+    bad = run_in_process(project, "simulate", "--from", "yesterday", "--to", "2026-12-02T00:00Z")
+    backwards = run_in_process(
+        project, "simulate", "--from", "2026-12-02T00:00Z", "--to", "2026-12-01T00:00Z"
+    )
 
     assert_clean_exit(bad, 2)
     assert bad.stderr.startswith("error: --from 'yesterday' is not a point in time")
@@ -216,15 +220,15 @@ def test_run_marks_what_it_records_as_simulated(tmp_path: Path) -> None:
     runs = run_cli(project, "runs", "--json").json()
     # dated 2030, the simulated runs sit where they were recorded: below the later real run
     assert [run["trigger"] for run in runs] == ["run", "simulate", "simulate"]
-    only = run_cli(project, "runs", "--trigger", "simulate", "--json").json()
+    only = run_in_process(project, "runs", "--trigger", "simulate", "--json").json()
     assert [run["executionId"] for run in only] == [run["executionId"] for run in runs[1:]]
-    table = run_cli(project, "runs")
+    table = run_in_process(project, "runs")
     assert sum(line.rstrip().endswith("simulate") for line in table.stdout.splitlines()) == 2, table.brief()
     simulated = next(run for run in runs if run["trigger"] == "simulate")
     shown = run_cli(project, "show", simulated["executionId"])
     assert "simulated (pingback simulate --run)" in shown.stdout.splitlines()[0], shown.brief()
     real = next(run for run in runs if run["trigger"] == "run")
-    assert "simulated" not in run_cli(project, "show", real["executionId"]).stdout
+    assert "simulated" not in run_in_process(project, "show", real["executionId"]).stdout
     with sqlite3.connect(project / ".pingback" / "history.sqlite3") as conn:
         children = conn.execute(
             'SELECT DISTINCT "trigger" FROM executions WHERE parent_id IS NOT NULL'
@@ -237,7 +241,7 @@ def test_a_year_in_summary_counts_without_listing(tmp_path: Path) -> None:
     project = copy_project("timeproj", tmp_path)
     year = ("--from", "2027-01-01T00:00Z", "--to", "2028-01-01T00:00Z", "--summary")
 
-    data = run_cli(project, "simulate", *year, "--json")
+    data = run_in_process(project, "simulate", *year, "--json")
 
     assert_clean_exit(data, 0)
     body = data.json()
