@@ -128,6 +128,7 @@ def run_in_process(
 
     from click.testing import CliRunner
 
+    from pingback_cli import terminal
     from pingback_cli.cli.app import COMMANDS, command
 
     wanted = cli_env(env)
@@ -135,6 +136,8 @@ def run_in_process(
     overrides.update(wanted)
     click_command = command(only=args[0] if args and args[0] in COMMANDS else None)
     path_before, modules_before = list(sys.path), set(sys.modules)
+    ascii_before = terminal._ascii_glyphs
+    terminal.use_ascii_glyphs(False)  # what the entry point picks for UTF-8 output, as CliRunner's is
     started = time.monotonic()
     try:
         with contextlib.chdir(project):
@@ -142,6 +145,7 @@ def run_in_process(
                 click_command, list(args), input=input, env=overrides, prog_name="pingback"
             )
     finally:
+        terminal.use_ascii_glyphs(ascii_before)
         _forget_project_imports(project, path_before, modules_before)
     stderr = done.stderr
     if done.exception is not None and not isinstance(done.exception, SystemExit):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cli_support import JOBS_HEADER, run_cli
+from cli_support import JOBS_HEADER, run_cli, run_in_process
 
 from .conftest import assert_clean_exit
 from .test_completion import bash_complete
@@ -21,11 +21,11 @@ def test_help_hides_typers_completion_options_but_keeps_the_command(tmp_path: Pa
 
 def test_usage_lines_name_arguments_in_capitals(lab: Path) -> None:
     for command, argument in (("run", "NAME"), ("show", "EXECUTION_ID"), ("trigger", "NAME")):
-        helped = run_cli(lab, command, "--help")
+        helped = run_in_process(lab, command, "--help")
         assert helped.stdout.splitlines()[0] == f"Usage: pingback {command} [OPTIONS] {argument}", (
             helped.brief()
         )
-    missing = run_cli(lab, "run")
+    missing = run_in_process(lab, "run")
     assert missing.returncode == 2 and "Usage: pingback run [OPTIONS] NAME" in missing.stderr, missing.brief()
     assert "{" not in missing.stderr
 
@@ -53,7 +53,7 @@ def test_tab_completes_the_values_of_runs_status(lab: Path) -> None:
 
 
 def test_a_decimal_delay_is_refused_as_not_whole(lab: Path) -> None:
-    result = run_cli(lab, "trigger", "ok", "--delay", "1.5")
+    result = run_in_process(lab, "trigger", "ok", "--delay", "1.5")
     assert_clean_exit(result, 2)
     assert result.stderr.splitlines()[0] == 'error: --delay "1.5" is not a whole number of seconds', (
         result.brief()
@@ -61,7 +61,7 @@ def test_a_decimal_delay_is_refused_as_not_whole(lab: Path) -> None:
 
 
 def test_register_dry_run_says_where_it_would_post(lab: Path) -> None:
-    result = run_cli(lab, "register", "--dry-run", "--platform-url", "http://127.0.0.1:9/base/")
+    result = run_in_process(lab, "register", "--dry-run", "--platform-url", "http://127.0.0.1:9/base/")
     assert_clean_exit(result, 0)
     assert "functions" in result.json()  # stdout stays the body alone
     assert "would POST this to http://127.0.0.1:9/base/api/v1/register" in result.stderr, result.brief()
@@ -76,7 +76,7 @@ def test_a_schedule_from_another_scheduler_gets_a_cron_hint(tmp_path: Path) -> N
     assert_clean_exit(listed, 3)
     assert '"@every" is not supported by the platform\'s parser' in listed.stderr, listed.brief()
     assert 'hint: write "*/5 * * * *", then run again' in listed.stderr, listed.brief()
-    checked = run_cli(tmp_path, "check")
+    checked = run_in_process(tmp_path, "check")
     assert 'fix: write "*/5 * * * *"' in checked.stdout, checked.brief()
 
 

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cli_support import run_cli, walk
+from cli_support import run_cli, run_in_process, walk
 from reliability.helpers import DevServer, kill_workers
 
 NOT_SENT = "not sent to the platform"
@@ -101,13 +101,13 @@ def test_run_and_show_print_the_output_under_its_execution_marked_local(project:
     assert any(line.startswith("chatty ") for line in live), shown_live  # live, then in the tree
     assert any("stderr│ INFO jobs: through logging" in line for line in shown_live.splitlines())
     assert NOT_SENT in shown_live
-    listed = run_cli(project, "runs", "--json")
+    listed = run_in_process(project, "runs", "--json")
     root_id = listed.json()[0]["executionId"]
-    shown = run_cli(project, "show", root_id[:8])
+    shown = run_in_process(project, "show", root_id[:8])
     assert shown.returncode == 0, shown.brief()
     assert NOT_SENT in shown.stdout and "stdout│ hello from print" in shown.stdout
     assert "stdout│ child 3 line 4" in shown.stdout
-    as_json = run_cli(project, "show", root_id[:8], "--json").json()
+    as_json = run_in_process(project, "show", root_id[:8], "--json").json()
     assert ("stdout", "hello from print") in texts(as_json)
     numbers = {
         node["executionId"][:8]: node["payload"]["n"] for node in walk(as_json) if node["function"] == "child"
@@ -140,13 +140,13 @@ def test_show_full_prints_whole_values_and_every_line_and_overflow_says_whose_it
     terminal's stderr with each line naming its execution (new-user trial #2, finding 12)."""
     result = run_cli(project, "run", "verbose")
     assert result.returncode == 0, result.brief()
-    execution_id = run_cli(project, "runs", "--json").json()[0]["executionId"]
+    execution_id = run_in_process(project, "runs", "--json").json()[0]["executionId"]
     overflow = [line for line in result.stderr.splitlines() if "x" * 1010 in line]
     assert overflow and all(
         line.startswith(f"  verbose {execution_id[:8]}  stdout| line ") for line in overflow
     )
 
-    cut = run_cli(project, "show", execution_id[:8]).stdout
+    cut = run_in_process(project, "show", execution_id[:8]).stdout
     assert "key9" not in cut and "log 59" not in cut
     assert f"10 more log entries: pingback show {execution_id[:8]} --full" in cut
     assert f"more lines: pingback show {execution_id[:8]} --full" in cut

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 import typer.main
-from cli_support import run_cli
+from cli_support import run_cli, run_in_process
 
 from pingback_cli.cli.main import app
 
@@ -34,7 +34,7 @@ def test_top_level_help_lists_commands_in_a_newcomers_order(tmp_path: Path) -> N
 
 @pytest.mark.parametrize("command", command_names())
 def test_every_command_has_a_description_and_an_example(tmp_path: Path, command: str) -> None:
-    result = run_cli(tmp_path, command, "--help")
+    result = run_in_process(tmp_path, command, "--help")
     assert_clean_exit(result, 0)
     usage, _, rest = result.stdout.partition("\n\n")
     assert usage.startswith(f"Usage: pingback {command}")

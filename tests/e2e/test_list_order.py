@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from cli_support import run_cli
+from cli_support import run_cli, run_in_process
 
 from pingback_cli.history.store import Store, history_path
 from pingback_cli.models import Execution
@@ -38,4 +38,4 @@ def test_runs_are_listed_by_their_started_or_due_time(lab: Path) -> None:
     names = [line.split()[1] for line in result.stdout.splitlines()[1:]]
     assert names == ["cleanup", "echo", "ok", "flaky"], result.brief()
     assert " due " in result.stdout.splitlines()[1]
-    assert [run["function"] for run in run_cli(lab, "runs", "--json").json()] == names
+    assert [run["function"] for run in run_in_process(lab, "runs", "--json").json()] == names

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cli_support import FIXTURES, poll, run_cli
+from cli_support import FIXTURES, poll, run_cli, run_in_process
 from reliability.helpers import DevServer, kill_workers
 
 NEW_YORK = {"TZ": "America/New_York"}
@@ -64,7 +64,7 @@ def test_runs_status_pending_lists_waiting_work_with_due_times(dev: DevServer) -
     assert any(line.startswith(flaky[:8]) and "retry " in line for line in lines), listed.stdout
     assert any(line.startswith(delayed[:8]) and " delay " in line for line in lines), listed.stdout
     assert "in 1h" in listed.stdout or "in 59m" in listed.stdout, listed.stdout
-    as_json = run_cli(dev.project, "runs", "--status", "pending", "--json").json()
+    as_json = run_in_process(dev.project, "runs", "--status", "pending", "--json").json()
     assert {row["executionId"] for row in as_json} >= {delayed, flaky}
     assert all(row["dueAt"].endswith("Z") for row in as_json)
 
@@ -113,13 +113,13 @@ def test_ls_at_80_columns_shows_every_columns_data(project: Path) -> None:
 
 
 def test_empty_listings_say_why(project: Path) -> None:
-    assert "No executions yet" in run_cli(project, "runs").stdout
+    assert "No executions yet" in run_in_process(project, "runs").stdout
     assert run_cli(project, "run", "later").returncode == 0
-    unknown = run_cli(project, "runs", "-f", "nope").stdout
+    unknown = run_in_process(project, "runs", "-f", "nope").stdout
     assert 'No runs of "nope" among 1 execution in history' in unknown, unknown
-    failed = run_cli(project, "runs", "--status", "failed").stdout
+    failed = run_in_process(project, "runs", "--status", "failed").stdout
     assert "No failed runs among 1 execution" in failed, failed
-    assert "Nothing is waiting" in run_cli(project, "runs", "--status", "pending").stdout
+    assert "Nothing is waiting" in run_in_process(project, "runs", "--status", "pending").stdout
 
 
 def test_runs_status_failed_includes_runs_whose_children_failed(project: Path) -> None:
@@ -135,7 +135,7 @@ def test_runs_status_failed_includes_runs_whose_children_failed(project: Path) -
     assert result.returncode == 1
     root = result.json()
     assert root["status"] == "success"
-    listed = run_cli(project, "runs", "--status", "failed", "--json").json()
+    listed = run_in_process(project, "runs", "--status", "failed", "--json").json()
     assert [row["executionId"] for row in listed] == [root["executionId"]]
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from cli_support import JOBS_HEADER, run_cli
+from cli_support import JOBS_HEADER, run_cli, run_in_process
 
 LONG = "E" * 300 + "ERREND"
 LOG = "L" * 300 + "LOGEND"
@@ -39,7 +39,7 @@ def test_run_piped_prints_long_lines_whole(project: Path, columns: str | None) -
 
 def test_show_piped_prints_long_lines_whole(project: Path) -> None:
     run_cli(project, "run", "long-error")
-    found = run_cli(project, "runs", "--json").json()
+    found = run_in_process(project, "runs", "--json").json()
     shown = run_cli(project, "show", found[0]["executionId"])
     assert shown.returncode == 0, shown.brief()
     assert f"RuntimeError: {LONG}" in shown.stdout and f"HTTP 500: {LONG}" in shown.stdout, shown.brief()

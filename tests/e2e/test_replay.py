@@ -7,7 +7,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from cli_support import run_cli, walk
+from cli_support import run_cli, run_in_process, walk
 
 from .conftest import assert_clean_exit
 
@@ -70,9 +70,9 @@ def test_replay_runs_the_same_function_and_payload_as_a_linked_new_root(shop: Pa
     assert again["parentId"] is None
     assert again["status"] == "success"
 
-    shown = run_cli(shop, "show", again["executionId"], "--json")
+    shown = run_in_process(shop, "show", again["executionId"], "--json")
     assert shown.json()["replayOf"] == first["executionId"]
-    runs = run_cli(shop, "runs", "--json").json()
+    runs = run_in_process(shop, "runs", "--json").json()
     assert [(r["executionId"], r["trigger"]) for r in runs[:2]] == [
         (again["executionId"], "replay"),
         (first["executionId"], "run"),
@@ -85,8 +85,8 @@ def test_show_and_replay_print_the_link(shop: Path) -> None:
     assert_clean_exit(replayed, 0)
     assert f"replay of {first['executionId'][:8]}" in replayed.stdout
     assert "4 executions · 4 success" in replayed.stdout  # fan-out ran again
-    newest = run_cli(shop, "runs", "--json").json()[0]["executionId"]
-    shown = run_cli(shop, "show", newest[:8])
+    newest = run_in_process(shop, "runs", "--json").json()[0]["executionId"]
+    shown = run_in_process(shop, "show", newest[:8])
     assert_clean_exit(shown, 0)
     assert shown.stdout.splitlines()[0].startswith("✓ send-emails cron")
     assert f"replay of {first['executionId'][:8]}" in shown.stdout.splitlines()[0]
@@ -133,16 +133,16 @@ def test_a_replay_that_fails_exits_1_like_run(flaky: Path) -> None:
 
 def test_replay_of_an_unknown_id_is_a_usage_error(shop: Path) -> None:
     assert_clean_exit(run_cli(shop, "run", "send-receipt", "--payload", '{"order_id": "o"}'), 0)
-    missing = run_cli(shop, "replay", "ffffffff")
+    missing = run_in_process(shop, "replay", "ffffffff")
     assert_clean_exit(missing, 2)
     assert 'no execution matches "ffffffff"' in missing.stderr
-    not_an_id = run_cli(shop, "replay", "send-email")
+    not_an_id = run_in_process(shop, "replay", "send-email")
     assert_clean_exit(not_an_id, 2)
     assert "is not an execution id" in not_an_id.stderr
 
 
 def test_replay_without_history_says_so(shop: Path) -> None:
-    result = run_cli(shop, "replay", "3f2a")
+    result = run_in_process(shop, "replay", "3f2a")
     assert_clean_exit(result, 3)
     assert "no history yet" in result.stderr
 

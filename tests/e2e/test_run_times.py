@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from cli_support import run_cli
+from cli_support import run_cli, run_in_process
 
 SAID = re.compile(r"last attempt \d+ms · total (\d+\.\d)s")
 
@@ -18,10 +18,10 @@ def test_a_retried_execution_shows_its_last_attempt_and_its_total(lab: Path) -> 
     found = [SAID.search(line) for line in ran.stdout.splitlines() if line.startswith("✗ always-fails")]
     assert found and found[0] and 5.5 <= float(found[0][1]) <= 9, ran.brief()
 
-    execution_id = run_cli(lab, "runs", "--json").json()[0]["executionId"]
-    shown = run_cli(lab, "show", execution_id)
+    execution_id = run_in_process(lab, "runs", "--json").json()[0]["executionId"]
+    shown = run_in_process(lab, "show", execution_id)
     assert SAID.search(shown.stdout.splitlines()[0]), shown.brief()
     when = next(line for line in shown.stdout.splitlines() if " · started " in line)
     assert when.startswith("scheduled ") and "due" not in when, shown.brief()  # no "due" after "started"
-    listed = run_cli(lab, "runs")
+    listed = run_in_process(lab, "runs")
     assert SAID.search(listed.stdout.splitlines()[1]), listed.brief()
