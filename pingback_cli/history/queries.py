@@ -10,13 +10,13 @@ reported ``interrupted`` (``history.rows``): nothing shows running that is not.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
 from pingback_cli.history.rows import LIGHT, Liveness, RunRow, like, read_row
 from pingback_cli.history.schema import shown_at
 from pingback_cli.history.statuses import status_term
 from pingback_cli.history.store import Store
+from pingback_cli.record import FrozenRecord, Record
 
 STATUSES = ("pending", "running", "success", "failed", "cancelled", "interrupted")
 
@@ -35,44 +35,68 @@ SEARCH_WINDOW = 10_000
 _BELOW = "SELECT COUNT(*) FROM executions d WHERE d.root_id = r.id AND d.rowid != r.rowid"
 
 
-@dataclass(frozen=True)
-class RunQuery:
+class RunQuery(FrozenRecord):
     """One page of the runs list, in the order of the time it shows (``schema.shown_at``:
     started, else due), newest first. ``since``/``until`` are unix seconds of creation;
     ``before`` is the cursor from the previous page (``RunPage.next_before``)."""
 
-    function: str | None = None
-    status: str | None = None
-    since: float | None = None
-    until: float | None = None
-    text: str | None = None
-    roots_only: bool = True
-    root: str | None = None
+    __slots__ = _fields = (
+        "function", "status", "since", "until", "text", "roots_only", "root", "trigger", "before",
+        "limit"
+    )  # fmt: skip
+
+    function: str | None
+    status: str | None
+    since: float | None
+    until: float | None
+    text: str | None
+    roots_only: bool
+    root: str | None
     """Only executions of this tree (with ``roots_only`` False)."""
-    trigger: str | None = None
+    trigger: str | None
     """Only executions started this way (``TRIGGERS``)."""
-    before: str | None = None
-    limit: int = 50
+    before: str | None
+    limit: int
+
+    def __init__(
+        self, function: str | None = None, status: str | None = None, since: float | None = None,
+        until: float | None = None, text: str | None = None, roots_only: bool = True, root: str | None = None,
+        trigger: str | None = None, before: str | None = None, limit: int = 50,
+    ) -> None:  # fmt: skip
+        self._set(function, status, since, until, text, roots_only, root, trigger, before, limit)
 
 
-@dataclass
-class RunPage:
+class RunPage(Record):
+    __slots__ = _fields = ("rows", "next_before")
+
     rows: list[RunRow]
     next_before: str | None
     """Pass as ``RunQuery.before`` for the next (older) page; None on the last page."""
 
+    def __init__(self, rows: list[RunRow], next_before: str | None) -> None:
+        self.rows = rows
+        self.next_before = next_before
 
-@dataclass
-class HistogramBar:
+
+class HistogramBar(Record):
+    __slots__ = _fields = ("start", "success", "failed", "other")
+
     start: float
     """Unix seconds at the start of the hour."""
-    success: int = 0
-    failed: int = 0
-    other: int = 0
+    success: int
+    failed: int
+    other: int
+
+    def __init__(self, start: float, success: int = 0, failed: int = 0, other: int = 0) -> None:
+        self.start = start
+        self.success = success
+        self.failed = failed
+        self.other = other
 
 
-@dataclass
-class LogLine:
+class LogLine(Record):
+    __slots__ = _fields = ("execution_id", "function", "timestamp", "level", "message", "meta", "cursor")
+
     execution_id: str
     function: str
     timestamp: int
@@ -81,6 +105,18 @@ class LogLine:
     message: str
     meta: Any
     cursor: str
+
+    def __init__(
+        self, execution_id: str, function: str, timestamp: int, level: str, message: str, meta: Any,
+        cursor: str,
+    ) -> None:  # fmt: skip
+        self.execution_id = execution_id
+        self.function = function
+        self.timestamp = timestamp
+        self.level = level
+        self.message = message
+        self.meta = meta
+        self.cursor = cursor
 
 
 def runs(store: Store, query: RunQuery) -> RunPage:

@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 
 from pingback_cli.history.codec import QUOTED, dump_value, listed_at, loads
 from pingback_cli.models import Execution
 from pingback_cli.protocol import compact_encoder
+from pingback_cli.record import Record
 
 MATERIALIZE_AFTER = 2.0
 """Seconds (monotonic) after which a batch's children still queued get their pending rows."""
@@ -89,14 +89,23 @@ def materialize(conn: sqlite3.Connection) -> int:
     return len(batches)
 
 
-@dataclass
-class Plan:
+class Plan(Record):
     """What one flush writes: full ``rows``, a new batch of ``compact`` children, and the
     batches none of whose children is left only in a batch (deleted)."""
 
-    rows: list[Buffered] = field(default_factory=list)
-    compact: list[Buffered] = field(default_factory=list)
-    emptied: list[int] = field(default_factory=list)
+    __slots__ = _fields = ("rows", "compact", "emptied")
+
+    rows: list[Buffered]
+    compact: list[Buffered]
+    emptied: list[int]
+
+    def __init__(
+        self, rows: list[Buffered] | None = None, compact: list[Buffered] | None = None,
+        emptied: list[int] | None = None,
+    ) -> None:  # fmt: skip
+        self.rows = [] if rows is None else rows
+        self.compact = [] if compact is None else compact
+        self.emptied = [] if emptied is None else emptied
 
 
 class QueuedChildren:

@@ -5,12 +5,12 @@ the ``RunRow`` record, and the correction of ``running`` rows whose process is g
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from pingback_cli.history.owner import is_alive
 from pingback_cli.history.store import Store
 from pingback_cli.models import Execution
+from pingback_cli.record import Record
 
 LIGHT = (
     "r.id, r.function, r.type, r.status, r.attempt, r.scheduled_at, r.started_at, r.completed_at,"
@@ -19,9 +19,14 @@ LIGHT = (
 """The columns of a ``RunRow`` (then ``owner``), over alias ``r``."""
 
 
-@dataclass
-class RunRow:
+class RunRow(Record):
     """An execution without payload, result or logs, plus counts over what is below it."""
+
+    __slots__ = _fields = (
+        "id", "function", "type", "status", "attempt", "scheduled_at", "started_at", "completed_at",
+        "duration_ms", "trigger", "parent_id", "root_id", "depth", "error", "cursor", "descendants",
+        "failed_descendants", "unfinished_descendants"
+    )  # fmt: skip
 
     id: str
     function: str
@@ -37,10 +42,35 @@ class RunRow:
     root_id: str
     depth: int
     error: str | None
-    cursor: str = ""
-    descendants: int = 0
-    failed_descendants: int = 0
-    unfinished_descendants: int = 0
+    cursor: str
+    descendants: int
+    failed_descendants: int
+    unfinished_descendants: int
+
+    def __init__(
+        self, id: str, function: str, type: str | None, status: str, attempt: int, scheduled_at: float,
+        started_at: float | None, completed_at: float | None, duration_ms: int | None, trigger: str,
+        parent_id: str | None, root_id: str, depth: int, error: str | None, cursor: str = "",
+        descendants: int = 0, failed_descendants: int = 0, unfinished_descendants: int = 0,
+    ) -> None:  # fmt: skip
+        self.id = id
+        self.function = function
+        self.type = type
+        self.status = status
+        self.attempt = attempt
+        self.scheduled_at = scheduled_at
+        self.started_at = started_at
+        self.completed_at = completed_at
+        self.duration_ms = duration_ms
+        self.trigger = trigger
+        self.parent_id = parent_id
+        self.root_id = root_id
+        self.depth = depth
+        self.error = error
+        self.cursor = cursor
+        self.descendants = descendants
+        self.failed_descendants = failed_descendants
+        self.unfinished_descendants = unfinished_descendants
 
 
 class Liveness:
