@@ -19,7 +19,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable
 
-from pingback_cli.history.codec import QUOTED, dump_value, listed_at, loads
+from pingback_cli.history.codec import QUOTED, dump_value, loads
 from pingback_cli.models import Execution
 from pingback_cli.protocol import compact_encoder
 from pingback_cli.record import Record
@@ -44,38 +44,32 @@ def compactable(execution: Execution) -> bool:
 
 
 def encode_batch(children: list[Buffered], *, simulated: bool) -> str:
-    """The ``children`` column: per child the fields of its pending row that vary."""
-    return _ENCODE(
-        [
-            [
-                e.id,
-                seq,
-                e.root_id,
-                e.parent_id,
-                e.depth,
-                e.function,
-                e.type,
-                dump_value(e.payload) if e.has_payload else None,
-                e.scheduled_at,
-                e.due_at,
-                listed_at(seq, e, simulated=simulated),
-            ]
-            for seq, e in children
-        ]
-    )
+    """The ``children`` column: the fields of their pending rows that vary, children that share
+    all but id, seq and payload (a fan-out's) in one group: ``[[root, parent, depth, function,
+    type, scheduled, due, simulated, [[id, seq, payload text or null], ...]], ...]``."""
+    groups: dict[tuple[object, ...], list[list[object]]] = {}
+    for seq, e in children:
+        key = (e.root_id, e.parent_id, e.depth, e.function, e.type, e.scheduled_at, e.due_at)
+        group = groups.get(key)
+        if group is None:
+            group = groups[key] = []
+        group.append([e.id, seq, dump_value(e.payload) if e.has_payload else None])
+    return _ENCODE([[*key, simulated, group] for key, group in groups.items()])
 
 
 def pending_rows(children: str, owner: str | None, queue: str | None) -> list[tuple[object, ...]]:
     """The ``executions`` rows (``codec.COLUMNS`` order) of a batch's children as pending, the
-    rows ``codec.encode_row`` writes for such a child."""
+    rows ``codec.encode_row`` writes for such a child (``listed_at``: when due, or on a
+    simulated clock when recorded)."""
     rows = []
-    for child in loads(children):
-        execution_id, seq, root_id, parent_id, depth, function, type_, payload, scheduled, due, listed = child
-        rows.append(
-            (execution_id, seq, root_id, parent_id, depth, function, type_, "pending", 0,
-             int(payload is not None), payload, None, None, "[]", "[]", scheduled,
-             None, None, None, None, "fanout", None, due, owner, queue, listed)
-        )  # fmt: skip
+    for root_id, parent_id, depth, function, type_, scheduled, due, simulated, group in loads(children):
+        for execution_id, seq, payload in group:
+            listed = seq / 1_000_000 if simulated else scheduled
+            rows.append(
+                (execution_id, seq, root_id, parent_id, depth, function, type_, "pending", 0,
+                 int(payload is not None), payload, None, None, "[]", "[]", scheduled,
+                 None, None, None, None, "fanout", None, due, owner, queue, listed)
+            )  # fmt: skip
     return rows
 
 
