@@ -1,7 +1,7 @@
 """Attempts running: each by (execution id, number) for its live logs, and the ones handed to
-the executor and not yet answered: the request sent, the timeout on the
-injected clock, and the answer as an ``AttemptOutcome`` (a timeout, or an error of the executor,
-becomes one too).
+the executor and not yet answered: the request sent, the timeout on the injected clock
+(``deadlines``), and the answer as an ``AttemptOutcome`` (a timeout, or an error of the
+executor, becomes one too).
 
 Attempts are futures with callbacks, not tasks: at thousands per second the cost of a task and a
 coroutine per attempt shows.
@@ -13,7 +13,8 @@ import asyncio
 import logging
 from collections.abc import Callable
 
-from pingback_cli.engine.clock import AttemptTimeout, Clock, TimerHandle, expire
+from pingback_cli.engine.clock import AttemptTimeout, Clock, expire
+from pingback_cli.engine.deadlines import Deadlines
 from pingback_cli.engine.outcomes import timed_out
 from pingback_cli.engine.ports import Executor
 from pingback_cli.models import Attempt, Execution, FunctionSpec
@@ -33,6 +34,7 @@ class InFlight:
         self.clock = clock
         self._futures: dict[str, asyncio.Future[AttemptOutcome]] = {}
         self._running: dict[tuple[str, int], Attempt] = {}
+        self._deadlines = Deadlines(clock)
 
     def __bool__(self) -> bool:
         return bool(self._futures)
@@ -66,9 +68,9 @@ class InFlight:
             logger.exception("executor error")
             future = asyncio.get_running_loop().create_future()
             future.set_result(AttemptOutcome(None, error=f"internal error in pingback: {exc!r}"))
-        timer = self.clock.call_later(max(0.0, spec.timeout_seconds), expire, future)
+        self._deadlines.add(max(0.0, spec.timeout_seconds), future)
         self._futures[execution.id] = future
-        future.add_done_callback(lambda answered: self._answered(answered, execution, spec, timer, done))
+        future.add_done_callback(lambda answered: self._answered(answered, execution, spec, done))
 
     def abandon(self, execution_id: str) -> None:
         """Give up on ``execution_id``'s attempt as a timeout does: the executor abandons the
@@ -88,10 +90,9 @@ class InFlight:
         future: asyncio.Future[AttemptOutcome],
         execution: Execution,
         spec: FunctionSpec,
-        timer: TimerHandle,
         done: Answered,
     ) -> None:
-        timer.cancel()
+        self._deadlines.settled(max(0.0, spec.timeout_seconds))
         self._futures.pop(execution.id, None)
         try:
             outcome = None if future.cancelled() else _outcome(future, spec)
