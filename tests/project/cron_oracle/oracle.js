@@ -1,9 +1,48 @@
 // The platform's cron grammar as the oracle for the differential test.
-// stdin: {"expressions": [string...], "instants": [ms...], "count": n}
-// stdout: [{"ok": bool, "error": string?, "runs": [[ms...] | {"fires": [ms...], "error": string}...]}]
-// one entry per expression; "runs" has one entry per instant (fires strictly after it, UTC).
+// stdin: {"groups": [{"expressions": [string...], "instants": [ms...]}...], "count": n}
+// stdout: one list per group, one entry per expression:
+//   {"ok": bool, "error": string?, "runs": [[ms...] | {"fires": [ms...], "error": string}...]}
+// "runs" has one entry per instant of the group (fires strictly after it, UTC).
+//
+// Every answer is cron-parser's own: parseExpression, then next() from each instant, as the
+// platform calls it. Only the date steps its search takes (CronDate.addSecond and the like, each
+// a few luxon DateTime objects) are remembered: in UTC a step's result is a function of the
+// instant it starts from, and the corpus's searches step through the same seconds, minutes and
+// days again and again (every 5-field schedule walks the 59 seconds after each fire one by one).
+// One step in CHECK_EVERY remembered ones is taken again and must land on the same instant.
 'use strict';
 const parser = require('cron-parser');
+const CronDate = require('cron-parser/lib/date');
+
+const STEPS = ['addYear', 'addMonth', 'addDay', 'addHour', 'addMinute', 'addSecond'];
+const TESTS = ['isLastDayOfMonth', 'isLastWeekdayOfMonth'];
+const CHECK_EVERY = 1024;
+let reused = 0;
+
+function remember(name, isTest) {
+  const take = CronDate.prototype[name];
+  const known = new Map();
+  CronDate.prototype[name] = function () {
+    if (this._date.zoneName !== 'UTC') return take.call(this);
+    const from = this._date.valueOf();
+    const found = known.get(from);
+    if (found === undefined) {
+      const answer = take.call(this);
+      known.set(from, isTest ? answer : this._date);
+      return answer;
+    }
+    if (++reused % CHECK_EVERY === 0) {
+      const again = take.call(this);
+      const same = isTest ? again === found : this._date.valueOf() === found.valueOf();
+      if (!same) throw new Error(`oracle: CronDate.${name} from ${from} is not a function of the instant`);
+    }
+    if (isTest) return found;
+    this._date = found;
+    return undefined;
+  };
+}
+STEPS.forEach((name) => remember(name, false));
+TESTS.forEach((name) => remember(name, true));
 
 function run(expression, instant, count) {
   const interval = parser.parseExpression(expression, { currentDate: new Date(instant), utc: true });
@@ -29,6 +68,7 @@ let input = '';
 process.stdin.setEncoding('utf8');
 process.stdin.on('data', (chunk) => { input += chunk; });
 process.stdin.on('end', () => {
-  const { expressions, instants, count } = JSON.parse(input);
-  process.stdout.write(JSON.stringify(expressions.map((e) => evaluate(e, instants, count))));
+  const { groups, count } = JSON.parse(input);
+  const answers = groups.map(({ expressions, instants }) => expressions.map((e) => evaluate(e, instants, count)));
+  process.stdout.write(JSON.stringify(answers));
 });
