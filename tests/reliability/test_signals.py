@@ -36,7 +36,12 @@ from .helpers import (
 
 pytestmark = pytest.mark.skipif(not HAS_PROC, reason="finds leftover worker processes through /proc")
 
-REPETITIONS = 10
+REPETITIONS = 6
+"""Signals of each kind to each command, two per lane: a seeded random moment (anywhere from
+the interpreter's start to serving with work in flight), then one on running work
+(``wait_for_the_moment``). Each costs a whole start of the command (~0.9 s of CPU for dev, its
+worker and the triggers; ~0.4 s for run), so the suite keeps this to 6 (it was 10: 14 more
+starts, ~8 s of CPU a run) and ``-m soak`` repeats a hundred."""
 LANES = 3
 """Repetitions run in this many projects side by side (mostly waiting, so it fits 2 cores)."""
 SOAK_REPETITIONS = 100
