@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from markupsafe import Markup, escape
@@ -17,6 +16,7 @@ from markupsafe import Markup, escape
 from pingback_cli import times
 from pingback_cli.history.outline import PREVIEW, Outline, OutlineNode
 from pingback_cli.models import FINISHED, iso
+from pingback_cli.record import Record
 
 MAX_JSON_CHARS = 100_000
 """Payloads and results longer than this (as indented JSON) are shown cut, with a raw link."""
@@ -30,12 +30,18 @@ NODES_SHOWN = 1_000
 _TOKEN = re.compile(r'("(?:[^"\\]|\\.)*")(\s*:)?|(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)|\b(true|false|null)\b')
 
 
-@dataclass
-class JsonView:
+class JsonView(Record):
+    __slots__ = _fields = ("html", "truncated", "size")
+
     html: Markup
     truncated: bool
     size: int
     """Characters of the whole indented JSON."""
+
+    def __init__(self, html: Markup, truncated: bool, size: int) -> None:
+        self.html = html
+        self.truncated = truncated
+        self.size = size
 
 
 def json_view(value: Any) -> JsonView:
@@ -134,8 +140,9 @@ def _tree_item(node: OutlineNode, current: str, parts: list[str]) -> None:
     parts.append("</ul></details></li>")
 
 
-@dataclass
-class Segment:
+class Segment(Record):
+    __slots__ = _fields = ("kind", "left", "width", "start", "end", "label")
+
     kind: str
     """queued, run-success, run-failed, run-running, run-interrupted, run-cancelled, backoff."""
     left: float
@@ -145,21 +152,44 @@ class Segment:
     end: float
     label: str
 
+    def __init__(self, kind: str, left: float, width: float, start: float, end: float, label: str) -> None:
+        self.kind = kind
+        self.left = left
+        self.width = width
+        self.start = start
+        self.end = end
+        self.label = label
 
-@dataclass
-class WaterfallRow:
+
+class WaterfallRow(Record):
+    __slots__ = _fields = ("node", "depth", "segments")
+
     node: OutlineNode
     depth: int
     segments: list[Segment]
 
+    def __init__(self, node: OutlineNode, depth: int, segments: list[Segment]) -> None:
+        self.node = node
+        self.depth = depth
+        self.segments = segments
 
-@dataclass
-class Waterfall:
+
+class Waterfall(Record):
+    __slots__ = _fields = ("start", "end", "rows", "ticks")
+
     start: float
     end: float
     rows: list[WaterfallRow]
     ticks: list[tuple[float, float]]
     """(percent, unix seconds) for the axis labels."""
+
+    def __init__(
+        self, start: float, end: float, rows: list[WaterfallRow], ticks: list[tuple[float, float]]
+    ) -> None:
+        self.start = start
+        self.end = end
+        self.rows = rows
+        self.ticks = ticks
 
     @property
     def drawn(self) -> bool:

@@ -11,12 +11,12 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from pingback_cli.errors import PingbackError
 from pingback_cli.history.store import Store
+from pingback_cli.record import Record
 
 Listener = Callable[[dict[str, Any]], None]
 """Receives one batch of changes: ``{"roots": [...ids], "ids": [...], "kinds": [...]}``."""
@@ -38,35 +38,69 @@ class ReadOnly(PingbackError):
         )
 
 
-@dataclass
-class FunctionInfo:
+class FunctionInfo(Record):
     """A function as the dashboard lists it; options are None when only history knows it."""
+
+    __slots__ = _fields = (
+        "name", "type", "schedule", "retries", "timeout", "timeout_seconds", "concurrency", "source",
+        "state", "next_run"
+    )  # fmt: skip
 
     name: str
     type: str | None
-    schedule: str | None = None
-    retries: int | None = None
-    timeout: str | None = None
-    timeout_seconds: float | None = None
-    concurrency: int | None = None
-    source: str | None = None
-    state: str = "active"
+    schedule: str | None
+    retries: int | None
+    timeout: str | None
+    timeout_seconds: float | None
+    concurrency: int | None
+    source: str | None
+    state: str
     """active, paused, or inactive (gone from the project)."""
-    next_run: float | None = None
+    next_run: float | None
+
+    def __init__(
+        self, name: str, type: str | None, schedule: str | None = None, retries: int | None = None,
+        timeout: str | None = None, timeout_seconds: float | None = None, concurrency: int | None = None,
+        source: str | None = None, state: str = "active", next_run: float | None = None,
+    ) -> None:  # fmt: skip
+        self.name = name
+        self.type = type
+        self.schedule = schedule
+        self.retries = retries
+        self.timeout = timeout
+        self.timeout_seconds = timeout_seconds
+        self.concurrency = concurrency
+        self.source = source
+        self.state = state
+        self.next_run = next_run
 
 
-@dataclass
-class EmulatorState:
+class EmulatorState(Record):
     """What the header says about the server the page came from."""
+
+    __slots__ = _fields = (
+        "mode", "serving", "reloading", "last_reload_at", "last_reload_changes", "load_error"
+    )  # fmt: skip
 
     mode: str
     """``dev`` (the emulator) or ``history`` (`pingback ui`)."""
-    serving: bool = True
-    reloading: bool = False
-    last_reload_at: float | None = None
-    last_reload_changes: str | None = None
-    load_error: str | None = None
+    serving: bool
+    reloading: bool
+    last_reload_at: float | None
+    last_reload_changes: str | None
+    load_error: str | None
     """The last reload's error; the last good code is still serving."""
+
+    def __init__(
+        self, mode: str, serving: bool = True, reloading: bool = False, last_reload_at: float | None = None,
+        last_reload_changes: str | None = None, load_error: str | None = None,
+    ) -> None:  # fmt: skip
+        self.mode = mode
+        self.serving = serving
+        self.reloading = reloading
+        self.last_reload_at = last_reload_at
+        self.last_reload_changes = last_reload_changes
+        self.load_error = load_error
 
 
 class Source(Protocol):
@@ -257,21 +291,19 @@ class EmulatorSource:
             controls.resume(name)
 
 
-@dataclass
 class HistorySource:
     """`pingback ui`: the history file alone, read-only; changes other processes commit are
     noticed by polling SQLite's data version."""
 
-    root: Path
-    store: Store
-    project: str = ""
-    read_only: bool = True
-    _batch: _Batcher = field(default_factory=_Batcher)
-    _poller: asyncio.Task[None] | None = None
-    _closing: bool = False
+    read_only = True
 
-    def __post_init__(self) -> None:
-        self.project = self.project or project_name(self.root)
+    def __init__(self, root: Path, store: Store, project: str = "") -> None:
+        self.root = root
+        self.store = store
+        self.project = project or project_name(root)
+        self._batch = _Batcher()
+        self._poller: asyncio.Task[None] | None = None
+        self._closing = False
 
     def functions(self) -> list[FunctionInfo]:
         from pingback_cli.history.jobs import JobStore

@@ -9,7 +9,6 @@ import contextlib
 import os
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -24,6 +23,7 @@ from pingback_cli.executors.base import ReloadResult
 from pingback_cli.history.store import history_path
 from pingback_cli.models import FunctionSpec
 from pingback_cli.project.config import ProjectConfig, project_environment
+from pingback_cli.record import Record
 
 STOPPED = "interrupted: pingback dev stopped before this finished"
 WATCHED_NAMES = frozenset({".env", ".env.local", "pyproject.toml"})
@@ -47,17 +47,33 @@ class DevOptions(EmulatorOptions):
         self.reload = reload
 
 
-@dataclass
-class DevInfo:
+class DevInfo(Record):
+    __slots__ = _fields = (
+        "root", "functions", "api_url", "reload", "history", "next_runs", "endpoint", "concurrency"
+    )  # fmt: skip
+
     root: Path
     functions: list[FunctionSpec]
     api_url: str
     reload: bool
     history: Path
     next_runs: dict[str, float]
-    endpoint: str | None = None
-    concurrency: str = "platform"
+    endpoint: str | None
+    concurrency: str
     """"platform" or "documented" (``engine.slots``)."""
+
+    def __init__(
+        self, root: Path, functions: list[FunctionSpec], api_url: str, reload: bool, history: Path,
+        next_runs: dict[str, float], endpoint: str | None = None, concurrency: str = "platform",
+    ) -> None:  # fmt: skip
+        self.root = root
+        self.functions = functions
+        self.api_url = api_url
+        self.reload = reload
+        self.history = history
+        self.next_runs = next_runs
+        self.endpoint = endpoint
+        self.concurrency = concurrency
 
 
 class DevView(Protocol):
@@ -220,8 +236,7 @@ def watch_filter(root: Path, *, js: bool = False):  # type: ignore[no-untyped-de
     never history, caches, builds or virtualenvs; never editor swap files."""
     from watchfiles import DefaultFilter
 
-    from pingback_cli.project.files import belongs
-    from pingback_cli.project.js.scan import EXTENSIONS as JS_EXTENSIONS  # watched in endpoint mode
+    from pingback_cli.project.files import JS_EXTENSIONS, belongs  # JS: watched in endpoint mode
 
     class ProjectFilter(DefaultFilter):
         def __init__(self) -> None:

@@ -5,30 +5,42 @@ all, always with the path down to one of them)."""
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import dataclass, field
 
 from pingback_cli.history.codec import load_attempts
 from pingback_cli.history.rows import LIGHT, Liveness, RunRow, read_row
 from pingback_cli.history.store import Store
 from pingback_cli.models import Attempt, depth_first
+from pingback_cli.record import Record
 
 
-@dataclass
-class OutlineNode:
+class OutlineNode(Record):
     """One execution of a tree as the tree view and the waterfall need it (no payload, only
     its first characters)."""
 
+    __slots__ = _fields = ("row", "attempts_text", "children", "hidden", "hidden_failed", "payload_start")
+
     row: RunRow
     attempts_text: str
-    children: list[OutlineNode] = field(default_factory=list)
-    hidden: int = 0
+    children: list[OutlineNode]
+    hidden: int
     """Children of this execution left out of the outline."""
-    hidden_failed: int = 0
+    hidden_failed: int
     """How many of the ``hidden`` failed (failed children are shown past the limit, up to a
     second ``per_parent``)."""
-    payload_start: str | None = None
+    payload_start: str | None
     """The first ``PREVIEW`` characters of the payload as stored (JSON text), to tell siblings
     apart; None without a payload."""
+
+    def __init__(
+        self, row: RunRow, attempts_text: str, children: list[OutlineNode] | None = None, hidden: int = 0,
+        hidden_failed: int = 0, payload_start: str | None = None,
+    ) -> None:  # fmt: skip
+        self.row = row
+        self.attempts_text = attempts_text
+        self.children = [] if children is None else children
+        self.hidden = hidden
+        self.hidden_failed = hidden_failed
+        self.payload_start = payload_start
 
     def attempts(self) -> list[Attempt]:
         return load_attempts(self.attempts_text)
@@ -38,16 +50,23 @@ class OutlineNode:
         return depth_first(self, lambda node: node.children)
 
 
-@dataclass
-class Outline:
+class Outline(Record):
+    __slots__ = _fields = ("root", "total", "shown", "failed_below")
+
     root: OutlineNode | None
     """None when the root is not in history."""
     total: int
     """Executions in the whole tree."""
     shown: int
-    failed_below: int = 0
+    failed_below: int
     """Failed executions below the one the outline was made for (``keep``, else the root), at
     any depth, shown or not."""
+
+    def __init__(self, root: OutlineNode | None, total: int, shown: int, failed_below: int = 0) -> None:
+        self.root = root
+        self.total = total
+        self.shown = shown
+        self.failed_below = failed_below
 
 
 def outline(

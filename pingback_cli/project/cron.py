@@ -12,7 +12,6 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
 from functools import lru_cache
 from itertools import islice, pairwise
 
@@ -29,6 +28,7 @@ from pingback_cli.project.cron_grammar import (
     quoted,
 )
 from pingback_cli.project.cron_walk import WalkError, count_between, fires, fires_between
+from pingback_cli.record import FrozenRecord
 
 FIELD_NAMES = ("second", "minute", "hour", "day-of-month", "month", "day-of-week")
 GENERIC_FIX = (
@@ -113,21 +113,21 @@ def fires_in(expr: str, after: float, before: float) -> Iterator[float]:
         raise _never_fires(expr, fields, exc) from None
 
 
-@dataclass(frozen=True)
-class Cadence:
+class Cadence(FrozenRecord):
     """The gaps between consecutive fires (seconds) over a sample of upcoming fires.
 
     ``typical`` is the most common gap and ``others`` the least and greatest of the rest
     (None when every gap is ``typical``); ``across`` names the unit ("month", "day", "hour",
     "minute") whose boundary exactly the other gaps span, as with ``*/7 * * * *``: 7 minutes,
-    then 4 across the hour.
-    """
+    then 4 across the hour."""
 
-    typical: float
-    shortest: float
-    longest: float
-    others: tuple[float, float] | None
-    across: str | None
+    __slots__ = _fields = ("typical", "shortest", "longest", "others", "across")
+
+    def __init__(
+        self, typical: float, shortest: float, longest: float, others: tuple[float, float] | None,
+        across: str | None,
+    ) -> None:  # fmt: skip
+        self._set(typical, shortest, longest, others, across)
 
     @property
     def regular(self) -> bool:

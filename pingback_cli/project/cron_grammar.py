@@ -12,8 +12,9 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import dataclass
 from functools import lru_cache
+
+from pingback_cli.record import FrozenRecord
 
 Value = int | str
 """A field value: a number, or (day fields only) a text containing ``L`` kept as written."""
@@ -109,8 +110,7 @@ class _FieldError(Exception):
         return self.alone if self.alone is not None and self.value == text else str(self)
 
 
-@dataclass(frozen=True)
-class CronFields:
+class CronFields(FrozenRecord):
     """The six fields as ``cron-parser`` holds them after parsing, and the texts they came from.
 
     Each value tuple is sorted the way ``_sortCompareFn`` sorts (numbers first, then texts)
@@ -118,11 +118,18 @@ class CronFields:
     (0 when absent); ``texts`` are the six field texts after alias and default expansion.
     """
 
+    __slots__ = _fields = ("values", "nth", "texts", "written")
+
     values: tuple[tuple[Value, ...], ...]
     nth: float
     texts: tuple[str, ...]
     written: int
     """How many fields the expression spelled out (an alias counts as 5)."""
+
+    def __init__(
+        self, values: tuple[tuple[Value, ...], ...], nth: float, texts: tuple[str, ...], written: int
+    ) -> None:
+        self._set(values, nth, texts, written)
 
 
 def js_number(text: str) -> float:

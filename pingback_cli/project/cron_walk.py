@@ -14,7 +14,6 @@ import calendar
 import datetime as dt
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from pingback_cli.project.cron_grammar import (
     DAY_OF_MONTH,
@@ -26,6 +25,7 @@ from pingback_cli.project.cron_grammar import (
     SECOND,
     CronFields,
 )
+from pingback_cli.record import FrozenRecord
 
 LOOP_LIMIT = 10_000
 SECOND_MS = 1000
@@ -43,9 +43,13 @@ class WalkError(ValueError):
         self.kind = kind
 
 
-@dataclass(frozen=True)
-class _Plan:
+class _Plan(FrozenRecord):
     """What the walk tests, precomputed from :class:`CronFields`."""
+
+    __slots__ = _fields = (
+        "seconds", "minutes", "hours", "days", "months", "weekdays", "day_count", "last_day",
+        "last_weekdays", "any_weekday", "nth"
+    )  # fmt: skip
 
     seconds: frozenset[int]
     minutes: frozenset[int]
@@ -58,6 +62,25 @@ class _Plan:
     last_weekdays: tuple[str, ...]
     any_weekday: bool
     nth: float
+
+    def __init__(
+        self, seconds: frozenset[int], minutes: frozenset[int], hours: frozenset[int], days: frozenset[int],
+        months: frozenset[int], weekdays: frozenset[int], day_count: int, last_day: bool,
+        last_weekdays: tuple[str, ...], any_weekday: bool, nth: float,
+    ) -> None:  # fmt: skip
+        self._set(
+            seconds,
+            minutes,
+            hours,
+            days,
+            months,
+            weekdays,
+            day_count,
+            last_day,
+            last_weekdays,
+            any_weekday,
+            nth,
+        )
 
 
 def _plan(fields: CronFields) -> _Plan:

@@ -59,6 +59,8 @@ USES_PINGBACK = re.compile(
     re.MULTILINE,
 )
 
+JS_EXTENSIONS = (".ts", ".tsx", ".js", ".mjs", ".cjs", ".mts", ".cts")
+"""A JavaScript/TypeScript project's source files (``project/js/scan.py``; `dev` watches them)."""
 MAX_SOURCE_BYTES = 1_000_000
 
 

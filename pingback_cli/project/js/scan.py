@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from pingback_cli.errors import ProjectError
-from pingback_cli.project.files import skipped_folder
+from pingback_cli.project.files import JS_EXTENSIONS, skipped_folder
 from pingback_cli.project.js.calls import (
     JsFunction,
     ScanResult,
@@ -34,7 +34,6 @@ from pingback_cli.project.js.calls import (
 from pingback_cli.project.js.imports import MODULE, find_bindings
 from pingback_cli.project.js.tokens import JsSyntaxError, tokenize
 
-EXTENSIONS = (".ts", ".tsx", ".js", ".mjs", ".cjs", ".mts", ".cts")
 DEFAULT_PATHS = ("lib/pingback", "src/lib/pingback")
 MAX_FILE_BYTES = 2_000_000
 
@@ -115,7 +114,7 @@ def source_files(root: Path, paths: Iterable[str]) -> list[Path]:
                 real = os.path.realpath(os.path.join(current, name))
                 if real in files_seen:
                     continue
-                if name.endswith(EXTENSIONS) and not name.endswith((".d.ts", ".d.mts", ".d.cts")):
+                if name.endswith(JS_EXTENSIONS) and not name.endswith((".d.ts", ".d.mts", ".d.cts")):
                     files_seen.add(real)
                     found[Path(current) / name] = None
     return list(found)
