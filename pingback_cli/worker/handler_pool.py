@@ -3,8 +3,16 @@
 A thread pool that wakes one thread per call pays a thread switch per call; at
 thousands of trivial calls a second that is most of the cost. Here a thread
 takes calls back to back while the queue has them, and another thread joins
-only when every running call has been slow for a moment (a handler that
-sleeps, waits on I/O or hangs), so hung handlers never hold up the queue.
+(an idle one woken, or a new one) only when every running call has been slow
+for a moment (a handler that sleeps, waits on I/O or hangs), so hung handlers
+never hold up the queue.
+
+Threads stay once made: on a busy machine a trivial call can look slow (the
+process waits for a core), so a long run gathers idle threads. Waking one per
+call queued would set them all contending for the GIL on every batch (a
+100,000-child fan-out had 28 threads doing the work of one, each batch waking
+ten of them), so a batch wakes one thread, and only while no running call is
+fresh. The watchdog is woken only when it sleeps without a deadline.
 """
 
 from __future__ import annotations
@@ -42,6 +50,8 @@ class HandlerPool(Generic[T]):
         self._idle = 0
         self._pending = 0
         self._watchdog: threading.Thread | None = None
+        self._watchdog_waiting = False
+        """The watchdog sleeps until a submit wakes it (it had no queue to watch)."""
 
     @property
     def threads(self) -> int:
@@ -53,9 +63,10 @@ class HandlerPool(Generic[T]):
             self._queue.extend(items)
             added = len(self._queue) - before
             self._pending += added
-            if self._idle:
-                self._work_ready.notify(added)
-            self._backlog.notify()
+            if added and self._idle and self._running_all_slow():
+                self._work_ready.notify()  # it takes the calls back to back
+            if self._watchdog_waiting:
+                self._backlog.notify()
             spawn = not self._idle and self._all_slow()
             if self._watchdog is None:
                 self._watchdog = self._start(self._watch, "pool-watchdog")
@@ -67,11 +78,17 @@ class HandlerPool(Generic[T]):
             return self._all_done.wait_for(lambda: self._pending == 0, timeout)
 
     def _all_slow(self) -> bool:
-        """Every thread is busy with a call older than SLOW_CALL_SECONDS (or there is none)."""
+        """Every thread is busy with a call older than SLOW_CALL_SECONDS (or there is none), and
+        another may be made."""
         if self._threads >= self._max_threads:
             return False
         if len(self._running) < self._threads:
             return False
+        return self._running_all_slow()
+
+    def _running_all_slow(self) -> bool:
+        """No running call is younger than SLOW_CALL_SECONDS (true when none runs): nobody
+        will take the queue's next call soon."""
         now = time.monotonic()
         return all(now - started >= SLOW_CALL_SECONDS for started in self._running.values())
 
@@ -109,10 +126,18 @@ class HandlerPool(Generic[T]):
                     self._on_drained()
 
     def _watch(self) -> None:
-        """Adds a thread while calls wait behind slow ones and no new submit comes to notice."""
+        """Wakes idle threads, or adds one, while calls wait behind slow ones and no new submit
+        comes to notice."""
         while True:
             with self._lock:
-                self._backlog.wait(SLOW_CALL_SECONDS if self._queue else None)
-                spawn = bool(self._queue) and not self._idle and self._all_slow()
+                if not self._queue:  # until a submit; then a call taken now has its moment
+                    self._watchdog_waiting = True
+                    self._backlog.wait()
+                    self._watchdog_waiting = False
+                self._backlog.wait(SLOW_CALL_SECONDS)
+                stuck = bool(self._queue) and self._running_all_slow()
+                if stuck and self._idle:
+                    self._work_ready.notify(min(self._idle, len(self._queue)))
+                spawn = stuck and not self._idle and self._all_slow()
             if spawn:
                 self._add_thread()
