@@ -23,6 +23,7 @@ import subprocess
 import sys
 import time
 import traceback
+from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 
@@ -81,23 +82,11 @@ def main(argv: list[str] | None = None) -> int:
     load_before = os.getloadavg()
     results: list[MeasureResult] = []
     failed = False
-    for name in names:
-        title, measure = MEASURES[name]
-        log(f"[{name}] {title}")
-        began = time.perf_counter()
-        try:
-            result = measure(settings, shared)
-        except Unavailable as exc:
-            result = MeasureResult(name, title, [Row(title, "", status="unavailable", message=str(exc))])
-        except Exception as exc:
-            failed = True
-            log(traceback.format_exc())
-            message = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
-            result = MeasureResult(name, title, [Row(title, "", status="error", message=message)])
-        result.seconds = time.perf_counter() - began
-        results.append(result)
-        for row in result.rows:
-            log(f"  -> {row.metric}: {_value(row)} {_verdict(row)}")
+    with shared.resources:  # the browser the browser measures share
+        for name in names:
+            result = _measure(name, settings, shared, log)
+            failed = failed or any(row.status == "error" for row in result.rows)
+            results.append(result)
     context = {
         "command": _command(argv),
         "started": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(started)),
@@ -113,6 +102,25 @@ def main(argv: list[str] | None = None) -> int:
         raw = {result.name: [row.to_json() for row in result.rows] for result in results}
         args.json.write_text(json.dumps(raw, indent=1), encoding="utf-8")
     return 1 if failed else 0
+
+
+def _measure(name: str, settings: Settings, shared: Shared, log: Callable[[str], None]) -> MeasureResult:
+    """One measure's result; its failure is a row of status "error" (the traceback is logged)."""
+    title, measure = MEASURES[name]
+    log(f"[{name}] {title}")
+    began = time.perf_counter()
+    try:
+        result = measure(settings, shared)
+    except Unavailable as exc:
+        result = MeasureResult(name, title, [Row(title, "", status="unavailable", message=str(exc))])
+    except Exception as exc:
+        log(traceback.format_exc())
+        message = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
+        result = MeasureResult(name, title, [Row(title, "", status="error", message=message)])
+    result.seconds = time.perf_counter() - began
+    for row in result.rows:
+        log(f"  -> {row.metric}: {_value(row)} {_verdict(row)}")
+    return result
 
 
 # --- the report -------------------------------------------------------------------------

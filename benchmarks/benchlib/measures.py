@@ -81,12 +81,12 @@ class Settings:
                 repeat=repeat or 2,
                 fanout=100,
                 history_rows=1_000,
-                cli_samples=2,
+                cli_samples=1,
                 cli_warmups=1,
-                history_samples=2,
+                history_samples=1,
                 latency_samples=5,
                 latency_warmup=2,
-                reload_saves=2,
+                reload_saves=1,
                 cron_fires=2,
                 memory_points=(1, 2),
                 log=log,
@@ -96,10 +96,14 @@ class Settings:
 
 @dataclass
 class Shared:
-    """Figures more than one measure uses, measured once per run (children/s samples)."""
+    """Figures more than one measure uses, measured once per run (children/s samples), and what
+    more than one measure starts once per run: the browser (``resources``, closed by the run)."""
 
     floor: list[float] = field(default_factory=list)
     run_fanout: list[float] = field(default_factory=list)
+    resources: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
+    browser: Any = None
+    """A headless Chromium (Playwright), started by the first browser measure."""
 
 
 def _n(value: int) -> str:

@@ -29,5 +29,5 @@ def test_the_dashboard_benchmark_runs(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert "| runs `/` |" in done.stdout
-    assert "open the execution with 10,000 children" in done.stdout
+    assert "open the execution with 1,000 children" in done.stdout  # --quick's size
     assert "trigger → the event stream's message" in done.stdout
