@@ -54,6 +54,9 @@ class _Plan(FrozenRecord):
     seconds: frozenset[int]
     minutes: frozenset[int]
     hours: frozenset[int]
+    second_list: tuple[int, ...]
+    minute_list: tuple[int, ...]
+    hour_list: tuple[int, ...]
     days: frozenset[int]
     months: frozenset[int]
     weekdays: frozenset[int]
@@ -87,11 +90,17 @@ def _plan(fields: CronFields) -> _Plan:
     def numbers(index: int) -> frozenset[int]:
         return frozenset(value for value in fields.values[index] if isinstance(value, int))
 
+    def in_order(index: int, end: int) -> tuple[int, ...]:
+        return tuple(sorted(value for value in numbers(index) if 0 <= value < end))
+
     days, weekdays = fields.values[DAY_OF_MONTH], fields.values[DAY_OF_WEEK]
     return _Plan(
         seconds=numbers(SECOND),
         minutes=numbers(MINUTE),
         hours=numbers(HOUR),
+        second_list=in_order(SECOND, 60),
+        minute_list=in_order(MINUTE, 60),
+        hour_list=in_order(HOUR, 24),
         days=numbers(DAY_OF_MONTH),
         months=numbers(MONTH),
         weekdays=numbers(DAY_OF_WEEK),
@@ -117,37 +126,56 @@ def fires(fields: CronFields, after_ms: int) -> Iterator[int]:
 
 
 def _find(plan: _Plan, start: int) -> int:
-    now = start
-    for step in range(1, LOOP_LIMIT + 1):
-        moved = _step(plan, now)
+    """``_findSchedule``: the first instant after ``start`` that matches, counting its steps.
+
+    A step that stays inside one minute, hour or day moves only the second, minute or hour, and
+    the walk's tests of the larger units give the same answers until it leaves them: such a run
+    of failing steps is taken at once (counted one by one), and a day's tests are done once."""
+    now, step = start, 1
+    known_day, day_move = -1, None
+    while True:
+        days = now // DAY_MS
+        if days != known_day:
+            known_day, day_move = days, _day_step(plan, days)
+        moved, steps = (day_move, 1) if day_move is not None else _time_step(plan, now)
         if moved is None:
             if now != start:
                 if step >= LOOP_LIMIT:
                     break
                 return now
-            moved = (now // SECOND_MS + 1) * SECOND_MS
-        now = moved
+            moved, steps = (now // SECOND_MS + 1) * SECOND_MS, 1
+        now, step = moved, step + steps
+        if step > LOOP_LIMIT:
+            break
     raise WalkError("limit", "no fire time found within cron-parser's 10,000-step search")
 
 
-def _step(plan: _Plan, now: int) -> int | None:
-    """The next instant to test when ``now`` does not match, or None when it does."""
-    days, rest = divmod(now, DAY_MS)
+def _day_step(plan: _Plan, days: int) -> int | None:
+    """The next instant to test when day ``days`` (since the epoch) fails the day or month
+    test, or None when it passes both."""
     date = dt.date.fromordinal(_EPOCH_ORDINAL + days)
     if not _day_matches(plan, date, (days + 4) % 7):
         return (days + 1) * DAY_MS
     if date.month not in plan.months:
         following = dt.date(date.year + date.month // 12, date.month % 12 + 1, 1)
         return (following.toordinal() - _EPOCH_ORDINAL) * DAY_MS
-    hour, rest = divmod(rest, HOUR_MS)
-    if hour not in plan.hours:
-        return (now // HOUR_MS + 1) * HOUR_MS
-    minute, rest = divmod(rest, MINUTE_MS)
-    if minute not in plan.minutes:
-        return (now // MINUTE_MS + 1) * MINUTE_MS
-    if rest // SECOND_MS not in plan.seconds:
-        return (now // SECOND_MS + 1) * SECOND_MS
     return None
+
+
+def _time_step(plan: _Plan, now: int) -> tuple[int | None, int]:
+    """On a day that passes: (None, 0) when ``now``'s hour, minute and second match, else (the
+    next instant the walk tests outside a run of failing steps, how many steps it takes)."""
+    for unit, size, allowed, in_order in (
+        (HOUR_MS, DAY_MS, plan.hours, plan.hour_list),
+        (MINUTE_MS, HOUR_MS, plan.minutes, plan.minute_list),
+        (SECOND_MS, MINUTE_MS, plan.seconds, plan.second_list),
+    ):
+        value = now % size // unit
+        if value not in allowed:
+            index = bisect_right(in_order, value)
+            target = in_order[index] if index < len(in_order) else size // unit
+            return now - now % unit + (target - value) * unit, target - value
+    return None, 0
 
 
 def _day_matches(plan: _Plan, date: dt.date, weekday: int) -> bool:
