@@ -22,7 +22,7 @@ from typing import Any
 
 import httpx
 import pytest
-from cli_support import SETTLE, free_port, poll, walk, worker_pids
+from cli_support import SETTLE, free_port, poll, run_in_process, walk, worker_pids
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "devproj"
 JOBS = Path("devapp") / "jobs.py"
@@ -217,7 +217,9 @@ def assert_one_error_line(result: subprocess.CompletedProcess[str], code: int, n
 
 
 def history(project: Path) -> list[dict[str, Any]]:
-    result = run_cli(project, "runs", "--json", "--limit", "1000")
+    """``pingback runs --json``, its Click command in process (the installed command's ``runs``
+    is tested in test_cli_core)."""
+    result = run_in_process(project, "runs", "--json", "--limit", "1000")
     assert result.returncode == 0, result.stderr
     return list(json.loads(result.stdout))
 
@@ -414,13 +416,13 @@ def test_runs_and_show_read_history_while_dev_runs(dev: DevServer) -> None:
     row = runs[ids.index(execution_id)]
     assert (row["function"], row["status"], row["descendants"]) == ("fanout", "success", 20)
 
-    shown = run_cli(dev.project, "show", execution_id[:8], "--json")
+    shown = run_in_process(dev.project, "show", execution_id[:8], "--json")
     assert shown.returncode == 0, shown.stderr
     tree = json.loads(shown.stdout)
     assert tree["executionId"] == execution_id and len(walk(tree)) == 21
     assert tree == dev.execution(execution_id)
 
-    failed_only = run_cli(dev.project, "runs", "--json", "--status", "failed")
+    failed_only = run_in_process(dev.project, "runs", "--json", "--status", "failed")
     assert failed_only.returncode == 0 and json.loads(failed_only.stdout) == []
 
 
@@ -637,7 +639,7 @@ def test_sigint_stops_everything_and_keeps_what_waits(dev_factory: Callable[...,
     assert runs[sleepy]["status"] == "interrupted"
     assert runs[sleepy]["error"] == "pingback dev stopped during this attempt"
     assert runs[delayed]["status"] == "pending"  # kept in the durable queue for the next dev
-    shown = run_cli(server.project, "show", sleepy, "--json")
+    shown = run_in_process(server.project, "show", sleepy, "--json")
     tree = json.loads(shown.stdout)
     assert [a["status"] for a in tree["attempts"]] == ["failed"]
     assert [log["message"] for log in tree["attempts"][0]["logs"]] == ["going to sleep"]
