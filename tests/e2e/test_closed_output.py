@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from cli_support import SETTLE, cli_env, free_port, pingback_command, poll, run_cli, walk
+from cli_support import SETTLE, cli_env, free_port, pingback_command, poll, run_cli, run_in_process, walk
 
 JOBS = """
 import os
@@ -97,8 +97,8 @@ def test_run_whose_reader_left_finishes_and_records_every_execution(project: Pat
     code = process.wait(timeout=SETTLE)
     assert code == 0, first
     assert sorted(p.name for p in project.glob("charged-*")) == ["charged-0", "charged-1", "charged-2"]
-    [root] = run_cli(project, "runs", "--json").json()
-    tree = run_cli(project, "show", root["executionId"], "--json").json()
+    [root] = run_in_process(project, "runs", "--json").json()
+    tree = run_in_process(project, "show", root["executionId"], "--json").json()
     statuses = [(e["function"], e["status"]) for e in walk(tree)]
     assert statuses == [("nightly", "success")] + [("charge", "success")] * 3, statuses
 
@@ -133,6 +133,6 @@ def test_dev_whose_reader_left_stops_cleanly_on_ctrl_c(project: Path) -> None:
         if process.poll() is None:
             process.kill()
     assert code == 0, err.read_text()
-    [row] = run_cli(project, "runs", "--json").json()
-    shown = run_cli(project, "show", row["executionId"], "--json").json()
+    [row] = run_in_process(project, "runs", "--json").json()
+    shown = run_in_process(project, "show", row["executionId"], "--json").json()
     assert shown["status"] == "interrupted" and "dev stopped during this attempt" in str(shown), shown

@@ -9,7 +9,7 @@ import re
 import textwrap
 from pathlib import Path
 
-from cli_support import poll, run_cli
+from cli_support import poll, run_in_process
 from reliability.helpers import DevServer
 
 from pingback_cli.engine.slots import LATE_SECONDS
@@ -66,8 +66,8 @@ def test_a_cron_late_for_a_slot_says_so_in_dev_and_show(tmp_path: Path) -> None:
             for tree in (server.tree(row["executionId"]) for row in rows)
             if any("waited for a slot" in n for a in tree.get("attempts", []) for n in a.get("notices", []))
         )
-        shown = run_cli(root, "show", tree["executionId"][:8])
-        shown_json = run_cli(root, "show", tree["executionId"][:8], "--json")
+        shown = run_in_process(root, "show", tree["executionId"][:8])
+        shown_json = run_in_process(root, "show", tree["executionId"][:8], "--json")
     finally:
         server.kill()
     assert shown.returncode == 0, shown.brief()

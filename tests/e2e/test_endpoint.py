@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 import pytest
-from cli_support import cli_env, free_port, pingback_command, run_cli, source_of, walk
+from cli_support import cli_env, free_port, pingback_command, run_cli, run_in_process, source_of, walk
 from loopback import QuietHandler, serving
 
 from .conftest import assert_clean_exit, copy_project
@@ -239,7 +239,7 @@ def test_run_drives_a_flask_app_through_a_fan_out_chain_with_a_retried_step(
     # Discovery read the project without running it, so the options are the app's own.
     assert "not among the functions found" not in result.stderr
 
-    history = run_cli(flask_project, "show", tree["executionId"], "--json")
+    history = run_in_process(flask_project, "show", tree["executionId"], "--json")
     assert_clean_exit(history, 0)
     assert len(walk(history.json())) == 4
 
@@ -358,12 +358,12 @@ def test_ls_lists_what_the_js_scan_found(nextapp: Path) -> None:
     skipped = source_of(nextapp, "lib/pingback/reports.ts", "pingback.task(NAME")
     assert f"warning: {skipped}: task() skipped: the name is not a string literal: NAME" in result.stderr
 
-    table = run_cli(nextapp, "ls")
+    table = run_in_process(nextapp, "ls")
     assert_clean_exit(table, 0)
     assert "lib/pingback/emails.ts:" in table.stdout and "helper-only" not in table.stdout
 
     # With no pyproject.toml anywhere up, package.json marks the project root.
-    nested = run_cli(nextapp / "lib" / "pingback", "ls", "--json")
+    nested = run_in_process(nextapp / "lib" / "pingback", "ls", "--json")
     assert_clean_exit(nested, 0)
     assert [f["source"] for f in nested.json()] == [entry[-1] for entry in expected]
 
@@ -453,7 +453,7 @@ def test_register_sends_what_the_sdk_sends(
     sdk_path, _, sdk_body = platform.requests[0]
     assert sdk_path == "/api/v1/register"
 
-    dry = run_cli(project, "register", "--dry-run", "--endpoint-url", "https://shop.test/api/pingback")
+    dry = run_in_process(project, "register", "--dry-run", "--endpoint-url", "https://shop.test/api/pingback")
     assert_clean_exit(dry, 0)
     ours = dry.json()
     assert ours == {"functions": sdk_body["functions"], "endpoint_url": "https://shop.test/api/pingback"}

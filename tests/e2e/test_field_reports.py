@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_support import Result, run_cli
+from cli_support import Result, run_cli, run_in_process
 from reliability.helpers import dev_server
 
 HEADER = """\
@@ -78,7 +78,7 @@ def test_nan_result_fails_the_attempt_and_json_stays_json(tmp_path: Path) -> Non
     assert "result.ratio is NaN or Infinity" in tree["error"]
     fan = strict_json(run_cli(root, "run", "fan", "--json"))
     assert "fan-out tasks[0].payload.score is NaN or Infinity" in fan["error"]
-    listing = run_cli(root, "runs", "--json")
+    listing = run_in_process(root, "runs", "--json")
     assert {row["function"] for row in strict_json(listing)} == {"ratio", "fan"}
 
 
@@ -258,7 +258,7 @@ def test_a_symlinked_folder_is_part_of_the_project(linked_project: Path) -> None
 
 
 def test_app_option_shows_project_relative_sources(linked_project: Path) -> None:
-    listing = run_cli(linked_project, "ls", "--app", "shared")
+    listing = run_in_process(linked_project, "ls", "--app", "shared")
     assert listing.returncode == 0, str(listing)
     assert f"shared/shared_jobs.py:{HEADER.count(chr(10)) + 1}" in listing.stdout, str(listing)
     assert str(linked_project.parent) not in listing.stdout
@@ -283,7 +283,7 @@ make_sync("b")
 
 def test_a_factory_registering_twice_says_the_same_line_ran_twice(tmp_path: Path) -> None:
     root = project(tmp_path / "p", {"jobs.py": FACTORY_JOBS})
-    result = run_cli(root, "ls")
+    result = run_in_process(root, "ls")
     assert result.returncode == 3, str(result)
     lines = (root / "jobs.py").read_text(encoding="utf-8").splitlines()
     decorator = 1 + next(i for i, line in enumerate(lines) if "@pb.task" in line)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cli_support import run_cli
+from cli_support import run_cli, run_in_process
 
 JOBS = """\
 import os
@@ -51,7 +51,7 @@ def test_the_error_names_the_file_why_it_was_imported_and_how_to_leave_it_out(tm
         'that defines your functions with --app or [tool.pingback] app = "jobs"'
     )
     assert 'other.py", line 2' in result.stderr  # the user's traceback, still shown
-    assert run_cli(root, "ls", "--json").returncode == 3
+    assert run_in_process(root, "ls", "--json").returncode == 3
 
 
 def test_doing_what_the_hint_says_works(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_support import run_cli, walk
+from cli_support import run_cli, run_in_process, walk
 
 HEADER = """\
 import os
@@ -64,7 +64,7 @@ def test_a_2m_timeout_times_out_at_2_seconds_and_says_how_to_write_it(tmp_path: 
     assert 'the platform reads "2m" as 2 seconds; write "120s"' in tree["error"]
     text = run_cli(root, "run", "slow")
     assert 'the platform reads "2m" as 2 seconds; write "120s"' in text.stdout + text.stderr
-    listing = run_cli(root, "ls")
+    listing = run_in_process(root, "ls")
     assert "2m → 2s on the platform" in listing.stdout, str(listing)
 
 
@@ -161,7 +161,7 @@ def test_concurrency_is_not_enforced_by_default_and_documented_restores_it(tmp_p
         encoding="utf-8",
     )
     assert most_at_once(run_json(root, "fan", code=0)) == 1
-    listing = run_cli(root, "ls")
+    listing = run_in_process(root, "ls")
     assert "not enforced" not in listing.stdout
 
 
@@ -209,7 +209,7 @@ def test_a_second_instance_with_another_secret_gets_401(tmp_path: Path) -> None:
     tree = run_json(root, "old", code=1)
     assert tree["httpStatus"] == 401 and tree["error"].startswith("HTTP 401")
     assert "signs every request with the project's one cron secret" in tree["attempts"][0]["notices"][0]
-    check = run_cli(root, "check", "--json")
+    check = run_in_process(root, "check", "--json")
     assert {f["rule"] for f in check.json()["findings"]} >= {"instance-secrets", "several-instances"}
 
 
