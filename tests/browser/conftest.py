@@ -26,6 +26,11 @@ ARTIFACTS = Path(
 )
 
 
+BROWSER_GROUP = pytest.mark.xdist_group("browser")
+"""Every browser module's ``pytestmark``: one worker runs them all, one after another, in one
+Chromium (the package-scoped fixtures below)."""
+
+
 def _require_browser() -> None:
     if CHROMIUM.exists():
         return
@@ -42,11 +47,11 @@ def pytest_runtest_makereport(item: pytest.Item, call: Any) -> Iterator[None]:
     setattr(item, f"report_{report.when}", report)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def playwright() -> Iterator[Any]:
-    """One Playwright driver and one Chromium for the module (its tests share one xdist worker:
-    tests/conftest.py groups the users of a module-scoped fixture); each test gets its own context.
-    Starting them took about 5 s of a browser test's setup."""
+    """One Playwright driver and one Chromium for the whole folder (its modules are one xdist
+    group, ``BROWSER_GROUP``, so they run one after another on one worker); each test gets its
+    own context. Starting them took about 5 s of a browser test's setup, and ~2 s of CPU."""
     _require_browser()
     from playwright.sync_api import sync_playwright
 
@@ -54,16 +59,16 @@ def playwright() -> Iterator[Any]:
         yield started
 
 
-@pytest.fixture(scope="module", autouse=True)
+@pytest.fixture(scope="package", autouse=True)
 def kept_running_loop(playwright: Any) -> asyncio.AbstractEventLoop:
-    """Playwright's event loop: its sync API keeps it running in this thread from the module's
-    first test to the module's end, when ``playwright`` stops it; tests/conftest.py's guard lets
-    this one loop be and fails a test that leaves any other running. Every test of a browser
-    module runs inside it (autouse), so a module's tests stay together on one xdist worker."""
+    """Playwright's event loop: its sync API keeps it running in this thread from the folder's
+    first test to its last, when ``playwright`` stops it; tests/conftest.py's guard lets this one
+    loop be and fails a test that leaves any other running. Every browser test runs inside it
+    (autouse), and all of them are in ``BROWSER_GROUP``: no other test runs while it runs."""
     return asyncio.get_running_loop()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def browser(playwright: Any, kept_running_loop: asyncio.AbstractEventLoop) -> Iterator[Any]:
     launched = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"])
     yield launched

@@ -13,7 +13,9 @@ from typing import Any
 import pytest
 from reliability.helpers import DevServer
 
-from .conftest import CHROMIUM
+from .conftest import BROWSER_GROUP, CHROMIUM
+
+pytestmark = BROWSER_GROUP
 
 EVIL_PAGE = """<!doctype html><title>cute cats</title><body><script>
 (async () => {

@@ -18,6 +18,10 @@ from cli_support import FIXTURES, cli_env, free_port, pingback_command, poll, ru
 from playwright.sync_api import expect
 from reliability.helpers import DevServer
 
+from .conftest import BROWSER_GROUP
+
+pytestmark = BROWSER_GROUP
+
 EXECUTION_URL = re.compile(r"/executions/[0-9a-f-]{36}$")
 
 

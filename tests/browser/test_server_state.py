@@ -11,7 +11,10 @@ from cli_support import run_cli
 from playwright.sync_api import expect
 from reliability.helpers import DevServer
 
+from .conftest import BROWSER_GROUP
 from .test_dashboard import EXECUTION_URL, ui_server
+
+pytestmark = BROWSER_GROUP
 
 DOWN = "pingback dev is not running — start it with `pingback dev`"
 
