@@ -177,7 +177,13 @@ class DevServer:
             response = self.http.get("/api/v1/functions")
         except httpx.TransportError:
             return False
-        return response.status_code == 200 and bool(response.json())
+        return response.status_code == 200 and bool(response.json()) and self._announced()
+
+    def _announced(self) -> bool:
+        """Whether dev has written its ``.pingback/dev.json`` (a moment after its API answers),
+        by which `pingback trigger`, `retry`, ... in the project find it."""
+        folder = self.project.resolve()
+        return any((where / ".pingback" / "dev.json").exists() for where in (folder, *folder.parents))
 
     def stop(self, sig: signal.Signals = signal.SIGINT, timeout: float = 15) -> int:
         assert self.process is not None
