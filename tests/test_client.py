@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from loopback import QuietHandler, serving
 
 from pingback_cli import client, controls, state
 from pingback_cli.client import Target, call, control
@@ -73,21 +77,26 @@ def test_registration_lists_the_sdk_jobs_it_makes_inactive() -> None:
 # --- one line per failure, with a hint ------------------------------------------------------
 
 
-def answering(
-    monkeypatch: pytest.MonkeyPatch, status: int, body: object, content_type: str = "application/json"
-):  # type: ignore[no-untyped-def]
-    import json
+@contextmanager
+def answering(status: int, body: object, content_type: str = "application/json") -> Iterator[Target]:
+    """A platform on loopback that answers every request with ``status`` and ``body``; what
+    it was asked is appended to ``ASKED`` (method, path with query, headers, body)."""
 
-    import httpx
+    class Platform(QuietHandler):
+        def answer(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            ASKED.append((self.command, self.path, dict(self.headers), self.rfile.read(length)))
+            raw = json.dumps(body).encode() if content_type == "application/json" else str(body).encode()
+            self.send(status, raw, content_type)
 
-    def request(method: str, url: str, **kwargs: object) -> httpx.Response:
-        content = json.dumps(body).encode() if content_type == "application/json" else str(body).encode()
-        return httpx.Response(status, content=content, headers={"content-type": content_type})
+        do_GET = do_POST = do_PATCH = answer
 
-    monkeypatch.setattr(httpx, "request", request)
+    ASKED.clear()
+    with serving(Platform) as url:
+        yield Target(url, "pb_local_dev_api_key")
 
 
-HOSTED = Target("https://api.pingback.lol", "pb_local_dev_api_key")
+ASKED: list[tuple[str, str, dict[str, str], bytes]] = []
 
 
 def test_unreachable_names_the_url_and_what_to_do() -> None:
@@ -97,38 +106,57 @@ def test_unreachable_names_the_url_and_what_to_do() -> None:
     assert caught.value.hint is not None and "pingback dev" in caught.value.hint
 
 
-def test_401_with_a_key_unlike_the_platform_s_says_how_its_keys_start(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    answering(
-        monkeypatch, 401, {"message": "Invalid API key format", "error": "Unauthorized", "statusCode": 401}
-    )
-    with pytest.raises(PlatformError) as caught:
-        call(HOSTED, "GET", "/api/v1/jobs")
+def test_a_request_carries_the_key_its_json_body_and_query_and_the_answer_is_decoded() -> None:
+    with answering(200, {"id": "j1", "status": "paused"}) as platform:
+        assert call(platform, "PATCH", "/api/v1/jobs/j1", body={"status": "paused"}) == {
+            "id": "j1",
+            "status": "paused",
+        }
+        assert call(platform, "GET", "/api/v1/jobs/j1/executions", params={"page": 2, "limit": 20})
+    (method, path, headers, sent), (_, query_path, _, _) = ASKED
+    assert (method, path, json.loads(sent)) == ("PATCH", "/api/v1/jobs/j1", {"status": "paused"})
+    assert headers["Authorization"] == "Bearer pb_local_dev_api_key"
+    assert headers["Content-Type"] == "application/json"
+    assert query_path == "/api/v1/jobs/j1/executions?page=2&limit=20"
+
+
+def test_401_with_a_key_unlike_the_platform_s_says_how_its_keys_start() -> None:
+    refused = {"message": "Invalid API key format", "error": "Unauthorized", "statusCode": 401}
+    with answering(401, refused) as platform, pytest.raises(PlatformError) as caught:
+        call(platform, "GET", "/api/v1/jobs")
     assert caught.value.message.endswith("refused the API key (401): Invalid API key format")
     assert caught.value.hint is not None and "start with pb_live_" in caught.value.hint
 
 
-def test_404_is_not_found_and_a_missing_route_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
-    answering(monkeypatch, 404, {"message": "Execution not found", "error": "Not Found", "statusCode": 404})
-    with pytest.raises(NotFound) as caught:
-        call(HOSTED, "GET", "/api/v1/executions/x")
+def test_404_is_not_found_and_a_missing_route_says_so() -> None:
+    not_found = {"message": "Execution not found", "error": "Not Found", "statusCode": 404}
+    with answering(404, not_found) as platform, pytest.raises(NotFound) as caught:
+        call(platform, "GET", "/api/v1/executions/x")
     assert "Execution not found (404)" in caught.value.message
-    answering(monkeypatch, 404, {"message": "Cannot POST /api/v1/executions/x/cancel", "error": "Not Found"})
-    with pytest.raises(PlatformError) as missing:
-        control(HOSTED, "cancel", "x")
+    no_route = {"message": "Cannot POST /api/v1/executions/x/cancel", "error": "Not Found"}
+    with answering(404, no_route) as platform, pytest.raises(PlatformError) as missing:
+        control(platform, "cancel", "x")
     assert "no API-key route to cancel" in missing.value.message
 
 
-def test_5xx_is_the_platform_failing(monkeypatch: pytest.MonkeyPatch) -> None:
-    answering(monkeypatch, 502, "<html>Bad gateway</html>", content_type="text/html")
-    with pytest.raises(PlatformError) as caught:
-        call(HOSTED, "GET", "/api/v1/jobs")
-    assert (
-        caught.value.message
-        == "the platform at https://api.pingback.lol failed (502): <html>Bad gateway</html>"
-    )
+def test_5xx_is_the_platform_failing() -> None:
+    bad_gateway = answering(502, "<html>Bad gateway</html>", content_type="text/html")
+    with bad_gateway as platform, pytest.raises(PlatformError) as caught:
+        call(platform, "GET", "/api/v1/jobs")
+    assert caught.value.message == f"the platform at {platform.url} failed (502): <html>Bad gateway</html>"
     assert caught.value.hint is not None
+
+
+def test_an_answer_that_is_not_http_is_one_line() -> None:
+    """Something that is not an HTTP server (here: one that closes at once) is a failed request."""
+
+    class Hangup(QuietHandler):
+        def handle(self) -> None:
+            self.connection.close()
+
+    with serving(Hangup) as url, pytest.raises(PlatformError) as caught:
+        call(Target(url), "GET", "/api/v1/jobs")
+    assert caught.value.message.startswith(f"request to {url}/api/v1/jobs failed: ")
 
 
 def test_a_notice_is_said_the_first_time_only(tmp_path: Path) -> None:
