@@ -7,14 +7,23 @@ two-frame stack, against 20 µs for the rest of a trivial failing attempt. A run
 whose 100,000 children all fail raises from the same line each time, so the formatted frames
 are kept per stack: keyed by every field the standard formatter reads (file, line numbers,
 columns, name, the source line as ``linecache`` holds it after its freshness check), the text
-is the standard library's own, byte for byte. Standard library only: this runs in the worker.
+is the standard library's own, byte for byte. An exception with nothing chained to it (the
+usual case) skips even the library's stack extraction: its frames are known by their code
+objects and instruction offsets, and each file's source by the list ``linecache`` holds for it
+after the same freshness check the library makes, so a hit costs a walk of the traceback and
+the exception's own last line. Standard library only: this runs in the worker.
 """
 
 from __future__ import annotations
 
+import linecache
+import sys
 import threading
 import traceback
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
+from typing import TypeVar
+
+_T = TypeVar("_T")
 
 KEPT_FRAMES = 8
 """A traceback shows its last frames only: the handler's own code, not the SDK's."""
@@ -30,6 +39,7 @@ class _Stacks:
     def __init__(self, capacity: int) -> None:
         self._capacity = capacity
         self._text: dict[Hashable, list[str]] = {}
+        self._alone: dict[Hashable, tuple[str, list[list[str]]]] = {}
         self._lock = threading.Lock()
 
     def format(self, stack: traceback.StackSummary, options: dict[str, object]) -> list[str]:
@@ -47,6 +57,19 @@ class _Stacks:
                     self._text.clear()
                 self._text[key] = text
         return list(text)
+
+    def stack_text(self, key: Hashable, sources: list[list[str]], make: Callable[[], str]) -> str:
+        """``make()``, once per ``key``; ``sources`` (the lists whose ids the key holds) are kept
+        with it, so that no other list can take one of those ids while the key is kept."""
+        with self._lock:
+            kept = self._alone.get(key)
+        if kept is None:
+            kept = (make(), sources)
+            with self._lock:
+                if len(self._alone) >= self._capacity:
+                    self._alone.clear()
+                self._alone[key] = kept
+        return kept[0]
 
 
 _STACKS = _Stacks(_FORMATTED_STACKS)
@@ -78,6 +101,50 @@ def brief(exc: BaseException, skip_frames: int = 1) -> str:
     """The traceback of ``exc`` as ``traceback.format_exception`` writes it, without its first
     ``skip_frames`` frames (our wrapper's) and cut to the last :data:`KEPT_FRAMES`, with no
     trailing newline. Chained exceptions are shown whole, as the library shows them."""
+    if _alone(exc):
+        return _alone_brief(exc, skip_frames)
     summary = traceback.TracebackException.from_exception(exc)
-    summary.stack = _KeptStack(list(summary.stack)[skip_frames:][-KEPT_FRAMES:])
+    summary.stack = _KeptStack(_kept(list(summary.stack), skip_frames))
     return "".join(summary.format()).rstrip()
+
+
+def _kept(frames: list[_T], skip_frames: int) -> list[_T]:
+    return frames[skip_frames:][-KEPT_FRAMES:]
+
+
+_GROUPS: tuple[type, ...] = (BaseExceptionGroup,) if sys.version_info >= (3, 11) else ()  # noqa: F821
+
+
+def _alone(exc: BaseException) -> bool:
+    """Nothing chained to ``exc``, not a group, no ``sys.tracebacklimit``: the library writes
+    the header, the stack and the exception's own lines, nothing else."""
+    chained = exc.__cause__ is not None or (exc.__context__ is not None and not exc.__suppress_context__)
+    return not chained and not isinstance(exc, _GROUPS) and not hasattr(sys, "tracebacklimit")
+
+
+def _alone_brief(exc: BaseException, skip_frames: int) -> str:
+    entries = []
+    tb = exc.__traceback__
+    while tb is not None:
+        entries.append(tb)
+        tb = tb.tb_next
+    for entry in entries:  # as the library's extraction does, for every frame it walks
+        linecache.lazycache(entry.tb_frame.f_code.co_filename, entry.tb_frame.f_globals)
+    for filename in {entry.tb_frame.f_code.co_filename for entry in entries}:
+        linecache.checkcache(filename)
+    kept = _kept(entries, skip_frames)
+    sources = [linecache.getlines(entry.tb_frame.f_code.co_filename) for entry in kept]
+    key = tuple(
+        (entry.tb_frame.f_code, entry.tb_lasti, id(source))
+        for entry, source in zip(kept, sources, strict=True)
+    )
+    stack = _STACKS.stack_text(key, sources, lambda: _stack_text(exc, skip_frames))
+    return (stack + "".join(traceback.format_exception_only(type(exc), exc))).rstrip()
+
+
+def _stack_text(exc: BaseException, skip_frames: int) -> str:
+    """The header and the kept frames, formatted by the library."""
+    frames = _kept(list(traceback.TracebackException.from_exception(exc).stack), skip_frames)
+    if not frames:
+        return ""
+    return "Traceback (most recent call last):\n" + "".join(traceback.StackSummary.from_list(frames).format())

@@ -3,6 +3,7 @@ formatted once per distinct stack (a runaway fan-out of failing children raises 
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import linecache
 import sys
@@ -51,6 +52,46 @@ def during() -> None:
         {}["missing"]
 
 
+def hidden() -> None:
+    try:
+        boom(2)
+    except RuntimeError:
+        raise ValueError("the cause hidden") from None
+
+
+def handled_before() -> None:
+    with contextlib.suppress(KeyError):
+        {}["a"]
+    raise ValueError("nothing chained")
+
+
+def noted() -> None:
+    error = KeyError("n")
+    if hasattr(error, "add_note"):  # 3.11+
+        error.add_note("a note\nof two lines")
+    raise error
+
+
+def multiline() -> int:
+    return (
+        1
+        + {}["k"]  # an expression over three lines (Python 3.13 shows them all)
+        + 2
+    )
+
+
+def bad_syntax() -> None:
+    compile("x x", "snippet.py", "exec")
+
+
+def exits() -> None:
+    raise SystemExit(3)
+
+
+EXECUTED: dict[str, Any] = {}
+exec("def from_exec():\n    raise TypeError('no source file')\n", EXECUTED)
+
+
 def grouped() -> None:
     raise ExceptionGroup("two", [ValueError("a"), KeyError("b")])  # noqa: F821 (3.11+)
 
@@ -63,13 +104,27 @@ def caught(function: Callable[..., Any], *args: Any) -> BaseException:
     raise AssertionError("did not raise")
 
 
-CASES = [(boom, 7), (subscript,), (recurse, 3), (recurse, 30), (caused,), (during,)]
+CASES = [
+    (boom, 7),
+    (subscript,),
+    (recurse, 3),
+    (recurse, 30),
+    (caused,),
+    (during,),
+    (hidden,),
+    (handled_before,),
+    (noted,),
+    (multiline,),
+    (bad_syntax,),
+    (exits,),
+    (EXECUTED["from_exec"],),
+]
 if sys.version_info >= (3, 11):
     CASES.append((grouped,))
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda case: f"{case[0].__name__}{case[1:]}")
-@pytest.mark.parametrize("skip_frames", [0, 1])
+@pytest.mark.parametrize("skip_frames", [0, 1, 5])
 def test_the_text_is_the_standard_librarys(case: tuple[Any, ...], skip_frames: int) -> None:
     for _ in range(2):  # formatted, then kept
         exc = caught(*case)
@@ -91,6 +146,26 @@ def test_one_line_raising_again_is_formatted_once(monkeypatch: pytest.MonkeyPatc
     assert formatted == [1]  # one stack (caught's frame skipped: boom's alone), formatted once
     brief(caught(subscript))
     assert len(formatted) == 2
+
+
+def test_an_exception_alone_on_a_known_stack_is_not_extracted_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fast path: a runaway's failures cost a walk of the traceback, not the library's
+    extraction of every frame (its positions, its source lines)."""
+    extracted: list[str] = []
+    original = traceback.TracebackException.__init__
+
+    def counting(self: Any, exc_type: Any, exc_value: Any, exc_traceback: Any, **options: Any) -> None:
+        if exc_traceback is not None:
+            extracted.append(str(exc_value))
+        original(self, exc_type, exc_value, exc_traceback, **options)
+
+    monkeypatch.setattr(tracebacks, "_STACKS", tracebacks._Stacks(capacity=16))
+    monkeypatch.setattr(traceback.TracebackException, "__init__", counting)
+    texts = [brief(caught(boom, n)) for n in range(50)]
+    assert extracted == ["boom 0"]
+    assert texts[49].endswith("RuntimeError: boom 49") and texts[49].startswith("Traceback")
+    brief(caught(caused))  # a chained one goes the library's way
+    assert extracted[1] == "wrapped"
 
 
 @pytest.fixture
@@ -123,4 +198,13 @@ def test_the_kept_stacks_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     for depth in range(10):
         exc = caught(recurse, depth)
         assert brief(exc) == stock(exc)
-    assert len(tracebacks._STACKS._text) <= 3
+    for depth in range(10):
+        exc = caught(caused if depth % 2 else during)
+        assert brief(exc) == stock(exc)
+    assert len(tracebacks._STACKS._alone) <= 3 and len(tracebacks._STACKS._text) <= 3
+
+
+def test_a_traceback_limit_is_honoured(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "tracebacklimit", 2, raising=False)
+    exc = caught(recurse, 5)
+    assert brief(exc) == stock(exc)
