@@ -47,8 +47,8 @@ class _Plan(FrozenRecord):
     """What the walk tests, precomputed from :class:`CronFields`."""
 
     __slots__ = _fields = (
-        "seconds", "minutes", "hours", "days", "months", "weekdays", "day_count", "last_day",
-        "last_weekdays", "any_weekday", "nth"
+        "seconds", "minutes", "hours", "second_list", "minute_list", "hour_list", "days", "months",
+        "weekdays", "day_count", "last_day", "last_weekdays", "any_weekday", "nth",
     )  # fmt: skip
 
     seconds: frozenset[int]
@@ -67,23 +67,15 @@ class _Plan(FrozenRecord):
     nth: float
 
     def __init__(
-        self, seconds: frozenset[int], minutes: frozenset[int], hours: frozenset[int], days: frozenset[int],
-        months: frozenset[int], weekdays: frozenset[int], day_count: int, last_day: bool,
-        last_weekdays: tuple[str, ...], any_weekday: bool, nth: float,
+        self, seconds: frozenset[int], minutes: frozenset[int], hours: frozenset[int],
+        second_list: tuple[int, ...], minute_list: tuple[int, ...], hour_list: tuple[int, ...],
+        days: frozenset[int], months: frozenset[int], weekdays: frozenset[int], day_count: int,
+        last_day: bool, last_weekdays: tuple[str, ...], any_weekday: bool, nth: float,
     ) -> None:  # fmt: skip
         self._set(
-            seconds,
-            minutes,
-            hours,
-            days,
-            months,
-            weekdays,
-            day_count,
-            last_day,
-            last_weekdays,
-            any_weekday,
-            nth,
-        )
+            seconds, minutes, hours, second_list, minute_list, hour_list, days, months, weekdays, day_count,
+            last_day, last_weekdays, any_weekday, nth,
+        )  # fmt: skip
 
 
 def _plan(fields: CronFields) -> _Plan:
