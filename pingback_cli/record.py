@@ -36,6 +36,15 @@ class Record:
 
     __hash__ = None  # type: ignore[assignment]
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """A field annotated in the class body but missing from ``_fields`` (as a dataclass
+        field would be added) is a TypeError when the class is made, not a silent gap."""
+        super().__init_subclass__(**kwargs)
+        annotated = vars(cls).get("__annotations__", {})  # not inspect's: a start-up cost of its own
+        missing = ", ".join(name for name in annotated if name not in cls._fields)
+        if missing:
+            raise TypeError(f"{cls.__qualname__}: {missing} annotated but not in _fields and __init__")
+
     def __repr__(self) -> str:
         shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._fields)
         return f"{type(self).__qualname__}({shown})"

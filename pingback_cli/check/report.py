@@ -2,25 +2,32 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pingback_cli.errors import ExitCode
 from pingback_cli.project.rules import Severity
+from pingback_cli.record import FrozenRecord, Record
 
 __all__ = ["CheckReport", "Finding", "Severity", "split_source"]
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(FrozenRecord):
+    __slots__ = _fields = ("rule", "severity", "file", "line", "message", "fix", "function")
+
     rule: str
     severity: Severity
     file: str | None
     line: int | None
     message: str
     fix: str
-    function: str | None = None
+    function: str | None
+
+    def __init__(
+        self, rule: str, severity: Severity, file: str | None, line: int | None, message: str, fix: str,
+        function: str | None = None,
+    ) -> None:  # fmt: skip
+        self._set(rule, severity, file, line, message, fix, function)
 
     @property
     def location(self) -> str:
@@ -41,16 +48,28 @@ class Finding:
         }
 
 
-@dataclass
-class CheckReport:
+class CheckReport(Record):
+    __slots__ = _fields = ("root", "findings", "functions", "files", "skipped", "plan")
+
     root: Path
     findings: list[Finding]
     functions: int
     files: int
-    skipped: str | None = None
+    skipped: str | None
     """Why the runtime rules did not run, when they did not."""
-    plan: str | None = None
+    plan: str | None
     """The plan the plan rules checked against; None when no plan is set."""
+
+    def __init__(
+        self, root: Path, findings: list[Finding], functions: int, files: int, skipped: str | None = None,
+        plan: str | None = None,
+    ) -> None:  # fmt: skip
+        self.root = root
+        self.findings = findings
+        self.functions = functions
+        self.files = files
+        self.skipped = skipped
+        self.plan = plan
 
     @property
     def errors(self) -> list[Finding]:

@@ -7,44 +7,62 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 from pingback_cli.check.report import Finding
+from pingback_cli.record import FrozenRecord, Record
 
 
-@dataclass(frozen=True)
-class Declaration:
+class Declaration(FrozenRecord):
+    __slots__ = _fields = ("name", "kind", "file", "line", "schedule")
+
     name: str
     kind: str
     file: str
     line: int
-    schedule: str | None = None
+    schedule: str | None
     """A cron's schedule when it is written as a literal string."""
 
+    def __init__(self, name: str, kind: str, file: str, line: int, schedule: str | None = None) -> None:
+        self._set(name, kind, file, line, schedule)
 
-@dataclass(frozen=True)
-class Reference:
+
+class Reference(FrozenRecord):
     """``ctx.task("name", payload)`` or ``pb.trigger("name", payload)`` with a literal name."""
+
+    __slots__ = _fields = ("name", "via", "receiver", "file", "line", "keys", "within", "in_loop")
 
     name: str
     via: Literal["task", "trigger"]
     receiver: str
     file: str
     line: int
-    keys: frozenset[str] | None = None
+    keys: frozenset[str] | None
     """The payload's keys when it is a dict literal with literal string keys."""
-    within: str | None = None
+    within: str | None
     """The function (by its platform name) whose handler makes the call, when known."""
-    in_loop: bool = False
+    in_loop: bool
     """Whether the call sits inside a loop or comprehension of that handler."""
 
+    def __init__(
+        self, name: str, via: Literal["task", "trigger"], receiver: str, file: str, line: int,
+        keys: frozenset[str] | None = None, within: str | None = None, in_loop: bool = False,
+    ) -> None:  # fmt: skip
+        self._set(name, via, receiver, file, line, keys, within, in_loop)
 
-@dataclass
-class StaticScan:
-    declarations: list[Declaration] = field(default_factory=list)
-    references: list[Reference] = field(default_factory=list)
+
+class StaticScan(Record):
+    __slots__ = _fields = ("declarations", "references")
+
+    declarations: list[Declaration]
+    references: list[Reference]
+
+    def __init__(
+        self, declarations: list[Declaration] | None = None, references: list[Reference] | None = None
+    ) -> None:
+        self.declarations = [] if declarations is None else declarations
+        self.references = [] if references is None else references
 
     def fan_out_sites(self, function: str) -> tuple[int, bool]:
         """(ctx.task call sites in ``function``'s handler, whether any sits in a loop)."""

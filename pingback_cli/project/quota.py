@@ -14,10 +14,10 @@ a loop) or measured (the trees ``simulate --run`` ran). Pure: no I/O.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Literal
 
 from pingback_cli.project.plans import Plan
+from pingback_cli.record import FrozenRecord
 
 MONTH_SECONDS = 30 * 86_400
 """The month an estimate is for: 30 days from its start."""
@@ -39,28 +39,36 @@ def monthly_fires(schedule: str, start: float) -> int:
         return 0
 
 
-@dataclass(frozen=True)
-class CronMonth:
+class CronMonth(FrozenRecord):
     """One cron's month: its fires and the attempts each makes (the cron's own and its
     fan-out's); ``at_least``: ``per_fire`` is a lower bound."""
+
+    __slots__ = _fields = ("name", "fires", "per_fire", "at_least")
 
     name: str
     fires: int
     per_fire: float
-    at_least: bool = False
+    at_least: bool
+
+    def __init__(self, name: str, fires: int, per_fire: float, at_least: bool = False) -> None:
+        self._set(name, fires, per_fire, at_least)
 
     @property
     def attempts(self) -> int:
         return round(self.fires * self.per_fire)
 
 
-@dataclass(frozen=True)
-class MonthEstimate:
+class MonthEstimate(FrozenRecord):
     """The project's crons in a month under ``plan`` (None: no plan, nothing capped)."""
+
+    __slots__ = _fields = ("plan", "crons", "basis")
 
     plan: Plan | None
     crons: tuple[CronMonth, ...]
     basis: Basis
+
+    def __init__(self, plan: Plan | None, crons: tuple[CronMonth, ...], basis: Basis) -> None:
+        self._set(plan, crons, basis)
 
     @property
     def total(self) -> int:
