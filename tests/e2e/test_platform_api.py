@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_support import poll
+from cli_support import poll, run_in_process
 
 from e2e.test_dev import DevServer, copy_devproj, run_cli
 
@@ -167,12 +167,12 @@ def test_the_cli_looks_at_another_project_s_dev(lab: DevServer, tmp_path: Path) 
     url = ["--platform-url", lab.url]
     execution_id = json.loads(run_cli(other, "trigger", "quick", "--json", *url).stdout)["executionId"]
     finished(lab, execution_id)
-    listed = run_cli(other, "ls", *url)
+    listed = run_in_process(other, "ls", *url)
     assert listed.returncode == 0 and listed.stdout.splitlines()[0] == f"the platform at {lab.url}"
     assert "quick" in listed.stdout and "fanout" not in listed.stdout  # the lab's jobs, not this project's
-    runs = run_cli(other, "runs", "--function", "quick", "--json", *url)
+    runs = run_in_process(other, "runs", "--function", "quick", "--json", *url)
     assert execution_id in {row["executionId"] for row in json.loads(runs.stdout)}
-    shown = run_cli(other, "show", execution_id, *url)
+    shown = run_in_process(other, "show", execution_id, *url)
     assert shown.stdout.splitlines()[0] == f"the platform at {lab.url}" and "quick" in shown.stdout
 
 

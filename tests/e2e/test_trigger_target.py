@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_support import run_cli
+from cli_support import run_cli, run_in_process
 from reliability.helpers import DevServer, assert_one_error_line, copy_misbehave, dev_server, history_rows
 
 DEFAULT_PORT = 8765
@@ -74,7 +74,8 @@ def test_without_a_dev_here_trigger_says_so_and_sends_nothing(
     tmp_path: Path, default_port_listener: Listener | None, command: tuple[str, ...]
 ) -> None:
     project_b = copy_misbehave(tmp_path, name="project-b")
-    result = run_cli(project_b, *command)
+    # trigger through the installed command; register's Click command in process
+    result = (run_cli if command[0] == "trigger" else run_in_process)(project_b, *command)
     assert_one_error_line(
         result,
         2,
@@ -98,15 +99,15 @@ def test_a_dev_json_copied_from_another_project_is_not_trusted(project_a: DevSer
     failed = project_a.trigger("raises")
     project_a.wait_root(failed, "raises")
     for action in ("retry", "cancel"):
-        refused = run_cli(project_b, action, failed)
+        refused = run_in_process(project_b, action, failed)
         assert_one_error_line(refused, 2, f"the one at {project_a.url} serves {project_a.project.resolve()}")
     assert len(project_a.tree(failed)["attempts"]) == 1
     # register too: project-a's jobs stay as they were (a registration would deactivate them).
     jobs_before = project_a.http.get("/api/v1/jobs").json()
-    refused = run_cli(project_b, "register")
+    refused = run_in_process(project_b, "register")
     assert_one_error_line(refused, 2, f"the one at {project_a.url} serves {project_a.project.resolve()}")
     assert project_a.http.get("/api/v1/jobs").json() == jobs_before
-    nothing_here = run_cli(copy_misbehave(tmp_path, name="project-c"), "retry", failed)
+    nothing_here = run_in_process(copy_misbehave(tmp_path, name="project-c"), "retry", failed)
     assert_one_error_line(nothing_here, 2, "no `pingback dev` is running in")
 
 
@@ -116,11 +117,11 @@ def test_in_its_own_project_trigger_finds_dev_on_any_port(project_a: DevServer, 
     execution_id = json.loads(sent.stdout)["executionId"]
     assert project_a.wait_root(execution_id, "ok")["status"] == "success"
     # From a subfolder too.
-    again = run_cli(project_a.project / "misbehave", "trigger", "ok", "--json")
+    again = run_in_process(project_a.project / "misbehave", "trigger", "ok", "--json")
     assert again.returncode == 0, again.brief()
     # An explicit URL still sends to that platform, from any project.
     project_b = copy_misbehave(tmp_path, name="project-b")
-    there = run_cli(project_b, "trigger", "ok", "--json", "--platform-url", project_a.url)
+    there = run_in_process(project_b, "trigger", "ok", "--json", "--platform-url", project_a.url)
     assert there.returncode == 0, there.brief()
     assert project_a.wait_root(json.loads(there.stdout)["executionId"], "ok")["status"] == "success"
     project = project_a.http.get("/api/v1/project").json()
@@ -135,7 +136,7 @@ def test_register_in_its_own_project_says_what_became_inactive(project_a: DevSer
     older = [{"name": job["name"], "type": "task"} for job in functions if job["name"] != "ok"]
     older += [{"name": "removed-task", "type": "task"}]
     assert project_a.http.post("/api/v1/register", json={"functions": older}).status_code == 201
-    again = run_cli(project_a.project, "register")
+    again = run_in_process(project_a.project, "register")
     assert again.returncode == 0, again.brief()
     lines = again.stdout.splitlines()
     assert "inactive  removed-task" in lines and "active    ok" in lines, again.brief()
@@ -159,6 +160,6 @@ def test_the_dashboards_api_page_shows_a_trigger_command_that_runs(project_a: De
     execution_id = json.loads(sent.stdout)["executionId"]
     assert project_a.tree(execution_id)["payload"] == {"key": "value"}
     # The same words as the CLI's own help example.
-    helped = run_cli(project_a.project, "trigger", "--help", env={"COLUMNS": "200"})
+    helped = run_in_process(project_a.project, "trigger", "--help", env={"COLUMNS": "200"})
     example = next(line.strip() for line in helped.stdout.splitlines() if "Example: pingback trigger" in line)
     assert shlex.split(example.removeprefix("Example: "))[3] == words[3] == "--payload"
