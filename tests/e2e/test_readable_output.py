@@ -32,8 +32,9 @@ def project(tmp_path: Path) -> Iterator[Path]:
 def test_a_100k_child_runaway_prints_fewer_than_1000_lines(project: Path) -> None:
     """100,000 failing children in ten waves of 10,000 (one answer carries at most about 27,000
     task requests: the platform reads its first 1 MiB), all in one tree: the live output stays
-    capped, the final tree is bounded. About 30 s of CPU (engine and worker about half each),
-    so it runs in CI, scheduled first (``long``)."""
+    capped, the final tree is bounded. About 27-34 s of CPU at load 14-17 (the engine process
+    three fifths, the worker two: each failing child's traceback is formatted once per stack,
+    ``worker/tracebacks.py``), so it runs in CI, scheduled first (``long``)."""
     result = run_cli(project, "run", "storm-waves", "--payload", '{"waves": 10, "count": 10000}', timeout=580)
     assert result.returncode == 1, result.brief()
     lines = result.stdout.splitlines()
