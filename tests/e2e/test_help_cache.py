@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import typer.main
-from cli_support import cli_env, run_cli
+from cli_support import cli_env, pingback_command, run_cli
 
 from pingback_cli.cli.app import app
 
@@ -65,18 +65,77 @@ def typer_itself(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[in
     return {" ".join(argv): (code, out, err) for argv, (code, out, err) in zip(FORMS, answers, strict=True)}
 
 
+FIRST_RUNS = """
+import io, json, sys
+from pingback_cli.cli.main import main
+answers = []
+for argv in json.loads(sys.argv[1]):
+    sys.argv = ["pingback", *argv]  # the program name is part of the key: the installed script's
+    out, err = io.BytesIO(), io.BytesIO()
+    # as the interpreter's own pipes are (their encoding and error handler are part of the key)
+    sys.stdout = io.TextIOWrapper(out, sys.__stdout__.encoding, sys.__stdout__.errors, write_through=True)
+    sys.stderr = io.TextIOWrapper(err, sys.__stderr__.encoding, sys.__stderr__.errors, write_through=True)
+    code = 0
+    try:
+        main()
+    except SystemExit as done:
+        code = done.code if isinstance(done.code, int) else 1
+    answers.append([code, out.getvalue().decode(), err.getvalue().decode()])
+json.dump(answers, sys.__stdout__)
+"""
+
+
+@pytest.fixture(scope="module")
+def first_runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, tuple[int, str, str]]]:
+    """Every form run once through the entry point (``cli.main.main``, what the installed
+    script calls) on an empty cache, all in one interpreter: each renders through Typer and
+    keeps its help. Returns the cache's folder and what each printed. (A miss through the
+    installed command itself: the width, changed-CLI and program-name tests below.)"""
+    cwd = tmp_path_factory.mktemp("first-runs")
+    # The interpreter is part of the key: the one the installed script names (python3, maybe
+    # not sys.executable's name).
+    interpreter = Path(pingback_command()).read_text(encoding="utf-8").splitlines()[0].removeprefix("#!")
+    done = subprocess.run(
+        [interpreter, "-c", FIRST_RUNS, json.dumps(FORMS)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env=cli_env({"XDG_CACHE_HOME": str(cwd / "cache"), "COLUMNS": "93"}),
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    answers = json.loads(done.stdout)
+    printed = {
+        " ".join(argv): (code, out, err) for argv, (code, out, err) in zip(FORMS, answers, strict=True)
+    }
+    return cwd / "cache", printed
+
+
+def entries(cache: Path) -> list[tuple[str, int, int]]:
+    """The cache's files with their inode and modification time: keeping an entry again
+    replaces its file (a new inode), even under the same name with the same text."""
+    folder = cache / "pingback" / "help"
+    return sorted((path.name, path.stat().st_ino, path.stat().st_mtime_ns) for path in folder.iterdir())
+
+
 @pytest.mark.parametrize("argv", FORMS, ids=lambda argv: " ".join(argv) or "bare")
 def test_cached_help_is_typers_help(
-    tmp_path: Path, argv: list[str], typer_itself: dict[str, tuple[int, str, str]]
+    tmp_path: Path,
+    argv: list[str],
+    typer_itself: dict[str, tuple[int, str, str]],
+    first_runs: tuple[Path, dict[str, tuple[int, str, str]]],
 ) -> None:
-    env = {"XDG_CACHE_HOME": str(tmp_path / "cache"), "COLUMNS": "93"}
+    cache, printed = first_runs
     expected = typer_itself[" ".join(argv)]
     assert expected[0] == (2 if not argv else 0), expected
-    first = run_cli(tmp_path, *argv, env=env)  # renders through Typer and keeps it
-    assert list((tmp_path / "cache" / "pingback" / "help").iterdir()), "nothing was cached"
-    second = run_cli(tmp_path, *argv, env=env)  # from the cache
-    for result in (first, second):
-        assert (result.returncode, result.stdout, result.stderr) == expected
+    assert printed[" ".join(argv)] == expected  # rendered through Typer, and kept
+    kept = entries(cache)
+    assert len(kept) == len(FORMS), "a form's help was not cached"
+    env = {"XDG_CACHE_HOME": str(cache), "COLUMNS": "93"}
+    second = run_cli(tmp_path, *argv, env=env)  # the installed command, from the cache
+    assert (second.returncode, second.stdout, second.stderr) == expected
+    assert entries(cache) == kept, "rendered and kept again: not answered from the cache"
 
 
 def test_the_terminal_width_is_part_of_the_key(tmp_path: Path) -> None:
