@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
+from property_support import examples
 
 from pingback_cli import protocol
 from pingback_cli.cli.common import read_payload
@@ -26,16 +27,6 @@ from pingback_cli.project.durations import (
     read_timeout,
 )
 from pingback_cli.times import duration
-
-
-def examples(locally: int) -> int:
-    """How many examples a property draws: ``locally`` where each run draws new ones (the
-    default profile, and the suite's: a failure found is kept in the example database), and
-    Hypothesis' own default of 100 under its "ci" profile, which derandomizes: there every run
-    draws the same examples, so the extra ones found nothing new after the first run and cost
-    ~5 s of CPU in every CI run (generating an example costs ~5 ms; the checks are cheap)."""
-    return 100 if settings.default is not None and settings.default.derandomize else locally
-
 
 PROPERTY = settings(deadline=None, max_examples=examples(200), suppress_health_check=[HealthCheck.too_slow])
 

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
+from property_support import examples
 
 from pingback_cli.project.delay import MAX_DELAY_SECONDS, DelayError, js_string, parse_delay
 
@@ -120,7 +121,7 @@ anything = st.recursive(
 )
 
 
-@settings(deadline=None, max_examples=300)
+@settings(deadline=None, max_examples=examples(300))
 @given(st.one_of(anything, st.from_regex(r"([0-9]{1,4}[dhms]){1,4}", fullmatch=True)))
 @example("9" * 10_000)
 @example(float("nan"))

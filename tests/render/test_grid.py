@@ -8,6 +8,7 @@ import io
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from property_support import examples
 
 from pingback_cli.models import FunctionSpec
 from pingback_cli.render.functions import CONCURRENCY_NOTE, function_grid
@@ -44,7 +45,7 @@ def grids(draw: st.DrawFn) -> Grid:
     return Grid(cols, rows, title_columns=1)
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(grids(), st.sampled_from([8, 20, 40, 80, 200]))
 def test_plain_text_is_what_rich_prints_off_a_terminal(grid: Grid, width: int) -> None:
     plain = grid.plain(width)
@@ -77,7 +78,7 @@ def test_what_rich_would_lay_out_otherwise_is_left_to_rich() -> None:
         assert Grid((Column("Name"),), [(cell(odd),)]).plain(200) is None
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(texts, st.sampled_from(["", "dim"]))
 def test_a_line_off_a_terminal_is_what_rich_prints(text: str, style: str) -> None:
     from rich.text import Text
