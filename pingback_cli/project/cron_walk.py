@@ -174,7 +174,7 @@ def _day_matches(plan: _Plan, date: dt.date, weekday: int) -> bool:
     """The day tests of ``_findSchedule``: day-of-month OR day-of-week when both are
     restricted, where "restricted" counts values: a day-of-month list as long as the month
     (``1-30`` in April) is unrestricted, and a day-of-week list is unless it has 8 entries."""
-    month_length = calendar.monthrange(date.year, date.month)[1]
+    month_length = DAYS_IN_MONTH[date.month - 1] if date.month != 2 else 28 + calendar.isleap(date.year)
     day_match = date.day in plan.days or (plan.last_day and date.day == month_length)
     weekday_match = weekday in plan.weekdays or (
         bool(plan.last_weekdays) and _last_weekday(plan, date, weekday, month_length)
