@@ -381,3 +381,30 @@ def test_schedules_that_are_not_cron_at_all_are_said_so(expr: str, message: str,
 def test_a_bad_field_keeps_the_grammars_own_message() -> None:
     with pytest.raises(ScheduleError, match="not a month name"):
         validate_schedule("0 0 1 foo *")
+
+
+@pytest.mark.parametrize(
+    ("expression", "steps"),
+    [
+        ("30 * * * * *", 31),  # 10:00:00, :01, ... :30: one step per second tested
+        ("0 30 * * * *", 31),  # 10:00, 10:01, ... 10:30: one per minute
+        ("0 0 22 * * *", 13),  # 10:00, 11:00, ... 22:00: one per hour
+        ("0 0 0 * * *", 15),  # 10:00 ... 23:00, then the next midnight
+        ("0 59 9 * * *", 83),  # hours 10-23, 0-8 of the next day, then 09:00 ... 09:59
+    ],
+)
+def test_a_search_fails_on_the_step_cron_parser_would(
+    monkeypatch: pytest.MonkeyPatch, expression: str, steps: int
+) -> None:
+    """``_findSchedule`` tests one instant per step and throws on its 10,000th: a search that
+    takes ``steps`` fails with a limit of ``steps`` and finds its fire with one more (a run of
+    failing seconds, minutes or hours is counted step by step)."""
+    from pingback_cli.project import cron_walk
+    from pingback_cli.project.cron_grammar import parse
+
+    start = round(at("2026-11-28T10:00:00Z") * 1000)
+    monkeypatch.setattr(cron_walk, "LOOP_LIMIT", steps)
+    with pytest.raises(cron_walk.WalkError):
+        next(cron_walk.fires(parse(expression), start))
+    monkeypatch.setattr(cron_walk, "LOOP_LIMIT", steps + 1)
+    assert next(cron_walk.fires(parse(expression), start)) > start
