@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import random
+import re
 import signal
 import subprocess
 import threading
@@ -82,6 +83,16 @@ def deliver(process: subprocess.Popen[bytes], sig: signal.Signals) -> None:
             process.send_signal(sig)
 
 
+PYTHON_DROPPED_IT = re.compile(
+    r"Exception ignored in: [^\n]*\nTraceback \(most recent call last\):\n(?:[ \t][^\n]*\n)*"
+    r"KeyboardInterrupt(?:: ?)?\n"
+)
+"""CPython's notice that it dropped a KeyboardInterrupt: a Ctrl-C in the first milliseconds,
+before pingback sets a handler, raised inside a callback of the interpreter's own (seen in
+``_get_module_lock.<locals>.cb`` while importing) is printed and ignored, and the command goes
+on as if it had not come. Its traceback is the interpreter's, not ours."""
+
+
 def check_aftermath(
     project: Path, code: int, allowed: set[int], output: str, rows_before: int, *, queued_ok: bool = False
 ) -> None:
@@ -104,7 +115,7 @@ def check_aftermath(
     # Dying of the signal itself is fine once the work is recorded: pingback restores the
     # default handlers after its clean-up, so a signal while it prints the tree ends it.
     assert code in allowed | EARLY_EXIT, f"exit {code}\n{output}"
-    assert "Traceback" not in output, output
+    assert "Traceback" not in PYTHON_DROPPED_IT.sub("", output), output
 
 
 def something_running(project: Path) -> bool:
