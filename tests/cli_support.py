@@ -9,6 +9,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -136,6 +137,7 @@ def run_in_process(
     overrides.update(wanted)
     click_command = command(only=args[0] if args and args[0] in COMMANDS else None)
     path_before, modules_before = list(sys.path), set(sys.modules)
+    threads_before = set(threading.enumerate())
     ascii_before = terminal._ascii_glyphs
     terminal.use_ascii_glyphs(False)  # what the entry point picks for UTF-8 output, as CliRunner's is
     started = time.monotonic()
@@ -147,10 +149,27 @@ def run_in_process(
     finally:
         terminal.use_ascii_glyphs(ascii_before)
         _forget_project_imports(project, path_before, modules_before)
+    _refuse_threads_left(args, threads_before)
     stderr = done.stderr
     if done.exception is not None and not isinstance(done.exception, SystemExit):
         stderr += "".join(traceback.format_exception(done.exception))
     return Result(args, done.exit_code, done.stdout, stderr, time.monotonic() - started)
+
+
+def _refuse_threads_left(args: tuple[str, ...], threads_before: set[threading.Thread]) -> None:
+    """AssertionError if the command left a non-daemon thread running (a project whose import
+    starts one, as tests/fixtures/misbehave does): the installed `pingback` exits past it, but
+    this process cannot stop it, and the xdist worker would then wait for it at exit until
+    xdist kills it (10 s at the end of every run). Such a case runs through ``run_cli``."""
+    left = [t for t in threading.enumerate() if t not in threads_before and not t.daemon]
+    for thread in left:
+        thread.join(1)
+    alive = sorted(t.name for t in left if t.is_alive())
+    if alive:
+        raise AssertionError(
+            f"pingback {' '.join(args)} left non-daemon threads {alive} in the test process: "
+            "run it with run_cli, not run_in_process"
+        )
 
 
 def _forget_project_imports(project: Path, path_before: list[str], modules_before: set[str]) -> None:

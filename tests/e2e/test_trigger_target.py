@@ -73,8 +73,8 @@ def test_without_a_dev_here_trigger_says_so_and_sends_nothing(
     tmp_path: Path, default_port_listener: Listener | None, command: tuple[str, ...]
 ) -> None:
     project_b = copy_misbehave(tmp_path, name="project-b")
-    # trigger through the installed command; register's Click command in process
-    result = (run_cli if command[0] == "trigger" else run_in_process)(project_b, *command)
+    # register imports the project, whose threads_at_import starts a thread: the installed command
+    result = run_cli(project_b, *command)
     assert_one_error_line(
         result,
         2,
@@ -103,7 +103,7 @@ def test_a_dev_json_copied_from_another_project_is_not_trusted(project_a: DevSer
     assert len(project_a.tree(failed)["attempts"]) == 1
     # register too: project-a's jobs stay as they were (a registration would deactivate them).
     jobs_before = project_a.http.get("/api/v1/jobs").json()
-    refused = run_in_process(project_b, "register")
+    refused = run_cli(project_b, "register")  # imports the project (a thread at import)
     assert_one_error_line(refused, 2, f"the one at {project_a.url} serves {project_a.project.resolve()}")
     assert project_a.http.get("/api/v1/jobs").json() == jobs_before
     nothing_here = run_in_process(copy_misbehave(tmp_path, name="project-c"), "retry", failed)
@@ -135,7 +135,7 @@ def test_register_in_its_own_project_says_what_became_inactive(project_a: DevSer
     older = [{"name": job["name"], "type": "task"} for job in functions if job["name"] != "ok"]
     older += [{"name": "removed-task", "type": "task"}]
     assert project_a.http.post("/api/v1/register", json={"functions": older}).status_code == 201
-    again = run_in_process(project_a.project, "register")
+    again = run_cli(project_a.project, "register")  # imports the project (a thread at import)
     assert again.returncode == 0, again.brief()
     lines = again.stdout.splitlines()
     assert "inactive  removed-task" in lines and "active    ok" in lines, again.brief()
