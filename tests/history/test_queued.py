@@ -48,6 +48,13 @@ def fan_out(count: int) -> tuple[Execution, list[Execution]]:
     return root, children
 
 
+def save_fan_out(store: Store, root: Execution, children: list[Execution]) -> None:
+    """The fan-out as the engine hands it over: the root and its children saved, then flushed."""
+    for execution in (root, *children):
+        store.save(execution)
+    store.flush()
+
+
 def finish(child: Execution) -> None:
     child.attempts = [Attempt(number=1, status="success", started_at=T0 + 1, completed_at=T0 + 2)]
     child.attempt, child.status, child.started_at, child.completed_at = 1, "success", T0 + 1, T0 + 2
@@ -61,9 +68,7 @@ def stop_without_closing(store: Store) -> None:
 def test_queued_children_are_one_batch_row_not_rows(path: Path) -> None:
     store = Store(path)
     root, children = fan_out(3)
-    for execution in (root, *children):
-        store.save(execution)
-    store.flush()
+    save_fan_out(store, root, children)
     assert raw(path, "SELECT id FROM executions") == [("ab",)]
     assert len(raw(path, "SELECT id FROM queued_batches")) == 1
     stop_without_closing(store)
@@ -74,9 +79,7 @@ def test_a_child_row_is_written_once_in_creation_order_and_the_batch_goes_with_t
 ) -> None:
     store = Store(path)
     root, children = fan_out(2)
-    for execution in (root, *children):
-        store.save(execution)
-    store.flush()
+    save_fan_out(store, root, children)
     finish(children[1])
     store.save(children[1])
     store.flush()
@@ -94,9 +97,7 @@ def test_a_child_row_is_written_once_in_creation_order_and_the_batch_goes_with_t
 def test_this_process_reads_queued_children_as_pending_and_others_do_after_close(path: Path) -> None:
     store = Store(path)
     root, children = fan_out(2)
-    for execution in (root, *children):
-        store.save(execution)
-    store.flush()
+    save_fan_out(store, root, children)
     tree = store.tree("ab")
     assert [(c.id, c.status, c.payload) for c in tree.children] == [
         ("c0", "pending", {"i": 0}),
@@ -116,9 +117,7 @@ def test_this_process_reads_queued_children_as_pending_and_others_do_after_close
 def test_a_batch_older_than_the_limit_is_written_as_rows(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     store = Store(path)
     root, children = fan_out(2)
-    for execution in (root, *children):
-        store.save(execution)
-    store.flush()
+    save_fan_out(store, root, children)
     assert len(raw(path, "SELECT id FROM executions")) == 1
     monkeypatch.setattr(queued, "MATERIALIZE_AFTER", -1.0)
     store.flush()
@@ -142,9 +141,7 @@ def test_devs_queued_children_survive_kill_9_and_are_taken_over(path: Path) -> N
     store.owner = dead_owner()
     root, children = fan_out(3)
     finish(children[0])
-    for execution in (root, *children):
-        store.save(execution)
-    store.flush()
+    save_fan_out(store, root, children)
     finish(children[1])
     store.save(children[1])
     store.flush()
@@ -165,9 +162,7 @@ def test_runs_queued_children_are_interrupted_after_kill_9(path: Path) -> None:
     store = Store(path)
     store.owner = dead_owner()
     root, children = fan_out(2)
-    for execution in (root, *children):
-        store.save(execution)
-    store.flush()
+    save_fan_out(store, root, children)
     stop_without_closing(store)
 
     with Store(path) as next_run:
