@@ -43,6 +43,24 @@ def test_the_shipped_example_passes_with_plain_pytest(tmp_path: Path) -> None:
     assert not (project / ".pingback").exists()  # no history unless asked
 
 
+def test_the_example_in_place_is_its_own_pytest_project() -> None:
+    """The README runs the example's tests in place (``cd examples/shop && pytest``): pytest must
+    stop at the example's pyproject.toml, not climb to this repository's, whose options name
+    plugins (pytest-asyncio, pytest-timeout) a user's environment doesn't have."""
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-p", "no:cacheprovider"],
+        cwd=REPO / "examples" / "shop",
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    header = done.stdout
+    assert f"rootdir: {REPO / 'examples' / 'shop'}" in header, header[:1000]
+    assert "configfile: pyproject.toml" in header, header[:1000]
+
+
 def test_a_failing_assert_success_shows_the_tree(tmp_path: Path) -> None:
     project = tmp_path / "shop"
     shutil.copytree(
