@@ -13,7 +13,7 @@ import contextlib
 import io
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, TextIO
 
 from pingback_cli.streams import guard_reader_gone
@@ -352,11 +352,22 @@ class Terminal:
         stream that is not UTF, non-ASCII text is written as ``\\u00e9`` escapes, which
         JSON reads back exactly.
         """
+        self.json_built(lambda: data)
+
+    def json_built(
+        self, build: Callable[[], Any], compact: Callable[[bool], str | None] | None = None
+    ) -> None:
+        """:meth:`json` of ``build()``. ``compact(ensure_ascii)``, when given, is the text
+        ``json.dumps`` writes of that data without indent, made without building it (a
+        fan-out's tree: ``tree_json``), or None when it cannot be; ``build`` then runs (and on a
+        terminal, which gets the data indented)."""
         from pingback_cli.protocol import strict_dumps
 
         stream = protect(sys.stdout)
         indent = 2 if _is_tty(stream) else None  # the C encoder only runs without indent
         ascii_only = not _is_unicode(getattr(stream, "encoding", "utf-8"))
-        text = strict_dumps(data, indent=indent, ensure_ascii=ascii_only)
+        text = compact(ascii_only) if compact is not None and indent is None else None
+        if text is None:
+            text = strict_dumps(build(), indent=indent, ensure_ascii=ascii_only)
         stream.write(text + "\n")
         stream.flush()

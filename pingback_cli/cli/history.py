@@ -225,7 +225,9 @@ def show(
         tree, target = controls.show(app, platform_url, api_key, execution_id)
         out = terminal()
         if json_output:
-            out.json(tree.to_json())
+            from pingback_cli.tree_json import tree_text
+
+            out.json_built(tree.to_json, lambda ascii_only: tree_text(tree, ensure_ascii=ascii_only))
         else:
             looking_at(out, target)
             import time

@@ -1,0 +1,161 @@
+"""The ``--json`` text of an execution tree, written in one pass from its records.
+
+``json.dumps(root.to_json())`` builds a dict per execution and per attempt and then encodes
+them: for a fan-out of 10,000 children that was ~18 µs a child in the `run` command's
+process, most of what it spends after the run. Here each execution's text is written directly
+from its fields, in ``to_json``'s key order and with ``json.dumps``'s default separators
+(``", "``, ``": "``); strings go through the json module's own C string encoder, values of any
+shape (a payload, a result, logs) through its C encoder. The text is byte-identical to
+``json.dumps(execution.to_json(), allow_nan=False, ensure_ascii=...)``
+(tests/test_tree_json.py); a value that text cannot hold (NaN or Infinity, a type JSON lacks)
+makes :func:`tree_text` answer None, and the caller encodes the dicts as before.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+from pingback_cli.models import Attempt, Execution
+from pingback_cli.protocol import iso_z
+
+Encode = Callable[[Any], str]
+
+
+def _encoders(ensure_ascii: bool) -> tuple[Encode, Encode]:
+    """(a ``str``'s JSON text, any value's JSON text) as ``json.dumps`` writes them without
+    indent (``allow_nan=False``, no cycle check: a value holding itself is RecursionError)."""
+    string = json.encoder.encode_basestring_ascii if ensure_ascii else json.encoder.encode_basestring
+    python = json.JSONEncoder(ensure_ascii=ensure_ascii, allow_nan=False, check_circular=False)
+    make = getattr(json.encoder, "c_make_encoder", None)
+    try:  # the arguments JSONEncoder.iterencode gives it (CPython 3.10 to 3.13)
+        encoder = make(None, python.default, string, None, ": ", ", ", False, False, False)  # type: ignore[misc]
+    except TypeError:  # no C accelerator, or one that takes other arguments
+        return string, python.encode
+
+    def value(obj: Any) -> str:
+        return "".join(encoder(obj, 0))
+
+    return string, value
+
+
+class _Writer:
+    """The text of executions and attempts for one ``ensure_ascii``."""
+
+    def __init__(self, ensure_ascii: bool) -> None:
+        self._string, self._value = _encoders(ensure_ascii)
+        self._times = _Times({None: "null"})
+
+    def text(self, roots: list[Execution]) -> str:
+        """Each root's tree, joined by ``", "`` (the caller wraps them as it needs)."""
+        self._times = _Times({None: "null"})
+        parts: list[str] = []
+        for index, root in enumerate(roots):
+            if index:
+                parts.append(", ")
+            self._tree(root, parts)
+        return "".join(parts)
+
+    def _tree(self, root: Execution, parts: list[str]) -> None:
+        """Depth first without recursion (a deep chain of fan-out cannot overflow the stack):
+        each execution's fields, then its children, then the brackets that close it."""
+        append = parts.append
+        execution = self._execution
+        stack: list[Iterator[Execution]] = [iter((root,))]
+        while stack:
+            child = next(stack[-1], None)
+            if child is None:
+                stack.pop()
+                if stack:
+                    append("]}")
+                continue
+            if len(stack) > 1 and parts[-1][-1] != "[":  # not its parent's first child
+                append(", ")
+            append(execution(child))
+            if child.children:
+                stack.append(iter(child.children))
+            else:
+                append("]}")
+
+    def _list(self, items: list[Any]) -> str:
+        return self._value([item.to_json() for item in items]) if items else "[]"
+
+    # Inline on purpose (they run ~30 times per execution): a field typed ``str`` goes to the
+    # C string encoder directly (anything else there is TypeError: the caller's dict path
+    # takes over), an ``int`` field is written as json writes an int only when it is exactly
+    # one (a bool or a float goes through the general encoder).
+
+    def _execution(self, e: Execution) -> str:
+        """The execution's text up to its children's opening ``[`` (closed by the caller)."""
+        q, v, t, n = self._string, self._value, self._times, int.__repr__
+        error, parent, replay, attempt, ms, status = (
+            e.error, e.parent_id, e.replay_of, e.attempt, e.duration_ms, e.http_status
+        )  # fmt: skip
+        attempt_text = n(attempt) if attempt.__class__ is int else v(attempt)
+        ms_text = "null" if ms is None else n(ms) if ms.__class__ is int else v(ms)
+        status_text = "null" if status is None else n(status) if status.__class__ is int else v(status)
+        attempts = e.attempts
+        attempts_text = (
+            self._attempt(attempts[0]) if len(attempts) == 1 else ", ".join(map(self._attempt, attempts))
+        )
+        return (
+            f'{{"executionId": {q(e.id)}, "function": {q(e.function)}, '
+            f'"type": {"null" if e.type is None else q(e.type)}, "status": {q(e.status)}, '
+            f'"attempt": {attempt_text}, "attempts": [{attempts_text}], '
+            f'"payload": {v(e.payload)}, "result": {v(e.result)}, '
+            f'"error": {"null" if error is None else q(error)}, "logs": {self._list(e.logs)}, '
+            f'"parentId": {"null" if parent is None else q(parent)}, "rootId": {q(e.root_id)}, '
+            f'"trigger": {q(e.trigger)}, "replayOf": {"null" if replay is None else q(replay)}, '
+            f'"scheduledAt": {t[e.scheduled_at]}, "dueAt": {t[e.due_at]}, '
+            f'"startedAt": {t[e.started_at]}, "completedAt": {t[e.completed_at]}, '
+            f'"durationMs": {ms_text}, "httpStatus": {status_text}, "children": ['
+        )
+
+    def _attempt(self, a: Attempt) -> str:
+        q, v, t, n = self._string, self._value, self._times, int.__repr__
+        number, ms, status, error, traceback = a.number, a.duration_ms, a.http_status, a.error, a.traceback
+        number_text = n(number) if number.__class__ is int else v(number)
+        ms_text = "null" if ms is None else n(ms) if ms.__class__ is int else v(ms)
+        status_text = "null" if status is None else n(status) if status.__class__ is int else v(status)
+        requested = "" if a.requested_at is None else f', "requestedAt": {t[a.requested_at]}'
+        notices = v(list(a.notices)) if a.notices else "[]"
+        return (
+            f'{{"attempt": {number_text}, "status": {q(a.status)}, "startedAt": {t[a.started_at]}, '
+            f'"completedAt": {t[a.completed_at]}, "durationMs": {ms_text}, "httpStatus": {status_text}, '
+            f'"error": {"null" if error is None else q(error)}, '
+            f'"traceback": {"null" if traceback is None else q(traceback)}, "logs": {self._list(a.logs)}, '
+            f'"notices": {notices}, "output": {self._list(a.output)}{requested}}}'
+        )
+
+
+class _Times(dict[Any, str]):
+    """Unix seconds -> the instant's JSON text (ISO-8601 needs no escaping); None -> ``null``.
+    Kept for one tree: an execution's times repeat in its attempt and across siblings."""
+
+    def __missing__(self, ts: float) -> str:
+        text = self[ts] = f'"{iso_z(ts)}"'
+        return text
+
+
+_WRITERS: dict[bool, _Writer] = {}
+
+
+def tree_text(
+    root: Execution, triggered: Sequence[Execution] = (), *, ensure_ascii: bool = False
+) -> str | None:
+    """What ``json.dumps(data, allow_nan=False, ensure_ascii=...)`` writes of ``root.to_json()``
+    (with ``data["triggered"]`` the trees in ``triggered``, when there are any); None when a
+    value cannot be written as strict JSON (NaN, Infinity, a type JSON lacks, a value that
+    holds itself): the caller then encodes the dicts, whose path handles each of those
+    (``protocol.strict_dumps``)."""
+    writer = _WRITERS.get(ensure_ascii)
+    if writer is None:
+        writer = _WRITERS[ensure_ascii] = _Writer(ensure_ascii)
+    try:
+        text = writer.text([root])
+        if triggered:
+            text = f'{text[:-1]}, "triggered": [{writer.text(list(triggered))}]}}'
+    except (ValueError, TypeError, RecursionError):
+        return None
+    return text
