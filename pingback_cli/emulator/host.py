@@ -318,6 +318,13 @@ class Emulator:
     def start_attempt(self, request: AttemptRequest) -> asyncio.Future[AttemptOutcome]:
         return self._executor.start_attempt(request)
 
+    def start_attempt_direct(
+        self, request: AttemptRequest, answer: Callable[[AttemptOutcome], None]
+    ) -> Callable[[], None] | None:
+        """The executor's direct path (``engine.ports.DirectExecutor``) when it has one, else None."""
+        direct = getattr(self._executor, "start_attempt_direct", None)
+        return None if direct is None else direct(request, answer)
+
     def _publish(self, specs: list[FunctionSpec]) -> None:
         """The executor's new functions: their jobs follow (``JobBook.load``, endpoint mode
         ``ensure``), the engine and cron clock take them with their jobs' options."""

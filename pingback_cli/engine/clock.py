@@ -30,7 +30,15 @@ class Clock(Protocol):
     def call_later(self, delay: float, callback: Callable[..., Any], *args: Any) -> TimerHandle: ...
 
 
-def expire(future: asyncio.Future[Any]) -> None:
+class Expiring(Protocol):
+    """What ``expire`` fails: an asyncio future, or an attempt shaped like one (``inflight``)."""
+
+    def done(self) -> bool: ...
+
+    def set_exception(self, exception: BaseException, /) -> None: ...
+
+
+def expire(future: Expiring) -> None:
     """A timer callback: fail ``future`` with AttemptTimeout unless it is already settled."""
     if not future.done():
         future.set_exception(AttemptTimeout())

@@ -10,24 +10,22 @@ second, a timer handle, a heap push and a cancel per attempt showed in the engin
 
 from __future__ import annotations
 
-import asyncio
 from collections import deque
-from typing import Any
 
-from pingback_cli.engine.clock import Clock, TimerHandle, expire
+from pingback_cli.engine.clock import Clock, Expiring, TimerHandle, expire
 
 
 class Deadlines:
-    """The unanswered attempts' futures by timeout length, each failed with ``AttemptTimeout``
-    (``clock.expire``) once its timeout has passed."""
+    """The unanswered attempts' futures (or ``inflight._Direct``) by timeout length, each failed
+    with ``AttemptTimeout`` (``clock.expire``) once its timeout has passed."""
 
     def __init__(self, clock: Clock) -> None:
         self.clock = clock
-        self._queues: dict[float, deque[tuple[float, asyncio.Future[Any]]]] = {}
+        self._queues: dict[float, deque[tuple[float, Expiring]]] = {}
         self._timer: TimerHandle | None = None
         self._armed_for: float | None = None
 
-    def add(self, timeout: float, future: asyncio.Future[Any]) -> None:
+    def add(self, timeout: float, future: Expiring) -> None:
         """Expire ``future`` ``timeout`` seconds from now unless it is settled first."""
         due = self.clock.now() + timeout
         queue = self._queues.get(timeout)

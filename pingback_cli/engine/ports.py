@@ -5,6 +5,7 @@ error it raises for a function it does not know."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Protocol
 
 from pingback_cli.errors import NotFound
@@ -15,6 +16,18 @@ from pingback_cli.record import Record
 
 class Executor(Protocol):
     def start_attempt(self, request: AttemptRequest) -> asyncio.Future[AttemptOutcome]: ...
+
+
+class DirectExecutor(Executor, Protocol):
+    """An executor that can also hand each outcome straight to a function (``InFlight``)."""
+
+    def start_attempt_direct(
+        self, request: AttemptRequest, answer: Callable[[AttemptOutcome], None]
+    ) -> Callable[[], None] | None:
+        """Run one attempt: ``answer`` is called once with its outcome, never from within this
+        call and never after the returned function (which abandons the attempt) was called.
+        None when it cannot take the attempt this way: ``start_attempt`` then."""
+        ...
 
 
 class Recorder(Protocol):

@@ -9,11 +9,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from pingback_cli.errors import ProjectError
 from pingback_cli.executors.base import Publish, ReloadResult
-from pingback_cli.executors.process import MAX_ABANDONED, LogCallback, WorkerProcess, describe_exit
+from pingback_cli.executors.process import MAX_ABANDONED, Answer, LogCallback, WorkerProcess, describe_exit
 from pingback_cli.executors.spawn import Spawned
 from pingback_cli.models import FunctionSpec
 from pingback_cli.project.config import ProjectConfig
@@ -110,6 +111,17 @@ class Supervisor:
         outer: asyncio.Future[AttemptOutcome] = asyncio.get_running_loop().create_future()
         asyncio.get_running_loop().create_task(self._execute_after_restart(request, outer))
         return outer
+
+    def start_attempt_direct(self, request: AttemptRequest, answer: Answer) -> Callable[[], None] | None:
+        """Run one attempt on the current worker, ``answer`` called once with its outcome as the
+        worker's answers are read (``WorkerProcess.run``); returns the function that abandons it.
+        None when no worker is alive: use ``start_attempt`` (which starts one)."""
+        worker = self.current
+        if worker is None or not worker.alive:
+            return None
+        if worker.busy_abandoned >= MAX_ABANDONED and not self._recycling:
+            self._recycle(worker)
+        return partial(worker.abandon, worker.run(request, answer))
 
     async def _execute_after_restart(
         self, request: AttemptRequest, outer: asyncio.Future[AttemptOutcome]

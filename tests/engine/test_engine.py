@@ -53,11 +53,58 @@ class FakeExecutor:
         future.set_result(outcome)
 
 
+class DirectFakeExecutor(FakeExecutor):
+    """The same script through the direct path (``ports.DirectExecutor``, as the worker's
+    executor answers): ``answer`` called on a later loop turn, never after an abandon."""
+
+    def start_attempt_direct(
+        self, request: AttemptRequest, answer: Callable[[AttemptOutcome], None]
+    ) -> Callable[[], None]:
+        self.requests.append(request)
+        held = _Held(answer)
+        outcome = self.script(request)
+        if outcome is None:
+            self.held.append((request, held))  # type: ignore[arg-type]
+        else:
+            asyncio.get_running_loop().call_soon(held.set_result, outcome)
+        return held.abandon
+
+
+class _Held:
+    """A direct attempt the fake holds: ``set_result`` answers it unless it was abandoned."""
+
+    def __init__(self, answer: Callable[[AttemptOutcome], None]) -> None:
+        self._answer = answer
+        self._done = False
+
+    def done(self) -> bool:
+        return self._done
+
+    def abandon(self) -> None:
+        self._done = True
+
+    def set_result(self, outcome: AttemptOutcome) -> None:
+        if not self._done:
+            self._done = True
+            self._answer(outcome)
+
+
+_EXECUTOR: list[type[FakeExecutor]] = [FakeExecutor]
+
+
+@pytest.fixture(autouse=True, params=[FakeExecutor, DirectFakeExecutor], ids=["future", "direct"])
+def executor_kind(request: pytest.FixtureRequest) -> Any:
+    """Every test here runs on both paths by which an executor answers the engine."""
+    _EXECUTOR[0] = request.param
+    yield
+    _EXECUTOR[0] = FakeExecutor
+
+
 def make(
     script: Script, *specs: FunctionSpec, **kwargs: Any
 ) -> tuple[Engine, FakeExecutor, FakeClock, list[Event]]:
     clock = FakeClock()
-    executor = FakeExecutor(script)
+    executor = _EXECUTOR[0](script)
     events: list[Event] = []
     engine = Engine(executor, functions=specs, clock=clock, on_event=events.append, **kwargs)
     return engine, executor, clock, events

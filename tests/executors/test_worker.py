@@ -123,3 +123,42 @@ async def test_a_worker_a_handler_killed_is_replaced(project: ProjectConfig) -> 
         assert restarts and "took over" in restarts[0], restarts
     finally:
         await supervisor.aclose(0)
+
+
+async def test_the_direct_path_answers_once_drops_an_abandoned_answer_and_reports_a_death(
+    project: ProjectConfig,
+) -> None:
+    """``start_attempt_direct`` (the engine's path): each answer reaches its function once, an
+    abandoned attempt's answer never does, a death answers what was running, and with no live
+    worker the attempt is not taken (None: the future path then starts a replacement)."""
+    supervisor = Supervisor(project, "http://127.0.0.1:9", grace=0, restart_at_once=False)
+    loop = asyncio.get_running_loop()
+    answers: dict[str, asyncio.Future[object]] = {}
+
+    def start(execution_id: str, name: str) -> object:
+        answers[execution_id] = loop.create_future()
+
+        def answer(outcome: object) -> None:
+            assert not answers[execution_id].done(), "answered twice"
+            answers[execution_id].set_result(outcome)
+
+        return supervisor.start_attempt_direct(AttemptRequest(execution_id, name, 1, 0.0), answer)
+
+    try:
+        await supervisor.start()
+        first = supervisor.current
+        assert first is not None
+        abandon = start("dropped", "ok")
+        assert callable(abandon)
+        abandon()
+        start("kept", "ok")
+        kept = await asyncio.wait_for(answers["kept"], 30)
+        assert kept.response["result"] == {"pid": first.pid}  # type: ignore[attr-defined]
+        assert not answers["dropped"].done() and first.in_flight == 0
+        start("died", "die")
+        died = await asyncio.wait_for(answers["died"], 30)
+        assert died.http_status is None and "worker process died" in died.error  # type: ignore[attr-defined]
+        await asyncio.wait_for(asyncio.shield(first.exited), 10)
+        assert start("after", "ok") is None
+    finally:
+        await supervisor.aclose(0)
