@@ -122,6 +122,47 @@ def read_attempt(outcome: AttemptOutcome, *, child: bool = False) -> Reading:
     died): a failure, with the logs streamed before it. ``child``: a fan-out child, whose
     nanosecond ``scheduledAt`` Python 3.10's ``datetime.fromisoformat`` cannot read.
     """
+    plain = _plain(outcome)
+    return plain if plain is not None else _read(outcome, child)
+
+
+_TASK_KEYS = frozenset(_TASK_FIELDS)
+
+
+def _plain(outcome: AttemptOutcome) -> Reading | None:
+    """The usual answer read directly, as ``_read`` reads it: a 2xx with the SDK's keys only,
+    ``status`` "success", no log, tasks (if any) with only a string ``name`` and a ``payload``,
+    and a body small enough to be stored whole: nothing to note. None for any other answer.
+    Once per attempt: the general reading's checks showed in the engine's profile."""
+    status, response, size = outcome.http_status, outcome.response, outcome.body_bytes
+    if (
+        status is None
+        or not 200 <= status < 300
+        or type(response) is not dict
+        or response.get("status") != "success"
+        or not _empty(response.get("logs"))
+        or (size is not None and size > STORED_BODY_BYTES)
+        or not response.keys() <= _SDK_KEYS
+    ):
+        return None
+    tasks = response.get("tasks")
+    if _empty(tasks):
+        return Reading(True, [], [], None, [])
+    if type(tasks) is not list:
+        return None
+    for task in tasks:
+        if type(task) is not dict or not task.keys() <= _TASK_KEYS or type(task.get("name", "")) is not str:
+            return None
+    return Reading(True, [], list(tasks), None, [])
+
+
+def _empty(value: Any) -> bool:
+    """None or ``[]``: nothing to read (a falsy value of another type fails Go's decode)."""
+    return value is None or (type(value) is list and not value)
+
+
+def _read(outcome: AttemptOutcome, child: bool) -> Reading:
+    """``read_attempt`` for any outcome."""
     if outcome.http_status is None:
         return Reading(False, list(outcome.logs), [], outcome.error or "no answer")
     status = outcome.http_status or 0

@@ -6,8 +6,9 @@ from typing import Any
 
 import pytest
 
+from pingback_cli import reading
 from pingback_cli.protocol import AttemptOutcome
-from pingback_cli.reading import decode_problem, read_attempt
+from pingback_cli.reading import MAX_READ_BYTES, STORED_BODY_BYTES, decode_problem, read_attempt
 
 LOG = {"timestamp": 1764324900000, "level": "info", "message": "ok"}
 
@@ -93,3 +94,45 @@ def test_a_401_names_the_projects_one_secret() -> None:
     reading = read_attempt(AttemptOutcome(401, {"error": "unauthorized: invalid signature"}))
     assert reading.error == "HTTP 401: unauthorized: invalid signature"
     assert "the project's one cron secret" in reading.notices[0]
+
+
+PLAIN = {"status": "success", "result": 1, "logs": [], "tasks": [], "durationMs": 0}
+
+
+@pytest.mark.parametrize(
+    ("outcome", "usual"),
+    [
+        (AttemptOutcome(200, PLAIN), True),
+        (
+            AttemptOutcome(200, {**PLAIN, "tasks": [{"name": "t", "payload": {"i": 1}}, {"name": "u"}, {}]}),
+            True,
+        ),
+        (AttemptOutcome(200, {**PLAIN, "tasks": None, "logs": None}), True),
+        (AttemptOutcome(201, {"status": "success"}), True),
+        (AttemptOutcome(200, PLAIN, body_bytes=STORED_BODY_BYTES), True),
+        # each of these is not the usual answer: read the general way, with what it notes
+        (AttemptOutcome(200, {**PLAIN, "logs": 0, "tasks": [{"name": "t"}]}), False),
+        (AttemptOutcome(200, {**PLAIN, "logs": [LOG]}), False),
+        (AttemptOutcome(200, {**PLAIN, "tasks": [{"name": 7}]}), False),
+        (AttemptOutcome(200, {**PLAIN, "tasks": [{"name": None}]}), False),
+        (AttemptOutcome(200, {**PLAIN, "tasks": [{"name": "t", "Name": 7}]}), False),
+        (AttemptOutcome(200, {**PLAIN, "tasks": [{"name": "t", "other": 1}]}), False),
+        (AttemptOutcome(200, {**PLAIN, "tasks": ["t"]}), False),
+        (AttemptOutcome(200, {**PLAIN, "tasks": {"name": "t"}}), False),
+        (AttemptOutcome(200, {**PLAIN, "tasks": 0}), False),
+        (AttemptOutcome(200, {**PLAIN, "TASKS": [{"name": 1}]}), False),
+        (AttemptOutcome(200, {**PLAIN, "status": "error", "error": "no"}), False),
+        (AttemptOutcome(200, {"result": 1}), False),
+        (AttemptOutcome(200, PLAIN, body_bytes=STORED_BODY_BYTES + 1), False),
+        (AttemptOutcome(200, PLAIN, body_bytes=MAX_READ_BYTES + 1), False),
+        (AttemptOutcome(500, PLAIN), False),
+        (AttemptOutcome(None, error="timed out"), False),
+    ],
+)
+def test_the_usual_answers_direct_reading_is_the_general_one(outcome: AttemptOutcome, usual: bool) -> None:
+    """``read_attempt`` reads the usual answer directly (``_plain``): the same Reading as the
+    general way, and any other answer is left to the general way."""
+    general = reading._read(outcome, False)
+    assert read_attempt(outcome) == general
+    direct = reading._plain(outcome)
+    assert direct == general if usual else direct is None
