@@ -33,6 +33,7 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -81,51 +82,34 @@ def _dumps(message: dict[str, Any]) -> bytes:
 
 
 class Outbox:
-    """Messages to the engine, from any thread, written in order.
+    """Messages to the engine, from any thread, each written whole and at once.
 
-    Each result is written as soon as it exists, before the next call starts: the engine
-    dispatches the next attempt while this process runs the rest of a batch (writing when
-    the queue ran dry made the two processes ping-pong: 29% of the in-process floor against
-    40%, benchmarks/run.py --only run-fanout), and a handler that kills this process
-    (``os._exit``, a segfault) can take only its own attempt with it, never a finished
-    one's result. Batches of 8 were tried: fewer writes, but a crash then failed up to
-    seven attempts that had succeeded, and the gain was within the noise of a loaded machine.
+    A result is written as soon as it exists, before its thread takes the next call: the
+    engine dispatches the next attempt while this process runs the rest of a batch, and a
+    handler that kills this process (``os._exit``, a segfault) can take only its own attempt
+    with it, never a finished one's result (tests/worker/test_batching.py). Batches of 8 were
+    tried: fewer writes, but a crash then failed up to seven attempts that had succeeded, and
+    the gain was within the noise of a loaded machine (a write is ~1 µs of this process's CPU).
     """
-
-    MAX_BUFFERED = 1
 
     def __init__(self, fd: int) -> None:
         self._fd = fd
-        self._buffer: list[bytes] = []
-        self._buffer_lock = threading.Lock()
-        self._write_lock = threading.Lock()
+        self._lock = threading.Lock()
 
     def send(self, message: dict[str, Any]) -> None:
         self.add(_dumps(message))
-        self.flush()
 
     def add(self, line: bytes) -> None:
-        with self._buffer_lock:
-            self._buffer.append(line)
-            full = len(self._buffer) >= self.MAX_BUFFERED
-        if full:
-            self.flush()
-
-    def flush(self) -> None:
-        with self._write_lock:
-            with self._buffer_lock:
-                chunks, self._buffer = self._buffer, []
-            if chunks:
-                self._write(b"".join(chunks))
-
-    def _write(self, data: bytes) -> None:
-        view = memoryview(data)
-        try:
-            while view:
-                written = os.write(self._fd, view)
-                view = view[written:]
-        except OSError:
-            os._exit(0)  # the engine is gone; nobody is left to answer
+        """Write one line (or several, whole); lines from other threads never interleave."""
+        with self._lock:
+            try:
+                written = os.write(self._fd, line)
+                if written < len(line):  # a line longer than the pipe's room
+                    view = memoryview(line)[written:]
+                    while view:
+                        view = view[os.write(self._fd, view) :]
+            except OSError:
+                os._exit(0)  # the engine is gone; nobody is left to answer
 
 
 def _traced(handler: Any) -> Any:
@@ -164,16 +148,24 @@ def _stream_logs(outbox: Outbox) -> None:
             safe = dict(entry, meta={key: repr(value) for key, value in (meta or {}).items()})
             line = _dumps({"op": "log", "id": self.execution_id, "attempt": self.attempt, "entry": safe})
         outbox.add(line)
-        outbox.flush()
 
     Context._add_log = add_log  # type: ignore[method-assign]
 
 
 class Runner:
-    """Executes requests on a thread pool; the engine enforces timeouts and concurrency."""
+    """Executes requests on a thread pool; the engine enforces timeouts and concurrency.
+
+    With ``read_fd`` (the engine's pipe), :meth:`start` has the pool's threads read the requests
+    themselves: the thread that reads a batch runs it (``handler_pool``)."""
 
     def __init__(
-        self, functions: list[RawFunction], outbox: Outbox, threads: int, secret: str | None = None
+        self,
+        functions: list[RawFunction],
+        outbox: Outbox,
+        threads: int,
+        secret: str | None = None,
+        *,
+        read_fd: int | None = None,
     ) -> None:
         self._secret = project_secret() if secret is None else secret
         self._instances = {function.name: function.instance for function in functions}
@@ -184,8 +176,16 @@ class Runner:
                 function.definition["handler"] = _traced(handler)
         self._outbox = outbox
         self._pool: HandlerPool[RequestFields] = HandlerPool(
-            self._run, on_drained=outbox.flush, max_threads=threads
+            self._run, read=None if read_fd is None else requests_from(read_fd), max_threads=threads
         )
+
+    def start(self) -> None:
+        self._pool.start()
+
+    def wait_closed(self) -> None:
+        """Until the engine closes its end of the pipe."""
+        while not self._pool.wait_closed(1.0):  # a timeout, so signals reach their handlers
+            pass
 
     def submit(self, requests: list[RequestFields]) -> None:
         self._pool.submit(requests)
@@ -203,8 +203,14 @@ class Runner:
         try:
             body = _body(request)
             # Signed as the platform signs, verified by the SDK: as between the platform and an app.
-            with capture.attributed(request[2], request[3], self._outbox.send, function):
-                response = instance.handle(body, signed_headers(self._secret, body))
+            headers = signed_headers(self._secret, body)
+            output = capture.AttemptOutput(request[2], request[3], self._outbox.send, function)
+            token = capture.CURRENT.set(output)  # as capture.attributed, without a generator per call
+            try:
+                response = instance.handle(body, headers)
+            finally:
+                capture.CURRENT.reset(token)
+                output.finish()
         except BaseException as exc:  # SystemExit, KeyboardInterrupt, SDK payload errors
             response = {"_status": 500, "status": "error", "error": f"{type(exc).__name__}: {exc}"}
             if _local.traceback is None:
@@ -256,12 +262,29 @@ def _unserializable(message: dict[str, Any], exc: Exception) -> dict[str, Any]:
     }
 
 
-def _serve(read_fd: int, runner: Runner) -> None:
-    with os.fdopen(read_fd, "rb", buffering=1 << 16) as stream:
-        for line in stream:
-            message = json.loads(line)
-            if message.get("op") == "exec":
-                runner.submit(message["requests"])
+def requests_from(read_fd: int) -> Callable[[], list[RequestFields] | None]:
+    """A function that answers the requests of the next ``exec`` lines on the pipe (blocking
+    until one is whole), or None once the engine has closed it."""
+    pending = b""
+
+    def read() -> list[RequestFields] | None:
+        nonlocal pending
+        while True:
+            end = pending.rfind(b"\n")
+            if end >= 0:
+                lines, pending = pending[:end], pending[end + 1 :]
+                # One decode for every whole line read: the engine writes a batch per loop turn.
+                messages = json.loads(b"[" + lines.replace(b"\n", b",") + b"]")
+                requests = [r for m in messages if m.get("op") == "exec" for r in m["requests"]]
+                if requests:
+                    return requests
+                continue
+            chunk = os.read(read_fd, 1 << 16)
+            if not chunk:
+                return None
+            pending += chunk
+
+    return read
 
 
 def _skip_registration(functions: list[RawFunction]) -> None:
@@ -296,7 +319,7 @@ def main() -> None:
         os._exit(3)
     _skip_registration(functions)
     _stream_logs(outbox)
-    runner = Runner(functions, outbox, int(os.environ.get(THREADS_ENV, "256")))
+    runner = Runner(functions, outbox, int(os.environ.get(THREADS_ENV, "256")), read_fd=read_fd)
     outbox.send(
         {
             "op": "ready",
@@ -308,15 +331,14 @@ def main() -> None:
         }
     )
     parent = os.getppid()
-    with contextlib.suppress(OSError, ValueError):
-        _serve(read_fd, runner)
+    runner.start()
+    runner.wait_closed()
     if os.getppid() != parent:
         # The engine was killed (kill -9): nobody is left to take results, and nothing the
         # user's handlers started in this process group may outlive it.
         os.killpg(os.getpgrp(), signal.SIGKILL)
     # The engine closed the pipe: finish what is running, then leave without joining hung threads.
     runner.wait_idle(float(os.environ.get(GRACE_ENV, "5")))
-    outbox.flush()
     sys.stderr.flush()
     time.sleep(0)
     os._exit(0)

@@ -21,7 +21,7 @@ SCRIPT = textwrap.dedent(
             os._exit(7)  # as a handler may: nothing after this line of ours runs
         outbox.add(item.encode() + b"\\n")
 
-    pool = HandlerPool(run, on_drained=outbox.flush)
+    pool = HandlerPool(run)
     pool.submit(["first", "second", "exit", "never"])
     pool.wait_idle(10)
     """
