@@ -12,7 +12,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.long(5)
+@pytest.mark.long
 @pytest.mark.timeout(320)  # the run's own limit is 300 s (the suite's default is 120 s)
 def test_the_dashboard_benchmark_runs(tmp_path: Path) -> None:
     if not Path("/usr/bin/chromium").exists():

@@ -383,7 +383,6 @@ def test_dev_after_every_case(dev: DevServer) -> None:
     assert "a new worker" in stderr, "os._exit and the segfault each restarted the worker"
 
 
-@pytest.mark.long(6)
 def test_dev_keeps_serving_after_many_handlers_overran_their_timeout(tmp_path: Path) -> None:
     with dev_server(copy_misbehave(tmp_path)) as server:
         ids = [server.trigger("hangs-in-parallel") for _ in range(70)]
