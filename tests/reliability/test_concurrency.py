@@ -11,7 +11,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -23,6 +23,7 @@ from cli_support import (
     pingback_command,
     poll,
     run_cli,
+    run_in_process,
     walk,
     worker_pids,
 )
@@ -80,21 +81,40 @@ def test_runs_and_show_in_a_loop_while_dev_writes_thousands(project: Path) -> No
     with dev_server(project) as dev:
         roots = [dev.trigger("fan-out-10k", {"count": 2500}) for _ in range(2)]
         readings: list[Result] = []
-        stop = threading.Event()
+        stop, writes_done = threading.Event(), threading.Event()
+        read_after_writes = [False, False]
 
-        def read_forever() -> None:
-            while not stop.is_set():
-                readings.append(run_cli(project, "runs", "--json", "--limit", "50"))
-                readings.append(run_cli(project, "show", roots[len(readings) // 2 % 2][:8], "--json"))
+        def read_forever(reader: int, run: Callable[..., Result], pause: float) -> None:
+            while not stop.is_set() and not (read_after_writes[reader] and len(readings) >= 8):
+                after = writes_done.is_set()
+                readings.append(run(project, "runs", "--json", "--limit", "50"))
+                readings.append(run(project, "show", roots[len(readings) // 2 % 2][:8], "--json"))
+                read_after_writes[reader] = after
+                stop.wait(pause)
 
-        readers = [threading.Thread(target=read_forever) for _ in range(2)]
+        # One reader through the installed command, one through the same Click command in this
+        # process (its own connections, in another process than dev's: the same locking, a
+        # third of the CPU a reading, so it reads while the writes last, paced so as not to slow
+        # them). The only one here that uses run_in_process, which changes the working folder:
+        # the other threads name every folder they use.
+        readers = [
+            threading.Thread(target=read_forever, args=(reader, run, pause))
+            for reader, (run, pause) in enumerate(((run_cli, 0.0), (run_in_process, 0.2)))
+        ]
         for reader in readers:
             reader.start()
         try:
             for root in roots:
                 dev.wait_root(root, "fan-out-10k", timeout=90)
-            # Keep reading after the writes too: a reader must also see the final state.
-            poll("a few more readings", lambda: len(readings) >= 12, 60, 0.1)
+            writes_done.set()
+            # Each reader also reads the final state: it stops after a round begun after the
+            # writes (once there are 8 readings in all); more rounds read the same again.
+            poll(
+                "a round of readings after the writes, by each reader",
+                lambda: all(read_after_writes) and len(readings) >= 8,
+                60,
+                0.1,
+            )
         finally:
             stop.set()
             for reader in readers:
