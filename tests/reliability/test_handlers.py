@@ -18,6 +18,9 @@ from typing import Any
 import pytest
 from cli_support import SETTLE, Result, eventually, run_cli, walk, worker_pids
 
+from pingback_cli.engine.slots import POOL_SIZE
+from pingback_cli.executors.process import MAX_ABANDONED
+
 from .helpers import (
     HAS_PROC,
     DevServer,
@@ -384,13 +387,19 @@ def test_dev_after_every_case(dev: DevServer) -> None:
 
 
 def test_dev_keeps_serving_after_many_handlers_overran_their_timeout(tmp_path: Path) -> None:
+    """Two rounds of the platform's pool of 20 hang past their timeouts, then one more starts:
+    by then at least 20 handlers (> MAX_ABANDONED) hang in the worker, so it is replaced while
+    work still comes (was 70 hangs, from when 64 hung threads ran the worker's pool dry)."""
+    hangs = 2 * POOL_SIZE + 1
+    assert hangs - POOL_SIZE > MAX_ABANDONED
     with dev_server(copy_misbehave(tmp_path)) as server:
-        ids = [server.trigger("hangs-in-parallel") for _ in range(70)]
+        ids = [server.trigger("hangs-in-parallel") for _ in range(hangs)]
         for execution_id in ids:
             server.wait_root(execution_id, "hangs-in-parallel", timeout=60)
         after = server.run("ok-quick", timeout=30)
         assert after["status"] == "success", after["error"]
-        assert "handlers are still running past their timeouts; a fresh worker" in server.output()
+        replaced = "handlers are still running past their timeouts; a fresh worker"
+        assert eventually(lambda: replaced in server.output(), SETTLE), server.output()
         # The old worker, and the hung threads in it, are gone once it is retired.
         assert eventually(lambda: len(worker_pids(server.project)) == 1, SETTLE), worker_pids(server.project)
 
