@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -27,19 +29,35 @@ def plain_pytest(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_the_shipped_example_passes_with_plain_pytest(tmp_path: Path) -> None:
-    project = tmp_path / "shop"
+@pytest.fixture(scope="module")
+def shop_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    """One plain `pytest` run over a copy of the shop: its shipped tests plus a test of ours whose
+    ``assert_success`` fails (tests/test_fails.py, collected first). Both tests below read it: a
+    second pytest would cost ~1.5 s of CPU for the same start-up."""
+    project = tmp_path_factory.mktemp("plugin") / "shop"
     shutil.copytree(
         REPO / "examples" / "shop",
         project,
         ignore=shutil.ignore_patterns(".pingback", "__pycache__", ".pytest_cache"),
     )
     assert (project / "tests" / "test_jobs.py").is_file()
+    (project / "tests" / "test_fails.py").write_text(
+        "def test_it(pingback):\n"
+        "    pingback.fail('send-email', times=9, error='relay refused')  # 3 emails x 3 attempts\n"
+        "    pingback.run('send-emails').assert_success()\n",
+        encoding="utf-8",
+    )
+    return project, plain_pytest(project)
 
-    done = plain_pytest(project)
 
-    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
-    assert re.search(r"\b6 passed\b", done.stdout), done.stdout[-2000:]
+def test_the_shipped_example_passes_with_plain_pytest(
+    shop_run: tuple[Path, subprocess.CompletedProcess[str]],
+) -> None:
+    project, done = shop_run
+    output = done.stdout[-4000:] + done.stderr[-2000:]
+    assert re.search(r"^1 failed, 6 passed\b", done.stdout, re.MULTILINE), output
+    failed = [line.split(" - ")[0] for line in done.stdout.splitlines() if line.startswith("FAILED ")]
+    assert failed == ["FAILED tests/test_fails.py::test_it"], output  # ours: every shipped test passed
     assert not (project / ".pingback").exists()  # no history unless asked
 
 
@@ -61,21 +79,10 @@ def test_the_example_in_place_is_its_own_pytest_project() -> None:
     assert "configfile: pyproject.toml" in header, header[:1000]
 
 
-def test_a_failing_assert_success_shows_the_tree(tmp_path: Path) -> None:
-    project = tmp_path / "shop"
-    shutil.copytree(
-        REPO / "examples" / "shop",
-        project,
-        ignore=shutil.ignore_patterns(".pingback", "__pycache__", ".pytest_cache", "tests"),
-    )
-    (project / "test_fails.py").write_text(
-        "def test_it(pingback):\n"
-        "    pingback.fail('send-email', times=9, error='relay refused')  # 3 emails x 3 attempts\n"
-        "    pingback.run('send-emails').assert_success()\n",
-        encoding="utf-8",
-    )
-
-    done = plain_pytest(project)
+def test_a_failing_assert_success_shows_the_tree(
+    shop_run: tuple[Path, subprocess.CompletedProcess[str]],
+) -> None:
+    _, done = shop_run
 
     assert done.returncode == 1, done.stdout[-4000:]
     assert "did not succeed" in done.stdout
