@@ -30,7 +30,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
 BEGIN, END = "<!-- dashboard:begin -->", "<!-- dashboard:end -->"
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = os.environ.get("PINGBACK_CHROMIUM") or "/usr/bin/chromium"  # as benchlib/browser.py
 STATUSES = ["success"] * 8 + ["failed", "interrupted"]
 
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from cli_support import CHROMIUM
 
 RUN = Path(__file__).resolve().parent.parent / "benchmarks" / "run.py"
 MEASURES = [
@@ -37,6 +39,7 @@ def test_quick_benchmark_writes_every_measure(tmp_path: Path) -> None:
         text=True,
         timeout=580,
         stdin=subprocess.DEVNULL,
+        env={**os.environ, "PINGBACK_CHROMIUM": str(CHROMIUM)},  # the browser tests' (lighter) one
     )
     assert completed.returncode == 0, completed.stderr[-6000:]
     text = out.read_text(encoding="utf-8")
@@ -46,7 +49,7 @@ def test_quick_benchmark_writes_every_measure(tmp_path: Path) -> None:
         assert rows, f"no summary row for {name}"
         assert not any("| ERROR |" in row for row in rows), rows
     assert "## Machine" in text and "## Profiles and notes" in text
-    if Path("/usr/bin/chromium").exists():  # scripts/test installs it; CI has it
+    if CHROMIUM.exists():  # scripts/test installs it; CI has it
         names = ("| dashboard-live | ", "| dashboard-open | ")
         browser = [line for line in text.splitlines() if line.startswith(names)]
         assert len(browser) == 3 and all(" ms** " in line for line in browser), browser

@@ -1,6 +1,6 @@
-"""Browser tests: Playwright's sync API driving Debian's Chromium (``/usr/bin/chromium``,
-headless, ``--no-sandbox``; never ``playwright install``) against a real ``pingback dev`` on
-a copy of ``tests/fixtures/dashproj``.
+"""Browser tests: Playwright's sync API driving Debian's Chromium (``cli_support.CHROMIUM``, headless,
+``--no-sandbox``; never ``playwright install``) against a real ``pingback dev`` on a copy of
+``tests/fixtures/dashproj``.
 
 Without the browser the tests skip locally and FAIL under ``CI=true``. A failing test leaves
 a screenshot in ``tmp/artifacts/`` (or ``$PINGBACK_ARTIFACTS``).
@@ -17,10 +17,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_support import FIXTURES
+from cli_support import CHROMIUM, FIXTURES
 from reliability.helpers import DevServer
 
-CHROMIUM = Path(os.environ.get("PINGBACK_CHROMIUM", "/usr/bin/chromium"))
+REBOUND_NAME = "evil.test"
+"""Resolves to 127.0.0.1 in the tests' Chromium: what DNS rebinding achieves (test_cross_origin)."""
 ARTIFACTS = Path(
     os.environ.get("PINGBACK_ARTIFACTS", Path(__file__).resolve().parents[2] / "tmp" / "artifacts")
 )
@@ -34,7 +35,7 @@ Chromium (the package-scoped fixtures below)."""
 def _require_browser() -> None:
     if CHROMIUM.exists():
         return
-    message = f"{CHROMIUM} is missing: `apt-get install chromium` (scripts/test does it)"
+    message = f"{CHROMIUM} is missing: `apt-get install chromium-headless-shell` (scripts/test does it)"
     if os.environ.get("CI") == "true":
         pytest.fail(message)
     pytest.skip(message)
@@ -70,7 +71,14 @@ def kept_running_loop(playwright: Any) -> asyncio.AbstractEventLoop:
 
 @pytest.fixture(scope="package")
 def browser(playwright: Any, kept_running_loop: asyncio.AbstractEventLoop) -> Iterator[Any]:
-    launched = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"])
+    """The folder's one Chromium, test_cross_origin's rebinding included. Launch flags measured on
+    a workload like the folder's (CPU of Chromium's processes, alternated in one sitting, on both
+    Chromium builds) saved nothing: --disable-gpu, --in-process-gpu, --no-zygote, one renderer
+    process each cost as much or more; --single-process cannot open a second context."""
+    rules = f"--host-resolver-rules=MAP {REBOUND_NAME} 127.0.0.1"
+    launched = playwright.chromium.launch(
+        executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox", rules]
+    )
     yield launched
     launched.close()
 

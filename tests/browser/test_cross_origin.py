@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-import pytest
 from reliability.helpers import DevServer
 
-from .conftest import BROWSER_GROUP, CHROMIUM
+from .conftest import BROWSER_GROUP, REBOUND_NAME
 
 pytestmark = BROWSER_GROUP
 
@@ -68,19 +66,6 @@ class EvilSite:
         self.server.server_close()
 
 
-@pytest.fixture
-def rebinding_browser(playwright: Any) -> Iterator[Any]:
-    """Chromium in which ``evil.test`` resolves to 127.0.0.1: what DNS rebinding achieves
-    (launched from the module's Playwright: a second sync Playwright cannot start inside it)."""
-    launched = playwright.chromium.launch(
-        executable_path=str(CHROMIUM),
-        headless=True,
-        args=["--no-sandbox", "--host-resolver-rules=MAP evil.test 127.0.0.1"],
-    )
-    yield launched
-    launched.close()
-
-
 def _echo_payloads(dev: DevServer) -> list[Any]:
     rows = dev.http.get("/api/v1/executions", params={"function": "echo", "limit": 100}).json()
     return [row["payload"] for row in rows]
@@ -106,20 +91,14 @@ def test_a_page_from_another_origin_runs_nothing(dev: DevServer, page: Any) -> N
     assert jobs_after == jobs_before, "the other site's registration deactivated functions"
 
 
-def test_a_rebound_name_gets_nothing_from_the_api_or_the_dashboard(
-    dev: DevServer, rebinding_browser: Any
-) -> None:
+def test_a_rebound_name_gets_nothing_from_the_api_or_the_dashboard(dev: DevServer, page: Any) -> None:
+    # The folder's Chromium resolves REBOUND_NAME to 127.0.0.1 (conftest.browser).
     dev.run("echo", {"secret": "in history"})
-    context = rebinding_browser.new_context()
-    try:
-        tab = context.new_page()
-        for path in ("/api/v1/executions", "/api/v1/functions", "/api/v1/jobs", "/", "/logs"):
-            response = tab.goto(f"http://evil.test:{dev.port}{path}")
-            assert response is not None and response.status == 421, (path, response and response.status)
-            assert "in history" not in tab.content()
-        # The same server under its own name answers.
-        served = tab.goto(f"http://127.0.0.1:{dev.port}/api/v1/executions")
-        assert served is not None and served.status == 200
-        assert "in history" in tab.content()
-    finally:
-        context.close()
+    for path in ("/api/v1/executions", "/api/v1/functions", "/api/v1/jobs", "/", "/logs"):
+        response = page.goto(f"http://{REBOUND_NAME}:{dev.port}{path}")
+        assert response is not None and response.status == 421, (path, response and response.status)
+        assert "in history" not in page.content()
+    # The same server under its own name answers.
+    served = page.goto(f"http://127.0.0.1:{dev.port}/api/v1/executions")
+    assert served is not None and served.status == 200
+    assert "in history" in page.content()
