@@ -132,8 +132,9 @@ _TASK_KEYS = frozenset(_TASK_FIELDS)
 def _plain(outcome: AttemptOutcome) -> Reading | None:
     """The usual answer read directly, as ``_read`` reads it: a 2xx with the SDK's keys only,
     ``status`` "success", no log, tasks (if any) with only a string ``name`` and a ``payload``,
-    and a body small enough to be stored whole: nothing to note. None for any other answer.
-    Once per attempt: the general reading's checks showed in the engine's profile."""
+    a body the platform reads whole: nothing to note but the stored body's cut. None for any
+    other answer. Once per attempt, and once per task of a fan-out: the general reading's
+    checks showed in the engine's profile."""
     status, response, size = outcome.http_status, outcome.response, outcome.body_bytes
     if (
         status is None
@@ -141,19 +142,21 @@ def _plain(outcome: AttemptOutcome) -> Reading | None:
         or type(response) is not dict
         or response.get("status") != "success"
         or not _empty(response.get("logs"))
-        or (size is not None and size > STORED_BODY_BYTES)
+        or (size is not None and size > MAX_READ_BYTES)
         or not response.keys() <= _SDK_KEYS
     ):
         return None
     tasks = response.get("tasks")
     if _empty(tasks):
-        return Reading(True, [], [], None, [])
-    if type(tasks) is not list:
+        tasks = []
+    elif type(tasks) is not list:
         return None
     for task in tasks:
         if type(task) is not dict or not task.keys() <= _TASK_KEYS or type(task.get("name", "")) is not str:
             return None
-    return Reading(True, [], list(tasks), None, [])
+    notices: list[str] = []
+    _note_size(size, notices)
+    return Reading(True, [], list(tasks), None, notices)
 
 
 def _empty(value: Any) -> bool:

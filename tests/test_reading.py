@@ -110,6 +110,8 @@ PLAIN = {"status": "success", "result": 1, "logs": [], "tasks": [], "durationMs"
         (AttemptOutcome(200, {**PLAIN, "tasks": None, "logs": None}), True),
         (AttemptOutcome(201, {"status": "success"}), True),
         (AttemptOutcome(200, PLAIN, body_bytes=STORED_BODY_BYTES), True),
+        (AttemptOutcome(200, {**PLAIN, "tasks": [{"name": "t"}]}, body_bytes=STORED_BODY_BYTES + 1), True),
+        (AttemptOutcome(200, PLAIN, body_bytes=MAX_READ_BYTES), True),
         # each of these is not the usual answer: read the general way, with what it notes
         (AttemptOutcome(200, {**PLAIN, "logs": 0, "tasks": [{"name": "t"}]}), False),
         (AttemptOutcome(200, {**PLAIN, "logs": [LOG]}), False),
@@ -123,7 +125,6 @@ PLAIN = {"status": "success", "result": 1, "logs": [], "tasks": [], "durationMs"
         (AttemptOutcome(200, {**PLAIN, "TASKS": [{"name": 1}]}), False),
         (AttemptOutcome(200, {**PLAIN, "status": "error", "error": "no"}), False),
         (AttemptOutcome(200, {"result": 1}), False),
-        (AttemptOutcome(200, PLAIN, body_bytes=STORED_BODY_BYTES + 1), False),
         (AttemptOutcome(200, PLAIN, body_bytes=MAX_READ_BYTES + 1), False),
         (AttemptOutcome(500, PLAIN), False),
         (AttemptOutcome(None, error="timed out"), False),
