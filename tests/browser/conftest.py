@@ -108,6 +108,19 @@ def project(tmp_path: Path) -> Path:
     return target
 
 
+@pytest.fixture(scope="package")
+def shared_dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
+    """One `pingback dev` for the tests that look only at executions they start themselves (a
+    dev start is ~0.5 s of CPU); the tests that need an empty history get their own (``dev``)."""
+    project = tmp_path_factory.mktemp("shared") / "dashproj"
+    shutil.copytree(FIXTURES / "dashproj", project, ignore=shutil.ignore_patterns(".pingback", "__pycache__"))
+    server = DevServer(project)
+    try:
+        yield server.start()
+    finally:
+        server.kill()
+
+
 @pytest.fixture
 def dev(project: Path) -> Iterator[DevServer]:
     server = DevServer(project)

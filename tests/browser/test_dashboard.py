@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import json
 import re
-import shutil
 import signal
 import subprocess
 from collections.abc import Iterator
@@ -14,7 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
-from cli_support import FIXTURES, cli_env, free_port, pingback_command, poll, run_cli
+from cli_support import cli_env, free_port, pingback_command, poll, run_cli
 from playwright.sync_api import expect
 from reliability.helpers import DevServer
 
@@ -23,19 +22,6 @@ from .conftest import BROWSER_GROUP
 pytestmark = BROWSER_GROUP
 
 EXECUTION_URL = re.compile(r"/executions/[0-9a-f-]{36}$")
-
-
-@pytest.fixture(scope="module")
-def shared_dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
-    """One `pingback dev` for the tests that look only at executions they start themselves (a
-    dev start is ~0.5 s of CPU); the tests that need an empty history get their own (``dev``)."""
-    project = tmp_path_factory.mktemp("shared") / "dashproj"
-    shutil.copytree(FIXTURES / "dashproj", project, ignore=shutil.ignore_patterns(".pingback", "__pycache__"))
-    server = DevServer(project)
-    try:
-        yield server.start()
-    finally:
-        server.kill()
 
 
 def mark(page: Any) -> None:

@@ -74,7 +74,20 @@ document.getElementById("theme-toggle").addEventListener("click", () => {
 });
 
 // --- live updates -----------------------------------------------------------------------
-const live = { paused: false, busy: false, again: false, dirty: false, poller: null, source: null };
+const live = { paused: false, busy: false, again: false, dirty: false, pressed: false, poller: null, source: null };
+// Each live region's HTML as the server last sent it (read before renderTimes rewrites its times):
+// a region that comes back the same is left alone, so its focus, selection and a click in
+// progress on it survive the update.
+const served = new Map([...document.querySelectorAll("[data-live]")].map((el) => [el.id, el.outerHTML]));
+// A click is a press then a release on the same element: a region swapped in between would
+// lose it (the browser sends the click to no button). Swaps wait while a button is pressed.
+addEventListener("pointerdown", () => { live.pressed = true; }, true);
+function released(event) {
+  if (event.type === "blur" && event.target !== window) return;  // an element's, not the window's
+  live.pressed = false;
+  if (live.dirty && !live.paused) refresh();  // its fetch resolves after this click's events
+}
+for (const type of ["pointerup", "pointercancel", "blur"]) addEventListener(type, released, true);
 const liveToggle = document.getElementById("live-toggle");
 const liveStatus = document.getElementById("live-status");
 liveToggle.checked = store.get("live", "on") === "on";
@@ -92,7 +105,7 @@ function openKeys() {
   return open;
 }
 async function refresh() {
-  if (live.paused) { live.dirty = true; return; }
+  if (live.paused || live.pressed) { live.dirty = true; return; }
   if (live.busy) { live.again = true; return; }
   live.busy = true; live.dirty = false;
   try {
@@ -100,11 +113,15 @@ async function refresh() {
     if (!response.ok) return;
     const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
     serverUp(fresh);
+    if (live.pressed) { live.dirty = true; return; }  // pressed while fetching: swap on release
     const before = new Set(document.querySelectorAll("details[data-key]").length ? [...document.querySelectorAll("details[data-key]")].map((d) => d.dataset.key) : []);
     const open = openKeys();
     for (const region of fresh.querySelectorAll("[data-live]")) {
       const current = document.getElementById(region.id);
-      if (current) current.replaceWith(document.adoptNode(region));
+      const html = region.outerHTML;
+      if (!current || served.get(region.id) === html) continue;
+      served.set(region.id, html);
+      current.replaceWith(document.adoptNode(region));
     }
     for (const el of document.querySelectorAll("details[data-key]")) {
       if (before.has(el.dataset.key)) el.open = open.has(el.dataset.key);
@@ -138,6 +155,7 @@ function serverDown() {
   pill.textContent = "stopped";
   pill.title = downMessage();
   state.replaceChildren(pill);
+  served.delete(state.id);  // no longer what the server sent: the next answer replaces it
 }
 function serverUp(fresh) {
   // A page from the server: it answers again (maybe a new process, with a new CSRF token).
