@@ -116,6 +116,11 @@ def open_dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
 
 def test_beyond_loopback_every_route_requires_the_bearer_key(open_dev: DevServer) -> None:
     assert listening_addresses(open_dev.port) == {f"0.0.0.0:{open_dev.port}"}
+    with httpx.Client(timeout=10) as client:  # no key (open_dev.http sends the right one)
+        _every_route_refuses_a_missing_or_wrong_key(open_dev.url, client)
+
+
+def _every_route_refuses_a_missing_or_wrong_key(url: str, client: httpx.Client) -> None:
     for method, path, body in ROUTES:
         for headers in (
             {},
@@ -124,7 +129,7 @@ def test_beyond_loopback_every_route_requires_the_bearer_key(open_dev: DevServer
             {"Authorization": API_SECRET},
             {"Authorization": f"Basic {API_SECRET}"},
         ):
-            response = httpx.request(method, open_dev.url + path, json=body, headers=headers, timeout=10)
+            response = client.request(method, url + path, json=body, headers=headers)
             assert response.status_code == 401, (method, path, headers, response.text)
             bearer = headers.get("Authorization", "").startswith("Bearer ")
             assert response.json() == (  # passport's bare 401, or api-key.strategy.ts:41
@@ -134,7 +139,7 @@ def test_beyond_loopback_every_route_requires_the_bearer_key(open_dev: DevServer
             )
             assert API_SECRET not in response.text
     # The key is checked before the body is read.
-    response = httpx.post(open_dev.url + "/api/v1/trigger", content=b"{not json", timeout=10)
+    response = client.post(url + "/api/v1/trigger", content=b"{not json")
     assert response.status_code == 401
 
 
