@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
-from cli_support import FIXTURES, run_in_process
+from cli_support import FIXTURES, http_client, run_in_process
 
 from .helpers import DevServer, copy_misbehave, dev_server, history_rows, kill_workers
 
@@ -55,9 +55,8 @@ def dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
 
 @pytest.fixture
 def client() -> Iterator[httpx.Client]:
-    """A plain client without the dev's defaults (one for the test: each new httpx client
-    loads the CA bundle, ~30 ms of CPU, and a test here sends twenty requests)."""
-    with httpx.Client(timeout=10) as client:
+    """A plain client without the dev's defaults."""
+    with http_client(timeout=10) as client:
         yield client
 
 
@@ -133,7 +132,7 @@ def test_json_clients_and_the_dashboard_still_work(dev: DevServer, client: httpx
     cancel = client.post(dev.url + f"/api/v1/executions/{NO_SUCH_ID}/cancel")
     assert cancel.status_code == 404, cancel.text
     # The browser's own page: same origin, its token.
-    with httpx.Client(base_url=dev.url, timeout=10) as browser:
+    with http_client(base_url=dev.url, timeout=10) as browser:
         token = re.search(r'name="csrf-token" content="([^"]+)"', browser.get("/functions/ok").text)
         assert token is not None
         same = browser.post(

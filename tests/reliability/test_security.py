@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
-from cli_support import SETTLE, Result, eventually, run_cli, run_in_process, worker_pids
+from cli_support import SETTLE, Result, eventually, http_client, run_cli, run_in_process, worker_pids
 from pingback import Pingback
 
 from pingback_cli import protocol
@@ -116,7 +116,7 @@ def open_dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
 
 def test_beyond_loopback_every_route_requires_the_bearer_key(open_dev: DevServer) -> None:
     assert listening_addresses(open_dev.port) == {f"0.0.0.0:{open_dev.port}"}
-    with httpx.Client(timeout=10) as client:  # no key (open_dev.http sends the right one)
+    with http_client(timeout=10) as client:  # no key (open_dev.http sends the right one)
         _every_route_refuses_a_missing_or_wrong_key(open_dev.url, client)
 
 

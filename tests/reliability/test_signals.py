@@ -23,7 +23,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from cli_support import SETTLE, cli_env, eventually, pingback_command, poll, run_cli, worker_pids
+from cli_support import SETTLE, cli_env, eventually, http_client, pingback_command, poll, run_cli, worker_pids
 
 from .helpers import (
     FINISHED,
@@ -185,7 +185,7 @@ quick tasks in flight the whole time and several arriving while dev stops; at fi
 def fire_triggers(url: str, stop: threading.Event) -> None:
     """Triggers in flight the whole time: workflows, slow steps and quick tasks."""
     tasks = [("workflow", None), ("slow-step", {"seconds": 2}), ("ok", None)]
-    with httpx.Client(base_url=url, timeout=5) as client:
+    with http_client(base_url=url, timeout=5) as client:
         number = 0
         while not stop.is_set():
             task, payload = tasks[number % len(tasks)]
