@@ -70,7 +70,7 @@ def waiting_work(server: DevServer) -> dict[str, str]:
     """A delayed task, a parent whose children queue one at a time, a retry in backoff."""
     ids = {
         "later": server.trigger("later", delay=f"{DELAY}s"),
-        "parent": server.trigger("parent", {"children": 3, "seconds": 4}),
+        "parent": server.trigger("parent", {"children": 3}),
         "flaky": server.trigger("flaky"),
     }
 
