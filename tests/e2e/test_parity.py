@@ -48,6 +48,7 @@ def seconds(text: str) -> float:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
 
 
+@pytest.mark.long(5)
 def test_a_2m_timeout_times_out_at_2_seconds_and_says_how_to_write_it(tmp_path: Path) -> None:
     root = project(
         tmp_path,

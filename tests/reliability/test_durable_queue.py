@@ -90,7 +90,7 @@ def waiting_work(server: DevServer) -> dict[str, str]:
     return ids
 
 
-@pytest.mark.long
+@pytest.mark.long(13)  # DELAY and the restart
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["ctrl-c", "kill-9"])
 def test_waiting_work_survives_a_stop_and_runs_after_the_restart(project: Path, sig: signal.Signals) -> None:
     with dev(project) as first:
