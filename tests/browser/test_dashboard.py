@@ -7,6 +7,7 @@ import json
 import re
 import signal
 import subprocess
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -124,18 +125,18 @@ def test_replay_with_an_edited_payload(shared_dev: DevServer, page: Any) -> None
     expect(page.locator("#summary .pill").first).to_have_text("success", timeout=10_000)
 
 
-def test_user_strings_render_as_text(dev: DevServer, page: Any) -> None:
+def test_user_strings_render_as_text(shared_dev: DevServer, page: Any) -> None:
     dialogs: list[str] = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-    tree = dev.run("echo", {"x": "<script>alert(1)</script>"})
-    page.goto(f"{dev.url}/executions/{tree['executionId']}")
+    tree = shared_dev.run("echo", {"x": "<script>alert(1)</script>"})  # every echo logs the <img>
+    page.goto(f"{shared_dev.url}/executions/{tree['executionId']}")
     expect(page.locator("#values-section")).to_contain_text("<script>alert(1)</script>")
     expect(page.locator("#logs-section")).to_contain_text("<img src=x onerror=alert(1)>")
     assert page.locator('img[src="x"]').count() == 0
     assert page.locator("main script").count() == 0
-    page.goto(f"{dev.url}/logs")
+    page.goto(f"{shared_dev.url}/logs")
     expect(page.locator("#log-lines")).to_contain_text("<img src=x onerror=alert(1)>")
-    page.goto(f"{dev.url}/?q=alert")
+    page.goto(f"{shared_dev.url}/?q=script")  # this run's payload and result alone say "script"
     expect(page.locator("table.runs tbody tr")).to_have_count(1)
     assert dialogs == []
 
@@ -163,21 +164,23 @@ def test_foreign_host_and_cross_origin_requests_are_refused(shared_dev: DevServe
         assert "access-control-allow-origin" not in {k.lower() for k in same.headers}
 
 
-def test_a_run_started_from_the_terminal_appears_by_itself(dev: DevServer, page: Any) -> None:
-    page.goto(dev.url + "/?function=echo")
+def test_a_run_started_from_the_terminal_appears_by_itself(shared_dev: DevServer, page: Any) -> None:
+    token = uuid.uuid4().hex  # the runs of this test alone
+    page.goto(f"{shared_dev.url}/?function=echo&q={token}")
     mark(page)
     expect(page.locator("table.runs tbody tr")).to_have_count(0)
-    result = run_cli(dev.project, "trigger", "echo", "--payload", '{"from": "terminal"}')
+    result = run_cli(shared_dev.project, "trigger", "echo", "--payload", json.dumps({"from": token}))
     assert result.returncode == 0, str(result)
     expect(page.locator("table.runs tbody tr")).to_have_count(1)
     expect(page.locator("table.runs tbody tr .pill")).to_have_text("success")
     assert still_marked(page)
 
 
-def test_pausing_live_updates_holds_the_page(dev: DevServer, page: Any) -> None:
-    page.goto(dev.url + "/?function=echo")
+def test_pausing_live_updates_holds_the_page(shared_dev: DevServer, page: Any) -> None:
+    token = uuid.uuid4().hex  # the runs of this test alone
+    page.goto(f"{shared_dev.url}/?function=echo&q={token}")
     page.uncheck("#live-toggle")
-    dev.run("echo", {"n": 1})
+    shared_dev.run("echo", {"n": token})
     page.wait_for_timeout(600)
     expect(page.locator("table.runs tbody tr")).to_have_count(0)
     page.check("#live-toggle")

@@ -443,7 +443,6 @@ def test_recover_ends_a_killed_attempt_when_it_was_last_seen_not_now(path: Path)
         assert (quiet.completed_at, quiet.duration_ms, quiet.attempts[0].completed_at) == (None, None, None)
 
 
-@pytest.mark.long(7)
 def test_processes_opening_a_new_history_at_once_all_get_it(tmp_path: Path) -> None:
     """`pingback run`s started together in a new project race to switch the new file to WAL;
     SQLite answers a loser "database is locked" at once (about 1 open in 30 here, before the

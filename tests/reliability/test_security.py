@@ -314,6 +314,7 @@ def _leaks(text: str) -> list[str]:
     return [name for name, secret in SECRETS.items() if secret in text]
 
 
+@pytest.mark.long
 def test_secrets_never_appear_in_output_history_or_errors(
     secret_project: Path, loopback_dev: DevServer
 ) -> None:

@@ -251,12 +251,13 @@ def in_lanes(
     return projects
 
 
+@pytest.mark.long
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=lambda s: s.name)
 def test_signals_at_random_moments_during_run(tmp_path: Path, sig: signal.Signals) -> None:
     in_lanes(tmp_path, interrupt_runs, sig, REPETITIONS)
 
 
-@pytest.mark.long(8)
+@pytest.mark.long
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=lambda s: s.name)
 def test_signals_at_random_moments_during_dev(tmp_path: Path, sig: signal.Signals) -> None:
     in_lanes(tmp_path, interrupt_devs, sig, REPETITIONS)
