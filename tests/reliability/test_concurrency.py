@@ -238,11 +238,12 @@ def test_a_lock_shorter_than_the_busy_timeout_is_waited_out(with_a_run: tuple[Pa
 
 def test_readers_are_not_blocked_by_a_writer_lock(with_a_run: tuple[Path, str]) -> None:
     """WAL: ``runs`` and ``show`` read while another process holds the write lock (held until
-    both have answered: a reader it blocked would give up after the busy timeout, exit 3)."""
+    both have answered: a reader it blocked would give up after the busy timeout, exit 3).
+    The readers run in this process: the lock is the other process's either way."""
     project, first_id = with_a_run
     with hold_lock(history_db(project)) as locker:
-        listed = run_cli(project, "runs", "--json")
-        shown = run_cli(project, "show", first_id, "--json")
+        listed = run_in_process(project, "runs", "--json")
+        shown = run_in_process(project, "show", first_id, "--json")
         assert locker.poll() is None, "the lock was held the whole time"
     assert listed.returncode == 0, listed.brief()
     assert [row["executionId"] for row in listed.json()] == [first_id]
@@ -324,7 +325,8 @@ def test_readers_of_a_corrupt_history_say_so_and_touch_nothing(
 ) -> None:
     project, _ = with_a_run
     garbage = corrupt(history_db(project))
-    result = run_cli(project, *command)
+    # `runs` through the installed command, its variants through the same Click command here.
+    result = (run_cli if command == ("runs",) else run_in_process)(project, *command)
     assert_one_error_line(result, 3, "it is corrupt")
     assert "move it aside" in result.stderr
     assert history_db(project).read_bytes() == garbage
@@ -340,7 +342,7 @@ def test_a_writer_moves_a_corrupt_history_aside_and_starts_afresh(with_a_run: tu
     assert kept.read_bytes() == garbage, "the corrupt file is kept as it was"
     assert f"the history file was corrupt: moved it to {kept}" in result.stderr
     assert [row["id"] for row in history_rows(project)] == [result.json()["executionId"]]
-    listed = run_cli(project, "runs", "--json")
+    listed = run_in_process(project, "runs", "--json")
     assert listed.returncode == 0 and len(listed.json()) == 1
 
 
@@ -384,7 +386,7 @@ def test_a_history_corrupted_behind_a_running_reader_is_reported(project: Path) 
     for offset in range(page_size * 2, len(data), page_size * 3):  # header kept, pages broken
         data[offset : offset + 64] = b"\xff" * 64
     path.write_bytes(bytes(data))
-    result = run_cli(project, "show", history_rows_first_id(project) or "0", "--json")
+    result = run_in_process(project, "show", history_rows_first_id(project) or "0", "--json")
     assert result.returncode in (0, 2, 3), result.brief()
     assert "Traceback" not in result.stderr, result.brief()
     if result.returncode == 3:
