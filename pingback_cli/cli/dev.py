@@ -6,7 +6,14 @@ from typing import Annotated, Any
 
 import typer
 
-from pingback_cli.cli.common import AppOption, ConcurrencyOption, PlanOption, boundary, terminal
+from pingback_cli.cli.common import (
+    AppOption,
+    ConcurrencyOption,
+    PlanOption,
+    boundary,
+    few_collections,
+    terminal,
+)
 from pingback_cli.cli.endpoint import EndpointOption, SecretOption
 
 
@@ -50,7 +57,7 @@ def dev(
 
         config = configure(app)  # the env files are read where needed, never put in os.environ
         out = terminal()
-        with out.importing() as loading:  # until dev is ready (or stops)
+        with out.importing() as loading, few_collections():  # until dev is ready (or stops)
             view = LiveView(out, quiet=quiet, loaded=loading.done)
             try:
                 serve(

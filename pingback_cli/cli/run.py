@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import gc
-from collections.abc import Iterator
 from typing import Annotated, Any
 
 import typer
@@ -16,6 +13,7 @@ from pingback_cli.cli.common import (
     PayloadOption,
     PlanOption,
     boundary,
+    few_collections,
     read_instant,
     read_payload,
     terminal,
@@ -84,27 +82,6 @@ def run(
         if waiting is not None:
             waiting(None)
         show_result(out, result, json_output=json_output)
-
-
-@contextlib.contextmanager
-def few_collections() -> Iterator[None]:
-    """Python's cyclic garbage collector made less eager for the run, then as it was.
-
-    A run keeps every execution it makes until its tree is printed (10,000 or 100,000 for a
-    fan-out), and each young collection promotes more of them into the generations a full
-    collection walks again: with the default threshold (700 allocations) the collector was
-    ~10-20% of the engine process's CPU in a fan-out (100,000 failing children: 18.8 -> 16.7 s).
-    Start-up's objects (Typer, Rich, the project) are frozen out of its walks and a young
-    collection comes every 20,000 allocations; both are put back afterwards, as the command
-    may run inside another process (tests run it in process)."""
-    threshold = gc.get_threshold()
-    gc.freeze()
-    gc.set_threshold(20_000, *threshold[1:])
-    try:
-        yield
-    finally:
-        gc.set_threshold(*threshold)
-        gc.unfreeze()
 
 
 def show_result(out: Any, result: Any, *, json_output: bool) -> None:

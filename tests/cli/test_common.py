@@ -1,4 +1,4 @@
-"""The `run` command's own process policy (pingback_cli/cli/run.py)."""
+"""The commands' shared process policy (pingback_cli/cli/common.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import gc
 
 import pytest
 
-from pingback_cli.cli.run import few_collections
+from pingback_cli.cli.common import few_collections
 
 
 def test_the_collector_is_less_eager_during_a_run_and_as_it_was_after() -> None:
