@@ -190,6 +190,9 @@ class HandlerPool(Generic[T]):
                 stuck = (bool(self._queue) or unread) and self._running_all_slow()
                 if stuck and self._idle:
                     self._work_ready.notify(min(self._idle, max(1, len(self._queue))))
-                spawn = stuck and not self._idle and self._all_slow()
+                # Past max_threads a thread still joins to read, so the end of the pipe is always
+                # seen (a worker carrying that many hung handlers is replaced long before:
+                # executors/process.py MAX_ABANDONED).
+                spawn = stuck and not self._idle and (self._all_slow() or (unread and not self._queue))
             if spawn:
                 self._add_thread()

@@ -129,3 +129,11 @@ def test_a_read_that_fails_ends_the_reading_as_the_end_of_the_pipe_does(calls: C
     pool: HandlerPool[str] = HandlerPool(calls, read=broken)
     pool.start()
     assert pool.wait_closed(DEADLINE)
+
+
+def test_the_end_of_the_requests_is_seen_when_every_thread_allowed_hangs(calls: Calls) -> None:
+    requests = Requests(["hang"])
+    pool: HandlerPool[str] = HandlerPool(calls, read=requests, max_threads=1)
+    pool.start()
+    assert pool.wait_closed(DEADLINE)
+    assert len(requests.readers) == 2 and pool.threads == 2
