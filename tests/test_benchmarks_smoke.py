@@ -29,7 +29,7 @@ MEASURES = [
 ]
 
 
-@pytest.mark.long
+@pytest.mark.long(19)
 @pytest.mark.timeout(600)  # ~30 s idle; past 240 s inside a whole suite at load 30
 def test_quick_benchmark_writes_every_measure(tmp_path: Path) -> None:
     out = tmp_path / "RESULTS.md"

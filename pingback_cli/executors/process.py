@@ -206,7 +206,8 @@ class WorkerProcess:
                 self.abandoned.discard(message["seq"])  # timed out already; the late answer is dropped
                 return
             request, future, answer = entry
-            self._streamed.pop((request.execution_id, request.attempt), None)
+            if self._streamed:  # lines streamed before the answer: kept only for a worker's death
+                self._streamed.pop((request.execution_id, request.attempt), None)
             if future is not None and future.done():
                 return  # timed out or interrupted in this same loop turn: the answer is late
             response = message.get("response")

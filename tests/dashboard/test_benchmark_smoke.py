@@ -13,7 +13,7 @@ from cli_support import CHROMIUM
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.long
+@pytest.mark.long(5)
 @pytest.mark.timeout(320)  # the run's own limit is 300 s (the suite's default is 120 s)
 def test_the_dashboard_benchmark_runs(tmp_path: Path) -> None:
     if not CHROMIUM.exists():

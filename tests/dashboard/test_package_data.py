@@ -77,7 +77,7 @@ def _clean_source(into: Path) -> Path:
     return source
 
 
-@pytest.mark.long
+@pytest.mark.long(5)
 def test_a_non_editable_install_serves_templates_and_static_files(tmp_path: Path) -> None:
     target = tmp_path / "site"
     install = subprocess.run(

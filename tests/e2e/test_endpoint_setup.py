@@ -170,6 +170,7 @@ def dev_on(project: Path, port: int, endpoint: str, name: str) -> DevServer:
     return server.start()
 
 
+@pytest.mark.long(7)
 def test_an_app_registered_with_the_dev_before_gets_no_warning(project: Path, tmp_path: Path) -> None:
     """New-user finding 8: the app registered with the `dev` before this one (the SDK registers
     once per process), then this dev starts on the same port: its attempts and pb.trigger() calls

@@ -48,6 +48,7 @@ def seconds(text: str) -> float:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
 
 
+@pytest.mark.long(5)
 def test_a_2m_timeout_times_out_at_2_seconds_and_says_how_to_write_it(tmp_path: Path) -> None:
     root = project(
         tmp_path,
@@ -121,14 +122,18 @@ def test_plan_free_gives_a_retries_3_function_2_attempts(tmp_path: Path) -> None
 CONCURRENCY = """
 @pb.task("fan")
 def fan(ctx):
+    seconds = (ctx.payload or {}).get("seconds", 1)
     for n in range(5):
-        ctx.task("one-at-a-time", {"n": n})
+        ctx.task("one-at-a-time", {"n": n, "seconds": seconds})
 
 
 @pb.task("one-at-a-time", concurrency=1)
 def one_at_a_time(ctx, payload):
-    time.sleep(1)
+    time.sleep(payload["seconds"])
 """
+ONE_BY_ONE = '{"seconds": 0.3}'
+"""The documented runs' children: one at a time, 5 x 0.3 s. Unheld, five children started
+together would still overlap (the platform run's overlap is what needs the full second)."""
 
 
 def most_at_once(tree: dict[str, Any]) -> int:
@@ -146,7 +151,6 @@ def most_at_once(tree: dict[str, Any]) -> int:
     return most
 
 
-@pytest.mark.long
 def test_concurrency_is_not_enforced_by_default_and_documented_restores_it(tmp_path: Path) -> None:
     root = project(tmp_path, CONCURRENCY)
     result = run_cli(root, "run", "fan", "--json")
@@ -154,13 +158,13 @@ def test_concurrency_is_not_enforced_by_default_and_documented_restores_it(tmp_p
     assert most_at_once(result.json()) >= 2
     assert "is running 2 at once, more than its concurrency=1" in result.stderr
     assert result.stderr.count("more than its concurrency") == 1  # one notice per function
-    documented = run_json(root, "fan", "--concurrency", "documented", code=0)
+    documented = run_json(root, "fan", "--concurrency", "documented", "--payload", ONE_BY_ONE, code=0)
     assert most_at_once(documented) == 1
     (root / "pyproject.toml").write_text(
         '[project]\nname = "proj"\nversion = "0"\n[tool.pingback]\nconcurrency = "documented"\n',
         encoding="utf-8",
     )
-    assert most_at_once(run_json(root, "fan", code=0)) == 1
+    assert most_at_once(run_json(root, "fan", "--payload", ONE_BY_ONE, code=0)) == 1
     listing = run_in_process(root, "ls")
     assert "not enforced" not in listing.stdout
 

@@ -100,7 +100,7 @@ def tick_count(dev: DevServer) -> int:
 
 
 def test_pause_stops_the_cron_and_resume_starts_it_again(lab: DevServer) -> None:
-    poll("the seconds cron to fire", lambda: tick_count(lab) >= 2, 30, explain=lab.output)
+    poll("the seconds cron to fire", lambda: tick_count(lab) >= 1, 30, explain=lab.output)
     paused = cli(lab, "pause", "tick", "--json")
     assert json.loads(paused.stdout)["status"] == "paused"
     assert jobs(lab)["tick"]["status"] == "paused"
@@ -111,7 +111,8 @@ def test_pause_stops_the_cron_and_resume_starts_it_again(lab: DevServer) -> None
     assert tick_count(lab) <= settled + 1  # one may have been starting as the pause landed
     after_pause = tick_count(lab)
     cli(lab, "resume", "tick")
-    poll("the cron to fire again", lambda: tick_count(lab) >= after_pause + 2, 30, explain=lab.output)
+    # One more is enough: what was under way as the pause landed is in after_pause already.
+    poll("the cron to fire again", lambda: tick_count(lab) > after_pause, 30, explain=lab.output)
 
 
 def test_retry_runs_a_failed_execution_again_in_place(lab: DevServer) -> None:

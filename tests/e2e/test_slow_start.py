@@ -1,6 +1,7 @@
 """A start that talks, through the installed command in a pseudo-terminal: a project whose
-import takes ~2 s gets a spinner with the elapsed time after a second, cleared when the import
-is over, for run, dev, ls, check and replay; never with --json, never when not a terminal."""
+import takes over a second gets a spinner with the elapsed time after a second, cleared when
+the import is over, for run, dev, ls, check and replay; never with --json, never when not a
+terminal."""
 
 from __future__ import annotations
 
@@ -11,22 +12,29 @@ import signal
 import subprocess
 import textwrap
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 from cli_support import cli_env, pingback_command, run_cli
 from reliability.helpers import kill_workers
 
+from pingback_cli.spinner import SHOW_AFTER_SECONDS
+
 SPINNER = "importing the project… "
 CLEAR_LINE = "\x1b[2K"
 COUNTED = re.compile(re.escape(SPINNER) + r"[1-9]\d*s")
 """The spinner counting a whole second or more."""
+IMPORT_SECONDS = SHOW_AFTER_SECONDS + 0.5
+"""How long the project's import lasts without a gate: past the moment a spinner would show."""
 
 
-@pytest.fixture(scope="module")
-def slow(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("slow") / "slow"
+@pytest.fixture
+def slow(tmp_path: Path) -> Iterator[Path]:
+    """The project, one per test (two files): the tests spread over xdist's workers instead of
+    queueing on the one that would hold a module-scoped copy."""
+    root = tmp_path / "slow"
     root.mkdir()
     (root / "pyproject.toml").write_text('[project]\nname = "slow"\nversion = "0"\n', encoding="utf-8")
     (root / "jobs.py").write_text(
@@ -43,7 +51,7 @@ def slow(tmp_path_factory: pytest.TempPathFactory) -> Path:
                 while not os.path.exists(gate) and time.monotonic() < deadline:
                     time.sleep(0.02)
             else:
-                time.sleep(2.2)  # a slow import
+                time.sleep(IMPORT_SECONDS)  # a slow import
             pb = Pingback(api_key="k", cron_secret=os.environ["PINGBACK_CRON_SECRET"])
 
 
@@ -51,7 +59,7 @@ def slow(tmp_path_factory: pytest.TempPathFactory) -> Path:
             def hello(ctx):
                 return "said hello"
             """
-        ),
+        ).replace("IMPORT_SECONDS", str(IMPORT_SECONDS)),
         encoding="utf-8",
     )
     yield root
@@ -164,7 +172,9 @@ def test_with_no_color_the_spinner_writes_no_escape_code(slow: Path, tmp_path: P
 
 @pytest.mark.parametrize("command", [("ls", "--json"), ("run", "hello", "--json"), ("check", "--json")])
 def test_no_spinner_with_json_or_when_not_a_terminal(slow: Path, command: tuple[str, ...]) -> None:
-    assert SPINNER not in in_pty(slow, *command)
-    piped = run_cli(slow, *command[:-1])  # the same without --json, on pipes
+    with ThreadPoolExecutor(1) as pool:  # meanwhile, the same without --json, on pipes
+        running = pool.submit(run_cli, slow, *command[:-1])
+        assert SPINNER not in in_pty(slow, *command)
+        piped = running.result()
     assert piped.returncode == 0, piped.brief()
     assert SPINNER not in piped.stdout + piped.stderr

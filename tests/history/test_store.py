@@ -443,29 +443,37 @@ def test_recover_ends_a_killed_attempt_when_it_was_last_seen_not_now(path: Path)
         assert (quiet.completed_at, quiet.duration_ms, quiet.attempts[0].completed_at) == (None, None, None)
 
 
+@pytest.mark.long(7)
 def test_processes_opening_a_new_history_at_once_all_get_it(tmp_path: Path) -> None:
     """`pingback run`s started together in a new project race to switch the new file to WAL;
     SQLite answers a loser "database is locked" at once (about 1 open in 30 here, before the
-    retry), so opening tries again until the busy timeout. Twelve rounds of six openers."""
+    retry), so opening tries again until the busy timeout. 24 rounds of six openers: six
+    processes, each opening the round's new file at the round's instant (one interpreter start
+    each, not one per open: the race is between the opens, not the starts)."""
     import subprocess
     import sys
     import time
 
+    rounds = 24
     opener = (
         "import sys, time\n"
         "from pathlib import Path\n"
         "from pingback_cli.history.connection import open_connection\n"
-        "time.sleep(max(0.0, float(sys.argv[2]) - time.time()))\n"
-        "open_connection(Path(sys.argv[1]), readonly=False)[0].close()\n"
+        "start = float(sys.argv[2])\n"
+        "for round_ in range(int(sys.argv[3])):\n"
+        "    time.sleep(max(0.0, start + 0.1 * round_ - time.time()))\n"
+        "    path = Path(sys.argv[1]) / str(round_) / '.pingback' / 'history.sqlite3'\n"
+        "    open_connection(path, readonly=False)[0].close()\n"
     )
-    for round_ in range(12):
-        path = tmp_path / str(round_) / ".pingback" / "history.sqlite3"
-        start = time.time() + 0.5  # one instant for all six, past their interpreters' start
-        command = [sys.executable, "-c", opener, str(path), str(start)]
-        processes = [subprocess.Popen(command, stderr=subprocess.PIPE, text=True) for _ in range(6)]
-        ended = [(process.wait(timeout=60), process.communicate()[1]) for process in processes]
-        assert [code for code, _ in ended] == [0] * 6, ended
-        with contextlib.closing(sqlite3.connect(path)) as conn:
+    start = time.time() + 1.0  # the first instant, past the six interpreters' start
+    command = [sys.executable, "-c", opener, str(tmp_path), str(start), str(rounds)]
+    processes = [subprocess.Popen(command, stderr=subprocess.PIPE, text=True) for _ in range(6)]
+    ended = [(process.wait(timeout=60), process.communicate()[1]) for process in processes]
+    assert [code for code, _ in ended] == [0] * 6, ended
+    for round_ in range(rounds):
+        with contextlib.closing(
+            sqlite3.connect(tmp_path / str(round_) / ".pingback" / "history.sqlite3")
+        ) as conn:
             assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
             assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 

@@ -23,6 +23,7 @@ from cli_support import (
     Result,
     cli_env,
     free_port,
+    http_client,
     pingback_command,
     poll,
     worker_pids,
@@ -138,7 +139,7 @@ class DevServer:
         self.stdout_path = project.parent / f"dev-{self.port}.stdout"
         self.stderr_path = project.parent / f"dev-{self.port}.stderr"
         self.process: subprocess.Popen[bytes] | None = None
-        self.http = httpx.Client(base_url=self.url, timeout=30, headers=self._auth())
+        self.http = http_client(base_url=self.url, timeout=30, headers=self._auth())
 
     def _auth(self) -> dict[str, str]:
         key = self.env.get("PINGBACK_API_KEY")

@@ -76,7 +76,6 @@ def with_a_run(ran_once: tuple[Path, str], tmp_path: Path) -> Iterator[tuple[Pat
 # --- readers while dev writes ----------------------------------------------------------------
 
 
-@pytest.mark.long
 def test_runs_and_show_in_a_loop_while_dev_writes_thousands(project: Path) -> None:
     with dev_server(project) as dev:
         roots = [dev.trigger("fan-out-10k", {"count": 2500}) for _ in range(2)]
@@ -250,7 +249,7 @@ def test_readers_are_not_blocked_by_a_writer_lock(with_a_run: tuple[Path, str]) 
     assert shown.returncode == 0 and shown.json()["status"] == "success", shown.brief()
 
 
-@pytest.mark.long
+@pytest.mark.long(6)  # BUSY_TIMEOUT (5 s) waited out
 def test_a_lock_held_past_the_busy_timeout_is_a_clear_error(with_a_run: tuple[Path, str]) -> None:
     """The run's rows cannot be written: it says so and exits 3 (it used to exit 0 with a
     traceback from a loop callback, the run silently missing from history)."""

@@ -70,7 +70,7 @@ def waiting_work(server: DevServer) -> dict[str, str]:
     """A delayed task, a parent whose children queue one at a time, a retry in backoff."""
     ids = {
         "later": server.trigger("later", delay=f"{DELAY}s"),
-        "parent": server.trigger("parent", {"children": 3, "seconds": 4}),
+        "parent": server.trigger("parent", {"children": 3}),
         "flaky": server.trigger("flaky"),
     }
 
@@ -90,7 +90,7 @@ def waiting_work(server: DevServer) -> dict[str, str]:
     return ids
 
 
-@pytest.mark.long
+@pytest.mark.long(13)  # DELAY and the restart
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["ctrl-c", "kill-9"])
 def test_waiting_work_survives_a_stop_and_runs_after_the_restart(project: Path, sig: signal.Signals) -> None:
     with dev(project) as first:

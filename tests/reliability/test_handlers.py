@@ -386,6 +386,7 @@ def test_dev_after_every_case(dev: DevServer) -> None:
     assert "a new worker" in stderr, "os._exit and the segfault each restarted the worker"
 
 
+@pytest.mark.long(6)
 def test_dev_keeps_serving_after_many_handlers_overran_their_timeout(tmp_path: Path) -> None:
     """Two rounds of the platform's pool of 20 hang past their timeouts, then one more starts:
     by then at least 20 handlers (> MAX_ABANDONED) hang in the worker, so it is replaced while

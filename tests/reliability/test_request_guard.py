@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
-from cli_support import FIXTURES, run_cli
+from cli_support import FIXTURES, http_client, run_in_process
 
 from .helpers import DevServer, copy_misbehave, dev_server, history_rows, kill_workers
 
@@ -53,6 +53,13 @@ def dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
     kill_workers(project)
 
 
+@pytest.fixture
+def client() -> Iterator[httpx.Client]:
+    """A plain client without the dev's defaults."""
+    with http_client(timeout=10) as client:
+        yield client
+
+
 def _job_id(dev: DevServer) -> str:
     jobs = dev.http.get("/api/v1/jobs").json()
     return str(jobs[0]["id"])
@@ -62,29 +69,29 @@ def _triggers_of_ok(dev: DevServer) -> list[dict[str, Any]]:
     return [row for row in history_rows(dev.project) if row["function"] == "ok"]
 
 
-def test_a_foreign_host_is_refused_on_every_route(dev: DevServer) -> None:
+def test_a_foreign_host_is_refused_on_every_route(dev: DevServer, client: httpx.Client) -> None:
     job = _job_id(dev)
     foreign = {"Host": f"evil.example.com:{dev.port}"}
     before = len(history_rows(dev.project))
     for method, path, body in [*WRITES, *(("GET", path, None) for path in READS)]:
         path = path.replace("JOB", job)
-        response = httpx.request(method, dev.url + path, json=body, headers=foreign, timeout=10)
+        response = client.request(method, dev.url + path, json=body, headers=foreign)
         assert response.status_code == 421, (method, path, response.status_code, response.text)
         assert "Host header" in response.text and "DNS rebinding" in response.text
         if "/api/" in path:
             assert response.json()["statusCode"] == 421  # the platform's error shape
     # Another port on a loopback name is another server too.
-    other_port = httpx.get(dev.url + "/api/v1/functions", headers={"Host": "127.0.0.1:1"}, timeout=10)
+    other_port = client.get(dev.url + "/api/v1/functions", headers={"Host": "127.0.0.1:1"})
     assert other_port.status_code == 421
     assert len(history_rows(dev.project)) == before, "a refused request ran something"
     assert dev.http.get(f"/api/v1/jobs/{job}").json()["status"] == "active"
     # Loopback names with the right port are served.
     for name in ("127.0.0.1", "localhost"):
-        served = httpx.get(dev.url + "/api/v1/functions", headers={"Host": f"{name}:{dev.port}"}, timeout=10)
+        served = client.get(dev.url + "/api/v1/functions", headers={"Host": f"{name}:{dev.port}"})
         assert served.status_code == 200, served.text
 
 
-def test_cross_origin_and_non_json_writes_run_nothing(dev: DevServer) -> None:
+def test_cross_origin_and_non_json_writes_run_nothing(dev: DevServer, client: httpx.Client) -> None:
     body = '{"task": "ok", "payload": {"from": "evil-page"}}'
     attempts = [
         ({"Content-Type": "text/plain"}, 415),  # a browser's "simple" request, sent without preflight
@@ -97,7 +104,7 @@ def test_cross_origin_and_non_json_writes_run_nothing(dev: DevServer) -> None:
         ({"Content-Type": "application/json", "Sec-Fetch-Site": "same-site"}, 403),
     ]
     for headers, status in attempts:
-        response = httpx.post(dev.url + "/api/v1/trigger", content=body, headers=headers, timeout=10)
+        response = client.post(dev.url + "/api/v1/trigger", content=body, headers=headers)
         assert response.status_code == status, (headers, response.text)
         message = response.json()["message"]
         assert message.startswith("refused: ") and "\n" not in message
@@ -105,15 +112,15 @@ def test_cross_origin_and_non_json_writes_run_nothing(dev: DevServer) -> None:
     assert _triggers_of_ok(dev) == [], "a refused trigger ran"
     # Registration, cancel and retry are writes too.
     for path in ("/api/v1/register", f"/api/v1/executions/{NO_SUCH_ID}/cancel"):
-        refused = httpx.post(dev.url + path, content="{}", headers={"Content-Type": "text/plain"}, timeout=10)
+        refused = client.post(dev.url + path, content="{}", headers={"Content-Type": "text/plain"})
         assert refused.status_code == 415, refused.text
-        cross = httpx.post(dev.url + path, headers={"Origin": "http://evil.example"}, timeout=10)
+        cross = client.post(dev.url + path, headers={"Origin": "http://evil.example"})
         assert cross.status_code == 403, cross.text
 
 
-def test_json_clients_and_the_dashboard_still_work(dev: DevServer) -> None:
+def test_json_clients_and_the_dashboard_still_work(dev: DevServer, client: httpx.Client) -> None:
     # curl -X POST ... -H 'Content-Type: application/json' -d '...', as the docs say.
-    curl = httpx.post(
+    curl = client.post(
         dev.url + "/api/v1/trigger",
         content='{"task": "ok"}',
         headers={"Content-Type": "application/json; charset=utf-8", "User-Agent": "curl/8"},
@@ -122,10 +129,10 @@ def test_json_clients_and_the_dashboard_still_work(dev: DevServer) -> None:
     assert curl.status_code == 201, curl.text
     assert dev.wait_root(curl.json()["executionId"], "ok")["status"] == "success"
     # A write without a body needs no type (`pingback` and curl -X POST send none).
-    cancel = httpx.post(dev.url + f"/api/v1/executions/{NO_SUCH_ID}/cancel", timeout=10)
+    cancel = client.post(dev.url + f"/api/v1/executions/{NO_SUCH_ID}/cancel")
     assert cancel.status_code == 404, cancel.text
     # The browser's own page: same origin, its token.
-    with httpx.Client(base_url=dev.url, timeout=10) as browser:
+    with http_client(base_url=dev.url, timeout=10) as browser:
         token = re.search(r'name="csrf-token" content="([^"]+)"', browser.get("/functions/ok").text)
         assert token is not None
         same = browser.post(
@@ -137,7 +144,9 @@ def test_json_clients_and_the_dashboard_still_work(dev: DevServer) -> None:
         # Following a link from another site to a page is a navigation: shown, nothing changes.
         navigate = {"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "navigate"}
         assert browser.get("/functions", headers=navigate).status_code == 200
-    sent = run_cli(dev.project, "trigger", "ok", "--platform-url", dev.url)
+    # The same Click command as the installed `pingback trigger` (tests/e2e runs that one): the
+    # same client, so the same headers.
+    sent = run_in_process(dev.project, "trigger", "ok", "--platform-url", dev.url)
     assert sent.returncode == 0, sent.brief()
 
 
@@ -146,7 +155,9 @@ def test_pb_trigger_from_a_real_handler_and_pingback_trigger_still_work(tmp_path
     shutil.copytree(FIXTURES / "devproj", project, ignore=shutil.ignore_patterns(".pingback", "__pycache__"))
     keys = {"PINGBACK_API_KEY": "pb_local_dev_api_key", "PINGBACK_CRON_SECRET": "local-secret"}
     with dev_server(project, env=keys) as dev:
-        sent = run_cli(project, "trigger", "calls-trigger", "--platform-url", dev.url, "--json", env=keys)
+        sent = run_in_process(
+            project, "trigger", "calls-trigger", "--platform-url", dev.url, "--json", env=keys
+        )
         assert sent.returncode == 0, sent.brief()
         caller_id = json.loads(sent.stdout)["executionId"]
         assert dev.wait_root(caller_id, "calls-trigger")["status"] == "success", dev.output()

@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
-from cli_support import SETTLE, Result, eventually, run_cli, worker_pids
+from cli_support import SETTLE, Result, eventually, http_client, run_cli, run_in_process, worker_pids
 from pingback import Pingback
 
 from pingback_cli import protocol
@@ -116,6 +116,11 @@ def open_dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
 
 def test_beyond_loopback_every_route_requires_the_bearer_key(open_dev: DevServer) -> None:
     assert listening_addresses(open_dev.port) == {f"0.0.0.0:{open_dev.port}"}
+    with http_client(timeout=10) as client:  # no key (open_dev.http sends the right one)
+        _every_route_refuses_a_missing_or_wrong_key(open_dev.url, client)
+
+
+def _every_route_refuses_a_missing_or_wrong_key(url: str, client: httpx.Client) -> None:
     for method, path, body in ROUTES:
         for headers in (
             {},
@@ -124,7 +129,7 @@ def test_beyond_loopback_every_route_requires_the_bearer_key(open_dev: DevServer
             {"Authorization": API_SECRET},
             {"Authorization": f"Basic {API_SECRET}"},
         ):
-            response = httpx.request(method, open_dev.url + path, json=body, headers=headers, timeout=10)
+            response = client.request(method, url + path, json=body, headers=headers)
             assert response.status_code == 401, (method, path, headers, response.text)
             bearer = headers.get("Authorization", "").startswith("Bearer ")
             assert response.json() == (  # passport's bare 401, or api-key.strategy.ts:41
@@ -134,7 +139,7 @@ def test_beyond_loopback_every_route_requires_the_bearer_key(open_dev: DevServer
             )
             assert API_SECRET not in response.text
     # The key is checked before the body is read.
-    response = httpx.post(open_dev.url + "/api/v1/trigger", content=b"{not json", timeout=10)
+    response = client.post(url + "/api/v1/trigger", content=b"{not json")
     assert response.status_code == 401
 
 
@@ -314,12 +319,14 @@ def _leaks(text: str) -> list[str]:
     return [name for name, secret in SECRETS.items() if secret in text]
 
 
-@pytest.mark.long
 def test_secrets_never_appear_in_output_history_or_errors(
     secret_project: Path, loopback_dev: DevServer
 ) -> None:
     project = secret_project
-    commands: list[tuple[str, ...]] = [
+    # Through the installed command: every one that imports the project (in its own process or
+    # its worker's; the fixture's import starts a thread that run_in_process refuses), starts a
+    # worker or prints a handler's traceback.
+    installed: list[tuple[str, ...]] = [
         ("run", "ok", "--json"),
         ("run", "ok"),
         ("run", "raises"),
@@ -327,26 +334,31 @@ def test_secrets_never_appear_in_output_history_or_errors(
         ("run", "segfault"),
         ("run", "keyboard-interrupt", "--json"),
         ("run", "no-such-function"),
-        ("run", "ok", "--payload", "{bad"),
         ("run", "ok", "--endpoint", "http://127.0.0.1:9/pingback", "--secret", CRON_SECRET),
         ("ls",),
         ("ls", "--json"),
         ("register", "--dry-run"),
         ("check",),
-        ("runs", "--json"),
         ("trigger", "ok", "--platform-url", loopback_dev.url),
+    ]
+    # The same Click commands in this process: ones that import nothing of the project and
+    # start nothing (each has installed-command cases in tests/e2e).
+    in_process: list[tuple[str, ...]] = [
+        ("run", "ok", "--payload", "{bad"),
+        ("runs", "--json"),
         ("trigger", "no-such-function", "--platform-url", loopback_dev.url),
         ("trigger", "ok", "--platform-url", loopback_dev.url, "--api-key", "wrong"),
         ("trigger", "ok", "--platform-url", "http://127.0.0.1:9"),
     ]
     with ThreadPoolExecutor(max_workers=3) as pool:
-        results: list[Result] = list(pool.map(lambda args: run_cli(project, *args, env=SECRETS), commands))
+        results: list[Result] = list(pool.map(lambda args: run_cli(project, *args, env=SECRETS), installed))
+    results += [run_in_process(project, *args, env=SECRETS) for args in in_process]
     for result in results:
         assert result.returncode in (0, 1, 2), result.brief()
         assert not _leaks(result.stdout + result.stderr), result.brief()
     [raised] = [r for r in results if r.args == ("run", "raises", "--json")]
     assert "ValueError: handler raised on purpose" in json.dumps(raised.json()), "the user's traceback shows"
-    shown = run_cli(project, "show", results[0].json()["executionId"], "--json", env=SECRETS)
+    shown = run_in_process(project, "show", results[0].json()["executionId"], "--json", env=SECRETS)
     assert shown.returncode == 0 and not _leaks(shown.stdout + shown.stderr)
 
     for task in ("ok", "raises", "segfault", "returns-set"):
