@@ -126,7 +126,11 @@ def run_cli(
 
 
 def run_in_process(
-    project: Path, *args: str, env: dict[str, str] | None = None, input: str | None = None
+    project: Path,
+    *args: str,
+    env: dict[str, str] | None = None,
+    input: str | None = None,
+    encoding: str = "utf-8",
 ) -> Result:
     """``pingback ARGS`` in ``project`` through the Click command the entry point runs, in this
     process: the same parsing, typed errors, exit codes and rendering, without starting an
@@ -135,7 +139,9 @@ def run_in_process(
     that read history or files, or import the project (``ls``, ``check``, ``simulate`` without
     ``--run``). What the project's import added is undone afterwards (its folders on
     ``sys.path``, its modules in ``sys.modules``), so the next call imports it afresh, as a new
-    process would. Not thread-safe: it changes the working folder and environment.
+    process would. ``encoding`` is the output streams' (what ``PYTHONIOENCODING`` sets for the
+    installed command); the entry point's ``protect_std_streams`` runs on them first, as in
+    ``pingback_cli.cli.main``. Not thread-safe: it changes the working folder and environment.
     An exception that escapes the command is appended to stderr as a traceback."""
     import contextlib
     import traceback
@@ -152,12 +158,11 @@ def run_in_process(
     path_before, modules_before = list(sys.path), set(sys.modules)
     threads_before = set(threading.enumerate())
     ascii_before = terminal._ascii_glyphs
-    terminal.use_ascii_glyphs(False)  # what the entry point picks for UTF-8 output, as CliRunner's is
     started = time.monotonic()
     try:
         with contextlib.chdir(project):
-            done = CliRunner().invoke(
-                click_command, list(args), input=input, env=overrides, prog_name="pingback"
+            done = CliRunner(charset=encoding).invoke(
+                _AsTheEntryPoint(click_command), list(args), input=input, env=overrides, prog_name="pingback"
             )
     finally:
         terminal.use_ascii_glyphs(ascii_before)
@@ -167,6 +172,20 @@ def run_in_process(
     if done.exception is not None and not isinstance(done.exception, SystemExit):
         stderr += "".join(traceback.format_exception(done.exception))
     return Result(args, done.exit_code, done.stdout, stderr, time.monotonic() - started)
+
+
+class _AsTheEntryPoint:
+    """A Click command started as the entry point starts it: ``protect_std_streams`` first (the
+    streams escape what their encoding lacks; ASCII glyphs unless stdout is UTF)."""
+
+    def __init__(self, command: Any) -> None:
+        self.command = command
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        from pingback_cli import terminal
+
+        terminal.protect_std_streams()
+        return self.command.main(*args, **kwargs)
 
 
 def _refuse_threads_left(args: tuple[str, ...], threads_before: set[threading.Thread]) -> None:
