@@ -16,6 +16,7 @@ from pingback_cli.cli import COMPLETE_VAR
 
 def main() -> None:
     """The `pingback` command: the process ends when this returns (or raises SystemExit)."""
+    sys.unraisablehook = quiet_interrupts
     try:
         _dispatch()
     finally:
@@ -24,6 +25,16 @@ def main() -> None:
         # machine kind, a fifth of `pingback ls`, and it finds nothing to free that matters.
         # Our files, pipes and history are closed by now; frozen objects are left to the OS.
         gc.freeze()
+
+
+def quiet_interrupts(unraisable: Any) -> None:
+    """``sys.unraisablehook`` for the command: a Ctrl-C that lands inside a finalizer (a second
+    Ctrl-C while the interpreter collects a closed event loop after `run`'s clean-up) is the
+    user's own interrupt, which Python ignores there anyway; it is not shown as "Exception
+    ignored" with a traceback. Anything else goes to Python's default hook."""
+    if isinstance(unraisable.exc_value, KeyboardInterrupt):
+        return
+    sys.__unraisablehook__(unraisable)
 
 
 def _dispatch() -> None:
