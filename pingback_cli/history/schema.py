@@ -5,7 +5,7 @@ Append a migration to add a table or column; never edit one that has shipped.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 
 
 def shown_at(alias: str) -> str:
@@ -149,5 +149,22 @@ MIGRATIONS: list[str] = [
         queue TEXT,
         children TEXT NOT NULL
     );
+    """,
+    # 10: batch ids never reused. A writer that opens the file turns every batch into pending
+    # rows and deletes it, a live process's too; SQLite then handed that process the id of a
+    # batch it still held (the largest rowid, once deleted), and its count of what is left in
+    # each batch went wrong (a KeyError in the flush, seen as a hung `run`). AUTOINCREMENT ids
+    # only grow, so a batch's id names it for as long as any process remembers it.
+    """
+    CREATE TABLE queued_batches_10 (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        owner TEXT,
+        queue TEXT,
+        children TEXT NOT NULL
+    );
+    INSERT INTO queued_batches_10 (id, owner, queue, children)
+        SELECT id, owner, queue, children FROM queued_batches;
+    DROP TABLE queued_batches;
+    ALTER TABLE queued_batches_10 RENAME TO queued_batches;
     """,
 ]

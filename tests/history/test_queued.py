@@ -169,3 +169,49 @@ def test_runs_queued_children_are_interrupted_after_kill_9(path: Path) -> None:
         assert recover(next_run) == 2
         statuses = {c.id: (c.status, c.error) for c in next_run.tree("ab").children}
     assert statuses == {"c0": ("interrupted", DIED), "c1": ("interrupted", DIED)}
+
+
+def test_a_writer_opening_beside_a_live_one_never_makes_it_reuse_a_batch_id(path: Path) -> None:
+    """Three `pingback run`s on one history (tests/reliability/test_handlers does this): a writer
+    that opens the file turns every batch into pending rows, a live process's too, and deletes
+    them. The live process's next batch must not get the id of one it still holds: it did
+    (SQLite reuses the largest rowid once deleted), and the miscount ended in a KeyError in
+    the flush that hung `run fan-out-10k`."""
+    live = Store(path)
+    root, first = fan_out(2)
+    save_fan_out(live, root, first)  # batch 1
+    second = [make(f"d{i}", "leaf", parent=root, status="pending", due_at=T0) for i in range(2)]
+    save_fan_out(live, root, second)  # batch 2
+    Store(path).close()  # another writer opens: both batches become pending rows, deleted
+    third = [make(f"e{i}", "leaf", parent=root, status="pending", due_at=T0) for i in range(2)]
+    save_fan_out(live, root, third)  # a new batch: never id 1 or 2 again
+    for child in (*first, *second, *third):
+        finish(child)
+        live.save(child)
+        live.flush()
+    live.close()
+    statuses = dict(raw(path, "SELECT id, status FROM executions"))
+    assert statuses == {"ab": "success"} | {child.id: "success" for child in (*first, *second, *third)}
+    assert raw(path, "SELECT id FROM queued_batches") == []
+
+
+def test_a_version_9_file_keeps_its_batches_through_migration_10(path: Path) -> None:
+    """Migration 10 rebuilds queued_batches (AUTOINCREMENT): a batch a stopped process left in a
+    version-9 file still becomes its pending rows when the next writer opens it."""
+    store = Store(path)
+    root, children = fan_out(2)
+    save_fan_out(store, root, children)
+    stop_without_closing(store)
+    conn = sqlite3.connect(path)
+    conn.executescript(
+        "CREATE TABLE v9 (id INTEGER PRIMARY KEY, owner TEXT, queue TEXT, children TEXT NOT NULL);"
+        "INSERT INTO v9 SELECT * FROM queued_batches; DROP TABLE queued_batches;"
+        "ALTER TABLE v9 RENAME TO queued_batches; PRAGMA user_version = 9;"
+    )
+    conn.close()
+    Store(path).close()
+    assert sorted(raw(path, "SELECT id, status FROM executions")) == [
+        ("ab", "success"), ("c0", "pending"), ("c1", "pending"),
+    ]  # fmt: skip
+    assert raw(path, "SELECT id FROM queued_batches") == []
+    assert "AUTOINCREMENT" in raw(path, "SELECT sql FROM sqlite_master WHERE name = 'queued_batches'")[0][0]

@@ -407,7 +407,7 @@ def test_a_version_1_history_is_migrated_and_keeps_its_rows(path: Path) -> None:
         assert store.get("old1").function == "job"
         columns = [row[1] for row in store._conn.execute("PRAGMA table_info(executions)")]
         assert {"owner", "due_at", "queue"} <= set(columns)
-        assert store._conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 9
+        assert store._conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 10
         indexes = {row[1] for row in store._conn.execute("PRAGMA index_list(executions)")}
         assert {"executions_roots_listed", "executions_listed", "executions_function_listed"} <= indexes
         assert "executions_queue" in indexes
