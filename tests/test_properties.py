@@ -20,7 +20,7 @@ from property_support import examples
 from pingback_cli import protocol
 from pingback_cli.cli.common import read_payload
 from pingback_cli.errors import UsageError
-from pingback_cli.project.cron import ScheduleError, next_fire, next_fires, validate_schedule
+from pingback_cli.project.cron import NeverFires, ScheduleError, next_fire, next_fires, validate_schedule
 from pingback_cli.project.durations import (
     DurationError,
     parse_timeout,
@@ -218,6 +218,7 @@ def test_validate_never_raises_anything_but_schedule_error(expr: Any) -> None:
 
 @settings(deadline=None, max_examples=examples(200))
 @given(st.one_of(valid_crons, cron_like, mostly_valid_crons), instants)
+@example("0 0 * * L,1-5", 1803859200.0)  # the platform's scheduler throws on its fifth fire
 def test_next_fire_is_strictly_after_and_on_a_whole_minute(expr: str, after: float) -> None:
     try:
         validate_schedule(expr)
@@ -230,7 +231,13 @@ def test_next_fire_is_strictly_after_and_on_a_whole_minute(expr: str, after: flo
     assert fire > after
     assert fire % (1 if len(expr.split()) == 6 else 60) == 0  # 6 fields: a leading seconds field
     assert next_fire(expr, fire - 0.001) == fire, "no occurrence between after and fire is skipped"
-    fires = next_fires(expr, after, 5)
+    try:
+        fires = next_fires(expr, after, 5)
+    except NeverFires:
+        # cron-parser 4.9.0 itself throws part-way on some schedules it accepts: "0 0 * * L,1-5"
+        # from 2027-03-01 gives four fires, then "Invalid last weekday of the month expression"
+        # (tests/project/test_cron_parity compares such walks with the library's own)
+        return
     assert fires[0] == fire and all(a < b for a, b in itertools.pairwise(fires))
 
 
