@@ -115,10 +115,14 @@ def strict_dumps(value: Any, **options: Any) -> str:
 
 
 def compact_encoder(
-    *, allow_nan: bool = False, default: Callable[[Any], Any] | None = None
+    *,
+    allow_nan: bool = False,
+    default: Callable[[Any], Any] | None = None,
+    ensure_ascii: bool = False,
+    separators: tuple[str, str] = (",", ":"),
 ) -> Callable[[Any], str]:
-    """``json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=allow_nan,
-    default=default, check_circular=False).encode``, built once.
+    """``json.JSONEncoder(separators=separators, ensure_ascii=ensure_ascii, allow_nan=allow_nan,
+    default=default, check_circular=False).encode``, built once (no indent).
 
     ``JSONEncoder.encode`` builds its C encoder again on every call, most of the time it takes
     for a small value (a payload, a result, an attempt), and these run several times per
@@ -127,12 +131,18 @@ def compact_encoder(
     value that holds itself (no cycle check: ``encode`` would say ValueError).
     """
     python = json.JSONEncoder(
-        separators=(",", ":"), ensure_ascii=False, allow_nan=allow_nan, default=default, check_circular=False
+        separators=separators,
+        ensure_ascii=ensure_ascii,
+        allow_nan=allow_nan,
+        default=default,
+        check_circular=False,
     )
+    string = json.encoder.encode_basestring_ascii if ensure_ascii else json.encoder.encode_basestring
+    item_separator, key_separator = separators
     make = getattr(json.encoder, "c_make_encoder", None)
     try:  # the arguments JSONEncoder.iterencode gives it (CPython 3.10 to 3.13)
         encoder = make(
-            None, python.default, json.encoder.encode_basestring, None, ":", ",", False, False, allow_nan
+            None, python.default, string, None, key_separator, item_separator, False, False, allow_nan
         )  # type: ignore[misc]
     except TypeError:  # no C accelerator, or one that takes other arguments
         return python.encode

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from pingback_cli.models import Attempt, Execution
-from pingback_cli.protocol import iso_z
+from pingback_cli.protocol import compact_encoder, iso_z
 
 Encode = Callable[[Any], str]
 
@@ -27,17 +27,7 @@ def _encoders(ensure_ascii: bool) -> tuple[Encode, Encode]:
     """(a ``str``'s JSON text, any value's JSON text) as ``json.dumps`` writes them without
     indent (``allow_nan=False``, no cycle check: a value holding itself is RecursionError)."""
     string = json.encoder.encode_basestring_ascii if ensure_ascii else json.encoder.encode_basestring
-    python = json.JSONEncoder(ensure_ascii=ensure_ascii, allow_nan=False, check_circular=False)
-    make = getattr(json.encoder, "c_make_encoder", None)
-    try:  # the arguments JSONEncoder.iterencode gives it (CPython 3.10 to 3.13)
-        encoder = make(None, python.default, string, None, ": ", ", ", False, False, False)  # type: ignore[misc]
-    except TypeError:  # no C accelerator, or one that takes other arguments
-        return string, python.encode
-
-    def value(obj: Any) -> str:
-        return "".join(encoder(obj, 0))
-
-    return string, value
+    return string, compact_encoder(ensure_ascii=ensure_ascii, separators=(", ", ": "))
 
 
 class _Writer:

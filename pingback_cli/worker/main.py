@@ -187,9 +187,6 @@ class Runner:
         while not self._pool.wait_closed(1.0):  # a timeout, so signals reach their handlers
             pass
 
-    def submit(self, requests: list[RequestFields]) -> None:
-        self._pool.submit(requests)
-
     def wait_idle(self, timeout: float) -> bool:
         return self._pool.wait_idle(timeout)
 
