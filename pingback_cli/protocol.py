@@ -184,9 +184,20 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON (JSON has no NaN or Infinity)")
 
 
-def strict_loads(text: str | bytes) -> Any:
+def _finite_float(text: str) -> float:
+    number = float(text)
+    if math.isinf(number):
+        raise ValueError(f"{text} is too large for a JSON number (it would read as Infinity)")
+    return number
+
+
+def strict_loads(text: str | bytes, *, finite: bool = False) -> Any:
     """``json.loads`` as every non-Python reader does it: ``NaN``, ``Infinity`` and
-    ``-Infinity`` are refused with a ValueError (``json.JSONDecodeError`` is one too)."""
+    ``-Infinity`` are refused with a ValueError (``json.JSONDecodeError`` is one too).
+    ``finite``: a number past a 64-bit float's range (``1e999``, which Python and JavaScript
+    read as Infinity) is refused too, as Go's encoding/json refuses it."""
+    if finite:
+        return json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
     return json.loads(text, parse_constant=_refuse_constant)
 
 

@@ -138,20 +138,24 @@ def read_payload(value: str | None) -> tuple[Any, bool]:
         source = str(path)
         try:
             text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            reason = getattr(exc, "strerror", None) or str(exc)
+        except UnicodeDecodeError as exc:
             raise UsageError(
-                f"cannot read payload file {path}: {reason}",
+                f"cannot read payload file {path}: it is not UTF-8 text ({exc.reason})",
+                hint="save it as UTF-8 (JSON text is UTF-8)",
+            ) from None
+        except OSError as exc:
+            raise UsageError(
+                f"cannot read payload file {path}: {exc.strerror or exc}",
                 hint="pass @path/to/file.json with a file that exists",
             ) from None
     from pingback_cli.protocol import strict_loads
 
     try:
-        return strict_loads(text), True
+        return strict_loads(text, finite=True), True
     except json.JSONDecodeError as exc:
         raise UsageError(
             f"payload from {source} is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})",
-            hint='quote it for your shell, e.g. --payload \'{"id": "1"}\'',
+            hint=_payload_hint(value),
         ) from None
     except ValueError as exc:  # NaN or Infinity, which only Python's json reads
         raise UsageError(
@@ -160,6 +164,15 @@ def read_payload(value: str | None) -> tuple[Any, bool]:
         ) from None
     except RecursionError:
         raise UsageError(f"payload from {source} is nested too deeply to read") from None
+
+
+def _payload_hint(value: str) -> str:
+    """What to do about invalid JSON, by where it came from (``--payload`` text, ``-``, ``@file``)."""
+    if value == "-":
+        return 'pipe one JSON value to stdin, e.g. echo \'{"id": "1"}\' | pingback run NAME --payload -'
+    if value.startswith("@"):
+        return f"fix the JSON in {value[1:]} (the position above is in that file)"
+    return 'quote it for your shell, e.g. --payload \'{"id": "1"}\''
 
 
 def read_instant(flag: str, value: str) -> float:

@@ -59,7 +59,8 @@ CASES = [
     Bad(("run", "ok", "--payload", "@deep.json"), 2, "payload from deep.json is nested too deeply"),
     Bad(("run", "ok", "--payload", "@missing.json"), 2, "cannot read payload file missing.json"),
     Bad(("run", "ok", "--payload", "@misbehave"), 2, "cannot read payload file misbehave: Is a directory"),
-    Bad(("run", "ok", "--payload", "@binary.json"), 2, "cannot read payload file binary.json"),
+    Bad(("run", "ok", "--payload", "@binary.json"), 2, "payload file binary.json: it is not UTF-8 text"),
+    Bad(("run", "ok", "--payload", "1e999"), 2, "1e999 is too large for a JSON number"),
     Bad(("run", "ok", "--payload", "-"), 2, "payload from stdin is not valid JSON", input="{oops"),
     Bad(("run", "no-such-function"), 2, 'no cron or task named "no-such-function"', installed=True),
     Bad(("run", "[bold]x[/bold]"), 2, 'no cron or task named "[bold]x[/bold]"', installed=True),
@@ -74,6 +75,7 @@ CASES = [
     Bad(("run",), 2, "Missing argument"),
     # trigger: payloads, delays, platforms
     Bad(("trigger", "ok", "--payload", "[1,"), 2, "payload from --payload is not valid JSON"),
+    Bad(("trigger", "ok", "--payload", '{"n": -1e400}'), 2, "-1e400 is too large for a JSON number"),
     Bad(
         ("trigger", "ok", "--delay", "abc", "--platform-url", URL),
         2,
