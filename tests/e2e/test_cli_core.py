@@ -160,7 +160,7 @@ def test_ls_json_describes_both_instances(lab: Path) -> None:
 
 
 def test_ls_app_module_imports_only_that_module(lab: Path) -> None:
-    result = run_cli(lab, "ls", "--json", "--app", "lab_app.workflows")
+    result = run_in_process(lab, "ls", "--json", "--app", "lab_app.workflows")
 
     assert_clean_exit(result, 0)
     assert names(result.json()) == WORKFLOW_FUNCTIONS
@@ -181,7 +181,7 @@ def test_ls_app_module_attribute_selects_one_instance(lab: Path) -> None:
 
 
 def test_ls_app_file(lab: Path) -> None:
-    result = run_cli(lab, "ls", "--json", "--app", "lab_app/workflows.py")
+    result = run_in_process(lab, "ls", "--json", "--app", "lab_app/workflows.py")
 
     assert_clean_exit(result, 0)
     assert names(result.json()) == WORKFLOW_FUNCTIONS
@@ -219,21 +219,35 @@ def test_ls_app_missing_module(lab: Path) -> None:
 # --- run ------------------------------------------------------------------------------
 
 
-def test_run_success_prints_tree_and_logs(shared_lab: Path) -> None:
-    result = run_cli(shared_lab, "run", "ok")
+def recorded_tree(project: Path, function: str) -> dict[str, Any]:
+    """The newest root of ``function`` as ``pingback show ID --json`` prints it: what a run
+    recorded, the tree ``run --json`` prints (test_show_prefix_returns_the_tree) without a
+    second run of the same function."""
+    [root_id] = [row["id"] for row in history_rows(project) if row["parent_id"] is None][-1:]
+    shown = run_in_process(project, "show", root_id, "--json")
+    assert_clean_exit(shown, 0)
+    tree = shown.json()
+    assert tree["function"] == function, tree
+    return tree
+
+
+def test_run_success_prints_tree_and_logs_and_records_them(lab: Path) -> None:
+    assert not (lab / ".pingback").exists()
+
+    result = run_cli(lab, "run", "ok")
 
     assert_clean_exit(result, 0)
     assert "✓ ok task" in result.stdout
     assert '→ {"ok":true,"answer":42}' in result.stdout
     assert "info  all good  answer=42 who=lab" in result.stdout
     assert "1 execution · 1 success" in result.stdout
+    # the state folder it created is git-ignored
+    ignore = lab / ".pingback" / ".gitignore"
+    assert ignore.is_file()
+    assert ignore.read_text(encoding="utf-8").split() == ["*"]
+    assert (lab / ".pingback" / "history.sqlite3").is_file()
 
-
-def test_run_success_json(shared_lab: Path) -> None:
-    result = run_cli(shared_lab, "run", "ok", "--json")
-
-    assert_clean_exit(result, 0)
-    root = result.json()
+    root = recorded_tree(lab, "ok")
     assert root["function"] == "ok"
     assert root["type"] == "task"
     assert root["status"] == "success"
@@ -253,19 +267,6 @@ def test_run_success_json(shared_lab: Path) -> None:
 
 
 def test_run_retried_success(shared_lab: Path) -> None:
-    result = run_cli(shared_lab, "run", "flaky", "--no-backoff", "--json")
-
-    assert_clean_exit(result, 0)
-    root = result.json()
-    assert root["status"] == "success"
-    assert root["attempt"] == 2
-    assert [a["status"] for a in root["attempts"]] == ["failed", "success"]
-    assert root["attempts"][0]["error"] == "HTTP 500: first attempt always fails"
-    assert root["attempts"][0]["httpStatus"] == 500
-    assert root["result"] == {"attempt": 2}
-
-
-def test_run_retried_success_human(shared_lab: Path) -> None:
     result = run_cli(shared_lab, "run", "flaky", "--no-backoff")
 
     assert_clean_exit(result, 0)
@@ -274,9 +275,17 @@ def test_run_retried_success_human(shared_lab: Path) -> None:
     assert "✓ flaky task  attempts: 2" in result.stdout
     assert "attempt 1 failed: HTTP 500: first attempt always fails" in result.stdout
 
+    root = recorded_tree(shared_lab, "flaky")
+    assert root["status"] == "success"
+    assert root["attempt"] == 2
+    assert [a["status"] for a in root["attempts"]] == ["failed", "success"]
+    assert root["attempts"][0]["error"] == "HTTP 500: first attempt always fails"
+    assert root["attempts"][0]["httpStatus"] == 500
+    assert root["result"] == {"attempt": 2}
 
-def test_run_exhausted_retries(shared_lab: Path) -> None:
-    result = run_cli(shared_lab, "run", "always-fails", "--no-backoff", "--json")
+
+def test_run_exhausted_retries(recorded_runs: dict[str, Result]) -> None:
+    result = recorded_runs["always-fails"]  # run always-fails --no-backoff --json
 
     assert_clean_exit(result, 1)
     root = result.json()
@@ -333,8 +342,8 @@ def test_run_worker_death(shared_lab: Path, function: str, how: str) -> None:
     assert how in root["error"]
 
 
-def test_run_three_level_chain_json(shared_lab: Path) -> None:
-    result = run_cli(shared_lab, "run", "chain-a", "--json")
+def test_run_three_level_chain_json(recorded_runs: dict[str, Result]) -> None:
+    result = recorded_runs["chain-a"]  # run chain-a --json
 
     assert_clean_exit(result, 0)
     a = result.json()
@@ -369,10 +378,14 @@ def test_run_three_level_chain_human(shared_lab: Path) -> None:
 
 
 def test_run_unregistered_child_fails_loudly(shared_lab: Path) -> None:
-    result = run_cli(shared_lab, "run", "fan-unknown", "--json")
+    result = run_cli(shared_lab, "run", "fan-unknown")
 
     assert_clean_exit(result, 1)
-    root = result.json()
+    assert "✗ no-such-task" in result.stdout
+    assert 'task "no-such-task" is not registered' in result.stdout
+    assert "3 executions · 2 success · 1 failed" in result.stdout
+
+    root = recorded_tree(shared_lab, "fan-unknown")
     assert root["status"] == "success"
     assert root["result"] == "dispatched"
     missing, real = root["children"]
@@ -382,15 +395,6 @@ def test_run_unregistered_child_fails_loudly(shared_lab: Path) -> None:
     assert missing["parentId"] == root["executionId"]
     assert 'task "no-such-task" is not registered' in missing["error"]
     assert (real["function"], real["status"]) == ("ok", "success")
-
-
-def test_run_unregistered_child_human(shared_lab: Path) -> None:
-    result = run_cli(shared_lab, "run", "fan-unknown")
-
-    assert_clean_exit(result, 1)
-    assert "✗ no-such-task" in result.stdout
-    assert 'task "no-such-task" is not registered' in result.stdout
-    assert "3 executions · 2 success · 1 failed" in result.stdout
 
 
 def test_run_payload_inline(shared_lab: Path) -> None:
@@ -431,9 +435,7 @@ def test_markup_like_text_comes_out_verbatim(shared_lab: Path) -> None:
     assert f'detail="{MARKUP_META}"' in human.stdout
     assert '→ {"text":"' + MARKUP_RESULT + '"}' in human.stdout
 
-    data = run_cli(shared_lab, "run", "markup", "--json")
-    assert_clean_exit(data, 0)
-    root = data.json()
+    root = recorded_tree(shared_lab, "markup")
     assert root["result"] == {"text": MARKUP_RESULT}
     [log] = root["logs"]
     assert log["message"] == MARKUP_LOG
@@ -446,34 +448,27 @@ def test_markup_like_text_comes_out_verbatim(shared_lab: Path) -> None:
     assert MARKUP_RESULT in shown.stdout
 
 
-def test_state_dir_is_git_ignored(lab: Path) -> None:
-    assert not (lab / ".pingback").exists()
-
-    result = run_cli(lab, "run", "ok")
-
-    assert_clean_exit(result, 0)
-    ignore = lab / ".pingback" / ".gitignore"
-    assert ignore.is_file()
-    assert ignore.read_text(encoding="utf-8").split() == ["*"]
-    assert (lab / ".pingback" / "history.sqlite3").is_file()
-
-
 # --- history --------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
-def recorded(shared_lab: Path) -> dict[str, dict[str, Any]]:
-    """Run a few functions once and keep what ``run --json`` printed, by function."""
-    trees: dict[str, dict[str, Any]] = {}
+def recorded_runs(shared_lab: Path) -> dict[str, Result]:
+    """Run a few functions once with ``--json`` and keep each run's result, by function."""
+    results: dict[str, Result] = {}
     for name, extra in (
         ("chain-a", ()),
         ("always-fails", ("--no-backoff",)),
         ("echo", ("--payload", '{"id": "h1"}')),
     ):
-        result = run_cli(shared_lab, "run", name, "--json", *extra)
-        assert result.returncode in (0, 1), str(result)
-        trees[name] = result.json()
-    return trees
+        results[name] = run_cli(shared_lab, "run", name, "--json", *extra)
+        assert results[name].returncode in (0, 1), str(results[name])
+    return results
+
+
+@pytest.fixture(scope="module")
+def recorded(recorded_runs: dict[str, Result]) -> dict[str, dict[str, Any]]:
+    """What each of ``recorded_runs`` printed: its tree, by function."""
+    return {name: result.json() for name, result in recorded_runs.items()}
 
 
 def test_runs_json_lists_roots_with_run_keys(shared_lab: Path, recorded: dict[str, dict[str, Any]]) -> None:
@@ -569,7 +564,7 @@ def test_show_human(shared_lab: Path, recorded: dict[str, dict[str, Any]]) -> No
 
 
 def test_show_ambiguous_prefix(shared_lab: Path, recorded: dict[str, dict[str, Any]]) -> None:
-    ids = [node["executionId"] for tree in recorded.values() for node in walk(tree)]
+    ids = [row["id"] for row in history_rows(shared_lab)]  # every run of the module so far
     for _ in range(20):
         firsts = [execution_id[0] for execution_id in ids]
         shared = [first for first in set(firsts) if firsts.count(first) > 1]

@@ -83,8 +83,9 @@ def test_nan_result_fails_the_attempt_and_json_stays_json(tmp_path: Path) -> Non
 
 
 def test_nan_in_a_payload_is_refused_at_the_door(tmp_path: Path) -> None:
+    # in process: a refusal before the worker, whose installed form test_head_start checks
     root = project(tmp_path / "p", {"jobs.py": NAN_JOBS})
-    result = run_cli(root, "run", "ok", "--payload", '{"x": NaN}')
+    result = run_in_process(root, "run", "ok", "--payload", '{"x": NaN}')
     no_traceback(result)
     assert result.returncode == 2, str(result)
     assert "NaN is not JSON" in result.stderr
@@ -146,7 +147,6 @@ def encoding_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 INSTALLED = [
     ("run", "plain"),
-    ("run", "café-ñ"),
     ("run", "broken"),
     ("replay", "{id}"),
     ("--help",),
@@ -158,7 +158,8 @@ INSTALLED = [
     ("dev", "--help"),
 ]
 """Through the installed command: the ones that start a worker, and help (the entry point
-answers it from its cache, rendered by Typer on a miss)."""
+answers it from its cache, rendered by Typer on a miss). ``run café-ñ`` is
+test_glyphs_fall_back_and_user_text_is_escaped, which checks this test's points too."""
 IN_PROCESS = [
     ("ls",),
     ("check",),
@@ -201,6 +202,8 @@ def test_glyphs_fall_back_and_user_text_is_escaped(encoding_project: Path, encod
     result = run_cli(encoding_project, "run", "café-ñ", env={"PYTHONIOENCODING": encoding})
     no_traceback(result)
     assert result.returncode == 0, str(result)
+    if encoding == "ascii":
+        assert (result.stdout + result.stderr).isascii(), str(result)
     first = result.stdout.splitlines()
     assert any(line.startswith("+ caf") for line in first), str(result)
     assert "-> " in result.stdout
@@ -260,7 +263,7 @@ def linked_project(tmp_path: Path) -> Path:
 
 
 def test_a_symlinked_folder_is_part_of_the_project(linked_project: Path) -> None:
-    listing = run_cli(linked_project, "ls", "--json")
+    listing = run_in_process(linked_project, "ls", "--json")  # the run below is the installed case
     assert listing.returncode == 0, str(listing)
     sources = {function["name"]: function["source"] for function in listing.json()}
     line = HEADER.count("\n") + 1
