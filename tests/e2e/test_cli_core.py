@@ -28,7 +28,7 @@ from cli_support import (
 )
 from reliability.helpers import history_rows
 
-from .conftest import assert_clean_exit, copy_project
+from .conftest import assert_clean_exit, copy_project, recorded_tree
 
 LAB_FUNCTIONS = {
     "ok",
@@ -217,18 +217,6 @@ def test_ls_app_missing_module(lab: Path) -> None:
 
 
 # --- run ------------------------------------------------------------------------------
-
-
-def recorded_tree(project: Path, function: str) -> dict[str, Any]:
-    """The newest root of ``function`` as ``pingback show ID --json`` prints it: what a run
-    recorded, the tree ``run --json`` prints (test_show_prefix_returns_the_tree) without a
-    second run of the same function."""
-    [root_id] = [row["id"] for row in history_rows(project) if row["parent_id"] is None][-1:]
-    shown = run_in_process(project, "show", root_id, "--json")
-    assert_clean_exit(shown, 0)
-    tree = shown.json()
-    assert tree["function"] == function, tree
-    return tree
 
 
 def test_run_success_prints_tree_and_logs_and_records_them(lab: Path) -> None:

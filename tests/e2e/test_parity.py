@@ -17,6 +17,8 @@ from typing import Any
 import pytest
 from cli_support import run_cli, run_in_process, walk
 
+from .conftest import recorded_tree
+
 HEADER = """\
 import os
 import time
@@ -58,13 +60,14 @@ def test_a_2m_timeout_times_out_at_2_seconds_and_says_how_to_write_it(tmp_path: 
             time.sleep(60)
         """,
     )
-    tree = run_json(root, "slow", code=1)
+    text = run_cli(root, "run", "slow")
+    assert text.returncode == 1 and "Traceback" not in text.stderr, str(text)
+    assert 'the platform reads "2m" as 2 seconds; write "120s"' in text.stdout + text.stderr
+    tree = recorded_tree(root, "slow")  # the same run, as run --json prints it
     # Cut at 2 s, not at 120 s nor at the handler's end (60 s); the upper bound leaves a loaded
     # machine's late timer room (it was 4.5 s: 2.5 s of slack).
     assert 1.8 <= tree["durationMs"] / 1000 < 30, tree["durationMs"]
     assert 'the platform reads "2m" as 2 seconds; write "120s"' in tree["error"]
-    text = run_cli(root, "run", "slow")
-    assert 'the platform reads "2m" as 2 seconds; write "120s"' in text.stdout + text.stderr
     listing = run_in_process(root, "ls")
     assert "2m → 2s on the platform" in listing.stdout, str(listing)
 
@@ -89,12 +92,13 @@ def flaky(ctx):
 
 def test_plan_pro_keeps_10_of_12_children_and_says_2_were_dropped(tmp_path: Path) -> None:
     root = project(tmp_path, FAN_OUT)
-    tree = run_json(root, "fan", "--plan", "pro", code=0)
-    assert sorted(child["result"] for child in tree["children"]) == list(range(10))
-    notice = "12 tasks requested, 10 dispatched, 2 dropped by the pro plan's limit of 10"
-    assert notice in tree["attempts"][-1]["notices"][0]
     text = run_cli(root, "run", "fan", "--plan", "pro")
+    assert text.returncode == 0 and "Traceback" not in text.stderr, str(text)
+    notice = "12 tasks requested, 10 dispatched, 2 dropped by the pro plan's limit of 10"
     assert notice in text.stdout, str(text)
+    tree = recorded_tree(root, "fan")  # the same run, as run --json prints it
+    assert sorted(child["result"] for child in tree["children"]) == list(range(10))
+    assert notice in tree["attempts"][-1]["notices"][0]
 
 
 def test_without_a_plan_nothing_is_capped_and_one_line_names_the_cuts(tmp_path: Path) -> None:
@@ -185,11 +189,13 @@ def test_a_log_whose_message_is_not_a_string_loses_the_fan_out(tmp_path: Path) -
             return payload
         """,
     )
-    tree = run_json(root, "parent", code=0)
-    assert tree["children"] == [] and tree["logs"] == []
+    text = run_cli(root, "run", "parent")
+    assert text.returncode == 0 and "Traceback" not in text.stderr, str(text)
     notice = "the platform drops every log and task of this attempt: log 2's message is 42, not a string"
+    assert notice in text.stdout
+    tree = recorded_tree(root, "parent")  # the same run, as run --json prints it
+    assert tree["children"] == [] and tree["logs"] == []
     assert notice in tree["attempts"][0]["notices"][0]
-    assert notice in run_cli(root, "run", "parent").stdout
 
 
 def test_a_second_instance_with_another_secret_gets_401(tmp_path: Path) -> None:

@@ -78,6 +78,22 @@ def test_replay_runs_the_same_function_and_payload_as_a_linked_new_root(shop: Pa
         (first["executionId"], "run"),
     ]
 
+    # with a payload override (the same original run)
+    replayed = run_cli(
+        shop, "replay", first["executionId"], "--payload", '{"id": "e3", "to": "c@x.y"}', "--json"
+    )
+    assert_clean_exit(replayed, 0)
+    assert replayed.json()["payload"] == {"id": "e3", "to": "c@x.y"}
+    assert replayed.json()["result"] == {"sent": "e3"}
+
+    # an unknown id, or no id at all, is a usage error (in process: the history above is read)
+    missing = run_in_process(shop, "replay", "ffffffff")
+    assert_clean_exit(missing, 2)
+    assert 'no execution matches "ffffffff"' in missing.stderr
+    not_an_id = run_in_process(shop, "replay", "send-email")
+    assert_clean_exit(not_an_id, 2)
+    assert "is not an execution id" in not_an_id.stderr
+
 
 def test_show_and_replay_print_the_link(shop: Path) -> None:
     first = run_cli(shop, "run", "send-emails", "--no-backoff", "--json").json()
@@ -91,20 +107,8 @@ def test_show_and_replay_print_the_link(shop: Path) -> None:
     assert shown.stdout.splitlines()[0].startswith("✓ send-emails cron")
     assert f"replay of {first['executionId'][:8]}" in shown.stdout.splitlines()[0]
 
-
-def test_replay_with_a_payload_override(shop: Path) -> None:
-    first = run_cli(shop, "run", "send-email", "--payload", '{"id": "e1", "to": "a@x.y"}', "--json")
-    replayed = run_cli(
-        shop, "replay", first.json()["executionId"], "--payload", '{"id": "e3", "to": "c@x.y"}', "--json"
-    )
-    assert_clean_exit(replayed, 0)
-    assert replayed.json()["payload"] == {"id": "e3", "to": "c@x.y"}
-    assert replayed.json()["result"] == {"sent": "e3"}
-
-
-def test_replay_of_a_fan_out_child_is_a_root_of_its_function(shop: Path) -> None:
-    tree = run_cli(shop, "run", "send-emails", "--no-backoff", "--json").json()
-    child = next(node for node in walk(tree) if node["payload"] == {"id": "e2", "to": "grace@example.com"})
+    # a fan-out child replayed is a root of its function (the same original run)
+    child = next(node for node in walk(first) if node["payload"] == {"id": "e2", "to": "grace@example.com"})
     replayed = run_cli(shop, "replay", child["executionId"], "--no-backoff", "--json")
     assert_clean_exit(replayed, 0)
     data = replayed.json()
@@ -130,30 +134,18 @@ def test_a_replay_that_fails_exits_1_like_run(flaky: Path) -> None:
     assert_clean_exit(fixed, 0)
     assert fixed.json()["result"] == {"charged": "o-1"}
 
-
-def test_replay_of_an_unknown_id_is_a_usage_error(shop: Path) -> None:
-    assert_clean_exit(run_cli(shop, "run", "send-receipt", "--payload", '{"order_id": "o"}'), 0)
-    missing = run_in_process(shop, "replay", "ffffffff")
-    assert_clean_exit(missing, 2)
-    assert 'no execution matches "ffffffff"' in missing.stderr
-    not_an_id = run_in_process(shop, "replay", "send-email")
-    assert_clean_exit(not_an_id, 2)
-    assert "is not an execution id" in not_an_id.stderr
+    # the project no longer defines the function: a usage error naming the one it has now
+    source = flaky / "jobs.py"
+    source.write_text(
+        source.read_text(encoding="utf-8").replace('"charge"', '"charge-card"'), encoding="utf-8"
+    )
+    result = run_cli(flaky, "replay", fixed.json()["executionId"])
+    assert_clean_exit(result, 2)
+    assert 'no cron or task named "charge"' in result.stderr
+    assert "charge-card" in result.stderr
 
 
 def test_replay_without_history_says_so(shop: Path) -> None:
     result = run_in_process(shop, "replay", "3f2a")
     assert_clean_exit(result, 3)
     assert "no history yet" in result.stderr
-
-
-def test_replay_of_a_function_the_project_no_longer_defines(flaky: Path) -> None:
-    first = run_cli(flaky, "run", "charge", "--payload", '{"order": "o", "ok": true}', "--json")
-    source = flaky / "jobs.py"
-    source.write_text(
-        source.read_text(encoding="utf-8").replace('"charge"', '"charge-card"'), encoding="utf-8"
-    )
-    result = run_cli(flaky, "replay", first.json()["executionId"])
-    assert_clean_exit(result, 2)
-    assert 'no cron or task named "charge"' in result.stderr
-    assert "charge-card" in result.stderr

@@ -183,7 +183,8 @@ def test_run_at_sets_scheduled_at(tmp_path: Path) -> None:
     body = result.json()
     assert body["scheduledAt"] == "2026-12-01T00:00:00.000Z"
     assert body["result"] == {"month": "2026-12"}
-    bad = run_cli(project, "run", "month-end", "--at", "noon")
+    # a refusal before the worker: in process (test_head_start checks the installed form)
+    bad = run_in_process(project, "run", "month-end", "--at", "noon")
     assert_clean_exit(bad, 2)
     assert "--at 'noon' is not a point in time" in bad.stderr
 
@@ -217,7 +218,7 @@ def test_run_marks_what_it_records_as_simulated(tmp_path: Path) -> None:
     )
     assert_clean_exit(run_cli(project, "run", "sweep"), 0)  # a real run, for contrast
 
-    runs = run_cli(project, "runs", "--json").json()
+    runs = run_in_process(project, "runs", "--json").json()
     # dated 2030, the simulated runs sit where they were recorded: below the later real run
     assert [run["trigger"] for run in runs] == ["run", "simulate", "simulate"]
     only = run_in_process(project, "runs", "--trigger", "simulate", "--json").json()
@@ -225,7 +226,7 @@ def test_run_marks_what_it_records_as_simulated(tmp_path: Path) -> None:
     table = run_in_process(project, "runs")
     assert sum(line.rstrip().endswith("simulate") for line in table.stdout.splitlines()) == 2, table.brief()
     simulated = next(run for run in runs if run["trigger"] == "simulate")
-    shown = run_cli(project, "show", simulated["executionId"])
+    shown = run_in_process(project, "show", simulated["executionId"])
     assert "simulated (pingback simulate --run)" in shown.stdout.splitlines()[0], shown.brief()
     real = next(run for run in runs if run["trigger"] == "run")
     assert "simulated" not in run_in_process(project, "show", real["executionId"]).stdout
@@ -247,7 +248,7 @@ def test_a_year_in_summary_counts_without_listing(tmp_path: Path) -> None:
     body = data.json()
     assert "occurrences" not in body
     assert body["counts"] == {"digest": 35_040, "month-end": 12, "leap-day": 0}
-    text = run_cli(project, "simulate", *year)
+    text = run_in_process(project, "simulate", *year)
     assert_clean_exit(text, 0)
     assert text.stdout.startswith("Cron "), text.brief()  # no line per occurrence
     assert "35,052 occurrences from 2027-01-01 00:00:00 UTC" in text.stdout, text.brief()
