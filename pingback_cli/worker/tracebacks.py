@@ -7,10 +7,11 @@ two-frame stack, against 20 µs for the rest of a trivial failing attempt. A run
 whose 100,000 children all fail raises from the same line each time, so for an exception with
 nothing chained to it (the usual case) the formatted frames are kept per stack, and a repeat
 skips even the library's stack extraction: its frames are known by their code objects and
-instruction offsets, and each file's source by the list ``linecache`` holds for it after the
-same freshness check the library makes, so a hit costs a walk of the traceback and the
-exception's own last line; the text is the standard library's own, byte for byte. A chained
-exception, a group or a ``sys.tracebacklimit`` is formatted by the library each time.
+instruction offsets, and each shown file's source by the list ``linecache`` holds for it after
+the same freshness check the library makes, so a hit costs a walk of the traceback, a stat of
+each file shown and the exception's own last line (written here for the usual exception); the
+text is the standard library's own, byte for byte. A chained exception, a group or a
+``sys.tracebacklimit`` is formatted by the library each time.
 Standard library only: this runs in the worker.
 """
 
@@ -89,18 +90,50 @@ def _alone_brief(exc: BaseException, skip_frames: int) -> str:
     while tb is not None:
         entries.append(tb)
         tb = tb.tb_next
-    for entry in entries:  # as the library's extraction does, for every frame it walks
-        linecache.lazycache(entry.tb_frame.f_code.co_filename, entry.tb_frame.f_globals)
-    for filename in {entry.tb_frame.f_code.co_filename for entry in entries}:
-        linecache.checkcache(filename)
     kept = _kept(entries, skip_frames)
+    # The library's freshness check, for the files whose lines are shown (a frame skipped
+    # here, such as the worker's own wrapper, shows none): one stat a file.
+    for entry in kept:
+        linecache.lazycache(entry.tb_frame.f_code.co_filename, entry.tb_frame.f_globals)
+    for filename in {entry.tb_frame.f_code.co_filename for entry in kept}:
+        linecache.checkcache(filename)
     sources = [linecache.getlines(entry.tb_frame.f_code.co_filename) for entry in kept]
     key = tuple(
         (entry.tb_frame.f_code, entry.tb_lasti, id(source))
         for entry, source in zip(kept, sources, strict=True)
     )
     stack = _STACKS.stack_text(key, sources, lambda: _stack_text(exc, skip_frames))
-    return (stack + "".join(traceback.format_exception_only(type(exc), exc))).rstrip()
+    return (stack + _exception_only(exc)).rstrip()
+
+
+_OWN_LINES: tuple[type, ...] = (SyntaxError, NameError, AttributeError, ImportError)
+"""Exceptions whose last line the library writes from more than the type and ``str()``: the
+offending source line, or a "Did you mean" suggestion (3.10+, 3.12+ for ImportError)."""
+
+_TYPE_NAMES: dict[type, str] = {}
+
+
+def _exception_only(exc: BaseException) -> str:
+    """``traceback.format_exception_only`` of ``exc``, joined: ``module.Name: str(exc)``, the
+    module left out for builtins and __main__ (3.11 ``TracebackException.format_exception_only``),
+    written here for the usual exception (it was a third of a failing attempt's traceback);
+    any other goes the library's way (notes, a failing ``str()``, ``_OWN_LINES``)."""
+    kind = type(exc)
+    name = _TYPE_NAMES.get(kind)
+    if name is None:
+        module = kind.__module__
+        if issubclass(kind, _OWN_LINES) or not isinstance(module, str):
+            return "".join(traceback.format_exception_only(kind, exc))
+        name = kind.__qualname__ if module in ("__main__", "builtins") else f"{module}.{kind.__qualname__}"
+        if len(_TYPE_NAMES) < _FORMATTED_STACKS:
+            _TYPE_NAMES[kind] = name
+    if getattr(exc, "__notes__", None) is not None:
+        return "".join(traceback.format_exception_only(kind, exc))
+    try:
+        text = str(exc)
+    except Exception:  # the library writes its own words for that
+        return "".join(traceback.format_exception_only(kind, exc))
+    return f"{name}: {text}\n" if text else f"{name}\n"
 
 
 def _stack_text(exc: BaseException, skip_frames: int) -> str:

@@ -96,6 +96,53 @@ def grouped() -> None:
     raise ExceptionGroup("two", [ValueError("a"), KeyError("b")])  # noqa: F821 (3.11+)
 
 
+class Custom(Exception):
+    """Named with its module in the last line."""
+
+
+class Unprintable(Exception):
+    def __str__(self) -> str:
+        raise RuntimeError("no text")
+
+
+Scripted = type("Scripted", (Exception,), {"__module__": "__main__"})
+
+
+def custom() -> None:
+    raise Custom("mine")
+
+
+def unprintable() -> None:
+    raise Unprintable()
+
+
+def scripted() -> None:
+    raise Scripted("from a script")
+
+
+def empty() -> None:
+    raise ValueError()
+
+
+def missing_key() -> None:
+    {}["quoted"]
+
+
+def name_error() -> None:
+    return undefined_namr  # type: ignore[name-defined]  # noqa: F821 (the library suggests a name)
+
+
+undefined_name = 1
+
+
+def attribute_error() -> None:
+    "text".uper()  # type: ignore[attr-defined]
+
+
+def import_error() -> None:
+    from json import dumsp  # type: ignore[attr-defined]  # noqa: F401
+
+
 def caught(function: Callable[..., Any], *args: Any) -> BaseException:
     try:
         function(*args)
@@ -118,6 +165,14 @@ CASES = [
     (bad_syntax,),
     (exits,),
     (EXECUTED["from_exec"],),
+    (custom,),
+    (unprintable,),
+    (scripted,),
+    (empty,),
+    (missing_key,),
+    (name_error,),
+    (attribute_error,),
+    (import_error,),
 ]
 if sys.version_info >= (3, 11):
     CASES.append((grouped,))
