@@ -122,29 +122,35 @@ def read_attempt(outcome: AttemptOutcome, *, child: bool = False) -> Reading:
     died): a failure, with the logs streamed before it. ``child``: a fan-out child, whose
     nanosecond ``scheduledAt`` Python 3.10's ``datetime.fromisoformat`` cannot read.
     """
-    plain = _plain(outcome)
+    plain = _plain(outcome, child)
     return plain if plain is not None else _read(outcome, child)
 
 
 _TASK_KEYS = frozenset(_TASK_FIELDS)
+_LOG_KEYS = frozenset(_LOG_FIELDS)
 
 
-def _plain(outcome: AttemptOutcome) -> Reading | None:
-    """The usual answer read directly, as ``_read`` reads it: a 2xx with the SDK's keys only,
-    ``status`` "success", no log, tasks (if any) with only a string ``name`` and a ``payload``,
-    a body the platform reads whole: nothing to note but the stored body's cut. None for any
-    other answer. Once per attempt, and once per task of a fan-out: the general reading's
-    checks showed in the engine's profile."""
+def _plain(outcome: AttemptOutcome, child: bool = False) -> Reading | None:
+    """The usual answer read directly, as ``_read`` reads it: an answer with the SDK's keys only,
+    a body the platform reads whole, tasks (if any) with only a string ``name`` and a
+    ``payload``; a 2xx says ``status`` "success" with no log, any other status is pingback-py's
+    error answer (``client.py``, ``handle``'s ``except``) with logs of the SDK's four keys, of
+    the types Go's decode takes. None for any other answer. Once per attempt, and once per task
+    of a fan-out: the general reading's checks showed in the engine's profile (a runaway of
+    failing children reads 100,000 error answers, each with its ``ctx.log``)."""
     status, response, size = outcome.http_status, outcome.response, outcome.body_bytes
     if (
         status is None
-        or not 200 <= status < 300
         or type(response) is not dict
-        or response.get("status") != "success"
-        or not _empty(response.get("logs"))
         or (size is not None and size > MAX_READ_BYTES)
         or not response.keys() <= _SDK_KEYS
     ):
+        return None
+    succeeded = 200 <= status < 300
+    logs = response.get("logs")
+    if _empty(logs):
+        logs = []
+    elif succeeded or type(logs) is not list or not all(map(_plain_log, logs)):
         return None
     tasks = response.get("tasks")
     if _empty(tasks):
@@ -155,8 +161,29 @@ def _plain(outcome: AttemptOutcome) -> Reading | None:
         if type(task) is not dict or not task.keys() <= _TASK_KEYS or type(task.get("name", "")) is not str:
             return None
     notices: list[str] = []
+    if succeeded:
+        if response.get("status") != "success":
+            return None
+        _note_size(size, notices)
+        return Reading(True, [], list(tasks), None, notices)
+    said = response.get("error")
+    own = outcome.error or (said if type(said) is str and said else None)
     _note_size(size, notices)
-    return Reading(True, [], list(tasks), None, notices)
+    _note_failure(status, own or "", child, notices)
+    error = f"HTTP {status}" + (f": {own}" if own and own != f"HTTP {status}" else "")
+    return Reading(False, list(logs), list(tasks), error, notices)
+
+
+def _plain_log(entry: Any) -> bool:
+    """A log entry as the SDK writes it (``context.py`` ``_add_log``), which Go's decode takes."""
+    if type(entry) is not dict or not entry.keys() <= _LOG_KEYS:
+        return False
+    timestamp, level, message = entry.get("timestamp"), entry.get("level"), entry.get("message")
+    return (
+        (timestamp is None or (type(timestamp) is int and -(2**63) <= timestamp < 2**63))
+        and (level is None or type(level) is str)
+        and (message is None or type(message) is str)
+    )
 
 
 def _empty(value: Any) -> bool:

@@ -97,6 +97,7 @@ def test_a_401_names_the_projects_one_secret() -> None:
 
 
 PLAIN = {"status": "success", "result": 1, "logs": [], "tasks": [], "durationMs": 0}
+FAILED = {"status": "error", "error": "RuntimeError: boom", "logs": [LOG], "tasks": [], "durationMs": 0}
 
 
 @pytest.mark.parametrize(
@@ -126,8 +127,32 @@ PLAIN = {"status": "success", "result": 1, "logs": [], "tasks": [], "durationMs"
         (AttemptOutcome(200, {**PLAIN, "status": "error", "error": "no"}), False),
         (AttemptOutcome(200, {"result": 1}), False),
         (AttemptOutcome(200, PLAIN, body_bytes=MAX_READ_BYTES + 1), False),
-        (AttemptOutcome(500, PLAIN), False),
         (AttemptOutcome(None, error="timed out"), False),
+        # pingback-py's error answer (a handler that raised), read directly too
+        (AttemptOutcome(500, PLAIN), True),
+        (AttemptOutcome(500, FAILED), True),
+        (AttemptOutcome(500, {**FAILED, "logs": [LOG, {**LOG, "meta": {"n": 1}}], "tasks": None}), True),
+        (
+            AttemptOutcome(500, {**FAILED, "logs": [{"timestamp": None, "level": None, "message": None}]}),
+            True,
+        ),
+        (AttemptOutcome(500, {**FAILED, "tasks": [{"name": "t", "payload": 1}]}), True),
+        (AttemptOutcome(500, {**FAILED, "error": ""}), True),
+        (AttemptOutcome(500, {**FAILED, "error": 7}), True),
+        (AttemptOutcome(500, {**FAILED, "error": "HTTP 500"}), True),
+        (AttemptOutcome(401, {"error": "unauthorized: invalid signature"}), True),
+        (AttemptOutcome(404, {"error": 'function "f" not found'}, body_bytes=STORED_BODY_BYTES + 1), True),
+        (AttemptOutcome(503, None), False),
+        (AttemptOutcome(500, FAILED, body_bytes=MAX_READ_BYTES + 1), False),
+        (AttemptOutcome(500, {**FAILED, "logs": [{**LOG, "message": 42}]}), False),
+        (AttemptOutcome(500, {**FAILED, "logs": [{**LOG, "timestamp": True}]}), False),
+        (AttemptOutcome(500, {**FAILED, "logs": [{**LOG, "timestamp": 2**63}]}), False),
+        (AttemptOutcome(500, {**FAILED, "logs": [{**LOG, "level": 3}]}), False),
+        (AttemptOutcome(500, {**FAILED, "logs": [{**LOG, "Level": 3}]}), False),
+        (AttemptOutcome(500, {**FAILED, "logs": [None]}), False),
+        (AttemptOutcome(500, {**FAILED, "logs": "no"}), False),
+        (AttemptOutcome(500, {**FAILED, "tasks": [{"name": 7}]}), False),  # drops the logs too
+        (AttemptOutcome(500, {**FAILED, "Logs": None}), False),
     ],
 )
 def test_the_usual_answers_direct_reading_is_the_general_one(outcome: AttemptOutcome, usual: bool) -> None:
@@ -137,3 +162,23 @@ def test_the_usual_answers_direct_reading_is_the_general_one(outcome: AttemptOut
     assert read_attempt(outcome) == general
     direct = reading._plain(outcome)
     assert direct == general if usual else direct is None
+
+
+@pytest.mark.parametrize(
+    "outcome",
+    [
+        AttemptOutcome(
+            500, {**FAILED, "error": "ValueError: Invalid isoformat string: '2026-01-01T00:00:00.123456789Z'"}
+        ),
+        AttemptOutcome(401, {"error": "unauthorized: stale timestamp"}),
+        AttemptOutcome(500, FAILED, body_bytes=STORED_BODY_BYTES + 1),
+    ],
+)
+@pytest.mark.parametrize("child", [False, True])
+def test_an_error_answers_direct_reading_keeps_every_notice(outcome: AttemptOutcome, child: bool) -> None:
+    """The direct reading of an error answer notes what the general one notes (a child's Python
+    3.10 scheduledAt, the one secret, a stored body cut), for a fan-out child or not."""
+    general = reading._read(outcome, child)
+    assert general.notices or (not child and "isoformat" in str(general.error))  # a root's is no child's
+    assert reading._plain(outcome, child) == general
+    assert read_attempt(outcome, child=child) == general
