@@ -72,7 +72,7 @@ def test_a_schedule_from_another_scheduler_gets_a_cron_hint(tmp_path: Path) -> N
     (tmp_path / "jobs.py").write_text(
         JOBS_HEADER + '@pb.cron("tick", "@every 5m")\ndef tick(ctx):\n    pass\n'
     )
-    listed = run_cli(tmp_path, "ls")
+    listed = run_in_process(tmp_path, "ls")
     assert_clean_exit(listed, 3)
     assert '"@every" is not supported by the platform\'s parser' in listed.stderr, listed.brief()
     assert 'hint: write "*/5 * * * *", then run again' in listed.stderr, listed.brief()

@@ -22,7 +22,7 @@ from typing import Any
 
 import httpx
 import pytest
-from cli_support import SETTLE, free_port, poll, run_in_process, walk, worker_pids
+from cli_support import SETTLE, Result, free_port, poll, run_in_process, walk, worker_pids
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "devproj"
 JOBS = Path("devapp") / "jobs.py"
@@ -207,7 +207,7 @@ def run_cli(project: Path, *args: str, env: dict[str, str] | None = None) -> sub
     )
 
 
-def assert_one_error_line(result: subprocess.CompletedProcess[str], code: int, needle: str) -> None:
+def assert_one_error_line(result: subprocess.CompletedProcess[str] | Result, code: int, needle: str) -> None:
     shown = f"exit {result.returncode}\n--- stdout ---\n{result.stdout}--- stderr ---\n{result.stderr}"
     assert result.returncode == code, shown
     assert "Traceback" not in result.stderr + result.stdout, shown
@@ -356,10 +356,11 @@ def test_refusals_via_pingback_trigger(dev: DevServer) -> None:
     assert_one_error_line(
         bad_delay, 2, f'the platform at {dev.url} refused (400): Invalid delay format: "abc"'
     )
-    unknown = run_cli(dev.project, "trigger", "no-such-task", env={"PINGBACK_PLATFORM_URL": dev.url})
+    # the same refusal path for other answers: trigger's Click command in process
+    unknown = run_in_process(dev.project, "trigger", "no-such-task", env={"PINGBACK_PLATFORM_URL": dev.url})
     assert_one_error_line(unknown, 2, 'Task "no-such-task" not found in this project (404)')
     assert "hint: `pingback ls` and `pingback runs` list what exists" in unknown.stderr, unknown.brief()
-    typo = run_cli(dev.project, "trigger", "Leaf", env={"PINGBACK_PLATFORM_URL": dev.url})
+    typo = run_in_process(dev.project, "trigger", "Leaf", env={"PINGBACK_PLATFORM_URL": dev.url})
     assert_one_error_line(typo, 2, 'Task "Leaf" not found in this project (404)')
     assert "hint: did you mean 'leaf'?" in typo.stderr, typo.brief()
 

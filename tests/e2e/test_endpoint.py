@@ -505,7 +505,9 @@ def test_register_reports_platform_errors_in_one_line(
     nextapp: Path, platform: FakePlatform, key: str, answer: tuple[int, Any], line: str
 ) -> None:
     platform.answer = answer
-    result = run_cli(nextapp, "register", "--platform-url", platform.url, "--api-key", key)
+    # the refused key through the installed command; the refused body, its Click command in process
+    run = run_cli if key == "bad-key" else run_in_process
+    result = run(nextapp, "register", "--platform-url", platform.url, "--api-key", key)
     assert_clean_exit(result, 2)
     errors = [text for text in result.stderr.splitlines() if text.startswith("error:")]
     assert errors == [line.format(url=platform.url)]

@@ -28,7 +28,7 @@ def test_init_creates_a_project_that_ls_and_run_accept(tmp_path: Path) -> None:
     ignored = (tmp_path / ".gitignore").read_text(encoding="utf-8").splitlines()
     assert ".pingback/" in ignored and ".env" in ignored  # .env.example says "keep .env out of git"
 
-    listed = run_cli(tmp_path, "ls", "--json")
+    listed = run_in_process(tmp_path, "ls", "--json")  # ls and check in process, run installed
     assert_clean_exit(listed, 0)
     assert {(f["name"], f["type"]) for f in listed.json()} == {
         ("send-reminders", "cron"),
@@ -43,7 +43,7 @@ def test_init_creates_a_project_that_ls_and_run_accept(tmp_path: Path) -> None:
     assert [c["function"] for c in children] == ["send-reminder", "send-reminder"]
     assert all(node["status"] == "success" for node in walk(tree))
 
-    checked = run_cli(tmp_path, "check", "--json")
+    checked = run_in_process(tmp_path, "check", "--json")
     assert_clean_exit(checked, 0)
     assert checked.json()["findings"] == []
 

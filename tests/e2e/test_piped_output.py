@@ -36,11 +36,9 @@ def test_run_piped_prints_long_lines_whole(project: Path, columns: str | None) -
     assert any(line.endswith(f"RuntimeError: {LONG}") for line in lines), result.brief()  # traceback's last
     assert any(line.endswith(LOG) for line in lines if line.startswith(("├", "└", "|", "`"))), result.brief()
 
-
-def test_show_piped_prints_long_lines_whole(project: Path) -> None:
-    run_cli(project, "run", "long-error")
+    # show, piped too, of the run just made
     found = run_in_process(project, "runs", "--json").json()
-    shown = run_cli(project, "show", found[0]["executionId"])
+    shown = run_cli(project, "show", found[0]["executionId"], env={"COLUMNS": columns} if columns else None)
     assert shown.returncode == 0, shown.brief()
     assert f"RuntimeError: {LONG}" in shown.stdout and f"HTTP 500: {LONG}" in shown.stdout, shown.brief()
 
