@@ -11,11 +11,13 @@ import os
 import sys
 from typing import Any
 
+from pingback_cli import startup
 from pingback_cli.cli import COMPLETE_VAR
 
 
 def main() -> None:
     """The `pingback` command: the process ends when this returns (or raises SystemExit)."""
+    startup.hold()  # `run` and `dev` release once started (``Emulator``), `ui` once serving
     sys.unraisablehook = quiet_interrupts
     try:
         _dispatch()
@@ -25,6 +27,7 @@ def main() -> None:
         # machine kind, a fifth of `pingback ls`, and it finds nothing to free that matters.
         # Our files, pipes and history are closed by now; frozen objects are left to the OS.
         gc.freeze()
+        startup.release()  # the usual thresholds back: tests call main() in their own process
 
 
 def quiet_interrupts(unraisable: Any) -> None:

@@ -10,6 +10,7 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from pingback_cli import startup
 from pingback_cli.emulator.server import ApiServer, api_key_for
 from pingback_cli.emulator.signals import stop_on_signals
 from pingback_cli.history.store import Store, history_path
@@ -54,6 +55,7 @@ async def _serve(
         try:
             await server.serve(Starlette(routes=dashboard_routes(source, host=options.host, api_key=api_key)))
             on_ready(server.url)
+            startup.release()  # serving: the usual collector for the requests' garbage
             await stop.wait()
         finally:
             source.close()

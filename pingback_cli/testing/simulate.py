@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from pingback_cli import startup
 from pingback_cli.models import SIMULATED, FunctionSpec, iso
 from pingback_cli.models import Execution as Record
 from pingback_cli.project.cron import NeverFires, count_fires, fires_in
@@ -243,6 +244,7 @@ def simulate_run(
         if isolated:
             platform.isolated()
         platform.load(app, plan=plan, concurrency=concurrency)
+        startup.release()  # `simulate --run`: the usual collector for the handlers' garbage
         # Labelled, not a file of their own: `pingback show ID` of a simulated run then works,
         # and its future-dated runs say what they are wherever they are listed.
         path = str(platform.history(label=SIMULATED)) if record else None

@@ -37,6 +37,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from pingback_cli import startup
 from pingback_cli.errors import ProjectError
 from pingback_cli.project.config import DEV_CRON_SECRET, ProjectConfig
 from pingback_cli.project.loader import RawFunction, load_project
@@ -315,6 +316,7 @@ def main() -> None:
         outbox.send({"op": "error", "message": message, "hint": None, "details": brief(exc, 0)})
         os._exit(3)
     _skip_registration(functions)
+    startup.release()  # what the imports made stays; the handlers' garbage is collected as usual
     _stream_logs(outbox)
     runner = Runner(functions, outbox, int(os.environ.get(THREADS_ENV, "256")), read_fd=read_fd)
     outbox.send(
