@@ -36,12 +36,21 @@ HAS_PROC = Path("/proc/self/cwd").exists()
 
 
 def copy_misbehave(
-    into: Path, *, settings: dict[str, int | str] | None = None, name: str = "misbehave"
+    into: Path,
+    *,
+    settings: dict[str, int | str] | None = None,
+    name: str = "misbehave",
+    import_thread: bool = True,
 ) -> Path:
     """A fresh copy of the fixture; ``settings`` replaces values under ``[tool.pingback]``
-    (a str is written as TOML source, e.g. ``'"many"'``)."""
+    (a str is written as TOML source, e.g. ``'"many"'``). ``import_thread=False`` leaves out
+    ``threads_at_import.py`` (and its ``thread-alive`` task), whose non-daemon thread keeps
+    ``run_in_process`` from importing the project: for tests about something else."""
     target = into / name
-    shutil.copytree(MISBEHAVE, target, ignore=shutil.ignore_patterns(".pingback", "__pycache__", "*.pyc"))
+    skipped = ["threads_at_import.py"] if not import_thread else []
+    shutil.copytree(
+        MISBEHAVE, target, ignore=shutil.ignore_patterns(".pingback", "__pycache__", "*.pyc", *skipped)
+    )
     if settings:
         pyproject = target / "pyproject.toml"
         text = pyproject.read_text(encoding="utf-8")

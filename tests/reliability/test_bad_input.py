@@ -47,7 +47,8 @@ class Bad:
     gets as far as importing the project, starting a worker or serving. The others are
     variants of those and run the same Click command in process (``run_in_process``): `run`'s
     refusals before its worker (a bad payload, endpoint or option) included, whose installed
-    form tests/e2e/test_head_start.py checks leaves no early-started worker behind."""
+    form tests/e2e/test_head_start.py checks leaves no early-started worker behind, and `dev`'s
+    refusal of a host before anything starts (installed in test_security.py)."""
 
 
 CASES = [
@@ -120,7 +121,7 @@ CASES = [
     Bad(("dev", "--port", "-1"), 2, "Invalid value for '--port'"),
     Bad(("dev", "--port", "70000"), 2, "Invalid value for '--port'"),
     Bad(("dev", "--port", "abc"), 2, "Invalid value for '--port'", installed=True),
-    Bad(("dev", "--port", PORT), 2, "cannot listen on 127.0.0.1:", alone=True),
+    Bad(("dev", "--port", PORT), 2, "cannot listen on 127.0.0.1:", alone=True, installed=True),
     Bad(
         ("dev", "--host", "0.0.0.0"),
         2,
@@ -133,6 +134,7 @@ CASES = [
         "cannot listen on 999.1.1.1:0",
         env=(("PINGBACK_API_KEY", "a-real-secret"),),
         alone=True,
+        installed=True,
     ),
     # the rest
     Bad(("completion", "powershell"), 2, 'no completion script for shell "powershell"', installed=True),
@@ -174,18 +176,20 @@ def _expand(arg: str, dev: DevServer) -> str:
 def results(
     project: Path, dev: DevServer, tmp_path_factory: pytest.TempPathFactory
 ) -> dict[tuple[str, ...], Result]:
+    def where(case: Bad) -> Path:
+        return copy_misbehave(tmp_path_factory.mktemp("alone")) if case.alone else project
+
     def run(case: Bad) -> Result:
         args = tuple(_expand(arg, dev) for arg in case.args)
-        where = copy_misbehave(tmp_path_factory.mktemp("alone")) if case.alone else project
-        return run_cli(where, *args, input=case.input, env=dict(case.env))
+        return run_cli(where(case), *args, input=case.input, env=dict(case.env))
 
     with ThreadPoolExecutor(max_workers=4) as pool:
-        futures = {case.args: pool.submit(run, case) for case in CASES if case.installed or case.alone}
+        futures = {case.args: pool.submit(run, case) for case in CASES if case.installed}
     results = {args: future.result() for args, future in futures.items()}
     for case in CASES:  # after the pool: run_in_process changes the folder and environment
         if case.args not in results:
             args = tuple(_expand(arg, dev) for arg in case.args)
-            results[case.args] = run_in_process(project, *args, input=case.input, env=dict(case.env))
+            results[case.args] = run_in_process(where(case), *args, input=case.input, env=dict(case.env))
     return results
 
 

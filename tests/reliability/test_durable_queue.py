@@ -2,8 +2,9 @@
 
 Delayed, queued and backoff-waiting work survives Ctrl-C and ``kill -9`` of `pingback dev`
 and runs after the restart at its time; an attempt running when dev stopped is a failed
-attempt that is retried if it may be; `pingback run` does not take dev's queue; a second
-dev in the project is refused while the first runs and allowed once it is gone.
+attempt that is retried if it may be, and claims no time it did not run; a second dev in the
+project is refused while the first runs and allowed once it is gone. (`pingback run` does not
+take dev's queue: test_signals.py's kill -9 of dev, whose next `run` leaves it to the next dev.)
 """
 
 from __future__ import annotations
@@ -124,9 +125,12 @@ def test_waiting_work_survives_a_stop_and_runs_after_the_restart(project: Path, 
 
 
 def test_an_attempt_running_at_kill_9_is_a_failed_attempt_then_retried(project: Path) -> None:
+    """The attempt cut off by ``kill -9`` claims no time it did not run: the next dev starts
+    later, and no duration is claimed at all (not the time up to the restart, however short:
+    a claimed one would be a number, whatever the gap)."""
     with dev(project) as first:
         retried = first.trigger("slow")
-        lost = first.trigger("slow-once")
+        lost = first.trigger("slow-once")  # logs nothing: when it stopped is not known
         poll(
             "both attempts running",
             lambda: [rows(project).get(i, {}).get("status") for i in (retried, lost)] == ["running"] * 2,
@@ -144,7 +148,12 @@ def test_an_attempt_running_at_kill_9_is_a_failed_attempt_then_retried(project: 
     attempts = done[retried]["attempts"]
     assert [(a["status"], a["error"]) for a in attempts] == [("failed", STOPPED_DURING), ("success", None)]
     assert done[retried]["status"] == "success"
-    assert (done[lost]["status"], done[lost]["error"]) == ("interrupted", STOPPED_DURING)
+    row = done[lost]
+    assert (row["status"], row["error"]) == ("interrupted", STOPPED_DURING)
+    assert row["duration_ms"] is None and row["completed_at"] is None
+    assert row["attempts"][0]["durationMs"] is None
+    shown = run_in_process(project, "show", lost)  # the installed `show` ran in the readers above
+    assert "slow-once task  unknown" in shown.stdout.splitlines()[0], shown.brief()
 
 
 def _readers_say_the_owner_is_gone(project: Path, *ids: str) -> None:
@@ -153,33 +162,21 @@ def _readers_say_the_owner_is_gone(project: Path, *ids: str) -> None:
     listed = run_cli(project, "runs", "--json")
     assert listed.returncode == 0, listed.brief()
     by_id = {row["executionId"]: row for row in listed.json()}
-    for execution_id in ids:
+    for number, execution_id in enumerate(ids):
         assert by_id[execution_id]["status"] == "interrupted", by_id[execution_id]
         assert by_id[execution_id]["error"].startswith("interrupted (dev not running)")
-        shown = run_cli(project, "show", execution_id[:8])
+        # The first through the installed command, the others the same Click command here.
+        shown = (run_in_process if number else run_cli)(project, "show", execution_id[:8])
         assert shown.returncode == 0, shown.brief()
         assert "interrupted (dev not running)" in " ".join(shown.stdout.split()), shown.stdout
-    assert "running" not in run_cli(project, "runs").stdout.replace("not running", "")
     assert {rows(project)[i]["status"] for i in ids} == {"running"}
-    # The status filter: the same `runs` command in this process (it reads history, nothing more).
+    # The table and the status filter: the same `runs` command in this process (it reads
+    # history, nothing more; the installed one answered --json above).
+    assert "running" not in run_in_process(project, "runs").stdout.replace("not running", "")
     assert run_in_process(project, "runs", "--status", "running", "--json").json() == []
     listed = run_in_process(project, "runs", "--status", "interrupted", "--json").json()
     assert set(ids) <= {row["executionId"] for row in listed}
     assert {rows(project)[i]["status"] for i in ids} == {"running"}, "the readers wrote nothing"
-
-
-def test_pingback_run_does_not_take_devs_queue(project: Path) -> None:
-    with dev(project) as first:
-        delayed = first.trigger("later", delay="1h")
-        poll("the delayed task in history", lambda: delayed in rows(project), SETTLE, 0.05, first.output)
-        first.stop(signal.SIGKILL)
-    result = run_cli(project, "run", "later")
-    assert result.returncode == 0, result.brief()
-    assert "interrupted" not in result.stderr
-    assert rows(project)[delayed]["status"] == "pending"
-    with dev(project) as second:
-        poll("the take-over notice", lambda: "1 queued execution taken over" in second.output(), SETTLE, 0.1)
-    assert rows(project)[delayed]["status"] == "pending"  # still due in an hour, still queued
 
 
 def test_a_second_dev_is_refused_while_the_first_runs_and_allowed_after_kill_9(project: Path) -> None:
@@ -195,19 +192,3 @@ def test_a_second_dev_is_refused_while_the_first_runs_and_allowed_after_kill_9(p
         first.stop(signal.SIGKILL)
     with dev(project) as again:
         assert again.trigger("later")
-
-
-def test_an_attempt_cut_off_by_kill_9_claims_no_time_it_did_not_run(project: Path) -> None:
-    """The next dev starts later, and no duration is claimed at all (not the time up to the
-    restart, however short: a claimed one would be a number, whatever the gap)."""
-    with dev(project) as first:
-        lost = first.trigger("slow-once")  # logs nothing: when it stopped is not known
-        poll("the attempt running", lambda: rows(project).get(lost, {}).get("status") == "running", SETTLE)
-        first.stop(signal.SIGKILL)
-    with dev(project) as second:
-        second.wait_root(lost, "slow-once", timeout=30)
-    row = rows(project)[lost]
-    assert row["status"] == "interrupted" and row["duration_ms"] is None and row["completed_at"] is None
-    assert row["attempts"][0]["durationMs"] is None
-    shown = run_cli(project, "show", lost)
-    assert "slow-once task  unknown" in shown.stdout.splitlines()[0], shown.brief()

@@ -330,8 +330,10 @@ def test_a_run_past_max_executions_per_root_stays_near_the_limit(tmp_path: Path)
     ],
 )
 def test_an_invalid_limit_is_a_project_error(tmp_path: Path, setting: str, value: str, needle: str) -> None:
+    """max-depth through the installed command; the other, refused as early (the settings are
+    read before anything starts), through the same Click command in this process."""
     project = copy_misbehave(tmp_path, settings={setting: value})
-    result = run_cli(project, "run", "ok")
+    result = (run_cli if setting == "max-depth" else run_in_process)(project, "run", "ok")
     assert_one_error_line(result, 3, needle)
     assert eventually(lambda: not worker_pids(project), SETTLE)
 

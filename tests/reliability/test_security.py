@@ -74,7 +74,9 @@ def listening_addresses(port: int) -> set[str]:
 
 @pytest.fixture(scope="module")
 def secret_project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    project = copy_misbehave(tmp_path_factory.mktemp("secrets"))
+    """Without the module that starts a thread at import: the commands that only import the
+    project then run in this process (``test_secrets_never_appear_in_output_history_or_errors``)."""
+    project = copy_misbehave(tmp_path_factory.mktemp("secrets"), import_thread=False)
     yield project
     kill_workers(project)
 
@@ -100,8 +102,11 @@ def test_the_api_listens_on_loopback_by_default(loopback_dev: DevServer) -> None
 def test_binding_beyond_loopback_without_a_secret_key_refuses_to_start(
     tmp_path: Path, env: dict[str, str]
 ) -> None:
+    """Unset through the installed command; the other values, refused as early (before the
+    project loads, nothing started), through the same Click command in this process."""
     project = copy_misbehave(tmp_path)
-    result = run_cli(project, "dev", "--host", "0.0.0.0", "--port", "0", env=env, timeout=30)
+    args = ("dev", "--host", "0.0.0.0", "--port", "0")
+    result = run_in_process(project, *args, env=env) if env else run_cli(project, *args, timeout=30)
     assert_one_error_line(result, 2, "refusing to serve the API on 0.0.0.0 without a secret API key")
     assert "PINGBACK_API_KEY" in result.stderr
     assert not worker_pids(project)
@@ -323,9 +328,8 @@ def test_secrets_never_appear_in_output_history_or_errors(
     secret_project: Path, loopback_dev: DevServer
 ) -> None:
     project = secret_project
-    # Through the installed command: every one that imports the project (in its own process or
-    # its worker's; the fixture's import starts a thread that run_in_process refuses), starts a
-    # worker or prints a handler's traceback.
+    # Through the installed command: every one that starts a worker or serves (run, whose
+    # worker imports the project and prints a handler's traceback).
     installed: list[tuple[str, ...]] = [
         ("run", "ok", "--json"),
         ("run", "ok"),
@@ -335,15 +339,16 @@ def test_secrets_never_appear_in_output_history_or_errors(
         ("run", "keyboard-interrupt", "--json"),
         ("run", "no-such-function"),
         ("run", "ok", "--endpoint", "http://127.0.0.1:9/pingback", "--secret", CRON_SECRET),
+    ]
+    # The same Click commands in this process: ones that start nothing, importing the project
+    # at most (each has installed-command cases in tests/e2e and test_handlers.py, the fixture's
+    # thread at import included).
+    in_process: list[tuple[str, ...]] = [
         ("ls",),
         ("ls", "--json"),
         ("register", "--dry-run"),
         ("check",),
         ("trigger", "ok", "--platform-url", loopback_dev.url),
-    ]
-    # The same Click commands in this process: ones that import nothing of the project and
-    # start nothing (each has installed-command cases in tests/e2e).
-    in_process: list[tuple[str, ...]] = [
         ("run", "ok", "--payload", "{bad"),
         ("runs", "--json"),
         ("trigger", "no-such-function", "--platform-url", loopback_dev.url),

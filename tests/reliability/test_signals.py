@@ -245,58 +245,67 @@ def next_start_works(project: Path, *, queued_ok: bool = False) -> None:
 
 # --- random moments ------------------------------------------------------------------------
 
+Interrupt = Callable[[Path, signal.Signals, int, int], None]
 
-def in_lanes(
-    tmp_path: Path,
-    interrupt: Callable[[Path, signal.Signals, int, int], None],
-    sig: signal.Signals,
-    repetitions: int,
-) -> list[Path]:
-    """``repetitions`` spread over LANES projects that run side by side (each lane's next
-    repetition is the next start after the previous one); returns the projects."""
+
+def interrupted_count(project: Path) -> int:
+    return sum(1 for row in history_rows(project) if row["status"] == "interrupted")
+
+
+def in_lanes(tmp_path: Path, sig: signal.Signals, phases: list[tuple[Interrupt, int]]) -> list[Path]:
+    """Each phase's repetitions spread over LANES projects that run side by side; in each lane
+    the phases follow one another, so each repetition's next start is the one after it (the
+    next phase's first, after the last of a phase) and the lane's last is followed by
+    ``next_start_works``. Every phase must have interrupted running work in some lane.
+    ``run`` phases must come before ``dev`` ones: dev leaves its queue pending, which a
+    ``run`` phase's checks would take for unfinished work. Returns the projects."""
     projects = [copy_misbehave(tmp_path / f"lane{lane}") for lane in range(LANES)]
-    shares = [repetitions // LANES + (lane < repetitions % LANES) for lane in range(LANES)]
+
+    def lane(number: int) -> list[int]:
+        """The project's interrupted executions after each phase."""
+        counts = []
+        for interrupt, repetitions in phases:
+            share = repetitions // LANES + (number < repetitions % LANES)
+            interrupt(projects[number], sig, share, number)
+            counts.append(interrupted_count(projects[number]))
+        return counts
+
     try:
         with ThreadPoolExecutor(max_workers=LANES) as pool:
-            futures = [
-                pool.submit(interrupt, project, sig, share, lane)
-                for lane, (project, share) in enumerate(zip(projects, shares, strict=True))
-            ]
-            for future in futures:
-                future.result()
-        interrupted = {row["status"] for project in projects for row in history_rows(project)}
-        assert "interrupted" in interrupted, "no signal hit a running execution"
+            counts = list(pool.map(lane, range(LANES)))
+        for phase, (interrupt, _) in enumerate(phases):
+            before = [lane_counts[phase - 1] if phase else 0 for lane_counts in counts]
+            during = sum(lane_counts[phase] for lane_counts in counts) - sum(before)
+            assert during > 0, f"no {sig.name} in {interrupt.__name__} hit a running execution"
+        queued_ok = any(interrupt is interrupt_devs for interrupt, _ in phases)
         for project in projects:
-            next_start_works(project, queued_ok=interrupt is interrupt_devs)
+            next_start_works(project, queued_ok=queued_ok)
     finally:
         for project in projects:
             kill_workers(project)
     return projects
 
 
+@pytest.mark.long(14)
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=lambda s: s.name)
-def test_signals_at_random_moments_during_run(tmp_path: Path, sig: signal.Signals) -> None:
-    in_lanes(tmp_path, interrupt_runs, sig, REPETITIONS)
-
-
-@pytest.mark.long(8)
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=lambda s: s.name)
-def test_signals_at_random_moments_during_dev(tmp_path: Path, sig: signal.Signals) -> None:
-    in_lanes(tmp_path, interrupt_devs, sig, REPETITIONS)
+def test_signals_at_random_moments_during_run_then_dev(tmp_path: Path, sig: signal.Signals) -> None:
+    """REPETITIONS signals to `pingback run`, then as many to `pingback dev`, in each lane's
+    one project: dev's first start follows run's last signal."""
+    in_lanes(tmp_path, sig, [(interrupt_runs, REPETITIONS), (interrupt_devs, REPETITIONS)])
 
 
 @pytest.mark.soak
 @pytest.mark.timeout(3600)
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=lambda s: s.name)
 def test_soak_signals_during_run(tmp_path: Path, sig: signal.Signals) -> None:
-    in_lanes(tmp_path, interrupt_runs, sig, SOAK_REPETITIONS)
+    in_lanes(tmp_path, sig, [(interrupt_runs, SOAK_REPETITIONS)])
 
 
 @pytest.mark.soak
 @pytest.mark.timeout(3600)
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=lambda s: s.name)
 def test_soak_signals_during_dev(tmp_path: Path, sig: signal.Signals) -> None:
-    in_lanes(tmp_path, interrupt_devs, sig, SOAK_REPETITIONS)
+    in_lanes(tmp_path, sig, [(interrupt_devs, SOAK_REPETITIONS)])
 
 
 # --- kill -9 -------------------------------------------------------------------------------
@@ -310,8 +319,9 @@ def _recorded(server: DevServer, running: list[str], pending: str) -> bool:
     )
 
 
-@pytest.mark.parametrize("next_command", ["dev", "run"])
-def test_kill_9_of_dev_then_the_next_dev_takes_over_its_queue(tmp_path: Path, next_command: str) -> None:
+def test_kill_9_of_dev_then_run_leaves_its_queue_and_the_next_dev_takes_it_over(tmp_path: Path) -> None:
+    """`pingback run` in between (of the very function that waits in dev's queue) leaves the
+    killed dev's rows alone, running ones included; the next `pingback dev` takes them over."""
     project = copy_misbehave(tmp_path)
     server = DevServer(project).start()
     try:
@@ -335,13 +345,12 @@ def test_kill_9_of_dev_then_the_next_dev_takes_over_its_queue(tmp_path: Path, ne
     finally:
         server.kill()
 
-    if next_command == "run":  # `run` leaves dev's queue alone, running rows included
-        result = run_cli(project, "run", "ok")
-        assert result.returncode == 0, result.brief()
-        assert "interrupted" not in result.stderr, result.brief()
-        after = {row["id"]: row["status"] for row in history_rows(project)}
-        assert [after[i] for i in [*slow, delayed]] == ["running", "running", "pending"]
-        return
+    result = run_cli(project, "run", "ok")
+    assert result.returncode == 0, result.brief()
+    assert "interrupted" not in result.stderr, result.brief()
+    after = {row["id"]: row["status"] for row in history_rows(project)}
+    assert [after[i] for i in [*slow, delayed]] == ["running", "running", "pending"]
+
     with contextlib.ExitStack() as stack:
         again = DevServer(project).start()
         stack.callback(again.kill)
