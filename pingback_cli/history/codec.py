@@ -162,12 +162,18 @@ def _output_lines(items: list[Any]) -> list[OutputLine]:
     return lines
 
 
-def dump_attempts(attempts: list[Attempt]) -> str:
-    """Like ``Attempt.to_json`` but with unix-second times: ISO formatting dominated flushes."""
+def dump_attempts(attempts: list[Attempt], logs_text: tuple[list[LogEntry], str] | None = None) -> str:
+    """Like ``Attempt.to_json`` but with unix-second times: ISO formatting dominated flushes.
+    ``logs_text``: a list of logs and its text as ``_dump_logs`` wrote it (the execution's
+    logs, which are its last attempt's own list), so that it is not encoded twice."""
     if not attempts:
         return "[]"
-    if len(attempts) == 1 and (plain := _plain_attempt(attempts[0])) is not None:
+    if len(attempts) == 1 and (plain := _plain_attempt(attempts[0], logs_text)) is not None:
         return plain
+    return _general_attempts(attempts)
+
+
+def _general_attempts(attempts: list[Attempt]) -> str:
     return _dump_list(
         [
             {
@@ -200,16 +206,21 @@ def _number(value: Any) -> str | None:
     return repr(value) if kind is int else None
 
 
-def _plain_attempt(attempt: Attempt) -> str | None:
-    """``dump_attempts([attempt])`` for the usual attempt (numbers, no error, log, notice or
-    output), written directly; None when it is not one. A fan-out child's row is encoded once
-    per flush that finds it changed, so this runs about once per execution."""
+def _text(value: Any) -> str | None:
+    """JSON text of None or a string, as the encoder writes it inside a list; None otherwise."""
+    if value is None:
+        return "null"
+    return _STRICT(value) if type(value) is str else None
+
+
+def _plain_attempt(attempt: Attempt, logs_text: tuple[list[LogEntry], str] | None = None) -> str | None:
+    """``dump_attempts([attempt])`` for the usual attempt (numbers, text or null for its error
+    and traceback, no notice or output), written directly; None when it is not one. A fan-out
+    child's row is encoded once per flush that finds it changed, so this runs about once per
+    execution (a failed one's with its error, traceback and ``ctx.log`` lines)."""
     if (
-        attempt.logs
-        or attempt.notices
+        attempt.notices
         or attempt.output
-        or attempt.error is not None
-        or attempt.traceback is not None
         or attempt.requested_at is not None
         or attempt.status not in _PLAIN_STATUSES
         or type(attempt.number) is not int
@@ -219,12 +230,19 @@ def _plain_attempt(attempt: Attempt) -> str | None:
     completed = "null" if attempt.completed_at is None else _number(attempt.completed_at)
     duration = "null" if attempt.duration_ms is None else _number(attempt.duration_ms)
     status = "null" if attempt.http_status is None else _number(attempt.http_status)
-    if started is None or completed is None or duration is None or status is None:
+    error, traceback = _text(attempt.error), _text(attempt.traceback)
+    logs = "[]"
+    if attempt.logs:
+        known = logs_text is not None and logs_text[0] is attempt.logs
+        logs = logs_text[1] if known and logs_text is not None else _dump_logs(attempt.logs)
+        if logs == "[]" or "NaN" in logs or "Infinity" in logs:
+            return None  # a log the encoder could not write as it is: the general way decides
+    if None in (started, completed, duration, status, error, traceback):
         return None
     return (
         f'[{{"attempt":{attempt.number},"status":"{attempt.status}","startedAt":{started},'
         f'"completedAt":{completed},"durationMs":{duration},"httpStatus":{status},'
-        '"error":null,"traceback":null,"logs":[]}]'
+        f'"error":{error},"traceback":{traceback},"logs":{logs}}}]'
     )
 
 
@@ -280,6 +298,7 @@ def encode_row(
     """One row in ``COLUMNS`` order; ``queue`` names the durable queue holding it (or None);
     ``root_trigger``, when given, is written as a root execution's trigger instead of its own;
     ``simulated``: its times come from a simulated clock (``listed_at``)."""
+    logs = _dump_logs(e.logs)
     return (
         e.id,
         seq,
@@ -294,8 +313,8 @@ def encode_row(
         dump_value(e.payload) if e.has_payload else None,
         None if e.result is None else dump_value(e.result),
         e.error,
-        _dump_logs(e.logs),
-        dump_attempts(e.attempts),
+        logs,
+        dump_attempts(e.attempts, (e.logs, logs)),
         e.scheduled_at,
         e.started_at,
         e.completed_at,

@@ -15,6 +15,8 @@ from pingback_cli.history.codec import dump_attempts, load_attempts
 from pingback_cli.history.store import Store
 from pingback_cli.models import Attempt, LogEntry
 
+LOG = LogEntry(1796028298873, "info", "about to fail", {"n": 0, "at": object()})
+
 
 def test_non_finite_floats_are_never_written(store: Store, path: Path) -> None:
     log = LogEntry(1, "info", "m", meta={"x": float("nan")})
@@ -82,9 +84,13 @@ def test_an_attempts_printed_output_round_trips() -> None:
         Attempt(2, "running", 1.0),
         Attempt(1, "failed", 1e20, 2.5e-07, 0, 500),
         Attempt(3, "success", 5, 6, 1, None),
-        # not the usual attempt: written the general way
         Attempt(1, "failed", 1.0, 2.0, 1000, 500, error="HTTP 500: boom", traceback="Traceback"),
+        Attempt(
+            1, "failed", 1.0, 2.0, 1, 500, error='ünï "q"\n\t', logs=[LogEntry(1, "info", "m", {"n": 0})]
+        ),
+        # not the usual attempt: written the general way
         Attempt(1, "success", 1.0, notices=["cut"], logs=[LogEntry(1, "info", "hi", {"k": 1})]),
+        Attempt(1, "failed", 1.0, error=7),  # type: ignore[arg-type]
         Attempt(1, "interrupted", math.nan),
         Attempt(1, "success", 1.0, requested_at=0.5),
         Attempt(True, "success", 1.0),
@@ -113,3 +119,45 @@ def _fields(attempt: Attempt, *, written: bool = False) -> tuple[object, ...]:
         attempt.notices,
         attempt.requested_at,
     )
+
+
+CIRCULAR: dict[str, object] = {}
+CIRCULAR["self"] = CIRCULAR
+FAILED = [
+    Attempt(1, "failed", 1.0, logs=[LogEntry(1, "info", "x", CIRCULAR)]),
+    Attempt(1, "failed", 1796028298.65, 1796028299.2, 553, 500, error="HTTP 500: boom 0", traceback="T\n  F"),
+    Attempt(
+        1, "failed", 1.0, 2.0, 1, 500, error="e", traceback="t", logs=[LOG, LogEntry(2, "warn", "ü", None)]
+    ),
+    Attempt(1, "failed", 1.0, logs=[LogEntry(1, "info", "x", {"ratio": math.nan})]),
+    Attempt(1, "failed", 1.0, logs=[LogEntry(1, "info", "x", {"ratio": -math.inf})]),
+    Attempt(1, "failed", 1.0, error=7),  # type: ignore[arg-type]
+    Attempt(1, "failed", 1.0, logs=[LogEntry(1, "info", "NaN is a word here")]),
+    Attempt(1, "running", 1.0, logs=[LOG]),
+]
+
+
+@pytest.mark.parametrize("attempt", FAILED)
+@pytest.mark.parametrize("known", [False, True])
+def test_a_failed_attempt_is_written_as_the_general_way_writes_it(attempt: Attempt, known: bool) -> None:
+    """Written directly (its error, traceback and logs), or with its logs' text already known
+    (the execution's logs column, the same list): the same text as the general way."""
+    from pingback_cli.history import codec
+
+    logs_text = (attempt.logs, codec._dump_logs(attempt.logs)) if known else None
+    assert dump_attempts([attempt], logs_text) == codec._general_attempts([attempt])
+
+
+def test_a_rows_logs_are_encoded_once_for_both_columns(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pingback_cli.history import codec
+
+    execution = make("ffff0001", logs=[LOG])
+    execution.attempts = [Attempt(1, "failed", 1.0, 2.0, 1, 500, error="HTTP 500: x", logs=execution.logs)]
+    encoded: list[int] = []
+    original = codec._dump_logs
+    monkeypatch.setattr(codec, "_dump_logs", lambda logs: encoded.append(len(logs)) or original(logs))
+    row = codec.encode_row(1, execution, "owner")
+    assert encoded == [1]
+    logs, attempts = row[codec.COLUMNS.index("logs")], row[codec.COLUMNS.index("attempts")]
+    assert json.loads(attempts)[0]["logs"] == json.loads(logs)
+    assert attempts == codec._general_attempts(execution.attempts)
