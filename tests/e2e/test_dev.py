@@ -527,18 +527,25 @@ def added_after_fix(ctx):
 """
 
 
-def test_hot_reload_adds_functions_and_survives_a_broken_save(dev_factory: Callable[..., DevServer]) -> None:
-    server = dev_factory()
+def test_hot_reload_picks_up_a_save_made_during_start_up_and_survives_a_broken_save(
+    dev_factory: Callable[..., DevServer],
+) -> None:
+    """One dev: a save made while the project imports is reloaded once serving; then a broken
+    save keeps the last good code serving, and the next good save recovers."""
+    server = dev_factory(launch_only=True, env={"DEVPROJ_SLOW_IMPORT": "1.5"})
+    poll("the worker to be importing", lambda: "devapp.jobs: slow import" in server.output(), READY_TIMEOUT)
     jobs = server.project / JOBS
     original = jobs.read_text(encoding="utf-8")
-
     jobs.write_text(original + ADDED_LATER, encoding="utf-8")
+    server.wait_ready()
 
     def accepted() -> httpx.Response | None:
         response = server.trigger_response({"task": "added-later", "payload": {"k": "v"}})
         return response if response.status_code != 404 else None
 
-    response = poll("the reload to pick up added-later", accepted, SETTLE, 0.1, server.output)
+    response = poll(
+        "the save made during start-up to be reloaded", accepted, SETTLE, interval=0.1, explain=server.output
+    )
     assert response.status_code == 201, response.text
     tree = server.wait_finished(response.json()["executionId"])
     assert tree["status"] == "success" and tree["result"] == {"added": True, "payload": {"k": "v"}}
@@ -573,26 +580,6 @@ def test_hot_reload_adds_functions_and_survives_a_broken_save(dev_factory: Calla
     code, _ = server.stop()
     assert code == 0
     assert worker_pids(server.project) == []
-
-
-def test_a_save_while_the_project_imports_is_reloaded_once_serving(
-    dev_factory: Callable[..., DevServer],
-) -> None:
-    server = dev_factory(launch_only=True, env={"DEVPROJ_SLOW_IMPORT": "1.5"})
-    poll("the worker to be importing", lambda: "devapp.jobs: slow import" in server.output(), READY_TIMEOUT)
-    jobs = server.project / JOBS
-    jobs.write_text(jobs.read_text(encoding="utf-8") + ADDED_LATER, encoding="utf-8")
-    server.wait_ready()
-
-    def accepted() -> httpx.Response | None:
-        response = server.trigger_response({"task": "added-later"})
-        return response if response.status_code != 404 else None
-
-    response = poll(
-        "the save made during start-up to be reloaded", accepted, SETTLE, interval=0.1, explain=server.output
-    )
-    assert response.status_code == 201
-    assert server.wait_finished(response.json()["executionId"])["status"] == "success"
 
 
 def test_a_crashing_handler_fails_and_the_next_run_gets_a_new_worker(

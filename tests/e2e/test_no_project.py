@@ -26,9 +26,10 @@ NO_PROJECT_COMMANDS = (
     ("trigger", "anything"),
 )
 
-THROUGH_THE_COMMAND = ("run", "dev", "runs", "ls")
+THROUGH_THE_COMMAND = ("run", "dev", "ls")
 """These run as the installed command; the others' Click commands run in process (they stop at
-the missing project before starting any process or server)."""
+the missing project before starting any process or server; `runs` through the installed command
+is test_cli_core's)."""
 
 
 @pytest.mark.parametrize("args", NO_PROJECT_COMMANDS, ids=lambda args: args[0])
@@ -104,7 +105,7 @@ def test_code_importing_from_a_folder_above_a_root_without_pyproject_says_where_
 ) -> None:
     """No pyproject.toml anywhere, run from a subfolder whose code imports a sibling package:
     the hint says why (the root is the subfolder) instead of "fix the error in your code"."""
-    from cli_support import run_cli
+    from cli_support import run_in_process
 
     (tmp_path / "app").mkdir()
     (tmp_path / "app" / "__init__.py").write_text("", encoding="utf-8")
@@ -116,7 +117,7 @@ def test_code_importing_from_a_folder_above_a_root_without_pyproject_says_where_
         'pb = Pingback(api_key="k", cron_secret="s")\n\n\n@pb.task("t")\ndef t(ctx):\n    return X\n',
         encoding="utf-8",
     )
-    result = run_cli(jobs, "ls")
+    result = run_in_process(jobs, "ls")  # the same import, in process (ls is installed above)
     assert result.returncode == 3, result.brief()
     assert result.stderr.startswith(
         "error: importing tasks.py failed: ModuleNotFoundError: No module named 'app'"
@@ -139,14 +140,14 @@ JOBS = (
 def test_without_a_project_marker_another_project_below_is_not_imported(tmp_path: Path) -> None:
     """A folder with no marker up (as ~ or a downloads folder): its own files are the project,
     a subfolder that is a project of its own (here a git checkout) is neither imported nor run."""
-    from cli_support import run_cli
+    from cli_support import run_in_process
 
     (tmp_path / "mine.py").write_text(JOBS.format(name="mine"), encoding="utf-8")
     theirs = tmp_path / "someone-elses" / "pkg"
     theirs.mkdir(parents=True)
     (tmp_path / "someone-elses" / ".git").mkdir()
     (theirs / "jobs.py").write_text("import pingback\nraise SystemExit('imported a stranger')\n")
-    listed = run_cli(tmp_path, "ls", "--json")
+    listed = run_in_process(tmp_path, "ls", "--json")
     assert listed.returncode == 0, listed.brief()
     assert [function["name"] for function in listed.json()] == ["mine"]
     assert "skipped someone-elses/ (a project of its own: run pingback there)" in listed.stderr

@@ -89,8 +89,10 @@ def trigger(dev: DevServer, body: dict[str, Any]) -> str:
     return str(response.json()["executionId"])
 
 
-def cli(dev: DevServer, *args: str) -> Any:
-    result = run_cli(dev.project, *args)
+def cli(dev: DevServer, *args: str, installed: bool = True) -> Any:
+    """``pingback ARGS`` in the dev's project: the installed command, or (``installed=False``,
+    for a command with installed cases elsewhere) its Click command in process."""
+    result = (run_cli if installed else run_in_process)(dev.project, *args)
     assert result.returncode == 0, f"{result.stdout}\n{result.stderr}"
     return result
 
@@ -104,7 +106,7 @@ def test_pause_stops_the_cron_and_resume_starts_it_again(lab: DevServer) -> None
     paused = cli(lab, "pause", "tick", "--json")
     assert json.loads(paused.stdout)["status"] == "paused"
     assert jobs(lab)["tick"]["status"] == "paused"
-    listed = json.loads(cli(lab, "ls", "--json").stdout)
+    listed = json.loads(cli(lab, "ls", "--json", installed=False).stdout)
     assert {row["name"]: row["status"] for row in listed}["tick"] == "paused"
     settled = tick_count(lab)
     poll("two skipped occurrences", lambda: lab.output().count("not fired: the job is paused") >= 2, 30)
@@ -146,7 +148,7 @@ def test_cancel_a_delayed_and_a_running_execution(lab: DevServer) -> None:
     assert stopped["status"] == "cancelled" and stopped["attempts"] == []
     again = lab.http.post(f"/api/v1/executions/{running}/cancel")
     assert again.status_code == 400 and again.json()["error"] == "Bad Request"
-    shown = cli(lab, "show", running[:8])
+    shown = cli(lab, "show", running[:8], installed=False)
     assert "cancelled" in shown.stdout
 
 
