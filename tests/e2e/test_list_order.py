@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from cli_support import run_cli, run_in_process
+from cli_support import run_in_process
 
 from pingback_cli.history.store import Store, history_path
 from pingback_cli.models import Execution
@@ -33,7 +33,7 @@ def test_runs_are_listed_by_their_started_or_due_time(lab: Path) -> None:
                     started_at=started,
                 )
             )
-    result = run_cli(lab, "runs")
+    result = run_in_process(lab, "runs")  # `runs` through the installed command: test_cli_core
     assert_clean_exit(result, 0)
     names = [line.split()[1] for line in result.stdout.splitlines()[1:]]
     assert names == ["cleanup", "echo", "ok", "flaky"], result.brief()

@@ -22,6 +22,8 @@ from reliability.helpers import kill_workers
 
 from pingback_cli.spinner import SHOW_AFTER_SECONDS
 
+from .conftest import record_root
+
 SPINNER = "importing the project… "
 CLEAR_LINE = "\x1b[2K"
 COUNTED = re.compile(re.escape(SPINNER) + r"[1-9]\d*s")
@@ -142,9 +144,8 @@ def test_a_slow_import_gets_a_spinner_with_the_elapsed_time_then_it_is_cleared(
     elif command == "run":
         assert_spinner_then_cleared(in_pty(slow, "run", "hello", gate=gate), "said hello")
     elif command == "replay":
-        first = run_cli(slow, "run", "hello", "--json")
-        assert first.returncode == 0, first.brief()
-        output = in_pty(slow, "replay", first.json()["executionId"][:8], gate=gate)
+        first = record_root(slow, "hello")  # what is replayed: a run of hello in history
+        output = in_pty(slow, "replay", first[:8], gate=gate)
         assert_spinner_then_cleared(output, "said hello")
     else:
         output = in_pty(
