@@ -9,7 +9,10 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-from typing import Any, TextIO
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (~3 ms): cached help needs none of it
+if TYPE_CHECKING:
+    from typing import Any, TextIO
 
 
 class ReaderGoneGuard:
