@@ -48,7 +48,8 @@ class Bad:
     variants of those and run the same Click command in process (``run_in_process``): `run`'s
     refusals before its worker (a bad payload, endpoint or option) included, whose installed
     form tests/e2e/test_head_start.py checks leaves no early-started worker behind, and `dev`'s
-    refusal of a host before anything starts (installed in test_security.py)."""
+    refusals of a host (a bind that fails comes before the worker starts; a port in use and
+    0.0.0.0 without a key are installed, here and in test_security.py)."""
 
 
 CASES = [
@@ -134,7 +135,6 @@ CASES = [
         "cannot listen on 999.1.1.1:0",
         env=(("PINGBACK_API_KEY", "a-real-secret"),),
         alone=True,
-        installed=True,
     ),
     # the rest
     Bad(("completion", "powershell"), 2, 'no completion script for shell "powershell"', installed=True),

@@ -184,8 +184,16 @@ def run_project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     kill_workers(project)
 
 
+HUMAN = (MARKUP_NAME,)
+"""Run without ``--json``: what the run printed is checked as a person reads it
+(``test_run_markup_in_names_logs_and_payloads_prints_verbatim``), and its tree is read back
+from history with ``show --json`` (``recorded_tree``)."""
+
+
 def _run_args(case: Case) -> tuple[str, ...]:
-    args: tuple[str, ...] = ("run", case.function, "--json")
+    args: tuple[str, ...] = (
+        ("run", case.function) if case.function in HUMAN else ("run", case.function, "--json")
+    )
     if case.payload == "big":
         args += ("--payload", "@big.json")
     elif case.payload is not None:
@@ -205,11 +213,20 @@ def run_results(run_project: Path) -> dict[str, Result]:
 @ON_RUN_BATCH
 @BATCH_TIMEOUT
 @pytest.mark.parametrize("case", CASES, ids=case_id)
-def test_run(case: Case, run_results: dict[str, Result]) -> None:
+def test_run(case: Case, run_project: Path, run_results: dict[str, Result]) -> None:
     result = run_results[case.function]
     assert result.returncode == case.exit_code, result.brief()
     assert "Traceback (most recent call last)" not in result.stderr, result.brief()
-    check_tree(case, result.json())
+    check_tree(case, recorded_tree(run_project, case.function) if case.function in HUMAN else result.json())
+
+
+def recorded_tree(project: Path, function: str) -> dict[str, Any]:
+    """The ``--json`` tree of the one root of ``function`` in history (``show`` reads history
+    only: the Click command in this process)."""
+    [root] = [row["id"] for row in history_rows(project) if row["function"] == function]
+    shown = run_in_process(project, "show", root, "--json")
+    assert shown.returncode == 0, shown.brief()
+    return dict(shown.json())
 
 
 @ON_RUN_BATCH
@@ -266,8 +283,8 @@ def test_a_tree_shows_fifty_logs_per_node_and_says_where_the_rest_are(
 
 @ON_RUN_BATCH
 @BATCH_TIMEOUT
-def test_run_markup_in_names_logs_and_payloads_prints_verbatim(run_project: Path) -> None:
-    result = run_cli(run_project, "run", MARKUP_NAME, "--payload", json.dumps(MARKUP_PAYLOAD))
+def test_run_markup_in_names_logs_and_payloads_prints_verbatim(run_results: dict[str, Result]) -> None:
+    result = run_results[MARKUP_NAME]
     assert result.returncode == 0, result.brief()
     assert f"✓ {MARKUP_NAME} task" in result.stdout
     assert MARKUP_LOG in result.stdout and "[red]x[/red] [Errno 2]" in result.stdout
@@ -374,6 +391,33 @@ def test_dev(case: Case, dev: DevServer) -> None:
 
 @ON_SHARED_DEV
 @BATCH_TIMEOUT
+def test_dev_keeps_serving_after_many_handlers_overran_their_timeout(dev: DevServer) -> None:
+    """Two rounds of the platform's pool of 20 hang past their timeouts, then one more starts:
+    by then at least 20 handlers (> MAX_ABANDONED) hang in the worker, so it is replaced while
+    work still comes (was 70 hangs, from when 64 hung threads ran the worker's pool dry). On the
+    shared dev, after every case ran on it (test_dev_after_every_case then checks it too)."""
+    hangs = 2 * POOL_SIZE + 1
+    assert hangs - POOL_SIZE > MAX_ABANDONED
+    said_before = dev.stderr_path.stat().st_size  # the cases before printed megabytes there
+
+    def said_since() -> str:
+        with dev.stderr_path.open("rb") as stderr:
+            stderr.seek(said_before)
+            return stderr.read().decode("utf-8", "replace")
+
+    ids = [dev.trigger("hangs-in-parallel") for _ in range(hangs)]
+    for execution_id in ids:
+        dev.wait_root(execution_id, "hangs-in-parallel", timeout=60)
+    after = dev.run("ok-quick", timeout=30)
+    assert after["status"] == "success", after["error"]
+    replaced = "handlers are still running past their timeouts; a fresh worker"
+    assert eventually(lambda: replaced in said_since(), SETTLE), dev.output()
+    # The old worker, and the hung threads in it, are gone once it is retired.
+    assert eventually(lambda: len(worker_pids(dev.project)) == 1, SETTLE), worker_pids(dev.project)
+
+
+@ON_SHARED_DEV
+@BATCH_TIMEOUT
 def test_dev_after_every_case(dev: DevServer) -> None:
     """Still one worker, history settled, live logs capped, no error of ours in the output."""
     assert len(worker_pids(dev.project)) == 1
@@ -386,25 +430,6 @@ def test_dev_after_every_case(dev: DevServer) -> None:
     for sign in ("Exception in callback", "ERROR:", "internal error in pingback"):
         assert sign not in stdout + stderr, dev.output()
     assert "a new worker" in stderr, "os._exit and the segfault each restarted the worker"
-
-
-@pytest.mark.long(6)
-def test_dev_keeps_serving_after_many_handlers_overran_their_timeout(tmp_path: Path) -> None:
-    """Two rounds of the platform's pool of 20 hang past their timeouts, then one more starts:
-    by then at least 20 handlers (> MAX_ABANDONED) hang in the worker, so it is replaced while
-    work still comes (was 70 hangs, from when 64 hung threads ran the worker's pool dry)."""
-    hangs = 2 * POOL_SIZE + 1
-    assert hangs - POOL_SIZE > MAX_ABANDONED
-    with dev_server(copy_misbehave(tmp_path)) as server:
-        ids = [server.trigger("hangs-in-parallel") for _ in range(hangs)]
-        for execution_id in ids:
-            server.wait_root(execution_id, "hangs-in-parallel", timeout=60)
-        after = server.run("ok-quick", timeout=30)
-        assert after["status"] == "success", after["error"]
-        replaced = "handlers are still running past their timeouts; a fresh worker"
-        assert eventually(lambda: replaced in server.output(), SETTLE), server.output()
-        # The old worker, and the hung threads in it, are gone once it is retired.
-        assert eventually(lambda: len(worker_pids(server.project)) == 1, SETTLE), worker_pids(server.project)
 
 
 @ON_SHARED_DEV

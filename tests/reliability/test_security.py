@@ -162,7 +162,7 @@ def test_pingback_trigger_sends_the_key(open_dev: DevServer) -> None:
     assert sent.returncode == 0, sent.brief()
     execution_id = sent.stdout.split()[0]  # "<id>  ok  starts now"
     assert open_dev.wait_root(execution_id, "ok")["status"] == "success"
-    wrong = run_cli(
+    wrong = run_in_process(  # a variant: the same Click command in this process
         open_dev.project, "trigger", "ok", "--platform-url", open_dev.url, "--api-key", "wrong", env=SECRETS
     )
     assert_one_error_line(wrong, 2, "refused the API key (401): Invalid API key")
