@@ -70,3 +70,18 @@ def test_a_command_runs_held_and_leaves_the_threshold_as_it_found_it(
     assert "pingback " in capsys.readouterr().out
     assert seen == [startup.HELD_THRESHOLD]
     assert gc.get_threshold() == (700, 10, 10)
+
+
+def test_a_run_keeps_its_own_collector_when_the_emulator_releases_start_up(collector: None) -> None:
+    """`run` and `dev` work inside ``few_collections`` (a young collection every 20,000
+    allocations, for trees of 10,000-100,000 executions); the Emulator's release of start-up,
+    inside it, must not put the default 700 back for the run."""
+    from pingback_cli.cli.common import few_collections
+
+    gc.set_threshold(700, 10, 10)
+    startup.hold()
+    with few_collections():
+        startup.release()  # Emulator.__aenter__
+        during = gc.get_threshold()
+    assert during == (20_000, 10, 10)
+    assert gc.get_threshold() == (700, 10, 10)

@@ -199,7 +199,12 @@ def few_collections() -> Iterator[None]:
     ~10-20% of the engine process's CPU in a fan-out (100,000 failing children: 18.8 -> 16.7 s).
     Start-up's objects (Typer, Rich, the project, the web stack) are frozen out of its walks and
     a young collection comes every 20,000 allocations; both are put back afterwards, as the
-    command may run inside another process (tests run commands in process)."""
+    command may run inside another process (tests run commands in process). Start-up ends
+    here (``startup.release``): its own raised threshold is put back first, so the run's
+    collector is this one, not the usual one that a release inside the run would restore."""
+    from pingback_cli import startup
+
+    startup.release()
     threshold = gc.get_threshold()
     gc.freeze()
     gc.set_threshold(20_000, *threshold[1:])
