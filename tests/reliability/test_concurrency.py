@@ -41,6 +41,7 @@ from .helpers import (
     history_db,
     history_rows,
     kill_workers,
+    record_tree,
 )
 
 pytestmark = pytest.mark.skipif(not HAS_PROC, reason="finds leftover worker processes through /proc")
@@ -56,7 +57,9 @@ def project(tmp_path: Path) -> Iterator[Path]:
 @pytest.fixture(scope="module")
 def ran_once(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     """A project whose history holds one successful ``pingback run ok``, and that execution's
-    id: made once per module, copied by each test that starts from it."""
+    id: made once per module, copied by each test that starts from it. A real run (not rows
+    written here): the history then holds what a run writes besides its executions (the
+    project's jobs), so a later run writes nothing before its first execution, as in use."""
     project = copy_misbehave(tmp_path_factory.mktemp("ran-once"))
     first = run_cli(project, "run", "ok", "--json")
     assert first.returncode == 0, first.brief()
@@ -376,7 +379,7 @@ def test_two_corrupt_histories_in_one_second_are_both_kept(
 
 def test_a_history_corrupted_behind_a_running_reader_is_reported(project: Path) -> None:
     """A reader that opened fine but meets a damaged page still answers with one line."""
-    assert run_cli(project, "run", "fan-out-10k", "--payload", '{"count": 300}').returncode == 0
+    record_tree(project, "fan-out-10k", children=300)  # as `run fan-out-10k` of 300 records it
     path = history_db(project)
     with sqlite3.connect(path) as conn:
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -127,7 +127,8 @@ def test_waiting_work_survives_a_stop_and_runs_after_the_restart(project: Path, 
 def test_an_attempt_running_at_kill_9_is_a_failed_attempt_then_retried(project: Path) -> None:
     """The attempt cut off by ``kill -9`` claims no time it did not run: the next dev starts
     later, and no duration is claimed at all (not the time up to the restart, however short:
-    a claimed one would be a number, whatever the gap)."""
+    a claimed one would be a number, whatever the gap). While the first dev runs, a second is
+    refused; once it is killed, the next is allowed (and takes over)."""
     with dev(project) as first:
         retried = first.trigger("slow")
         lost = first.trigger("slow-once")  # logs nothing: when it stopped is not known
@@ -138,10 +139,11 @@ def test_an_attempt_running_at_kill_9_is_a_failed_attempt_then_retried(project: 
             0.05,
             first.output,
         )
+        _a_second_dev_is_refused(first)
         first.stop(signal.SIGKILL)
     _readers_say_the_owner_is_gone(project, retried, lost)
     (project / "fixed").touch()
-    with dev(project) as second:
+    with dev(project) as second:  # allowed once the first is gone
         second.wait_root(retried, "slow", timeout=30)
         second.wait_root(lost, "slow-once", timeout=30)
         done = rows(project)
@@ -179,17 +181,15 @@ def _readers_say_the_owner_is_gone(project: Path, *ids: str) -> None:
     assert {rows(project)[i]["status"] for i in ids} == {"running"}, "the readers wrote nothing"
 
 
-def test_a_second_dev_is_refused_while_the_first_runs_and_allowed_after_kill_9(project: Path) -> None:
-    with dev(project) as first:
-        assert first.process is not None
-        second = run_cli(project, "dev", "--no-reload", "--port", "0", timeout=30)
-        line = assert_one_error_line(second, 2, "pingback dev is already running in this project")
-        assert f"pid {first.process.pid}" in line and first.url in line, line
-        assert "kill" in second.stderr  # the hint says how to stop it
-        # The refused dev neither took over nor removed the first one's dev.json (`trigger`
-        # finds the dev by it: the same Click command in this process).
-        found = run_in_process(project, "trigger", "later")
-        assert found.returncode == 0, found.brief()
-        first.stop(signal.SIGKILL)
-    with dev(project) as again:
-        assert again.trigger("later")
+def _a_second_dev_is_refused(first: DevServer) -> None:
+    """A second dev in the project exits 2 with one line naming the first (pid and URL) and a
+    hint to stop it; it neither takes over nor removes the first one's dev.json."""
+    assert first.process is not None
+    second = run_cli(first.project, "dev", "--no-reload", "--port", "0", timeout=30)
+    line = assert_one_error_line(second, 2, "pingback dev is already running in this project")
+    assert f"pid {first.process.pid}" in line and first.url in line, line
+    assert "kill" in second.stderr  # the hint says how to stop it
+    # `trigger` still finds the first dev by its dev.json (the same Click command in this process).
+    found = run_in_process(first.project, "trigger", "later", "--json")
+    assert found.returncode == 0, found.brief()
+    first.wait_root(found.json()["executionId"], "later")
