@@ -2,7 +2,7 @@
 
 Each server runs on a copy of ``tests/fixtures/devproj`` in a temporary folder, so
 its ``.pingback/`` history is its own. Tests that do not disturb each other share
-one server; reload, crash and shutdown tests start their own.
+one server (the crash test last: it stops it); reload and shutdown tests start their own.
 """
 
 from __future__ import annotations
@@ -498,7 +498,8 @@ def test_an_occurrence_missed_while_dev_was_stopped_fires_late_on_start(tmp_path
 
 
 def test_the_shared_server_logged_no_errors(dev: DevServer) -> None:
-    """Runs last on the shared server: the SDK's registration landed, nothing crashed."""
+    """Runs after the shared server's other tests but the crash below: the SDK's registration
+    landed, nothing crashed."""
     output = dev.output()
     assert "Registration failed" not in output, output
     assert "Traceback" not in output and "error:" not in output, output
@@ -506,6 +507,25 @@ def test_the_shared_server_logged_no_errors(dev: DevServer) -> None:
     # are expected: production behaves so; every other warning is a fault.
     warnings = output.split("warning:")[1:]
     assert all("docs/parity.md" in " ".join(warning.split()) for warning in warnings), output
+
+
+def test_a_crashing_handler_fails_and_the_next_run_gets_a_new_worker(dev: DevServer) -> None:
+    """The shared server's last test, after the one that checks its output for errors (a new
+    worker is warned about): a crash, a new worker, then SIGTERM stops it cleanly."""
+    server = dev
+    crashed = server.run("crash")
+    assert crashed["status"] == "failed"
+    assert "worker process died" in crashed["error"] and "exited with code 1" in crashed["error"]
+    assert crashed["attempts"][0]["status"] == "failed"
+
+    after = server.run("leaf", {"after": "crash"})
+    assert after["status"] == "success", after
+    poll("the restart warning", lambda: "a new worker" in server.output(), SETTLE)
+    assert len(worker_pids(server.project)) == 1
+
+    code, _ = server.stop(signal.SIGTERM)
+    assert code == 0
+    assert worker_pids(server.project) == []
 
 
 # --- servers of their own -----------------------------------------------------------------
@@ -578,25 +598,6 @@ def test_hot_reload_picks_up_a_save_made_during_start_up_and_survives_a_broken_s
     assert tree["status"] == "success" and tree["result"] == "recovered"
 
     code, _ = server.stop()
-    assert code == 0
-    assert worker_pids(server.project) == []
-
-
-def test_a_crashing_handler_fails_and_the_next_run_gets_a_new_worker(
-    dev_factory: Callable[..., DevServer],
-) -> None:
-    server = dev_factory()
-    crashed = server.run("crash")
-    assert crashed["status"] == "failed"
-    assert "worker process died" in crashed["error"] and "exited with code 1" in crashed["error"]
-    assert crashed["attempts"][0]["status"] == "failed"
-
-    after = server.run("leaf", {"after": "crash"})
-    assert after["status"] == "success", after
-    poll("the restart warning", lambda: "a new worker" in server.output(), SETTLE)
-    assert len(worker_pids(server.project)) == 1
-
-    code, _ = server.stop(signal.SIGTERM)
     assert code == 0
     assert worker_pids(server.project) == []
 

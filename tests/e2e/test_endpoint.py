@@ -4,6 +4,7 @@ and ``pingback register`` against a running emulator and a fake platform."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -19,7 +20,17 @@ from typing import Any
 
 import httpx
 import pytest
-from cli_support import cli_env, free_port, pingback_command, run_cli, run_in_process, source_of, walk
+from cli_support import (
+    SETTLE,
+    cli_env,
+    free_port,
+    pingback_command,
+    poll,
+    run_cli,
+    run_in_process,
+    source_of,
+    walk,
+)
 from loopback import QuietHandler, serving
 
 from .conftest import assert_clean_exit, copy_project
@@ -103,18 +114,6 @@ class App:
     process: Process
 
 
-def start_flask(
-    start: Callable[..., Process], project: Path, log: Path, platform_url: str | None = None
-) -> App:
-    port = free_port()
-    env = cli_env({"PINGBACK_API_KEY": "pb_flask_key", "PINGBACK_CRON_SECRET": FLASK_SECRET})
-    if platform_url is not None:
-        env["PINGBACK_PLATFORM_URL"] = platform_url
-    process = start([sys.executable, "shop.py", str(port)], project, env, log)
-    wait_until(lambda: listening(port), process, "the Flask app")
-    return App(f"http://127.0.0.1:{port}/api/pingback", process)
-
-
 @dataclass
 class Dev:
     api: str
@@ -173,6 +172,46 @@ def by_function(tree: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
     return found
 
 
+@dataclass
+class FakePlatform:
+    url: str
+    requests: list[tuple[str, dict[str, str], Any]] = field(default_factory=list)
+    answer: tuple[int, Any] = (201, {"jobs": []})
+
+
+@contextlib.contextmanager
+def fake_platform() -> Iterator[FakePlatform]:
+    """A platform that records every registration and answers ``answer`` (401 unless the key
+    is ``good-key``, with the platform's body)."""
+    fake = FakePlatform("")
+
+    class Handler(QuietHandler):
+        def do_POST(self) -> None:
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            fake.requests.append((self.path, dict(self.headers.items()), body))
+            status, data = fake.answer
+            if self.headers.get("Authorization") != "Bearer good-key":
+                # the platform's body (api-key.strategy.ts:41, NestJS's HttpException)
+                status, data = 401, {"message": "Invalid API key", "error": "Unauthorized", "statusCode": 401}
+            self.send_json(status, data)
+
+    with serving(Handler) as fake.url:
+        yield fake
+
+
+@pytest.fixture
+def platform() -> Iterator[FakePlatform]:
+    with fake_platform() as fake:
+        yield fake
+
+
+@pytest.fixture(scope="module")
+def sdk_platform() -> Iterator[FakePlatform]:
+    """Where the module's Flask app registers (pingback-py does it at start-up): what it sent."""
+    with fake_platform() as fake:
+        yield fake
+
+
 # --- pingback run --endpoint, against Flask ---------------------------------------------
 
 
@@ -182,10 +221,13 @@ def flask_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def flask_app(flask_project: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
+def flask_app(
+    flask_project: Path, sdk_platform: FakePlatform, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[App]:
     log = tmp_path_factory.mktemp("logs") / "flask.log"
     port = free_port()
     env = cli_env({"PINGBACK_API_KEY": "pb_flask_key", "PINGBACK_CRON_SECRET": FLASK_SECRET})
+    env["PINGBACK_PLATFORM_URL"] = sdk_platform.url
     handle = log.open("wb")
     popen = subprocess.Popen(
         [sys.executable, "shop.py", str(port)],
@@ -417,40 +459,18 @@ def test_dev_drives_a_node_app(processes: Callable[..., Process], tmp_path: Path
 # --- pingback register ------------------------------------------------------------------
 
 
-@dataclass
-class FakePlatform:
-    url: str
-    requests: list[tuple[str, dict[str, str], Any]] = field(default_factory=list)
-    answer: tuple[int, Any] = (201, {"jobs": []})
-
-
-@pytest.fixture
-def platform() -> Iterator[FakePlatform]:
-    fake = FakePlatform("")
-
-    class Handler(QuietHandler):
-        def do_POST(self) -> None:
-            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            fake.requests.append((self.path, dict(self.headers.items()), body))
-            status, data = fake.answer
-            if self.headers.get("Authorization") != "Bearer good-key":
-                # the platform's body (api-key.strategy.ts:41, NestJS's HttpException)
-                status, data = 401, {"message": "Invalid API key", "error": "Unauthorized", "statusCode": 401}
-            self.send_json(status, data)
-
-    with serving(Handler) as fake.url:
-        yield fake
-
-
 def test_register_sends_what_the_sdk_sends(
-    platform: FakePlatform, processes: Callable[..., Process], tmp_path: Path
+    flask_project: Path, flask_app: App, sdk_platform: FakePlatform, platform: FakePlatform
 ) -> None:
-    project = copy_project("flaskapp", tmp_path)
-    platform.answer = (201, {"jobs": [{"name": "x", "status": "active"}]})
-    # pingback-py registers itself when the app starts: record its body.
-    start_flask(processes, project, tmp_path / "flask.log", platform_url=platform.url)
-    assert platform.requests, "the Flask app did not register"
-    sdk_path, _, sdk_body = platform.requests[0]
+    project = flask_project
+    # pingback-py registered itself when the module's app started: its body.
+    poll(
+        "the Flask app's registration",
+        lambda: sdk_platform.requests,
+        SETTLE,
+        explain=flask_app.process.output,
+    )
+    sdk_path, _, sdk_body = sdk_platform.requests[0]
     assert sdk_path == "/api/v1/register"
 
     dry = run_in_process(project, "register", "--dry-run", "--endpoint-url", "https://shop.test/api/pingback")

@@ -154,15 +154,16 @@ INSTALLED = [
     ("--help",),
     ("run", "--help"),
     ("run", "no-such-ƒunction"),
+]
+"""Through the installed command: the ones that start a worker, and help (the entry point
+answers it from its cache, rendered by Typer on a miss; how a cached page is written is the
+same for every page: two of them). ``run café-ñ`` is
+test_glyphs_fall_back_and_user_text_is_escaped, which checks this test's points too."""
+IN_PROCESS = [
     ("register", "--help"),
     ("ui", "--help"),
     ("init", "--help"),
     ("dev", "--help"),
-]
-"""Through the installed command: the ones that start a worker, and help (the entry point
-answers it from its cache, rendered by Typer on a miss). ``run café-ñ`` is
-test_glyphs_fall_back_and_user_text_is_escaped, which checks this test's points too."""
-IN_PROCESS = [
     ("ls",),
     ("check",),
     ("runs",),
