@@ -67,10 +67,11 @@ def dev(project: Path) -> Iterator[DevServer]:
         server.kill()
 
 
-def waiting_work(server: DevServer) -> dict[str, str]:
-    """A delayed task, a parent whose children queue one at a time, a retry in backoff."""
+def waiting_work(server: DevServer, delay: float = DELAY) -> dict[str, str]:
+    """A delayed task (due in ``delay`` seconds), a parent whose children queue one at a time,
+    a retry in backoff."""
     ids = {
-        "later": server.trigger("later", delay=f"{DELAY}s"),
+        "later": server.trigger("later", delay=f"{delay:g}s"),
         "parent": server.trigger("parent", {"children": 3}),
         "flaky": server.trigger("flaky"),
     }
@@ -92,43 +93,31 @@ def waiting_work(server: DevServer) -> dict[str, str]:
 
 
 @pytest.mark.long(13)  # DELAY and the restart
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["ctrl-c", "kill-9"])
-def test_waiting_work_survives_a_stop_and_runs_after_the_restart(project: Path, sig: signal.Signals) -> None:
+def test_waiting_work_survives_ctrl_c_and_runs_after_the_restart(project: Path) -> None:
     with dev(project) as first:
         ids = waiting_work(first)
-        first.stop(sig)
-    assert eventually(lambda: not worker_pids(project), SETTLE)
-    left = rows(project)
-    assert all(left[i]["queue"] == "dev" for i in ids.values())
-    assert left[ids["later"]]["status"] == "pending"
-    due = left[ids["later"]]["due_at"]
+        first.stop(signal.SIGINT)
+    due = _left_queued(project, ids)
     (project / "fixed").touch()
-
     with dev(project) as second:
-        notice = poll("the take-over notice", lambda: "taken over" in second.output(), SETTLE, 0.1)
-        assert notice
-        for name, execution_id in ids.items():
-            second.wait_root(execution_id, name, timeout=60)
-        done = rows(project)
-        output = second.output()
-
-    later = done[ids["later"]]
-    assert later["status"] == "success", output
-    started = later["attempts"][0]["startedAt"]
-    assert due - 0.05 <= started <= due + 3, (due, started)  # at its time, not at the restart
-    children = [r for r in done.values() if r["parent_id"] == ids["parent"]]
-    assert [c["status"] for c in children] == ["success"] * 3, output
-    flaky = done[ids["flaky"]]
-    assert flaky["status"] == "success" and flaky["attempt"] >= 2, flaky
-    if sig == signal.SIGINT:
-        assert "kept for the next `pingback dev`" in first.output()
+        done = _waiting_work_done(second, ids)
+    _ran_at_its_time(done, ids, due)
+    assert "kept for the next `pingback dev`" in first.output()
 
 
-def test_an_attempt_running_at_kill_9_is_a_failed_attempt_then_retried(project: Path) -> None:
-    """The attempt cut off by ``kill -9`` claims no time it did not run: the next dev starts
-    later, and no duration is claimed at all (not the time up to the restart, however short:
-    a claimed one would be a number, whatever the gap). While the first dev runs, a second is
-    refused; once it is killed, the next is allowed (and takes over)."""
+KILLED_DELAY = DELAY + 3
+"""The delayed task of the kill -9 test: its first dev also refuses a second, and the
+readers run between the kill and the restart."""
+
+
+@pytest.mark.long(16)  # KILLED_DELAY and the restart
+def test_kill_9_of_dev_with_work_waiting_and_running(project: Path) -> None:
+    """Waiting work (as at Ctrl-C) and two attempts running when dev is killed: the next dev
+    takes them all over. A running attempt is a failed attempt, retried if it may be (``slow``),
+    else the execution ends interrupted (``slow-once``); the attempt cut off claims no time it
+    did not run: the next dev starts later, and no duration is claimed at all (not the time up
+    to the restart, however short: a claimed one would be a number, whatever the gap). While
+    the first dev runs, a second is refused; once it is killed, the next is allowed."""
     with dev(project) as first:
         retried = first.trigger("slow")
         lost = first.trigger("slow-once")  # logs nothing: when it stopped is not known
@@ -140,13 +129,16 @@ def test_an_attempt_running_at_kill_9_is_a_failed_attempt_then_retried(project: 
             first.output,
         )
         _a_second_dev_is_refused(first)
+        ids = waiting_work(first, KILLED_DELAY)
         first.stop(signal.SIGKILL)
+    due = _left_queued(project, ids)
     _readers_say_the_owner_is_gone(project, retried, lost)
     (project / "fixed").touch()
     with dev(project) as second:  # allowed once the first is gone
         second.wait_root(retried, "slow", timeout=30)
         second.wait_root(lost, "slow-once", timeout=30)
-        done = rows(project)
+        done = _waiting_work_done(second, ids)
+    _ran_at_its_time(done, ids, due)
     attempts = done[retried]["attempts"]
     assert [(a["status"], a["error"]) for a in attempts] == [("failed", STOPPED_DURING), ("success", None)]
     assert done[retried]["status"] == "success"
@@ -156,6 +148,36 @@ def test_an_attempt_running_at_kill_9_is_a_failed_attempt_then_retried(project: 
     assert row["attempts"][0]["durationMs"] is None
     shown = run_in_process(project, "show", lost)  # the installed `show` ran in the readers above
     assert "slow-once task  unknown" in shown.stdout.splitlines()[0], shown.brief()
+
+
+def _left_queued(project: Path, ids: dict[str, str]) -> float:
+    """The stopped dev's waiting work is in its queue, its worker gone; the delayed task's due
+    time."""
+    assert eventually(lambda: not worker_pids(project), SETTLE)
+    left = rows(project)
+    assert all(left[i]["queue"] == "dev" for i in ids.values())
+    assert left[ids["later"]]["status"] == "pending"
+    return float(left[ids["later"]]["due_at"])
+
+
+def _waiting_work_done(second: DevServer, ids: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """The next dev says it took the queue over and finishes every tree; history then."""
+    assert poll("the take-over notice", lambda: "taken over" in second.output(), SETTLE, 0.1)
+    for name, execution_id in ids.items():
+        second.wait_root(execution_id, name, timeout=60)
+    return rows(second.project)
+
+
+def _ran_at_its_time(done: dict[str, dict[str, Any]], ids: dict[str, str], due: float) -> None:
+    """Overdue work ran at the restart, the delayed task at its due time (not at the restart)."""
+    later = done[ids["later"]]
+    assert later["status"] == "success", later
+    started = later["attempts"][0]["startedAt"]
+    assert due - 0.05 <= started <= due + 3, (due, started)
+    children = [r for r in done.values() if r["parent_id"] == ids["parent"]]
+    assert [c["status"] for c in children] == ["success"] * 3, children
+    flaky = done[ids["flaky"]]
+    assert flaky["status"] == "success" and flaky["attempt"] >= 2, flaky
 
 
 def _readers_say_the_owner_is_gone(project: Path, *ids: str) -> None:
