@@ -63,6 +63,27 @@ def copy_misbehave(
     return target
 
 
+def listening_addresses(port: int) -> set[str]:
+    """``host:port`` of every listening TCP socket on ``port``, from /proc/net/tcp{,6}."""
+    found: set[str] = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        path = Path(table)
+        if not path.exists():
+            continue
+        for line in path.read_text().splitlines()[1:]:
+            fields = line.split()
+            local, state = fields[1], fields[3]
+            address, _, port_hex = local.partition(":")
+            if state != "0A" or int(port_hex, 16) != port:  # 0A: LISTEN
+                continue
+            if len(address) == 8:
+                octets = bytes.fromhex(address)[::-1]
+                found.add(".".join(str(b) for b in octets) + f":{port}")
+            else:
+                found.add(f"[{address}]:{port}")
+    return found
+
+
 def kill_workers(project: Path) -> None:
     """Teardown's last resort: a worker a failed test left behind."""
     for pid in worker_pids(project):

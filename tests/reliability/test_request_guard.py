@@ -16,7 +16,15 @@ import httpx
 import pytest
 from cli_support import FIXTURES, http_client, run_in_process
 
-from .helpers import DevServer, copy_misbehave, dev_server, history_rows, kill_workers
+from .helpers import (
+    HAS_PROC,
+    DevServer,
+    copy_misbehave,
+    dev_server,
+    history_rows,
+    kill_workers,
+    listening_addresses,
+)
 
 NO_SUCH_ID = "00000000-0000-0000-0000-000000000000"
 WRITES = [
@@ -67,6 +75,14 @@ def _job_id(dev: DevServer) -> str:
 
 def _triggers_of_ok(dev: DevServer) -> list[dict[str, Any]]:
     return [row for row in history_rows(dev.project) if row["function"] == "ok"]
+
+
+@pytest.mark.skipif(not HAS_PROC, reason="reads the listening sockets from /proc/net/tcp")
+def test_the_api_listens_on_loopback_by_default(dev: DevServer) -> None:
+    """Before any guard, the first line of defence: nothing beyond this machine reaches it."""
+    assert listening_addresses(dev.port) == {f"127.0.0.1:{dev.port}"}
+    # The whole output: the header is above a function table taller than output()'s excerpt.
+    assert f"API       http://127.0.0.1:{dev.port}" in dev.output(limit=1_000_000)
 
 
 def test_a_foreign_host_is_refused_on_every_route(dev: DevServer, client: httpx.Client) -> None:

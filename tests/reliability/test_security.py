@@ -30,7 +30,15 @@ from pingback_cli.worker import main as worker_main
 from pingback_cli.worker import request_fields
 from pingback_cli.worker.main import Outbox, Runner
 
-from .helpers import HAS_PROC, DevServer, assert_one_error_line, copy_misbehave, dev_server, kill_workers
+from .helpers import (
+    HAS_PROC,
+    DevServer,
+    assert_one_error_line,
+    copy_misbehave,
+    dev_server,
+    kill_workers,
+    listening_addresses,
+)
 
 pytestmark = pytest.mark.skipif(not HAS_PROC, reason="finds leftover worker processes through /proc")
 
@@ -48,27 +56,6 @@ ROUTES = [
 ]
 
 
-def listening_addresses(port: int) -> set[str]:
-    """``host:port`` of every listening TCP socket on ``port``, from /proc/net/tcp{,6}."""
-    found: set[str] = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        path = Path(table)
-        if not path.exists():
-            continue
-        for line in path.read_text().splitlines()[1:]:
-            fields = line.split()
-            local, state = fields[1], fields[3]
-            address, _, port_hex = local.partition(":")
-            if state != "0A" or int(port_hex, 16) != port:  # 0A: LISTEN
-                continue
-            if len(address) == 8:
-                octets = bytes.fromhex(address)[::-1]
-                found.add(".".join(str(b) for b in octets) + f":{port}")
-            else:
-                found.add(f"[{address}]:{port}")
-    return found
-
-
 # --- where the API listens -----------------------------------------------------------------
 
 
@@ -79,19 +66,6 @@ def secret_project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     project = copy_misbehave(tmp_path_factory.mktemp("secrets"), import_thread=False)
     yield project
     kill_workers(project)
-
-
-@pytest.fixture(scope="module")
-def loopback_dev(secret_project: Path) -> Iterator[DevServer]:
-    """A ``pingback dev`` with the default host, and recognisable secrets in its environment."""
-    with dev_server(secret_project, env=SECRETS) as server:
-        yield server
-
-
-def test_the_api_listens_on_loopback_by_default(loopback_dev: DevServer) -> None:
-    assert listening_addresses(loopback_dev.port) == {f"127.0.0.1:{loopback_dev.port}"}
-    # The whole output: the header is above a function table taller than output()'s excerpt.
-    assert f"API       http://127.0.0.1:{loopback_dev.port}" in loopback_dev.output(limit=1_000_000)
 
 
 @pytest.mark.parametrize(
@@ -113,9 +87,12 @@ def test_binding_beyond_loopback_without_a_secret_key_refuses_to_start(
 
 
 @pytest.fixture(scope="module")
-def open_dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
-    project = copy_misbehave(tmp_path_factory.mktemp("open"))
-    with dev_server(project, args=("--host", "0.0.0.0"), env=SECRETS) as server:
+def open_dev(secret_project: Path) -> Iterator[DevServer]:
+    """A ``pingback dev`` beyond loopback, with recognisable secrets in its environment (its
+    key among them). ``test_secrets_never_appear_in_output_history_or_errors``, the module's
+    last test, stops it to read all it printed. (That the API listens on loopback by default
+    is test_request_guard.py's, on its dev with the default host.)"""
+    with dev_server(secret_project, args=("--host", "0.0.0.0"), env=SECRETS) as server:
         yield server
 
 
@@ -324,9 +301,7 @@ def _leaks(text: str) -> list[str]:
     return [name for name, secret in SECRETS.items() if secret in text]
 
 
-def test_secrets_never_appear_in_output_history_or_errors(
-    secret_project: Path, loopback_dev: DevServer
-) -> None:
+def test_secrets_never_appear_in_output_history_or_errors(secret_project: Path, open_dev: DevServer) -> None:
     project = secret_project
     # Through the installed command: every one that starts a worker or serves (run, whose
     # worker imports the project and prints a handler's traceback).
@@ -348,11 +323,11 @@ def test_secrets_never_appear_in_output_history_or_errors(
         ("ls", "--json"),
         ("register", "--dry-run"),
         ("check",),
-        ("trigger", "ok", "--platform-url", loopback_dev.url),
+        ("trigger", "ok", "--platform-url", open_dev.url),
         ("run", "ok", "--payload", "{bad"),
         ("runs", "--json"),
-        ("trigger", "no-such-function", "--platform-url", loopback_dev.url),
-        ("trigger", "ok", "--platform-url", loopback_dev.url, "--api-key", "wrong"),
+        ("trigger", "no-such-function", "--platform-url", open_dev.url),
+        ("trigger", "ok", "--platform-url", open_dev.url, "--api-key", "wrong"),
         ("trigger", "ok", "--platform-url", "http://127.0.0.1:9"),
     ]
     with ThreadPoolExecutor(max_workers=3) as pool:
@@ -367,10 +342,10 @@ def test_secrets_never_appear_in_output_history_or_errors(
     assert shown.returncode == 0 and not _leaks(shown.stdout + shown.stderr)
 
     for task in ("ok", "raises", "segfault", "returns-set"):
-        execution_id = loopback_dev.trigger(task)
-        loopback_dev.wait_root(execution_id, task)
-    assert loopback_dev.stop() == 0
-    assert not _leaks(loopback_dev.output(limit=10**9)), "pingback dev printed a secret"
+        execution_id = open_dev.trigger(task)
+        open_dev.wait_root(execution_id, task)
+    assert open_dev.stop() == 0
+    assert not _leaks(open_dev.output(limit=10**9)), "pingback dev printed a secret"
 
     stored = sorted(path for path in (project / ".pingback").iterdir() if path.is_file())
     assert any(path.name == "history.sqlite3" for path in stored), stored
