@@ -115,7 +115,7 @@ def test_ls_table_lists_every_function_with_source_and_schedule(lab: Path) -> No
 
 
 def test_ls_json_describes_both_instances(lab: Path) -> None:
-    result = run_cli(lab, "ls", "--json")
+    result = run_in_process(lab, "ls", "--json")  # installed ls: the table above, and PINGBACK_APP's
 
     assert_clean_exit(result, 0)
     listing = result.json()

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from cli_support import SETTLE, cli_env, free_port, pingback_command, poll, run_cli, run_in_process, walk
+from cli_support import SETTLE, cli_env, free_port, pingback_command, poll, run_in_process, walk
 
 JOBS = """
 import os
@@ -121,7 +121,7 @@ def test_dev_whose_reader_left_stops_cleanly_on_ctrl_c(project: Path) -> None:
         deadline = time.monotonic() + SETTLE
         while b"Ctrl-C to stop" not in _read_line(read, deadline):
             pass
-        ran = run_cli(project, "trigger", "slow")
+        ran = run_in_process(project, "trigger", "slow")  # trigger's installed cases: test_dev
         assert ran.returncode == 0, ran.brief()
         poll("the slow task to start", (project / "slow-started").exists, SETTLE)
     finally:

@@ -376,7 +376,7 @@ def test_pingback_trigger_succeeds(dev: DevServer) -> None:
     tree = dev.wait_finished(answer["executionId"])
     assert tree["status"] == "success" and tree["payload"] == {"via": "cli"}
 
-    plain = run_cli(dev.project, "trigger", "leaf", "--platform-url", dev.url)
+    plain = run_in_process(dev.project, "trigger", "leaf", "--platform-url", dev.url)  # the text
     assert plain.returncode == 0 and plain.stderr == ""
     execution_id, task, *when = plain.stdout.split()
     assert (task, when) == ("leaf", ["starts", "now"])

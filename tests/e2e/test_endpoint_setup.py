@@ -17,6 +17,8 @@ from cli_support import FIXTURES, SETTLE, free_port, poll
 from loopback import answering
 from reliability.helpers import DevServer, kill_workers
 
+from .conftest import record_root
+
 WRONG_ROUTE = "/wrong-route"
 """Where the setup-mistake apps are reached: a route that is not the app's Pingback route."""
 HTML_404 = (
@@ -228,14 +230,13 @@ def test_an_app_answering_without_registering_here_gets_one_true_hint(project: P
 def test_replay_sends_to_an_endpoint(project: Path) -> None:
     from cli_support import run_cli
 
-    first = run_cli(project, "run", "later", "--json")
-    assert first.returncode == 0, first.brief()
+    first = record_root(project, "later")  # a run of later in history
     answer = b'{"status": "success", "result": "from the app"}'
     with answering(200, answer, "application/json", WRONG_ROUTE) as endpoint:
-        again = run_cli(project, "replay", first.json()["executionId"][:8], "--endpoint", endpoint, "--json")
+        again = run_cli(project, "replay", first[:8], "--endpoint", endpoint, "--json")
     assert again.returncode == 0, again.brief()
     tree = again.json()
-    assert (tree["result"], tree["replayOf"]) == ("from the app", first.json()["executionId"])
+    assert (tree["result"], tree["replayOf"]) == ("from the app", first)
 
 
 HOSTED_APP = (

@@ -49,7 +49,7 @@ def test_init_creates_a_project_that_ls_and_run_accept(tmp_path: Path) -> None:
 
 
 def test_init_with_a_module_name(tmp_path: Path) -> None:
-    result = run_cli(tmp_path, "init", "jobs", "--json")
+    result = run_in_process(tmp_path, "init", "jobs", "--json")  # installed init: the test above
     assert_clean_exit(result, 0)
     data = result.json()
     assert data["module"] == "jobs"

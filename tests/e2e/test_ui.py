@@ -8,10 +8,10 @@ import subprocess
 from pathlib import Path
 
 import httpx
-from cli_support import cli_env, free_port, pingback_command, poll, run_cli
+from cli_support import cli_env, free_port, pingback_command, poll, run_cli, run_in_process
 from reliability.helpers import assert_one_error_line
 
-from e2e.conftest import copy_project
+from e2e.conftest import copy_project, record_root
 
 
 def test_ui_without_history_says_so(tmp_path: Path) -> None:
@@ -22,9 +22,7 @@ def test_ui_without_history_says_so(tmp_path: Path) -> None:
 
 def test_ui_serves_history_read_only(tmp_path: Path) -> None:
     project = copy_project("dashproj", tmp_path)
-    ran = run_cli(project, "run", "echo", "--payload", '{"hello": "<b>there</b>"}', "--json")
-    assert ran.returncode == 0, str(ran)
-    execution_id = ran.json()["executionId"]
+    execution_id = record_root(project, "echo", {"hello": "<b>there</b>"})  # a run in history
     port = free_port()
     process = subprocess.Popen(
         [pingback_command(), "ui", "--port", str(port)],
@@ -67,5 +65,5 @@ def test_ui_serves_history_read_only(tmp_path: Path) -> None:
 
 
 def test_ui_is_listed_in_help(tmp_path: Path) -> None:
-    result = run_cli(tmp_path, "--help")
+    result = run_in_process(tmp_path, "--help")  # the installed --help: tests/e2e/test_help.py
     assert re.search(r"\bui\b", result.stdout), result.stdout
