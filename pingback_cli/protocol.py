@@ -6,8 +6,6 @@ Import-light on purpose: the worker subprocess uses it to sign its requests.
 from __future__ import annotations
 
 import functools
-import hashlib
-import hmac
 import json
 import math
 import time
@@ -306,6 +304,12 @@ class AttemptOutcome(Record):
 
 
 def signature(secret: str, timestamp: str, body: bytes) -> str:
+    """The request's HMAC-SHA256 over ``timestamp.body``, hex. hashlib is imported here, not with
+    the module: loading it (OpenSSL's libcrypto) is ~5-7 ms of CPU, paid by `runs`, `show` and
+    every command that imports ``models`` but never signs (a later call finds it in sys.modules)."""
+    import hashlib
+    import hmac
+
     message = timestamp.encode() + b"." + body
     return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
 
@@ -330,4 +334,6 @@ def verify(secret: str, headers: dict[str, str], body: bytes, *, now: float | No
         return False
     if age > MAX_CLOCK_SKEW:
         return False
+    import hmac
+
     return hmac.compare_digest(signature(secret, timestamp, body), given)
