@@ -37,14 +37,15 @@ def check(project: Path, *args: str, run: Callable[..., Result] = run_cli) -> tu
 
 
 THROUGH_THE_COMMAND = ("handler-signature", "invalid-schedule", "schedule-reads-differently")
-"""An error, six findings in one file, and a warning with three: the rest run in process."""
+"""An error, six findings in one file, and a warning with three; the first through the installed
+command, the others its Click command in process (the rest: tests/check/test_rules.py)."""
 
 
 @pytest.mark.parametrize("rule", THROUGH_THE_COMMAND)
 def test_each_rule_finds_its_defect_and_nothing_else(tmp_path: Path, rule: str) -> None:
     severity, expected = CASES[rule]
     project = copy_project(f"check/{rule}", tmp_path)
-    code, report = check(project)
+    code, report = check(project, run=run_cli if rule == THROUGH_THE_COMMAND[0] else run_in_process)
     findings = report["findings"]
     assert {f["rule"] for f in findings} == {rule}, findings
     assert len(findings) == len(expected), findings
