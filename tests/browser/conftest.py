@@ -32,6 +32,14 @@ BROWSER_GROUP = pytest.mark.xdist_group("browser")
 Chromium (the package-scoped fixtures below)."""
 
 
+def expect(actual: Any, message: str | None = None) -> Any:
+    """Playwright's ``expect``, imported when a browser test first asserts: every xdist worker
+    collects this folder, one runs it, and ``playwright.sync_api`` costs ~0.15 s of CPU to import."""
+    from playwright.sync_api import expect as playwright_expect
+
+    return playwright_expect(actual, message)
+
+
 def _require_browser() -> None:
     if CHROMIUM.exists():
         return

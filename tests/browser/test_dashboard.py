@@ -15,10 +15,9 @@ from typing import Any
 import httpx
 import pytest
 from cli_support import cli_env, free_port, pingback_command, poll, run_cli
-from playwright.sync_api import expect
 from reliability.helpers import DevServer
 
-from .conftest import BROWSER_GROUP
+from .conftest import BROWSER_GROUP, expect
 
 pytestmark = BROWSER_GROUP
 

@@ -15,10 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import expect
 from reliability.helpers import DevServer
 
-from .conftest import BROWSER_GROUP
+from .conftest import BROWSER_GROUP, expect
 
 pytestmark = BROWSER_GROUP
 

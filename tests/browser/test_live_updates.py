@@ -10,10 +10,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from playwright.sync_api import expect
 from reliability.helpers import DevServer
 
-from .conftest import BROWSER_GROUP
+from .conftest import BROWSER_GROUP, expect
 
 pytestmark = BROWSER_GROUP
 

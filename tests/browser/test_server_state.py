@@ -8,10 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from cli_support import run_cli
-from playwright.sync_api import expect
 from reliability.helpers import DevServer
 
-from .conftest import BROWSER_GROUP
+from .conftest import BROWSER_GROUP, expect
 from .test_dashboard import EXECUTION_URL, ui_server
 
 pytestmark = BROWSER_GROUP
