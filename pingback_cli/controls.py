@@ -110,12 +110,14 @@ def functions(
 
 
 def _history_statuses(root: Path) -> dict[str, str]:
-    from pingback_cli.history.jobs import JobStore
-    from pingback_cli.history.store import Store, history_path
+    from pingback_cli import state
 
-    path = history_path(root)
-    if not path.is_file():
+    path = state.state_dir(root) / state.HISTORY  # history.store.history_path, without sqlite3
+    if not path.is_file():  # a project that never ran (most `ls`): the history modules stay unloaded
         return {}
+    from pingback_cli.history.jobs import JobStore
+    from pingback_cli.history.store import Store
+
     with Store(path, readonly=True) as store:
         return {job.name: job.status for job in JobStore(store).all()}
 
