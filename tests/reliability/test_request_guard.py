@@ -7,14 +7,12 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from cli_support import FIXTURES, http_client, run_in_process
+from cli_support import http_client, run_in_process
 
 from .helpers import (
     HAS_PROC,
@@ -166,17 +164,10 @@ def test_json_clients_and_the_dashboard_still_work(dev: DevServer, client: httpx
     assert sent.returncode == 0, sent.brief()
 
 
-def test_pb_trigger_from_a_real_handler_and_pingback_trigger_still_work(tmp_path: Path) -> None:
-    project = tmp_path / "devproj"
-    shutil.copytree(FIXTURES / "devproj", project, ignore=shutil.ignore_patterns(".pingback", "__pycache__"))
-    keys = {"PINGBACK_API_KEY": "pb_local_dev_api_key", "PINGBACK_CRON_SECRET": "local-secret"}
-    with dev_server(project, env=keys) as dev:
-        sent = run_in_process(
-            project, "trigger", "calls-trigger", "--platform-url", dev.url, "--json", env=keys
-        )
-        assert sent.returncode == 0, sent.brief()
-        caller_id = json.loads(sent.stdout)["executionId"]
-        assert dev.wait_root(caller_id, "calls-trigger")["status"] == "success", dev.output()
-        triggered = dev.tree(caller_id)["result"]["triggered"]
-        assert dev.wait_root(triggered, "leaf")["status"] == "success"
-    kill_workers(project)
+def test_pb_trigger_from_a_real_handler_and_pingback_trigger_still_work(dev: DevServer) -> None:
+    sent = run_in_process(dev.project, "trigger", "calls-trigger", "--platform-url", dev.url, "--json")
+    assert sent.returncode == 0, sent.brief()
+    caller_id = json.loads(sent.stdout)["executionId"]
+    assert dev.wait_root(caller_id, "calls-trigger")["status"] == "success", dev.output()
+    triggered = dev.tree(caller_id)["result"]["triggered"]
+    assert dev.wait_root(triggered, "leaf")["status"] == "success"
