@@ -8,23 +8,14 @@ import sys
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import HealthCheck, settings
 
-
-@pytest.hookimpl(tryfirst=True)  # before Hypothesis' plugin loads a --hypothesis-profile given
-def pytest_configure(config: pytest.Config) -> None:
-    """Property tests never fail on how long this machine took to draw their examples: every one
-    sets deadline=None already, and the too_slow health check (data generation over ~1 s, easy
-    for a loaded 2-core machine) is off too, as Hypothesis' own "ci" profile has it when it
-    detects CI. Not in an xdist controller, which runs no test: importing Hypothesis there
-    cost ~0.2 s of CPU for nothing."""
-    if config.getoption("dist", "no") != "no" and not hasattr(config, "workerinput"):
-        return
-    from hypothesis import HealthCheck, settings
-
-    if settings.default is not None and not settings.default.derandomize:  # not the "ci" profile
-        settings.register_profile("suite", deadline=None, suppress_health_check=[HealthCheck.too_slow])
-        settings.load_profile("suite")
-
+# Property tests never fail on how long this machine took to draw their examples: every one sets
+# deadline=None already, and the too_slow health check (data generation over ~1 s, easy for a
+# loaded 2-core machine) is off too, as Hypothesis' own "ci" profile has it when it detects CI.
+if settings.default is not None and not settings.default.derandomize:  # not the "ci" profile
+    settings.register_profile("suite", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    settings.load_profile("suite")
 
 # The test modules' bytecode (pytest's assertion-rewritten copies included) is kept between runs
 # even where PYTHONDONTWRITEBYTECODE=1 (this machine, many CI images): each xdist worker
