@@ -122,20 +122,3 @@ def test_no_color_means_no_escape_codes_at_all_in_a_terminal(lab: Path) -> None:
     plain = in_a_terminal(lab, "ls", env={"TERM": "xterm-256color", "NO_COLOR": "1"})
     assert "\x1b" not in plain, plain[:400]
     assert "Schedule */5 * * * * UTC" in plain  # the stacked cards of 80 columns
-
-
-def test_dev_banner_values_line_up(lab: Path) -> None:
-    import signal
-
-    from reliability.helpers import DevServer
-
-    server = DevServer(lab).start()
-    try:
-        server.stop(signal.SIGINT)
-    finally:
-        server.kill()
-    lines = server.stdout_path.read_text(encoding="utf-8").splitlines()
-    labels = ("API", "dashboard", "reload", "history", "times")
-    rows = [line for line in lines if line.strip().split(" ")[0] in labels][: len(labels)]
-    columns = {len(row) - len(row.strip().partition(" ")[2].lstrip()) for row in rows}
-    assert len(rows) == len(labels) and len(columns) == 1, "\n".join(lines[:10])

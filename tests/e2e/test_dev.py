@@ -280,6 +280,17 @@ def test_header_lists_the_functions_and_the_next_cron_run(dev: DevServer) -> Non
     assert functions["leaf"]["nextRunAt"] is None and functions["leaf"]["concurrency"] == 5
 
 
+def test_dev_banner_values_line_up(dev: DevServer) -> None:
+    """The banner's labels and values in two columns (new-user trial; was test_cli_polish's,
+    on a dev of its own: the shared server prints the same banner)."""
+    poll("the banner", lambda: "Ctrl-C to stop" in dev.output(), SETTLE, explain=dev.output)
+    lines = dev.stdout_path.read_text(encoding="utf-8").splitlines()
+    labels = ("API", "dashboard", "reload", "history", "times")
+    rows = [line for line in lines if line.strip().split(" ")[0] in labels][: len(labels)]
+    columns = {len(row) - len(row.strip().partition(" ")[2].lstrip()) for row in rows}
+    assert len(rows) == len(labels) and len(columns) == 1, "\n".join(lines[:10])
+
+
 def test_triggered_cron_fans_out_twenty_children_that_all_succeed(dev: DevServer) -> None:
     root_id = dev.trigger("fanout")
     tree = dev.wait_finished(root_id)
