@@ -27,13 +27,17 @@ def project(tmp_path: Path) -> Iterator[Path]:
     kill_workers(target)
 
 
-@pytest.fixture
-def dev(project: Path) -> Iterator[DevServer]:
-    server = DevServer(project, env=NEW_YORK)
+@pytest.fixture(scope="module")
+def dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
+    """One dev (in New York) for the tests that trigger: each looks only at what it sent."""
+    target = tmp_path_factory.mktemp("shared") / "durable"
+    shutil.copytree(FIXTURES / "durable", target, ignore=shutil.ignore_patterns(".pingback", "__pycache__"))
+    server = DevServer(target, env=NEW_YORK)
     try:
         yield server.start()
     finally:
         server.kill()
+        kill_workers(target)
 
 
 def test_trigger_prints_the_id_and_when_it_is_due(dev: DevServer) -> None:
