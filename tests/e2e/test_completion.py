@@ -10,12 +10,9 @@ import json
 import os
 import shlex
 import shutil
-import signal
 import subprocess
 import sys
 import textwrap
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -375,6 +372,7 @@ def test_zsh_and_fish_answers_carry_names_with_their_type(shop: Path, shell: str
 
 
 # --- the manifest stays fresh ------------------------------------------------------------------
+# (`pingback dev` writes it on start and on every reload: test_dev's hot reload test checks it)
 
 
 def test_run_writes_the_manifest_without_ls(tmp_path: Path) -> None:
@@ -383,50 +381,3 @@ def test_run_writes_the_manifest_without_ls(tmp_path: Path) -> None:
     result = run_cli(project, "run", "send-receipt", "--payload", '{"order_id": "o-1"}')
     assert_clean_exit(result, 0)
     assert "send-emails" in tab(project, "pingback run se").stdout.split()
-
-
-def test_dev_writes_the_manifest_on_start_and_on_reload(tmp_path: Path) -> None:
-    project = copy_shop(tmp_path)
-    manifest = project / ".pingback" / "manifest.json"
-    log = tmp_path / "dev.log"
-    with log.open("w", encoding="utf-8") as output:
-        process = subprocess.Popen(
-            [pingback_command(), "dev", "--port", "0"],
-            cwd=project,
-            env=cli_env(),
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        names = wait_for_names(manifest, lambda names: "send-emails" in names, log)
-        assert "nightly-cleanup" not in names
-        with (project / "shop" / "emails.py").open("a", encoding="utf-8") as source:
-            source.write(
-                '\n\n@pb.cron("nightly-cleanup", "0 3 * * *")\ndef nightly_cleanup(ctx):\n    return None\n'
-            )
-        wait_for_names(manifest, lambda names: "nightly-cleanup" in names, log)
-    finally:
-        os.killpg(process.pid, signal.SIGINT)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-
-
-def wait_for_names(
-    manifest: Path, ready: Callable[[set[str]], bool], log: Path, timeout: float = 45.0
-) -> set[str]:
-    deadline = time.monotonic() + timeout
-    names: set[str] = set()
-    while time.monotonic() < deadline:
-        try:
-            names = {f["name"] for f in json.loads(manifest.read_text(encoding="utf-8"))["functions"]}
-        except (OSError, ValueError, KeyError):
-            names = set()
-        if ready(names):
-            return names
-        time.sleep(0.1)
-    output = log.read_text(encoding="utf-8", errors="replace")
-    raise AssertionError(f"the manifest never got there; it lists {sorted(names)}\n{output}")

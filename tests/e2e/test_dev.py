@@ -558,17 +558,29 @@ def added_after_fix(ctx):
 """
 
 
+def manifest_names(server: DevServer) -> set[str]:
+    """The functions ``.pingback/manifest.json`` lists (none while it is missing or half-written)."""
+    try:
+        manifest = json.loads((server.project / ".pingback" / "manifest.json").read_text(encoding="utf-8"))
+        return {function["name"] for function in manifest["functions"]}
+    except (OSError, ValueError, KeyError):
+        return set()
+
+
 def test_hot_reload_picks_up_a_save_made_during_start_up_and_survives_a_broken_save(
     dev_factory: Callable[..., DevServer],
 ) -> None:
     """One dev: a save made while the project imports is reloaded once serving; then a broken
-    save keeps the last good code serving, and the next good save recovers."""
+    save keeps the last good code serving, and the next good save recovers. The completion
+    manifest is written on start and again on the reload."""
     server = dev_factory(launch_only=True, env={"DEVPROJ_SLOW_IMPORT": "1.5"})
     poll("the worker to be importing", lambda: "devapp.jobs: slow import" in server.output(), READY_TIMEOUT)
     jobs = server.project / JOBS
     original = jobs.read_text(encoding="utf-8")
     jobs.write_text(original + ADDED_LATER, encoding="utf-8")
     server.wait_ready()
+    # the completion manifest (tests/e2e/test_completion.py reads it), written on start
+    poll("the manifest written on start", lambda: "leaf" in manifest_names(server), SETTLE, 0.1)
 
     def accepted() -> httpx.Response | None:
         response = server.trigger_response({"task": "added-later", "payload": {"k": "v"}})
@@ -596,6 +608,7 @@ def test_hot_reload_picks_up_a_save_made_during_start_up_and_survives_a_broken_s
     assert server.run("leaf", {"during": "broken"})["status"] == "success"
     assert server.run("added-later", {})["status"] == "success", "the last good code keeps serving"
     assert "SyntaxError" in server.output() or "invalid syntax" in server.output()
+    assert "added-after-fix" not in manifest_names(server)
 
     jobs.write_text(good + ADDED_AFTER_FIX, encoding="utf-8")
 
@@ -607,6 +620,13 @@ def test_hot_reload_picks_up_a_save_made_during_start_up_and_survives_a_broken_s
     assert response.status_code == 201
     tree = server.wait_finished(response.json()["executionId"])
     assert tree["status"] == "success" and tree["result"] == "recovered"
+    poll(
+        "the manifest rewritten on reload",
+        lambda: "added-after-fix" in manifest_names(server),
+        SETTLE,
+        0.1,
+        server.output,
+    )
 
     code, _ = server.stop()
     assert code == 0
