@@ -26,6 +26,8 @@ MEASURES = [
     "peer-huey",
     "dashboard-live",
     "dashboard-open",
+    "toolkit-advance",
+    "simulate-run",
 ]
 
 
