@@ -74,14 +74,14 @@ def test_a_command_runs_held_and_leaves_the_threshold_as_it_found_it(
 
 def test_a_run_keeps_its_own_collector_when_the_emulator_releases_start_up(collector: None) -> None:
     """`run` and `dev` work inside ``few_collections`` (a young collection every 20,000
-    allocations, for trees of 10,000-100,000 executions); the Emulator's release of start-up,
-    inside it, must not put the default 700 back for the run."""
+    allocations, for trees of 10,000-100,000 executions): it ends start-up itself, so a release
+    inside it (as the Emulator's was) cannot put the default 700 back for the run."""
     from pingback_cli.cli.common import few_collections
 
     gc.set_threshold(700, 10, 10)
     startup.hold()
     with few_collections():
-        startup.release()  # Emulator.__aenter__
+        startup.release()  # a second release, inside the run
         during = gc.get_threshold()
     assert during == (20_000, 10, 10)
     assert gc.get_threshold() == (700, 10, 10)

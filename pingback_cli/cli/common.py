@@ -200,8 +200,7 @@ def few_collections() -> Iterator[None]:
     Start-up's objects (Typer, Rich, the project, the web stack) are frozen out of its walks and
     a young collection comes every 20,000 allocations; both are put back afterwards, as the
     command may run inside another process (tests run commands in process). Start-up ends
-    here (``startup.release``): its own raised threshold is put back first, so the run's
-    collector is this one, not the usual one that a release inside the run would restore."""
+    here (``startup.release``): its raised threshold is put back first, then this one is set."""
     from pingback_cli import startup
 
     startup.release()

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 def main() -> None:
     """The `pingback` command: the process ends when this returns (or raises SystemExit)."""
-    startup.hold()  # released where the long work starts: few_collections (run, dev), ui, simulate --run
+    startup.hold()  # released where long work starts: few_collections (run, dev, replay), ui, simulate
     sys.unraisablehook = quiet_interrupts
     try:
         _dispatch()

@@ -11,6 +11,7 @@ from pingback_cli.cli.common import (
     JsonOption,
     PayloadOption,
     boundary,
+    few_collections,
     read_payload,
     terminal,
 )
@@ -59,7 +60,7 @@ def replay(
         body, has_payload = read_payload(payload)
         config = open_project(app)
         out = terminal()
-        with out.importing(enabled=not json_output) as loading:  # until the first event
+        with out.importing(enabled=not json_output) as loading, few_collections():  # to the first event
             result = replay_execution(
                 config,
                 execution_id,

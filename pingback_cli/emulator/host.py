@@ -36,7 +36,6 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from pingback_cli import startup
 from pingback_cli.emulator import head_start, notices
 from pingback_cli.emulator.controls import Controls
 from pingback_cli.emulator.executor_choice import choose_executor
@@ -135,7 +134,6 @@ class Emulator:
         except BaseException:
             await self._close()
             raise
-        startup.release()  # started: the usual collector for the run's own garbage
         return self
 
     async def __aexit__(
