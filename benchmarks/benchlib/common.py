@@ -181,11 +181,12 @@ def bench_env(fanout: int | None = None, **extra: str) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def temp_project(prefix: str = "pingback-bench-") -> Iterator[Path]:
-    """A fresh copy of benchmarks/project (no history, no caches), removed afterwards."""
+def temp_project(prefix: str = "pingback-bench-", source: Path = PROJECT_SRC) -> Iterator[Path]:
+    """A fresh copy of ``source`` (benchmarks/project unless told), without history or caches,
+    removed afterwards."""
     root = Path(tempfile.mkdtemp(prefix=prefix))
     project = root / "project"
-    shutil.copytree(PROJECT_SRC, project, ignore=shutil.ignore_patterns(".pingback", "__pycache__"))
+    shutil.copytree(source, project, ignore=shutil.ignore_patterns(".pingback", "__pycache__"))
     try:
         yield project
     finally:

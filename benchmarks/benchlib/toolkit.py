@@ -7,19 +7,13 @@ and ``pingback simulate --run`` over the same day of a ``*/15`` cron with a 3-ch
   in that process (the handlers' own cost). Target: <= 0.5 s.
 - ``simulate-run``: the whole ``pingback simulate --from ... --to ... --run --json`` command,
   against ``pingback ls`` in the same project (interpreter, our CLI, importing the project),
-  interleaved. Target: <= 2 s. (``benchmarks/simulate.py`` is the same measure on its own.)
+  interleaved. Target: <= 2 s (``run.py --only simulate-run`` alone).
 """
 
 from __future__ import annotations
 
 import json
-import shutil
-import sqlite3
 import subprocess
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 
 from benchlib.common import (
     LIB_DIR,
@@ -31,24 +25,13 @@ from benchlib.common import (
     Target,
     bench_env,
     run_timed,
+    temp_project,
 )
-from benchlib.measures import Settings, Shared
+from benchlib.measures import Settings, Shared, _verify_history
 
 SIMDAY = LIB_DIR.parent.parent / "tests" / "fixtures" / "simday"
 EXECUTIONS = 384
 WINDOW = ["--from", "2026-12-01T00:00Z", "--to", "2026-12-02T00:00Z"]
-
-
-@contextmanager
-def simday_project() -> Iterator[Path]:
-    """A fresh copy of tests/fixtures/simday, removed afterwards."""
-    root = Path(tempfile.mkdtemp(prefix="pingback-bench-simday-"))
-    project = root / "simday"
-    shutil.copytree(SIMDAY, project, ignore=shutil.ignore_patterns(".pingback", "__pycache__"))
-    try:
-        yield project
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
 
 
 def _repetitions(settings: Settings) -> int:
@@ -60,7 +43,7 @@ def toolkit_advance(settings: Settings, shared: Shared) -> MeasureResult:
     advance: list[float] = []
     floor: list[float] = []
     for _ in range(_repetitions(settings)):
-        with simday_project() as project:
+        with temp_project("pingback-bench-simday-", SIMDAY) as project:
             done = subprocess.run(
                 [PYTHON, str(LIB_DIR / "advance_day.py"), str(project)],
                 env=bench_env(),
@@ -95,19 +78,12 @@ def toolkit_advance(settings: Settings, shared: Shared) -> MeasureResult:
     return result
 
 
-def _recorded(project: Path) -> tuple[int, int]:
-    with sqlite3.connect(project / ".pingback" / "history.sqlite3") as conn:
-        total = conn.execute("SELECT COUNT(*) FROM executions").fetchone()[0]
-        ok = conn.execute("SELECT COUNT(*) FROM executions WHERE status = 'success'").fetchone()[0]
-    return int(total), int(ok)
-
-
 def simulate_run(settings: Settings, shared: Shared) -> MeasureResult:
     result = MeasureResult("simulate-run", "`pingback simulate --run` of the same day")
     simulate: list[float] = []
     floor: list[float] = []
     for _ in range(_repetitions(settings)):
-        with simday_project() as project:
+        with temp_project("pingback-bench-simday-", SIMDAY) as project:
             seconds, code = run_timed([PINGBACK, "ls"], cwd=project, env=bench_env())
             if code != 0:
                 raise MeasureError(f"pingback ls exited {code}")
@@ -117,10 +93,7 @@ def simulate_run(settings: Settings, shared: Shared) -> MeasureResult:
             )
             if code != 0:
                 raise MeasureError(f"pingback simulate --run exited {code}")
-            if _recorded(project) != (EXECUTIONS, EXECUTIONS):
-                raise MeasureError(
-                    f"history after simulate --run: {_recorded(project)}, expected {EXECUTIONS}"
-                )
+            _verify_history(project, EXECUTIONS)
             simulate.append(seconds * 1000)
     result.rows.append(
         Row(
