@@ -167,11 +167,8 @@ def _plain(outcome: AttemptOutcome, child: bool = False) -> Reading | None:
         _note_size(size, notices)
         return Reading(True, [], list(tasks), None, notices)
     said = response.get("error")
-    own = outcome.error or (said if type(said) is str and said else None)
-    _note_size(size, notices)
-    _note_failure(status, own or "", child, notices)
-    error = f"HTTP {status}" + (f": {own}" if own and own != f"HTTP {status}" else "")
-    return Reading(False, list(logs), list(tasks), error, notices)
+    said = said if type(said) is str and said else None
+    return _failed(outcome, status, said, list(logs), list(tasks), child, notices)
 
 
 def _plain_log(entry: Any) -> bool:
@@ -206,10 +203,24 @@ def _read(outcome: AttemptOutcome, child: bool) -> Reading:
         _note_status(response, status, said, notices)
         _note_size(outcome.body_bytes, notices)
         return Reading(True, logs, tasks, None, notices)
+    return _failed(outcome, status, said, logs, tasks, child, notices)
+
+
+def _failed(
+    outcome: AttemptOutcome,
+    status: int,
+    said: str | None,
+    logs: list[dict[str, Any]],
+    tasks: list[Any],
+    child: bool,
+    notices: list[str],
+) -> Reading:
+    """The reading of a non-2xx answer: its error is "HTTP <status>", then ours (the transport's)
+    or what the body ``said``, with the notices of a cut body and of a failure production shares."""
     _note_size(outcome.body_bytes, notices)
     own = outcome.error or said
-    error = f"HTTP {status}" + (f": {own}" if own and own != f"HTTP {status}" else "")
     _note_failure(status, own or "", child, notices)
+    error = f"HTTP {status}" + (f": {own}" if own and own != f"HTTP {status}" else "")
     return Reading(False, logs, tasks, error, notices)
 
 

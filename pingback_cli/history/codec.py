@@ -233,8 +233,10 @@ def _plain_attempt(attempt: Attempt, logs_text: tuple[list[LogEntry], str] | Non
     error, traceback = _text(attempt.error), _text(attempt.traceback)
     logs = "[]"
     if attempt.logs:
-        known = logs_text is not None and logs_text[0] is attempt.logs
-        logs = logs_text[1] if known and logs_text is not None else _dump_logs(attempt.logs)
+        if logs_text is not None and logs_text[0] is attempt.logs:
+            logs = logs_text[1]
+        else:
+            logs = _dump_logs(attempt.logs)
         if logs == "[]" or "NaN" in logs or "Infinity" in logs:
             return None  # a log the encoder could not write as it is: the general way decides
     if None in (started, completed, duration, status, error, traceback):
