@@ -349,3 +349,33 @@ def _bindable(port: int) -> bool:
         except OSError:
             return False
     return True
+
+
+def record_tree(
+    project: Path, function: str, payload: Any = None, *, children: int = 0, child: str = "leaf"
+) -> str:
+    """A finished, successful root of ``function`` (with ``payload`` when given) and ``children``
+    successful children of ``child``, written to ``project``'s history as a run records them (the
+    history Store, in this process); the root's id. For a test whose subject is what reads or
+    opens history (listings, replay's source, ui, completion), not the run that would have
+    written it: a real `pingback run` costs ~0.3 s of CPU, its worker included."""
+    from pingback_cli.history.store import Store, history_path
+    from pingback_cli.models import Execution, new_id
+
+    now = time.time()
+    done = {"status": "success", "attempt": 1, "started_at": now, "completed_at": now, "duration_ms": 0}
+    root = Execution(
+        new_id(), function, "task", now, payload=payload, has_payload=payload is not None, **done,  # type: ignore[arg-type]
+    )  # fmt: skip
+    history_path(project).parent.mkdir(parents=True, exist_ok=True)
+    with Store(history_path(project)) as store:
+        store.save(root)
+        for number in range(children):
+            data = {"n": number}
+            store.save(
+                Execution(
+                    new_id(), child, "task", now, payload=data, has_payload=True, parent_id=root.id,
+                    root_id=root.id, depth=1, result=data, **done,  # type: ignore[arg-type]
+                )
+            )  # fmt: skip
+    return root.id

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import time
 from pathlib import Path
 from typing import Any
 
@@ -41,25 +40,6 @@ def recorded_tree(project: Path, function: str) -> dict[str, Any]:
     tree = shown.json()
     assert tree["function"] == function, tree
     return dict(tree)
-
-
-def record_root(project: Path, function: str, payload: Any = None) -> str:
-    """A finished, successful root execution of ``function`` written to ``project``'s history
-    as a run records one (the history Store, in this process); its id. For a test whose subject
-    is what reads history (listings, replay, the API), not the run that would have written it:
-    a real `pingback run` costs ~0.3 s of CPU (the command and its worker)."""
-    from pingback_cli.history.store import Store, history_path
-    from pingback_cli.models import Execution, new_id
-
-    now = time.time()
-    execution = Execution(
-        new_id(), function, "task", now, payload=payload, has_payload=payload is not None,
-        status="success", attempt=1, started_at=now, completed_at=now, duration_ms=0, trigger="run",
-    )  # fmt: skip
-    history_path(project).parent.mkdir(parents=True, exist_ok=True)
-    with Store(history_path(project)) as store:
-        store.save(execution)
-    return execution.id
 
 
 @pytest.fixture

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cli_support import JOBS_HEADER, run_cli, run_in_process
+from cli_support import JOBS_HEADER, record_tree, run_cli, run_in_process
 
-from .conftest import assert_clean_exit, record_root
+from .conftest import assert_clean_exit
 from .test_completion import bash_complete
 
 
@@ -31,7 +31,7 @@ def test_usage_lines_name_arguments_in_capitals(lab: Path) -> None:
 
 
 def test_utc_is_taken_after_the_command_too(lab: Path) -> None:
-    record_root(lab, "ok")  # a run in history, its times shown below
+    record_tree(lab, "ok")  # a run in history, its times shown below
     env = {"TZ": "America/New_York"}
     before = run_cli(lab, "--utc", "runs", env=env)
     after = run_cli(lab, "runs", "--utc", env=env)

@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_support import cli_env, pingback_command, run_cli, run_in_process
+from cli_support import cli_env, pingback_command, record_tree, run_cli, run_in_process
 
-from .conftest import assert_clean_exit, record_root
+from .conftest import assert_clean_exit
 
 REPO = Path(__file__).resolve().parents[2]
 COMPLETIONS = REPO / "completions"
@@ -182,7 +182,7 @@ def test_bash_completes_execution_ids_for_show_and_replay(
     assert bash_complete(shop, "pingback", "replay", child[:8]) == [child]
     # an empty word offers the newest roots, not their children
     assert bash_complete(shop, "pingback", "show", "") == [root]
-    newest = record_root(shop, "send-email", {"id": "e1", "to": "a@b.c"})  # a newer run in history
+    newest = record_tree(shop, "send-email", {"id": "e1", "to": "a@b.c"})  # a newer run in history
     assert bash_complete(shop, "pingback", "replay", "") == [newest, root]
     assert bash_complete(shop, "pingback", "show", "not-hex") == []
 

@@ -13,11 +13,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cli_support import FIXTURES, SETTLE, free_port, poll
+from cli_support import FIXTURES, SETTLE, free_port, poll, record_tree
 from loopback import answering
 from reliability.helpers import DevServer, kill_workers
-
-from .conftest import record_root
 
 WRONG_ROUTE = "/wrong-route"
 """Where the setup-mistake apps are reached: a route that is not the app's Pingback route."""
@@ -230,7 +228,7 @@ def test_an_app_answering_without_registering_here_gets_one_true_hint(project: P
 def test_replay_sends_to_an_endpoint(project: Path) -> None:
     from cli_support import run_cli
 
-    first = record_root(project, "later")  # a run of later in history
+    first = record_tree(project, "later")  # a run of later in history
     answer = b'{"status": "success", "result": "from the app"}'
     with answering(200, answer, "application/json", WRONG_ROUTE) as endpoint:
         again = run_cli(project, "replay", first[:8], "--endpoint", endpoint, "--json")

@@ -10,10 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_support import Result, run_cli, run_in_process
+from cli_support import Result, record_tree, run_cli, run_in_process
 from reliability.helpers import dev_server
-
-from .conftest import record_root
 
 HEADER = """\
 import os
@@ -98,7 +96,7 @@ def test_dev_keeps_answering_with_a_nan_row_in_history(tmp_path: Path) -> None:
     import sqlite3
 
     root = project(tmp_path / "p", {"jobs.py": NAN_JOBS})
-    record_root(root, "ok", {"x": 1})  # a run of ok in history, damaged below
+    record_tree(root, "ok", {"x": 1})  # a run of ok in history, damaged below
     with sqlite3.connect(root / ".pingback" / "history.sqlite3") as conn:
         conn.execute("UPDATE executions SET result = '{\"ratio\":NaN}', logs = '[{broken'")
     with dev_server(root) as server:

@@ -11,10 +11,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cli_support import FIXTURES, poll, run_cli, run_in_process
+from cli_support import FIXTURES, poll, record_tree, run_cli, run_in_process
 from reliability.helpers import DevServer, kill_workers
-
-from .conftest import record_root
 
 NEW_YORK = {"TZ": "America/New_York"}
 
@@ -120,7 +118,7 @@ def test_ls_at_80_columns_shows_every_columns_data(project: Path) -> None:
 
 def test_empty_listings_say_why(project: Path) -> None:
     assert "No executions yet" in run_in_process(project, "runs").stdout
-    record_root(project, "later")  # one execution in history
+    record_tree(project, "later")  # one execution in history
     unknown = run_in_process(project, "runs", "-f", "nope").stdout
     assert 'No runs of "nope" among 1 execution in history' in unknown, unknown
     failed = run_in_process(project, "runs", "--status", "failed").stdout

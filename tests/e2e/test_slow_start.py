@@ -17,12 +17,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from cli_support import cli_env, pingback_command, run_cli
+from cli_support import cli_env, pingback_command, record_tree, run_cli
 from reliability.helpers import kill_workers
 
 from pingback_cli.spinner import SHOW_AFTER_SECONDS
-
-from .conftest import record_root
 
 SPINNER = "importing the project… "
 CLEAR_LINE = "\x1b[2K"
@@ -144,7 +142,7 @@ def test_a_slow_import_gets_a_spinner_with_the_elapsed_time_then_it_is_cleared(
     elif command == "run":
         assert_spinner_then_cleared(in_pty(slow, "run", "hello", gate=gate), "said hello")
     elif command == "replay":
-        first = record_root(slow, "hello")  # what is replayed: a run of hello in history
+        first = record_tree(slow, "hello")  # what is replayed: a run of hello in history
         output = in_pty(slow, "replay", first[:8], gate=gate)
         assert_spinner_then_cleared(output, "said hello")
     else:

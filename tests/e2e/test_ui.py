@@ -8,10 +8,10 @@ import subprocess
 from pathlib import Path
 
 import httpx
-from cli_support import cli_env, free_port, pingback_command, poll, run_cli, run_in_process
+from cli_support import cli_env, free_port, pingback_command, poll, record_tree, run_cli, run_in_process
 from reliability.helpers import assert_one_error_line
 
-from e2e.conftest import copy_project, record_root
+from e2e.conftest import copy_project
 
 
 def test_ui_without_history_says_so(tmp_path: Path) -> None:
@@ -22,7 +22,7 @@ def test_ui_without_history_says_so(tmp_path: Path) -> None:
 
 def test_ui_serves_history_read_only(tmp_path: Path) -> None:
     project = copy_project("dashproj", tmp_path)
-    execution_id = record_root(project, "echo", {"hello": "<b>there</b>"})  # a run in history
+    execution_id = record_tree(project, "echo", {"hello": "<b>there</b>"})  # a run in history
     port = free_port()
     process = subprocess.Popen(
         [pingback_command(), "ui", "--port", str(port)],

@@ -11,7 +11,6 @@ import shutil
 import signal
 import sqlite3
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -114,31 +113,6 @@ def history_rows(project: Path) -> list[dict[str, Any]]:
     finally:
         conn.close()
     return [dict(row) for row in rows]
-
-
-def record_tree(project: Path, function: str, children: int = 0, child: str = "leaf") -> str:
-    """A finished, successful root of ``function`` with ``children`` successful children of
-    ``child``, written to ``project``'s history as a run records them (the history Store, in
-    this process); the root's id. For a test whose subject is what reads or opens history, not
-    the run that would have written it (a real one costs ~0.3 s of CPU, its worker included)."""
-    from pingback_cli.history.store import Store, history_path
-    from pingback_cli.models import Execution, new_id
-
-    now = time.time()
-    done = {"status": "success", "attempt": 1, "started_at": now, "completed_at": now, "duration_ms": 0}
-    root = Execution(new_id(), function, "task", now, **done)  # type: ignore[arg-type]
-    history_path(project).parent.mkdir(parents=True, exist_ok=True)
-    with Store(history_path(project)) as store:
-        store.save(root)
-        for number in range(children):
-            payload = {"n": number}
-            store.save(
-                Execution(
-                    new_id(), child, "task", now, payload=payload, has_payload=True, parent_id=root.id,
-                    root_id=root.id, depth=1, result=payload, **done,  # type: ignore[arg-type]
-                )
-            )  # fmt: skip
-    return root.id
 
 
 def statuses(project: Path) -> dict[str, int]:

@@ -22,6 +22,7 @@ from cli_support import (
     eventually,
     pingback_command,
     poll,
+    record_tree,
     run_cli,
     run_in_process,
     walk,
@@ -41,7 +42,6 @@ from .helpers import (
     history_db,
     history_rows,
     kill_workers,
-    record_tree,
 )
 
 pytestmark = pytest.mark.skipif(not HAS_PROC, reason="finds leftover worker processes through /proc")
