@@ -199,6 +199,20 @@ def strict_loads(text: str | bytes, *, finite: bool = False) -> Any:
     return json.loads(text, parse_constant=_refuse_constant)
 
 
+def lone_surrogate(text: str) -> str | None:
+    """The first lone UTF-16 surrogate in ``text``, else None: a code point that is not a
+    character and that UTF-8 (SQLite's text, any HTTP body) cannot encode. One comes from bytes
+    that were not UTF-8 (Python reads argv and a C-locale stdin with ``surrogateescape``: byte
+    0xE9 becomes U+DCE9) or from a JSON escape such as ``"\\udce9"``, which JSON.parse and
+    Python's json decode as they are; apply it to the decoded value's ``json.dumps(...,
+    ensure_ascii=False)`` to find the latter."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return text[exc.start]
+    return None
+
+
 def lenient_loads(text: str | bytes) -> Any:
     """``json.loads`` for what we recorded ourselves, where an older row may hold ``NaN``:
     such a constant reads as the string ``"NaN"`` (``"Infinity"``, ``"-Infinity"``)."""

@@ -132,7 +132,7 @@ def read_payload(value: str | None) -> tuple[Any, bool]:
     text = value
     if value == "-":
         source = "stdin"
-        text = sys.stdin.read()
+        text = _read_stdin()
     elif value.startswith("@"):
         path = Path(value[1:])
         source = str(path)
@@ -150,8 +150,9 @@ def read_payload(value: str | None) -> tuple[Any, bool]:
             ) from None
     from pingback_cli.protocol import strict_loads
 
+    _refuse_non_characters(source, text, text)
     try:
-        return strict_loads(text, finite=True), True
+        payload = strict_loads(text, finite=True)
     except json.JSONDecodeError as exc:
         raise UsageError(
             f"payload from {source} is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})",
@@ -164,6 +165,47 @@ def read_payload(value: str | None) -> tuple[Any, bool]:
         ) from None
     except RecursionError:
         raise UsageError(f"payload from {source} is nested too deeply to read") from None
+    if "\\u" in text:  # a "\\udce9" escape decodes to a lone surrogate
+        _refuse_non_characters(source, text, json.dumps(payload, ensure_ascii=False))
+    return payload, True
+
+
+def _read_stdin() -> str:
+    """Standard input as UTF-8 text, read as bytes: the text stream's own decoding depends on
+    the locale and PYTHONIOENCODING (strict: a traceback; surrogateescape: bytes smuggled into
+    the payload). UsageError naming the first byte that is not UTF-8."""
+    stream = getattr(sys.stdin, "buffer", None)
+    if stream is None:  # replaced by a text-only stream (tests run commands in process)
+        return sys.stdin.read()
+    data = stream.read()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UsageError(
+            f"payload from stdin is not UTF-8 text (byte 0x{data[exc.start]:02X})",
+            hint='send UTF-8 text, or write the character as a JSON escape, e.g. "\\u00e9"',
+        ) from None
+
+
+def _refuse_non_characters(source: str, text: str, decoded: str) -> None:
+    """UsageError when ``decoded`` holds a lone surrogate (``protocol.lone_surrogate``), which
+    history (SQLite text) and an HTTP body cannot hold: bytes of ``text`` that were not UTF-8
+    (Python reads argv and a C-locale stdin with ``surrogateescape``), or a JSON escape of half
+    a surrogate pair. Without this the run failed later, in the worker pipe and history."""
+    from pingback_cli.protocol import lone_surrogate
+
+    bad = lone_surrogate(decoded)
+    if bad is None:
+        return
+    if decoded is text and 0xDC80 <= ord(bad) <= 0xDCFF:
+        raise UsageError(
+            f"payload from {source} is not UTF-8 text (byte 0x{ord(bad) - 0xDC00:02X})",
+            hint='send UTF-8 text, or write the character as a JSON escape, e.g. "\\u00e9"',
+        )
+    raise UsageError(
+        f"payload from {source} holds a lone UTF-16 surrogate (\\u{ord(bad):04x}), which is not a character",
+        hint="write the character itself, or both halves of its surrogate pair",
+    )
 
 
 def _payload_hint(value: str) -> str:

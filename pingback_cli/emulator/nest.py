@@ -17,13 +17,14 @@
 
 from __future__ import annotations
 
+import json
 from http import HTTPStatus
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from pingback_cli.protocol import strict_dumps, strict_loads
+from pingback_cli.protocol import lone_surrogate, strict_dumps, strict_loads
 
 MAX_BODY_BYTES = 102_400
 """body-parser's default JSON limit ("100kb"); one byte more is a 413."""
@@ -89,6 +90,15 @@ async def read_json(request: Request) -> Any:
     if not isinstance(data, (dict, list)):
         raise HttpError(
             400, "request body must be a JSON object or array (body-parser strict mode)", reason=False
+        )
+    if b"\\u" in body and (bad := lone_surrogate(json.dumps(data, ensure_ascii=False))) is not None:
+        # JSON.parse keeps half a surrogate pair ("\\udce9"); history (SQLite text, UTF-8)
+        # cannot hold it. Refused before anything is queued; the platform's own answer to one
+        # is not known here (a departure at worst in wording: it cannot store it as text either).
+        raise HttpError(
+            400,
+            f"request body holds a lone UTF-16 surrogate (\\u{ord(bad):04x}), which is not a character",
+            reason=False,
         )
     return data
 

@@ -570,6 +570,22 @@ async def test_trigger_refuses_nan_as_the_platforms_json_parse_does(
     assert platform.triggered == []
 
 
+async def test_trigger_refuses_half_a_surrogate_pair_before_queueing_it(
+    client: httpx.AsyncClient, platform: FakePlatform
+) -> None:
+    """JSON.parse reads "\\udce9" as half a pair, which history cannot store as text: a 400
+    naming it, nothing queued (it was a 500 after the execution had been queued). A whole pair
+    (an emoji, escaped) is a character and goes through."""
+    body = b'{"task": "send-email", "payload": {"to": "\\udce9"}}'
+    response = await client.post(TRIGGER, content=body, headers={"content-type": "application/json"})
+    assert "lone UTF-16 surrogate (\\udce9)" in error_of(response, 400, reason=False)
+    assert platform.triggered == []
+    pair = b'{"task": "send-email", "payload": {"to": "\\ud83d\\ude00"}}'
+    response = await client.post(TRIGGER, content=pair, headers={"content-type": "application/json"})
+    assert response.status_code == 201
+    assert platform.triggered == [("send-email", {"to": "\U0001f600"}, True, 0)]
+
+
 class StorePlatform(FakePlatform):
     """Reads executions from a real history file, as the emulator does."""
 

@@ -9,6 +9,8 @@ only a running server shows: deep nesting, bodies past 10 MB, ids in the URL pat
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -17,7 +19,7 @@ from typing import Any
 
 import httpx
 import pytest
-from cli_support import Result, run_cli, run_in_process
+from cli_support import COMMAND_TIMEOUT, Result, cli_env, pingback_command, run_cli, run_in_process
 
 from pingback_cli.emulator.nest import MAX_BODY_BYTES
 
@@ -64,6 +66,7 @@ CASES = [
     Bad(("run", "ok", "--payload", "@binary.json"), 2, "payload file binary.json: it is not UTF-8 text"),
     Bad(("run", "ok", "--payload", "1e999"), 2, "1e999 is too large for a JSON number"),
     Bad(("run", "ok", "--payload", "-"), 2, "payload from stdin is not valid JSON", input="{oops"),
+    Bad(("run", "ok", "--payload", '{"a": "\\udce9"}'), 2, "holds a lone UTF-16 surrogate (\\udce9)"),
     Bad(("run", "no-such-function"), 2, 'no cron or task named "no-such-function"', installed=True),
     Bad(("run", "[bold]x[/bold]"), 2, 'no cron or task named "[bold]x[/bold]"', installed=True),
     Bad(("run", ""), 2, 'no cron or task named ""', installed=True),
@@ -202,6 +205,29 @@ def test_a_command_refuses_bad_input_in_one_line(case: Bad, results: dict[tuple[
         assert "stopped" in result.stdout and "error" not in result.stdout
         result = Result(result.args, result.returncode, "", result.stderr, result.seconds)
     assert_one_error_line(result, case.code, case.needle)
+
+
+@pytest.mark.parametrize("source", ["stdin", "argv", "stdin, strict PYTHONIOENCODING"])
+def test_payload_bytes_that_are_not_utf8_are_refused_at_once(project: Path, source: str) -> None:
+    """A Latin-1 byte in the payload, piped or in argv, through the installed command: refused
+    before the worker gets it, in one line (it waited out the 30 s timeout, then printed our
+    tracebacks from the worker pipe and history; with PYTHONIOENCODING=utf-8, stdin's strict
+    decoding raised at once)."""
+    raw = b'{"name": "\xe9"}'
+    env = {"PYTHONIOENCODING": "utf-8"} if "strict" in source else {}
+    completed = subprocess.run(
+        [pingback_command(), "run", "ok", "--payload", os.fsdecode(raw) if source == "argv" else "-"],
+        cwd=project,
+        input=None if source == "argv" else raw,
+        stdin=subprocess.DEVNULL if source == "argv" else None,
+        capture_output=True,
+        env=cli_env(env),
+        timeout=COMMAND_TIMEOUT,
+    )
+    stderr = completed.stderr.decode("utf-8", "replace")
+    result = Result(("run", "ok"), completed.returncode, completed.stdout.decode(), stderr, 0.0)
+    where = "--payload" if source == "argv" else "stdin"
+    assert_one_error_line(result, 2, f"payload from {where} is not UTF-8 text (byte 0xE9)")
 
 
 # --- the API of a running pingback dev ------------------------------------------------------
