@@ -145,14 +145,11 @@ def show(
         from pingback_cli.remote import tree
 
         return tree(found, execution_id), found
-    from pingback_cli.history.store import Store, history_path
+    from pingback_cli.history.store import Store, history_path, no_history
 
     path = history_path(root)
     if not path.is_file():
-        raise NotFound(
-            f'no execution matches "{execution_id}": there is no history yet',
-            hint="run `pingback run NAME` or `pingback dev` first",
-        )
+        raise no_history(execution_id)
     from pingback_cli.history.rows import settle_for_reading
 
     with Store(path, readonly=True) as store:

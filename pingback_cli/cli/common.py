@@ -134,6 +134,8 @@ def read_payload(value: str | None) -> tuple[Any, bool]:
         source = "stdin"
         text = _read_stdin()
     elif value.startswith("@"):
+        if value == "@":
+            raise UsageError(f"{PAYLOAD_OPTION} @ needs a file name", hint="e.g. --payload @payload.json")
         path = Path(value[1:])
         source = str(path)
         try:

@@ -14,9 +14,12 @@ from pingback_cli.project.config import ProjectConfig
 
 def find_original(config: ProjectConfig, id_or_prefix: str) -> Execution:
     """The execution to replay, from history (an id or an unambiguous prefix of one)."""
-    from pingback_cli.history.store import Store, history_path
+    from pingback_cli.history.store import Store, history_path, no_history
 
-    with Store(history_path(config.root), readonly=True) as store:
+    path = history_path(config.root)
+    if not path.is_file():
+        raise no_history(id_or_prefix)
+    with Store(path, readonly=True) as store:
         return store.get(store.resolve(id_or_prefix))
 
 

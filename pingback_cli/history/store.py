@@ -44,6 +44,15 @@ def history_path(project_root: Path) -> Path:
     return statedir.state_dir(project_root) / statedir.HISTORY
 
 
+def no_history(execution_id: str) -> NotFound:
+    """What `show` and `replay` say of an id in a project that has no history file yet (exit 2,
+    as for any unknown id, not the "no history" HistoryError that opening the file raises)."""
+    return NotFound(
+        f'no execution matches "{execution_id}": there is no history yet',
+        hint="run `pingback run NAME` or `pingback dev` first",
+    )
+
+
 class RootSummary(Record):
     """A root execution (without children) and counts over everything below it."""
 

@@ -94,6 +94,8 @@ def nothing_uses_pingback(config: ProjectConfig, *, js: bool = False) -> Project
     else:
         message = f"{found}; it is the project root, as the nearest folder holding a {marker}"
     hint = "run this in your project folder, or point at it with --app MODULE|FILE|DIR"
+    if marker is None:
+        hint += ", or start one here with `pingback init`"
     if js:
         hint += ", or list your JS/TS folders in [tool.pingback] js-paths"
     return ProjectError(message, hint=hint)

@@ -62,6 +62,7 @@ def test_a_command_that_finds_no_project_leaves_no_state_folder(
                 else ""
             )
         ), result.brief()
+        assert "start one here with `pingback init`" in result.stderr.splitlines()[1], result.brief()
 
 
 def test_dev_on_a_taken_port_says_first_that_there_is_no_project_and_leaves_nothing(tmp_path: Path) -> None:

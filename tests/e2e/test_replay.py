@@ -146,6 +146,9 @@ def test_a_replay_that_fails_exits_1_like_run(flaky: Path) -> None:
 
 
 def test_replay_without_history_says_so(shop: Path) -> None:
+    """As `show` says it (exit 2, an unknown id; it was exit 3, the code of a project that
+    cannot be loaded)."""
     result = run_in_process(shop, "replay", "3f2a")
-    assert_clean_exit(result, 3)
-    assert "no history yet" in result.stderr
+    assert_clean_exit(result, 2)
+    assert 'error: no execution matches "3f2a": there is no history yet' in result.stderr
+    assert "hint: run `pingback run NAME`" in result.stderr

@@ -61,6 +61,7 @@ CASES = [
     Bad(("run", "ok", "--payload", "{'single': 'quotes'}"), 2, "not valid JSON"),
     Bad(("run", "ok", "--payload", DEEP[:4000]), 2, "payload from --payload is"),
     Bad(("run", "ok", "--payload", "@deep.json"), 2, "payload from deep.json is nested too deeply"),
+    Bad(("run", "ok", "--payload", "@"), 2, "--payload @ needs a file name"),
     Bad(("run", "ok", "--payload", "@missing.json"), 2, "cannot read payload file missing.json"),
     Bad(("run", "ok", "--payload", "@misbehave"), 2, "cannot read payload file misbehave: Is a directory"),
     Bad(("run", "ok", "--payload", "@binary.json"), 2, "payload file binary.json: it is not UTF-8 text"),
