@@ -74,10 +74,14 @@ def test_json_to_a_closed_stdout_does_not_raise(
 def test_the_cli_guards_both_of_its_streams(monkeypatch: pytest.MonkeyPatch) -> None:
     import sys
 
+    from pingback_cli import terminal
     from pingback_cli.terminal import protect_std_streams
 
     out: Any = io.StringIO()
     err: Any = io.StringIO()
+    # protect_std_streams picks ASCII glyphs for a stream without an encoding: put them back
+    # afterwards, or every later test in this process renders "x" for its failure mark.
+    monkeypatch.setattr(terminal, "_ascii_glyphs", terminal._ascii_glyphs)
     monkeypatch.setattr(sys, "stdout", out)
     monkeypatch.setattr(sys, "stderr", err)
     protect_std_streams()
