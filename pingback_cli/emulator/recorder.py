@@ -63,28 +63,27 @@ class Recorder:
 
     def _flush_now(self) -> None:
         self._flush_scheduled = False
-        self.flush()
+        self.flush(wait=False)
 
-    def flush(self) -> None:
-        """Write what is buffered; a failure is kept in ``error`` and said once."""
+    def flush(self, *, wait: bool = True) -> None:
+        """Write what is buffered; a failure is kept in ``error`` and said once. ``wait``: on
+        disk when this returns (``Store.flush``); the periodic flushes do not wait."""
         if self._store is None:
             return
         try:
-            self._store.flush()
+            self._store.flush(wait=wait)
         except HistoryError as exc:
             if self.error is None:
                 self.error = exc
                 self.on_notice(f"history is not being saved: {exc.message}")
 
     async def flush_forever(self) -> None:
-        """Write buffered executions on the loop, where they change.
-
-        Not on a thread: the sqlite module takes the GIL back for every row it binds,
-        and the loop then waits up to a switch interval after each of its own syscalls.
-        """
+        """Hand buffered executions to history every ``FLUSH_INTERVAL``, without waiting: the
+        rows are encoded here, where the executions change, and a big flush is committed by
+        the store's write-behind thread (``history.write_behind``) while the loop runs on."""
         while True:
             await asyncio.sleep(FLUSH_INTERVAL)
-            self.flush()
+            self.flush(wait=False)
 
     def close(self) -> None:
         """Write the rest and close; a failure is kept in ``error``."""

@@ -1,13 +1,15 @@
 """Execution history in ``<project>/.pingback/history.sqlite3``.
 
-One writer process buffers executions and flushes them in one transaction; any
-number of other processes may read at the same time (WAL mode). Rows hold every
-``Execution`` field; attempts, logs, payload and result are JSON text. A fan-out child that
-has not started is first recorded compactly (``history.queued``), its row written once.
+One writer process buffers executions and flushes them in one transaction (a big flush's
+committed by a thread: ``history.write_behind``); any number of other processes may read at
+the same time (WAL mode). Rows hold every ``Execution`` field; attempts, logs, payload and
+result are JSON text. A fan-out child that has not started is first recorded compactly
+(``history.queued``), its row written once.
 """
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import sqlite3
@@ -24,15 +26,15 @@ from pingback_cli.errors import HistoryError, NotFound, UsageError
 from pingback_cli.history.codec import (
     SELECT,
     SELECT_ROOT,
-    UPSERT,
     decode_row,
     encode_row,
 )
 from pingback_cli.history.connection import history_error, open_connection, transaction
 from pingback_cli.history.owner import process_identity
-from pingback_cli.history.queued import DELETE_BATCH, INSERT_BATCH, QueuedChildren, encode_batch, materialize
+from pingback_cli.history.queued import Plan, QueuedChildren, encode_batch, materialize
 from pingback_cli.history.schema import shown_at
 from pingback_cli.history.statuses import status_term
+from pingback_cli.history.write_behind import Flush, WriteBehind, Writes
 from pingback_cli.models import Execution
 from pingback_cli.record import Record
 
@@ -83,6 +85,10 @@ class Store:
     auto_flush_at = 10_000
     """Buffered executions that trigger a flush from ``save``, bounding memory."""
 
+    write_behind_at = 256
+    """Rows in one flush from which this store's flushes are committed by a thread
+    (``history.write_behind``), from then on: a fan-out's, not a single trigger's."""
+
     def __init__(
         self,
         path: Path,
@@ -108,10 +114,14 @@ class Store:
         self._buffer: dict[str, tuple[int, Execution]] = {}
         self._last_seq = 0
         self._queued = QueuedChildren()
+        self._tokens = itertools.count(1)
+        """A new batch's name until its flush is committed (``write_behind.Writes.batch_ids``)."""
+        self._behind: WriteBehind | None = None
         self.owner = process_identity(os.getpid())
         """Stamped on every row written, so a later process can tell whose runs died with it."""
         self._conn, self.moved_aside = open_connection(path, readonly=readonly)
         """``moved_aside``: where a corrupt history file was moved before a fresh one was started."""
+        self._writes = Writes(self._conn)
         if not readonly:
             try:
                 with self._guard("open"):
@@ -138,41 +148,68 @@ class Store:
                 return
             self._buffer[execution.id] = (self._next_seq(), execution)
             if len(self._buffer) >= self.auto_flush_at:
-                self.flush()
+                self.flush(wait=False)
 
-    def flush(self) -> None:
+    def flush(self, *, wait: bool = True) -> None:
         """Write every buffered execution in one transaction; a fan-out child that has not
-        started only into its flush's batch (``history.queued``), its row written later."""
-        self._write_out(everything=False)
+        started only into its flush's batch (``history.queued``), its row written later.
+        ``wait``: return once it is committed; without, once the write-behind thread has it
+        (when this store has one: the engine's periodic flushes). HistoryError on failure
+        (without ``wait``, possibly an earlier flush's)."""
+        with self._lock:
+            self._write_out(everything=False)
+            if wait:
+                self._drain()
 
     def _write_out(self, *, everything: bool) -> None:
         """Flush; ``everything``: also the rows of every child recorded only in a batch (before
-        this process reads history, so that its readers see them)."""
+        this process reads history, so that its readers see them), and wait until written."""
         with self._lock:
             now = time.monotonic()
-            if not self._buffer and not self._queued.owed(everything=everything, now=now):
-                return
-            plan = self._queued.plan(self._buffer.values(), everything=everything, now=now)
-            self._buffer.clear()
-            owner, queue, label, simulated = self.owner, self.queue, self.root_trigger, self.simulated
-            rows = [encode_row(seq, e, owner, queue, label, simulated=simulated) for seq, e in plan.rows]
-            batch = encode_batch(plan.compact, simulated=simulated) if plan.compact else None
-            with self._guard("write"), transaction(self._conn):
-                if batch is not None:
-                    batch_id = self._conn.execute(INSERT_BATCH, (owner, queue, batch)).lastrowid
-                if rows:
-                    self._conn.executemany(UPSERT, rows)
-                if plan.emptied:
-                    self._conn.executemany(DELETE_BATCH, [(emptied,) for emptied in plan.emptied])
-            if batch is not None:
-                self._queued.record(batch_id, plan.compact, now)
+            if self._buffer or self._queued.owed(everything=everything, now=now):
+                self._hand_over(self._queued.plan(self._buffer.values(), everything=everything, now=now), now)
+            if everything:
+                self._drain()
+
+    def _hand_over(self, plan: Plan, now: float) -> None:
+        """Encode ``plan`` and commit it: here, or by the write-behind thread once a flush has
+        been big (``write_behind_at``)."""
+        self._buffer.clear()
+        owner, queue, label, simulated = self.owner, self.queue, self.root_trigger, self.simulated
+        rows = [encode_row(seq, e, owner, queue, label, simulated=simulated) for seq, e in plan.rows]
+        batch = encode_batch(plan.compact, simulated=simulated) if plan.compact else None
+        token = next(self._tokens) if batch is not None else None
+        flush = Flush(batch, token, owner, queue, rows, plan.emptied)
+        if self._behind is None and len(rows) + len(plan.compact) >= self.write_behind_at:
+            self._behind = WriteBehind(self._writes, self._write_failed)
+        with self._guard("write"):
+            if self._behind is not None:
+                self._behind.submit(flush)
+            else:
+                self._writes.commit(flush)
+        if token is not None:
+            self._queued.record(token, plan.compact, now)
+
+    def _drain(self) -> None:
+        """Wait until the write-behind thread (if any) has committed every flush."""
+        if self._behind is not None:
+            with self._guard("write"):
+                self._behind.drain()
+
+    def _write_failed(self, exc: BaseException) -> BaseException:
+        """What the write-behind thread's error is raised as on this store's thread."""
+        if isinstance(exc, sqlite3.Error):
+            return history_error(self.path, exc, "write")
+        return exc
 
     def write(self, rows: list[tuple[Any, ...]]) -> None:
         """Write rows built by ``codec.encode_row`` in one transaction (a bulk load)."""
         if not rows:
             return
-        with self._lock, self._guard("write"), transaction(self._conn):
-            self._conn.executemany(UPSERT, rows)
+        with self._lock:
+            self._drain()
+            with self._guard("write"), transaction(self._conn):
+                self._writes.upsert(rows)
 
     def close(self) -> None:
         """Write everything, queued children as rows (readers of the file see them as pending
@@ -182,7 +219,13 @@ class Store:
                 if not self.readonly:
                     self._write_out(everything=True)
             finally:
-                self._conn.close()
+                behind, self._behind = self._behind, None
+                try:
+                    if behind is not None:
+                        with self._guard("write"):
+                            behind.stop()
+                finally:
+                    self._conn.close()
 
     def __enter__(self) -> Store:
         return self

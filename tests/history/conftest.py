@@ -20,3 +20,12 @@ def path(tmp_path: Path) -> Path:
 def store(path: Path) -> Iterator[Store]:
     with Store(path) as opened:
         yield opened
+
+
+@pytest.fixture(autouse=True, params=["on the loop", "write-behind"])
+def commits(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every history test twice: flushes committed by the store's caller, and every flush
+    committed by the write-behind thread (``history.write_behind``; a big fan-out's)."""
+    if request.param == "write-behind":
+        monkeypatch.setattr(Store, "write_behind_at", 1)
+    return str(request.param)

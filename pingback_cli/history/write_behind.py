@@ -1,0 +1,180 @@
+"""History's write-behind: a thread commits the store's big flushes while the engine runs on.
+
+A flush of a fan-out costs SQLite ~10-15 µs a row (the row, its primary key, five indexes),
+a fifth of `pingback run`'s loop when it ran on the engine's thread. Here the store encodes
+its rows (Python, under the GIL) and hands them to one thread, which binds them in
+statements of many rows each (``INSERT ... VALUES (...), (...) ... ON CONFLICT``): the sqlite3
+module then lets go of the GIL once per statement rather than once per row. With
+``executemany`` a writing thread needed the GIL back after every row and waited up to a
+switch interval for it each time while the loop ran (a convoy): slower than writing on the
+loop, which is why history was written there until now.
+
+Flushes commit in the order they were handed over, each in one transaction, as before. The
+store waits for them (:meth:`WriteBehind.drain`) before it reads or closes; a flush's error
+is raised by the next ``submit`` or ``drain``, once.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections import deque
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from pingback_cli.history.codec import COLUMNS, UPSERT
+from pingback_cli.history.connection import transaction
+from pingback_cli.history.queued import DELETE_BATCH, INSERT_BATCH
+from pingback_cli.record import Record
+
+Row = Sequence[Any]
+
+_HEAD, _, _REST = UPSERT.partition(" VALUES ")
+_ONE_ROW, _, _ON_CONFLICT = _REST.partition(" ON CONFLICT ")
+
+MOST_ROWS = 512
+"""Rows per statement at most: 512 x 26 parameters, under SQLite's default limit of 32,766."""
+
+
+class Flush(Record):
+    """One flush's writes: ``batch``, a new ``queued_batches`` row's children text (known to the
+    store as ``token`` until written), the executions' ``rows`` (``codec.COLUMNS`` order), and
+    the batches to delete (by token)."""
+
+    __slots__ = _fields = ("batch", "token", "owner", "queue", "rows", "emptied")
+
+    batch: str | None
+    token: int | None
+    owner: str
+    queue: str | None
+    rows: list[Row]
+    emptied: list[int]
+
+    def __init__(
+        self, batch: str | None, token: int | None, owner: str, queue: str | None,
+        rows: list[Row], emptied: list[int],
+    ) -> None:  # fmt: skip
+        self.batch = batch
+        self.token = token
+        self.owner = owner
+        self.queue = queue
+        self.rows = rows
+        self.emptied = emptied
+
+
+class Writes:
+    """Commits flushes through one connection; ``batch_ids`` maps a batch's token to its row id
+    (a batch is written by one flush and deleted by a later one)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self.batch_ids: dict[int, int] = {}
+        self._per_statement = _rows_per_statement(conn)
+        self._statements: dict[int, str] = {}
+
+    def commit(self, flush: Flush) -> None:
+        """Write ``flush`` in one transaction (``BEGIN IMMEDIATE``); sqlite3.Error on failure,
+        with everything rolled back."""
+        conn = self.conn
+        with transaction(conn):
+            if flush.batch is not None:
+                batch_id = conn.execute(INSERT_BATCH, (flush.owner, flush.queue, flush.batch)).lastrowid
+                assert flush.token is not None and batch_id is not None
+                self.batch_ids[flush.token] = batch_id
+            if flush.rows:
+                self.upsert(flush.rows)
+            if flush.emptied:  # a batch whose own flush failed has no row to delete
+                ids = [self.batch_ids.pop(token, None) for token in flush.emptied]
+                conn.executemany(DELETE_BATCH, [(batch_id,) for batch_id in ids if batch_id is not None])
+
+    def upsert(self, rows: Sequence[Row]) -> None:
+        """Insert or update ``rows`` as ``codec.UPSERT`` does one, in as few statements as the
+        connection's parameter limit allows: full ones, then the rest in powers of two (a
+        handful of statement texts, each prepared once and kept in sqlite3's cache)."""
+        conn, most, start, total = self.conn, self._per_statement, 0, len(rows)
+        while start < total:
+            left = total - start
+            size = most if left >= most else 1 << (left.bit_length() - 1)
+            chunk = rows[start : start + size]
+            conn.execute(self._statement(size), [value for row in chunk for value in row])
+            start += size
+
+    def _statement(self, size: int) -> str:
+        text = self._statements.get(size)
+        if text is None:
+            values = ", ".join([_ONE_ROW] * size)
+            text = self._statements[size] = f"{_HEAD} VALUES {values} ON CONFLICT {_ON_CONFLICT}"
+        return text
+
+
+def _rows_per_statement(conn: sqlite3.Connection) -> int:
+    """The largest power of two of rows whose parameters the connection accepts, at most
+    ``MOST_ROWS`` (``getlimit`` is Python 3.11's; before, SQLite's oldest default of 999)."""
+    getlimit = getattr(conn, "getlimit", None)
+    limit = getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) if getlimit is not None else 999
+    fits = max(1, min(MOST_ROWS, limit // len(COLUMNS)))
+    return 1 << (fits.bit_length() - 1)
+
+
+class WriteBehind:
+    """One daemon thread committing :class:`Flush` es in order through ``writes``; ``failed``
+    turns a commit's exception into what ``submit`` and ``drain`` raise (a HistoryError)."""
+
+    def __init__(self, writes: Writes, failed: Callable[[BaseException], BaseException]) -> None:
+        self._writes = writes
+        self._failed = failed
+        self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
+        self._queue: deque[Flush | None] = deque()
+        self._busy = False
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="history-writer", daemon=True)
+        self._thread.start()
+
+    def submit(self, flush: Flush) -> None:
+        """Queue ``flush`` (raising first the error of one before it, if any)."""
+        with self._lock:
+            self._raise_error()
+            self._queue.append(flush)
+            self._changed.notify_all()
+
+    def drain(self) -> None:
+        """Wait until every flush handed over is committed (or failed: raised here)."""
+        with self._lock:
+            self._changed.wait_for(lambda: not self._queue and not self._busy)
+            self._raise_error()
+
+    def stop(self) -> None:
+        """Commit what is queued, end the thread, and raise a flush's error if one failed."""
+        with self._lock:
+            self._queue.append(None)
+            self._changed.notify_all()
+        self._thread.join()
+        with self._lock:
+            self._raise_error()
+
+    def _raise_error(self) -> None:
+        error, self._error = self._error, None
+        if error is not None:
+            raise error
+
+    def _run(self) -> None:
+        while True:
+            with self._lock:
+                self._changed.wait_for(lambda: bool(self._queue))
+                flush = self._queue.popleft()
+                if flush is None:
+                    self._changed.notify_all()
+                    return
+                self._busy = True
+            try:
+                self._writes.commit(flush)
+            except BaseException as exc:  # kept for the store's thread, which reports it
+                error: BaseException | None = self._failed(exc)
+            else:
+                error = None
+            with self._lock:
+                self._busy = False
+                if error is not None and self._error is None:
+                    self._error = error
+                self._changed.notify_all()
