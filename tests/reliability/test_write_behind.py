@@ -1,0 +1,124 @@
+"""A fan-out big enough that history is written by the write-behind thread
+(``history/write_behind.py``, ``Store.write_behind_at``), through the installed command: its
+queued children survive ``kill -9`` of `pingback dev` and each runs exactly once after the
+restart; Ctrl-C of `pingback run` leaves every one of them recorded, none pending."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sqlite3
+import subprocess
+from pathlib import Path
+
+import pytest
+from cli_support import SETTLE, cli_env, pingback_command, poll
+
+from pingback_cli.history.store import Store
+
+from . import test_durable_queue as durable
+from .helpers import HAS_PROC, assert_history_settled, history_db
+
+pytestmark = pytest.mark.skipif(not HAS_PROC, reason="finds leftover worker processes through /proc")
+
+project = durable.project
+"""The durable fixture project (a fresh copy; its workers killed afterwards)."""
+
+CHILDREN = 600
+"""Past ``Store.write_behind_at`` (checked below): the fan-out's flush goes to the thread."""
+
+
+def children_on_disk(project: Path, parent: str) -> set[str]:
+    """Ids of ``parent``'s children the history file holds, as rows or in a queued batch (what
+    another process finds: a batch becomes rows when a writer next opens the file)."""
+    path = history_db(project)
+    if not path.exists():
+        return set()
+    conn = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True, timeout=10)
+    try:
+        found = {row[0] for row in conn.execute("SELECT id FROM executions WHERE parent_id = ?", (parent,))}
+        for (text,) in conn.execute("SELECT children FROM queued_batches"):
+            for group in json.loads(text):
+                if group[1] == parent:
+                    found.update(child[0] for child in group[-1])
+    except sqlite3.OperationalError:  # the schema is being created
+        return set()
+    finally:
+        conn.close()
+    return found
+
+
+def test_the_fan_out_is_big_enough_for_the_thread() -> None:
+    assert Store.write_behind_at < CHILDREN
+
+
+def test_a_big_fan_out_queued_in_dev_survives_kill_9_and_each_child_runs_once(project: Path) -> None:
+    """The first child holds the rest queued (concurrency=1, until ``fixed`` exists); dev is
+    killed once all 600 are on disk; the next dev takes them over: 600 children, each payload
+    once, all succeeded, each in one attempt but the one running at the kill (retried)."""
+    with durable.dev(project) as first:
+        parent = first.trigger("parent", {"children": CHILDREN})
+        poll(
+            "the fan-out's children on disk",
+            lambda: len(children_on_disk(project, parent)) == CHILDREN,
+            SETTLE,
+            0.05,
+            first.output,
+        )
+        first.stop(signal.SIGKILL)
+    (project / "fixed").touch()
+    with durable.dev(project) as second:
+        second.wait_root(parent, "parent", timeout=120)
+    done = durable.rows(project)
+    children = [row for row in done.values() if row["parent_id"] == parent]
+    assert sorted(json.loads(row["payload"])["n"] for row in children) == list(range(CHILDREN))
+    assert {row["status"] for row in children} == {"success"}
+    attempts = sorted(len(row["attempts"]) for row in children)
+    assert attempts == [1] * (CHILDREN - 1) + [2], attempts[-3:]
+
+
+def test_ctrl_c_of_a_big_fan_out_run_leaves_every_child_recorded(project: Path) -> None:
+    """`pingback run` of the same fan-out, interrupted while its children wait: 601
+    executions in history, none pending or running, the queued children interrupted."""
+    args = ["run", "parent", "--payload", json.dumps({"children": CHILDREN}), "--concurrency", "documented"]
+    with subprocess.Popen(
+        [pingback_command(), *args],
+        cwd=project,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        encoding="utf-8",
+        env=cli_env(),
+    ) as process:
+        try:
+            parents: list[str] = []
+
+            def queued() -> bool:
+                path = history_db(project)
+                if not path.exists():
+                    return False
+                conn = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True, timeout=10)
+                try:
+                    parents[:] = [
+                        r[0] for r in conn.execute("SELECT id FROM executions WHERE function = 'parent'")
+                    ]
+                except sqlite3.OperationalError:
+                    return False
+                finally:
+                    conn.close()
+                return bool(parents) and len(children_on_disk(project, parents[0])) == CHILDREN
+
+            poll("the run's children on disk", queued, SETTLE, 0.05)
+            process.send_signal(signal.SIGINT)
+            stdout, stderr = process.communicate(timeout=SETTLE)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.communicate()
+    assert process.returncode == 130, stderr[-2000:]
+    assert "Traceback" not in stdout + stderr
+    settled = assert_history_settled(project)
+    children = [row for row in settled if row["parent_id"] == parents[0]]
+    assert len(children) == CHILDREN
+    assert {row["status"] for row in children} == {"interrupted"}
