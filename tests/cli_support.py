@@ -3,6 +3,7 @@ wait for things, find worker processes and free ports."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -11,7 +12,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -123,6 +124,28 @@ def run_cli(
         stdin=None if input is not None else subprocess.DEVNULL,
     )
     return Result(args, completed.returncode, completed.stdout, completed.stderr, time.monotonic() - started)
+
+
+@contextlib.contextmanager
+def started_cli(project: Path, *args: str) -> Iterator[subprocess.Popen[str]]:
+    """``pingback ARGS`` started in ``project`` (stdout and stderr piped, as text) for a test that
+    acts while it runs (a signal, a reader of its history); killed if still running at the end."""
+    with subprocess.Popen(
+        [pingback_command(), *args],
+        cwd=project,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        encoding="utf-8",
+        env=cli_env(),
+    ) as process:
+        try:
+            yield process
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.communicate()
 
 
 def run_in_process(

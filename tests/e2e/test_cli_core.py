@@ -7,7 +7,6 @@ under ``tests/fixtures/``, and checks exit codes, exact output and ``--json`` st
 from __future__ import annotations
 
 import signal
-import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -16,13 +15,12 @@ import pytest
 from cli_support import (
     SETTLE,
     Result,
-    cli_env,
     eventually,
-    pingback_command,
     poll,
     run_cli,
     run_in_process,
     source_of,
+    started_cli,
     walk,
     worker_pids,
 )
@@ -751,30 +749,16 @@ def interrupt_run(project: Path, signals: int) -> tuple[Result, dict[str, Any], 
     """
     args = ("run", "slow-ish")
     started = time.monotonic()
-    with subprocess.Popen(
-        [pingback_command(), *args],
-        cwd=project,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        encoding="utf-8",
-        env=cli_env(),
-    ) as process:
-        try:
-            root = poll("history to show slow-ish running", lambda: running_root(project), SETTLE)
-            assert process.poll() is None
-            assert worker_pids(project), "no worker process while the run is going"
-            interrupted_at = time.monotonic()
-            for number in range(signals):
-                if number:
-                    time.sleep(0.1)
-                process.send_signal(signal.SIGINT)
-            stdout, stderr = process.communicate(timeout=SETTLE)
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.communicate()
+    with started_cli(project, *args) as process:
+        root = poll("history to show slow-ish running", lambda: running_root(project), SETTLE)
+        assert process.poll() is None
+        assert worker_pids(project), "no worker process while the run is going"
+        interrupted_at = time.monotonic()
+        for number in range(signals):
+            if number:
+                time.sleep(0.1)
+            process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=SETTLE)
     result = Result(args, process.returncode, stdout, stderr, time.monotonic() - started)
     return result, root, time.monotonic() - interrupted_at
 

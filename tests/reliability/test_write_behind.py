@@ -8,11 +8,10 @@ from __future__ import annotations
 import json
 import signal
 import sqlite3
-import subprocess
 from pathlib import Path
 
 import pytest
-from cli_support import SETTLE, cli_env, pingback_command, poll
+from cli_support import SETTLE, poll, started_cli
 
 from pingback_cli.history.store import Store
 
@@ -81,41 +80,26 @@ def test_ctrl_c_of_a_big_fan_out_run_leaves_every_child_recorded(project: Path) 
     """`pingback run` of the same fan-out, interrupted while its children wait: 601
     executions in history, none pending or running, the queued children interrupted."""
     args = ["run", "parent", "--payload", json.dumps({"children": CHILDREN}), "--concurrency", "documented"]
-    with subprocess.Popen(
-        [pingback_command(), *args],
-        cwd=project,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        encoding="utf-8",
-        env=cli_env(),
-    ) as process:
-        try:
-            parents: list[str] = []
+    with started_cli(project, *args) as process:
+        parents: list[str] = []
 
-            def queued() -> bool:
-                path = history_db(project)
-                if not path.exists():
-                    return False
-                conn = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True, timeout=10)
-                try:
-                    parents[:] = [
-                        r[0] for r in conn.execute("SELECT id FROM executions WHERE function = 'parent'")
-                    ]
-                except sqlite3.OperationalError:
-                    return False
-                finally:
-                    conn.close()
-                return bool(parents) and len(children_on_disk(project, parents[0])) == CHILDREN
+        def queued() -> bool:
+            path = history_db(project)
+            if not path.exists():
+                return False
+            conn = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True, timeout=10)
+            try:
+                found = conn.execute("SELECT id FROM executions WHERE function = 'parent'")
+                parents[:] = [row[0] for row in found]
+            except sqlite3.OperationalError:
+                return False
+            finally:
+                conn.close()
+            return bool(parents) and len(children_on_disk(project, parents[0])) == CHILDREN
 
-            poll("the run's children on disk", queued, SETTLE, 0.05)
-            process.send_signal(signal.SIGINT)
-            stdout, stderr = process.communicate(timeout=SETTLE)
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.communicate()
+        poll("the run's children on disk", queued, SETTLE, 0.05)
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=SETTLE)
     assert process.returncode == 130, stderr[-2000:]
     assert "Traceback" not in stdout + stderr
     settled = assert_history_settled(project)
