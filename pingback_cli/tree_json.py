@@ -15,12 +15,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Sequence
+from operator import attrgetter
 from typing import Any
 
 from pingback_cli.models import Attempt, Execution
 from pingback_cli.protocol import compact_encoder, iso_z
 
 Encode = Callable[[Any], str]
+
+_CHILDREN = attrgetter("children")
 
 
 def _encoders(ensure_ascii: bool) -> tuple[Encode, Encode]:
@@ -36,10 +39,13 @@ class _Writer:
     def __init__(self, ensure_ascii: bool) -> None:
         self._string, self._value = _encoders(ensure_ascii)
         self._times = _Times({None: "null"})
+        self._heads: dict[tuple[Any, ...], str] = {}
+        self._links: dict[tuple[Any, ...], str] = {}
 
     def text(self, roots: list[Execution]) -> str:
         """Each root's tree, joined by ``", "`` (the caller wraps them as it needs)."""
         self._times = _Times({None: "null"})
+        self._heads, self._links = {}, {}
         parts: list[str] = []
         for index, root in enumerate(roots):
             if index:
@@ -49,7 +55,8 @@ class _Writer:
 
     def _tree(self, root: Execution, parts: list[str]) -> None:
         """Depth first without recursion (a deep chain of fan-out cannot overflow the stack):
-        each execution's fields, then its children, then the brackets that close it."""
+        each execution's fields, then its children, then the brackets that close it; children
+        that are all leaves (a fan-out's) in one join."""
         append = parts.append
         execution = self._execution
         stack: list[Iterator[Execution]] = [iter((root,))]
@@ -62,10 +69,14 @@ class _Writer:
                 continue
             if len(stack) > 1 and parts[-1][-1] != "[":  # not its parent's first child
                 append(", ")
-            append(execution(child))
-            if child.children:
-                stack.append(iter(child.children))
+            append(execution(child))  # a leaf's text is closed
+            children = child.children
+            if not children:
+                continue
+            if any(map(_CHILDREN, children)):
+                stack.append(iter(children))
             else:
+                append(", ".join(map(execution, children)))
                 append("]}")
 
     def _list(self, items: list[Any]) -> str:
@@ -77,46 +88,86 @@ class _Writer:
     # one (a bool or a float goes through the general encoder).
 
     def _execution(self, e: Execution) -> str:
-        """The execution's text up to its children's opening ``[`` (closed by the caller)."""
+        """The execution's text; with children, up to their opening ``[`` (closed by the caller)."""
         q, v, t, n = self._string, self._value, self._times, int.__repr__
-        error, parent, replay, attempt, ms, status = (
-            e.error, e.parent_id, e.replay_of, e.attempt, e.duration_ms, e.http_status
-        )  # fmt: skip
+        error, attempt, ms, status = e.error, e.attempt, e.duration_ms, e.http_status
         attempt_text = n(attempt) if attempt.__class__ is int else v(attempt)
         ms_text = "null" if ms is None else n(ms) if ms.__class__ is int else v(ms)
         status_text = "null" if status is None else n(status) if status.__class__ is int else v(status)
-        attempts = e.attempts
-        attempts_text = (
-            self._attempt(attempts[0]) if len(attempts) == 1 else ", ".join(map(self._attempt, attempts))
-        )
-        return (
-            f'{{"executionId": {q(e.id)}, "function": {q(e.function)}, '
-            f'"type": {"null" if e.type is None else q(e.type)}, "status": {q(e.status)}, '
-            f'"attempt": {attempt_text}, "attempts": [{attempts_text}], '
-            f'"payload": {v(e.payload)}, "result": {v(e.result)}, '
-            f'"error": {"null" if error is None else q(error)}, "logs": {self._list(e.logs)}, '
-            f'"parentId": {"null" if parent is None else q(parent)}, "rootId": {q(e.root_id)}, '
-            f'"trigger": {q(e.trigger)}, "replayOf": {"null" if replay is None else q(replay)}, '
-            f'"scheduledAt": {t[e.scheduled_at]}, "dueAt": {t[e.due_at]}, '
+        result = e.result
+        result_text = "null" if result is None else n(result) if result.__class__ is int else v(result)
+        payload = e.payload
+        ended = (
             f'"startedAt": {t[e.started_at]}, "completedAt": {t[e.completed_at]}, '
-            f'"durationMs": {ms_text}, "httpStatus": {status_text}, "children": ['
+            f'"durationMs": {ms_text}, "httpStatus": {status_text}'
+        )
+        attempts = e.attempts
+        if len(attempts) == 1:
+            only = attempts[0]
+            same = (
+                only.started_at == e.started_at
+                and only.completed_at == e.completed_at
+                and _same_int(only.duration_ms, ms)
+                and _same_int(only.http_status, status)
+            )
+            attempts_text = self._attempt(only, ended if same else None)
+        else:
+            attempts_text = ", ".join([self._attempt(a, None) for a in attempts])
+        head = self._heads.get((e.function, e.type, e.status)) or self._head(e.function, e.type, e.status)
+        links = self._links.get((e.parent_id, e.root_id, e.trigger, e.replay_of)) or self._link(e)
+        return (
+            f'{{"executionId": {q(e.id)}{head}{attempt_text}, "attempts": [{attempts_text}], '
+            f'"payload": {v(payload)}, "result": {result_text}, '
+            f'"error": {"null" if error is None else q(error)}, "logs": {self._list(e.logs)}{links}'
+            f'{t[e.scheduled_at]}, "dueAt": {t[e.due_at]}, {ended}, "children": [{"" if e.children else "]}"}'
         )
 
-    def _attempt(self, a: Attempt) -> str:
+    def _head(self, function: Any, type: Any, status: Any) -> str:
+        """``, "function": …, "type": …, "status": …, "attempt": `` (shared by siblings)."""
+        q = self._string
+        text = self._heads[(function, type, status)] = (
+            f', "function": {q(function)}, "type": {"null" if type is None else q(type)}, '
+            f'"status": {q(status)}, "attempt": '
+        )
+        return text
+
+    def _link(self, e: Execution) -> str:
+        """``, "parentId": …, "rootId": …, "trigger": …, "replayOf": …, "scheduledAt": ``
+        (a fan-out's children share it)."""
+        q, parent, replay = self._string, e.parent_id, e.replay_of
+        text = self._links[(parent, e.root_id, e.trigger, replay)] = (
+            f', "parentId": {"null" if parent is None else q(parent)}, "rootId": {q(e.root_id)}, '
+            f'"trigger": {q(e.trigger)}, "replayOf": {"null" if replay is None else q(replay)}, '
+            '"scheduledAt": '
+        )
+        return text
+
+    def _attempt(self, a: Attempt, ended: str | None) -> str:
+        """``ended``: its four ending fields' text when its execution's are the same."""
         q, v, t, n = self._string, self._value, self._times, int.__repr__
-        number, ms, status, error, traceback = a.number, a.duration_ms, a.http_status, a.error, a.traceback
+        number, error, traceback = a.number, a.error, a.traceback
         number_text = n(number) if number.__class__ is int else v(number)
-        ms_text = "null" if ms is None else n(ms) if ms.__class__ is int else v(ms)
-        status_text = "null" if status is None else n(status) if status.__class__ is int else v(status)
+        if ended is None:
+            ms, status = a.duration_ms, a.http_status
+            ms_text = "null" if ms is None else n(ms) if ms.__class__ is int else v(ms)
+            status_text = "null" if status is None else n(status) if status.__class__ is int else v(status)
+            ended = (
+                f'"startedAt": {t[a.started_at]}, "completedAt": {t[a.completed_at]}, '
+                f'"durationMs": {ms_text}, "httpStatus": {status_text}'
+            )
         requested = "" if a.requested_at is None else f', "requestedAt": {t[a.requested_at]}'
         notices = v(list(a.notices)) if a.notices else "[]"
         return (
-            f'{{"attempt": {number_text}, "status": {q(a.status)}, "startedAt": {t[a.started_at]}, '
-            f'"completedAt": {t[a.completed_at]}, "durationMs": {ms_text}, "httpStatus": {status_text}, '
+            f'{{"attempt": {number_text}, "status": {q(a.status)}, {ended}, '
             f'"error": {"null" if error is None else q(error)}, '
             f'"traceback": {"null" if traceback is None else q(traceback)}, "logs": {self._list(a.logs)}, '
             f'"notices": {notices}, "output": {self._list(a.output)}{requested}}}'
         )
+
+
+def _same_int(first: Any, second: Any) -> bool:
+    """Whether the two are both None or equal ints (written alike: an equal float may not be)."""
+    return first is second or (first.__class__ is int and second.__class__ is int and first == second)
 
 
 class _Times(dict[Any, str]):

@@ -108,6 +108,44 @@ def test_a_fan_out_of_many_children_and_a_deep_chain() -> None:
     assert tree_text(deep) == dumps(deep)
 
 
+def test_siblings_share_text_only_where_their_fields_are_the_same() -> None:
+    """The writer builds the text a fan-out's children share once (function to status,
+    parentId to replayOf, an attempt's ending fields when they are its execution's): each
+    child that differs in one of those fields, or whose one attempt ends otherwise, is
+    written as its own."""
+
+    def child(id: str, **fields: Any) -> Execution:
+        ends = {"started_at": T0 + 1, "completed_at": T0 + 2, "duration_ms": 1000, "http_status": 200}
+        one = Attempt(1, "success", **{**ends, **fields.pop("attempt_ends", {})})
+        base = {"parent_id": "r", "root_id": "r", "trigger": "fanout", "status": "success", "attempt": 1}
+        return execution(id, **{**base, **ends, "attempts": [one], **fields})
+
+    varied = [
+        child("c0", payload={"i": 0}, result=0),
+        child("c1", payload={"i": 1}, result=True),
+        child("c2", function="other"),
+        child("c3", type="cron"),
+        child("c4", type=None),
+        child("c5", status="failed"),
+        child("c6", parent_id="q"),
+        child("c7", root_id="q"),
+        child("c8", trigger="replay"),
+        child("c9", replay_of="old"),
+        child("c10", attempt_ends={"duration_ms": 1000.0}),  # equal, but written 1000.0
+        child("c11", attempt_ends={"http_status": True}),
+        child("c12", attempt_ends={"started_at": T0 + 1.25}),
+        child("c13", attempt_ends={"completed_at": None, "duration_ms": None, "http_status": None}),
+        child("c14", attempts=[attempt(1), attempt(2)]),
+        child("c15", children=[child("g0", parent_id="c15"), child("g1", parent_id="c15")]),
+        child("c16", result=12345678901234567890, http_status=404),
+        child("c17", duration_ms=1000.0, attempt_ends={"duration_ms": 1000.0}),
+    ]
+    for children in (varied, varied[:14], [*varied, *varied]):
+        root = execution("r", children=children)
+        assert tree_text(root) == dumps(root)
+        assert tree_text(root, ensure_ascii=True) == dumps(root, ensure_ascii=True)
+
+
 @pytest.mark.parametrize(
     "fields",
     [
