@@ -13,7 +13,7 @@ import contextlib
 import io
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 
 from pingback_cli.streams import guard_reader_gone
 
@@ -356,19 +356,21 @@ class Terminal:
         self.json_built(lambda: data)
 
     def json_built(
-        self, build: Callable[[], Any], compact: Callable[[bool], str | None] | None = None
+        self, build: Callable[[], Any], compact: Callable[[bool], Sequence[str] | None] | None = None
     ) -> None:
         """:meth:`json` of ``build()``. ``compact(ensure_ascii)``, when given, is the text
-        ``json.dumps`` writes of that data without indent, made without building it (a
-        fan-out's tree: ``tree_json``), or None when it cannot be; ``build`` then runs (and on a
-        terminal, which gets the data indented)."""
+        ``json.dumps`` writes of that data without indent, in pieces written one after the
+        other, made without building it (a fan-out's tree: ``tree_json.tree_pieces``), or None
+        when it cannot be; ``build`` then runs (and on a terminal, which gets the data indented)."""
         from pingback_cli.protocol import strict_dumps
 
         stream = protect(sys.stdout)
         indent = 2 if _is_tty(stream) else None  # the C encoder only runs without indent
         ascii_only = not _is_unicode(getattr(stream, "encoding", "utf-8"))
-        text = compact(ascii_only) if compact is not None and indent is None else None
-        if text is None:
-            text = strict_dumps(build(), indent=indent, ensure_ascii=ascii_only)
-        stream.write(text + "\n")
+        pieces = compact(ascii_only) if compact is not None and indent is None else None
+        if pieces is None:
+            pieces = (strict_dumps(build(), indent=indent, ensure_ascii=ascii_only),)
+        for piece in pieces:  # not joined: a big text would cost fresh memory twice over
+            stream.write(piece)
+        stream.write("\n")
         stream.flush()

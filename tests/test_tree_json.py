@@ -13,7 +13,7 @@ import pytest
 
 from pingback_cli.models import Attempt, Execution, LogEntry, OutputLine
 from pingback_cli.terminal import Terminal
-from pingback_cli.tree_json import tree_text
+from pingback_cli.tree_json import PIECE, tree_pieces, tree_text
 
 T0 = 1_764_410_100.5
 
@@ -108,6 +108,23 @@ def test_a_fan_out_of_many_children_and_a_deep_chain() -> None:
     assert tree_text(deep) == dumps(deep)
 
 
+def test_a_big_tree_comes_in_pieces_that_join_into_the_text() -> None:
+    """Pieces of about PIECE characters (a part is never split), in order, triggered trees
+    included: what the terminal writes one after the other."""
+    leaves = [execution(f"c{i}", payload={"i": i, "pad": "x" * 300}, parent_id="r") for i in range(700)]
+    mixed = execution("m", parent_id="r", children=[execution("g", parent_id="m")])
+    root = execution("r", children=[*leaves[:300], mixed, *leaves[300:]])
+    triggered = [execution("t1", children=leaves[:200])]
+    for others in ([], triggered):
+        pieces = tree_pieces(root, others)
+        assert pieces is not None and len(pieces) > 3
+        assert "".join(pieces) == tree_text(root, others) == dumps(root, others)
+        assert all(len(piece) >= PIECE for piece in pieces[:-1])
+        assert max(map(len, pieces)) < 2 * PIECE
+    root.children[5].result = math.nan
+    assert tree_pieces(root) is None
+
+
 def test_siblings_share_text_only_where_their_fields_are_the_same() -> None:
     """The writer builds the text a fan-out's children share once (function to status,
     parentId to replayOf, an attempt's ending fields when they are its execution's): each
@@ -177,7 +194,7 @@ def test_the_terminal_writes_it_and_falls_back_to_the_data(monkeypatch: pytest.M
     root.children[0].result = math.nan
     stream = io.StringIO()
     monkeypatch.setattr(sys, "stdout", stream)
-    Terminal().json_built(root.to_json, lambda ascii_only: tree_text(root, ensure_ascii=ascii_only))
+    Terminal().json_built(root.to_json, lambda ascii_only: tree_pieces(root, ensure_ascii=ascii_only))
     assert json.loads(stream.getvalue())["children"][0]["result"] == "NaN"  # json_safe's text, as before
     root.children[0].result = 1
     for encoding, ascii_only in (("utf-8", False), ("cp1252", True)):
@@ -188,6 +205,6 @@ def test_the_terminal_writes_it_and_falls_back_to_the_data(monkeypatch: pytest.M
         def build(built: list[bool] = built) -> None:
             built.append(True)
 
-        Terminal().json_built(build, lambda ascii: tree_text(root, ensure_ascii=ascii))
+        Terminal().json_built(build, lambda ascii: tree_pieces(root, ensure_ascii=ascii))
         assert raw.getvalue().decode(encoding) == dumps(root, ensure_ascii=ascii_only) + "\n"
         assert not built  # the dicts were never made

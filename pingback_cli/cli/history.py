@@ -225,9 +225,9 @@ def show(
         tree, target = controls.show(app, platform_url, api_key, execution_id)
         out = terminal()
         if json_output:
-            from pingback_cli.tree_json import tree_text
+            from pingback_cli.tree_json import tree_pieces
 
-            out.json_built(tree.to_json, lambda ascii_only: tree_text(tree, ensure_ascii=ascii_only))
+            out.json_built(tree.to_json, lambda ascii_only: tree_pieces(tree, ensure_ascii=ascii_only))
         else:
             looking_at(out, target)
             import time

@@ -87,7 +87,7 @@ def run(
 def show_result(out: Any, result: Any, *, json_output: bool) -> None:
     """The root's tree (and any a handler triggered), then exit with the run's code."""
     if json_output:  # no Rich at all
-        from pingback_cli.tree_json import tree_text
+        from pingback_cli.tree_json import tree_pieces
 
         def build() -> dict[str, Any]:
             data = result.root.to_json()
@@ -95,7 +95,7 @@ def show_result(out: Any, result: Any, *, json_output: bool) -> None:
                 data["triggered"] = [tree.to_json() for tree in result.triggered]
             return data
 
-        out.json_built(build, lambda ascii: tree_text(result.root, result.triggered, ensure_ascii=ascii))
+        out.json_built(build, lambda ascii: tree_pieces(result.root, result.triggered, ensure_ascii=ascii))
     else:
         from pingback_cli.render.trees import execution_tree, tree_summary
 
