@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -47,6 +47,7 @@ from pingback_cli.emulator.server import ApiServer, api_key_for
 from pingback_cli.emulator.signals import unless_stopped
 from pingback_cli.engine.clock import Clock, SystemClock
 from pingback_cli.engine.engine import Engine, Event, Limits, UnknownFunction
+from pingback_cli.engine.ports import EVENT_KINDS
 from pingback_cli.engine.slots import concurrency_mode
 from pingback_cli.errors import Interrupted, Unavailable
 from pingback_cli.executors.base import Executor, ReloadRecord, ReloadResult
@@ -80,7 +81,10 @@ class Emulator:
         on_notice: Callable[[str], None] | None = None,
         clock: Clock | None = None,
         stop: asyncio.Event | None = None,
+        events: Collection[str] | None = None,
     ) -> None:
+        """``events``: the kinds ``on_event`` acts on (None: all); the engine builds no event that
+        neither it, the emulator itself nor a listener would hear."""
         self.config = config
         self.options = options or EmulatorOptions()
         self.clock = clock or SystemClock()
@@ -96,8 +100,7 @@ class Emulator:
         self.kept = self.interrupted_at_stop = 0
         """Durable mode, after the stop: executions left queued for the next dev; ended interrupted."""
         self._hints = Hints(self._notice, endpoint_mode=self.options.endpoint is not None)
-        self.listeners: list[Callable[[Event], None]] = []
-        """Also told every engine event (the dashboard's live updates), after ``on_event``."""
+        self._listeners: list[Callable[[Event], None]] = []
         self.reloading = False
         self.last_reload: ReloadRecord | None = None
         self._recorder = Recorder(config.root, durable=self.options.durable, on_notice=self._notice)
@@ -111,6 +114,9 @@ class Emulator:
             concurrency=concurrency_mode(self.options.concurrency, config.settings),
             plan=choose_plan(self.options.plan, config.settings),
         )
+        if events is not None:  # the emulator's own: _on_event's kinds (succeeded: endpoint mode)
+            heard = {"notice", "finished", "retrying", "failed", *events}
+            self._engine.quiet = EVENT_KINDS - heard - ({"succeeded"} if self.options.endpoint else set())
         self.jobs: JobBook | None = None  # job state (status, options); set on start
         self.controls = Controls(lambda: self._engine, self.history, self.job_book, self.jobs_changed)
         """pause, resume, retry, cancel: what the API and the dashboard call."""
@@ -124,6 +130,13 @@ class Emulator:
                 self._engine, self.clock, on_event=on_event, job_status=self.controls.status
             )
         self._closing = contextlib.AsyncExitStack()
+
+    @property
+    def listeners(self) -> list[Callable[[Event], None]]:
+        """Also told every engine event (the dashboard's live updates), after ``on_event``: whoever
+        reaches for this list hears every kind from then on."""
+        self._engine.quiet = frozenset()
+        return self._listeners
 
     # --- lifecycle ----------------------------------------------------------------
 
@@ -353,7 +366,7 @@ class Emulator:
             self._hints.attempt_failed(event.execution, self._api.url)
         if self.on_event is not None:
             self.on_event(event)
-        for listener in self.listeners:
+        for listener in self._listeners:
             with contextlib.suppress(Exception):
                 listener(event)
 

@@ -115,7 +115,14 @@ async def _run(
 
     async with (
         stop_on_signals() as stop,
-        Emulator(config, options, on_event=collect, on_notice=on_notice, stop=stop) as emulator,
+        Emulator(
+            config,
+            options,
+            on_event=collect,
+            on_notice=on_notice,
+            stop=stop,
+            events=None if on_event is not None else ("finished",),  # collect's one kind
+        ) as emulator,
     ):
         try:
             root = emulator.submit(

@@ -50,6 +50,8 @@ class Engine:
         self.store = store
         self.limits = limits or Limits()
         self.on_event = on_event
+        self.quiet: frozenset[str] = frozenset()
+        """Event kinds nobody hears (``on_event`` ignores them): never built (an Event a child)."""
         self.job_status: Callable[[str], str | None] | None = None
         """A function's job status (active, paused, inactive); fan-out to a held one fails."""
         self.functions: dict[str, FunctionSpec] = {}
@@ -277,8 +279,8 @@ class Engine:
             self._fail_without_attempt(
                 execution, f'"{execution.function}" is no longer defined by the project'
             )
-            self._release_slot(execution.function)
-            return
+            self.slots.release(execution.function)
+            return self._pump()
         attempt = self._begin_attempt(execution)
         self.inflight.start(
             execution, attempt, spec, lambda outcome: self._attempt_done(outcome, execution, attempt, spec)
@@ -299,10 +301,6 @@ class Engine:
             self._fail_without_attempt(execution, f"internal error in pingback: {exc!r}")
         finally:
             self._pump()
-
-    def _release_slot(self, function: str) -> None:
-        self.slots.release(function)
-        self._pump()
 
     def _begin_attempt(self, execution: Execution) -> Attempt:
         by_hand = self.retries.is_by_hand(execution.id)
@@ -392,7 +390,7 @@ class Engine:
 
     def _emit(self, kind: str, execution: Execution, detail: str | None = None, **line: Any) -> None:
         """``line``: ``log=LogEntry`` or ``output=OutputLine`` (``Event``'s fields)."""
-        if self.on_event is None:
+        if self.on_event is None or kind in self.quiet:
             return
         try:  # twice per execution: a try costs less than contextlib.suppress
             self.on_event(Event(kind, execution, self.clock.now(), detail, **line))

@@ -34,6 +34,13 @@ class Recorder(Protocol):
     def save(self, execution: Execution) -> None: ...
 
 
+EVENT_KINDS = frozenset(
+    {"scheduled", "started", "log", "output", "retrying", "succeeded", "failed", "interrupted",
+     "cancelled", "resumed", "finished", "notice"}
+)  # fmt: skip
+"""The kinds of ``Event`` the engine emits (``Event.kind``)."""
+
+
 class Event(Record):
     __slots__ = _fields = ("kind", "execution", "at", "detail", "log", "output")
 

@@ -64,6 +64,20 @@ async def test_submit_then_drain_records_the_tree(project: ProjectConfig) -> Non
     assert emulator.interrupted == []
 
 
+async def test_only_the_kinds_asked_for_are_built_until_a_listener_comes(project: ProjectConfig) -> None:
+    events: list[Event] = []
+    async with Emulator(project, quick(), on_event=events.append, events=("finished",)) as emulator:
+        emulator.submit("ok", payload={"n": 1}, has_payload=True)
+        assert await emulator.drain()
+        assert [event.kind for event in events] == ["finished"]  # no started, log, succeeded
+        heard: list[Event] = []
+        emulator.listeners.append(heard.append)
+        emulator.submit("ok", payload={"n": 2}, has_payload=True)
+        assert await emulator.drain()
+    assert [event.kind for event in heard] == ["started", "log", "succeeded", "finished"]
+    assert [event.kind for event in events] == ["finished", *(event.kind for event in heard)]
+
+
 async def test_an_unknown_name_is_not_found(project: ProjectConfig) -> None:
     async with Emulator(project, quick()) as emulator:
         with pytest.raises(UnknownFunction, match='"nope"'):
