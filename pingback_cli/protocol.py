@@ -5,7 +5,6 @@ Import-light on purpose: the worker subprocess uses it to sign its requests.
 
 from __future__ import annotations
 
-import functools
 import json
 import math
 import time
@@ -19,9 +18,17 @@ TIMESTAMP_HEADER = "X-Pingback-Timestamp"
 MAX_CLOCK_SKEW = 300
 
 
-@functools.lru_cache(maxsize=4096)
+_SECONDS: dict[int, str] = {}
+"""``2026-11-28T10:15:00`` by whole unix second, for the seconds asked recently."""
+
+_SECONDS_MAX = 4096
+
+
 def _whole_second(seconds: int) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
+    text = _SECONDS[seconds] = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
+    if len(_SECONDS) > _SECONDS_MAX:
+        _SECONDS.clear()
+    return text
 
 
 _MILLIS = tuple(f".{ms:03d}Z" for ms in range(1000))
@@ -29,7 +36,7 @@ _MILLIS = tuple(f".{ms:03d}Z" for ms in range(1000))
 
 
 _ISO_SEEN: dict[float, str] = {}
-"""Recent answers of ``iso_z``: a ``--json`` tree asks six times per execution for about three
+"""Recent answers of ``iso_z``: ``to_json`` asks six times per execution for about three
 times (an attempt's start and end are its execution's; a fan-out's children share their
 scheduled and due time)."""
 
@@ -38,19 +45,26 @@ _ISO_SEEN_MAX = 8192
 
 def iso_z(ts: float) -> str:
     """Unix seconds -> ``2026-11-28T10:15:00.000Z``; cached per second and per recent value, as it
-    runs per execution (six times per execution of a ``--json`` tree)."""
+    runs per execution (six times per execution of ``to_json``)."""
     text = _ISO_SEEN.get(ts)
     if text is not None:
         return text
-    whole = math.floor(ts)
-    micros = round((ts - whole) * 1_000_000)
-    if micros >= 1_000_000:
-        whole, micros = whole + 1, 0
-    text = _whole_second(whole) + _MILLIS[micros // 1000]
+    text = iso_text(ts)
     if len(_ISO_SEEN) >= _ISO_SEEN_MAX:
         _ISO_SEEN.clear()
     _ISO_SEEN[ts] = text
     return text
+
+
+def iso_text(ts: float) -> str:
+    """:func:`iso_z` without its memory of recent values, for a caller that keeps its own
+    (``tree_json``: each child's start and end are asked once per tree, and would only push
+    the shared times out of that memory)."""
+    whole = math.floor(ts)
+    micros = round((ts - whole) * 1_000_000)
+    if micros >= 1_000_000:
+        whole, micros = whole + 1, 0
+    return (_SECONDS.get(whole) or _whole_second(whole)) + _MILLIS[micros // 1000]
 
 
 # --- JSON as JSON allows it ----------------------------------------------------------

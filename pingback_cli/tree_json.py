@@ -19,7 +19,7 @@ from operator import attrgetter
 from typing import Any
 
 from pingback_cli.models import Attempt, Execution
-from pingback_cli.protocol import compact_encoder, iso_z
+from pingback_cli.protocol import compact_encoder, iso_text
 
 Encode = Callable[[Any], str]
 
@@ -186,7 +186,7 @@ class _Times(dict[Any, str]):
     Kept for one tree: an execution's times repeat in its attempt and across siblings."""
 
     def __missing__(self, ts: float) -> str:
-        text = self[ts] = f'"{iso_z(ts)}"'
+        text = self[ts] = f'"{iso_text(ts)}"'
         return text
 
 

@@ -119,4 +119,8 @@ def test_iso_z_answers_the_same_from_its_memory_of_recent_values() -> None:
         for ts in stamps:
             assert protocol.iso_z(ts) == by_datetime(ts)
     assert len(protocol._ISO_SEEN) <= protocol._ISO_SEEN_MAX
+    seconds = [1_500_000_000 + i * 1.5 for i in range(protocol._SECONDS_MAX + 500)]  # more than it keeps
+    for ts in [*stamps[:300], *seconds, *seconds[:50], -0.25, 0.0]:
+        assert protocol.iso_text(ts) == by_datetime(ts)  # the same text without the memory
+    assert len(protocol._SECONDS) <= protocol._SECONDS_MAX
     assert protocol.iso_z(1_700_000_000.9999996) == "2023-11-14T22:13:21.000Z"  # rounds up a second
