@@ -368,7 +368,9 @@ class Engine:
                 self._refuse(child, now, problem)
                 continue
             self._admit(child)
-            self._enqueue(child)
+            self.slots.push(child)
+            if not self.slots.full():  # 10,000 children queue behind a full pool: no pump each
+                self._pump()
 
     def _refuse(self, child: Execution, now: float, problem: str) -> None:
         attempts.refused(child, problem, now)

@@ -86,6 +86,7 @@ def children(
     ``tree`` holds ``max_executions_per_root`` executions, one refusal stands for every request
     left and nothing more is yielded (a runaway must not write 10,000 refusals)."""
     limit = limits.max_executions_per_root
+    runnable: set[str] = set()  # names refusal passed: the same answer for every child of one answer
     for index, request in enumerate(tasks):
         name, payload = task_request(request)
         child = child_of(parent, name, payload, now, functions)
@@ -93,7 +94,13 @@ def children(
         if tree.size >= limit:
             yield child, over_limit(limit, len(tasks) - index)
             return
-        yield child, refusal(name, child, functions, job_status, limits)
+        if type(name) is str and name in runnable:
+            yield child, None  # its depth is its siblings': refusal passed it already
+            continue
+        problem = refusal(name, child, functions, job_status, limits)
+        if problem is None:
+            runnable.add(name)
+        yield child, problem
 
 
 def over_limit(limit: int, dropped: int) -> str:

@@ -60,6 +60,10 @@ class Slots:
                 return self._take(queue.popleft())
         return None
 
+    def full(self) -> bool:
+        """True when :meth:`pop` gives nothing whatever is queued (platform mode: the pool is full)."""
+        return self.mode == "platform" and self._running >= self.pool_size
+
     def _take(self, execution: Execution) -> Execution:
         self._active[execution.function] = self._active.get(execution.function, 0) + 1
         self._running += 1
