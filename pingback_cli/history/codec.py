@@ -215,22 +215,31 @@ def _text(value: Any) -> str | None:
 
 def _plain_attempt(attempt: Attempt, logs_text: tuple[list[LogEntry], str] | None = None) -> str | None:
     """``dump_attempts([attempt])`` for the usual attempt (numbers, text or null for its error
-    and traceback, no notice or output), written directly; None when it is not one. A fan-out
-    child's row is encoded once per flush that finds it changed, so this runs about once per
-    execution (a failed one's with its error, traceback and ``ctx.log`` lines)."""
+    and traceback, no notice or output), written directly; None when it is not one. Runs about
+    once per execution (a failed one's with its error, traceback and ``ctx.log`` lines): a float
+    time, an int and None are written inline, anything else by ``_number``/``_text``."""
+    number, started, completed, duration, status = (
+        attempt.number, attempt.started_at, attempt.completed_at, attempt.duration_ms, attempt.http_status
+    )  # fmt: skip
     if (
         attempt.notices
         or attempt.output
         or attempt.requested_at is not None
         or attempt.status not in _PLAIN_STATUSES
-        or type(attempt.number) is not int
+        or number.__class__ is not int
     ):
         return None
-    started = _number(attempt.started_at)
-    completed = "null" if attempt.completed_at is None else _number(attempt.completed_at)
-    duration = "null" if attempt.duration_ms is None else _number(attempt.duration_ms)
-    status = "null" if attempt.http_status is None else _number(attempt.http_status)
-    error, traceback = _text(attempt.error), _text(attempt.traceback)
+    started_text = (
+        repr(started) if started.__class__ is float and started - started == 0.0 else _number(started)
+    )
+    completed_text = "null" if completed is None else _number(completed)
+    duration_text = (
+        repr(duration) if duration.__class__ is int else "null" if duration is None else _number(duration)
+    )
+    status_text = repr(status) if status.__class__ is int else "null" if status is None else _number(status)
+    error, traceback = attempt.error, attempt.traceback
+    error_text = "null" if error is None else _text(error)
+    traceback_text = "null" if traceback is None else _text(traceback)
     logs = "[]"
     if attempt.logs:
         if logs_text is not None and logs_text[0] is attempt.logs:
@@ -239,12 +248,12 @@ def _plain_attempt(attempt: Attempt, logs_text: tuple[list[LogEntry], str] | Non
             logs = _dump_logs(attempt.logs)
         if logs == "[]" or "NaN" in logs or "Infinity" in logs:
             return None  # a log the encoder could not write as it is: the general way decides
-    if None in (started, completed, duration, status, error, traceback):
+    if None in (started_text, completed_text, duration_text, status_text, error_text, traceback_text):
         return None
     return (
-        f'[{{"attempt":{attempt.number},"status":"{attempt.status}","startedAt":{started},'
-        f'"completedAt":{completed},"durationMs":{duration},"httpStatus":{status},'
-        f'"error":{error},"traceback":{traceback},"logs":{logs}}}]'
+        f'[{{"attempt":{number},"status":"{attempt.status}","startedAt":{started_text},'
+        f'"completedAt":{completed_text},"durationMs":{duration_text},"httpStatus":{status_text},'
+        f'"error":{error_text},"traceback":{traceback_text},"logs":{logs}}}]'
     )
 
 
@@ -296,11 +305,14 @@ def encode_row(
     root_trigger: str | None = None,
     *,
     simulated: bool = False,
+    payload: str | None = None,
 ) -> tuple[Any, ...]:
     """One row in ``COLUMNS`` order; ``queue`` names the durable queue holding it (or None);
     ``root_trigger``, when given, is written as a root execution's trigger instead of its own;
-    ``simulated``: its times come from a simulated clock (``listed_at``)."""
-    logs = _dump_logs(e.logs)
+    ``simulated``: its times come from a simulated clock (``listed_at``); ``payload``: the
+    payload's text as ``dump_value`` wrote it, when known (a queued child's, from its batch)."""
+    logs = _dump_logs(e.logs) if e.logs else "[]"
+    result = e.result
     return (
         e.id,
         seq,
@@ -312,8 +324,8 @@ def encode_row(
         e.status,
         e.attempt,
         int(e.has_payload),
-        dump_value(e.payload) if e.has_payload else None,
-        None if e.result is None else dump_value(e.result),
+        (dump_value(e.payload) if payload is None else payload) if e.has_payload else None,
+        None if result is None else repr(result) if result.__class__ is int else dump_value(result),
         e.error,
         logs,
         dump_attempts(e.attempts, (e.logs, logs)),

@@ -37,24 +37,32 @@ _ENCODE = compact_encoder()
 Buffered = tuple[int, Execution]
 """(seq, execution) as the store buffers it."""
 
+Row = tuple[int, Execution, "str | None"]
+"""(seq, execution, its payload's text when a batch already wrote it): a row to write."""
+
 
 def compactable(execution: Execution) -> bool:
     """A fan-out child that waits for its first attempt: recorded compactly, not as a row."""
     return execution.trigger == "fanout" and execution.status == "pending" and not execution.attempts
 
 
-def encode_batch(children: list[Buffered], *, simulated: bool) -> str:
-    """The ``children`` column: the fields of their pending rows that vary, children that share
-    all but id, seq and payload (a fan-out's) in one group: ``[[root, parent, depth, function,
-    type, scheduled, due, simulated, [[id, seq, payload text or null], ...]], ...]``."""
+def encode_batch(children: list[Buffered], *, simulated: bool) -> tuple[str, list[str | None]]:
+    """The ``children`` column, and each child's payload text in order (``codec.dump_value``'s,
+    None without a payload: its row reuses it). The column holds the fields of their pending
+    rows that vary, children that share all but id, seq and payload (a fan-out's) in one group:
+    ``[[root, parent, depth, function, type, scheduled, due, simulated, [[id, seq, payload text
+    or null], ...]], ...]``."""
     groups: dict[tuple[object, ...], list[list[object]]] = {}
+    payloads: list[str | None] = []
     for seq, e in children:
         key = (e.root_id, e.parent_id, e.depth, e.function, e.type, e.scheduled_at, e.due_at)
         group = groups.get(key)
         if group is None:
             group = groups[key] = []
-        group.append([e.id, seq, dump_value(e.payload) if e.has_payload else None])
-    return _ENCODE([[*key, simulated, group] for key, group in groups.items()])
+        payload = dump_value(e.payload) if e.has_payload else None
+        payloads.append(payload)
+        group.append([e.id, seq, payload])
+    return _ENCODE([[*key, simulated, group] for key, group in groups.items()]), payloads
 
 
 def pending_rows(children: str, owner: str | None, queue: str | None) -> list[tuple[object, ...]]:
@@ -89,12 +97,12 @@ class Plan(Record):
 
     __slots__ = _fields = ("rows", "compact", "emptied")
 
-    rows: list[Buffered]
+    rows: list[Row]
     compact: list[Buffered]
     emptied: list[int]
 
     def __init__(
-        self, rows: list[Buffered] | None = None, compact: list[Buffered] | None = None,
+        self, rows: list[Row] | None = None, compact: list[Buffered] | None = None,
         emptied: list[int] | None = None,
     ) -> None:  # fmt: skip
         self.rows = [] if rows is None else rows
@@ -103,11 +111,12 @@ class Plan(Record):
 
 
 class QueuedChildren:
-    """This store's children recorded only in a batch: id -> (seq, execution, batch), and per
-    batch (when recorded in monotonic seconds, [how many are still only in it], their ids)."""
+    """This store's children recorded only in a batch: id -> (seq, execution, its payload's text,
+    batch), and per batch (when recorded in monotonic seconds, [how many are still only in it],
+    their ids)."""
 
     def __init__(self) -> None:
-        self._children: dict[str, tuple[int, Execution, int]] = {}
+        self._children: dict[str, tuple[int, Execution, str | None, int]] = {}
         self._batches: dict[int, tuple[float, list[int], list[str]]] = {}
 
     def owed(self, *, everything: bool, now: float) -> bool:
@@ -126,7 +135,10 @@ class QueuedChildren:
         for seq, e in buffered:
             known = self._children.get(e.id)
             if known is None:
-                (plan.compact if not everything and compactable(e) else plan.rows).append((seq, e))
+                if not everything and compactable(e):
+                    plan.compact.append((seq, e))
+                else:
+                    plan.rows.append((seq, e, None))
             elif everything or not compactable(e):
                 self._written(e.id, known, plan)
         stale = now - MATERIALIZE_AFTER
@@ -138,16 +150,16 @@ class QueuedChildren:
                     self._written(execution_id, known, plan)
         return plan
 
-    def record(self, batch: int, children: list[Buffered], now: float) -> None:
-        """``children`` were written as batch ``batch``."""
+    def record(self, batch: int, children: list[Buffered], payloads: list[str | None], now: float) -> None:
+        """``children`` were written as batch ``batch``, with ``payloads`` (``encode_batch``'s)."""
         self._batches[batch] = (now, [len(children)], [e.id for _, e in children])
-        for seq, e in children:
-            self._children[e.id] = (seq, e, batch)
+        for (seq, e), payload in zip(children, payloads, strict=True):
+            self._children[e.id] = (seq, e, payload, batch)
 
-    def _written(self, execution_id: str, known: tuple[int, Execution, int], plan: Plan) -> None:
-        seq, execution, batch = known
+    def _written(self, execution_id: str, known: tuple[int, Execution, str | None, int], plan: Plan) -> None:
+        seq, execution, payload, batch = known
         del self._children[execution_id]
-        plan.rows.append((seq, execution))
+        plan.rows.append((seq, execution, payload))
         left = self._batches[batch][1]
         left[0] -= 1
         if left[0] == 0:

@@ -176,8 +176,11 @@ class Store:
         been big (``write_behind_at``)."""
         self._buffer.clear()
         owner, queue, label, simulated = self.owner, self.queue, self.root_trigger, self.simulated
-        rows = [encode_row(seq, e, owner, queue, label, simulated=simulated) for seq, e in plan.rows]
-        batch = encode_batch(plan.compact, simulated=simulated) if plan.compact else None
+        rows = [
+            encode_row(seq, e, owner, queue, label, simulated=simulated, payload=payload)
+            for seq, e, payload in plan.rows
+        ]
+        batch, payloads = encode_batch(plan.compact, simulated=simulated) if plan.compact else (None, [])
         token = next(self._tokens) if batch is not None else None
         flush = Flush(batch, token, owner, queue, rows, plan.emptied)
         if self._behind is None and len(rows) + len(plan.compact) >= self.write_behind_at:
@@ -188,7 +191,7 @@ class Store:
             else:
                 self._writes.commit(flush)
         if token is not None:
-            self._queued.record(token, plan.compact, now)
+            self._queued.record(token, plan.compact, payloads, now)
 
     def _drain(self) -> None:
         """Wait until the write-behind thread (if any) has committed every flush."""

@@ -14,7 +14,7 @@ import pytest
 
 from history.records import T0, make
 from pingback_cli.history import queued
-from pingback_cli.history.codec import encode_row
+from pingback_cli.history.codec import COLUMNS, encode_row
 from pingback_cli.history.owner import process_identity
 from pingback_cli.history.queue import DEV_QUEUE, take_over
 from pingback_cli.history.recovery import DIED, recover
@@ -94,6 +94,28 @@ def test_a_child_row_is_written_once_in_creation_order_and_the_batch_goes_with_t
     stop_without_closing(store)
 
 
+def test_a_queued_childs_row_is_the_row_encode_row_writes(path: Path) -> None:
+    """Its payload's text, written once into the batch, is reused for its row: the row is the
+    one encode_row writes from the execution itself, for payloads of every kind."""
+    store = Store(path)
+    root, children = fan_out(5)
+    payloads = [{"i": [1, 2.5, "é"]}, float("nan"), {1, 2}, None, "text"]
+    for child, payload in zip(children, payloads, strict=True):
+        child.payload, child.has_payload = payload, payload is not None
+    save_fan_out(store, root, children)
+    for child in children:
+        finish(child)
+        store.save(child)
+    store.flush()
+    columns = ", ".join(f'"{name}"' for name in COLUMNS)
+    rows = {row[0]: row for row in raw(path, f"SELECT {columns} FROM executions WHERE id != 'ab'")}
+    assert len(rows) == 5
+    for child in children:
+        row = rows[child.id]
+        assert row == encode_row(row[COLUMNS.index("seq")], child, store.owner)
+    stop_without_closing(store)
+
+
 def test_this_process_reads_queued_children_as_pending_and_others_do_after_close(path: Path) -> None:
     store = Store(path)
     root, children = fan_out(2)
@@ -129,11 +151,13 @@ def test_a_batch_older_than_the_limit_is_written_as_rows(path: Path, monkeypatch
 def test_materialized_rows_are_the_rows_a_pending_child_is_written_as(path: Path) -> None:
     _, (child,) = fan_out(1)
     child.type = None  # an unknown function's child too
-    text = queued.encode_batch([(123, child)], simulated=False)
+    text, payloads = queued.encode_batch([(123, child)], simulated=False)
     assert queued.pending_rows(text, "owner", DEV_QUEUE) == [encode_row(123, child, "owner", DEV_QUEUE)]
+    assert payloads == [encode_row(123, child, "owner")[COLUMNS.index("payload")]]
     child.has_payload, child.payload = False, None
-    text = queued.encode_batch([(5, child)], simulated=True)
+    text, payloads = queued.encode_batch([(5, child)], simulated=True)
     assert queued.pending_rows(text, None, None) == [encode_row(5, child, None, None, simulated=True)]
+    assert payloads == [None]
 
 
 def test_devs_queued_children_survive_kill_9_and_are_taken_over(path: Path) -> None:
