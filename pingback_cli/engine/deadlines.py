@@ -25,9 +25,10 @@ class Deadlines:
         self._timer: TimerHandle | None = None
         self._armed_for: float | None = None
 
-    def add(self, timeout: float, future: Expiring) -> None:
-        """Expire ``future`` ``timeout`` seconds from now unless it is settled first."""
-        due = self.clock.now() + timeout
+    def add(self, timeout: float, future: Expiring, now: float | None = None) -> None:
+        """Expire ``future`` ``timeout`` seconds from ``now`` (the clock's, if not given) unless it
+        is settled first."""
+        due = (self.clock.now() if now is None else now) + timeout
         queue = self._queues.get(timeout)
         if queue is None:
             queue = self._queues[timeout] = deque()

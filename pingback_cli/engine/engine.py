@@ -303,9 +303,9 @@ class Engine:
             self._pump()
 
     def _begin_attempt(self, execution: Execution) -> Attempt:
-        by_hand = self.retries.is_by_hand(execution.id)
-        attempt = attempts.begin(execution, self.clock.now(), by_hand=by_hand)
-        if (late := self.slots.late_start(execution, attempt)) is not None:
+        attempt = attempts.begin(execution, self.clock.now(), by_hand=self.retries.is_by_hand(execution.id))
+        late = self.slots.late_start(execution, attempt) if execution.trigger == "cron" else None
+        if late is not None:
             attempt.notices.append(late)
         self.inflight.track(execution.id, attempt)
         self._save(execution)

@@ -68,7 +68,7 @@ class InFlight:
             child=execution.trigger == "fanout",
         )
         timeout = max(0.0, spec.timeout_seconds)
-        if self._direct is not None and self._start_direct(request, execution.id, timeout, done, spec):
+        if self._direct is not None and self._start_direct(request, attempt.started_at, timeout, done, spec):
             return
         try:
             future = self.executor.start_attempt(request)
@@ -81,9 +81,10 @@ class InFlight:
         future.add_done_callback(lambda answered: self._answered(answered, execution, spec, done))
 
     def _start_direct(
-        self, request: AttemptRequest, execution_id: str, timeout: float, done: Answered, spec: FunctionSpec
+        self, request: AttemptRequest, now: float, timeout: float, done: Answered, spec: FunctionSpec
     ) -> bool:
-        """``request`` through the executor's direct path; False when it did not take it."""
+        """``request`` (begun ``now``) through the executor's direct path; False when it did not take it."""
+        execution_id = request.execution_id
         attempt = _Direct(self, execution_id, timeout, done, spec)
         try:
             abandon = self._direct(request, attempt.answer)  # type: ignore[misc]
@@ -93,7 +94,7 @@ class InFlight:
         if abandon is None:
             return False
         attempt.abandon = abandon
-        self._deadlines.add(timeout, attempt)
+        self._deadlines.add(timeout, attempt, now)
         self._futures[execution_id] = attempt
         return True
 
@@ -161,8 +162,12 @@ class _Direct:
         if self.settled:
             return
         self.settled = True
-        try:
-            self.inflight._settle(self, outcome)
+        inflight = self.inflight
+        try:  # InFlight._settle, inline: once per answer
+            inflight._deadlines.settled(self.timeout)
+            if inflight._futures.get(self.execution_id) is self:
+                del inflight._futures[self.execution_id]
+            self.done_with(outcome)
         except Exception:  # the executor is reading its worker's answers: keep it reading
             logger.exception("engine error")
 

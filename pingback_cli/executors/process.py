@@ -211,10 +211,12 @@ class WorkerProcess:
             if future is not None and future.done():
                 return  # timed out or interrupted in this same loop turn: the answer is late
             response = message.get("response")
-            duration = response.get("durationMs") if isinstance(response, dict) else None
+            if type(response) is not dict:
+                response = None
+            duration = response.get("durationMs") if response is not None else None
             outcome = AttemptOutcome(
                 http_status=message.get("httpStatus"),
-                response=response if isinstance(response, dict) else None,
+                response=response,
                 traceback=message.get("traceback"),
                 duration_ms=duration if isinstance(duration, int) else None,
                 body_bytes=message.get("bodyBytes"),
