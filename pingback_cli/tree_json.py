@@ -108,16 +108,18 @@ class _Writer:
         result = e.result
         result_text = "null" if result is None else n(result) if result.__class__ is int else v(result)
         payload = e.payload
+        started, completed = e.started_at, e.completed_at
         ended = (
-            f'"startedAt": {t[e.started_at]}, "completedAt": {t[e.completed_at]}, '
+            f'"startedAt": {"null" if started is None else _instant(started)}, '
+            f'"completedAt": {"null" if completed is None else _instant(completed)}, '
             f'"durationMs": {ms_text}, "httpStatus": {status_text}'
         )
         attempts = e.attempts
         if len(attempts) == 1:
             only = attempts[0]
             same = (
-                only.started_at == e.started_at
-                and only.completed_at == e.completed_at
+                only.started_at == started
+                and only.completed_at == completed
                 and _same_int(only.duration_ms, ms)
                 and _same_int(only.http_status, status)
             )
@@ -166,6 +168,13 @@ class _Writer:
                 f'"startedAt": {t[a.started_at]}, "completedAt": {t[a.completed_at]}, '
                 f'"durationMs": {ms_text}, "httpStatus": {status_text}'
             )
+        if (
+            error is None
+            and traceback is None
+            and not (a.logs or a.notices or a.output)
+            and a.requested_at is None
+        ):
+            return f'{{"attempt": {number_text}, "status": {q(a.status)}, {ended}, {_QUIET_ATTEMPT}'
         requested = "" if a.requested_at is None else f', "requestedAt": {t[a.requested_at]}'
         notices = v(list(a.notices)) if a.notices else "[]"
         return (
@@ -174,6 +183,15 @@ class _Writer:
             f'"traceback": {"null" if traceback is None else q(traceback)}, "logs": {self._list(a.logs)}, '
             f'"notices": {notices}, "output": {self._list(a.output)}{requested}}}'
         )
+
+
+_QUIET_ATTEMPT = '"error": null, "traceback": null, "logs": [], "notices": [], "output": []}'
+"""An attempt's last fields when it has no error, traceback, log, notice, output or request time."""
+
+
+def _instant(ts: float) -> str:
+    """The JSON text of an instant asked once (each child's start and end)."""
+    return f'"{iso_text(ts)}"'
 
 
 def _same_int(first: Any, second: Any) -> bool:

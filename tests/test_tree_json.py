@@ -156,6 +156,13 @@ def test_siblings_share_text_only_where_their_fields_are_the_same() -> None:
         child("c15", children=[child("g0", parent_id="c15"), child("g1", parent_id="c15")]),
         child("c16", result=12345678901234567890, http_status=404),
         child("c17", duration_ms=1000.0, attempt_ends={"duration_ms": 1000.0}),
+        # an attempt with one of its last fields set is not the quiet one
+        child("c18", attempt_ends={"error": "e"}),
+        child("c19", attempt_ends={"traceback": "t"}),
+        child("c20", attempt_ends={"logs": [LogEntry(1, "info", "m")]}),
+        child("c21", attempt_ends={"notices": ["n"]}),
+        child("c22", attempt_ends={"output": [OutputLine(1, "stdout", "o")]}),
+        child("c23", attempt_ends={"requested_at": T0}),
     ]
     for children in (varied, varied[:14], [*varied, *varied]):
         root = execution("r", children=children)
