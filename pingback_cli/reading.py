@@ -148,12 +148,12 @@ def _plain(outcome: AttemptOutcome, child: bool = False) -> Reading | None:
         return None
     succeeded = 200 <= status < 300
     logs = response.get("logs")
-    if _empty(logs):
+    if logs is None or logs == []:  # _empty, inline: twice per answer
         logs = []
     elif succeeded or type(logs) is not list or not all(map(_plain_log, logs)):
         return None
     tasks = response.get("tasks")
-    if _empty(tasks):
+    if tasks is None or tasks == []:
         tasks = []
     elif type(tasks) is not list:
         return None
@@ -164,7 +164,8 @@ def _plain(outcome: AttemptOutcome, child: bool = False) -> Reading | None:
     if succeeded:
         if response.get("status") != "success":
             return None
-        _note_size(size, notices)
+        if size is not None and size > STORED_BODY_BYTES:
+            _note_size(size, notices)
         return Reading(True, [], list(tasks), None, notices)
     said = response.get("error")
     said = said if type(said) is str and said else None

@@ -58,15 +58,10 @@ class InFlight:
 
     def start(self, execution: Execution, attempt: Attempt, spec: FunctionSpec, done: Answered) -> None:
         """Send ``attempt`` of ``execution`` to the executor, expiring it after ``spec``'s timeout."""
-        request = AttemptRequest(
-            execution_id=execution.id,
-            function=execution.function,
-            attempt=attempt.number,
-            scheduled_at=execution.scheduled_at,
-            payload=execution.payload,
-            has_payload=execution.has_payload,
-            child=execution.trigger == "fanout",
-        )
+        request = AttemptRequest(  # by position: once per attempt
+            execution.id, execution.function, attempt.number, execution.scheduled_at,
+            execution.payload, execution.has_payload, execution.trigger == "fanout",
+        )  # fmt: skip
         timeout = max(0.0, spec.timeout_seconds)
         if self._direct is not None and self._start_direct(request, attempt.started_at, timeout, done, spec):
             return

@@ -52,7 +52,10 @@ class Slots:
         if self.mode == "platform":
             if self._running >= self.pool_size or not self._fifo:
                 return None
-            return self._take(self._fifo.popleft())
+            execution = self._fifo.popleft()  # _take, inline: once per attempt
+            self._active[execution.function] = self._active.get(execution.function, 0) + 1
+            self._running += 1
+            return execution
         for function, queue in self._by_function.items():
             spec = functions.get(function)
             limit = spec.concurrency if spec is not None else 1
@@ -71,8 +74,9 @@ class Slots:
 
     def release(self, function: str) -> None:
         """One execution of ``function`` stopped running."""
-        self._active[function] = max(0, self._active.get(function, 1) - 1)
-        self._running = max(0, self._running - 1)
+        active = self._active.get(function, 1) - 1
+        self._active[function] = active if active > 0 else 0
+        self._running = self._running - 1 if self._running > 0 else 0
 
     def late_start(self, execution: Execution, attempt: Attempt) -> str | None:
         """As ``attempt`` starts: ``started 15.6s late: waited for a slot (20 running, 3 queued
