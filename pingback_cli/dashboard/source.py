@@ -200,7 +200,7 @@ class EmulatorSource:
         self.project = project_name(emulator.config.root)
         self._batch = _Batcher()
         self._watcher: asyncio.Task[None] | None = None
-        emulator.listeners.append(self._on_event)
+        emulator.listen(self._on_event)
 
     @property
     def store(self) -> Store:  # type: ignore[override]

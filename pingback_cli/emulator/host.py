@@ -131,12 +131,11 @@ class Emulator:
             )
         self._closing = contextlib.AsyncExitStack()
 
-    @property
-    def listeners(self) -> list[Callable[[Event], None]]:
-        """Also told every engine event (the dashboard's live updates), after ``on_event``: whoever
-        reaches for this list hears every kind from then on."""
+    def listen(self, listener: Callable[[Event], None]) -> None:
+        """Tell ``listener`` every engine event from now on, after ``on_event`` (the dashboard's
+        live updates): the engine builds every kind again, whatever ``events`` asked for."""
         self._engine.quiet = frozenset()
-        return self._listeners
+        self._listeners.append(listener)
 
     # --- lifecycle ----------------------------------------------------------------
 

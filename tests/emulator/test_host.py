@@ -71,7 +71,7 @@ async def test_only_the_kinds_asked_for_are_built_until_a_listener_comes(project
         assert await emulator.drain()
         assert [event.kind for event in events] == ["finished"]  # no started, log, succeeded
         heard: list[Event] = []
-        emulator.listeners.append(heard.append)
+        emulator.listen(heard.append)
         emulator.submit("ok", payload={"n": 2}, has_payload=True)
         assert await emulator.drain()
     assert [event.kind for event in heard] == ["started", "log", "succeeded", "finished"]
