@@ -4,7 +4,9 @@ Executions the engine saves are buffered by the ``Store``; the recorder writes t
 within a loop turn of a finished tree and every ``FLUSH_INTERVAL`` seconds otherwise. A
 history that cannot be written (locked past the busy timeout, read-only) is said once
 and kept in ``error``: the emulator raises it when it stops, so the command ends with that
-error instead of a traceback in a loop callback and a quiet exit 0.
+error instead of a traceback in a loop callback and a quiet exit 0. The store keeps what it
+could not write and tries it again (``history.write_behind``): when the close writes it after
+all, that is said instead and the error is dropped.
 """
 
 from __future__ import annotations
@@ -94,3 +96,7 @@ class Recorder:
             store.close()
         except HistoryError as exc:
             self.error = self.error or exc
+            return
+        if self.error is not None and store.lost == 0:  # a failed write went through on a later try
+            self.on_notice("history caught up: every execution is saved after all")
+            self.error = None

@@ -1,9 +1,8 @@
 """Execution history in ``<project>/.pingback/history.sqlite3``.
 
-One writer process buffers executions and flushes them in one transaction (a big flush's
-committed by a thread: ``history.write_behind``); any number of other processes may read at
-the same time (WAL mode). Rows hold every ``Execution`` field; attempts, logs, payload and
-result are JSON text. A fan-out child that has not started is first recorded compactly
+One writer process buffers executions and flushes them in one transaction (big flushes by a
+thread: ``history.write_behind``); other processes may read at the same time (WAL mode). Rows
+are ``codec``'s; a fan-out child that has not started is first recorded compactly
 (``history.queued``), its row written once.
 """
 
@@ -168,6 +167,9 @@ class Store:
             now = time.monotonic()
             if self._buffer or self._queued.owed(everything=everything, now=now):
                 self._hand_over(self._queued.plan(self._buffer.values(), everything=everything, now=now), now)
+            elif self._behind is None and self._writes.backlog:  # an earlier flush failed: again
+                with self._guard("write"):
+                    self._writes.commit_backlog()
             if everything:
                 self._drain()
 
@@ -183,15 +185,16 @@ class Store:
         batch, payloads = encode_batch(plan.compact, simulated=simulated) if plan.compact else (None, [])
         token = next(self._tokens) if batch is not None else None
         flush = Flush(batch, token, owner, queue, rows, plan.emptied)
+        if token is not None:
+            self._queued.record(token, plan.compact, payloads, now)
         if self._behind is None and len(rows) + len(plan.compact) >= self.write_behind_at:
             self._behind = WriteBehind(self._writes, self._write_failed)
         with self._guard("write"):
             if self._behind is not None:
                 self._behind.submit(flush)
-            else:
-                self._writes.commit(flush)
-        if token is not None:
-            self._queued.record(token, plan.compact, payloads, now)
+            else:  # a failed flush stays in the backlog, tried again before the next one
+                self._writes.add(flush)
+                self._writes.commit_backlog()
 
     def _drain(self) -> None:
         """Wait until the write-behind thread (if any) has committed every flush."""
@@ -199,11 +202,14 @@ class Store:
             with self._guard("write"):
                 self._behind.drain()
 
+    @property
+    def lost(self) -> int:
+        """Rows given up, never written (0: every flush was written, some perhaps on a later try)."""
+        return self._writes.lost
+
     def _write_failed(self, exc: BaseException) -> BaseException:
-        """What the write-behind thread's error is raised as on this store's thread."""
-        if isinstance(exc, sqlite3.Error):
-            return history_error(self.path, exc, "write")
-        return exc
+        """The write-behind thread's error as raised here."""
+        return history_error(self.path, exc, "write") if isinstance(exc, sqlite3.Error) else exc
 
     def write(self, rows: list[tuple[Any, ...]]) -> None:
         """Write rows built by ``codec.encode_row`` in one transaction (a bulk load)."""
@@ -216,19 +222,29 @@ class Store:
 
     def close(self) -> None:
         """Write everything, queued children as rows (readers of the file see them as pending
-        without a writer to open it first), and close."""
+        without a writer to open it first), and close. HistoryError when something could not
+        be written even on the last try (``lost`` counts it)."""
         with self._lock:
+            error: HistoryError | None = None
             try:
                 if not self.readonly:
                     self._write_out(everything=True)
+            except HistoryError as exc:
+                if self._behind is None:
+                    raise
+                error = exc  # the thread's last try, below, may still write it all
             finally:
                 behind, self._behind = self._behind, None
                 try:
                     if behind is not None:
                         with self._guard("write"):
                             behind.stop()
+                        error = None  # its last try wrote everything
                 finally:
+                    self._writes.give_up()  # what still could not be written is lost now
                     self._conn.close()
+            if error is not None:
+                raise error
 
     def __enter__(self) -> Store:
         return self

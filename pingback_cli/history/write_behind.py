@@ -11,7 +11,12 @@ loop, which is why history was written there until now.
 
 Flushes commit in the order they were handed over, each in one transaction, as before. The
 store waits for them (:meth:`WriteBehind.drain`) before it reads or closes; a flush's error
-is raised by the next ``submit`` or ``drain``, once.
+is raised by the next ``submit`` or ``drain``, once. A flush that fails (the file locked by
+another process past the busy timeout, a full disk, a read-only folder) is not dropped: it
+waits in the backlog, before every later one, and is tried again (every ``RETRY_SECONDS``, at
+the next flush, and at close), so a history that becomes writable again loses nothing. Given up
+(counted in ``Writes.lost``): a flush that fails otherwise (a corrupt file), the oldest of a
+backlog past ``MOST_WAITING_ROWS``, and what still fails at close.
 """
 
 from __future__ import annotations
@@ -34,6 +39,12 @@ _ONE_ROW, _, _ON_CONFLICT = _REST.partition(" ON CONFLICT ")
 
 MOST_ROWS = 512
 """Rows per statement at most: 512 x 26 parameters, under SQLite's default limit of 32,766."""
+
+RETRY_SECONDS = 1.0
+"""How often the thread tries a failed flush again while nothing new comes."""
+
+MOST_WAITING_ROWS = 200_000
+"""Rows a backlog of failed flushes may hold (~100 MB) before its oldest are given up."""
 
 
 class Flush(Record):
@@ -69,8 +80,43 @@ class Writes:
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
         self.batch_ids: dict[int, int] = {}
+        self.backlog: deque[Flush] = deque()
+        """Flushes handed over and not yet committed, oldest first (a failed one stays)."""
+        self.lost = 0
+        """Rows given up for good: the backlog grew past ``MOST_WAITING_ROWS``."""
+        self._waiting_rows = 0
         self._per_statement = _rows_per_statement(conn)
         self._statements: dict[int, str] = {}
+
+    def add(self, flush: Flush) -> None:
+        """Put ``flush`` at the end of the backlog (giving up the oldest past ``MOST_WAITING_ROWS``)."""
+        self.backlog.append(flush)
+        self._waiting_rows += len(flush.rows)
+        while self._waiting_rows > MOST_WAITING_ROWS and len(self.backlog) > 1:
+            dropped = self.backlog.popleft()
+            self._waiting_rows -= len(dropped.rows)
+            self.lost += len(dropped.rows)
+
+    def give_up(self) -> None:
+        """Drop the backlog (the store is closing and it still cannot be written): counted lost."""
+        self.lost += self._waiting_rows
+        self._waiting_rows = 0
+        self.backlog.clear()
+
+    def commit_backlog(self) -> None:
+        """Commit the backlog, oldest first, each flush in its own transaction; raises what the
+        first that fails raised: an OperationalError (the file locked, full or read-only) leaves
+        it first in the backlog, to be tried again; anything else gives it up (``lost``)."""
+        while self.backlog:
+            try:
+                self.commit(self.backlog[0])
+            except sqlite3.OperationalError:  # locked, full, read-only: it may pass later
+                raise
+            except BaseException:  # it will not pass on another try (a corrupt file, a bug)
+                self.lost += len(self.backlog[0].rows)
+                self._waiting_rows -= len(self.backlog.popleft().rows)
+                raise
+            self._waiting_rows -= len(self.backlog.popleft().rows)
 
     def commit(self, flush: Flush) -> None:
         """Write ``flush`` in one transaction (``BEGIN IMMEDIATE``); sqlite3.Error on failure,
@@ -117,37 +163,43 @@ def _rows_per_statement(conn: sqlite3.Connection) -> int:
 
 
 class WriteBehind:
-    """One daemon thread committing :class:`Flush` es in order through ``writes``; ``failed``
-    turns a commit's exception into what ``submit`` and ``drain`` raise (a HistoryError)."""
+    """One daemon thread committing :class:`Flush` es in order through ``writes`` (its backlog);
+    ``failed`` turns a commit's exception into what ``submit`` and ``drain`` raise (a
+    HistoryError), once for each run of failures."""
 
     def __init__(self, writes: Writes, failed: Callable[[BaseException], BaseException]) -> None:
         self._writes = writes
         self._failed = failed
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
-        self._queue: deque[Flush | None] = deque()
+        self._incoming: deque[Flush] = deque()
+        self._stopping = False
         self._busy = False
+        self._failing = False
+        """The last attempt failed: the backlog waits to be tried again."""
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="history-writer", daemon=True)
         self._thread.start()
 
     def submit(self, flush: Flush) -> None:
-        """Queue ``flush`` (raising first the error of one before it, if any)."""
+        """Queue ``flush``, then raise the error of a flush before it, if one failed since the
+        last call that raised (``flush`` is queued all the same)."""
         with self._lock:
-            self._raise_error()
-            self._queue.append(flush)
+            self._incoming.append(flush)
             self._changed.notify_all()
+            self._raise_error()
 
     def drain(self) -> None:
-        """Wait until every flush handed over is committed (or failed: raised here)."""
+        """Wait until every flush handed over has been tried (committed, or failed and waiting
+        in the backlog: that error is raised here)."""
         with self._lock:
-            self._changed.wait_for(lambda: not self._queue and not self._busy)
+            self._changed.wait_for(lambda: not self._incoming and not self._busy)
             self._raise_error()
 
     def stop(self) -> None:
-        """Commit what is queued, end the thread, and raise a flush's error if one failed."""
+        """Try what waits once more, end the thread, and raise the error if that failed."""
         with self._lock:
-            self._queue.append(None)
+            self._stopping = True
             self._changed.notify_all()
         self._thread.join()
         with self._lock:
@@ -158,23 +210,37 @@ class WriteBehind:
         if error is not None:
             raise error
 
+    def _due(self) -> bool:
+        return bool(self._incoming) or self._stopping
+
     def _run(self) -> None:
+        writes = self._writes
         while True:
             with self._lock:
-                self._changed.wait_for(lambda: bool(self._queue))
-                flush = self._queue.popleft()
-                if flush is None:
-                    self._changed.notify_all()
-                    return
+                if self._failing:  # try the backlog again after a pause, or sooner with news
+                    self._changed.wait_for(self._due, RETRY_SECONDS)
+                else:
+                    self._changed.wait_for(self._due)
+                while self._incoming:
+                    writes.add(self._incoming.popleft())
+                stopping = self._stopping
                 self._busy = True
             try:
-                self._writes.commit(flush)
+                writes.commit_backlog()
             except BaseException as exc:  # kept for the store's thread, which reports it
                 error: BaseException | None = self._failed(exc)
             else:
                 error = None
             with self._lock:
                 self._busy = False
-                if error is not None and self._error is None:
-                    self._error = error
+                if error is not None and not self._failing and self._error is None:
+                    self._error = error  # once for a run of failures
+                elif error is None and self._failing:
+                    self._error = None  # written on a later try before anyone asked: nothing lost
+                self._failing = error is not None
                 self._changed.notify_all()
+                if stopping:
+                    if error is not None:
+                        writes.give_up()
+                        self._error = error  # what is given up at close is said
+                    return

@@ -5,14 +5,18 @@ wait for it."""
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cli_support import eventually
 
 from history.records import T0, make
 from pingback_cli.errors import HistoryError
+from pingback_cli.history import write_behind
 from pingback_cli.history.codec import QUOTED, UPSERT, encode_row
 from pingback_cli.history.connection import open_connection, transaction
 from pingback_cli.history.store import Store
@@ -34,6 +38,14 @@ def rows_of(count: int, *, status: str = "success") -> list[tuple[object, ...]]:
 def fresh(tmp_path: Path, name: str) -> sqlite3.Connection:
     conn, _ = open_connection(tmp_path / f"{name}.sqlite3", readonly=False)
     return conn
+
+
+def table_of(rows: list[tuple[object, ...]], tmp_path: Path) -> list[tuple[object, ...]]:
+    """The table ``rows`` make, written one at a time (the reference)."""
+    conn = fresh(tmp_path, "reference")
+    with transaction(conn):
+        conn.executemany(UPSERT, rows)
+    return table(conn)
 
 
 def table(conn: sqlite3.Connection) -> list[tuple[object, ...]]:
@@ -126,3 +138,95 @@ def test_an_error_of_the_thread_reaches_the_store_as_a_history_error(path: Path)
         "first",
         "third",
     ]
+
+
+# --- a failed flush is kept and tried again (found by a new user's trial: a flush that failed
+# while another process held the file past the busy timeout lost its rows, and every flush
+# handed over after it was dropped by the submit that raised the error, so children that had
+# succeeded stayed pending and the next dev ran them again)
+
+
+@contextlib.contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """Another connection holds the file's write lock meanwhile."""
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    finally:
+        other.execute("COMMIT")
+        other.close()
+
+
+def impatient(store: Store) -> Store:
+    """The store gives up on a lock after 50 ms, not the busy timeout's 5 s."""
+    store._conn.execute("PRAGMA busy_timeout = 50")
+    return store
+
+
+def ids_in(path: Path) -> list[str]:
+    conn = sqlite3.connect(path)
+    try:
+        return [row[0] for row in conn.execute("SELECT id FROM executions ORDER BY seq")]
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("behind", [False, True], ids=["inline", "write-behind"])
+def test_a_flush_that_failed_on_a_lock_is_written_once_the_lock_is_gone(path: Path, behind: bool) -> None:
+    store = impatient(Store(path))
+    store.write_behind_at = 1 if behind else 10**9
+    store.save(make("first", status="success"))
+    store.flush()
+    with locked(path):
+        store.save(make("second", status="success"))
+        with pytest.raises(HistoryError, match="locked"):
+            store.flush()
+        store.save(make("third", status="success"))
+        with contextlib.suppress(HistoryError):  # the lock is still held: it waits too
+            store.flush()
+    store.save(make("fourth", status="success"))
+    store.flush()  # the backlog first, in order, then this one
+    assert ids_in(path) == ["first", "second", "third", "fourth"]
+    store.close()
+    assert store.lost == 0
+
+
+def test_the_thread_tries_again_by_itself(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With nothing new to flush, the write-behind thread retries every RETRY_SECONDS."""
+    monkeypatch.setattr(write_behind, "RETRY_SECONDS", 0.05)
+    store = impatient(Store(path))
+    store.write_behind_at = 1
+    with locked(path):
+        store.save(make("waiting", status="success"))
+        store.flush(wait=False)
+        assert eventually(lambda: store._behind is not None and store._behind._failing, 10)
+    assert eventually(lambda: ids_in(path) == ["waiting"], 10)
+    store.close()
+    assert store.lost == 0
+
+
+@pytest.mark.parametrize("behind", [False, True], ids=["inline", "write-behind"])
+def test_what_still_cannot_be_written_at_close_is_counted_lost(path: Path, behind: bool) -> None:
+    store = impatient(Store(path))
+    store.write_behind_at = 1 if behind else 10**9
+    with locked(path):
+        store.save(make("one", status="success"))
+        store.save(make("two", status="success"))
+        with pytest.raises(HistoryError, match="locked"):
+            store.close()
+    assert store.lost == 2
+    assert ids_in(path) == []
+
+
+def test_a_backlog_past_its_limit_gives_up_its_oldest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(write_behind, "MOST_WAITING_ROWS", 3)
+    writes = Writes(fresh(tmp_path, "capped"))
+    rows = rows_of(4)  # five distinct executions, in flushes of 2, 1 and 2 rows
+    for part in (rows[:2], rows[2:3], rows[3:]):
+        writes.add(Flush(None, None, "owner", None, part, []))
+    assert writes.lost == 2  # the first flush (2 rows) went; 3 rows wait
+    writes.commit_backlog()
+    assert table(writes.conn) == table_of(rows[2:], tmp_path)
