@@ -191,9 +191,9 @@ class LiveView:
 
         self.loaded()
         self.flush()
-        note = f", {interrupted} unfinished marked interrupted" if interrupted else ""
+        note = f", {interrupted:,} unfinished marked interrupted" if interrupted else ""
         if kept:
-            note += f", {kept} queued execution{'s' if kept != 1 else ''} kept for the next `pingback dev`"
+            note += f", {kept:,} queued execution{'s' if kept != 1 else ''} kept for the next `pingback dev`"
         self.out.print(Text(f"{_clock()}  stopped{note}", style="dim"))
 
 

@@ -17,11 +17,11 @@ def taken_over(taken: list[Execution], now: float) -> str:
     waiting = [execution for execution in taken if not execution.finished]
     overdue = sum(1 for execution in waiting if (execution.due_at or now) <= now)
     ended = len(taken) - len(waiting)
-    parts = [f"{len(waiting)} queued execution{'s' if len(waiting) != 1 else ''} taken over"]
+    parts = [f"{len(waiting):,} queued execution{'s' if len(waiting) != 1 else ''} taken over"]
     if waiting:
-        parts[0] += f" ({overdue} due now, {len(waiting) - overdue} later)"
+        parts[0] += f" ({overdue:,} due now, {len(waiting) - overdue:,} later)"
     if ended:
-        parts.append(f"{ended} interrupted (no retries left)")
+        parts.append(f"{ended:,} interrupted (no retries left)")
     return "from the last `pingback dev`: " + "; ".join(parts)
 
 
