@@ -243,7 +243,8 @@ def rfc3339_nano(ts: float) -> str:
     nanos = round(ts * 1_000_000_000)
     whole, fraction = divmod(nanos, 1_000_000_000)
     digits = f"{fraction:09d}".rstrip("0")
-    return f"{_whole_second(whole)}{'.' + digits if digits else ''}Z"
+    second = _SECONDS.get(whole) or _whole_second(whole)
+    return f"{second}.{digits}Z" if digits else f"{second}Z"
 
 
 class AttemptRequest(Record):

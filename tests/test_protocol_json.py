@@ -14,6 +14,7 @@ from pingback_cli.protocol import (
     json_safe,
     lenient_loads,
     non_finite_path,
+    rfc3339_nano,
     strict_dumps,
     strict_loads,
 )
@@ -124,3 +125,20 @@ def test_iso_z_answers_the_same_from_its_memory_of_recent_values() -> None:
         assert protocol.iso_text(ts) == by_datetime(ts)  # the same text without the memory
     assert len(protocol._SECONDS) <= protocol._SECONDS_MAX
     assert protocol.iso_z(1_700_000_000.9999996) == "2023-11-14T22:13:21.000Z"  # rounds up a second
+
+
+@pytest.mark.parametrize(
+    ("ts", "text"),
+    [
+        (1_764_500_000.0, "2025-11-30T10:53:20Z"),  # a whole second: no fraction at all
+        (1_764_500_000.5, "2025-11-30T10:53:20.5Z"),  # trailing zeros trimmed
+        (1_764_500_000.123456, "2025-11-30T10:53:20.123456Z"),
+        (1_764_500_000.25, "2025-11-30T10:53:20.25Z"),
+        (0.25, "1970-01-01T00:00:00.25Z"),
+    ],
+)
+def test_rfc3339_nano_writes_what_go_writes(ts: float, text: str) -> None:
+    """A fan-out child's scheduledAt as the platform's worker writes it (time.RFC3339Nano,
+    runpingback/worker internal/processor/fanout.go:44), the same when asked again (cached second)."""
+    assert rfc3339_nano(ts) == text
+    assert rfc3339_nano(ts) == text
