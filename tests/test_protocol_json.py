@@ -133,7 +133,6 @@ def test_iso_z_answers_the_same_from_its_memory_of_recent_values() -> None:
         (1_764_500_000.0, "2025-11-30T10:53:20Z"),  # a whole second: no fraction at all
         (1_764_500_000.5, "2025-11-30T10:53:20.5Z"),  # trailing zeros trimmed
         (1_764_500_000.123456, "2025-11-30T10:53:20.123456Z"),
-        (1_764_500_000.25, "2025-11-30T10:53:20.25Z"),
         (0.25, "1970-01-01T00:00:00.25Z"),
     ],
 )
