@@ -83,25 +83,21 @@ class Writes:
         self.backlog: deque[Flush] = deque()
         """Flushes handed over and not yet committed, oldest first (a failed one stays)."""
         self.lost = 0
-        """Rows given up for good: the backlog grew past ``MOST_WAITING_ROWS``."""
-        self._waiting_rows = 0
+        """Rows given up for good: a flush that failed for a reason another try cannot mend,
+        the oldest of a backlog past ``MOST_WAITING_ROWS``, what still failed at ``give_up``."""
         self._per_statement = _rows_per_statement(conn)
         self._statements: dict[int, str] = {}
 
     def add(self, flush: Flush) -> None:
         """Put ``flush`` at the end of the backlog (giving up the oldest past ``MOST_WAITING_ROWS``)."""
         self.backlog.append(flush)
-        self._waiting_rows += len(flush.rows)
-        while self._waiting_rows > MOST_WAITING_ROWS and len(self.backlog) > 1:
-            dropped = self.backlog.popleft()
-            self._waiting_rows -= len(dropped.rows)
-            self.lost += len(dropped.rows)
+        while len(self.backlog) > 1 and sum(len(f.rows) for f in self.backlog) > MOST_WAITING_ROWS:
+            self._drop_first()
 
     def give_up(self) -> None:
         """Drop the backlog (the store is closing and it still cannot be written): counted lost."""
-        self.lost += self._waiting_rows
-        self._waiting_rows = 0
-        self.backlog.clear()
+        while self.backlog:
+            self._drop_first()
 
     def commit_backlog(self) -> None:
         """Commit the backlog, oldest first, each flush in its own transaction; raises what the
@@ -110,13 +106,14 @@ class Writes:
         while self.backlog:
             try:
                 self.commit(self.backlog[0])
-            except sqlite3.OperationalError:  # locked, full, read-only: it may pass later
+            except BaseException as exc:
+                if not isinstance(exc, sqlite3.OperationalError):  # another try cannot mend it
+                    self._drop_first()
                 raise
-            except BaseException:  # it will not pass on another try (a corrupt file, a bug)
-                self.lost += len(self.backlog[0].rows)
-                self._waiting_rows -= len(self.backlog.popleft().rows)
-                raise
-            self._waiting_rows -= len(self.backlog.popleft().rows)
+            self.backlog.popleft()
+
+    def _drop_first(self) -> None:
+        self.lost += len(self.backlog.popleft().rows)
 
     def commit(self, flush: Flush) -> None:
         """Write ``flush`` in one transaction (``BEGIN IMMEDIATE``); sqlite3.Error on failure,
