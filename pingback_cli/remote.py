@@ -14,7 +14,7 @@ import json
 from typing import Any
 
 from pingback_cli.client import Target, execution, job_executions, job_named, jobs
-from pingback_cli.history.store import RootSummary
+from pingback_cli.history.summary import RootSummary
 from pingback_cli.models import Attempt, Execution, FunctionSpec, LogEntry, from_iso
 
 PAGE = 100

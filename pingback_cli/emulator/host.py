@@ -45,6 +45,7 @@ from pingback_cli.emulator.options import EmulatorOptions
 from pingback_cli.emulator.recorder import Recorder
 from pingback_cli.emulator.server import ApiServer, api_key_for
 from pingback_cli.emulator.signals import unless_stopped
+from pingback_cli.engine.admission import FAN_OUT_SLICE
 from pingback_cli.engine.clock import Clock, SystemClock
 from pingback_cli.engine.engine import Engine, Event, Limits, UnknownFunction
 from pingback_cli.engine.ports import EVENT_KINDS
@@ -113,6 +114,7 @@ class Emulator:
             on_event=self._on_event,
             concurrency=concurrency_mode(self.options.concurrency, config.settings),
             plan=choose_plan(self.options.plan, config.settings),
+            fan_out_slice=FAN_OUT_SLICE if isinstance(self.clock, SystemClock) else None,
         )
         if events is not None:  # the emulator's own: _on_event's kinds (succeeded: endpoint mode)
             heard = {"notice", "finished", "retrying", "failed", *events}
@@ -170,6 +172,7 @@ class Emulator:
         api_key = self.options.api_key or api_key_for(self.options.host, environment)  # refused before work
         closing = self._closing
         self._engine.store = self._recorder.open()
+        self._engine.store.admission = self._engine.admission  # a fan-out is written whole
         closing.callback(self._recorder.close)
         self.jobs = JobBook(
             JobStore(self.history()), self.config.root, self.clock.now, on_notice=self._notice

@@ -3,8 +3,10 @@ cancel). Pure changes to ``Execution`` and ``Attempt``; the engine decides which
 
 from __future__ import annotations
 
+from typing import Any
+
 from pingback_cli.engine.outcomes import keep_logs
-from pingback_cli.models import Attempt, Execution
+from pingback_cli.models import Attempt, Execution, LogEntry, OutputLine
 from pingback_cli.protocol import AttemptOutcome
 from pingback_cli.reading import Reading
 
@@ -121,3 +123,15 @@ def end(execution: Execution, status: str, error: str | None, now: float) -> Non
     execution.status = status
     execution.error = error
     execution.completed_at = now
+
+
+def add_line(attempt: Attempt, entry: dict[str, Any]) -> LogEntry | OutputLine:
+    """A line the running handler of ``attempt`` logged, or printed (``stream`` in ``entry``:
+    worker/capture.py), kept on the attempt."""
+    if "stream" in entry:
+        line = OutputLine.from_json(entry)
+        attempt.output.append(line)
+        return line
+    log = LogEntry.from_json(entry)
+    attempt.logs.append(log)
+    return log

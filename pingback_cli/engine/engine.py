@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from pingback_cli.engine import attempts
+from pingback_cli.engine.admission import Admission
 from pingback_cli.engine.clock import Clock
 from pingback_cli.engine.fanout import Limits, children
 from pingback_cli.engine.inflight import InFlight
@@ -23,7 +24,7 @@ from pingback_cli.engine.ports import Event, Executor, Recorder, UnknownFunction
 from pingback_cli.engine.retries import Retries
 from pingback_cli.engine.slots import ConcurrencyMode, Slots
 from pingback_cli.engine.waits import Waits
-from pingback_cli.models import Attempt, Execution, FunctionSpec, LogEntry, OutputLine, new_id
+from pingback_cli.models import Attempt, Execution, FunctionSpec, OutputLine, new_id
 from pingback_cli.project.plans import Plan
 from pingback_cli.protocol import AttemptOutcome
 from pingback_cli.reading import read_attempt
@@ -44,7 +45,10 @@ class Engine:
         on_event: Callable[[Event], None] | None = None,
         concurrency: ConcurrencyMode = "platform",
         plan: Plan | None = None,
+        fan_out_slice: int | None = None,
     ) -> None:
+        """``fan_out_slice``: children of a fan-out admitted per turn of the loop (``admission``;
+        None: all at once)."""
         self.executor = executor
         self.clock = clock
         self.store = store
@@ -58,6 +62,7 @@ class Engine:
         self.slots = Slots(concurrency)
         self.plan_caps = PlanCaps(plan)
         self.retries = Retries(self.plan_caps, backoff=backoff)
+        self.admission = Admission(clock, self._admit_child, self._finish, fan_out_slice)
         self.set_functions(functions)
         self.ledger = Ledger()
         self.waits = Waits(clock, self._enqueue)
@@ -66,6 +71,7 @@ class Engine:
     # --- public -------------------------------------------------------------------
 
     def set_functions(self, functions: Iterable[FunctionSpec]) -> None:
+        self.admission.complete()  # children asked for under the functions they were read with
         self.functions = {spec.name: spec for spec in functions}
         self._pump()
 
@@ -89,17 +95,9 @@ class Engine:
         if spec is None:
             raise UnknownFunction(function)
         now = self.clock.now()
-        execution = Execution(
-            id=new_id(),
-            function=function,
-            type=spec.type,
-            scheduled_at=scheduled_at if scheduled_at is not None else now + delay,
-            payload=payload,
-            has_payload=has_payload,
-            trigger=trigger,
-            replay_of=replay_of,
-        )
-        execution.due_at = execution.scheduled_at if delay > 0 else now
+        at = scheduled_at if scheduled_at is not None else now + delay
+        execution = Execution(new_id(), function, spec.type, at, payload, has_payload, trigger=trigger)
+        execution.replay_of, execution.due_at = replay_of, at if delay > 0 else now
         self.ledger.open(execution)
         self._admit(execution)
         if announce is not None:
@@ -133,6 +131,7 @@ class Engine:
 
     def interrupt(self, reason: str) -> list[Execution]:
         """Stop everything: unfinished executions end as ``interrupted``. Returns the roots."""
+        self.admission.complete()
         self.waits.cancel_all()
         now = self.clock.now()
         roots = [tree.root for tree in self.ledger.trees.values()]
@@ -150,6 +149,7 @@ class Engine:
         stays ``pending`` with its ``due_at``, and an attempt still running ends ``failed`` with
         ``reason``, its execution waiting out the backoff when retries remain, else
         ``interrupted``. Returns (executions kept pending, executions interrupted)."""
+        self.admission.complete()
         self.waits.cancel_all()
         self.slots.clear()
         now = self.clock.now()
@@ -212,6 +212,7 @@ class Engine:
         Waiting (pending, delayed, queued behind a limit) it never starts; running, its attempt
         is abandoned as a timeout abandons it, with no retry and no fan-out. None when no
         unfinished execution has that id here."""
+        self.admission.complete()
         execution = self.ledger.unfinished.get(execution_id)
         if execution is None:
             return None
@@ -244,13 +245,10 @@ class Engine:
         execution = self.ledger.unfinished.get(execution_id)
         if current is None or execution is None:
             return
-        if "stream" in entry:  # printed, not logged (worker/capture.py): kept on the attempt
-            line = OutputLine.from_json(entry)
-            current.output.append(line)
+        line = attempts.add_line(current, entry)
+        if isinstance(line, OutputLine):
             return self._emit("output", execution, line.text, output=line)
-        log = LogEntry.from_json(entry)
-        current.logs.append(log)
-        self._emit("log", execution, log=log)
+        self._emit("log", execution, log=line)
 
     # --- queue --------------------------------------------------------------------
 
@@ -259,6 +257,7 @@ class Engine:
         self._save(execution)
 
     def _enqueue(self, execution: Execution) -> None:
+        self.admission.complete()  # nothing is queued ahead of a fan-out's children
         self.slots.push(execution)
         self._pump()
 
@@ -323,7 +322,6 @@ class Engine:
             attempts.succeeded(execution, attempt, outcome, now)
             self._emit("succeeded", execution)
             self._fan_out(execution, reading.tasks)
-            self._finish(execution)
             return
         error = reading.error or outcome.error_message()
         attempts.failed(execution, attempt, error, outcome)
@@ -353,29 +351,28 @@ class Engine:
     # --- fan-out ------------------------------------------------------------------
 
     def _fan_out(self, parent: Execution, tasks: Any) -> None:
+        """The children ``parent``'s answer asks for, then ``parent`` finishes (``admission``)."""
         if not tasks:
-            return
+            return self._finish(parent)
         tasks, dropped_by_plan = self.plan_caps.fan_out(tasks if isinstance(tasks, list) else [tasks])
         if dropped_by_plan:
             parent.attempts[-1].notices.append(dropped_by_plan)
             self._save(parent)
         now = self.clock.now()
         tree = self.ledger.trees[parent.root_id]
-        for child, problem in children(
-            parent, tasks, tree, self.functions, self.job_status, self.limits, now
-        ):
-            if problem is not None:
-                self._refuse(child, now, problem)
-                continue
-            self._admit(child)
+        made = children(parent, tasks, tree, self.functions, self.job_status, self.limits, now)
+        self.admission.add(parent, made, now)
+
+    def _admit_child(self, child: Execution, problem: str | None, now: float) -> None:
+        if problem is not None:
+            attempts.refused(child, problem, now)
+        self._admit(child)
+        if problem is not None:
+            self._emit("failed", child, problem)
+        else:
             self.slots.push(child)
             if not self.slots.full():  # 10,000 children queue behind a full pool: no pump each
                 self._pump()
-
-    def _refuse(self, child: Execution, now: float, problem: str) -> None:
-        attempts.refused(child, problem, now)
-        self._admit(child)
-        self._emit("failed", child, problem)
 
     # --- bookkeeping --------------------------------------------------------------
 

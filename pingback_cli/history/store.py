@@ -22,6 +22,7 @@ from typing import Any
 
 from pingback_cli import state as statedir
 from pingback_cli.errors import HistoryError, NotFound, UsageError
+from pingback_cli.history.admitting import Admitting, may_write
 from pingback_cli.history.codec import (
     SELECT,
     SELECT_ROOT,
@@ -33,9 +34,9 @@ from pingback_cli.history.owner import process_identity
 from pingback_cli.history.queued import Plan, QueuedChildren, encode_batch, materialize
 from pingback_cli.history.schema import shown_at
 from pingback_cli.history.statuses import status_term
+from pingback_cli.history.summary import RootSummary
 from pingback_cli.history.write_behind import Flush, WriteBehind, Writes
 from pingback_cli.models import Execution
-from pingback_cli.record import Record
 
 _PREFIX = re.compile(r"[0-9a-f-]+")
 _AMBIGUOUS_SHOWN = 5
@@ -52,30 +53,6 @@ def no_history(execution_id: str) -> NotFound:
         f'no execution matches "{execution_id}": there is no history yet',
         hint="run `pingback run NAME` or `pingback dev` first",
     )
-
-
-class RootSummary(Record):
-    """A root execution (without children) and counts over everything below it."""
-
-    __slots__ = _fields = (
-        "execution", "descendants", "failed_descendants", "unfinished_descendants"
-    )  # fmt: skip
-
-    def __init__(
-        self, execution: Execution, descendants: int, failed_descendants: int, unfinished_descendants: int
-    ) -> None:
-        self.execution = execution
-        self.descendants = descendants
-        self.failed_descendants = failed_descendants
-        self.unfinished_descendants = unfinished_descendants
-
-    def to_json(self) -> dict[str, Any]:
-        """The root as ``run --json`` prints it, minus children, plus the counts."""
-        data = self.execution.to_json(children=False)
-        data["descendants"] = self.descendants
-        data["failedDescendants"] = self.failed_descendants
-        data["unfinishedDescendants"] = self.unfinished_descendants
-        return data
 
 
 class Store:
@@ -116,6 +93,9 @@ class Store:
         self._tokens = itertools.count(1)
         """A new batch's name until its flush is committed (``write_behind.Writes.batch_ids``)."""
         self._behind: WriteBehind | None = None
+        self.admission: Admitting | None = None
+        """While it is pending, a flush that need not wait is put off; a write that must (a read,
+        a flush that waits, the close) has it admit everything first: a fan-out is written whole."""
         self.owner = process_identity(os.getpid())
         """Stamped on every row written, so a later process can tell whose runs died with it."""
         self._conn, self.moved_aside = open_connection(path, readonly=readonly)
@@ -156,6 +136,8 @@ class Store:
         (when this store has one: the engine's periodic flushes). HistoryError on failure
         (without ``wait``, possibly an earlier flush's)."""
         with self._lock:
+            if not may_write(self.admission, now=wait):
+                return
             self._write_out(everything=False)
             if wait:
                 self._drain()
@@ -164,6 +146,8 @@ class Store:
         """Flush; ``everything``: also the rows of every child recorded only in a batch (before
         this process reads history, so that its readers see them), and wait until written."""
         with self._lock:
+            if everything:
+                may_write(self.admission, now=True)
             now = time.monotonic()
             if self._buffer or self._queued.owed(everything=everything, now=now):
                 self._hand_over(self._queued.plan(self._buffer.values(), everything=everything, now=now), now)
