@@ -60,6 +60,8 @@ class Admission:
         self._admitting = False
         self._everything = False
         """``complete`` was called from within an admission."""
+        self.starting = True
+        """Children admitted now may start at once (False while a stop admits the rest)."""
 
     @property
     def pending(self) -> bool:
@@ -73,12 +75,17 @@ class Admission:
         if len(self._waiting) == 1:
             self._admit_some(self.slice_size)
 
-    def complete(self) -> None:
-        """Admit every child still waiting, now (from within an admission: before it returns)."""
+    def complete(self, *, start: bool = True) -> None:
+        """Admit every child still waiting, now (from within an admission: before it returns);
+        without ``start``, none of them starts (the engine is stopping)."""
         if self._admitting:
             self._everything = True
         elif self._waiting:
-            self._admit_some(None)
+            self.starting = start
+            try:
+                self._admit_some(None)
+            finally:
+                self.starting = True
 
     def _on_turn(self) -> None:
         self._turn = None

@@ -131,7 +131,7 @@ class Engine:
 
     def interrupt(self, reason: str) -> list[Execution]:
         """Stop everything: unfinished executions end as ``interrupted``. Returns the roots."""
-        self.admission.complete()
+        self.admission.complete(start=False)
         self.waits.cancel_all()
         now = self.clock.now()
         roots = [tree.root for tree in self.ledger.trees.values()]
@@ -149,7 +149,7 @@ class Engine:
         stays ``pending`` with its ``due_at``, and an attempt still running ends ``failed`` with
         ``reason``, its execution waiting out the backoff when retries remain, else
         ``interrupted``. Returns (executions kept pending, executions interrupted)."""
-        self.admission.complete()
+        self.admission.complete(start=False)
         self.waits.cancel_all()
         self.slots.clear()
         now = self.clock.now()
@@ -371,7 +371,7 @@ class Engine:
             self._emit("failed", child, problem)
         else:
             self.slots.push(child)
-            if not self.slots.full():  # 10,000 children queue behind a full pool: no pump each
+            if self.admission.starting and not self.slots.full():  # no pump for each of 10,000
                 self._pump()
 
     # --- bookkeeping --------------------------------------------------------------

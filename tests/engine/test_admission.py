@@ -187,3 +187,20 @@ async def test_nothing_is_queued_ahead_of_children_still_to_be_admitted(
         executor.release(ok())
         await settle()
     assert [r.function for r in executor.requests] == ["p"] + ["c"] * 12 + ["late"]
+
+
+async def test_a_suspend_mid_admission_keeps_the_rest_pending_and_starts_none(
+    executor_type: type[FakeExecutor],
+) -> None:
+    executor: FakeExecutor = executor_type(lambda r: fan_out_script(30)(r) if r.function == "p" else None)
+    engine = engine_with(executor, 4, [])
+    engine.slots.pool_size = 100  # room to start every child: none may start because of the stop
+    root = engine.submit("p")
+    while not root.children:
+        await asyncio.sleep(0)
+    started = len(executor.requests)
+    assert started == 1 + 4  # the parent, and the first slice
+    kept, ended = engine.suspend("pingback stopped")
+    assert len(executor.requests) == started and len(root.children) == 30
+    assert [c.status for c in root.children[4:]] == ["pending"] * 26
+    assert (kept, ended) == (26, 4)  # the 4 running end interrupted (no retries left)
