@@ -42,8 +42,13 @@ class HandlerPool(Generic[T]):
         *,
         read: Callable[[], list[T] | None] | None = None,
         max_threads: int = 256,
+        out_of_work: Callable[[], None] | None = None,
     ) -> None:
+        """``out_of_work`` is called (no lock of the pool held) by a thread that found no call to
+        run, before it blocks reading or waiting, and on each tick of the watchdog while calls
+        run: the worker flushes its gathered results then (``outbox.Outbox.flush``)."""
         self._run = run
+        self._out_of_work = out_of_work
         self._read = read
         self._max_threads = max_threads
         self._lock = threading.Lock()
@@ -65,6 +70,11 @@ class HandlerPool(Generic[T]):
     @property
     def threads(self) -> int:
         return self._threads
+
+    @property
+    def waiting(self) -> int:
+        """Calls queued that no thread has started (read without the lock: a hint)."""
+        return len(self._queue)
 
     def start(self) -> None:
         """The first thread, which becomes the reader."""
@@ -136,7 +146,16 @@ class HandlerPool(Generic[T]):
         me = threading.get_ident()
         while True:
             with self._lock:
+                told = self._out_of_work is None
                 while not self._queue and not self._may_read():
+                    if not told:  # once per wait, outside the lock (it may write to a pipe)
+                        told = True
+                        self._lock.release()
+                        try:
+                            self._out_of_work()  # type: ignore[misc]
+                        finally:
+                            self._lock.acquire()
+                        continue
                     self._idle += 1
                     self._work_ready.wait()
                     self._idle -= 1
@@ -164,6 +183,8 @@ class HandlerPool(Generic[T]):
         """Read the next batch (blocking) and queue it; at the end, leave the reader's place
         taken, so no thread reads again."""
         assert self._read is not None
+        if self._out_of_work is not None:
+            self._out_of_work()
         try:
             batch = self._read()
         except (OSError, ValueError):
@@ -194,5 +215,7 @@ class HandlerPool(Generic[T]):
                 # seen (a worker carrying that many hung handlers is replaced long before:
                 # executors/process.py MAX_ABANDONED).
                 spawn = stuck and not self._idle and (self._all_slow() or (unread and not self._queue))
+            if self._out_of_work is not None:
+                self._out_of_work()
             if spawn:
                 self._add_thread()
