@@ -246,11 +246,17 @@ class Terminal:
     console to that stream, as it is now."""
 
     def __init__(
-        self, out: Console | None = None, err: Console | None = None, *, out_file: TextIO | None = None
+        self,
+        out: Console | None = None,
+        err: Console | None = None,
+        *,
+        out_file: TextIO | None = None,
+        err_file: TextIO | None = None,
     ) -> None:
         self._out = out
         self._err = err
         self._out_file = out_file
+        self._err_file = err_file
 
     @property
     def out(self) -> Console:
@@ -261,7 +267,7 @@ class Terminal:
     @property
     def err(self) -> Console:
         if self._err is None:
-            self._err = make_console(stderr=True)
+            self._err = make_console(stderr=True, file=self._err_file)
         return self._err
 
     def print(self, renderable: RenderableType = "") -> None:
@@ -304,13 +310,16 @@ class Terminal:
 
         self.print(Text(text, style=style))
 
-    def _plain_width(self) -> int | None:
-        """The width Rich lays out at when stdout is not a terminal and nothing makes Rich
-        treat it as one (``FORCE_COLOR``, ``TTY_COMPATIBLE``) or read it differently (a console
-        given to this Terminal, Windows' legacy console); None otherwise."""
-        if self._out is not None or sys.platform == "win32":
+    def _plain_width(self, *, err: bool = False) -> int | None:
+        """The width Rich lays out at when stdout (``err``: stderr) is not a terminal and nothing
+        makes Rich treat it as one (``FORCE_COLOR``, ``TTY_COMPATIBLE``) or read it differently (a
+        console given to this Terminal, Windows' legacy console); None otherwise."""
+        console, stream = (
+            (self._err, self._err_file or sys.stderr) if err else (self._out, self._out_file or sys.stdout)
+        )
+        if console is not None or sys.platform == "win32":
             return None
-        if _is_tty(self._out_file or sys.stdout) or os.environ.get("FORCE_COLOR") is not None:
+        if _is_tty(stream) or os.environ.get("FORCE_COLOR") is not None:
             return None
         if os.environ.get("TTY_COMPATIBLE") == "1":
             return None
@@ -342,9 +351,16 @@ class Terminal:
         return ImportSpinner(self.err if shown else None, what=what, ellipsis=glyph("more"), since=since)
 
     def warn(self, message: str) -> None:
+        """``warning: <message>`` on stderr; off a terminal, plain and without Rich when Rich would
+        print it as written (as ``line``): a run's first notice would otherwise import Rich in
+        the middle of a fan-out (~28 ms)."""
+        text = f"warning: {printable(message)}"
+        if self._plain_width(err=True) and all(as_written(part) for part in text.split("\n")):
+            protect(self._err_file or sys.stderr).write(text + "\n")
+            return
         from rich.text import Text
 
-        print_whole(self.err, Text(f"warning: {printable(message)}", style="yellow"))
+        print_whole(self.err, Text(text, style="yellow"))
 
     def json(self, data: Any) -> None:
         """Machine-readable output: strict JSON plus a newline, no Rich at all.

@@ -87,3 +87,29 @@ def test_a_line_off_a_terminal_is_what_rich_prints(text: str, style: str) -> Non
     Terminal(out_file=ours).line(text, style)
     print_whole(make_console(file=theirs), Text(text, style=style))
     assert ours.getvalue() == theirs.getvalue()
+
+
+@settings(max_examples=examples(200), deadline=None)
+@given(texts)
+def test_a_warning_off_a_terminal_is_what_rich_prints(text: str) -> None:
+    """``Terminal.warn`` writes plain text without Rich when Rich would print it as written."""
+    from rich.text import Text
+
+    from pingback_cli.terminal import printable
+
+    ours, theirs = io.StringIO(), io.StringIO()
+    Terminal(err_file=ours).warn(text)
+    print_whole(make_console(file=theirs), Text(f"warning: {printable(text)}", style="yellow"))
+    assert ours.getvalue() == theirs.getvalue()
+
+
+def test_a_run_notice_off_a_terminal_imports_no_rich() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from pingback_cli.terminal import Terminal; "
+        "Terminal().warn('a notice'); print('rich' in sys.modules, file=sys.stdout)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stderr == "warning: a notice\n" and done.stdout.strip() == "False"
