@@ -35,11 +35,11 @@ import functools
 import inspect
 import json
 import os
+import select
 import signal
 import sys
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -143,9 +143,11 @@ class Runner:
             if callable(handler):
                 function.definition["handler"] = _traced(handler)
         self._outbox = outbox
+        requests = None if read_fd is None else Requests(read_fd)
         self._pool: HandlerPool[RequestFields] = HandlerPool(
             self._run,
-            read=None if read_fd is None else requests_from(read_fd),
+            read=None if requests is None else requests.read,
+            ready=None if requests is None else requests.ready,
             max_threads=threads,
             out_of_work=outbox.flush,
         )
@@ -164,7 +166,8 @@ class Runner:
     def _run(self, request: RequestFields) -> None:
         started = time.monotonic()
         line = self._execute(request)
-        self._outbox.result(line, self._pool.waiting, time.monotonic() - started)
+        if self._outbox.result(line, self._pool.waiting, time.monotonic() - started):
+            self._pool.take_ready()  # results sent: the engine's answer may be here already
 
     def _execute(self, request: RequestFields) -> bytes:
         seq, function = request[0], request[1]
@@ -232,29 +235,44 @@ def _unserializable(message: dict[str, Any], exc: Exception) -> dict[str, Any]:
     }
 
 
-def requests_from(read_fd: int) -> Callable[[], list[RequestFields] | None]:
-    """A function that answers the requests of the next ``exec`` lines on the pipe (blocking
-    until one is whole), or None once the engine has closed it."""
-    pending = b""
+class Requests:
+    """The requests of the ``exec`` lines on the engine's pipe, read by one thread at a time (the
+    pool's reader): :meth:`read` blocks, :meth:`ready` never does."""
 
-    def read() -> list[RequestFields] | None:
-        nonlocal pending
+    def __init__(self, read_fd: int) -> None:
+        self._fd = read_fd
+        self._pending = b""
+        self._poll = select.poll()
+        self._poll.register(read_fd, select.POLLIN)
+
+    def read(self) -> list[RequestFields] | None:
+        """The requests of the next whole lines (blocking until one is whole), or None once the
+        engine has closed the pipe."""
         while True:
-            end = pending.rfind(b"\n")
-            if end >= 0:
-                lines, pending = pending[:end], pending[end + 1 :]
-                # One decode for every whole line read: the engine writes a batch per loop turn.
-                messages = json.loads(b"[" + lines.replace(b"\n", b",") + b"]")
-                requests = [r for m in messages if m.get("op") == "exec" for r in m["requests"]]
-                if requests:
-                    return requests
-                continue
-            chunk = os.read(read_fd, 1 << 16)
+            requests = self._whole()
+            if requests:
+                return requests
+            chunk = os.read(self._fd, 1 << 16)
             if not chunk:
                 return None
-            pending += chunk
+            self._pending += chunk
 
-    return read
+    def ready(self) -> list[RequestFields]:
+        """The requests of the whole lines that can be read without blocking (often none). Taken
+        while this process runs a batch, they let the engine's next write find it awake."""
+        if self._poll.poll(0):
+            chunk = os.read(self._fd, 1 << 16)  # b"" at the end: read() meets it again
+            self._pending += chunk
+        return self._whole()
+
+    def _whole(self) -> list[RequestFields]:
+        end = self._pending.rfind(b"\n")
+        if end < 0:
+            return []
+        lines, self._pending = self._pending[:end], self._pending[end + 1 :]
+        # One decode for every whole line read: the engine writes a batch per loop turn.
+        messages = json.loads(b"[" + lines.replace(b"\n", b",") + b"]")
+        return [r for m in messages if m.get("op") == "exec" for r in m["requests"]]
 
 
 def _skip_registration(functions: list[RawFunction]) -> None:

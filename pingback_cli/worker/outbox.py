@@ -115,7 +115,7 @@ class Outbox:
         with self._lock:
             self._write(line)
 
-    def result(self, line: bytes, waiting: int = 0, took: float = 0.0) -> None:
+    def result(self, line: bytes, waiting: int = 0, took: float = 0.0) -> bool:
         """An attempt's result line: stored in the area (then flushed per the batch rules), or
         written now when there is no area or no room for it.
 
@@ -124,22 +124,25 @@ class Outbox:
         run (an engine that limits the calls in flight otherwise waits for results the worker sits
         on). ``took``: how long the call took, in seconds; one that took ``age`` or longer flushes
         at once, since the thread's next call is likely as slow and nothing would be gained by
-        waiting (the batch saves microseconds a result)."""
+        waiting (the batch saves microseconds a result). True when something was written to
+        the pipe."""
         area = self._area
         if area is None:
             self.add(line)
-            return
+            return True
         with self._lock:
             if not area.append(line):
                 self._flush()
                 self._write(line)
-                return
+                return True
             count = self._count = self._count + 1
             now = time.monotonic()
             if count == 1:
                 self._since = now
             if count > waiting or count >= self._batch or took >= self._age or now - self._since >= self._age:
                 self._flush()
+                return True
+            return False
 
     def flush(self) -> None:
         """Write the results gathered in the area to the pipe, in one write, and empty it."""

@@ -5,6 +5,7 @@ reads the area when the pipe ends: tests/executors/test_results_area.py)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -16,6 +17,7 @@ import pytest
 
 from pingback_cli.executors.spawn import results_area
 from pingback_cli.worker import RESULTS_HEADER_BYTES, committed_results
+from pingback_cli.worker.main import Requests
 from pingback_cli.worker.outbox import Outbox, ResultsArea
 
 SIZE = 4096
@@ -186,3 +188,26 @@ def test_the_result_of_a_slow_call_is_flushed_at_once(area_fd: int, pipe: tuple[
     assert pending(read_fd) == b""
     outbox.result(b"slow\n", waiting=10, took=0.02)
     assert pending(read_fd) == b"fast\nslow\n"
+
+
+def test_requests_are_read_whole_blocking_or_only_when_ready(pipe_ends: tuple[int, int]) -> None:
+    read_fd, write_fd = pipe_ends
+    requests = Requests(read_fd)
+    assert requests.ready() == []  # nothing written: no wait
+    os.write(write_fd, b'{"op":"exec","requests":[[1],[2]]}\n{"op":"exec","requ')
+    assert requests.ready() == [[1], [2]]
+    assert requests.ready() == []  # half a line
+    os.write(write_fd, b'ests":[[3]]}\n')
+    assert requests.read() == [[3]]
+    os.close(write_fd)
+    assert requests.ready() == []
+    assert requests.read() is None
+
+
+@pytest.fixture
+def pipe_ends() -> Iterator[tuple[int, int]]:
+    read_fd, write_fd = os.pipe()
+    yield read_fd, write_fd
+    for fd in (read_fd, write_fd):
+        with contextlib.suppress(OSError):
+            os.close(fd)

@@ -199,3 +199,24 @@ def test_the_reader_calls_the_hook_before_it_reads() -> None:
     assert pool.wait_closed(DEADLINE)
     assert len(reads) == 3
     assert all(later > earlier for earlier, later in itertools.pairwise([0, *hook_calls_at_read]))
+
+
+def test_take_ready_queues_what_is_ready_and_never_while_a_thread_reads(calls: Calls) -> None:
+    gate = threading.Event()
+    asked: list[int] = []
+
+    def ready() -> list[str]:
+        asked.append(1)
+        return ["b", "c"]
+
+    def read() -> None:  # a pipe with nothing more until it ends
+        gate.wait(DEADLINE)
+
+    pool: HandlerPool[str] = HandlerPool(calls, read=read, ready=ready)
+    pool.take_ready()  # nobody reads: asked, and its calls queued (a thread is made to run them)
+    poll("the calls taken", lambda: {"b", "c"} <= set(calls.threads), DEADLINE)
+    poll("the thread to read once the queue is empty", lambda: pool._reading, DEADLINE)
+    pool.take_ready()
+    assert len(asked) == 1  # not asked while a thread is in the blocking read
+    gate.set()
+    assert pool.wait_closed(DEADLINE)
