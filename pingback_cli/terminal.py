@@ -84,6 +84,12 @@ def as_written(line: str) -> bool:
     return all((ch.isascii() and ch.isprintable()) or ch in _NARROW_GLYPHS for ch in line)
 
 
+def whole(line: str) -> bool:
+    """Whether :func:`print_whole` prints ``line`` unchanged off a terminal (natural width): as
+    :func:`as_written`, but a space is kept anywhere except at the end (``Trimmed`` drops it)."""
+    return not line.endswith(" ") and as_written(line.replace(" ", "-"))
+
+
 def glyph(name: str) -> str:
     """The glyph ``name`` (a key of :data:`GLYPHS`) as the output can show it."""
     return GLYPHS[name][_ascii_glyphs]
@@ -311,9 +317,9 @@ class Terminal:
         self.print(Text(text, style=style))
 
     def _plain_width(self, *, err: bool = False) -> int | None:
-        """The width Rich lays out at when stdout (``err``: stderr) is not a terminal and nothing
-        makes Rich treat it as one (``FORCE_COLOR``, ``TTY_COMPATIBLE``) or read it differently (a
-        console given to this Terminal, Windows' legacy console); None otherwise."""
+        """Rich's width when stdout (``err``: stderr) is not a terminal and nothing makes Rich treat
+        it as one (``FORCE_COLOR``, ``TTY_COMPATIBLE``) or read it otherwise (a console given to
+        this Terminal, Windows' legacy console); None otherwise."""
         console, stream = (
             (self._err, self._err_file or sys.stderr) if err else (self._out, self._out_file or sys.stdout)
         )
@@ -330,14 +336,24 @@ class Terminal:
 
     def error(self, message: str, hint: str | None = None, details: str | None = None) -> None:
         """``error: <message>``, then an optional ``hint:`` and indented details, on stderr."""
-        from rich.text import Text
-
-        print_whole(self.err, Text(f"error: {printable(message)}", style="bold red"))
+        texts = [(f"error: {printable(message)}", "bold red")]
         if hint:
-            print_whole(self.err, Text(f"hint: {printable(hint)}", style="dim"))
+            texts.append((f"hint: {printable(hint)}", "dim"))
         if details:
             lines = printable(details).rstrip("\n").splitlines()
-            print_whole(self.err, Text("\n".join(f"  {line}" for line in lines)))
+            texts.append(("\n".join(f"  {line}" for line in lines), ""))
+        self._say(texts)
+
+    def _say(self, texts: list[tuple[str, str]]) -> None:
+        """Each (text, style) on stderr by ``print_whole``; off a terminal without Rich when that
+        prints them unchanged (:func:`whole`): else a run's notice imports Rich (~28 ms)."""
+        if self._plain_width(err=True) and all(whole(line) for text, _ in texts for line in text.split("\n")):
+            protect(self._err_file or sys.stderr).write("".join(text + "\n" for text, _ in texts))
+            return
+        from rich.text import Text
+
+        for text, style in texts:
+            print_whole(self.err, Text(text, style=style))
 
     def importing(
         self, *, enabled: bool = True, what: str = "importing the project", since: float | None = None
@@ -351,16 +367,8 @@ class Terminal:
         return ImportSpinner(self.err if shown else None, what=what, ellipsis=glyph("more"), since=since)
 
     def warn(self, message: str) -> None:
-        """``warning: <message>`` on stderr; off a terminal, plain and without Rich when Rich would
-        print it as written (as ``line``): a run's first notice would otherwise import Rich in
-        the middle of a fan-out (~28 ms)."""
-        text = f"warning: {printable(message)}"
-        if self._plain_width(err=True) and all(as_written(part) for part in text.split("\n")):
-            protect(self._err_file or sys.stderr).write(text + "\n")
-            return
-        from rich.text import Text
-
-        print_whole(self.err, Text(text, style="yellow"))
+        """``warning: <message>`` on stderr (plain off a terminal: ``_say``)."""
+        self._say([(f"warning: {printable(message)}", "yellow")])
 
     def json(self, data: Any) -> None:
         """Machine-readable output: strict JSON plus a newline, no Rich at all.

@@ -103,13 +103,28 @@ def test_a_warning_off_a_terminal_is_what_rich_prints(text: str) -> None:
     assert ours.getvalue() == theirs.getvalue()
 
 
+@settings(max_examples=examples(200), deadline=None)
+@given(texts, st.none() | texts, st.none() | texts)
+def test_an_error_off_a_terminal_is_what_rich_prints(
+    message: str, hint: str | None, details: str | None
+) -> None:
+    """``Terminal.error`` likewise: its plain text is Rich's, byte for byte."""
+    ours, theirs = io.StringIO(), io.StringIO()
+    Terminal(err_file=ours).error(message, hint=hint, details=details)
+    Terminal(err=make_console(file=theirs)).error(message, hint=hint, details=details)
+    assert ours.getvalue() == theirs.getvalue()
+
+
 def test_a_run_notice_off_a_terminal_imports_no_rich() -> None:
     import subprocess
     import sys
 
     code = (
         "import sys; from pingback_cli.terminal import Terminal; "
-        "Terminal().warn('a notice'); print('rich' in sys.modules, file=sys.stdout)"
+        "Terminal().warn('a notice\\n  (said once)'); "
+        "Terminal().error('bad', hint='do x', details='a\\n b'); "
+        "print('rich' in sys.modules, file=sys.stdout)"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert done.stderr == "warning: a notice\n" and done.stdout.strip() == "False"
+    assert done.stdout.strip() == "False"
+    assert done.stderr == "warning: a notice\n  (said once)\nerror: bad\nhint: do x\n  a\n   b\n"
