@@ -9,9 +9,8 @@ thread joins (an idle one woken, or a new one) only when every running call has 
 for a moment (a handler that sleeps, waits on I/O or hangs): it takes the calls queued behind
 them, or, if none are queued, becomes the reader, so hung handlers never hold up the requests.
 A running thread may also queue the requests already waiting in the pipe without blocking
-(``take_ready``: the worker does so each time it writes results), so they are read while the
-batch still runs and the engine's next write finds this process awake rather than asleep in
-``read`` (a wake-up costs both processes tens of microseconds on this machine kind).
+(``take_ready``: the worker does so after each slow call), so the engine's refill is taken at
+once rather than left in the pipe until a thread is free to read it.
 
 Threads stay once made: on a busy machine a trivial call can look slow (the process waits for
 a core), so a long run gathers idle threads. Waking one per call queued would set them all

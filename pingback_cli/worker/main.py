@@ -60,7 +60,7 @@ from pingback_cli.worker import (
     capture,
 )
 from pingback_cli.worker.handler_pool import HandlerPool
-from pingback_cli.worker.outbox import Outbox, ResultsArea, dumps
+from pingback_cli.worker.outbox import BATCH_SECONDS, Outbox, ResultsArea, dumps
 from pingback_cli.worker.tracebacks import brief
 
 BODY_STORED_BYTES = 10_240
@@ -166,8 +166,13 @@ class Runner:
     def _run(self, request: RequestFields) -> None:
         started = time.monotonic()
         line = self._execute(request)
-        if self._outbox.result(line, self._pool.waiting, time.monotonic() - started):
-            self._pool.take_ready()  # results sent: the engine's answer may be here already
+        took = time.monotonic() - started
+        self._outbox.result(line, self._pool.waiting, took)
+        if took >= BATCH_SECONDS:
+            # A slow call (its result is on the pipe already): the refill the engine sent meanwhile
+            # is taken now, not left in the pipe until a thread is free to read it. Not after fast
+            # calls: there it cost more reads and decodes than it saved (measured, dev and run).
+            self._pool.take_ready()
 
     def _execute(self, request: RequestFields) -> bytes:
         seq, function = request[0], request[1]
