@@ -163,10 +163,11 @@ async def _serve_locked(config: ProjectConfig, options: DevOptions, view: DevVie
         )
         try:
             async with emulator:
-                view.ready(_info(config, options, emulator))
+                # Found before the banner says so: a `pingback trigger` run on seeing it finds dev.
                 devstate.announce(config.root, emulator.url)
-                serving.set()
                 try:
+                    view.ready(_info(config, options, emulator))
+                    serving.set()
                     await stop.wait()
                 finally:
                     await _cancel(watcher)

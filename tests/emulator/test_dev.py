@@ -201,3 +201,39 @@ def test_what_start_up_says_comes_after_the_header(tmp_path: Path) -> None:
     for label in ("reload", "history", "times"):
         line = next(line for line in lines if line.lstrip().startswith(label))
         assert len(line) - len(line[len("  " + label) :].lstrip()) == column, line
+
+
+def test_dev_is_announced_before_its_banner_says_it_waits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`.pingback/dev.json` (what `pingback trigger` reads to find dev) exists by the time the
+    view is told dev is ready: a trigger typed on seeing the banner finds it. It was written
+    just after, and a test under load met the gap ("no `pingback dev` is running")."""
+    import shutil
+    import signal
+
+    from cli_support import free_port
+
+    from pingback_cli.emulator.dev import DevInfo, DevOptions, serve
+    from pingback_cli.project.config import configure
+
+    project = tmp_path / "devproj"
+    shutil.copytree(Path(__file__).parents[1] / "fixtures" / "devproj", project)
+    monkeypatch.setenv("PINGBACK_API_KEY", "pb_test_api_key")
+    monkeypatch.setenv("PINGBACK_CRON_SECRET", "pb_test_cron_secret")
+    found: list[bool] = []
+
+    class View:
+        def ready(self, info: DevInfo) -> None:
+            found.append((project / ".pingback" / "dev.json").is_file())
+            signal.raise_signal(signal.SIGINT)  # seen: stop, as Ctrl-C does
+
+        def event(self, event: object) -> None: ...
+        def reloading(self, paths: list[str]) -> None: ...
+        def reloaded(self, result: object, seconds: float) -> None: ...
+        def worker_restarted(self, message: str) -> None: ...
+        def stopped(self, interrupted: int, kept: int = 0) -> None: ...
+
+    serve(configure(cwd=project), DevOptions(port=free_port(), reload=False, crons=False), View())
+    assert found == [True]
+    assert not (project / ".pingback" / "dev.json").exists()  # withdrawn at the stop
