@@ -1,6 +1,11 @@
-"""What holds history's writes back: a fan-out whose children are still being admitted
+"""What a history write waits for: a fan-out whose children are still being admitted
 (``engine.admission``). None of a fan-out's children may be on disk before all of them are, nor
-its parent as finished: a process killed meanwhile would leave a tree that lost children."""
+its parent as finished without them: a process killed meanwhile would leave a tree that lost
+children. And the fan-out must not wait for its last slice to reach the disk: children run
+meanwhile, and a process killed before the write loses the whole fan-out (the next `dev` finds
+its parent running, with no child). So every write admits the rest first, and so the periodic
+flush puts a fan-out on disk within ``FLUSH_INTERVAL`` of its parent's answer, as when children
+were admitted at once."""
 
 from __future__ import annotations
 
@@ -14,16 +19,15 @@ class Admitting(Protocol):
     def pending(self) -> bool: ...
 
     def complete(self) -> None:
-        """Admit every child still waiting, now."""
+        """Admit every child still waiting, now (from within an admission: before it returns)."""
         ...
 
 
-def may_write(admission: Admitting | None, *, now: bool) -> bool:
-    """Whether a history write may go on: nothing is being admitted, or ``now`` (a read, a flush
-    that waits, the close) and it was all admitted first. False: put the write off (a periodic
-    flush, or one from within the admission itself)."""
+def may_write(admission: Admitting | None) -> bool:
+    """Whether a history write may go on: nothing is being admitted, or it was all admitted now.
+    False only for a write made from within the admission itself (a save that filled the
+    buffer): it is put off, and the admission finishes before it returns."""
     if admission is None or not admission.pending:
         return True
-    if now:
-        admission.complete()
-    return now
+    admission.complete()
+    return not admission.pending

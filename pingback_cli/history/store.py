@@ -94,8 +94,8 @@ class Store:
         """A new batch's name until its flush is committed (``write_behind.Writes.batch_ids``)."""
         self._behind: WriteBehind | None = None
         self.admission: Admitting | None = None
-        """While it is pending, a flush that need not wait is put off; a write that must (a read,
-        a flush that waits, the close) has it admit everything first: a fan-out is written whole."""
+        """Every write has it admit what is pending first: a fan-out is written whole, and by the
+        next periodic flush (``history.admitting``)."""
         self.owner = process_identity(os.getpid())
         """Stamped on every row written, so a later process can tell whose runs died with it."""
         self._conn, self.moved_aside = open_connection(path, readonly=readonly)
@@ -136,7 +136,7 @@ class Store:
         (when this store has one: the engine's periodic flushes). HistoryError on failure
         (without ``wait``, possibly an earlier flush's)."""
         with self._lock:
-            if not may_write(self.admission, now=wait):
+            if not may_write(self.admission):
                 return
             self._write_out(everything=False)
             if wait:
@@ -147,7 +147,7 @@ class Store:
         this process reads history, so that its readers see them), and wait until written."""
         with self._lock:
             if everything:
-                may_write(self.admission, now=True)
+                may_write(self.admission)
             now = time.monotonic()
             if self._buffer or self._queued.owed(everything=everything, now=now):
                 self._hand_over(self._queued.plan(self._buffer.values(), everything=everything, now=now), now)

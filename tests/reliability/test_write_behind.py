@@ -18,7 +18,7 @@ from pingback_cli.history.store import Store
 
 from . import test_concurrency
 from . import test_durable_queue as durable
-from .helpers import HAS_PROC, assert_history_settled, history_db
+from .helpers import HAS_PROC, DevServer, assert_history_settled, history_db
 
 pytestmark = pytest.mark.skipif(not HAS_PROC, reason="finds leftover worker processes through /proc")
 
@@ -92,7 +92,9 @@ def test_a_big_fan_out_queued_in_dev_survives_kill_9_and_each_child_runs_once(pr
     done = durable.rows(project)
     children = [row for row in done.values() if row["parent_id"] == parent]
     assert sorted(json.loads(row["payload"])["n"] for row in children) == list(range(CHILDREN))
-    assert {row["status"] for row in children} == {"success"}
+    interrupted = [row for row in children if row["status"] != "success"]
+    assert {row["status"] for row in interrupted} <= {"interrupted"}
+    assert len(interrupted) <= 20  # the platform's pool: what ran at the kill
     attempts = sorted(len(row["attempts"]) for row in children)
     assert attempts == [1] * (CHILDREN - 1) + [2], attempts[-3:]
 
@@ -134,3 +136,40 @@ def test_a_lock_held_past_the_busy_timeout_mid_fan_out_loses_nothing(project: Pa
     settled = assert_history_settled(project)
     assert len(settled) == CHILDREN + 1
     assert {row["status"] for row in settled} == {"success"}
+
+
+SWARM = 15_000
+"""Children of one fan-out: ~0.5 s to admit a slice per loop turn, their answer under 1 MiB."""
+
+
+def started(project: Path) -> int:
+    log = project / "quick.log"
+    return log.read_text(encoding="utf-8").count("\n") if log.exists() else 0
+
+
+def test_kill_9_of_dev_while_a_big_fan_out_is_admitted_loses_no_child(project: Path) -> None:
+    """Found by a new user's trial of the admission in slices (engine/admission.py): the periodic
+    flush waited for the last slice, so for the ~1 s a 20,000-child fan-out took to admit nothing
+    of it was on disk while thousands of its children ran; a kill -9 then lost them all (the next
+    dev found the parent running, with no child). Now every flush admits the rest first: killed
+    once 5,000 children have run, the next dev finds every child and runs the rest: each ends
+    success but those running at the kill, which end interrupted (no retries left)."""
+    first = DevServer(project).start()
+    try:
+        parent = first.trigger("swarm", {"count": SWARM})
+        poll("5,000 children to have run", lambda: started(project) >= 5_000, SETTLE, 0.01, first.output)
+        first.stop(signal.SIGKILL)
+    finally:
+        first.kill()
+    second = DevServer(project).start()
+    try:
+        second.wait_root(parent, "swarm", timeout=120)
+    finally:
+        second.kill()
+    done = durable.rows(project)
+    children = [row for row in done.values() if row["parent_id"] == parent]
+    assert done[parent]["status"] == "success"
+    assert sorted(json.loads(row["payload"])["n"] for row in children) == list(range(SWARM))
+    interrupted = [row for row in children if row["status"] != "success"]
+    assert {row["status"] for row in interrupted} <= {"interrupted"}
+    assert len(interrupted) <= 20  # the platform's pool: what ran at the kill
