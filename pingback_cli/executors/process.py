@@ -1,14 +1,6 @@
 """One worker subprocess: start it (its own session), send it attempts over a pipe in
 batched JSON lines (it signs each), read its results and log lines, and stop it (SIGINT, a grace period,
 SIGKILL, to the whole process group).
-
-The worker writes its results to the pipe in batches, keeping each one in a results area (a file
-this side holds too: ``executors.spawn``) until its batch is written. When the pipe ends, every
-byte of it delivered, the results still in the area are delivered (``_on_eof``) before the
-attempts left are failed (``_reap``): a handler that kills the worker takes only its own attempt
-with it, never a finished one's result. A result both on the pipe and in the area (the worker
-died between writing a batch and emptying the area) is delivered once: the second finds its seq
-no longer pending, as a late answer does.
 """
 
 from __future__ import annotations
@@ -26,7 +18,7 @@ from pingback_cli.errors import ProjectError
 from pingback_cli.executors.spawn import Spawned, spawn_worker
 from pingback_cli.project.config import ProjectConfig
 from pingback_cli.protocol import AttemptOutcome, AttemptRequest, compact_encoder
-from pingback_cli.worker import committed_results, request_fields
+from pingback_cli.worker import request_fields
 
 LogCallback = Callable[[str, int, dict[str, Any]], None]
 Answer = Callable[[AttemptOutcome], None]
@@ -110,8 +102,6 @@ class WorkerProcess:
         self._outgoing: list[dict[str, Any]] = []
         self._writer: asyncio.WriteTransport | None = None
         self._reader: asyncio.ReadTransport | None = None
-        self._results: int | None = None
-        """The worker's results area (a file descriptor), until the worker is gone."""
 
     @property
     def pid(self) -> int | None:
@@ -130,7 +120,6 @@ class WorkerProcess:
             early = None
         spawned = early or spawn_worker(self.config, self.api_url, threads=self.threads, grace=self.grace)
         self.process = spawned.process
-        self._results = spawned.results
         to_worker_write, from_worker_read = spawned.to_worker, spawned.from_worker
         self.alive = True
         try:
@@ -252,34 +241,7 @@ class WorkerProcess:
         if not self.alive:
             return
         self.alive = False
-        self._deliver_results_left()
         asyncio.get_running_loop().create_task(self._reap())
-
-    def _deliver_results_left(self) -> None:
-        """The results the worker finished but never wrote to the pipe (its results area),
-        delivered as if read from it; then the area is closed. Lines that are not results, or
-        not JSON (never written by a worker), are skipped."""
-        if self._results is None:
-            return
-        try:
-            lines = committed_results(self._results)
-        except OSError:
-            lines = []
-        finally:
-            self._close_results()
-        for line in lines:
-            try:
-                message = json.loads(line)
-            except ValueError:
-                continue
-            if type(message) is dict and message.get("op") == "result":
-                self._on_message(message)
-
-    def _close_results(self) -> None:
-        fd, self._results = self._results, None
-        if fd is not None:
-            with contextlib.suppress(OSError):
-                os.close(fd)
 
     async def _reap(self) -> None:
         returncode = await self._exit_code()
@@ -292,7 +254,6 @@ class WorkerProcess:
                 }
             )
         how = describe_exit(returncode)
-        self._close_results()
         pending, self._pending = self._pending, {}
         for request, future, answer in pending.values():
             outcome = AttemptOutcome(
@@ -354,7 +315,6 @@ class WorkerProcess:
         """The worker and its process group go at once (no loop turn needed), and are reaped."""
         self.stopping = True
         self._signal_group(signal.SIGKILL)
-        self._close_results()
         for transport in (self._writer, self._reader):
             if transport is not None:
                 transport.close()

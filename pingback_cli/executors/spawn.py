@@ -1,5 +1,4 @@
-"""Start the worker subprocess (``python -m pingback_cli.worker``) with its two pipes and its
-results area (a shared file where it keeps the results not yet written to the pipe).
+"""Start the worker subprocess (``python -m pingback_cli.worker``) with its two pipes.
 
 Light on purpose (the standard library and ``project.config``): ``pingback run`` calls it
 before the CLI imports Typer and the emulator (``emulator.head_start``), so the worker
@@ -17,57 +16,38 @@ from typing import Any
 
 from pingback_cli.project.config import ProjectConfig, project_environment
 from pingback_cli.record import Record
-from pingback_cli.worker import (
-    API_ENV,
-    APP_ENV,
-    FDS_ENV,
-    GRACE_ENV,
-    MARKER_ENV,
-    RESULTS_AREA_BYTES,
-    RESULTS_ENV,
-    ROOT_ENV,
-    THREADS_ENV,
-)
+from pingback_cli.worker import API_ENV, APP_ENV, FDS_ENV, GRACE_ENV, MARKER_ENV, ROOT_ENV, THREADS_ENV
 
 Identity = tuple[str, str, str, int, float]
 
 
 class Spawned(Record):
-    """A worker process and this side's ends of its pipes and its results area (file
-    descriptors, owned by whoever holds this)."""
+    """A worker process and this side's ends of its pipes (file descriptors)."""
 
-    __slots__ = _fields = ("process", "to_worker", "from_worker", "results", "identity")
+    __slots__ = _fields = ("process", "to_worker", "from_worker", "identity")
 
     process: subprocess.Popen[bytes]
     to_worker: int
     from_worker: int
-    results: int
-    """The results area (``pingback_cli.worker.committed_results`` reads it once the worker is gone)."""
     identity: Identity
     """(root, app, API URL, threads, grace): what it was started for."""
 
     def __init__(
-        self,
-        process: subprocess.Popen[bytes],
-        to_worker: int,
-        from_worker: int,
-        results: int,
-        identity: Identity,
+        self, process: subprocess.Popen[bytes], to_worker: int, from_worker: int, identity: Identity
     ) -> None:
         self.process = process
         self.to_worker = to_worker
         self.from_worker = from_worker
-        self.results = results
         self.identity = identity
 
     def is_for(self, config: ProjectConfig, api_url: str, threads: int, grace: float) -> bool:
         return self.identity == _identity(config, api_url, threads, grace)
 
     def kill(self) -> None:
-        """The worker's whole process group goes at once; the pipes and the area close; it is reaped."""
+        """The worker's whole process group goes at once; the pipes close; it is reaped."""
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.process.pid, signal.SIGKILL)
-        for fd in (self.to_worker, self.from_worker, self.results):
+        for fd in (self.to_worker, self.from_worker):
             with contextlib.suppress(OSError):
                 os.close(fd)
         with contextlib.suppress(subprocess.TimeoutExpired):
@@ -83,7 +63,6 @@ def _identity(
 def spawn_worker(config: ProjectConfig, api_url: str, *, threads: int, grace: float) -> Spawned:
     """A new worker in its own session, importing ``config``'s project with its SDK pointed at
     ``api_url``; its stdout (the user's prints) goes to our stderr. OSError if it cannot start."""
-    results = results_area()
     to_worker_read, to_worker_write = os.pipe()
     from_worker_read, from_worker_write = os.pipe()
     # The real environment plus the env files as they are now (never values an earlier
@@ -92,7 +71,6 @@ def spawn_worker(config: ProjectConfig, api_url: str, *, threads: int, grace: fl
     env.update(
         {
             FDS_ENV: f"{to_worker_read},{from_worker_write}",
-            RESULTS_ENV: f"{results},{RESULTS_AREA_BYTES}",
             ROOT_ENV: str(config.root),
             APP_ENV: config.app or "",
             MARKER_ENV: config.marker or "",
@@ -109,38 +87,17 @@ def spawn_worker(config: ProjectConfig, api_url: str, *, threads: int, grace: fl
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=sys.stderr.fileno() if _has_fileno(sys.stderr) else None,
-            pass_fds=(to_worker_read, from_worker_write, results),
+            pass_fds=(to_worker_read, from_worker_write),
             start_new_session=True,
         )
     except BaseException:
-        for fd in (to_worker_write, from_worker_read, results):
-            os.close(fd)
+        os.close(to_worker_write)
+        os.close(from_worker_read)
         raise
     finally:
         os.close(to_worker_read)
         os.close(from_worker_write)
-    return Spawned(
-        process, to_worker_write, from_worker_read, results, _identity(config, api_url, threads, grace)
-    )
-
-
-def results_area(size: int = RESULTS_AREA_BYTES) -> int:
-    """A new results area of ``size`` bytes, zeroed (its committed length 0), as a file descriptor:
-    an anonymous ``memfd_create`` file, or where that is missing an unlinked temporary file.
-    OSError if neither can be made."""
-    try:
-        fd = os.memfd_create("pingback-results")
-    except (AttributeError, OSError):  # not Linux, or a kernel without it
-        import tempfile  # only here: it imports shutil and random, which the head start does not need
-
-        fd, path = tempfile.mkstemp(prefix="pingback-results-")
-        os.unlink(path)
-    try:
-        os.ftruncate(fd, size)
-    except BaseException:
-        os.close(fd)
-        raise
-    return fd
+    return Spawned(process, to_worker_write, from_worker_read, _identity(config, api_url, threads, grace))
 
 
 def _has_fileno(stream: Any) -> bool:

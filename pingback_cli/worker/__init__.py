@@ -6,7 +6,6 @@ Its start-up is the reload latency: it imports no Rich, Typer, Starlette, engine
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -21,13 +20,6 @@ API_ENV = "PINGBACK_WORKER_API"
 """The platform API the project's SDK is pointed at (the emulator's, under ``/__worker``)."""
 THREADS_ENV = "PINGBACK_WORKER_THREADS"
 GRACE_ENV = "PINGBACK_WORKER_GRACE"
-RESULTS_ENV = "PINGBACK_WORKER_RESULTS"
-"""``FD,BYTES``: the results area both processes hold (``executors.spawn``); absent, every
-result is written straight to the pipe."""
-
-RESULTS_AREA_BYTES = 1 << 20
-"""The results area's size: an 8-byte committed length (little-endian), then whole result lines."""
-RESULTS_HEADER_BYTES = 8
 
 
 def request_fields(seq: int, request: AttemptRequest) -> tuple[Any, ...]:
@@ -43,17 +35,3 @@ def request_fields(seq: int, request: AttemptRequest) -> tuple[Any, ...]:
         request.has_payload,
         request.child,
     )
-
-
-def committed_results(fd: int) -> list[bytes]:
-    """The whole result lines the worker left in its results area ``fd`` (read with ``pread``,
-    the file offset untouched): what it finished but had not yet written to the pipe when it
-    exited. The worker stores the length only after the lines it covers, so a crash leaves a
-    consistent prefix; a length past the area (never written by a worker) is clamped. OSError
-    if ``fd`` cannot be read."""
-    length = int.from_bytes(os.pread(fd, RESULTS_HEADER_BYTES, 0), "little")
-    length = min(length, os.fstat(fd).st_size - RESULTS_HEADER_BYTES)
-    if length <= 0:
-        return []
-    data = os.pread(fd, length, RESULTS_HEADER_BYTES)
-    return data[: data.rfind(b"\n") + 1].splitlines()

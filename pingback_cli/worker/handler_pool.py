@@ -8,9 +8,6 @@ None when there will be no more), and runs the batch it read itself, back to bac
 thread joins (an idle one woken, or a new one) only when every running call has been slow
 for a moment (a handler that sleeps, waits on I/O or hangs): it takes the calls queued behind
 them, or, if none are queued, becomes the reader, so hung handlers never hold up the requests.
-A running thread may also queue the requests already waiting in the pipe without blocking
-(``take_ready``: the worker does so after each slow call), so the engine's refill is taken at
-once rather than left in the pipe until a thread is free to read it.
 
 Threads stay once made: on a busy machine a trivial call can look slow (the process waits for
 a core), so a long run gathers idle threads. Waking one per call queued would set them all
@@ -44,17 +41,10 @@ class HandlerPool(Generic[T]):
         run: Callable[[T], None],
         *,
         read: Callable[[], list[T] | None] | None = None,
-        ready: Callable[[], list[T]] | None = None,
         max_threads: int = 256,
-        out_of_work: Callable[[], None] | None = None,
     ) -> None:
-        """``out_of_work`` is called (no lock of the pool held) by a thread that found no call to
-        run, before it blocks reading or waiting, and on each tick of the watchdog while calls
-        run: the worker flushes its gathered results then (``outbox.Outbox.flush``)."""
         self._run = run
-        self._out_of_work = out_of_work
         self._read = read
-        self._ready = ready
         self._max_threads = max_threads
         self._lock = threading.Lock()
         self._work_ready = threading.Condition(self._lock)
@@ -75,11 +65,6 @@ class HandlerPool(Generic[T]):
     @property
     def threads(self) -> int:
         return self._threads
-
-    @property
-    def waiting(self) -> int:
-        """Calls queued that no thread has started (read without the lock: a hint)."""
-        return len(self._queue)
 
     def start(self) -> None:
         """The first thread, which becomes the reader."""
@@ -151,16 +136,7 @@ class HandlerPool(Generic[T]):
         me = threading.get_ident()
         while True:
             with self._lock:
-                told = self._out_of_work is None
                 while not self._queue and not self._may_read():
-                    if not told:  # once per wait, outside the lock (it may write to a pipe)
-                        told = True
-                        self._lock.release()
-                        try:
-                            self._out_of_work()  # type: ignore[misc]
-                        finally:
-                            self._lock.acquire()
-                        continue
                     self._idle += 1
                     self._work_ready.wait()
                     self._idle -= 1
@@ -188,8 +164,6 @@ class HandlerPool(Generic[T]):
         """Read the next batch (blocking) and queue it; at the end, leave the reader's place
         taken, so no thread reads again."""
         assert self._read is not None
-        if self._out_of_work is not None:
-            self._out_of_work()
         try:
             batch = self._read()
         except (OSError, ValueError):
@@ -200,25 +174,6 @@ class HandlerPool(Generic[T]):
         with self._lock:
             self._reading = False
             spawn = self._enqueue(batch, wake=False)
-        if spawn:
-            self._add_thread()
-
-    def take_ready(self) -> None:
-        """Queue the requests ``ready`` answers without blocking, unless another thread is reading
-        (or nothing is left to read): called by a running thread, which then takes them in turn."""
-        if self._ready is None:
-            return
-        with self._lock:
-            if not self._may_read():
-                return
-            self._reading = True
-        try:
-            batch = self._ready()
-        except (OSError, ValueError):  # the blocking read meets it again
-            batch = []
-        with self._lock:
-            self._reading = False
-            spawn = self._enqueue(batch, wake=False) if batch else False
         if spawn:
             self._add_thread()
 
@@ -239,7 +194,5 @@ class HandlerPool(Generic[T]):
                 # seen (a worker carrying that many hung handlers is replaced long before:
                 # executors/process.py MAX_ABANDONED).
                 spawn = stuck and not self._idle and (self._all_slow() or (unread and not self._queue))
-            if self._out_of_work is not None:
-                self._out_of_work()
             if spawn:
                 self._add_thread()

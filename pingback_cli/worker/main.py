@@ -15,12 +15,6 @@ Worker -> engine::
      "entry": {"timestamp": 1700000000000, "stream": "stdout", "text": "a printed line"}}
     {"op": "result", "seq": 1, "httpStatus": 200, "response": {...}, "traceback": null}
 
-Log, output, ready and error lines are written at once. Result lines are stored first in the
-results area, a file the engine holds too (``RESULTS_ENV``), and reach the pipe in batches of
-several lines, one write each (``outbox``): a handler that kills this process (``os._exit``, a
-segfault, SIGKILL) takes only its own attempt with it, never a finished one's result, because
-the engine reads what is left in the area when the pipe ends.
-
 Each request's wire body is built here and signed with the project's cron secret (as
 the platform signs every request with the one secret, dispatch.go:67-68), then
 verified by the SDK's own ``handle()``, the code path a deployed app runs: a
@@ -35,11 +29,11 @@ import functools
 import inspect
 import json
 import os
-import select
 import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -47,20 +41,18 @@ from pingback_cli import startup
 from pingback_cli.errors import ProjectError
 from pingback_cli.project.config import DEV_CRON_SECRET, ProjectConfig
 from pingback_cli.project.loader import RawFunction, load_project
-from pingback_cli.protocol import AttemptRequest, json_plain, not_json_reason, signed_headers
+from pingback_cli.protocol import AttemptRequest, compact_encoder, json_plain, not_json_reason, signed_headers
 from pingback_cli.worker import (
     API_ENV,
     APP_ENV,
     FDS_ENV,
     GRACE_ENV,
     MARKER_ENV,
-    RESULTS_ENV,
     ROOT_ENV,
     THREADS_ENV,
     capture,
 )
 from pingback_cli.worker.handler_pool import HandlerPool
-from pingback_cli.worker.outbox import BATCH_SECONDS, Outbox, ResultsArea, dumps
 from pingback_cli.worker.tracebacks import brief
 
 BODY_STORED_BYTES = 10_240
@@ -78,6 +70,47 @@ def project_secret() -> str:
     every request (dispatch.go:67-68), so an instance built with another secret answers 401 here
     as it will there."""
     return os.environ.get("PINGBACK_CRON_SECRET") or DEV_CRON_SECRET
+
+
+_LINE = compact_encoder()
+"""Built once: ``json.dumps`` with options builds an encoder per call (one per result here)."""
+
+
+def _dumps(message: dict[str, Any]) -> bytes:
+    """One pipe line; ValueError for NaN or Infinity, which JSON cannot hold (TypeError for
+    a type it cannot hold, RecursionError for a value that holds itself)."""
+    return _LINE(message).encode() + b"\n"
+
+
+class Outbox:
+    """Messages to the engine, from any thread, each written whole and at once.
+
+    A result is written as soon as it exists, before its thread takes the next call: the
+    engine dispatches the next attempt while this process runs the rest of a batch, and a
+    handler that kills this process (``os._exit``, a segfault) can take only its own attempt
+    with it, never a finished one's result (tests/worker/test_batching.py). Batches of 8 were
+    tried: fewer writes, but a crash then failed up to seven attempts that had succeeded, and
+    the gain was within the noise of a loaded machine (a write is ~1 µs of this process's CPU).
+    """
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+        self._lock = threading.Lock()
+
+    def send(self, message: dict[str, Any]) -> None:
+        self.add(_dumps(message))
+
+    def add(self, line: bytes) -> None:
+        """Write one line (or several, whole); lines from other threads never interleave."""
+        with self._lock:
+            try:
+                written = os.write(self._fd, line)
+                if written < len(line):  # a line longer than the pipe's room
+                    view = memoryview(line)[written:]
+                    while view:
+                        view = view[os.write(self._fd, view) :]
+            except OSError:
+                os._exit(0)  # the engine is gone; nobody is left to answer
 
 
 def _traced(handler: Any) -> Any:
@@ -111,10 +144,10 @@ def _stream_logs(outbox: Outbox) -> None:
         original(self, level, message, **meta)
         entry = self._logs[-1]
         try:
-            line = dumps({"op": "log", "id": self.execution_id, "attempt": self.attempt, "entry": entry})
+            line = _dumps({"op": "log", "id": self.execution_id, "attempt": self.attempt, "entry": entry})
         except (TypeError, ValueError, RecursionError):  # shown live as text; the response itself is refused
             safe = dict(entry, meta={key: repr(value) for key, value in (meta or {}).items()})
-            line = dumps({"op": "log", "id": self.execution_id, "attempt": self.attempt, "entry": safe})
+            line = _dumps({"op": "log", "id": self.execution_id, "attempt": self.attempt, "entry": safe})
         outbox.add(line)
 
     Context._add_log = add_log  # type: ignore[method-assign]
@@ -143,13 +176,8 @@ class Runner:
             if callable(handler):
                 function.definition["handler"] = _traced(handler)
         self._outbox = outbox
-        requests = None if read_fd is None else Requests(read_fd)
         self._pool: HandlerPool[RequestFields] = HandlerPool(
-            self._run,
-            read=None if requests is None else requests.read,
-            ready=None if requests is None else requests.ready,
-            max_threads=threads,
-            out_of_work=outbox.flush,
+            self._run, read=None if read_fd is None else requests_from(read_fd), max_threads=threads
         )
 
     def start(self) -> None:
@@ -164,15 +192,7 @@ class Runner:
         return self._pool.wait_idle(timeout)
 
     def _run(self, request: RequestFields) -> None:
-        started = time.monotonic()
-        line = self._execute(request)
-        took = time.monotonic() - started
-        self._outbox.result(line, self._pool.waiting, took)
-        if took >= BATCH_SECONDS:
-            # A slow call (its result is on the pipe already): the refill the engine sent meanwhile
-            # is taken now, not left in the pipe until a thread is free to read it. Not after fast
-            # calls: there it cost more reads and decodes than it saved (measured, dev and run).
-            self._pool.take_ready()
+        self._outbox.add(self._execute(request))
 
     def _execute(self, request: RequestFields) -> bytes:
         seq, function = request[0], request[1]
@@ -202,12 +222,12 @@ class Runner:
             "traceback": _local.traceback if status >= 300 else None,
         }
         try:
-            line = dumps(message)
+            line = _dumps(message)
         except (TypeError, ValueError, RecursionError) as exc:
-            return dumps(_unserializable(message, exc))
+            return _dumps(_unserializable(message, exc))
         if len(line) > BODY_STORED_BYTES:  # rare: the size the SDK's adapters would send
             message["bodyBytes"] = len(json.dumps(response, separators=(",", ":")).encode())
-            line = dumps(message)
+            line = _dumps(message)
         return line
 
 
@@ -240,44 +260,29 @@ def _unserializable(message: dict[str, Any], exc: Exception) -> dict[str, Any]:
     }
 
 
-class Requests:
-    """The requests of the ``exec`` lines on the engine's pipe, read by one thread at a time (the
-    pool's reader): :meth:`read` blocks, :meth:`ready` never does."""
+def requests_from(read_fd: int) -> Callable[[], list[RequestFields] | None]:
+    """A function that answers the requests of the next ``exec`` lines on the pipe (blocking
+    until one is whole), or None once the engine has closed it."""
+    pending = b""
 
-    def __init__(self, read_fd: int) -> None:
-        self._fd = read_fd
-        self._pending = b""
-        self._poll = select.poll()
-        self._poll.register(read_fd, select.POLLIN)
-
-    def read(self) -> list[RequestFields] | None:
-        """The requests of the next whole lines (blocking until one is whole), or None once the
-        engine has closed the pipe."""
+    def read() -> list[RequestFields] | None:
+        nonlocal pending
         while True:
-            requests = self._whole()
-            if requests:
-                return requests
-            chunk = os.read(self._fd, 1 << 16)
+            end = pending.rfind(b"\n")
+            if end >= 0:
+                lines, pending = pending[:end], pending[end + 1 :]
+                # One decode for every whole line read: the engine writes a batch per loop turn.
+                messages = json.loads(b"[" + lines.replace(b"\n", b",") + b"]")
+                requests = [r for m in messages if m.get("op") == "exec" for r in m["requests"]]
+                if requests:
+                    return requests
+                continue
+            chunk = os.read(read_fd, 1 << 16)
             if not chunk:
                 return None
-            self._pending += chunk
+            pending += chunk
 
-    def ready(self) -> list[RequestFields]:
-        """The requests of the whole lines that can be read without blocking (often none). Taken
-        while this process runs a batch, they let the engine's next write find it awake."""
-        if self._poll.poll(0):
-            chunk = os.read(self._fd, 1 << 16)  # b"" at the end: read() meets it again
-            self._pending += chunk
-        return self._whole()
-
-    def _whole(self) -> list[RequestFields]:
-        end = self._pending.rfind(b"\n")
-        if end < 0:
-            return []
-        lines, self._pending = self._pending[:end], self._pending[end + 1 :]
-        # One decode for every whole line read: the engine writes a batch per loop turn.
-        messages = json.loads(b"[" + lines.replace(b"\n", b",") + b"]")
-        return [r for m in messages if m.get("op") == "exec" for r in m["requests"]]
+    return read
 
 
 def _skip_registration(functions: list[RawFunction]) -> None:
@@ -289,24 +294,11 @@ def _skip_registration(functions: list[RawFunction]) -> None:
         instance._registered = True
 
 
-def _results_area() -> ResultsArea | None:
-    """The results area the engine passed (``RESULTS_ENV``), mapped; None without one (or when it
-    cannot be mapped): every result is then written to the pipe at once."""
-    spec = os.environ.get(RESULTS_ENV)
-    if not spec:
-        return None
-    try:
-        fd, size = (int(part) for part in spec.split(","))
-        return ResultsArea(fd, size)
-    except (OSError, ValueError):
-        return None
-
-
 def main() -> None:
     read_fd, write_fd = (int(fd) for fd in os.environ[FDS_ENV].split(","))
     signal.signal(signal.SIGINT, lambda *_: os._exit(130))
     signal.signal(signal.SIGTERM, lambda *_: os._exit(143))
-    outbox = Outbox(write_fd, _results_area())
+    outbox = Outbox(write_fd)
     config = ProjectConfig(
         root=Path(os.environ[ROOT_ENV]),
         app=os.environ.get(APP_ENV) or None,
@@ -346,7 +338,6 @@ def main() -> None:
         os.killpg(os.getpgrp(), signal.SIGKILL)
     # The engine closed the pipe: finish what is running, then leave without joining hung threads.
     runner.wait_idle(float(os.environ.get(GRACE_ENV, "5")))
-    outbox.flush()
     sys.stderr.flush()
     time.sleep(0)
     os._exit(0)

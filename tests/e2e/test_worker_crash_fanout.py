@@ -1,6 +1,6 @@
 """`pingback run` of a fan-out whose last child kills the worker (``os._exit``) while the children
-before it have finished on the same worker: their results, batched in the worker's results area
-rather than written one by one to the pipe, all arrive; only the killer's attempt fails."""
+before it have finished on the same worker: their results, each written to the pipe before the
+worker takes its next call, all arrive; only the killer's attempt fails."""
 
 from __future__ import annotations
 

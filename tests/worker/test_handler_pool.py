@@ -3,7 +3,6 @@ behind a hung one are taken by another (an idle one woken, or a new one)."""
 
 from __future__ import annotations
 
-import itertools
 import threading
 from collections.abc import Callable, Iterator
 
@@ -138,85 +137,3 @@ def test_the_end_of_the_requests_is_seen_when_every_thread_allowed_hangs(calls: 
     pool.start()
     assert pool.wait_closed(DEADLINE)
     assert len(requests.readers) == 2 and pool.threads == 2
-
-
-class OutOfWork:
-    """A pool's ``out_of_work`` hook: counts its calls, and checks that it could take the pool's
-    lock (were it held by the calling thread, as the hook may write to a pipe, it could not)."""
-
-    def __init__(self) -> None:
-        self.calls = 0
-        self.pool: HandlerPool[str] | None = None
-        self.lock_free = True
-
-    def __call__(self) -> None:
-        self.calls += 1
-        assert self.pool is not None
-        if self.pool._lock.acquire(timeout=DEADLINE):
-            self.pool._lock.release()
-        else:
-            self.lock_free = False
-
-
-def test_a_thread_that_runs_out_of_work_calls_the_hook_before_it_waits(calls: Calls) -> None:
-    hook = OutOfWork()
-    pool: HandlerPool[str] = HandlerPool(calls, out_of_work=hook)
-    hook.pool = pool
-    pool.submit(["a", "b", "c"])
-    assert pool.wait_idle(DEADLINE)
-    poll("the hook, once the batch is done", lambda: hook.calls >= 1, DEADLINE)
-    assert hook.lock_free
-
-
-def test_the_watchdog_calls_the_hook_while_a_call_runs(calls: Calls) -> None:
-    """A thread whose next call is slow must not sit on the results it gathered."""
-    hook = OutOfWork()
-    pool: HandlerPool[str] = HandlerPool(calls, out_of_work=hook)
-    hook.pool = pool
-    pool.submit(["hang"])
-    poll("the call to start", lambda: "hang" in calls.threads, DEADLINE)
-    before = hook.calls
-    poll("the watchdog's ticks", lambda: hook.calls >= before + 2, DEADLINE)
-    calls.released.set()
-    assert pool.wait_idle(DEADLINE)
-    assert hook.lock_free
-
-
-def test_the_reader_calls_the_hook_before_it_reads() -> None:
-    reads: list[int] = []
-    hook_calls_at_read: list[int] = []
-    hook = OutOfWork()
-    batches = [["a"], ["b"]]
-
-    def read() -> list[str] | None:
-        hook_calls_at_read.append(hook.calls)
-        reads.append(1)
-        return batches.pop(0) if batches else None
-
-    pool: HandlerPool[str] = HandlerPool(lambda item: None, read=read, out_of_work=hook)
-    hook.pool = pool
-    pool.start()
-    assert pool.wait_closed(DEADLINE)
-    assert len(reads) == 3
-    assert all(later > earlier for earlier, later in itertools.pairwise([0, *hook_calls_at_read]))
-
-
-def test_take_ready_queues_what_is_ready_and_never_while_a_thread_reads(calls: Calls) -> None:
-    gate = threading.Event()
-    asked: list[int] = []
-
-    def ready() -> list[str]:
-        asked.append(1)
-        return ["b", "c"]
-
-    def read() -> None:  # a pipe with nothing more until it ends
-        gate.wait(DEADLINE)
-
-    pool: HandlerPool[str] = HandlerPool(calls, read=read, ready=ready)
-    pool.take_ready()  # nobody reads: asked, and its calls queued (a thread is made to run them)
-    poll("the calls taken", lambda: {"b", "c"} <= set(calls.threads), DEADLINE)
-    poll("the thread to read once the queue is empty", lambda: pool._reading, DEADLINE)
-    pool.take_ready()
-    assert len(asked) == 1  # not asked while a thread is in the blocking read
-    gate.set()
-    assert pool.wait_closed(DEADLINE)

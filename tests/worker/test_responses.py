@@ -9,7 +9,6 @@ import inspect
 import json
 import math
 import os
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -18,7 +17,6 @@ from pingback import Pingback
 
 from pingback_cli.project.loader import RawFunction
 from pingback_cli.protocol import AttemptRequest
-from pingback_cli.worker import main as worker_main
 from pingback_cli.worker import request_fields
 from pingback_cli.worker.main import Outbox, Runner, _traced
 
@@ -136,24 +134,3 @@ def test_the_in_process_executor_holds_real_run_time_against_the_timeout(ran: fl
         assert executor.overran == ([] if answered else [future])
     finally:
         loop.close()
-
-
-@pytest.mark.parametrize(("slow_from", "taken"), [(0.001, 1), (3600.0, 0)])
-def test_after_a_slow_call_the_requests_already_sent_are_taken(
-    monkeypatch: pytest.MonkeyPatch, slow_from: float, taken: int
-) -> None:
-    """The engine's refill is read at once, not left in the pipe until a thread is free."""
-    monkeypatch.setattr(worker_main, "BATCH_SECONDS", slow_from)
-    pb = Pingback(api_key="", cron_secret=SECRET)
-    pb.task("job")(lambda ctx: time.sleep(0.002))  # at least 2 ms, however loaded the machine
-    read_fd, write_fd = os.pipe()
-    try:
-        runner = Runner([RawFunction("job", pb._functions["job"], None, pb)], Outbox(write_fd), 1, SECRET)
-        asked: list[int] = []
-        monkeypatch.setattr(runner._pool, "take_ready", lambda: asked.append(1))
-        runner._run(list(request_fields(1, AttemptRequest("e1", "job", 1, 0.0))))
-        assert len(asked) == taken
-        assert b'"status":"success"' in os.read(read_fd, 1 << 16)
-    finally:
-        os.close(read_fd)
-        os.close(write_fd)
