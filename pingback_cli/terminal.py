@@ -307,14 +307,8 @@ class Terminal:
         stream.write(text)
 
     def line(self, text: str, style: str = "") -> None:
-        """``text`` (one or more lines) in ``style``; off a terminal, plain and without Rich
-        when Rich would print it as written (``as_written``, as ``grid``)."""
-        if self._plain_width() and all(as_written(part) for part in text.split("\n")):
-            protect(self._out_file or sys.stdout).write(text + "\n")
-            return
-        from rich.text import Text
-
-        self.print(Text(text, style=style))
+        """``text`` (one or more lines) in ``style`` on stdout (plain off a terminal: ``_say``)."""
+        self._say([(text, style)])
 
     def _plain_width(self, *, err: bool = False) -> int | None:
         """Rich's width when stdout (``err``: stderr) is not a terminal and nothing makes Rich treat
@@ -342,18 +336,20 @@ class Terminal:
         if details:
             lines = printable(details).rstrip("\n").splitlines()
             texts.append(("\n".join(f"  {line}" for line in lines), ""))
-        self._say(texts)
+        self._say(texts, err=True)
 
-    def _say(self, texts: list[tuple[str, str]]) -> None:
-        """Each (text, style) on stderr by ``print_whole``; off a terminal without Rich when that
-        prints them unchanged (:func:`whole`): else a run's notice imports Rich (~28 ms)."""
-        if self._plain_width(err=True) and all(whole(line) for text, _ in texts for line in text.split("\n")):
-            protect(self._err_file or sys.stderr).write("".join(text + "\n" for text, _ in texts))
+    def _say(self, texts: list[tuple[str, str]], *, err: bool = False) -> None:
+        """Each (text, style) on stdout (``err``: stderr) by ``print_whole``; off a terminal
+        without Rich when that prints them unchanged (:func:`whole`): else a run's notice imports
+        Rich (~28 ms)."""
+        if self._plain_width(err=err) and all(whole(line) for text, _ in texts for line in text.split("\n")):
+            stream = (self._err_file or sys.stderr) if err else (self._out_file or sys.stdout)
+            protect(stream).write("".join(text + "\n" for text, _ in texts))
             return
         from rich.text import Text
 
         for text, style in texts:
-            print_whole(self.err, Text(text, style=style))
+            print_whole(self.err if err else self.out, Text(text, style=style))
 
     def importing(
         self, *, enabled: bool = True, what: str = "importing the project", since: float | None = None
@@ -368,7 +364,7 @@ class Terminal:
 
     def warn(self, message: str) -> None:
         """``warning: <message>`` on stderr (plain off a terminal: ``_say``)."""
-        self._say([(f"warning: {printable(message)}", "yellow")])
+        self._say([(f"warning: {printable(message)}", "yellow")], err=True)
 
     def json(self, data: Any) -> None:
         """Machine-readable output: strict JSON plus a newline, no Rich at all.

@@ -366,13 +366,12 @@ class Engine:
     def _admit_child(self, child: Execution, problem: str | None, now: float) -> None:
         if problem is not None:
             attempts.refused(child, problem, now)
+            self._admit(child)
+            return self._emit("failed", child, problem)
         self._admit(child)
-        if problem is not None:
-            self._emit("failed", child, problem)
-        else:
-            self.slots.push(child)
-            if self.admission.starting and not self.slots.full():  # no pump for each of 10,000
-                self._pump()
+        self.slots.push(child)
+        if self.admission.starting and not self.slots.full():  # no pump for each of 10,000
+            self._pump()
 
     # --- bookkeeping --------------------------------------------------------------
 
