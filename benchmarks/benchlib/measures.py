@@ -118,11 +118,12 @@ def _n(value: int) -> str:
 # --- 1. run-fanout ----------------------------------------------------------------------
 
 
-def _floor_once(project: Path, settings: Settings) -> float:
-    """The in-process floor (pb.handle + a SQLite row per execution): children/s."""
+def _floor_once(project: Path, settings: Settings, script: str = "floor_inprocess.py") -> float:
+    """The in-process floor (pb.handle + a SQLite row per execution), or another ``script`` that
+    prints the same report (``floor_worker.py``): children/s."""
     db = project.parent / f"floor-{uuid.uuid4().hex[:8]}.sqlite3"
     completed = subprocess.run(
-        [PYTHON, str(LIB_DIR / "floor_inprocess.py"), str(project), str(db)],
+        [PYTHON, str(LIB_DIR / script), str(project), str(db)],
         env=bench_env(settings.fanout),
         capture_output=True,
         text=True,
@@ -175,6 +176,7 @@ def run_fanout(settings: Settings, shared: Shared) -> MeasureResult:
     ours: list[float] = []
     floor: list[float] = []
     fixed: list[float] = []
+    design: list[float] = []
     cpu: dict[str, list[float]] = {"ours": [], "floor": []}
     for rep in range(settings.repeat):
         with temp_project() as project:
@@ -182,6 +184,7 @@ def run_fanout(settings: Settings, shared: Shared) -> MeasureResult:
             steps: list[Callable[[], None]] = [
                 lambda: floor.append(_with_cpu(cpu["floor"], lambda: _floor_once(project, settings))),
                 lambda: ours.append(_with_cpu(cpu["ours"], lambda: _run_fanout_once(project, settings))),
+                lambda: design.append(_floor_once(project, settings, "floor_worker.py")),
             ]
             for step in steps if rep % 2 == 0 else reversed(steps):
                 step()
@@ -202,6 +205,17 @@ def run_fanout(settings: Settings, shared: Shared) -> MeasureResult:
             floor_label="pb.handle() + one SQLite row per execution, one process",
             targets=[Target(">=", 0.70, on="ratio")],
             target_text=">= 70% of floor",
+        )
+    )
+    result.rows.append(
+        Row(
+            "children/s of the process design alone: the real worker and its pipes, 20 in flight, "
+            "a floor row per execution, no engine (`benchlib/floor_worker.py`)",
+            "/s",
+            design,
+            floor=floor,
+            floor_label="same floor",
+            target_text="— (explains the above: the rest of the gap is the engine and history)",
         )
     )
     result.rows.append(
