@@ -4,17 +4,29 @@ A pool that hands each call from a reading thread to a handler thread pays a thr
 per batch, and the two then contend for the GIL; at thousands of trivial calls a second that
 is most of the cost. Here the threads take turns: a thread that finds the queue empty and
 nobody reading becomes the reader (``read``, a blocking call that answers a batch of requests,
-None when there will be no more), and runs the batch it read itself, back to back. Another
-thread joins (an idle one woken, or a new one) only when every running call has been slow
-for a moment (a handler that sleeps, waits on I/O or hangs): it takes the calls queued behind
-them, or, if none are queued, becomes the reader, so hung handlers never hold up the requests.
+None when there will be no more), and runs the batch it read itself, back to back.
+
+Another thread joins (an idle one woken, or a new one) when every running call WAITS: its
+thread stood still for ``waiting.WAIT_SECONDS`` (a handler that sleeps, waits on HTTP, a database
+or a lock; ``waiting`` tells it from a thread held off the GIL or off a core). Such calls hold no
+GIL, so other threads can run the calls queued behind them, or read the requests, at no cost to
+them: the platform's Go worker runs 20 such calls at once (one goroutine each, ``runpingback/
+worker`` ``internal/pipeline/pool.go:32-36``), and the engine keeps that many in flight here. One
+thread joins per waiting call, never more than the calls queued (plus one to read), so a fan-out
+of waiting children reaches the engine's window in a few doublings; a call that computes gains
+nothing from another thread, and while one runs none joins. A call that computes for
+``SLOW_CALL_SECONDS`` (or, without per-thread CPU clocks, any call that slow) falls back to the
+older rule: when every running call is that old, one thread joins per look, so a handler that
+hangs busy never holds up the calls behind it.
 
 Threads stay once made: on a busy machine a trivial call can look slow (the process waits for
 a core), so a long run gathers idle threads. Waking one per call queued would set them all
 contending for the GIL on every batch (a 100,000-child fan-out had 28 threads doing the work
-of one, each batch waking ten of them), so a batch wakes one thread, and only while no running
-call is fresh. The watchdog looks every ``SLOW_CALL_SECONDS`` while calls run or wait, and
-sleeps without a deadline otherwise.
+of one, each batch waking ten of them), so a batch read wakes none, and a submitted one wakes
+one, only while no running call is fresh. The watchdog looks every ``waiting.WAIT_SECONDS``
+while calls are queued (or requests unread) behind one that has run that long, every
+``LOOK_SECONDS`` while calls run otherwise, and sleeps without a deadline while nothing runs or
+waits.
 """
 
 from __future__ import annotations
@@ -25,10 +37,17 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Generic, TypeVar
 
+from pingback_cli.worker import waiting
+from pingback_cli.worker.waiting import Stillness, ThreadProbe
+
 T = TypeVar("T")
 
 SLOW_CALL_SECONDS = 0.01
-"""How long every running call must have taken before another thread joins."""
+"""Without CPU clocks, or for calls that compute: how long every running call must have taken
+before another thread joins (one per look)."""
+LOOK_SECONDS = 0.01
+"""How often the watchdog looks while calls run and none is queued behind one that has run
+``waiting.WAIT_SECONDS``; it looks every ``waiting.WAIT_SECONDS`` otherwise."""
 
 
 class HandlerPool(Generic[T]):
@@ -52,8 +71,14 @@ class HandlerPool(Generic[T]):
         self._all_done = threading.Condition(self._lock)
         self._queue: deque[T] = deque()
         self._running: dict[int, float] = {}
+        self._probes: dict[int, ThreadProbe | None] = {}
         self._threads = 0
         self._idle = 0
+        """Threads waiting for work, those already woken included."""
+        self._woken = 0
+        """Idle threads woken that have not yet come back for work."""
+        self._spawning = 0
+        """Threads made to take queued calls (or read) that have not yet come for them."""
         self._pending = 0
         self._reading = False
         """A thread is in ``read`` (or nothing is left to read)."""
@@ -68,13 +93,13 @@ class HandlerPool(Generic[T]):
 
     def start(self) -> None:
         """The first thread, which becomes the reader."""
-        self._add_thread()
+        self._add_thread(joining=False)
 
     def submit(self, items: Iterable[T]) -> None:
         with self._lock:
             spawn = self._enqueue(items)
         if spawn:
-            self._add_thread()
+            self._add_thread(joining=False)
 
     def wait_idle(self, timeout: float) -> bool:
         with self._lock:
@@ -91,8 +116,8 @@ class HandlerPool(Generic[T]):
         self._queue.extend(items)
         added = len(self._queue) - before
         self._pending += added
-        if wake and added and self._idle and self._running_all_slow():
-            self._work_ready.notify()  # it takes the calls back to back
+        if wake and added and self._idle > self._woken and self._running_all_slow():
+            self._wake(1)  # it takes the calls back to back
         self._wake_watchdog()
         return bool(added) and not self._idle and self._all_slow()
 
@@ -118,10 +143,27 @@ class HandlerPool(Generic[T]):
         now = time.monotonic()
         return all(now - started >= SLOW_CALL_SECONDS for started in self._running.values())
 
-    def _add_thread(self) -> None:
+    def _next_look(self) -> float:
+        """Seconds until the watchdog looks again: soon while calls are queued (or requests
+        unread) behind a call that has run long enough to tell whether it waits."""
+        if not self._queue and not (self._may_read() and self._running):
+            return LOOK_SECONDS
+        now = time.monotonic()
+        if any(now - started >= waiting.WAIT_SECONDS for started in self._running.values()):
+            return waiting.WAIT_SECONDS
+        return LOOK_SECONDS
+
+    def _wake(self, count: int) -> None:
+        """Wake ``count`` idle threads not woken yet (the lock held)."""
+        self._work_ready.notify(count)
+        self._woken += count
+
+    def _add_thread(self, *, joining: bool = False) -> None:
+        """A new thread; ``joining``: counted in ``_spawning`` until it comes for work."""
         with self._lock:
             self._threads += 1
-        self._start(self._work, f"handler-{self._threads}")
+            self._spawning += joining
+        self._start(lambda: self._work(joining), f"handler-{self._threads}")
 
     @staticmethod
     def _start(target: Callable[[], None], name: str) -> threading.Thread:
@@ -132,14 +174,21 @@ class HandlerPool(Generic[T]):
     def _may_read(self) -> bool:
         return self._read is not None and not self._reading
 
-    def _work(self) -> None:
+    def _work(self, joining: bool) -> None:
         me = threading.get_ident()
+        probe = ThreadProbe.make()
+        with self._lock:
+            self._probes[me] = probe
         while True:
             with self._lock:
+                if joining:  # counted as joining until it runs, reads or idles, all under the lock
+                    self._spawning -= 1
+                    joining = False
                 while not self._queue and not self._may_read():
                     self._idle += 1
                     self._work_ready.wait()
                     self._idle -= 1
+                    self._woken -= 1  # only a notify ends the wait
                 if not self._queue:
                     self._reading = True
                     item = None
@@ -175,24 +224,54 @@ class HandlerPool(Generic[T]):
             self._reading = False
             spawn = self._enqueue(batch, wake=False)
         if spawn:
-            self._add_thread()
+            self._add_thread(joining=False)
 
     def _watch(self) -> None:
-        """Wakes idle threads, or adds one, while calls wait behind slow ones (or requests wait
-        unread behind them) and no new submit comes to notice."""
+        """Wakes idle threads, or adds them, while calls wait behind waiting or slow ones (or
+        requests wait unread behind them) and no new submit comes to notice."""
+        samples = Stillness()
+        interval = LOOK_SECONDS
         while True:
             with self._lock:
                 if not self._queue and not self._running:  # until there is something to watch
                     self._watchdog_waiting = True
                     self._backlog.wait()
-                self._backlog.wait(SLOW_CALL_SECONDS)
-                unread = self._may_read() and bool(self._running)
-                stuck = (bool(self._queue) or unread) and self._running_all_slow()
-                if stuck and self._idle:
-                    self._work_ready.notify(min(self._idle, max(1, len(self._queue))))
-                # Past max_threads a thread still joins to read, so the end of the pipe is always
-                # seen (a worker carrying that many hung handlers is replaced long before:
-                # executors/process.py MAX_ABANDONED).
-                spawn = stuck and not self._idle and (self._all_slow() or (unread and not self._queue))
-            if spawn:
-                self._add_thread()
+                    interval = LOOK_SECONDS  # not sooner: every trivial batch would wake it
+                self._backlog.wait(interval)
+                spawn = self._look(samples)
+                interval = self._next_look()
+            for _ in range(spawn):
+                self._add_thread(joining=True)
+
+    def _look(self, samples: Stillness) -> int:
+        """Wake idle threads for the calls queued (or the requests unread) behind running calls
+        that all wait, or are all slow; answers how many threads to add besides (the lock held)."""
+        unread = self._may_read() and bool(self._running)
+        backlog = len(self._queue) + unread
+        if not backlog:
+            return 0
+        idle = self._idle - self._woken
+        joining = self._woken + self._spawning
+        still = samples.waiting(self._running, self._probes)
+        if still is None:
+            joiners = self._slow_rule(idle, unread)
+        else:
+            joiners = min(still, backlog) - joining
+            if joiners <= 0 and not joining and self._running_all_slow():
+                joiners = 1  # a call computes, or hangs busy: the calls behind it still get a thread
+        woken = min(idle, max(joiners, 0))
+        if woken:
+            self._wake(woken)
+        # Past max_threads a thread still joins to read, so the end of the pipe is always seen (a
+        # worker carrying that many hung handlers is replaced long before: executors/process.py
+        # MAX_ABANDONED).
+        return min(joiners - woken, max(self._max_threads - self._threads, int(unread and not self._queue)))
+
+    def _slow_rule(self, idle: int, unread: bool) -> int:
+        """Without CPU clocks, threads to join once every running call is slow: the idle ones
+        for the queued calls, else one (to read, past max_threads too)."""
+        if not self._running_all_slow():
+            return 0
+        if idle:
+            return min(idle, max(1, len(self._queue)))
+        return int(self._all_slow() or (unread and not self._queue))

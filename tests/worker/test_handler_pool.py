@@ -1,15 +1,17 @@
-"""The worker's handler threads: a batch runs back to back on one thread, and calls queued
-behind a hung one are taken by another (an idle one woken, or a new one)."""
+"""The worker's handler threads: a batch runs back to back on one thread, calls queued behind
+waiting ones get a thread each, and calls queued behind a hung one are taken by another (an
+idle one woken, or a new one)."""
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 
 import pytest
 from cli_support import poll
 
-from pingback_cli.worker import handler_pool
+from pingback_cli.worker import handler_pool, waiting
 from pingback_cli.worker.handler_pool import HandlerPool
 
 DEADLINE = 30.0
@@ -35,6 +37,18 @@ def calls() -> Iterator[Calls]:
     calls.released.set()
 
 
+@pytest.fixture
+def slow_rule_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No call is ever slow: threads join only for calls that wait."""
+    monkeypatch.setattr(handler_pool, "SLOW_CALL_SECONDS", 3600.0)
+
+
+@pytest.fixture
+def no_joining(slow_rule_off: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No call is ever slow, nor seen waiting: no other thread joins."""
+    monkeypatch.setattr(waiting, "WAIT_SECONDS", 3600.0)
+
+
 def idle_pool(calls: Calls, threads: int) -> HandlerPool[str]:
     """A pool with ``threads`` idle threads, as a long run leaves it."""
     pool: HandlerPool[str] = HandlerPool(calls)
@@ -44,12 +58,10 @@ def idle_pool(calls: Calls, threads: int) -> HandlerPool[str]:
     return pool
 
 
-def test_a_batch_runs_back_to_back_on_one_of_the_idle_threads(
-    calls: Calls, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """No call is ever slow here, so no other thread may take one: waking one idle thread per
-    call queued set them all contending for the GIL at every batch."""
-    monkeypatch.setattr(handler_pool, "SLOW_CALL_SECONDS", 3600.0)
+@pytest.mark.usefixtures("no_joining")
+def test_a_batch_runs_back_to_back_on_one_of_the_idle_threads(calls: Calls) -> None:
+    """No call is ever slow or waiting here, so no other thread may take one: waking one idle
+    thread per call queued set them all contending for the GIL at every batch."""
     pool = idle_pool(calls, threads=3)
     pool.submit(["hang", "b", "c", "d"])
     poll("the first call", lambda: "hang" in calls.threads, DEADLINE)
@@ -91,9 +103,9 @@ class Requests:
         return self.batches.pop(0) if self.batches else None
 
 
-def test_the_thread_that_reads_a_batch_runs_it(calls: Calls, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.usefixtures("no_joining")
+def test_the_thread_that_reads_a_batch_runs_it(calls: Calls) -> None:
     """No thread switch between reading the requests and running them, idle threads or not."""
-    monkeypatch.setattr(handler_pool, "SLOW_CALL_SECONDS", 3600.0)
     requests = Requests(["a", "b", "c"], ["d"])
     pool: HandlerPool[str] = HandlerPool(calls, read=requests)
     pool.start()
@@ -137,3 +149,101 @@ def test_the_end_of_the_requests_is_seen_when_every_thread_allowed_hangs(calls: 
     pool.start()
     assert pool.wait_closed(DEADLINE)
     assert len(requests.readers) == 2 and pool.threads == 2
+
+
+WINDOW = 20
+"""The engine's attempts in flight at once (engine/slots.py POOL_SIZE, the platform's pool)."""
+
+
+class Waits:
+    """A pool's ``run`` whose calls all wait until released, recording each call's thread."""
+
+    def __init__(self) -> None:
+        self.threads: dict[str, int] = {}
+        self.released = threading.Event()
+        self._lock = threading.Lock()
+
+    def __call__(self, item: str) -> None:
+        with self._lock:
+            self.threads[item] = threading.get_ident()
+        self.released.wait(DEADLINE)
+
+
+@pytest.mark.usefixtures("slow_rule_off")
+@pytest.mark.parametrize("how", ["read", "submitted"])
+def test_calls_queued_behind_waiting_calls_get_a_thread_each(how: str) -> None:
+    """A batch of the engine's window of calls that all wait (as on HTTP): every one runs at once,
+    each on its own thread, with the older rule (every call slow) out of play; no more threads
+    than the calls (and one to read)."""
+    calls = Waits()
+    batch = [f"wait-{i}" for i in range(WINDOW)]
+    try:
+        pool: HandlerPool[str] = HandlerPool(calls, read=Requests(batch) if how == "read" else None)
+        pool.start() if how == "read" else pool.submit(batch)
+        poll("every waiting call running", lambda: len(calls.threads) == WINDOW, DEADLINE)
+        assert len(set(calls.threads.values())) == WINDOW
+        assert pool.threads <= WINDOW + 1
+    finally:
+        calls.released.set()
+    assert pool.wait_idle(DEADLINE)
+
+
+@pytest.mark.usefixtures("slow_rule_off")
+def test_calls_queued_behind_a_computing_call_wait_for_its_thread() -> None:
+    """A call that computes gains nothing from another thread: the call behind it runs after it,
+    on its thread, however long it computes (here until its thread has run 0.3 s of CPU)."""
+    threads: dict[str, int] = {}
+    overtaken: list[bool] = []
+
+    def run(item: str) -> None:
+        threads[item] = threading.get_ident()
+        if item == "compute":
+            begun, deadline = time.thread_time(), time.monotonic() + DEADLINE
+            while time.thread_time() - begun < 0.3 and time.monotonic() < deadline:
+                sum(range(1000))
+            overtaken.append("next" in threads)
+
+    pool: HandlerPool[str] = HandlerPool(run, read=Requests(["compute", "next"]))
+    pool.start()
+    assert pool.wait_closed(DEADLINE) and pool.wait_idle(DEADLINE)
+    assert overtaken == [False]
+    assert threads["next"] == threads["compute"]
+
+
+def test_without_cpu_clocks_the_calls_behind_a_hung_one_still_get_a_thread(
+    calls: Calls, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where no thread has a CPU clock (macOS), the older rule: every running call slow."""
+    monkeypatch.setattr(waiting.ThreadProbe, "make", classmethod(lambda cls: None))
+    pool: HandlerPool[str] = HandlerPool(calls, read=Requests(["hang", "next"]))
+    pool.start()
+    poll("the call behind the hung one", lambda: "next" in calls.threads, DEADLINE)
+    assert calls.threads["next"] != calls.threads["hang"]
+
+
+def test_a_thread_that_waits_stands_still_and_one_that_computes_does_not() -> None:
+    stillness = waiting.Stillness()
+    release = threading.Event()
+    ready = threading.Event()
+    probes: dict[int, waiting.ThreadProbe | None] = {}
+
+    def wait() -> None:
+        probes[threading.get_ident()] = waiting.ThreadProbe.make()
+        ready.set()
+        release.wait(DEADLINE)
+
+    thread = threading.Thread(target=wait, daemon=True)
+    thread.start()
+    try:
+        assert ready.wait(DEADLINE)
+        assert thread.ident is not None
+        running = {thread.ident: time.monotonic()}
+        poll("the waiting call seen waiting", lambda: stillness.waiting(running, probes) == 1, DEADLINE)
+        me = threading.get_ident()
+        probes[me] = waiting.ThreadProbe.make()
+        running[me] = time.monotonic()  # this thread computes, here in waiting() itself
+        assert stillness.waiting(running, probes) == 0  # new: too soon to tell
+        del probes[me]
+        assert stillness.waiting(running, probes) is None  # a thread without a probe
+    finally:
+        release.set()
