@@ -39,12 +39,19 @@ from benchlib.common import (
     Unavailable,
     spread,
 )
+from benchlib.fanout_wait import FANOUT_WAIT_MEASURES
 from benchlib.measures import MEASURES as BASE_MEASURES
 from benchlib.measures import Settings, Shared
 from benchlib.startup import STARTUP_MEASURES
 from benchlib.toolkit import TOOLKIT_MEASURES
 
-MEASURES = {**STARTUP_MEASURES, **BASE_MEASURES, **BROWSER_MEASURES, **TOOLKIT_MEASURES}
+MEASURES = {
+    **STARTUP_MEASURES,
+    **FANOUT_WAIT_MEASURES,
+    **BASE_MEASURES,
+    **BROWSER_MEASURES,
+    **TOOLKIT_MEASURES,
+}
 
 NOTES_HEADING = "## Profiles and notes"
 NOTES_PLACEHOLDER = (

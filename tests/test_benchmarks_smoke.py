@@ -15,6 +15,7 @@ RUN = Path(__file__).resolve().parent.parent / "benchmarks" / "run.py"
 MEASURES = [
     "startup",
     "run-fanout-default",
+    "run-fanout-wait",
     "run-fanout",
     "dev-fanout",
     "endpoint-fanout",

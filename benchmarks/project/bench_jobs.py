@@ -1,6 +1,8 @@
-"""The benchmark workload: a cron fanning out N trivial tasks (N from BENCH_FANOUT)."""
+"""The benchmark workload: a cron fanning out N trivial tasks (N from BENCH_FANOUT), and one
+fanning out tasks that each wait (BENCH_WAIT_FANOUT children of BENCH_WAIT_MS milliseconds)."""
 
 import os
+import time
 
 from pingback import Pingback
 
@@ -36,4 +38,19 @@ def fanout_default(ctx):
 
 @pb.task("leaf-default")
 def leaf_default(ctx, payload):
+    return payload["i"]
+
+
+@pb.cron("fanout-wait", "0 0 * * *", timeout="5m")
+def fanout_wait(ctx):
+    """Children that each wait, as on an HTTP call or a query (the SDK's defaults)."""
+    count = int(os.environ.get("BENCH_WAIT_FANOUT", "1000"))
+    for i in range(count):
+        ctx.task("leaf-wait", {"i": i})
+    return {"children": count}
+
+
+@pb.task("leaf-wait")
+def leaf_wait(ctx, payload):
+    time.sleep(float(os.environ.get("BENCH_WAIT_MS", "20")) / 1000)
     return payload["i"]
