@@ -179,8 +179,14 @@ class HandlerPool(Generic[T]):
         probe = ThreadProbe.make()
         with self._lock:
             self._probes[me] = probe
+        finished = False
         while True:
+            # One hold of the lock from the end of a call to the next call (or the read): the
+            # watchdog never sees this thread between two, as if it had left the queue to others.
             with self._lock:
+                if finished:
+                    self._finish(me)
+                    finished = False
                 if joining:  # counted as joining until it runs, reads or idles, all under the lock
                     self._spawning -= 1
                     joining = False
@@ -202,12 +208,18 @@ class HandlerPool(Generic[T]):
                 continue
             try:
                 self._run(item)
-            finally:
+            except BaseException:
                 with self._lock:
-                    del self._running[me]
-                    self._pending -= 1
-                    if self._pending == 0:
-                        self._all_done.notify_all()
+                    self._finish(me)
+                raise
+            finished = True
+
+    def _finish(self, me: int) -> None:
+        """The call running on thread ``me`` has returned (the lock held)."""
+        del self._running[me]
+        self._pending -= 1
+        if self._pending == 0:
+            self._all_done.notify_all()
 
     def _take_requests(self) -> None:
         """Read the next batch (blocking) and queue it; at the end, leave the reader's place
