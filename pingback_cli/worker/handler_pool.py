@@ -16,8 +16,9 @@ thread joins per waiting call, never more than the calls queued (plus one to rea
 of waiting children reaches the engine's window in a few doublings; a call that computes gains
 nothing from another thread, and while one runs none joins. A call that computes for
 ``SLOW_CALL_SECONDS`` (or, without per-thread CPU clocks, any call that slow) falls back to the
-older rule: when every running call is that old, one thread joins per look, so a handler that
-hangs busy never holds up the calls behind it.
+older rule: once every running call is that old, one thread joins per look (without CPU clocks,
+as before, the idle threads for the calls queued, or one new), so a handler that hangs busy never
+holds up the calls behind it.
 
 Threads stay once made: on a busy machine a trivial call can look slow (the process waits for
 a core), so a long run gathers idle threads. Waking one per call queued would set them all
@@ -44,7 +45,7 @@ T = TypeVar("T")
 
 SLOW_CALL_SECONDS = 0.01
 """Without CPU clocks, or for calls that compute: how long every running call must have taken
-before another thread joins (one per look)."""
+before another thread joins."""
 LOOK_SECONDS = 0.01
 """How often the watchdog looks while calls run and none is queued behind one that has run
 ``waiting.WAIT_SECONDS``; it looks every ``waiting.WAIT_SECONDS`` otherwise."""
