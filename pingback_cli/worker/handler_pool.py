@@ -7,8 +7,9 @@ nobody reading becomes the reader (``read``, a blocking call that answers a batc
 None when there will be no more), and runs the batch it read itself, back to back.
 
 Another thread joins (an idle one woken, or a new one) when every running call WAITS: its
-thread stood still for ``waiting.WAIT_SECONDS`` (a handler that sleeps, waits on HTTP, a database
-or a lock; ``waiting`` tells it from a thread held off the GIL or off a core). Such calls hold no
+thread stood still for ``waiting.WAIT_SECONDS``, in one call or across short ones run back to
+back (a handler that sleeps, waits on HTTP, a database or a lock; ``waiting`` tells it from a
+thread held off the GIL or off a core). Such calls hold no
 GIL, so other threads can run the calls queued behind them, or read the requests, at no cost to
 them: the platform's Go worker runs 20 such calls at once (one goroutine each, ``runpingback/
 worker`` ``internal/pipeline/pool.go:32-36``), and the engine keeps that many in flight here. One
@@ -25,7 +26,8 @@ a core), so a long run gathers idle threads. Waking one per call queued would se
 contending for the GIL on every batch (a 100,000-child fan-out had 28 threads doing the work
 of one, each batch waking ten of them), so a batch read wakes none, and a submitted one wakes
 one, only while no running call is fresh. The watchdog looks every ``waiting.WAIT_SECONDS``
-while calls are queued (or requests unread) behind one that has run that long, every
+while calls are queued (or requests unread) behind one that has run that long or a thread that
+stood still at the last look, every
 ``LOOK_SECONDS`` while calls run otherwise, and sleeps without a deadline while nothing runs or
 waits.
 """
@@ -87,6 +89,10 @@ class HandlerPool(Generic[T]):
         self._watchdog: threading.Thread | None = None
         self._watchdog_waiting = False
         """The watchdog sleeps until woken (nothing ran or waited)."""
+        self._waits_seen = False
+        """Every running call waited at the watchdog's last look with calls queued: the idle
+        threads take a batch read next at once, rather than after the reader has been seen
+        waiting again (a fan-out of 1 ms waits gets its refills a few at a time)."""
 
     @property
     def threads(self) -> int:
@@ -144,11 +150,14 @@ class HandlerPool(Generic[T]):
         now = time.monotonic()
         return all(now - started >= SLOW_CALL_SECONDS for started in self._running.values())
 
-    def _next_look(self) -> float:
+    def _next_look(self, samples: Stillness) -> float:
         """Seconds until the watchdog looks again: soon while calls are queued (or requests
-        unread) behind a call that has run long enough to tell whether it waits."""
+        unread) behind a call that has run long enough to tell whether it waits, or behind a
+        thread that stood still at the last look (running short waiting calls back to back)."""
         if not self._queue and not (self._may_read() and self._running):
             return LOOK_SECONDS
+        if samples.suspected:
+            return waiting.WAIT_SECONDS
         now = time.monotonic()
         if any(now - started >= waiting.WAIT_SECONDS for started in self._running.values()):
             return waiting.WAIT_SECONDS
@@ -236,6 +245,9 @@ class HandlerPool(Generic[T]):
         with self._lock:
             self._reading = False
             spawn = self._enqueue(batch, wake=False)
+            available = min(self._idle - self._woken, len(self._queue) - 1)
+            if self._waits_seen and available > 0:  # the calls lately waited: these likely do too
+                self._wake(available)
         if spawn:
             self._add_thread(joining=False)
 
@@ -252,7 +264,7 @@ class HandlerPool(Generic[T]):
                     interval = LOOK_SECONDS  # not sooner: every trivial batch would wake it
                 self._backlog.wait(interval)
                 spawn = self._look(samples)
-                interval = self._next_look()
+                interval = self._next_look(samples)
             for _ in range(spawn):
                 self._add_thread(joining=True)
 
@@ -266,6 +278,7 @@ class HandlerPool(Generic[T]):
         idle = self._idle - self._woken
         joining = self._woken + self._spawning
         still = samples.waiting(self._running, self._probes)
+        self._waits_seen = bool(still)
         if still is None:
             joiners = self._slow_rule(idle, unread)
         else:

@@ -64,24 +64,36 @@ class ThreadProbe:
 
 
 class Stillness:
-    """Each running call's thread clock when the watchdog last looked: whether all of them wait."""
+    """Each thread running calls, its CPU clock when the watchdog last looked: whether all of
+    them wait.
+
+    A thread's looks span the calls it runs back to back: a call shorter than the time between
+    two looks (a 2 ms query) starts and ends unseen, but a thread that runs such calls one after
+    another stands still all the same, and its calls are waiting ones (the worker's own work
+    around a call is tens of microseconds of CPU). Keyed by call, such a thread was never seen
+    twice on the same call, and a fan-out of 1-3 ms waits ran one at a time (a new user's trial)."""
 
     def __init__(self) -> None:
-        self._last: dict[int, tuple[float, int, float, int]] = {}
-        """Thread -> (its call's start, its CPU clock in ns, when read, looks in a row it stood
-        still at), the times monotonic."""
+        self._last: dict[int, tuple[int, float, int]] = {}
+        """Thread -> (its CPU clock in ns, when read (monotonic), looks in a row it stood
+        still at)."""
+
+    @property
+    def suspected(self) -> bool:
+        """A thread stood still at the last look: the next one may tell that it waits."""
+        return any(looks for _, _, looks in self._last.values())
 
     def waiting(self, running: dict[int, float], probes: dict[int, ThreadProbe | None]) -> int | None:
-        """How many ``running`` calls (thread -> start, ``time.monotonic()``) wait, when every
-        one of them does: its thread stood still (ran under ``STILL_SHARE`` of the time) at the
-        last ``STILL_LOOKS`` looks, each ``WAIT_SECONDS`` or more after the one before, and is not
-        waiting for a core. 0 when one computes,
-        or is too new to tell (a thread waiting for the GIL stands still too, while another
-        computes); None when a thread has no probe."""
+        """How many ``running`` calls (thread -> the call's start, ``time.monotonic()``) wait,
+        when every one of them does: its thread stood still (ran under ``STILL_SHARE`` of the
+        time) at the last ``STILL_LOOKS`` looks, each ``WAIT_SECONDS`` or more after the one
+        before, whatever calls it ran meanwhile, and is not waiting for a core. 0 when one
+        computes, or is too new to tell (a thread waiting for the GIL stands still too, while
+        another computes); None when a thread has no probe."""
         now = time.monotonic()
-        kept: dict[int, tuple[float, int, float, int]] = {}
+        kept: dict[int, tuple[int, float, int]] = {}
         still: list[ThreadProbe] = []
-        for ident, started in running.items():
+        for ident in running:
             probe = probes.get(ident)
             if probe is None:
                 return None
@@ -90,17 +102,17 @@ class Stillness:
             except OSError:
                 return None
             before = self._last.get(ident)
-            if before is None or before[0] != started:  # a call not seen before: from now on
-                kept[ident] = (started, cpu, now, 0)
+            if before is None:  # a thread not seen running calls at the last look: from now on
+                kept[ident] = (cpu, now, 0)
                 continue
-            elapsed = now - before[2]
+            elapsed = now - before[1]
             if elapsed < WAIT_SECONDS:  # too soon to tell: keep the older reading
                 kept[ident] = before
                 continue
-            looks = before[3] + 1 if cpu - before[1] < STILL_SHARE * elapsed * 1e9 else 0
+            looks = before[2] + 1 if cpu - before[0] < STILL_SHARE * elapsed * 1e9 else 0
             if looks >= STILL_LOOKS:
                 still.append(probe)
-            kept[ident] = (started, cpu, now, looks)
+            kept[ident] = (cpu, now, looks)
         self._last = kept
         if len(still) < len(running) or any(probe.runnable() for probe in still):
             return 0
