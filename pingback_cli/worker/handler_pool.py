@@ -74,6 +74,8 @@ class HandlerPool(Generic[T]):
         self._all_done = threading.Condition(self._lock)
         self._queue: deque[T] = deque()
         self._running: dict[int, float] = {}
+        self._streaks: dict[int, float] = {}
+        """Thread -> when it began running calls back to back (it has not read or idled since)."""
         self._probes: dict[int, ThreadProbe | None] = {}
         self._threads = 0
         self._idle = 0
@@ -200,6 +202,8 @@ class HandlerPool(Generic[T]):
                 if joining:  # counted as joining until it runs, reads or idles, all under the lock
                     self._spawning -= 1
                     joining = False
+                if not self._queue:  # it reads or idles: its run of calls ends
+                    self._streaks.pop(me, None)
                 while not self._queue and not self._may_read():
                     self._idle += 1
                     self._work_ready.wait()
@@ -210,7 +214,8 @@ class HandlerPool(Generic[T]):
                     item = None
                 else:
                     item = self._queue.popleft()
-                    self._running[me] = time.monotonic()
+                    self._running[me] = now = time.monotonic()
+                    self._streaks.setdefault(me, now)
                     if self._watchdog_waiting:
                         self._wake_watchdog()
             if item is None:
@@ -221,6 +226,7 @@ class HandlerPool(Generic[T]):
             except BaseException:
                 with self._lock:
                     self._finish(me)
+                    self._streaks.pop(me, None)
                 raise
             finished = True
 
@@ -277,7 +283,7 @@ class HandlerPool(Generic[T]):
             return 0
         idle = self._idle - self._woken
         joining = self._woken + self._spawning
-        still = samples.waiting(self._running, self._probes)
+        still = samples.waiting(self._streaks, self._probes)
         self._waits_seen = bool(still)
         if still is None:
             joiners = self._slow_rule(idle, unread)

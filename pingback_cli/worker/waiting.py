@@ -18,8 +18,10 @@ import time
 
 WAIT_SECONDS = 0.001
 """How long a running call's thread must stand still for the call to count as waiting."""
-STILL_SHARE = 0.1
-"""A thread stood still when it ran for less than this share of the time between two looks."""
+STILL_SHARE = 0.3
+"""A thread stood still when it ran for less than this share of the time between two looks: a
+call waiting 0.5 ms costs the worker and the SDK ~0.1 ms of CPU around it, so waits that short
+still count (a run of trivial calls computes all of the time)."""
 STILL_LOOKS = 2
 """Looks in a row a thread must have stood still at: a computing thread held off a core stands
 still too, and can slip into waiting for the GIL just as the watchdog looks, but not twice."""
@@ -74,26 +76,27 @@ class Stillness:
     twice on the same call, and a fan-out of 1-3 ms waits ran one at a time (a new user's trial)."""
 
     def __init__(self) -> None:
-        self._last: dict[int, tuple[int, float, int]] = {}
-        """Thread -> (its CPU clock in ns, when read (monotonic), looks in a row it stood
-        still at)."""
+        self._last: dict[int, tuple[float, int, float, int]] = {}
+        """Thread -> (the start of its run of calls, its CPU clock in ns, when read (monotonic),
+        looks in a row it stood still at)."""
 
     @property
     def suspected(self) -> bool:
         """A thread stood still at the last look: the next one may tell that it waits."""
-        return any(looks for _, _, looks in self._last.values())
+        return any(looks for *_, looks in self._last.values())
 
     def waiting(self, running: dict[int, float], probes: dict[int, ThreadProbe | None]) -> int | None:
-        """How many ``running`` calls (thread -> the call's start, ``time.monotonic()``) wait,
-        when every one of them does: its thread stood still (ran under ``STILL_SHARE`` of the
-        time) at the last ``STILL_LOOKS`` looks, each ``WAIT_SECONDS`` or more after the one
-        before, whatever calls it ran meanwhile, and is not waiting for a core. 0 when one
-        computes, or is too new to tell (a thread waiting for the GIL stands still too, while
-        another computes); None when a thread has no probe."""
+        """How many threads of ``running`` (thread -> when it began running calls back to back,
+        ``time.monotonic()``: a thread that read requests or idled starts a new run) wait, when
+        every one of them does: it stood still (ran under ``STILL_SHARE`` of the time) at the
+        last ``STILL_LOOKS`` looks, each ``WAIT_SECONDS`` or more after the one before, within
+        one run of calls, and is not waiting for a core. 0 when one computes, or is too new to
+        tell (a thread waiting for the GIL stands still too, while another computes); None when
+        a thread has no probe."""
         now = time.monotonic()
-        kept: dict[int, tuple[int, float, int]] = {}
+        kept: dict[int, tuple[float, int, float, int]] = {}
         still: list[ThreadProbe] = []
-        for ident in running:
+        for ident, began in running.items():
             probe = probes.get(ident)
             if probe is None:
                 return None
@@ -102,17 +105,17 @@ class Stillness:
             except OSError:
                 return None
             before = self._last.get(ident)
-            if before is None:  # a thread not seen running calls at the last look: from now on
-                kept[ident] = (cpu, now, 0)
+            if before is None or before[0] != began:  # a new run of calls: from now on
+                kept[ident] = (began, cpu, now, 0)
                 continue
-            elapsed = now - before[1]
+            elapsed = now - before[2]
             if elapsed < WAIT_SECONDS:  # too soon to tell: keep the older reading
                 kept[ident] = before
                 continue
-            looks = before[2] + 1 if cpu - before[0] < STILL_SHARE * elapsed * 1e9 else 0
+            looks = before[3] + 1 if cpu - before[1] < STILL_SHARE * elapsed * 1e9 else 0
             if looks >= STILL_LOOKS:
                 still.append(probe)
-            kept[ident] = (cpu, now, looks)
+            kept[ident] = (began, cpu, now, looks)
         self._last = kept
         if len(still) < len(running) or any(probe.runnable() for probe in still):
             return 0

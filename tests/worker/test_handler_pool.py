@@ -271,3 +271,31 @@ def test_a_thread_that_waits_stands_still_and_one_that_computes_does_not() -> No
         assert stillness.waiting(running, probes) is None  # a thread without a probe
     finally:
         release.set()
+
+
+def test_a_thread_that_read_or_idled_since_the_last_look_starts_over() -> None:
+    """A thread is followed across the calls it runs back to back, not across a read or an idle
+    spell: a reader that mostly waits for the engine's next batch and then runs trivial calls
+    would otherwise look as still as one running short waits."""
+    stillness = waiting.Stillness()
+    release = threading.Event()
+    ready = threading.Event()
+    probes: dict[int, waiting.ThreadProbe | None] = {}
+
+    def wait() -> None:
+        probes[threading.get_ident()] = waiting.ThreadProbe.make()
+        ready.set()
+        release.wait(DEADLINE)
+
+    thread = threading.Thread(target=wait, daemon=True)
+    thread.start()
+    try:
+        assert ready.wait(DEADLINE)
+        assert thread.ident is not None
+        run = {thread.ident: time.monotonic()}
+        poll("the thread seen waiting", lambda: stillness.waiting(run, probes) == 1, DEADLINE)
+        run[thread.ident] = time.monotonic() + 1.0  # it read (or idled) and began another run
+        assert stillness.waiting(run, probes) == 0
+        assert not stillness.suspected
+    finally:
+        release.set()
