@@ -245,11 +245,16 @@ def test_without_cpu_clocks_the_calls_behind_a_hung_one_still_get_a_thread(
     assert calls.threads["next"] != calls.threads["hang"]
 
 
-def test_a_thread_that_waits_stands_still_and_one_that_computes_does_not() -> None:
-    stillness = waiting.Stillness()
+Probes = dict[int, "waiting.ThreadProbe | None"]
+
+
+@pytest.fixture
+def waiting_thread() -> Iterator[tuple[int, Probes]]:
+    """A thread that waits (on an Event) until the test ends: its ident, and the probes dict
+    holding its probe."""
     release = threading.Event()
     ready = threading.Event()
-    probes: dict[int, waiting.ThreadProbe | None] = {}
+    probes: Probes = {}
 
     def wait() -> None:
         probes[threading.get_ident()] = waiting.ThreadProbe.make()
@@ -261,41 +266,36 @@ def test_a_thread_that_waits_stands_still_and_one_that_computes_does_not() -> No
     try:
         assert ready.wait(DEADLINE)
         assert thread.ident is not None
-        running = {thread.ident: time.monotonic()}
-        poll("the waiting call seen waiting", lambda: stillness.waiting(running, probes) == 1, DEADLINE)
-        me = threading.get_ident()
-        probes[me] = waiting.ThreadProbe.make()
-        running[me] = time.monotonic()  # this thread computes, here in waiting() itself
-        assert stillness.waiting(running, probes) == 0  # new: too soon to tell
-        del probes[me]
-        assert stillness.waiting(running, probes) is None  # a thread without a probe
+        yield thread.ident, probes
     finally:
         release.set()
 
 
-def test_a_thread_that_read_or_idled_since_the_last_look_starts_over() -> None:
+def test_a_thread_that_waits_stands_still_and_one_that_computes_does_not(
+    waiting_thread: tuple[int, Probes],
+) -> None:
+    ident, probes = waiting_thread
+    stillness = waiting.Stillness()
+    running = {ident: time.monotonic()}
+    poll("the waiting call seen waiting", lambda: stillness.waiting(running, probes) == 1, DEADLINE)
+    me = threading.get_ident()
+    probes[me] = waiting.ThreadProbe.make()
+    running[me] = time.monotonic()  # this thread computes, here in waiting() itself
+    assert stillness.waiting(running, probes) == 0  # new: too soon to tell
+    del probes[me]
+    assert stillness.waiting(running, probes) is None  # a thread without a probe
+
+
+def test_a_thread_that_read_or_idled_since_the_last_look_starts_over(
+    waiting_thread: tuple[int, Probes],
+) -> None:
     """A thread is followed across the calls it runs back to back, not across a read or an idle
     spell: a reader that mostly waits for the engine's next batch and then runs trivial calls
     would otherwise look as still as one running short waits."""
+    ident, probes = waiting_thread
     stillness = waiting.Stillness()
-    release = threading.Event()
-    ready = threading.Event()
-    probes: dict[int, waiting.ThreadProbe | None] = {}
-
-    def wait() -> None:
-        probes[threading.get_ident()] = waiting.ThreadProbe.make()
-        ready.set()
-        release.wait(DEADLINE)
-
-    thread = threading.Thread(target=wait, daemon=True)
-    thread.start()
-    try:
-        assert ready.wait(DEADLINE)
-        assert thread.ident is not None
-        run = {thread.ident: time.monotonic()}
-        poll("the thread seen waiting", lambda: stillness.waiting(run, probes) == 1, DEADLINE)
-        run[thread.ident] = time.monotonic() + 1.0  # it read (or idled) and began another run
-        assert stillness.waiting(run, probes) == 0
-        assert not stillness.suspected
-    finally:
-        release.set()
+    run = {ident: time.monotonic()}
+    poll("the thread seen waiting", lambda: stillness.waiting(run, probes) == 1, DEADLINE)
+    run[ident] = time.monotonic() + 1.0  # it read (or idled) and began another run
+    assert stillness.waiting(run, probes) == 0
+    assert not stillness.suspected
