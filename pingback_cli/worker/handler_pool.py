@@ -9,27 +9,26 @@ None when there will be no more), and runs the batch it read itself, back to bac
 Another thread joins (an idle one woken, or a new one) when every running call WAITS: its
 thread stood still for ``waiting.WAIT_SECONDS``, in one call or across short ones run back to
 back (a handler that sleeps, waits on HTTP, a database or a lock; ``waiting`` tells it from a
-thread held off the GIL or off a core). Such calls hold no
-GIL, so other threads can run the calls queued behind them, or read the requests, at no cost to
-them: the platform's Go worker runs 20 such calls at once (one goroutine each, ``runpingback/
-worker`` ``internal/pipeline/pool.go:32-36``), and the engine keeps that many in flight here. One
-thread joins per waiting call, never more than the calls queued (plus one to read), so a fan-out
-of waiting children reaches the engine's window in a few doublings; a call that computes gains
+thread held off the GIL or off a core). Such calls hold no GIL, so other threads can run the
+calls queued behind them, or read the requests, at no cost to them: the platform's Go worker
+runs 20 such calls at once (one goroutine each, ``runpingback/worker``
+``internal/pipeline/pool.go:32-36``), and the engine keeps that many in flight here. One thread
+joins per waiting call, never more than the calls queued (plus one to read), so a fan-out of
+waiting children reaches the engine's window in a few doublings; a call that computes gains
 nothing from another thread, and while one runs none joins. A call that computes for
 ``SLOW_CALL_SECONDS`` (or, without per-thread CPU clocks, any call that slow) falls back to the
 older rule: once every running call is that old, one thread joins per look (without CPU clocks,
-as before, the idle threads for the calls queued, or one new), so a handler that hangs busy never
-holds up the calls behind it.
+as before, the idle threads for the calls queued, or one new), so a handler that hangs busy
+never holds up the calls behind it.
 
 Threads stay once made: on a busy machine a trivial call can look slow (the process waits for
 a core), so a long run gathers idle threads. Waking one per call queued would set them all
 contending for the GIL on every batch (a 100,000-child fan-out had 28 threads doing the work
-of one, each batch waking ten of them), so a batch read wakes none, and a submitted one wakes
-one, only while no running call is fresh. The watchdog looks every ``waiting.WAIT_SECONDS``
-while calls are queued (or requests unread) behind one that has run that long or a thread that
-stood still at the last look, every
-``LOOK_SECONDS`` while calls run otherwise, and sleeps without a deadline while nothing runs or
-waits.
+of one, each batch waking ten of them), so a batch read wakes none (unless the calls lately
+waited), and a submitted one wakes one, only while no running call is fresh. The watchdog looks
+every ``waiting.WAIT_SECONDS`` while calls are queued (or requests unread) behind one that has
+run that long or a thread that stood still at the last look, every ``LOOK_SECONDS`` while calls
+run otherwise, and sleeps without a deadline while nothing runs or waits.
 """
 
 from __future__ import annotations
