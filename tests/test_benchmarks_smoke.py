@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import subprocess
 import sys
@@ -63,3 +64,35 @@ def test_quick_benchmark_writes_every_measure(tmp_path: Path) -> None:
     else:
         peer = [line for line in text.splitlines() if line.startswith("| peer-huey | ") and "Huey" in line]
         assert peer and all("/s**" in line for line in peer), peer
+
+
+BUDGET = RUN.parent / "budget.py"
+
+
+@pytest.mark.timeout(300)
+def test_budget_places_our_engine_on_the_process_designs_curve() -> None:
+    """benchmarks/budget.py at a small size: every figure present, and 60 µs of engine per child
+    slows the process design (1,000 children: ~60 ms of CPU added to a ~50 ms loop)."""
+    completed = subprocess.run(
+        [sys.executable, str(BUDGET), "--rounds", "1", "--burn", "0,60", "--fanout", "1000", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=280,
+        stdin=subprocess.DEVNULL,
+    )
+    assert completed.returncode == 0, completed.stderr[-4000:]
+    report = json.loads(completed.stdout)
+    curve = {point["burn_us"]: point for point in report["curve"]}
+    assert set(curve) == {0, 60}
+    assert curve[60]["children_per_s"] < curve[0]["children_per_s"], curve
+    assert report["design_main_cpu_us_per_child"] > 0
+    assert report["ours_once_started_per_s"] > 0 and report["ours_once_started_ratio"] > 0
+
+
+def test_budget_refuses_a_bad_burn_list() -> None:
+    completed = subprocess.run(
+        [sys.executable, str(BUDGET), "--burn", "ten"], capture_output=True, text=True, timeout=60
+    )
+    assert completed.returncode == 1
+    expected = "--burn takes whole microseconds separated by commas, not 'ten'"
+    assert completed.stderr.strip().splitlines() == [expected]

@@ -7,9 +7,12 @@ floor's shape. Nothing of the engine: no ledger, no retries or deadlines, no his
 events. So ``ours / this`` is what the engine and history cost, and ``this / floor_inprocess`` what
 running handlers in another process costs.
 
-Prints ``{"seconds": ..., "executions": ..., "failed": ...}``: the time from the root's request
-to the last row committed, after the worker is ready (as the in-process floor times its loop
-after imports).
+Prints ``{"seconds": ..., "executions": ..., "failed": ..., "main_cpu_seconds": ...}``: the
+time from the root's request to the last row committed, after the worker is ready (as the
+in-process floor times its loop after imports), and the CPU its main thread spent meanwhile.
+
+``BENCH_BURN_US`` (default 0) adds that many microseconds of busy CPU on the main thread per
+answer: an engine of that cost per child (``benchmarks/budget.py``).
 
 Usage: python floor_worker.py PROJECT_DIR DB_PATH  (BENCH_FANOUT and the keys in env)
 """
@@ -34,6 +37,8 @@ from pingback_cli.protocol import AttemptOutcome, AttemptRequest
 
 WINDOW = 20
 """Attempts in flight at once: the platform's one pool of 20 (the engine's ``Slots``)."""
+
+BURN_SECONDS = float(os.environ.get("BENCH_BURN_US", "0")) / 1e6
 
 Task = tuple[str | None, str, Any, bool]
 """(parent id, function, payload, has payload)."""
@@ -63,6 +68,10 @@ async def fan_out(project: Path, db_path: Path) -> dict[str, Any]:
         parent_id, function, payload, has_payload = task
         counts["running"] -= 1
         counts["executions"] += 1
+        if BURN_SECONDS:
+            busy_until = time.perf_counter() + BURN_SECONDS
+            while time.perf_counter() < busy_until:
+                pass
         response = outcome.response or {}
         ok = outcome.http_status == 200 and response.get("status") == "success"
         counts["failed"] += not ok
@@ -88,17 +97,23 @@ async def fan_out(project: Path, db_path: Path) -> dict[str, Any]:
         if not waiting and not counts["running"] and not done.done():
             done.set_result(None)
 
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.thread_time()
     conn.execute("BEGIN")
     start((None, "fanout", None, False))
     try:
         await done
         conn.execute("COMMIT")
         seconds = time.perf_counter() - started
+        main_cpu = time.thread_time() - cpu_started
     finally:
         conn.close()
         await worker.stop()
-    return {"seconds": seconds, "executions": counts["executions"], "failed": counts["failed"]}
+    return {
+        "seconds": seconds,
+        "executions": counts["executions"],
+        "failed": counts["failed"],
+        "main_cpu_seconds": main_cpu,
+    }
 
 
 if __name__ == "__main__":
