@@ -17,6 +17,11 @@ curve is the engine cost a target allows.
     .venv/bin/python benchmarks/budget.py                      # 6 rounds, B = 0,10,20,30,40,50
     .venv/bin/python benchmarks/budget.py --rounds 3 --burn 0,25,50 --fanout 5000 --json
 
+B = 0 is always measured (the curve's anchor). Read the figures at the default size: below a few
+thousand children the start-up and the machine's noise outweigh the burns, and the script says so
+when the curve does not fall as B grows or our fan-out took no longer than ``run noop``.
+Bad arguments are usage errors (one line, exit 2).
+
 Results of a run are recorded in RESULTS.md, "Profiles and notes" (session 10).
 """
 
@@ -57,19 +62,23 @@ def _script(project: Path, script: str, fanout: int, **extra: str) -> dict[str, 
     return report
 
 
-def _ours_once_started(project: Path, fanout: int) -> float:
-    """Children/s of ``pingback run fanout-default --json`` after its start-up (``run noop``)."""
+def _ours_once_started(project: Path, fanout: int) -> float | None:
+    """Children/s of ``pingback run fanout-default --json`` after its start-up (``run noop``);
+    None when the fan-out took no longer than ``run noop`` (too small to read)."""
     shutil.rmtree(project / ".pingback", ignore_errors=True)
     env = bench_env(fanout)
     seconds, code = run_timed([PINGBACK, "run", "fanout-default", "--json"], cwd=project, env=env)
     fixed, fixed_code = run_timed([PINGBACK, "run", "noop", "--json"], cwd=project, env=env)
     if code or fixed_code:
         sys.exit(f"pingback run exited {code or fixed_code}")
-    return fanout / max(seconds - fixed, 1e-6)
+    return fanout / (seconds - fixed) if seconds > fixed else None
 
 
 def measure(rounds: int, burns: list[int], fanout: int) -> dict[str, Any]:
-    """Per B: children/s and paired ratios; ours once started; the process design's main CPU."""
+    """Per B: children/s and paired ratios; ours once started; the process design's main CPU.
+
+    ``burns`` must hold 0. The ``ours_*`` figures are None when no round's fan-out took longer
+    than ``run noop``; ``warnings`` says what makes the figures unfit to read."""
     compile_installed_package()
     rates: dict[int, list[tuple[float, float]]] = {burn: [] for burn in burns}
     ours: list[tuple[float, float]] = []
@@ -77,31 +86,56 @@ def measure(rounds: int, burns: list[int], fanout: int) -> dict[str, Any]:
     with temp_project() as project:
         for number in range(rounds):
             floor = fanout / _script(project, "floor_inprocess.py", fanout)["seconds"]
-            ours.append((_ours_once_started(project, fanout), floor))
+            once_started = _ours_once_started(project, fanout)
+            if once_started is not None:
+                ours.append((once_started, floor))
             for burn in burns if number % 2 == 0 else reversed(burns):
                 report = _script(project, "floor_worker.py", fanout, BENCH_BURN_US=str(burn))
                 if burn == 0:
                     main_cpu.append(report["main_cpu_seconds"] / fanout * 1e6)
                 rates[burn].append((fanout / report["seconds"], floor))
-            line = f"  round {number + 1}: floor {floor:,.0f}/s, ours once started {ours[-1][0]:,.0f}/s"
-            print(line, file=sys.stderr)
+            ours_text = "no longer than run noop" if once_started is None else f"{once_started:,.0f}/s"
+            print(
+                f"  round {number + 1}: floor {floor:,.0f}/s, ours once started {ours_text}", file=sys.stderr
+            )
+    return summarize(fanout, rounds, rates, ours, main_cpu)
+
+
+def summarize(
+    fanout: int,
+    rounds: int,
+    rates: dict[int, list[tuple[float, float]]],
+    ours: list[tuple[float, float]],
+    main_cpu: list[float],
+) -> dict[str, Any]:
+    """The report of :func:`measure` from its samples: ``rates`` per B and ``ours`` as (children/s,
+    floor's children/s) pairs, ``main_cpu`` in µs a child at B = 0 (at least one)."""
     curve = [
         {
             "burn_us": burn,
             "children_per_s": statistics.median(rate for rate, _ in pairs),
             "ratio": statistics.median(rate / floor for rate, floor in pairs),
         }
-        for burn, pairs in rates.items()
+        for burn, pairs in sorted(rates.items())
     ]
-    ours_ratio = statistics.median(rate / floor for rate, floor in ours)
+    ours_ratio = statistics.median(rate / floor for rate, floor in ours) if ours else None
+    warnings = []
+    if not ours:
+        warnings.append(f"our fan-out of {fanout:,} took no longer than `run noop`: use a larger --fanout")
+    ratios = [point["ratio"] for point in curve]
+    if any(later > earlier for earlier, later in itertools.pairwise(ratios)):
+        warnings.append(
+            "the curve does not fall as B grows: noise outweighs the burns (more --rounds or --fanout)"
+        )
     return {
         "fanout": fanout,
         "rounds": rounds,
         "curve": curve,
-        "design_main_cpu_us_per_child": statistics.median(main_cpu) if main_cpu else None,
-        "ours_once_started_per_s": statistics.median(rate for rate, _ in ours),
+        "design_main_cpu_us_per_child": statistics.median(main_cpu),
+        "ours_once_started_per_s": statistics.median(rate for rate, _ in ours) if ours else None,
         "ours_once_started_ratio": ours_ratio,
-        "ours_equivalent_burn_us": equivalent_burn(curve, ours_ratio),
+        "ours_equivalent_burn_us": None if ours_ratio is None else equivalent_burn(curve, ours_ratio),
+        "warnings": warnings,
     }
 
 
@@ -115,32 +149,64 @@ def equivalent_burn(curve: list[dict[str, float]], ratio: float) -> float | None
     return None
 
 
+def _whole(text: str, *, least: int) -> int:
+    """An argparse type: a whole number of at least ``least``."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < least:
+        raise argparse.ArgumentTypeError(f"{value} is below {least}")
+    return value
+
+
+def _burns(text: str) -> list[int]:
+    """An argparse type: microseconds separated by commas, each >= 0; 0 is always added."""
+    values = [part.strip() for part in text.split(",")]
+    if any(not value for value in values):
+        raise argparse.ArgumentTypeError(f"{text!r} has an empty entry: give numbers like 0,10,20")
+    return sorted({0, *(_whole(value, least=0) for value in values)})
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=6, help="interleaved rounds (default 6)")
-    parser.add_argument("--burn", default="0,10,20,30,40,50", help="µs of engine per child, comma-separated")
-    parser.add_argument("--fanout", type=int, default=10_000, help="children per fan-out (default 10,000)")
+    parser.add_argument(
+        "--rounds", type=lambda text: _whole(text, least=1), default=6, help="interleaved rounds (default 6)"
+    )
+    parser.add_argument(
+        "--burn",
+        type=_burns,
+        default=[0, 10, 20, 30, 40, 50],
+        help="µs of engine per child, comma-separated (0 is always added; default 0,10,20,30,40,50)",
+    )
+    parser.add_argument(
+        "--fanout",
+        type=lambda text: _whole(text, least=1),
+        default=10_000,
+        help="children per fan-out (default 10,000; below a few thousand the figures are noise)",
+    )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args()
-    try:
-        burns = sorted({int(value) for value in args.burn.split(",") if value.strip()})
-    except ValueError:
-        sys.exit(f"--burn takes whole microseconds separated by commas, not {args.burn!r}")
-    if not burns or burns[0] < 0 or args.rounds < 1 or args.fanout < 1:
-        sys.exit("--burn needs values >= 0, --rounds and --fanout at least 1")
-    result = measure(args.rounds, burns, args.fanout)
+    result = measure(args.rounds, args.burn, args.fanout)
     if args.json:
         print(json.dumps(result, indent=2))
         return
     for point in result["curve"]:
         burn, rate, ratio = point["burn_us"], point["children_per_s"], point["ratio"]
         print(f"B = {burn:>3} µs: {rate:>8,.0f}/s, {ratio:.0%} of the floor")
-    design_cpu = result["design_main_cpu_us_per_child"] or 0.0
-    print(f"process design's main thread, B = 0: {design_cpu:.1f} µs CPU a child")
+    print(f"process design's main thread, B = 0: {result['design_main_cpu_us_per_child']:.1f} µs CPU a child")
     rate, ratio = result["ours_once_started_per_s"], result["ours_once_started_ratio"]
-    equivalent = result["ours_equivalent_burn_us"]
-    where = "outside the curve" if equivalent is None else f"the process design with B ≈ {equivalent:.0f} µs"
-    print(f"ours once started: {rate:,.0f}/s, {ratio:.0%} of the floor: {where}")
+    if rate is not None and ratio is not None:
+        equivalent = result["ours_equivalent_burn_us"]
+        if equivalent is not None:
+            where = f"the process design with B ≈ {equivalent:.0f} µs"
+        elif ratio > max(point["ratio"] for point in result["curve"]):
+            where = "faster than the curve's fastest point"
+        else:
+            where = "slower than the curve's slowest point: add larger --burn values"
+        print(f"ours once started: {rate:,.0f}/s, {ratio:.0%} of the floor: {where}")
+    for warning in result["warnings"]:
+        print(f"warning: {warning}", file=sys.stderr)
 
 
 if __name__ == "__main__":

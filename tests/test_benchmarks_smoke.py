@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cli_support import CHROMIUM
@@ -86,13 +87,58 @@ def test_budget_places_our_engine_on_the_process_designs_curve() -> None:
     assert set(curve) == {0, 60}
     assert curve[60]["children_per_s"] < curve[0]["children_per_s"], curve
     assert report["design_main_cpu_us_per_child"] > 0
-    assert report["ours_once_started_per_s"] > 0 and report["ours_once_started_ratio"] > 0
+    assert isinstance(report["warnings"], list)
 
 
-def test_budget_refuses_a_bad_burn_list() -> None:
+def _budget_module() -> Any:
+    spec = importlib.util.spec_from_file_location("budget", BUDGET)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_budget_reads_ours_off_the_curve_between_its_two_nearest_points() -> None:
+    budget = _budget_module()
+    rates = {0: [(30_000.0, 20_000.0)], 20: [(20_000.0, 20_000.0)], 40: [(10_000.0, 20_000.0)]}
+    report = budget.summarize(10_000, 1, rates, [(14_000.0, 20_000.0)], [30.0])
+    assert [point["ratio"] for point in report["curve"]] == [1.5, 1.0, 0.5]
+    assert report["ours_once_started_ratio"] == 0.7
+    assert report["ours_equivalent_burn_us"] == pytest.approx(32.0)  # 0.7 is 60% of the way 1.0 → 0.5
+    assert report["warnings"] == []
+    assert budget.equivalent_burn(report["curve"], 0.4) is None  # slower than the slowest point
+
+
+def test_budget_says_when_ours_is_unreadable_or_the_curve_is_noise() -> None:
+    budget = _budget_module()
+    rates = {0: [(20_000.0, 20_000.0)], 10: [(25_000.0, 20_000.0)]}
+    report = budget.summarize(20, 1, rates, [], [30.0])
+    assert report["ours_once_started_per_s"] is None and report["ours_equivalent_burn_us"] is None
+    assert report["warnings"] == [
+        "our fan-out of 20 took no longer than `run noop`: use a larger --fanout",
+        "the curve does not fall as B grows: noise outweighs the burns (more --rounds or --fanout)",
+    ]
+
+
+def test_budget_always_measures_b_zero() -> None:
+    budget = _budget_module()
+    assert budget._burns("30,10") == [0, 10, 30]
+
+
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        (["--burn", "ten"], "argument --burn: 'ten' is not a whole number"),
+        (["--burn", "0,-5"], "argument --burn: -5 is below 0"),
+        (["--burn", "0,,10"], "argument --burn: '0,,10' has an empty entry: give numbers like 0,10,20"),
+        (["--rounds", "0"], "argument --rounds: 0 is below 1"),
+        (["--fanout", "ten"], "argument --fanout: 'ten' is not a whole number"),
+    ],
+)
+def test_budget_refuses_bad_arguments_in_one_line(args: list[str], error: str) -> None:
     completed = subprocess.run(
-        [sys.executable, str(BUDGET), "--burn", "ten"], capture_output=True, text=True, timeout=60
+        [sys.executable, str(BUDGET), *args], capture_output=True, text=True, timeout=60
     )
-    assert completed.returncode == 1
-    expected = "--burn takes whole microseconds separated by commas, not 'ten'"
-    assert completed.stderr.strip().splitlines() == [expected]
+    assert completed.returncode == 2
+    assert completed.stderr.strip().splitlines()[-1] == f"budget.py: error: {error}"
+    assert "Traceback" not in completed.stderr
