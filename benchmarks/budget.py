@@ -10,7 +10,8 @@ N / (wall − ``run noop`` wall), as ``run.py``'s run-fanout row does.
 
 Prints, per B, children/s and the median paired ratio to the floor, and the main thread's CPU
 per child of the process design with no burn. Then it prints ours once started, and the B at
-which the process design would run as fast (linear between the two nearest B). That B is what
+which the process design would run as fast (linear between the two B around it; not read, with a
+warning, when the curve does not fall as B grows or ours lies outside it). That B is what
 the engine's main thread costs beyond the process design's own loop. A target ratio read off the
 curve is the engine cost a target allows.
 
@@ -30,6 +31,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import re
 import shutil
 import statistics
 import subprocess
@@ -43,17 +45,26 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from benchlib.common import LIB_DIR, PINGBACK, PYTHON, bench_env, run_timed, temp_project
 from benchlib.startup import compile_installed_package
 
+SCRIPT_TIMEOUT = 300
+"""Seconds one floor script may run."""
+
+MOST_BURN_US = 1_000
+"""The largest B accepted: 1 ms a child is already 20× what the engine spends."""
+
 
 def _script(project: Path, script: str, fanout: int, **extra: str) -> dict[str, Any]:
     """One run of a floor script: its JSON report (``seconds``, ``executions``, ``failed``...)."""
     db = project.parent / f"budget-{uuid.uuid4().hex[:8]}.sqlite3"
-    done = subprocess.run(
-        [PYTHON, str(LIB_DIR / script), str(project), str(db)],
-        env=bench_env(fanout, **extra),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    try:
+        done = subprocess.run(
+            [PYTHON, str(LIB_DIR / script), str(project), str(db)],
+            env=bench_env(fanout, **extra),
+            capture_output=True,
+            text=True,
+            timeout=SCRIPT_TIMEOUT,
+        )
+    except subprocess.TimeoutExpired:
+        sys.exit(f"{script} ran past {SCRIPT_TIMEOUT} s: use a smaller --fanout or --burn")
     if done.returncode != 0:
         sys.exit(f"{script} failed: {done.stderr[-2000:]}")
     report: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
@@ -123,9 +134,18 @@ def summarize(
     if not ours:
         warnings.append(f"our fan-out of {fanout:,} took no longer than `run noop`: use a larger --fanout")
     ratios = [point["ratio"] for point in curve]
-    if any(later > earlier for earlier, later in itertools.pairwise(ratios)):
+    falls = all(later <= earlier for earlier, later in itertools.pairwise(ratios))
+    if not falls:
         warnings.append(
-            "the curve does not fall as B grows: noise outweighs the burns (more --rounds or --fanout)"
+            "the curve does not fall as B grows: noise outweighs the burns, so ours is not read off it"
+            " (more --rounds or --fanout)"
+        )
+    equivalent = None if ours_ratio is None or not falls else equivalent_burn(curve, ours_ratio)
+    if ours_ratio is not None and falls and equivalent is None:
+        warnings.append(
+            "ours is faster than the curve's fastest point"
+            if ours_ratio > ratios[0]
+            else "ours is slower than the curve's slowest point: add larger --burn values"
         )
     return {
         "fanout": fanout,
@@ -134,7 +154,7 @@ def summarize(
         "design_main_cpu_us_per_child": statistics.median(main_cpu),
         "ours_once_started_per_s": statistics.median(rate for rate, _ in ours) if ours else None,
         "ours_once_started_ratio": ours_ratio,
-        "ours_equivalent_burn_us": None if ours_ratio is None else equivalent_burn(curve, ours_ratio),
+        "ours_equivalent_burn_us": equivalent,
         "warnings": warnings,
     }
 
@@ -149,14 +169,17 @@ def equivalent_burn(curve: list[dict[str, float]], ratio: float) -> float | None
     return None
 
 
-def _whole(text: str, *, least: int) -> int:
-    """An argparse type: a whole number of at least ``least``."""
+def _whole(text: str, *, least: int, most: int | None = None) -> int:
+    """An argparse type: a whole number from ``least`` to ``most`` (``10,000`` and ``10_000`` read
+    as 10000)."""
     try:
-        value = int(text)
+        value = int(text.replace(",", "") if re.fullmatch(r"\d{1,3}(,\d{3})+", text.strip()) else text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
     if value < least:
         raise argparse.ArgumentTypeError(f"{value} is below {least}")
+    if most is not None and value > most:
+        raise argparse.ArgumentTypeError(f"{value} is above {most:,}")
     return value
 
 
@@ -165,11 +188,13 @@ def _burns(text: str) -> list[int]:
     values = [part.strip() for part in text.split(",")]
     if any(not value for value in values):
         raise argparse.ArgumentTypeError(f"{text!r} has an empty entry: give numbers like 0,10,20")
-    return sorted({0, *(_whole(value, least=0) for value in values)})
+    return sorted({0, *(_whole(value, least=0, most=MOST_BURN_US) for value in values)})
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument(
         "--rounds", type=lambda text: _whole(text, least=1), default=6, help="interleaved rounds (default 6)"
     )
@@ -177,7 +202,8 @@ def main() -> None:
         "--burn",
         type=_burns,
         default=[0, 10, 20, 30, 40, 50],
-        help="µs of engine per child, comma-separated (0 is always added; default 0,10,20,30,40,50)",
+        help=f"µs of engine per child, comma-separated, each 0 to {MOST_BURN_US:,} (0 is always added;"
+        " default 0,10,20,30,40,50)",
     )
     parser.add_argument(
         "--fanout",
@@ -198,12 +224,11 @@ def main() -> None:
     rate, ratio = result["ours_once_started_per_s"], result["ours_once_started_ratio"]
     if rate is not None and ratio is not None:
         equivalent = result["ours_equivalent_burn_us"]
-        if equivalent is not None:
-            where = f"the process design with B ≈ {equivalent:.0f} µs"
-        elif ratio > max(point["ratio"] for point in result["curve"]):
-            where = "faster than the curve's fastest point"
-        else:
-            where = "slower than the curve's slowest point: add larger --burn values"
+        where = (
+            "not read off the curve (see below)"
+            if equivalent is None
+            else f"the process design with B ≈ {equivalent:.0f} µs"
+        )
         print(f"ours once started: {rate:,.0f}/s, {ratio:.0%} of the floor: {where}")
     for warning in result["warnings"]:
         print(f"warning: {warning}", file=sys.stderr)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -71,11 +72,11 @@ BUDGET = RUN.parent / "budget.py"
 
 
 @pytest.mark.timeout(300)
-def test_budget_places_our_engine_on_the_process_designs_curve() -> None:
-    """benchmarks/budget.py at a small size: every figure present, and 60 µs of engine per child
-    slows the process design (1,000 children: ~60 ms of CPU added to a ~50 ms loop)."""
+def test_budget_runs_end_to_end_and_reports_every_figure() -> None:
+    """benchmarks/budget.py at a small size, through the real worker and `pingback run`. No
+    timing is asserted (the suite runs in parallel): the burn's effect is checked below."""
     completed = subprocess.run(
-        [sys.executable, str(BUDGET), "--rounds", "1", "--burn", "0,60", "--fanout", "1000", "--json"],
+        [sys.executable, str(BUDGET), "--rounds", "1", "--burn", "0,60", "--fanout", "500", "--json"],
         capture_output=True,
         text=True,
         timeout=280,
@@ -83,11 +84,36 @@ def test_budget_places_our_engine_on_the_process_designs_curve() -> None:
     )
     assert completed.returncode == 0, completed.stderr[-4000:]
     report = json.loads(completed.stdout)
-    curve = {point["burn_us"]: point for point in report["curve"]}
-    assert set(curve) == {0, 60}
-    assert curve[60]["children_per_s"] < curve[0]["children_per_s"], curve
+    assert [point["burn_us"] for point in report["curve"]] == [0, 60]
+    assert all(point["children_per_s"] > 0 and point["ratio"] > 0 for point in report["curve"])
     assert report["design_main_cpu_us_per_child"] > 0
+    assert (report["fanout"], report["rounds"]) == (500, 1)
     assert isinstance(report["warnings"], list)
+
+
+@pytest.mark.timeout(120)
+def test_floor_worker_burns_what_it_is_told_per_child(tmp_path: Path) -> None:
+    """BENCH_BURN_US spins the main thread on the wall clock for each child: 200 children at
+    500 µs cannot take less than 0.1 s, however loaded the machine."""
+    sys.path.insert(0, str(RUN.parent))
+    try:
+        from benchlib.common import PROJECT_SRC, bench_env
+    finally:
+        sys.path.remove(str(RUN.parent))
+    project = tmp_path / "project"
+    shutil.copytree(PROJECT_SRC, project, ignore=shutil.ignore_patterns(".pingback", "__pycache__"))
+    script = RUN.parent / "benchlib" / "floor_worker.py"
+    completed = subprocess.run(
+        [sys.executable, str(script), str(project), str(tmp_path / "floor.sqlite3")],
+        env=bench_env(200, BENCH_BURN_US="500"),
+        capture_output=True,
+        text=True,
+        timeout=110,
+    )
+    assert completed.returncode == 0, completed.stderr[-4000:]
+    report = json.loads(completed.stdout.strip().splitlines()[-1])
+    assert (report["executions"], report["failed"]) == (201, 0)
+    assert report["seconds"] >= 201 * 500e-6
 
 
 def _budget_module() -> Any:
@@ -116,13 +142,28 @@ def test_budget_says_when_ours_is_unreadable_or_the_curve_is_noise() -> None:
     assert report["ours_once_started_per_s"] is None and report["ours_equivalent_burn_us"] is None
     assert report["warnings"] == [
         "our fan-out of 20 took no longer than `run noop`: use a larger --fanout",
-        "the curve does not fall as B grows: noise outweighs the burns (more --rounds or --fanout)",
+        "the curve does not fall as B grows: noise outweighs the burns, so ours is not read off it"
+        " (more --rounds or --fanout)",
     ]
+
+
+def test_budget_says_why_ours_is_not_read_off_the_curve() -> None:
+    budget = _budget_module()
+    rates = {0: [(20_000.0, 20_000.0)], 10: [(15_000.0, 20_000.0)]}
+    slower = budget.summarize(10_000, 1, rates, [(10_000.0, 20_000.0)], [30.0])
+    assert slower["ours_equivalent_burn_us"] is None
+    assert slower["warnings"] == ["ours is slower than the curve's slowest point: add larger --burn values"]
+    faster = budget.summarize(10_000, 1, rates, [(30_000.0, 20_000.0)], [30.0])
+    assert faster["warnings"] == ["ours is faster than the curve's fastest point"]
+    noisy = {0: [(20_000.0, 20_000.0)], 10: [(12_000.0, 20_000.0)], 20: [(16_000.0, 20_000.0)]}
+    crossing = budget.summarize(10_000, 1, noisy, [(14_000.0, 20_000.0)], [30.0])
+    assert crossing["ours_equivalent_burn_us"] is None  # 0.7 crosses a rising curve twice: not read
 
 
 def test_budget_always_measures_b_zero() -> None:
     budget = _budget_module()
     assert budget._burns("30,10") == [0, 10, 30]
+    assert budget._whole("10,000", least=1) == budget._whole("10_000", least=1) == 10_000
 
 
 @pytest.mark.parametrize(
@@ -133,6 +174,7 @@ def test_budget_always_measures_b_zero() -> None:
         (["--burn", "0,,10"], "argument --burn: '0,,10' has an empty entry: give numbers like 0,10,20"),
         (["--rounds", "0"], "argument --rounds: 0 is below 1"),
         (["--fanout", "ten"], "argument --fanout: 'ten' is not a whole number"),
+        (["--burn", "100000"], "argument --burn: 100000 is above 1,000"),
     ],
 )
 def test_budget_refuses_bad_arguments_in_one_line(args: list[str], error: str) -> None:
