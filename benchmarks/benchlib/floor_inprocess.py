@@ -39,6 +39,33 @@ CREATE TABLE IF NOT EXISTS executions (
 INSERT = "INSERT INTO executions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 
 
+def floor_row(
+    execution_id: str,
+    parent_id: str | None,
+    function: str,
+    http_status: int | None,
+    ok: bool,
+    payload: Any,
+    has_payload: bool,
+    response: dict[str, Any],
+    began: float,
+) -> tuple[Any, ...]:
+    """One execution's row for ``INSERT``: its payload, result and logs as JSON, ended now."""
+    return (
+        execution_id,
+        parent_id,
+        function,
+        "success" if ok else "failed",
+        http_status,
+        json.dumps(payload) if has_payload else None,
+        json.dumps(response.get("result")),
+        json.dumps(response.get("logs") or []),
+        began,
+        began,
+        time.time(),
+    )
+
+
 def main(project: Path, db_path: Path) -> dict[str, Any]:
     sys.path.insert(0, str(project))
     import bench_jobs
@@ -70,19 +97,7 @@ def main(project: Path, db_path: Path) -> dict[str, Any]:
                 pending.append((execution_id, task["name"], task.get("payload"), "payload" in task))
         conn.execute(
             INSERT,
-            (
-                execution_id,
-                parent_id,
-                function,
-                "success" if ok else "failed",
-                status,
-                json.dumps(payload) if has_payload else None,
-                json.dumps(response.get("result")),
-                json.dumps(response.get("logs") or []),
-                began,
-                began,
-                time.time(),
-            ),
+            floor_row(execution_id, parent_id, function, status, ok, payload, has_payload, response, began),
         )
         executions += 1
     conn.execute("COMMIT")

@@ -29,7 +29,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from floor_inprocess import INSERT, SCHEMA
+from floor_inprocess import INSERT, SCHEMA, floor_row
 
 from pingback_cli.executors.process import WorkerProcess
 from pingback_cli.project.config import open_project
@@ -78,18 +78,8 @@ async def fan_out(project: Path, db_path: Path) -> dict[str, Any]:
         if ok:
             for child in response.get("tasks") or ():
                 waiting.append((execution_id, child["name"], child.get("payload"), "payload" in child))
-        row = (
-            execution_id,
-            parent_id,
-            function,
-            "success" if ok else "failed",
-            outcome.http_status,
-            json.dumps(payload) if has_payload else None,
-            json.dumps(response.get("result")),
-            json.dumps(response.get("logs") or []),
-            began,
-            began,
-            time.time(),
+        row = floor_row(
+            execution_id, parent_id, function, outcome.http_status, ok, payload, has_payload, response, began
         )
         conn.execute(INSERT, row)
         while waiting and counts["running"] < WINDOW:

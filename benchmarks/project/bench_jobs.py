@@ -9,12 +9,17 @@ from pingback import Pingback
 pb = Pingback(api_key=os.environ["PINGBACK_API_KEY"], cron_secret=os.environ["PINGBACK_CRON_SECRET"])
 
 
+def _fan_out(ctx, task, count_variable, default):
+    """Ask for ``$count_variable`` (else ``default``) children of ``task``, payload ``{"i": i}``."""
+    count = int(os.environ.get(count_variable, default))
+    for i in range(count):
+        ctx.task(task, {"i": i})
+    return {"children": count}
+
+
 @pb.cron("fanout", "0 0 * * *", timeout="5m")
 def fanout(ctx):
-    count = int(os.environ.get("BENCH_FANOUT", "10000"))
-    for i in range(count):
-        ctx.task("leaf", {"i": i})
-    return {"children": count}
+    return _fan_out(ctx, "leaf", "BENCH_FANOUT", "10000")
 
 
 @pb.task("leaf", concurrency=10)
@@ -30,10 +35,7 @@ def noop(ctx):
 @pb.cron("fanout-default", "0 0 * * *", timeout="5m")
 def fanout_default(ctx):
     """The same fan-out to a task declared with the SDK's defaults (no ``concurrency=``)."""
-    count = int(os.environ.get("BENCH_FANOUT", "10000"))
-    for i in range(count):
-        ctx.task("leaf-default", {"i": i})
-    return {"children": count}
+    return _fan_out(ctx, "leaf-default", "BENCH_FANOUT", "10000")
 
 
 @pb.task("leaf-default")
@@ -44,10 +46,7 @@ def leaf_default(ctx, payload):
 @pb.cron("fanout-wait", "0 0 * * *", timeout="5m")
 def fanout_wait(ctx):
     """Children that each wait, as on an HTTP call or a query (the SDK's defaults)."""
-    count = int(os.environ.get("BENCH_WAIT_FANOUT", "1000"))
-    for i in range(count):
-        ctx.task("leaf-wait", {"i": i})
-    return {"children": count}
+    return _fan_out(ctx, "leaf-wait", "BENCH_WAIT_FANOUT", "1000")
 
 
 @pb.task("leaf-wait")
